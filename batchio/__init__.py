@@ -1,0 +1,48 @@
+"""batchio: read, write, build, validate, shard and join the JSONL files of LLM batch APIs.
+
+The public API is re-exported here; everything else is private by name.
+"""
+
+from ._version import __version__
+from .errors import (
+    CODES,
+    BatchioError,
+    BatchObjectError,
+    DuplicateIdError,
+    JoinError,
+    LimitError,
+    LineError,
+    Problem,
+    SourceError,
+)
+from .jsonl import JsonlWriter, Line, read_lines, write_lines
+from .providers import PROVIDERS, Profile, get_profile
+from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
+from .validate import Report, validate
+
+__all__ = [
+    "CODES",
+    "PROVIDERS",
+    "BatchObjectError",
+    "BatchioError",
+    "DuplicateIdError",
+    "ErrorLine",
+    "JoinError",
+    "JsonlWriter",
+    "LimitError",
+    "Line",
+    "LineError",
+    "OutputLine",
+    "Problem",
+    "Profile",
+    "Report",
+    "RequestLine",
+    "Response",
+    "ResultError",
+    "SourceError",
+    "__version__",
+    "get_profile",
+    "read_lines",
+    "validate",
+    "write_lines",
+]

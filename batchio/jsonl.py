@@ -1,0 +1,477 @@
+"""Reading and writing JSONL lines: bytes in, parsed lines with their place out, and back.
+
+Owns opening sources (paths, ``-``, binary file objects, gzip and zstd), the streaming
+reader :func:`read_lines` with its bad-input classification, and the atomic
+:class:`JsonlWriter`. It knows nothing of requests or results: that is :mod:`batchio.records`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Literal, NamedTuple, Union, cast, overload
+
+import orjson
+
+from .errors import LineError, Problem, SourceError
+
+#: The default cap on one line's size: OpenAI's per-file limit, since a line cannot be
+#: larger than the file it is in.
+DEFAULT_MAX_LINE_BYTES = 200 * 1024 * 1024
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_BOM = b"\xef\xbb\xbf"
+_INT_MIN = -(2**63)
+_INT_MAX = 2**64 - 1
+# Maps every digit byte to b"1" and everything else to b"0", so that a run of 19 digits (the
+# shortest integer that can overflow 64 bits, -9223372036854775809) is a substring search.
+_DIGIT_MAP = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
+_LONG_DIGIT_RUN = b"1" * 19
+_tuple_new = tuple.__new__
+
+#: What the reader accepts: a path, ``-``, a binary file object, or an iterable of lines
+#: (bytes or str of one JSON line each, or already-parsed mappings).
+LineSource = Union[
+    str, "os.PathLike[str]", BinaryIO, Iterable[bytes | str | Mapping[str, Any]]
+]
+
+
+class Line(NamedTuple):
+    """One parsed line: its 1-based number, byte offset, exact bytes, and JSON object."""
+
+    number: int
+    offset: int
+    raw: bytes
+    value: dict[str, Any]
+
+
+def _make_line(number: int, offset: int, raw: bytes, value: dict[str, Any]) -> Line:
+    # tuple.__new__ skips NamedTuple's Python-level __new__: a third of the reader's overhead.
+    return _tuple_new(Line, (number, offset, raw, value))
+
+
+def source_name(source: object) -> str:
+    """A display name for a source: its path, ``<stdin>``, or the file object's name."""
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        return "<stdin>" if name == "-" else name
+    if not hasattr(source, "read"):
+        return "<lines>"
+    return str(getattr(source, "name", "<stream>"))
+
+
+def _zstd_module() -> Any:
+    try:
+        import zstandard
+    except ImportError:
+        raise SourceError(
+            "reading or writing .zst files needs the optional extra: pip install 'batchio[zstd]'",
+            code="missing_extra",
+        ) from None
+    return zstandard
+
+
+def _peek(stream: BinaryIO, size: int) -> bytes:
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return bytes(peek(size)[:size])
+    return b""
+
+
+@contextlib.contextmanager
+def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]:
+    """Open a path, ``-`` (stdin) or a binary file object for reading, decompressing if needed.
+
+    Compression is detected by the extension (``.gz``, ``.zst``) and by the magic bytes.
+    Raises :class:`SourceError` when the source cannot be opened.
+    """
+    name = source_name(source)
+    owned: list[IO[bytes]] = []
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            if os.fspath(source) == "-":
+                raw: BinaryIO = sys.stdin.buffer
+            else:
+                try:
+                    raw = open(source, "rb")  # noqa: SIM115 - closed in finally
+                except OSError as exc:
+                    reason = exc.strerror or exc
+                    raise SourceError(f"cannot open {name}: {reason}", path=name) from None
+                owned.append(raw)
+        else:
+            raw = source
+        if not hasattr(raw, "peek"):
+            raw = cast(BinaryIO, io.BufferedReader(cast(Any, raw)))
+        head = _peek(raw, 4)
+        if head.startswith(_GZIP_MAGIC) or (not head and name.endswith(".gz")):
+            stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+            owned.append(stream)
+        elif head.startswith(_ZSTD_MAGIC) or (not head and name.endswith(".zst")):
+            reader = _zstd_module().ZstdDecompressor().stream_reader(raw, closefd=False)
+            stream = cast(BinaryIO, io.BufferedReader(reader))
+            owned.append(stream)
+        else:
+            stream = raw
+        yield stream
+    finally:
+        for handle in reversed(owned):
+            with contextlib.suppress(Exception):
+                handle.close()
+
+
+def _check_integer(text: str) -> int:
+    value = int(text)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise _OutOfRange(text)
+    return value
+
+
+class _OutOfRange(Exception):
+    pass
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _reject_constant(text: str) -> float:
+    raise _NonFinite(text)
+
+
+def _out_of_range_integer(raw: bytes) -> str | None:
+    """The first integer literal outside 64 bits, or None. Exact: digits inside strings pass."""
+    if raw.translate(_DIGIT_MAP).find(_LONG_DIGIT_RUN) < 0:
+        return None
+    try:
+        json.loads(raw, parse_int=_check_integer)
+    except _OutOfRange as exc:
+        return str(exc.args[0])
+    except ValueError:
+        return None
+    return None
+
+
+def _classify(raw: bytes, message: str, column: int | None) -> tuple[str, str, int | None]:
+    """Turn an orjson failure into (code, message, column) for a stable error code."""
+    if not raw.strip():
+        return "blank_line", "blank line", None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "invalid_utf8", f"invalid UTF-8 at byte {exc.start + 1}", exc.start + 1
+    if "depth limit" in message or "recursion" in message.lower():
+        return "nesting_too_deep", "JSON nested deeper than 1024 levels", column
+    if "surrogate" in message:
+        return "invalid_utf8", f"lone surrogate escape in a string ({message})", column
+    if "infinity" in message:
+        return "non_finite_number", "a number too large for a double (Infinity)", column
+    try:
+        json.loads(raw, parse_constant=_reject_constant)
+    except _NonFinite as exc:
+        return "non_finite_number", f"{exc.args[0]} is not allowed in JSON", column
+    except ValueError:
+        pass
+    return "invalid_json_line", f"This line is not parseable as valid JSON: {message}", column
+
+
+def _problem(code: str, message: str, number: int, path: str, column: int | None = None,
+             severity: Literal["error", "warning"] = "error") -> Problem:
+    return Problem(code=code, message=message, line=number, path=path, column=column,
+                   severity=severity)
+
+
+@overload
+def read_lines(
+    source: LineSource,
+    *,
+    errors: Literal["raise"] = "raise",
+    max_line_bytes: int = ...,
+    check_integers: bool = ...,
+) -> Iterator[Line]: ...
+
+
+@overload
+def read_lines(
+    source: LineSource,
+    *,
+    errors: Literal["collect"],
+    max_line_bytes: int = ...,
+    check_integers: bool = ...,
+) -> Iterator[Line | Problem]: ...
+
+
+def read_lines(
+    source: LineSource,
+    *,
+    errors: Literal["raise", "collect"] = "raise",
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    check_integers: bool = True,
+) -> Iterator[Line] | Iterator[Line | Problem]:
+    """Stream the JSON objects of a JSONL source, each with its line number and byte offset.
+
+    ``source`` is a path, ``-`` for stdin, a binary file object (gzip and zstd are read
+    transparently), or an iterable of lines (bytes, str, or already-parsed mappings).
+    With ``errors="raise"`` the first bad line raises :class:`LineError`; with
+    ``errors="collect"`` each problem is yielded as a :class:`Problem` and reading goes
+    on (warnings such as CRLF endings are yielded only in collect mode). A missing final
+    newline is fine. ``check_integers`` finds integers beyond 64 bits, which the JSON
+    parser would otherwise turn silently into floats; it costs a byte scan per line.
+    """
+    return _read(source, errors == "collect", max_line_bytes, check_integers)
+
+
+def _read(
+    source: LineSource,
+    collect: bool,
+    max_line_bytes: int,
+    check_integers: bool,
+) -> Iterator[Any]:
+    path = source_name(source)
+    if not isinstance(source, (str, os.PathLike)) and not hasattr(source, "read"):
+        yield from _parse_stream(_as_raw_lines(source), path, collect, max_line_bytes,
+                                 check_integers)
+        return
+    with open_source(cast("str | os.PathLike[str] | BinaryIO", source)) as stream:
+        try:
+            yield from _parse_stream(stream, path, collect, max_line_bytes, check_integers)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise SourceError(f"cannot read {path}: {exc}", path=path) from None
+        except Exception as exc:
+            # zstandard raises its own ZstdError for corrupt frames.
+            if type(exc).__name__ == "ZstdError":
+                raise SourceError(f"cannot decompress {path}: {exc}", path=path) from None
+            raise
+
+
+def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[bytes]:
+    for line in lines:
+        if isinstance(line, bytes):
+            yield line if line.endswith(b"\n") else line + b"\n"
+        elif isinstance(line, str):
+            raw = line.encode("utf-8", "surrogatepass")
+            yield raw if raw.endswith(b"\n") else raw + b"\n"
+        else:
+            yield dumps_line(line)
+
+
+def _parse_stream(
+    stream: Iterable[bytes],
+    path: str,
+    collect: bool,
+    max_line_bytes: int,
+    check_integers: bool,
+) -> Iterator[Any]:
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    offset = 0
+    crlf_seen = False
+    for number, raw in enumerate(stream, 1):
+        start = offset
+        offset += len(raw)
+        problems: list[Problem] = []
+        if len(raw) > max_line_bytes:
+            problems.append(_problem(
+                "line_too_large",
+                f"line of {len(raw):,} bytes is over the {max_line_bytes:,}-byte cap",
+                number, path))
+            value: Any = None
+        else:
+            try:
+                value = loads(raw)
+            except decode_error as first_error:
+                failure = first_error
+                value = None
+                body = raw
+                if number == 1 and raw.startswith(_BOM):
+                    problems.append(_problem(
+                        "utf8_bom", "the file starts with a UTF-8 byte-order mark",
+                        number, path, 1))
+                    body = raw[3:]
+                    try:
+                        value = loads(body)
+                    except decode_error as second_error:
+                        failure = second_error
+                if value is None:
+                    code, message, column = _classify(body, str(failure.msg), failure.colno)
+                    if column is not None:
+                        message += f" (column {column})"
+                    problems.append(_problem(code, message, number, path, column))
+            if value is not None and type(value) is not dict:
+                problems.append(_problem(
+                    "not_an_object",
+                    f"the line is a JSON {_json_type(value)}, not an object", number, path))
+                value = None
+            if value is not None and check_integers:
+                literal = _out_of_range_integer(raw)
+                if literal is not None:
+                    problems.append(_problem(
+                        "integer_out_of_range",
+                        f"integer {literal[:40]} does not fit in 64 bits", number, path))
+                    value = None
+        if not crlf_seen and raw.endswith(b"\r\n"):
+            crlf_seen = True
+            if collect:
+                problems.append(_problem(
+                    "crlf_line_ending",
+                    "the file uses CRLF line endings (accepted, but LF is canonical)",
+                    number, path, severity="warning"))
+        if problems:
+            if not collect:
+                for problem in problems:
+                    if problem.severity == "error":
+                        raise problem.error()
+            else:
+                yield from problems
+        if value is not None:
+            yield _make_line(number, start, raw, value)
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def dumps_line(obj: Mapping[str, Any]) -> bytes:
+    """Serialise one object as a JSONL line (UTF-8, no BOM, ending in ``\\n``).
+
+    Raises :class:`LineError` for values JSON cannot hold (integers beyond 64 bits,
+    unknown types).
+    """
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError as exc:
+        code = "integer_out_of_range" if "64-bit" in str(exc) else "invalid_json_line"
+        raise LineError(f"cannot serialise as JSON: {exc}", code=code) from None
+
+
+class JsonlWriter:
+    """Write JSON objects (or exact line bytes) to a JSONL target, atomically.
+
+    The target is a path (``.gz`` and ``.zst`` compress), or ``-`` for stdout. A path is
+    written to a temporary file in the same folder, fsynced, and moved onto the target only
+    when the writer closes without error: a crash leaves the old file or none, never a
+    truncated one. Use as a context manager; :meth:`abort` discards what was written.
+    """
+
+    def __init__(self, target: str | os.PathLike[str], *, compresslevel: int = 6) -> None:
+        self.target = os.fspath(target)
+        self.lines = 0
+        self.bytes = 0
+        self._temp: str | None = None
+        self._closed = False
+        self._layers: list[Any] = []
+        if self.target == "-":
+            self._file: Any = sys.stdout.buffer
+            self._out: Any = self._file
+            return
+        folder = os.path.dirname(os.path.abspath(self.target))
+        try:
+            os.makedirs(folder, exist_ok=True)
+            handle, self._temp = tempfile.mkstemp(
+                dir=folder, prefix=f".{os.path.basename(self.target)}.", suffix=".tmp")
+        except OSError as exc:
+            raise SourceError(f"cannot write {self.target}: {exc.strerror or exc}",
+                              path=self.target) from None
+        self._file = os.fdopen(handle, "wb")
+        if self.target.endswith(".gz"):
+            # mtime=0 makes the same lines give the same bytes: reproducible files and hashes.
+            self._out = gzip.GzipFile(fileobj=self._file, mode="wb", mtime=0,
+                                      compresslevel=compresslevel)
+            self._layers.append(self._out)
+        elif self.target.endswith(".zst"):
+            compressor = _zstd_module().ZstdCompressor(level=min(compresslevel, 19))
+            self._out = compressor.stream_writer(self._file, closefd=False)
+            self._layers.append(self._out)
+        else:
+            self._out = self._file
+
+    def write(self, obj: Mapping[str, Any]) -> int:
+        """Write one object as a line; returns the bytes written."""
+        return self.write_raw(dumps_line(obj))
+
+    def write_raw(self, raw: bytes) -> int:
+        """Write one line's exact bytes (a newline is added if it has none)."""
+        if self._closed:
+            raise SourceError(f"writer for {self.target} is closed", path=self.target)
+        if not raw.endswith(b"\n"):
+            raw += b"\n"
+        self._out.write(raw)
+        self.lines += 1
+        self.bytes += len(raw)
+        return len(raw)
+
+    def close(self) -> None:
+        """Finish the file and move it onto the target."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._temp is None:
+            self._out.flush()
+            return
+        try:
+            for layer in reversed(self._layers):
+                layer.close()
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._temp, self.target)
+        except BaseException:
+            self._discard()
+            raise
+        self._temp = None
+
+    def abort(self) -> None:
+        """Discard everything written; the target is left as it was."""
+        if self._closed:
+            return
+        self._closed = True
+        self._discard()
+
+    def _discard(self) -> None:
+        for handle in [*reversed(self._layers), self._file]:
+            with contextlib.suppress(Exception):
+                handle.close()
+        if self._temp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._temp)
+            self._temp = None
+
+    def __enter__(self) -> JsonlWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def write_lines(target: str | os.PathLike[str], objects: Iterable[Mapping[str, Any]]) -> int:
+    """Write every object to ``target`` atomically; returns the number of lines written."""
+    with JsonlWriter(target) as writer:
+        for obj in objects:
+            writer.write(obj)
+    return writer.lines
+
+
+def read_bytes_at(path: str | os.PathLike[str], offsets: Iterable[int]) -> Iterator[bytes]:
+    """The exact line at each byte offset of an uncompressed file, in the order given."""
+    with open(Path(path), "rb") as handle:
+        for offset in offsets:
+            handle.seek(offset)
+            yield handle.readline()

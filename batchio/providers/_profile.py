@@ -1,0 +1,112 @@
+"""The shape of a provider profile: line format, id rules, limits, endpoints, result shape.
+
+A profile is data. Code elsewhere asks a profile questions (which field holds the id, what
+is the per-file request limit, what status does this result line mean) instead of branching
+on provider names.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+Status = Literal["succeeded", "failed", "expired", "cancelled", "missing"]
+STATUSES: tuple[Status, ...] = ("succeeded", "failed", "expired", "cancelled", "missing")
+
+
+class Outcome(NamedTuple):
+    """What one result line says about its request."""
+
+    custom_id: str
+    status: Status
+    response: Any
+    error: Any
+    error_code: str | None
+    retryable: bool
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-file limits; None where the provider sets none (or none is known)."""
+
+    max_requests: int | None
+    max_file_bytes: int | None
+    max_embedding_inputs: int | None = None
+    #: Figures the provider has not documented firmly: shown as uncertain in the docs.
+    uncertain: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IdRule:
+    """What a custom_id (or key) may be: a length cap and a full-match character pattern."""
+
+    max_length: int | None = None
+    pattern: str | None = None
+    description: str = "any non-empty string"
+    _regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_regex", re.compile(self.pattern) if self.pattern else None)
+
+    def problem(self, custom_id: str) -> tuple[str, str] | None:
+        """(code, message) when the id breaks the rule, else None."""
+        if self.max_length is not None and len(custom_id) > self.max_length:
+            return ("custom_id_too_long",
+                    f"custom_id is {len(custom_id)} characters; at most {self.max_length}")
+        regex: re.Pattern[str] | None = self._regex
+        if regex is not None and regex.fullmatch(custom_id) is None:
+            return "custom_id_charset", f"custom_id must be {self.description}"
+        return None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything batchio knows about one provider's batch files."""
+
+    name: str
+    title: str
+    docs_url: str
+    #: The top-level fields of a request line: the id and the request body.
+    id_field: str
+    body_field: str
+    #: True when each line carries ``method`` and ``url`` (the OpenAI envelope).
+    carries_url: bool
+    #: Endpoint paths as written in lines (or set on the job) -> shipped body schema name.
+    endpoints: Mapping[str, str]
+    #: The endpoint assumed when lines carry no url and the caller names none.
+    default_endpoint: str
+    ids: IdRule
+    limits: Limits
+    #: Endpoints whose bodies must name a model (on providers that set it per line).
+    model_required: frozenset[str] = frozenset()
+    #: True when every line of a file must use the same model.
+    one_model_per_file: bool = True
+    #: Reads one result line; raises KeyError/TypeError/ValueError when it is not one.
+    classify_result: Callable[[Mapping[str, Any]], Outcome] = field(
+        default=lambda line: _unset(line))
+    #: The result files a job produces, for docs: ("output", "errors") or ("results",).
+    result_files: tuple[str, ...] = ("output", "errors")
+    #: The error codes that mean a request never ran because the batch expired/was cancelled.
+    expired_codes: frozenset[str] = frozenset()
+    cancelled_codes: frozenset[str] = frozenset()
+    #: Failure codes worth retrying as they are (rate limits, timeouts, server errors).
+    retryable_codes: frozenset[str] = frozenset()
+    notes: str = ""
+
+    @functools.cached_property
+    def envelope_fields(self) -> frozenset[str]:
+        fields = {self.id_field, self.body_field}
+        if self.carries_url:
+            fields |= {"method", "url"}
+        return frozenset(fields)
+
+    def schema_for(self, endpoint: str) -> str | None:
+        """The shipped body schema name for an endpoint, or None when it is not accepted."""
+        return self.endpoints.get(endpoint)
+
+
+def _unset(line: Mapping[str, Any]) -> Outcome:
+    raise ValueError("this profile reads no result files")

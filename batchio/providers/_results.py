@@ -1,0 +1,111 @@
+"""Result line shapes shared by several providers, each a function from a line to an Outcome.
+
+OpenAI-shaped results (``response.status_code`` / ``error``) serve OpenAI, Azure, Groq,
+Together, Mistral and vLLM; Anthropic and Gemini each have their own shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._profile import Outcome
+
+# HTTP statuses worth resubmitting unchanged: rate limited, or the server's fault.
+_RETRYABLE_HTTP = frozenset({408, 409, 429})
+
+
+def _retryable_http(status_code: int) -> bool:
+    return status_code in _RETRYABLE_HTTP or status_code >= 500
+
+
+def openai_shape(
+    expired_codes: frozenset[str],
+    cancelled_codes: frozenset[str],
+    retryable_codes: frozenset[str],
+) -> Callable[[Mapping[str, Any]], Outcome]:
+    """The reader of OpenAI-shaped result lines, whichever file they are in.
+
+    A line's content decides its status: a non-null ``error`` is expired, cancelled or
+    failed by its code; otherwise ``response.status_code`` decides (2xx succeeded). An HTTP
+    failure has ``error: null`` and its error object inside ``response.body.error``.
+    """
+
+    def classify(line: Mapping[str, Any]) -> Outcome:
+        custom_id = line["custom_id"]
+        if not isinstance(custom_id, str):
+            raise TypeError("custom_id is not a string")
+        response = line.get("response")
+        error = line.get("error")
+        if error is not None:
+            code = error.get("code") if isinstance(error, Mapping) else None
+            code = code if isinstance(code, str) else "error"
+            if code in expired_codes:
+                return Outcome(custom_id, "expired", response, error, code, True)
+            if code in cancelled_codes:
+                return Outcome(custom_id, "cancelled", response, error, code, True)
+            status_code = response.get("status_code") if isinstance(response, Mapping) else None
+            retryable = code in retryable_codes or (
+                isinstance(status_code, int) and _retryable_http(status_code))
+            return Outcome(custom_id, "failed", response, error, code, retryable)
+        if not isinstance(response, Mapping):
+            raise ValueError("result line has neither a response nor an error")
+        status_code = response["status_code"]
+        if not isinstance(status_code, int) or isinstance(status_code, bool):
+            raise TypeError("response.status_code is not an integer")
+        if 200 <= status_code < 300:
+            return Outcome(custom_id, "succeeded", response, None, None, False)
+        body = response.get("body")
+        body_error = body.get("error") if isinstance(body, Mapping) else None
+        code = None
+        if isinstance(body_error, Mapping):
+            code = body_error.get("code") or body_error.get("type")
+        code = code if isinstance(code, str) else f"http_{status_code}"
+        retryable = _retryable_http(status_code) or code in retryable_codes
+        return Outcome(custom_id, "failed", response, body_error, code, retryable)
+
+    return classify
+
+
+_ANTHROPIC_RETRYABLE = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+
+
+def anthropic_shape(line: Mapping[str, Any]) -> Outcome:
+    """Anthropic's results file: ``result.type`` of succeeded, errored, canceled, expired."""
+    custom_id = line["custom_id"]
+    if not isinstance(custom_id, str):
+        raise TypeError("custom_id is not a string")
+    result = line["result"]
+    kind = result["type"]
+    if kind == "succeeded":
+        return Outcome(custom_id, "succeeded", result.get("message"), None, None, False)
+    if kind == "errored":
+        wrapper = result.get("error")
+        inner = wrapper.get("error", wrapper) if isinstance(wrapper, Mapping) else wrapper
+        code = inner.get("type") if isinstance(inner, Mapping) else None
+        code = code if isinstance(code, str) else "errored"
+        return Outcome(custom_id, "failed", None, inner, code, code in _ANTHROPIC_RETRYABLE)
+    if kind == "canceled":
+        return Outcome(custom_id, "cancelled", None, {"type": "canceled"}, "canceled", True)
+    if kind == "expired":
+        return Outcome(custom_id, "expired", None, {"type": "expired"}, "expired", True)
+    raise ValueError(f"unknown result.type {kind!r}")
+
+
+_GEMINI_RETRYABLE = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED",
+                               "INTERNAL", "8", "13", "14", "4"})
+
+
+def gemini_shape(line: Mapping[str, Any]) -> Outcome:
+    """Gemini's results: the line's ``key`` with a ``response``, or an ``error``/``status``."""
+    key = line["key"]
+    if not isinstance(key, str):
+        raise TypeError("key is not a string")
+    error = line.get("error") or line.get("status")
+    if error:
+        code: Any = error.get("status") or error.get("code") if isinstance(error, Mapping) else None
+        code = str(code) if code is not None else "error"
+        return Outcome(key, "failed", line.get("response"), error, code, code in _GEMINI_RETRYABLE)
+    if "response" not in line:
+        raise ValueError("result line has neither a response nor an error")
+    return Outcome(key, "succeeded", line["response"], None, None, False)

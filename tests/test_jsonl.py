@@ -1,0 +1,270 @@
+"""The streaming reader and the atomic writer: places, codes, round trips, atomicity."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batchio import BatchioError, JsonlWriter, LineError, Problem, read_lines, write_lines
+from batchio.errors import CODES, SourceError
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def first_problem(data: bytes) -> Problem:
+    problems = [item for item in read_lines(io.BytesIO(data), errors="collect")
+                if isinstance(item, Problem)]
+    assert problems, "expected a problem"
+    return problems[0]
+
+
+def test_lines_carry_number_offset_and_exact_bytes(tmp_path: Path) -> None:
+    data = b'{"a": 1}\n{"b": [1, 2]}\n{"c": "\xc3\xa9"}'
+    lines = list(read_lines(write(tmp_path / "x.jsonl", data)))
+    assert [line.number for line in lines] == [1, 2, 3]
+    assert [line.offset for line in lines] == [0, 9, 23]
+    assert lines[2].raw == b'{"c": "\xc3\xa9"}'
+    assert lines[2].value == {"c": "é"}
+    assert b"".join(line.raw for line in lines) == data
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "line"),
+    [
+        (b'{"a": 1}\n{"a": \n', "invalid_json_line", 2),
+        (b'{"a": 1}\n[1, 2]\n', "not_an_object", 2),
+        (b'"text"\n', "not_an_object", 1),
+        (b'{"a": 1}\n{"a": "\xff\xfe"}\n', "invalid_utf8", 2),
+        (b'{"a": "\\ud800"}\n', "invalid_utf8", 1),
+        (b'\xef\xbb\xbf{"a": 1}\n', "utf8_bom", 1),
+        (b'{"a": 1}\n\n{"a": 2}\n', "blank_line", 2),
+        (b'{"a": 1}\n   \n{"a": 2}\n', "blank_line", 2),
+        (b'{"a": 1}\n{"a": NaN}\n', "non_finite_number", 2),
+        (b'{"a": Infinity}\n', "non_finite_number", 1),
+        (b'{"a": -Infinity}\n', "non_finite_number", 1),
+        (b'{"a": 1e999}\n', "non_finite_number", 1),
+        (b'{"a": 1}\n{"a": 123456789012345678901234567890}\n', "integer_out_of_range", 2),
+        (b'{"a": -9223372036854775809}\n', "integer_out_of_range", 1),
+        (b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}\n", "nesting_too_deep", 1),
+    ],
+)
+def test_each_bad_input_has_its_code_and_line(data: bytes, code: str, line: int) -> None:
+    problem = first_problem(data)
+    assert (problem.code, problem.line) == (code, line)
+    assert code in CODES
+    with pytest.raises(LineError) as raised:
+        list(read_lines(io.BytesIO(data)))
+    assert (raised.value.code, raised.value.line) == (code, line)
+
+
+def test_line_over_the_size_cap_is_reported_and_skipped() -> None:
+    data = b'{"a": 1}\n{"a": "' + b"x" * 100 + b'"}\n{"a": 3}\n'
+    items = list(read_lines(io.BytesIO(data), errors="collect", max_line_bytes=50))
+    assert [type(item).__name__ for item in items] == ["Line", "Problem", "Line"]
+    problem = items[1]
+    assert isinstance(problem, Problem)
+    assert (problem.code, problem.line) == ("line_too_large", 2)
+
+
+def test_integers_at_the_64_bit_edges_are_accepted() -> None:
+    data = b'{"a": 18446744073709551615, "b": -9223372036854775808, "c": "12345678901234567890123"}'
+    [line] = list(read_lines(io.BytesIO(data)))
+    assert line.value["a"] == 2**64 - 1
+    assert line.value["b"] == -(2**63)
+
+
+def test_crlf_is_a_warning_once_and_the_lines_still_parse() -> None:
+    data = b'{"a": 1}\r\n{"a": 2}\r\n'
+    items = list(read_lines(io.BytesIO(data), errors="collect"))
+    warnings = [item for item in items if isinstance(item, Problem)]
+    assert [(w.code, w.line, w.severity) for w in warnings] == [("crlf_line_ending", 1, "warning")]
+    assert [item.value for item in read_lines(io.BytesIO(data))] == [{"a": 1}, {"a": 2}]
+
+
+def test_bom_is_reported_and_the_line_still_read_in_collect_mode() -> None:
+    items = list(read_lines(io.BytesIO(b'\xef\xbb\xbf{"a": 1}\n'), errors="collect"))
+    assert isinstance(items[0], Problem) and items[0].code == "utf8_bom"
+    assert items[1].value == {"a": 1}  # type: ignore[union-attr]
+
+
+def test_missing_final_newline_is_fine() -> None:
+    assert [line.value for line in read_lines(io.BytesIO(b'{"a": 1}\n{"b": 2}'))] == [
+        {"a": 1}, {"b": 2}]
+
+
+def test_collect_mode_keeps_going_after_bad_lines() -> None:
+    data = b'{"a": 1}\nnot json\n[]\n{"a": 4}\n'
+    items = list(read_lines(io.BytesIO(data), errors="collect"))
+    kinds = [(type(item).__name__, getattr(item, "code", None)) for item in items]
+    assert kinds == [("Line", None), ("Problem", "invalid_json_line"),
+                     ("Problem", "not_an_object"), ("Line", None)]
+
+
+def test_errors_carry_path_and_are_batchio_errors(tmp_path: Path) -> None:
+    path = write(tmp_path / "bad.jsonl", b'{"a": 1}\n{oops}\n')
+    with pytest.raises(BatchioError) as raised:
+        list(read_lines(path))
+    assert raised.value.path == str(path)
+    assert str(raised.value).startswith(f"{path}:2: invalid_json_line:")
+    assert isinstance(raised.value, ValueError)
+
+
+def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as raised:
+        list(read_lines(tmp_path / "absent.jsonl"))
+    assert raised.value.code == "unreadable_file"
+
+
+def test_iterables_of_bytes_str_and_dicts_are_sources() -> None:
+    items = [b'{"a": 1}', '{"b": 2}\n', {"c": 3}]
+    assert [line.value for line in read_lines(items)] == [{"a": 1}, {"b": 2}, {"c": 3}]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+json_objects = st.dictionaries(st.text(max_size=10), json_values, max_size=5)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(objects=st.lists(json_objects, max_size=20))
+def test_writer_then_reader_round_trips(tmp_path: Path, objects: list[dict[str, object]]) -> None:
+    path = tmp_path / "round.jsonl"
+    assert write_lines(path, objects) == len(objects)
+    assert [line.value for line in read_lines(path)] == objects
+    assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_compressed_round_trip_by_extension_and_magic(tmp_path: Path, suffix: str) -> None:
+    objects = [{"custom_id": f"r{i}", "n": i, "text": "é" * i} for i in range(200)]
+    path = tmp_path / f"data{suffix}"
+    write_lines(path, objects)
+    assert [line.value for line in read_lines(path)] == objects
+    renamed = tmp_path / "no-extension"
+    path.rename(renamed)
+    assert [line.value for line in read_lines(renamed)] == objects
+    with open(renamed, "rb") as handle:
+        assert [line.value for line in read_lines(handle)] == objects
+
+
+def test_gzip_written_by_others_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "other.jsonl.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(b'{"a": 1}\n{"a": 2}\n')
+    assert [line.value for line in read_lines(path)] == [{"a": 1}, {"a": 2}]
+
+
+def test_corrupt_gzip_is_a_source_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "broken.jsonl.gz", gzip.compress(b'{"a": 1}\n' * 100)[:-30])
+    with pytest.raises(SourceError):
+        list(read_lines(path))
+
+
+def test_missing_zstd_extra_names_the_extra(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zstandard", None)
+    with pytest.raises(SourceError) as raised:
+        write_lines(tmp_path / "x.jsonl.zst", [{"a": 1}])
+    assert raised.value.code == "missing_extra"
+    assert "batchio[zstd]" in raised.value.message
+
+
+def test_stdin_and_stdout(tmp_path: Path) -> None:
+    program = textwrap.dedent("""
+        import batchio
+        batchio.write_lines("-", (line.value for line in batchio.read_lines("-")))
+    """)
+    data = b'{"b": 2, "a": [1, "\xc3\xa9"]}\n{"c": null}\n'
+    done = subprocess.run([sys.executable, "-c", program], input=data, capture_output=True,
+                          check=True)
+    assert done.stdout == b'{"b":2,"a":[1,"\xc3\xa9"]}\n{"c":null}\n'
+
+
+def test_writer_exception_leaves_the_old_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "keep.jsonl", b'{"old": true}\n')
+    with pytest.raises(RuntimeError), JsonlWriter(path) as writer:
+        writer.write({"new": 1})
+        raise RuntimeError("boom")
+    assert path.read_bytes() == b'{"old": true}\n'
+    assert os.listdir(tmp_path) == ["keep.jsonl"]
+
+
+def test_unserialisable_value_is_a_line_error(tmp_path: Path) -> None:
+    with pytest.raises(LineError) as raised:
+        write_lines(tmp_path / "x.jsonl", [{"a": 2**70}])
+    assert raised.value.code == "integer_out_of_range"
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_sigkill_mid_write_leaves_old_content_or_nothing(tmp_path: Path, existing: bool) -> None:
+    target = tmp_path / "target.jsonl"
+    if existing:
+        target.write_bytes(b'{"old": true}\n')
+    program = textwrap.dedent(f"""
+        import sys, time, batchio
+        with batchio.JsonlWriter({str(target)!r}) as writer:
+            for i in range(1_000_000):
+                writer.write({{"i": i, "pad": "x" * 200}})
+                if i == 2000:
+                    print("halfway", flush=True)
+                    time.sleep(60)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == b"halfway"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    if existing:
+        assert target.read_bytes() == b'{"old": true}\n'
+    else:
+        assert not target.exists()
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.binary(max_size=300))
+def test_random_bytes_give_lines_or_batchio_errors_only(data: bytes) -> None:
+    started = time.monotonic()
+    try:
+        for item in read_lines(io.BytesIO(data), errors="collect"):
+            assert isinstance(item, Problem) or isinstance(item.value, dict)
+    except SourceError:
+        pass  # compressed-looking bytes that do not decompress: unreadable, not a crash
+    try:
+        for _ in read_lines(io.BytesIO(data)):
+            pass
+    except BatchioError:
+        pass
+    assert time.monotonic() - started < 5
+
+
+@settings(max_examples=200, deadline=None)
+@given(objects=st.lists(json_objects, min_size=1, max_size=5), noise=st.binary(max_size=40),
+       position=st.integers(min_value=0, max_value=1000))
+def test_corrupted_json_lines_never_crash_the_reader(
+        objects: list[dict[str, object]], noise: bytes, position: int) -> None:
+    data = bytearray(b"".join(orjson.dumps(obj) + b"\n" for obj in objects))
+    cut = position % (len(data) + 1)
+    data[cut:cut] = noise
+    for item in read_lines(io.BytesIO(bytes(data)), errors="collect"):
+        assert isinstance(item, Problem) or isinstance(item.value, dict)
