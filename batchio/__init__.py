@@ -18,7 +18,7 @@ from .errors import (
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
 from .providers import PROVIDERS, Profile, get_profile
 from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
-from .validate import Report, validate
+from .validation import Report, validate
 
 __all__ = [
     "CODES",

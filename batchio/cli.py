@@ -19,7 +19,7 @@ import orjson
 from . import __version__
 from .errors import BatchioError, Problem
 from .providers import PROVIDERS
-from .validate import Report, validate
+from .validation import Report, validate
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 

@@ -269,69 +269,81 @@ def _parse_stream(
     max_line_bytes: int,
     check_integers: bool,
 ) -> Iterator[Any]:
+    # The hot loop: a line that parses to an object, within the cap, with no long digit run
+    # (and, in collect mode, no CRLF) costs one parse and one tuple. Anything else goes to
+    # _diagnose, which may parse again: bad lines are rare, and speed there does not matter.
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
+    digit_map = _DIGIT_MAP
+    long_run = _LONG_DIGIT_RUN
+    look_for_crlf = collect
     offset = 0
-    crlf_seen = False
     for number, raw in enumerate(stream, 1):
         start = offset
-        offset += len(raw)
-        problems: list[Problem] = []
-        if len(raw) > max_line_bytes:
-            problems.append(_problem(
-                "line_too_large",
-                f"line of {len(raw):,} bytes is over the {max_line_bytes:,}-byte cap",
-                number, path))
-            value: Any = None
-        else:
+        size = len(raw)
+        offset += size
+        if size <= max_line_bytes:
             try:
                 value = loads(raw)
-            except decode_error as first_error:
-                failure = first_error
-                value = None
-                body = raw
-                if number == 1 and raw.startswith(_BOM):
-                    problems.append(_problem(
-                        "utf8_bom", "the file starts with a UTF-8 byte-order mark",
-                        number, path, 1))
-                    body = raw[3:]
-                    try:
-                        value = loads(body)
-                    except decode_error as second_error:
-                        failure = second_error
-                if value is None:
-                    code, message, column = _classify(body, str(failure.msg), failure.colno)
-                    if column is not None:
-                        message += f" (column {column})"
-                    problems.append(_problem(code, message, number, path, column))
-            if value is not None and type(value) is not dict:
-                problems.append(_problem(
-                    "not_an_object",
-                    f"the line is a JSON {_json_type(value)}, not an object", number, path))
-                value = None
-            if value is not None and check_integers:
-                literal = _out_of_range_integer(raw)
-                if literal is not None:
-                    problems.append(_problem(
-                        "integer_out_of_range",
-                        f"integer {literal[:40]} does not fit in 64 bits", number, path))
-                    value = None
-        if not crlf_seen and raw.endswith(b"\r\n"):
-            crlf_seen = True
-            if collect:
-                problems.append(_problem(
-                    "crlf_line_ending",
-                    "the file uses CRLF line endings (accepted, but LF is canonical)",
-                    number, path, severity="warning"))
-        if problems:
-            if not collect:
-                for problem in problems:
-                    if problem.severity == "error":
-                        raise problem.error()
+            except decode_error:
+                pass
             else:
-                yield from problems
-        if value is not None:
-            yield _make_line(number, start, raw, value)
+                if (type(value) is dict
+                        and not (check_integers and raw.translate(digit_map).find(long_run) >= 0)
+                        and not (look_for_crlf and raw.endswith(b"\r\n"))):
+                    yield _tuple_new(Line, (number, start, raw, value))
+                    continue
+        problems, line = _diagnose(raw, number, start, path, max_line_bytes, check_integers)
+        if look_for_crlf and raw.endswith(b"\r\n"):
+            look_for_crlf = False
+            problems.append(_problem(
+                "crlf_line_ending",
+                "the file uses CRLF line endings (accepted, but LF is canonical)",
+                number, path, severity="warning"))
+        if collect:
+            yield from problems
+        else:
+            for problem in problems:
+                if problem.severity == "error":
+                    raise problem.error()
+        if line is not None:
+            yield line
+
+
+def _diagnose(
+    raw: bytes, number: int, start: int, path: str, max_line_bytes: int, check_integers: bool,
+) -> tuple[list[Problem], Line | None]:
+    """Every problem of one line that failed the fast path, and its Line if it still parses."""
+    if len(raw) > max_line_bytes:
+        message = f"line of {len(raw):,} bytes is over the {max_line_bytes:,}-byte cap"
+        return [_problem("line_too_large", message, number, path)], None
+    problems: list[Problem] = []
+    body = raw
+    if number == 1 and raw.startswith(_BOM):
+        problems.append(_problem("utf8_bom", "the file starts with a UTF-8 byte-order mark",
+                                 number, path, 1))
+        body = raw[3:]
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as failure:
+        code, message, column = _classify(body, str(failure.msg), failure.colno)
+        if column is not None:
+            message += f" (column {column})"
+        problems.append(_problem(code, message, number, path, column))
+        return problems, None
+    if type(value) is not dict:
+        problems.append(_problem(
+            "not_an_object", f"the line is a JSON {_json_type(value)}, not an object",
+            number, path))
+        return problems, None
+    if check_integers:
+        literal = _out_of_range_integer(body)
+        if literal is not None:
+            problems.append(_problem(
+                "integer_out_of_range", f"integer {literal[:40]} does not fit in 64 bits",
+                number, path))
+            return problems, None
+    return problems, _make_line(number, start, raw, value)
 
 
 def _json_type(value: object) -> str:

@@ -150,6 +150,7 @@ class _LineChecker:
         self.endpoint: str | None = report.endpoint
         self.body_schema: CompiledSchema | None = None
         self.envelope = profile.envelope_fields
+        self.counting_embeddings = False
         if self.endpoint is not None or not profile.carries_url:
             self._fix_endpoint(self.endpoint or profile.default_endpoint, None)
 
@@ -163,6 +164,7 @@ class _LineChecker:
                       f"expected one of {', '.join(self.profile.endpoints)}", line, "url", None)
             return
         self.body_schema = compiled(name)
+        self.counting_embeddings = endpoint.endswith("/embeddings")
         if line is not None:
             self.first_url = (endpoint, line)
 
@@ -174,37 +176,82 @@ class _LineChecker:
 
     def run(self, lines: Iterator[Line | Problem], on_progress: Callable[[int], None] | None
             ) -> None:
+        """Check every line. The loop is the validator's hot path: a line that is entirely
+        normal (the file's url and model, a new id, a valid body) is checked with local
+        lookups only; any line that fails a fast test goes through :meth:`check`, which
+        finds and reports each of its problems.
+        """
         report = self.report
+        profile = self.profile
         add_problem = self.collector.add
         check = self.check
+        id_field = profile.id_field
+        body_field = profile.body_field
+        carries_url = profile.carries_url
+        id_rule = profile.ids if (profile.ids.max_length or profile.ids.pattern) else None
+        envelope_fits = self.envelope.issuperset
+        seen_setdefault = self.seen.setdefault
+        user_schema = self.user_schema
+        max_requests = profile.limits.max_requests
+        max_embedding_inputs = profile.limits.max_embedding_inputs
+        requests = 0
         last_line = 0
+        end = 0
+        fast_model_count = 0
         for item in lines:
             if type(item) is Problem:
                 add_problem(item)
                 if item.line is not None and item.line > last_line:
                     last_line = item.line
-                    report.lines = last_line
                 continue
-            line: Line = item  # type: ignore[assignment]
-            report.lines = last_line = line.number
-            report.bytes = line.offset + len(line.raw)
-            check(line)
-            if on_progress is not None and line.number % _PROGRESS_EVERY == 0:
-                on_progress(report.bytes)
+            number, offset, raw, value = item  # type: ignore[misc]
+            last_line = number
+            end = offset + len(raw)
+            requests += 1
+            if max_requests is not None and requests > max_requests \
+                    and self.over_request_limit is None:
+                self.over_request_limit = number
+            if on_progress is not None and not number & 8191:
+                on_progress(end)
+            custom_id = value.get(id_field)
+            body = value.get(body_field)
+            schema = self.body_schema
+            if (type(custom_id) is str and custom_id
+                    and (id_rule is None or id_rule.problem(custom_id) is None)
+                    and (not carries_url or (value.get("method") == "POST"
+                                             and value.get("url") == self.endpoint))
+                    and envelope_fits(value)
+                    and type(body) is dict
+                    and self.first_model is not None
+                    and body.get("model") == self.first_model[0]
+                    and schema is not None and schema.is_valid(body)
+                    and (user_schema is None or user_schema.is_valid(body))
+                    and seen_setdefault(custom_id, number) == number):
+                fast_model_count += 1
+                if self.counting_embeddings:
+                    self._count_embeddings(body, number, max_embedding_inputs)
+                continue
+            check(item)  # type: ignore[arg-type]
+        if fast_model_count and self.first_model is not None:
+            report.models[self.first_model[0]] += fast_model_count
+        report.requests = requests
+        report.lines = last_line
+        report.bytes = end
         if on_progress is not None:
-            on_progress(report.bytes)
+            on_progress(end)
+
+    def _count_embeddings(self, body: Mapping[str, Any], number: int, limit: int | None
+                          ) -> None:
+        self.report.embedding_inputs += _embedding_inputs(body)
+        if limit is not None and self.over_embedding_limit is None \
+                and self.report.embedding_inputs > limit:
+            self.over_embedding_limit = number
 
     def check(self, line: Line) -> None:
+        """Every check of one request line, each problem reported (the slow path)."""
         profile = self.profile
         value = line.value
         number = line.number
-        report = self.report
-        report.requests += 1
-        limits = profile.limits
-        if limits.max_requests is not None and report.requests > limits.max_requests \
-                and self.over_request_limit is None:
-            self.over_request_limit = number
-
         custom_id = value.get(profile.id_field)
         known_id: str | None = None
         if custom_id is None:
@@ -219,22 +266,19 @@ class _LineChecker:
             id_problem = profile.ids.problem(custom_id)
             if id_problem is not None:
                 self._add(id_problem[0], id_problem[1], number, profile.id_field, custom_id)
-            first = self.seen.get(custom_id)
-            if first is not None:
+            first = self.seen.setdefault(custom_id, number)
+            if first != number:
                 self._add("duplicate_custom_id",
                           f"{profile.id_field} {custom_id!r} was already used on line {first}",
                           number, profile.id_field, custom_id)
-            else:
-                self.seen[custom_id] = number
 
         if profile.carries_url:
             self._check_method_url(value, number, known_id)
         if not self.envelope.issuperset(value):
             unknown = sorted(set(value) - self.envelope)
-            if unknown:
-                self._add("unknown_field",
-                          f"top-level field {unknown[0]!r} is not part of the request line",
-                          number, unknown[0], known_id, "warning")
+            self._add("unknown_field",
+                      f"top-level field {unknown[0]!r} is not part of the request line",
+                      number, unknown[0], known_id, "warning")
 
         body = value.get(profile.body_field)
         if body is None:
@@ -246,11 +290,8 @@ class _LineChecker:
                       number, profile.body_field, known_id)
             return
         self._check_model(body, number, known_id)
-        if self.endpoint is not None and self.endpoint.endswith("/embeddings"):
-            report.embedding_inputs += _embedding_inputs(body)
-            if limits.max_embedding_inputs is not None and self.over_embedding_limit is None \
-                    and report.embedding_inputs > limits.max_embedding_inputs:
-                self.over_embedding_limit = number
+        if self.counting_embeddings:
+            self._count_embeddings(body, number, profile.limits.max_embedding_inputs)
         schema = self.body_schema
         if schema is not None and not schema.is_valid(body):
             self._explain(schema, body, number, known_id, "invalid_body")
