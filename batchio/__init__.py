@@ -17,6 +17,7 @@ from .errors import (
 )
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
 from .providers import PROVIDERS, Profile, get_profile
+from .reconcile import Join, JoinedRow, JoinSummary, ResultRef, join, should_retry, write_retry
 from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
 from .validation import Report, validate
 
@@ -27,7 +28,10 @@ __all__ = [
     "BatchioError",
     "DuplicateIdError",
     "ErrorLine",
+    "Join",
     "JoinError",
+    "JoinSummary",
+    "JoinedRow",
     "JsonlWriter",
     "LimitError",
     "Line",
@@ -39,10 +43,14 @@ __all__ = [
     "RequestLine",
     "Response",
     "ResultError",
+    "ResultRef",
     "SourceError",
     "__version__",
     "get_profile",
+    "join",
     "read_lines",
+    "should_retry",
     "validate",
     "write_lines",
+    "write_retry",
 ]

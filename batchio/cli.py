@@ -18,7 +18,9 @@ import orjson
 
 from . import __version__
 from .errors import BatchioError, Problem
-from .providers import PROVIDERS
+from .jsonl import JsonlWriter
+from .providers import PROVIDERS, STATUSES
+from .reconcile import JoinedRow, join, write_retry
 from .validation import Report, validate
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -131,3 +133,98 @@ def validate_command(paths: tuple[str, ...], provider: str, endpoint: str | None
     if output_format == "json":
         _echo_json({"ok": ok and not unreadable, "files": [r.to_dict() for r in reports]})
     sys.exit(2 if unreadable else 0 if ok else 1)
+
+
+def _total_size(paths: tuple[str, ...]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(path)
+    return total
+
+
+@contextlib.contextmanager
+def _progress_total(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    if total < _PROGRESS_MIN_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        done = 0
+
+        def update(position: int) -> None:
+            nonlocal done
+            position = min(position, total)
+            if position > done:
+                bar.update(position - done)
+                done = position
+
+        yield update
+
+
+def _split_statuses(value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    statuses = frozenset(part.strip() for part in value.split(",") if part.strip())
+    unknown = statuses - set(STATUSES)
+    if unknown:
+        raise click.BadParameter(f"unknown status {sorted(unknown)[0]!r}; "
+                                 f"choose from {', '.join(STATUSES)}")
+    return statuses
+
+
+@main.command("join")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--output", "outputs", multiple=True, help="An output (or results) file; repeat "
+              "for several.")
+@click.option("--errors", "errors", multiple=True, help="An error file; repeat for several.")
+@click.option("-o", "joined", default="-", show_default=True,
+              help="Where to write the joined rows (JSONL).")
+@click.option("--retry", "retry_path", help="Write the request lines to resubmit here.")
+@click.option("--retry-status", "retry_status",
+              help="Comma-separated statuses for --retry (default: failed with a retryable "
+              "cause, expired, cancelled, missing).")
+@provider_option
+@click.option("--index", type=click.Choice(["auto", "memory", "sqlite"]), default="auto",
+              show_default=True, help="Where the custom_id index lives.")
+@format_option
+@click.option("--strict", is_flag=True,
+              help="Exit 1 unless every request succeeded with no orphans or duplicates.")
+def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tuple[str, ...],
+                 joined: str, retry_path: str | None, retry_status: str | None, provider: str,
+                 index: str, output_format: str, strict: bool) -> None:
+    """Join output and error files back to the INPUT request files by custom_id."""
+    statuses = _split_statuses(retry_status)
+    total = 2 * _total_size(inputs) + _total_size(outputs + errors)
+    try:
+        with _progress_total(total, "joining") as on_progress:
+            result = join(list(inputs), outputs=list(outputs), errors=list(errors),
+                          provider=provider, index=index, on_progress=on_progress)
+            rows: Iterator[JoinedRow] = result
+            if retry_path is not None:
+                rows = write_retry(rows, retry_path, statuses=statuses)
+            with JsonlWriter(joined) as writer:
+                for row in rows:
+                    writer.write(row.to_dict())
+    except BatchioError as exc:
+        _fail(str(exc))
+    summary = result.summary
+    if output_format == "json":
+        document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()
+        click.echo(document, err=joined == "-")
+    else:
+        counts = ", ".join(f"{summary.counts[status]:,} {status}" for status in STATUSES)
+        click.echo(f"{summary.inputs:,} inputs: {counts}; {len(summary.orphans):,} orphans, "
+                   f"{len(summary.duplicates):,} duplicates", err=True)
+        if summary.error_codes:
+            codes = ", ".join(f"{code} {count:,}" for code, count in
+                              summary.error_codes.most_common())
+            click.echo(f"error codes: {codes}", err=True)
+        for problem in summary.problems[:20]:
+            click.echo(_style_problem(problem), err=True)
+        for ref in summary.orphans[:20]:
+            click.echo(f"{ref.path}:{ref.line}: orphan_result: custom_id {ref.custom_id!r} "
+                       "is not among the inputs", err=True)
+        for ref in summary.duplicates[:20]:
+            click.echo(f"{ref.path}:{ref.line}: duplicate_result: custom_id "
+                       f"{ref.custom_id!r} already has a result", err=True)
+    sys.exit(1 if strict and not summary.clean else 0)

@@ -87,6 +87,8 @@ class Profile:
     #: Reads one result line; raises KeyError/TypeError/ValueError when it is not one.
     classify_result: Callable[[Mapping[str, Any]], Outcome] = field(
         default=lambda line: _unset(line))
+    #: The field of a result line naming its request.
+    result_id_field: str = "custom_id"
     #: The result files a job produces, for docs: ("output", "errors") or ("results",).
     result_files: tuple[str, ...] = ("output", "errors")
     #: The error codes that mean a request never ran because the batch expired/was cancelled.

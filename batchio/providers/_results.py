@@ -11,12 +11,19 @@ from typing import Any
 
 from ._profile import Outcome
 
+# Outcomes are made once per result line: tuple.__new__ skips NamedTuple's Python __new__.
+_new = tuple.__new__
+
 # HTTP statuses worth resubmitting unchanged: rate limited, or the server's fault.
 _RETRYABLE_HTTP = frozenset({408, 409, 429})
 
 
 def _retryable_http(status_code: int) -> bool:
     return status_code in _RETRYABLE_HTTP or status_code >= 500
+
+
+def _outcome(*fields: Any) -> Outcome:
+    return _new(Outcome, fields)
 
 
 def openai_shape(
@@ -38,31 +45,31 @@ def openai_shape(
         response = line.get("response")
         error = line.get("error")
         if error is not None:
-            code = error.get("code") if isinstance(error, Mapping) else None
+            code = error.get("code") if isinstance(error, dict) else None
             code = code if isinstance(code, str) else "error"
             if code in expired_codes:
-                return Outcome(custom_id, "expired", response, error, code, True)
+                return _outcome(custom_id, "expired", response, error, code, True)
             if code in cancelled_codes:
-                return Outcome(custom_id, "cancelled", response, error, code, True)
-            status_code = response.get("status_code") if isinstance(response, Mapping) else None
+                return _outcome(custom_id, "cancelled", response, error, code, True)
+            status_code = response.get("status_code") if isinstance(response, dict) else None
             retryable = code in retryable_codes or (
                 isinstance(status_code, int) and _retryable_http(status_code))
-            return Outcome(custom_id, "failed", response, error, code, retryable)
-        if not isinstance(response, Mapping):
+            return _outcome(custom_id, "failed", response, error, code, retryable)
+        if not isinstance(response, dict):
             raise ValueError("result line has neither a response nor an error")
         status_code = response["status_code"]
         if not isinstance(status_code, int) or isinstance(status_code, bool):
             raise TypeError("response.status_code is not an integer")
         if 200 <= status_code < 300:
-            return Outcome(custom_id, "succeeded", response, None, None, False)
+            return _outcome(custom_id, "succeeded", response, None, None, False)
         body = response.get("body")
-        body_error = body.get("error") if isinstance(body, Mapping) else None
+        body_error = body.get("error") if isinstance(body, dict) else None
         code = None
-        if isinstance(body_error, Mapping):
+        if isinstance(body_error, dict):
             code = body_error.get("code") or body_error.get("type")
         code = code if isinstance(code, str) else f"http_{status_code}"
         retryable = _retryable_http(status_code) or code in retryable_codes
-        return Outcome(custom_id, "failed", response, body_error, code, retryable)
+        return _outcome(custom_id, "failed", response, body_error, code, retryable)
 
     return classify
 
@@ -78,17 +85,17 @@ def anthropic_shape(line: Mapping[str, Any]) -> Outcome:
     result = line["result"]
     kind = result["type"]
     if kind == "succeeded":
-        return Outcome(custom_id, "succeeded", result.get("message"), None, None, False)
+        return _outcome(custom_id, "succeeded", result.get("message"), None, None, False)
     if kind == "errored":
         wrapper = result.get("error")
-        inner = wrapper.get("error", wrapper) if isinstance(wrapper, Mapping) else wrapper
-        code = inner.get("type") if isinstance(inner, Mapping) else None
+        inner = wrapper.get("error", wrapper) if isinstance(wrapper, dict) else wrapper
+        code = inner.get("type") if isinstance(inner, dict) else None
         code = code if isinstance(code, str) else "errored"
-        return Outcome(custom_id, "failed", None, inner, code, code in _ANTHROPIC_RETRYABLE)
+        return _outcome(custom_id, "failed", None, inner, code, code in _ANTHROPIC_RETRYABLE)
     if kind == "canceled":
-        return Outcome(custom_id, "cancelled", None, {"type": "canceled"}, "canceled", True)
+        return _outcome(custom_id, "cancelled", None, {"type": "canceled"}, "canceled", True)
     if kind == "expired":
-        return Outcome(custom_id, "expired", None, {"type": "expired"}, "expired", True)
+        return _outcome(custom_id, "expired", None, {"type": "expired"}, "expired", True)
     raise ValueError(f"unknown result.type {kind!r}")
 
 
@@ -103,9 +110,9 @@ def gemini_shape(line: Mapping[str, Any]) -> Outcome:
         raise TypeError("key is not a string")
     error = line.get("error") or line.get("status")
     if error:
-        code: Any = error.get("status") or error.get("code") if isinstance(error, Mapping) else None
+        code: Any = error.get("status") or error.get("code") if isinstance(error, dict) else None
         code = str(code) if code is not None else "error"
-        return Outcome(key, "failed", line.get("response"), error, code, code in _GEMINI_RETRYABLE)
+        return _outcome(key, "failed", line.get("response"), error, code, code in _GEMINI_RETRYABLE)
     if "response" not in line:
         raise ValueError("result line has neither a response nor an error")
-    return Outcome(key, "succeeded", line["response"], None, None, False)
+    return _outcome(key, "succeeded", line["response"], None, None, False)

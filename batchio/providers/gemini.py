@@ -21,6 +21,7 @@ PROFILE = Profile(
                   uncertain=("max_file_bytes",)),
     one_model_per_file=True,
     classify_result=gemini_shape,
+    result_id_field="key",
     result_files=("results",),
     retryable_codes=frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED"}),
 )

@@ -1,0 +1,521 @@
+"""Joining result files back to their inputs: every request accounted for exactly once.
+
+Owns :func:`join`, its rows (:class:`JoinedRow`) and summary (:class:`JoinSummary`), the
+custom_id index (in memory, or spilled to SQLite), and :func:`write_retry`.
+
+How it stays small in memory: pass A streams every result line once and indexes it by
+custom_id -> where it is (file, byte offset, length); pass B streams the inputs once, in
+order, and reads each one's result back with one positioned read. Bodies are never held,
+only ids and a few integers per result. Orphans are the results no input claimed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sqlite3
+import tempfile
+from array import array
+from collections import Counter
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol
+
+import orjson
+
+from .errors import DuplicateIdError, JoinError, LineError, Problem
+from .jsonl import _GZIP_MAGIC, _ZSTD_MAGIC, JsonlWriter, open_source, read_lines
+from .providers import STATUSES, Outcome, Profile, Status, get_profile
+
+#: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
+DEFAULT_SPILL_THRESHOLD = 5_000_000
+
+_NO_RESULT = -1
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRef:
+    """Where a result line is: its custom_id, file and 1-based line."""
+
+    custom_id: str
+    path: str
+    line: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"custom_id": self.custom_id, "path": self.path, "line": self.line}
+
+
+class JoinedRow(NamedTuple):
+    """One input request with what became of it.
+
+    ``request`` is the input line as parsed; ``request_raw`` its exact bytes (what a retry
+    file holds). ``response`` and ``error`` come from the result line (None when there is
+    none); ``result_path`` and ``result_line`` say where that line is.
+    """
+
+    custom_id: str
+    status: Status
+    request: dict[str, Any]
+    response: Any
+    error: Any
+    error_code: str | None
+    retryable: bool
+    request_path: str
+    request_line: int
+    request_raw: bytes
+    result_path: str | None = None
+    result_line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The joined-row line: custom_id, status, request, response, error."""
+        return {"custom_id": self.custom_id, "status": self.status, "request": self.request,
+                "response": self.response, "error": self.error}
+
+
+# Rows are made once per request: tuple.__new__ skips NamedTuple's Python-level __new__.
+_new_row = tuple.__new__
+
+
+@dataclass
+class JoinSummary:
+    """Counts per status, orphans, duplicates, and per error code, complete after iteration."""
+
+    inputs: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    orphans: list[ResultRef] = field(default_factory=list)
+    duplicates: list[ResultRef] = field(default_factory=list)
+    error_codes: Counter[str] = field(default_factory=Counter)
+    #: Result lines that are not results (bad JSON, missing fields), with their place.
+    problems: list[Problem] = field(default_factory=list)
+    retryable: int = 0
+
+    @property
+    def clean(self) -> bool:
+        """Every input succeeded, with no orphans, duplicates or unreadable result lines."""
+        return (self.counts["succeeded"] == self.inputs and not self.orphans
+                and not self.duplicates and not self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": self.inputs,
+            **self.counts,
+            "orphans": len(self.orphans),
+            "duplicates": len(self.duplicates),
+            "error_codes": dict(sorted(self.error_codes.items())),
+            "invalid_result_lines": len(self.problems),
+            "retryable": self.retryable,
+        }
+
+
+class _Index(Protocol):
+    def add(self, custom_id: str, ordinal: int) -> int | None: ...
+    def get(self, custom_id: str) -> int | None: ...
+    def __len__(self) -> int: ...
+    def close(self) -> None: ...
+
+
+class _MemoryIndex:
+    """custom_id -> ordinal in a dict: about 130 bytes a request."""
+
+    def __init__(self) -> None:
+        self._ordinals: dict[str, int] = {}
+        self.get = self._ordinals.get
+        setdefault = self._ordinals.setdefault
+
+        def add(custom_id: str, ordinal: int) -> int | None:
+            first = setdefault(custom_id, ordinal)
+            return None if first == ordinal else first
+
+        self.add = add
+
+    def items(self) -> Iterable[tuple[str, int]]:
+        return self._ordinals.items()
+
+    def __len__(self) -> int:
+        return len(self._ordinals)
+
+    def close(self) -> None:
+        self._ordinals.clear()
+
+
+class _SqliteIndex:
+    """custom_id -> ordinal in an SQLite file in a temporary folder, deleted on close."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.mkdtemp(prefix="batchio-join-")
+        self._db = sqlite3.connect(os.path.join(self._folder, "index.sqlite3"))
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("CREATE TABLE ids (custom_id TEXT PRIMARY KEY, ordinal INTEGER)"
+                         " WITHOUT ROWID")
+        self._count = 0
+
+    def add(self, custom_id: str, ordinal: int) -> int | None:
+        try:
+            self._db.execute("INSERT INTO ids VALUES (?, ?)", (custom_id, ordinal))
+        except sqlite3.IntegrityError:
+            return self.get(custom_id)
+        self._count += 1
+        return None
+
+    def add_many(self, pairs: Iterable[tuple[str, int]]) -> None:
+        with self._db:
+            self._db.executemany("INSERT INTO ids VALUES (?, ?)", pairs)
+        self._count = self._db.execute("SELECT count(*) FROM ids").fetchone()[0]
+
+    def get(self, custom_id: str) -> int | None:
+        row = self._db.execute("SELECT ordinal FROM ids WHERE custom_id = ?",
+                               (custom_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def __len__(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._db.close()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _as_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+              ) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(path) for path in paths]
+
+
+class Join:
+    """An iterator of :class:`JoinedRow` in input order; ``summary`` is complete after it.
+
+    Made by :func:`join`. Use it once; it cleans up its temporary files when exhausted or
+    closed (it is also a context manager).
+    """
+
+    def __init__(
+        self,
+        inputs: list[str],
+        outputs: list[str],
+        errors: list[str],
+        profile: Profile,
+        strict: bool,
+        index: str,
+        spill_threshold: int,
+        on_progress: Callable[[int], None] | None,
+    ) -> None:
+        self.summary = JoinSummary()
+        self._profile = profile
+        self._strict = strict
+        self._index_mode = index
+        self._spill_threshold = spill_threshold
+        self._on_progress = on_progress
+        self._temp_folder: str | None = None
+        self._inputs = [self._seekable(path) for path in inputs]
+        self._input_names = inputs
+        self._results = [self._seekable(path) for path in [*outputs, *errors]]
+        self._result_names = [*outputs, *errors]
+        self._rows = self._run()
+
+    def __iter__(self) -> Join:
+        return self
+
+    def __next__(self) -> JoinedRow:
+        return next(self._rows)
+
+    def close(self) -> None:
+        self._rows.close()
+        self._cleanup()
+
+    def __enter__(self) -> Join:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _cleanup(self) -> None:
+        if self._temp_folder is not None:
+            shutil.rmtree(self._temp_folder, ignore_errors=True)
+            self._temp_folder = None
+
+    def _seekable(self, path: str) -> str:
+        """The path itself when it is a plain file; otherwise (stdin, gzip, zstd) a plain
+        copy in a temporary folder, since inputs are read twice and results at offsets."""
+        if _is_plain_file(path):
+            return path
+        if self._temp_folder is None:
+            self._temp_folder = tempfile.mkdtemp(prefix="batchio-join-")
+        copy = os.path.join(self._temp_folder, f"{len(os.listdir(self._temp_folder))}.jsonl")
+        with open_source(path) as stream, open(copy, "wb") as target:
+            shutil.copyfileobj(stream, target, 1 << 20)
+        return copy
+
+    def _run(self) -> Generator[JoinedRow, None, None]:
+        index: _Index = _MemoryIndex() if self._index_mode != "sqlite" else _SqliteIndex()
+        try:
+            index, locations = self._index_results(index)
+            if self._strict and self.summary.duplicates:
+                raise JoinError(self._strict_message(), code="duplicate_result")
+            yield from self._emit(index, locations)
+            if self._strict and self.summary.orphans:
+                raise JoinError(self._strict_message(), code="orphan_result")
+        finally:
+            index.close()
+            self._cleanup()
+
+    def _strict_message(self) -> str:
+        parts = []
+        for what, refs in (("orphan", self.summary.orphans),
+                           ("duplicate", self.summary.duplicates)):
+            if refs:
+                ref = refs[0]
+                parts.append(f"{len(refs)} {what} result lines (first: {ref.path}:{ref.line} "
+                             f"custom_id={ref.custom_id})")
+        return "; ".join(parts)
+
+    def _index_results(self, index: _Index) -> tuple[_Index, _Locations]:
+        """Pass A: custom_id -> result ordinal, and where each result line is."""
+        locations = _Locations()
+        id_field = self._profile.result_id_field
+        summary = self.summary
+        done = 0
+        add = index.add
+        files, offsets, lengths, lines = (locations.files.append, locations.offsets.append,
+                                          locations.lengths.append, locations.lines.append)
+        count = 0
+        for file_number, path in enumerate(self._results):
+            name = self._result_names[file_number]
+            # Result lines are written by the provider's server; the 64-bit integer scan,
+            # which costs as much as the parse, is left to the inputs.
+            for item in read_lines(path, errors="collect", check_integers=False):
+                if type(item) is Problem:
+                    if item.severity == "error":
+                        summary.problems.append(Problem(
+                            code=item.code, message=item.message, line=item.line, path=name))
+                    continue
+                number, offset, raw, value = item  # type: ignore[misc]
+                custom_id = value.get(id_field)
+                if type(custom_id) is not str:
+                    summary.problems.append(Problem(
+                        code="invalid_result_line",
+                        message=f"not a result line: no string {id_field}",
+                        line=number, path=name))
+                    continue
+                if add(custom_id, count) is not None:
+                    summary.duplicates.append(ResultRef(custom_id, name, number))
+                    continue
+                files(file_number)
+                offsets(offset)
+                lengths(len(raw))
+                lines(number)
+                count += 1
+                if not count & 8191:
+                    if self._on_progress is not None:
+                        self._on_progress(done + offset)
+                    if self._index_mode == "auto" and isinstance(index, _MemoryIndex) \
+                            and count > self._spill_threshold:
+                        index = self._spill(index)
+                        add = index.add
+            done += os.path.getsize(path)
+        locations.claimed_by = array("q", bytes(8 * count))
+        self._progress_base = done
+        return index, locations
+
+    @staticmethod
+    def _spill(memory: _MemoryIndex) -> _SqliteIndex:
+        spilled = _SqliteIndex()
+        spilled.add_many(memory.items())
+        memory.close()
+        return spilled
+
+    def _emit(self, index: _Index, locations: _Locations) -> Iterator[JoinedRow]:
+        """Pass B: the inputs in order, each with its result read back by offset."""
+        classify = self._profile.classify_result
+        id_field = self._profile.id_field
+        summary = self.summary
+        counts = summary.counts
+        error_codes = summary.error_codes
+        get = index.get
+        claimed = locations.claimed_by
+        result_files, result_offsets, result_lengths, result_lines = (
+            locations.files, locations.offsets, locations.lengths, locations.lines)
+        result_names = self._result_names
+        loads = orjson.loads
+        pread = os.pread
+        # Inputs with no result, by id: how a repeated id among them is caught.
+        unanswered: dict[str, tuple[int, int]] = {}
+        descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
+        inputs = 0
+        try:
+            done = self._progress_base
+            for file_number, path in enumerate(self._inputs):
+                name = self._input_names[file_number]
+                for number, offset, raw, value in read_lines(path):
+                    custom_id = value.get(id_field)
+                    if type(custom_id) is not str:
+                        raise LineError(f"input line has no string {id_field}", path=name,
+                                        line=number, code="missing_custom_id")
+                    inputs += 1
+                    ordinal = get(custom_id)
+                    if ordinal is None:
+                        first = unanswered.setdefault(custom_id, (file_number, number))
+                        if first != (file_number, number):
+                            self._duplicate_input(custom_id, first, name, number)
+                        outcome = Outcome(custom_id, "missing", None, None, None, True)
+                        result_path = result_line = None
+                    else:
+                        if claimed[ordinal]:
+                            first = (claimed[ordinal] >> 32, claimed[ordinal] & 0xFFFFFFFF)
+                            self._duplicate_input(custom_id, (first[0] - 1, first[1]), name,
+                                                  number)
+                        claimed[ordinal] = (file_number + 1) << 32 | number
+                        result_file = result_files[ordinal]
+                        result_path = result_names[result_file]
+                        result_line = result_lines[ordinal]
+                        result = loads(pread(descriptors[result_file], result_lengths[ordinal],
+                                             result_offsets[ordinal]))
+                        try:
+                            outcome = classify(result)
+                        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                            outcome = self._unreadable(custom_id, result, exc, result_path,
+                                                       result_line)
+                    counts[outcome.status] += 1
+                    if outcome.error_code is not None:
+                        error_codes[outcome.error_code] += 1
+                    if outcome.retryable and outcome.status != "succeeded":
+                        summary.retryable += 1
+                    if not number & 8191 and self._on_progress is not None:
+                        self._on_progress(done + offset)
+                    yield _new_row(JoinedRow, (
+                        custom_id, outcome.status, value, outcome.response, outcome.error,
+                        outcome.error_code, outcome.retryable, name, number, raw,
+                        result_path, result_line))
+                done += os.path.getsize(path)
+            summary.inputs = inputs
+            self._collect_orphans(locations)
+            if self._on_progress is not None:
+                self._on_progress(done)
+        finally:
+            for descriptor in descriptors:
+                os.close(descriptor)
+
+    def _unreadable(self, custom_id: str, result: Any, exc: Exception, path: str,
+                    line: int) -> Outcome:
+        """A result line that names its request but says nothing readable about it: the
+        request counts as failed, and the line is reported."""
+        message = f"not a result line of {self._profile.title}: {exc!r}"
+        self.summary.problems.append(Problem(code="invalid_result_line", message=message,
+                                             line=line, path=path, custom_id=custom_id))
+        return Outcome(custom_id, "failed", None,
+                       {"code": "invalid_result_line", "message": message},
+                       "invalid_result_line", False)
+
+    def _duplicate_input(self, custom_id: str, first: tuple[int, int], name: str,
+                         number: int) -> None:
+        first_place = f"{self._input_names[first[0]]}:{first[1]}"
+        raise DuplicateIdError(
+            f"{self._profile.id_field} {custom_id!r} is used by two inputs: {first_place} "
+            f"and {name}:{number}; results cannot be matched unambiguously",
+            path=name, line=number, custom_id=custom_id)
+
+    def _collect_orphans(self, locations: _Locations) -> None:
+        """Result lines no input claimed, read back for their custom_id."""
+        claimed = locations.claimed_by
+        if all(claimed):
+            return
+        id_field = self._profile.result_id_field
+        descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
+        try:
+            for ordinal, claimer in enumerate(claimed):
+                if claimer:
+                    continue
+                file_number = locations.files[ordinal]
+                raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
+                               locations.offsets[ordinal])
+                self.summary.orphans.append(ResultRef(
+                    orjson.loads(raw)[id_field], self._result_names[file_number],
+                    locations.lines[ordinal]))
+        finally:
+            for descriptor in descriptors:
+                os.close(descriptor)
+
+
+class _Locations:
+    """Where each indexed result line is, by result ordinal, in compact arrays."""
+
+    def __init__(self) -> None:
+        self.files: array[int] = array("h")
+        self.offsets: array[int] = array("q")
+        self.lengths: array[int] = array("q")
+        self.lines: array[int] = array("q")
+        #: Per result: 0, or (input file + 1) << 32 | input line of the input that claimed it.
+        self.claimed_by: array[int] = array("q")
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def join(
+    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    outputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    errors: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    provider: str | Profile = "openai",
+    strict: bool = False,
+    index: str = "auto",
+    spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
+    on_progress: Callable[[int], None] | None = None,
+) -> Join:
+    """Join result files back to their inputs; iterate for rows in input order.
+
+    ``inputs``, ``outputs`` and ``errors`` are paths (several of each for sharded jobs);
+    which result file a line is in does not matter, its content decides its status.
+    ``index`` is ``"memory"``, ``"sqlite"``, or ``"auto"`` (memory, spilling to SQLite past
+    ``spill_threshold`` inputs). With ``strict=True``, orphans or duplicates raise
+    :class:`JoinError` before any row is yielded. Duplicate ids among the inputs always
+    raise :class:`DuplicateIdError`: their results could not be told apart.
+    """
+    if index not in ("auto", "memory", "sqlite"):
+        raise ValueError(f"index must be auto, memory or sqlite, not {index!r}")
+    return Join(_as_paths(inputs), _as_paths(outputs), _as_paths(errors),
+                get_profile(provider), strict, index, spill_threshold, on_progress)
+
+
+#: The statuses a retry file holds by default; ``failed`` only with a retryable cause.
+DEFAULT_RETRY_STATUSES: frozenset[str] = frozenset({"failed", "expired", "cancelled", "missing"})
+
+
+def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
+    """Whether a row belongs in a retry file.
+
+    By default: expired, cancelled and missing rows, and failed rows with a retryable cause
+    (HTTP 429 or 5xx, or the provider's rate-limit and timeout codes). Given ``statuses``
+    explicitly, every row with one of them.
+    """
+    if statuses is None:
+        if row.status == "failed":
+            return row.retryable
+        return row.status in DEFAULT_RETRY_STATUSES
+    return row.status in set(statuses)
+
+
+def write_retry(rows: Iterable[JoinedRow], target: str | os.PathLike[str], *,
+                statuses: Iterable[str] | None = None) -> Iterator[JoinedRow]:
+    """Pass rows through, writing the original request line of each one to retry.
+
+    The retry file holds the input lines byte for byte, ready to validate and resubmit;
+    it is written atomically when the rows are exhausted.
+    """
+    chosen = None if statuses is None else frozenset(statuses)
+    with JsonlWriter(target) as writer:
+        for row in rows:
+            if should_retry(row, chosen):
+                writer.write_raw(row.request_raw)
+            yield row
+
+
+def _is_plain_file(path: str) -> bool:
+    if path == "-" or not os.path.isfile(path):
+        return False
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return not head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))

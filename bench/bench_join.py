@@ -1,0 +1,141 @@
+"""Join time and memory: batchio.join against a bare orjson parse of every file involved.
+
+    python bench/bench_join.py [--lines 500000] [--runs 2]
+
+The data: LINES chat requests, answered in shuffled order, 5% in the error file (HTTP
+failures and expired requests), 1% missing. Targets: peak RSS under 250 MB, wall time
+within 3x of the bare parse. The join runs in a fresh subprocess so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+from _common import DATA, chat_requests, machine
+
+
+def make_results(inputs: Path, folder: Path, seed: int = 1) -> tuple[Path, Path]:
+    output, errors = folder / "output.jsonl", folder / "errors.jsonl"
+    if output.exists() and errors.exists():
+        return output, errors
+    rng = random.Random(seed)
+    ids = [orjson.loads(line)["custom_id"] for line in inputs.open("rb")]
+    rng.shuffle(ids)
+    answer = "Batch APIs return results out of order; match them by custom_id. " * 4
+    with open(output, "wb") as out, open(errors, "wb") as err:
+        for custom_id in ids:
+            roll = rng.random()
+            if roll < 0.01:
+                continue  # missing from both files
+            if roll < 0.06:
+                if roll < 0.035:
+                    line = {"id": f"batch_req_{custom_id}", "custom_id": custom_id,
+                            "response": None,
+                            "error": {"code": "batch_expired", "message": "expired"}}
+                else:
+                    line = {"id": f"batch_req_{custom_id}", "custom_id": custom_id,
+                            "response": {"status_code": 429, "request_id": "req_1", "body": {
+                                "error": {"code": "rate_limit_exceeded", "message": "slow"}}},
+                            "error": None}
+                err.write(orjson.dumps(line) + b"\n")
+                continue
+            line = {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "response": {
+                "status_code": 200, "request_id": f"req_{custom_id}", "body": {
+                    "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
+                    "model": "gpt-4o-mini", "choices": [{"index": 0, "message": {
+                        "role": "assistant", "content": answer}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 120, "completion_tokens": 60,
+                              "total_tokens": 180}}}, "error": None}
+            out.write(orjson.dumps(line) + b"\n")
+    return output, errors
+
+
+def bare_parse(paths: list[Path]) -> None:
+    for path in paths:
+        with open(path, "rb") as handle:
+            for line in handle:
+                orjson.loads(line)
+
+
+JOIN_PROGRAM = """
+import resource, sys, time
+import batchio
+inputs, output, errors, index = sys.argv[1:5]
+started = time.perf_counter()
+result = batchio.join(inputs, outputs=output, errors=errors, index=index)
+rows = 0
+for row in result:
+    rows += 1
+elapsed = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(elapsed, peak, rows, result.summary.counts["missing"])
+"""
+
+BASELINE_PROGRAM = """
+import resource
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+import batchio
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def run_join(inputs: Path, output: Path, errors: Path, index: str) -> tuple[float, int, int]:
+    done = subprocess.run([sys.executable, "-c", JOIN_PROGRAM, str(inputs), str(output),
+                           str(errors), index], capture_output=True, text=True, check=True)
+    elapsed, peak, rows, _missing = done.stdout.split()
+    return float(elapsed), int(peak), int(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, default=500_000)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--sqlite", action="store_true", help="also time the SQLite index")
+    args = parser.parse_args()
+    folder = DATA / f"join-{args.lines}"
+    folder.mkdir(parents=True, exist_ok=True)
+    inputs = chat_requests(DATA / f"chat-{args.lines}.jsonl", args.lines)
+    output, errors = make_results(inputs, folder)
+    files = [inputs, output, errors]
+    size = sum(path.stat().st_size for path in files)
+
+    bare = float("inf")
+    joined = float("inf")
+    peak = 0
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        bare_parse(files)
+        bare = min(bare, time.perf_counter() - started)
+        elapsed, peak_bytes, rows = run_join(inputs, output, errors, "memory")
+        assert rows == args.lines
+        joined = min(joined, elapsed)
+        peak = max(peak, peak_bytes)
+    start_rss = [int(x) for x in subprocess.run(
+        [sys.executable, "-c", BASELINE_PROGRAM], capture_output=True, text=True,
+        check=True).stdout.split()][1]
+    print(f"\njoin {args.lines:,} requests, {size / 1e6:.0f} MB in 3 files  [{machine()}]")
+    print(f"  bare orjson parse of all files   {bare:7.2f} s")
+    print(f"  batchio.join (memory index)      {joined:7.2f} s   {joined / bare:.2f}x the bare "
+          "parse (target <= 3x)")
+    print(f"  peak RSS of the join process     {peak / 1e6:7.1f} MB (target < 250 MB); "
+          f"{start_rss / 1e6:.1f} MB after importing batchio")
+    print(f"  bytes per request                {(peak - start_rss) / args.lines:7.0f} "
+          "(peak RSS above the import, over the requests)")
+    if args.sqlite:
+        elapsed, peak_bytes, rows = run_join(inputs, output, errors, "sqlite")
+        print(f"  batchio.join (sqlite index)      {elapsed:7.2f} s   peak RSS "
+              f"{peak_bytes / 1e6:.1f} MB")
+    resource.getrusage(resource.RUSAGE_SELF)
+    os.sync()
+
+
+if __name__ == "__main__":
+    main()

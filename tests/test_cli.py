@@ -1,0 +1,151 @@
+"""The command line: output shapes, exit statuses, and no tracebacks on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+from click.testing import CliRunner
+
+from batchio import __version__
+from batchio.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def run(*args: Any, input: bytes | None = None) -> Any:
+    return CliRunner().invoke(main, [str(arg) for arg in args], input=input)
+
+
+def test_version_and_help() -> None:
+    assert run("--version").output.strip() == f"batchio, version {__version__}"
+    assert "validate" in run("--help").output
+
+
+def test_python_dash_m_is_the_same_group() -> None:
+    done = subprocess.run([sys.executable, "-m", "batchio", "--version"], capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == f"batchio, version {__version__}"
+
+
+def test_validate_a_valid_file_exits_0() -> None:
+    result = run("validate", EXAMPLES / "chat_requests.jsonl")
+    assert result.exit_code == 0
+    assert result.output.strip().endswith("endpoint /v1/chat/completions; model gpt-4o-mini)")
+    assert ": ok (12 requests, 12 lines" in result.output
+
+
+def test_validate_text_lines_are_compiler_style() -> None:
+    path = EXAMPLES / "bad_requests.jsonl"
+    result = run("validate", path)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (f"{path}:2: duplicate_custom_id: custom_id 'request-00001' was already "
+                        "used on line 1 [custom_id] (custom_id=request-00001)")
+    assert lines[-1].startswith(f"{path}: 5 errors")
+
+
+def test_validate_json_shape() -> None:
+    result = run("validate", "--format", "json", EXAMPLES / "bad_requests.jsonl",
+                 EXAMPLES / "chat_requests.jsonl")
+    assert result.exit_code == 1
+    document = orjson.loads(result.output)
+    assert document["ok"] is False
+    bad, good = document["files"]
+    assert set(bad) >= {"path", "ok", "lines", "requests", "bytes", "endpoint", "models",
+                        "embedding_inputs", "errors", "errors_truncated"}
+    assert [e["code"] for e in bad["errors"]] == [
+        "duplicate_custom_id", "model_mismatch", "invalid_body", "stream_not_supported",
+        "invalid_json_line"]
+    assert bad["errors"][2]["param"] == "body.messages[0].role"
+    assert good["ok"] is True and good["errors"] == []
+
+
+def test_validate_reads_stdin_and_caps_errors(tmp_path: Path) -> None:
+    data = (EXAMPLES / "bad_requests.jsonl").read_bytes()
+    result = run("validate", "--max-errors", "2", "--format", "json", "-", input=data)
+    [report] = orjson.loads(result.output)["files"]
+    assert report["path"] == "<stdin>"
+    assert len(report["errors"]) == 2 and report["errors_truncated"] == 3
+
+
+def test_validate_unreadable_file_exits_2_without_traceback(tmp_path: Path) -> None:
+    result = run("validate", tmp_path / "absent.jsonl")
+    assert result.exit_code == 2
+    assert "cannot open" in result.output and "Traceback" not in result.output
+
+
+def test_validate_usage_error_exits_2() -> None:
+    assert run("validate", "--provider", "nope", "x.jsonl").exit_code == 2
+
+
+def test_validate_with_provider_and_schema(tmp_path: Path) -> None:
+    schema = tmp_path / "house.json"
+    schema.write_text('{"required": ["temperature"]}')
+    result = run("validate", "--provider", "anthropic", "--schema", schema,
+                 EXAMPLES / "anthropic_requests.jsonl")
+    assert result.exit_code == 1
+    assert "custom_schema" in result.output
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    return path
+
+
+def test_join_writes_rows_retry_file_and_json_summary(tmp_path: Path) -> None:
+    inputs = EXAMPLES / "chat_requests.jsonl"
+    output = write(tmp_path / "out.jsonl", [
+        {"id": "b1", "custom_id": "request-00002", "error": None,
+         "response": {"status_code": 200, "request_id": "r", "body": {"ok": True}}},
+        {"id": "b2", "custom_id": "request-00001", "error": None,
+         "response": {"status_code": 500, "request_id": "r", "body": {
+             "error": {"code": "server_error", "message": "oops"}}}},
+    ])
+    errors = write(tmp_path / "err.jsonl", [
+        {"id": "b3", "custom_id": "request-00003", "response": None,
+         "error": {"code": "batch_expired", "message": "expired"}}])
+    joined, retry = tmp_path / "joined.jsonl", tmp_path / "retry.jsonl"
+    result = run("join", inputs, "--output", output, "--errors", errors, "-o", joined,
+                 "--retry", retry, "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.output)
+    assert {k: summary[k] for k in ("inputs", "succeeded", "failed", "expired", "cancelled",
+                                    "missing", "orphans", "duplicates")} == {
+        "inputs": 12, "succeeded": 1, "failed": 1, "expired": 1, "cancelled": 0,
+        "missing": 9, "orphans": 0, "duplicates": 0}
+    assert summary["error_codes"] == {"batch_expired": 1, "server_error": 1}
+    rows = [orjson.loads(line) for line in joined.read_bytes().splitlines()]
+    assert [set(row) for row in rows[:1]] == [{"custom_id", "status", "request", "response",
+                                               "error"}]
+    assert [row["status"] for row in rows[:4]] == ["failed", "succeeded", "expired", "missing"]
+    input_lines = inputs.read_bytes().splitlines(keepends=True)
+    assert retry.read_bytes() == b"".join([input_lines[0], *input_lines[2:]])
+
+
+def test_join_strict_exits_1_and_retry_status_selects(tmp_path: Path) -> None:
+    inputs = EXAMPLES / "chat_requests.jsonl"
+    output = write(tmp_path / "out.jsonl", [])
+    retry = tmp_path / "retry.jsonl"
+    result = run("join", inputs, "--output", output, "--retry", retry, "--retry-status",
+                 "succeeded", "--strict", "-o", tmp_path / "joined.jsonl")
+    assert result.exit_code == 1
+    assert "12 inputs: 0 succeeded, 0 failed, 0 expired, 0 cancelled, 12 missing" in result.output
+    assert retry.read_bytes() == b""
+
+
+def test_join_bad_retry_status_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("join", EXAMPLES / "chat_requests.jsonl", "--retry-status", "lost")
+    assert result.exit_code == 2
+
+
+def test_join_duplicate_inputs_exit_2(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [{"custom_id": "a"}, {"custom_id": "a"}])
+    result = run("join", inputs, "-o", tmp_path / "joined.jsonl")
+    assert result.exit_code == 2
+    assert "used by two inputs" in result.output
+    assert not (tmp_path / "joined.jsonl").exists()

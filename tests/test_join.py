@@ -1,0 +1,258 @@
+"""Joining results back to inputs: every input exactly once, with the right status."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batchio import DuplicateIdError, JoinError, join, should_retry, write_retry
+
+
+def request(custom_id: str, content: str = "hi") -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": content}]}}
+
+
+def succeeded(custom_id: str) -> dict[str, Any]:
+    return {"id": f"batch_req_{custom_id}", "custom_id": custom_id,
+            "response": {"status_code": 200, "request_id": f"req_{custom_id}", "body": {
+                "id": "chatcmpl-1", "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"},
+                             "finish_reason": "stop"}]}},
+            "error": None}
+
+
+def http_failure(custom_id: str, status_code: int, code: str) -> dict[str, Any]:
+    return {"id": f"batch_req_{custom_id}", "custom_id": custom_id,
+            "response": {"status_code": status_code, "request_id": f"req_{custom_id}",
+                         "body": {"error": {"message": "bad", "type": "invalid_request_error",
+                                            "param": None, "code": code}}},
+            "error": None}
+
+
+def batch_error(custom_id: str, code: str) -> dict[str, Any]:
+    return {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "response": None,
+            "error": {"code": code, "message": f"This request was {code}."}}
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    return path
+
+
+def test_statuses_from_the_content_of_each_line(tmp_path: Path) -> None:
+    ids = [f"r{i}" for i in range(7)]
+    inputs = write(tmp_path / "in.jsonl", [request(i) for i in ids])
+    output = write(tmp_path / "out.jsonl", [
+        succeeded("r3"), http_failure("r1", 400, "invalid_value"), succeeded("r0")])
+    errors = write(tmp_path / "err.jsonl", [
+        batch_error("r2", "batch_expired"), batch_error("r4", "batch_cancelled"),
+        http_failure("r5", 500, "server_error")])
+    result = join(inputs, outputs=output, errors=errors)
+    rows = list(result)
+    assert [(row.custom_id, row.status) for row in rows] == [
+        ("r0", "succeeded"), ("r1", "failed"), ("r2", "expired"), ("r3", "succeeded"),
+        ("r4", "cancelled"), ("r5", "failed"), ("r6", "missing")]
+    assert rows[1].error_code == "invalid_value" and not rows[1].retryable
+    assert rows[5].retryable
+    assert (rows[3].result_path, rows[3].result_line) == (str(output), 1)
+    assert rows[0].response["status_code"] == 200
+    assert rows[6].response is None and rows[6].result_path is None
+    summary = result.summary.to_dict()
+    assert {key: summary[key] for key in ("inputs", "succeeded", "failed", "expired",
+                                          "cancelled", "missing", "orphans", "duplicates")} == {
+        "inputs": 7, "succeeded": 2, "failed": 2, "expired": 1, "cancelled": 1, "missing": 1,
+        "orphans": 0, "duplicates": 0}
+    assert summary["error_codes"] == {"batch_cancelled": 1, "batch_expired": 1,
+                                      "invalid_value": 1, "server_error": 1}
+
+
+def test_http_400_inside_the_output_file_counts_as_failed(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a")])
+    output = write(tmp_path / "out.jsonl", [http_failure("a", 400, "invalid_value")])
+    [row] = list(join(inputs, outputs=output))
+    assert (row.status, row.error["code"]) == ("failed", "invalid_value")
+
+
+def test_expired_batch_with_partial_output(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request(f"r{i}") for i in range(4)])
+    output = write(tmp_path / "out.jsonl", [succeeded("r2"), succeeded("r0")])
+    errors = write(tmp_path / "err.jsonl", [batch_error("r3", "batch_expired"),
+                                           batch_error("r1", "batch_expired")])
+    result = join(inputs, outputs=output, errors=errors)
+    assert [row.status for row in result] == ["succeeded", "expired", "succeeded", "expired"]
+
+
+def test_completed_batch_with_an_empty_output_file(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a"), request("b")])
+    output = write(tmp_path / "out.jsonl", [])
+    errors = write(tmp_path / "err.jsonl", [http_failure("b", 429, "rate_limit_exceeded"),
+                                           http_failure("a", 400, "invalid_value")])
+    result = join(inputs, outputs=output, errors=errors)
+    assert [(row.status, row.retryable) for row in result] == [("failed", False),
+                                                               ("failed", True)]
+    assert result.summary.retryable == 1
+
+
+def test_orphans_and_duplicates_are_reported_not_counted(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a"), request("b")])
+    output = write(tmp_path / "out.jsonl", [succeeded("a"), succeeded("zzz"), succeeded("a")])
+    result = join(inputs, outputs=output)
+    assert [row.status for row in result] == ["succeeded", "missing"]
+    assert [(ref.custom_id, ref.line) for ref in result.summary.orphans] == [("zzz", 2)]
+    assert [(ref.custom_id, ref.line) for ref in result.summary.duplicates] == [("a", 3)]
+    assert not result.summary.clean
+
+
+def test_strict_mode_raises_on_orphans(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a")])
+    output = write(tmp_path / "out.jsonl", [succeeded("a"), succeeded("ghost")])
+    with pytest.raises(JoinError) as raised:
+        list(join(inputs, outputs=output, strict=True))
+    assert "ghost" in raised.value.message
+
+
+def test_duplicate_input_ids_raise_naming_both_lines(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a"), request("b"), request("a")])
+    with pytest.raises(DuplicateIdError) as raised:
+        list(join(inputs))
+    assert f"{inputs}:1" in raised.value.message and f"{inputs}:3" in raised.value.message
+
+
+def test_bad_result_lines_are_reported_with_their_place(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a")])
+    output = tmp_path / "out.jsonl"
+    output.write_bytes(orjson.dumps(succeeded("a")) + b"\n{broken\n" + b'{"no": "id"}\n')
+    result = join(inputs, outputs=output)
+    assert [row.status for row in result] == ["succeeded"]
+    assert [(p.code, p.line) for p in result.summary.problems] == [
+        ("invalid_json_line", 2), ("invalid_result_line", 3)]
+
+
+def test_compressed_and_sharded_files(tmp_path: Path) -> None:
+    first = write(tmp_path / "in-1.jsonl", [request("a"), request("b")])
+    second = tmp_path / "in-2.jsonl.gz"
+    second.write_bytes(gzip.compress(orjson.dumps(request("c")) + b"\n"))
+    output = tmp_path / "out.jsonl.gz"
+    output.write_bytes(gzip.compress(b"".join(
+        orjson.dumps(row) + b"\n" for row in [succeeded("c"), succeeded("a")])))
+    rows = list(join([first, second], outputs=[output]))
+    assert [(row.custom_id, row.status, row.request_line) for row in rows] == [
+        ("a", "succeeded", 1), ("b", "missing", 2), ("c", "succeeded", 1)]
+
+
+def test_anthropic_results_give_the_same_statuses(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [
+        {"custom_id": f"r{i}", "params": {"model": "claude", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "hi"}]}} for i in range(5)])
+    results = write(tmp_path / "results.jsonl", [
+        {"custom_id": "r3", "result": {"type": "canceled"}},
+        {"custom_id": "r0", "result": {"type": "succeeded", "message": {
+            "id": "msg_1", "type": "message", "role": "assistant", "content": []}}},
+        {"custom_id": "r1", "result": {"type": "errored", "error": {
+            "type": "error", "error": {"type": "overloaded_error", "message": "busy"}}}},
+        {"custom_id": "r2", "result": {"type": "expired"}},
+    ])
+    result = join(inputs, outputs=results, provider="anthropic")
+    rows = list(result)
+    assert [row.status for row in rows] == ["succeeded", "failed", "expired", "cancelled",
+                                            "missing"]
+    assert (rows[1].error_code, rows[1].retryable) == ("overloaded_error", True)
+
+
+def test_sqlite_index_gives_identical_results(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    ids = [f"r{i}" for i in range(300)]
+    inputs = write(tmp_path / "in.jsonl", [request(i) for i in ids])
+    answered = [succeeded(i) if rng.random() < 0.8 else batch_error(i, "batch_expired")
+                for i in ids if rng.random() < 0.9]
+    rng.shuffle(answered)
+    output = write(tmp_path / "out.jsonl", [*answered, succeeded("orphan")])
+
+    def run(**options: Any) -> tuple[list[Any], dict[str, Any]]:
+        result = join(inputs, outputs=output, **options)
+        return [row.to_dict() for row in result], result.summary.to_dict()
+
+    memory = run(index="memory")
+    assert run(index="sqlite") == memory
+    assert run(index="auto", spill_threshold=50) == memory
+
+
+def test_retry_file_holds_the_original_bytes(tmp_path: Path) -> None:
+    raw_lines = [b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", '
+                 b'"body": {"model": "m", "messages": []}}\n',
+                 b'{ "custom_id":"b","method":"POST","url":"/v1/chat/completions",'
+                 b'"body":{"model":"m","messages":[]} }\n']
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_bytes(b"".join(raw_lines))
+    output = write(tmp_path / "out.jsonl", [succeeded("a")])
+    retry = tmp_path / "retry.jsonl"
+    list(write_retry(join(inputs, outputs=output), retry))
+    assert retry.read_bytes() == raw_lines[1]
+
+
+STATUS_MAKERS = {
+    "succeeded": lambda cid: succeeded(cid),
+    "failed_http": lambda cid: http_failure(cid, 400, "invalid_value"),
+    "failed_retryable": lambda cid: http_failure(cid, 503, "server_error"),
+    "failed_error": lambda cid: batch_error(cid, "invalid_request"),
+    "expired": lambda cid: batch_error(cid, "batch_expired"),
+    "cancelled": lambda cid: batch_error(cid, "batch_cancelled"),
+}
+EXPECTED = {"succeeded": "succeeded", "failed_http": "failed", "failed_retryable": "failed",
+            "failed_error": "failed", "expired": "expired", "cancelled": "cancelled",
+            "missing": "missing"}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fates=st.lists(st.sampled_from([*STATUS_MAKERS, "missing"]), min_size=1, max_size=60),
+    seed=st.integers(min_value=0, max_value=2**32),
+    files=st.integers(min_value=1, max_value=4),
+    orphans=st.integers(min_value=0, max_value=3),
+    duplicates=st.integers(min_value=0, max_value=3),
+    index=st.sampled_from(["memory", "sqlite"]),
+)
+def test_every_input_is_accounted_for_exactly_once(
+        tmp_path_factory: pytest.TempPathFactory, fates: list[str], seed: int, files: int,
+        orphans: int, duplicates: int, index: str) -> None:
+    folder = tmp_path_factory.mktemp("join")
+    rng = random.Random(seed)
+    ids = [f"req-{i}" for i in range(len(fates))]
+    inputs_a = write(folder / "in-a.jsonl", [request(i) for i in ids[: len(ids) // 2]])
+    inputs_b = write(folder / "in-b.jsonl", [request(i) for i in ids[len(ids) // 2:]])
+    answered = [cid for cid, fate in zip(ids, fates, strict=True) if fate != "missing"]
+    results = [STATUS_MAKERS[fates[ids.index(cid)]](cid) for cid in answered]
+    results += [succeeded(f"orphan-{i}") for i in range(orphans)]
+    rng.shuffle(results)
+    shards = [results[i::files] for i in range(files)]
+    outputs = [write(folder / f"out-{i}.jsonl", shard) for i, shard in enumerate(shards[::2])]
+    errors = [write(folder / f"err-{i}.jsonl", shard) for i, shard in enumerate(shards[1::2])]
+    # Second results for some ids, in a file read last: reported, never counted.
+    duplicate_ids = [rng.choice(answered) for _ in range(duplicates)] if answered else []
+    errors.append(write(folder / "late.jsonl",
+                        [batch_error(cid, "batch_expired") for cid in duplicate_ids]))
+
+    result = join([inputs_a, inputs_b], outputs=outputs, errors=errors, index=index)
+    retry = folder / "retry.jsonl"
+    rows = list(write_retry(result, retry))
+
+    assert [row.custom_id for row in rows] == ids
+    assert [row.status for row in rows] == [EXPECTED[fate] for fate in fates]
+    summary = result.summary
+    assert sum(summary.counts.values()) == summary.inputs == len(ids)
+    assert sorted(ref.custom_id for ref in summary.orphans) == [
+        f"orphan-{i}" for i in range(orphans)]
+    assert len(summary.duplicates) == len(duplicate_ids)
+    input_bytes = {line.split(b'"custom_id":"')[1].split(b'"')[0].decode(): line
+                   for path in (inputs_a, inputs_b) for line in path.read_bytes().splitlines(True)}
+    assert retry.read_bytes() == b"".join(
+        input_bytes[row.custom_id] for row in rows if should_retry(row))
