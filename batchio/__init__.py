@@ -4,6 +4,7 @@ The public API is re-exported here; everything else is private by name.
 """
 
 from ._version import __version__
+from .batch import Batch, BatchHistory, BatchStatus, RequestCounts, load_batches
 from .errors import (
     CODES,
     BatchioError,
@@ -22,6 +23,9 @@ from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
 from .validation import Report, validate
 
 __all__ = [
+    "Batch",
+    "BatchHistory",
+    "BatchStatus",
     "CODES",
     "PROVIDERS",
     "BatchObjectError",
@@ -40,6 +44,7 @@ __all__ = [
     "Problem",
     "Profile",
     "Report",
+    "RequestCounts",
     "RequestLine",
     "Response",
     "ResultError",
@@ -48,6 +53,7 @@ __all__ = [
     "__version__",
     "get_profile",
     "join",
+    "load_batches",
     "read_lines",
     "should_retry",
     "validate",

@@ -17,6 +17,7 @@ import click
 import orjson
 
 from . import __version__
+from .batch import BatchHistory, load_batches
 from .errors import BatchioError, Problem
 from .jsonl import JsonlWriter
 from .providers import PROVIDERS, STATUSES
@@ -228,3 +229,80 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
             click.echo(f"{ref.path}:{ref.line}: duplicate_result: custom_id "
                        f"{ref.custom_id!r} already has a result", err=True)
     sys.exit(1 if strict and not summary.clean else 0)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = width if not total else round(width * done / total)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
+
+
+@main.command("status")
+@click.argument("batch_json")
+@click.option("--output", "output", help="The downloaded output file, to cross-check.")
+@click.option("--errors", "errors", help="The downloaded error file, to cross-check.")
+@click.option("--input", "inputs", help="The input file, to cross-check request_counts.total.")
+@format_option
+def status_command(batch_json: str, output: str | None, errors: str | None,
+                   inputs: str | None, output_format: str) -> None:
+    """Summarise a Batch object (or a polling log of them) and cross-check its files."""
+    try:
+        history = BatchHistory(load_batches(batch_json))
+        batch = history.latest
+        problems = history.check()
+        cross = None
+        if output or errors or inputs:
+            cross = batch.reconcile(output=output, errors=errors, inputs=inputs)
+            problems += cross.problems
+    except (BatchioError, OSError) as exc:
+        _fail(str(exc))
+    progress = history.progress()
+    if output_format == "json":
+        _echo_json({
+            "ok": not problems,
+            "batch": batch.to_dict(),
+            "polls": len(history.batches),
+            "progress": None if progress is None else {
+                "done": progress.done, "total": progress.total, "percent": progress.percent,
+                "requests_per_second": progress.requests_per_second,
+                "eta_seconds": progress.eta_seconds},
+            "files": None if cross is None else {
+                "succeeded_lines": cross.succeeded_lines, "failed_lines": cross.failed_lines,
+                "input_lines": cross.input_lines},
+            "problems": [problem.to_dict() for problem in problems],
+        })
+        sys.exit(1 if problems else 0)
+    colour = {"completed": "green", "failed": "red", "expired": "yellow",
+              "cancelled": "yellow"}.get(batch.status.value, "cyan")
+    click.echo(f"{batch.id}  {click.style(batch.status.value, fg=colour, bold=True)}"
+               f"  {batch.endpoint or ''}  {batch.model or ''}".rstrip())
+    if batch.request_counts is not None and progress is not None:
+        counts = batch.request_counts
+        click.echo(f"  {_bar(counts.done, counts.total)} {progress.percent:5.1f}%  "
+                   f"{counts.completed:,} completed, {counts.failed:,} failed of "
+                   f"{counts.total:,}")
+        if progress.requests_per_second:
+            click.echo(f"  {progress.requests_per_second:,.1f} requests/s, "
+                       f"ETA {_duration(progress.eta_seconds)}")
+    durations = batch.durations()
+    click.echo("  " + ", ".join(f"{name} {_duration(seconds)}"
+                                for name, seconds in durations.items()))
+    for entry in batch.errors or ():
+        where = f"line {entry.line}: " if entry.line is not None else ""
+        click.echo(f"  error: {where}{entry.code}: {entry.message}")
+    if cross is not None:
+        click.echo(f"  files: {cross.succeeded_lines:,} successful lines, "
+                   f"{cross.failed_lines:,} failed lines"
+                   + ("" if cross.input_lines is None else f", {cross.input_lines:,} inputs"))
+    for problem in problems:
+        click.echo(_style_problem(problem))
+    click.echo("consistent" if not problems else f"{len(problems)} problems")
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,517 @@
+"""The Batch object a batch API returns: a typed record, its lifecycle, and checks.
+
+Owns :class:`Batch` (parsed from a dict, a JSON string, or an SDK object with
+``model_dump()``, losslessly), :class:`BatchStatus` with the lifecycle as data,
+:meth:`Batch.check` for self-contradictions, :meth:`Batch.reconcile` against downloaded
+files, and :class:`BatchHistory` for a polling log. No SDK is imported.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from .errors import BatchObjectError, Problem
+from .jsonl import read_lines
+
+
+class BatchStatus(str, enum.Enum):
+    """The eight statuses of a batch."""
+
+    VALIDATING = "validating"
+    FAILED = "failed"
+    IN_PROGRESS = "in_progress"
+    FINALIZING = "finalizing"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    CANCELLING = "cancelling"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL
+
+    @property
+    def timestamp_field(self) -> str:
+        """The Batch field stamped when the batch enters this status."""
+        return _STATUS_TIMESTAMP[self]
+
+    def can_become(self, other: BatchStatus) -> bool:
+        """Whether ``other`` can directly follow this status."""
+        return other in TRANSITIONS[self]
+
+
+TERMINAL = frozenset({BatchStatus.FAILED, BatchStatus.COMPLETED, BatchStatus.EXPIRED,
+                      BatchStatus.CANCELLED})
+
+#: The lifecycle as data: each status and the statuses that may directly follow it.
+#: Which moves into cancelling and expired exist is inferred from the API reference, not
+#: documented; change this table, not code, if a provider shows another.
+TRANSITIONS: Mapping[BatchStatus, frozenset[BatchStatus]] = {
+    BatchStatus.VALIDATING: frozenset({BatchStatus.IN_PROGRESS, BatchStatus.FAILED,
+                                       BatchStatus.CANCELLING}),
+    BatchStatus.IN_PROGRESS: frozenset({BatchStatus.FINALIZING, BatchStatus.CANCELLING,
+                                        BatchStatus.EXPIRED}),
+    BatchStatus.FINALIZING: frozenset({BatchStatus.COMPLETED, BatchStatus.EXPIRED}),
+    BatchStatus.CANCELLING: frozenset({BatchStatus.CANCELLED}),
+    BatchStatus.FAILED: frozenset(),
+    BatchStatus.COMPLETED: frozenset(),
+    BatchStatus.EXPIRED: frozenset(),
+    BatchStatus.CANCELLED: frozenset(),
+}
+
+_STATUS_TIMESTAMP = {
+    BatchStatus.VALIDATING: "created_at",
+    BatchStatus.IN_PROGRESS: "in_progress_at",
+    BatchStatus.FINALIZING: "finalizing_at",
+    BatchStatus.COMPLETED: "completed_at",
+    BatchStatus.FAILED: "failed_at",
+    BatchStatus.EXPIRED: "expired_at",
+    BatchStatus.CANCELLING: "cancelling_at",
+    BatchStatus.CANCELLED: "cancelled_at",
+}
+
+TIMESTAMP_FIELDS = ("created_at", "in_progress_at", "expires_at", "finalizing_at",
+                    "completed_at", "failed_at", "expired_at", "cancelling_at", "cancelled_at")
+_STRING_FIELDS = ("endpoint", "input_file_id", "completion_window", "output_file_id",
+                  "error_file_id", "model")
+_METADATA_PAIRS, _METADATA_KEY, _METADATA_VALUE = 16, 64, 512
+
+
+def reachable(start: BatchStatus) -> frozenset[BatchStatus]:
+    """Every status reachable from ``start`` (itself included) through the lifecycle."""
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        for following in TRANSITIONS[frontier.pop()]:
+            if following not in seen:
+                seen.add(following)
+                frontier.append(following)
+    return frozenset(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCounts:
+    """How many requests the batch holds, and how many completed or failed so far."""
+
+    total: int
+    completed: int
+    failed: int
+
+    @property
+    def done(self) -> int:
+        return self.completed + self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class BatchErrorEntry:
+    """One entry of ``errors.data``: why the batch (or one of its lines) was rejected."""
+
+    code: str | None
+    message: str | None
+    param: str | None = None
+    line: int | None = None
+
+
+def _fail(name: str, message: str) -> BatchObjectError:
+    return BatchObjectError(f"Batch field {name!r} {message}", param=name)
+
+
+def _int_or_none(data: Mapping[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if type(value) is not int:
+        raise _fail(name, f"must be an integer (Unix seconds) or null, not {value!r}")
+    return value
+
+
+def _str_or_none(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _fail(name, f"must be a string or null, not {value!r}")
+    return value
+
+
+def _as_mapping(source: Any) -> Mapping[str, Any]:
+    if isinstance(source, Mapping):
+        return source
+    if isinstance(source, (str, bytes)):
+        try:
+            value = orjson.loads(source)
+        except orjson.JSONDecodeError as exc:
+            raise BatchObjectError(f"not a JSON Batch object: {exc}") from None
+        return _as_mapping(value)
+    dump = getattr(source, "model_dump", None)
+    if callable(dump):
+        return _as_mapping(dump())
+    raise BatchObjectError(f"cannot read a Batch object from {type(source).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A Batch object, typed; ``extra`` keeps fields this version does not know."""
+
+    id: str
+    status: BatchStatus
+    created_at: int
+    object: str = "batch"
+    endpoint: str | None = None
+    errors: tuple[BatchErrorEntry, ...] | None = None
+    input_file_id: str | None = None
+    completion_window: str | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    in_progress_at: int | None = None
+    expires_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    request_counts: RequestCounts | None = None
+    metadata: Mapping[str, str] | None = None
+    model: str | None = None
+    usage: Mapping[str, Any] | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The ``errors`` object's own fields besides ``data`` (``object``), kept for to_dict.
+    errors_extra: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """Parse a dict, a JSON string, or an object with ``model_dump()``.
+
+        Raises :class:`BatchObjectError` naming the field when a field has the wrong type
+        or the status is unknown.
+        """
+        data = _as_mapping(source)
+        batch_id = data.get("id")
+        if not isinstance(batch_id, str) or not batch_id:
+            raise _fail("id", "must be a non-empty string")
+        try:
+            status = BatchStatus(data.get("status"))
+        except ValueError:
+            raise _fail("status", f"is not a known status: {data.get('status')!r}") from None
+        created_at = data.get("created_at")
+        if type(created_at) is not int:
+            raise _fail("created_at", f"must be an integer (Unix seconds), not {created_at!r}")
+        known = {name: _int_or_none(data, name) for name in TIMESTAMP_FIELDS[1:]}
+        strings = {name: _str_or_none(data, name) for name in _STRING_FIELDS}
+        errors, errors_extra = cls._parse_errors(data.get("errors"))
+        metadata = data.get("metadata")
+        if metadata is not None and not (isinstance(metadata, Mapping) and all(
+                isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())):
+            raise _fail("metadata", "must be an object of string pairs or null")
+        usage = data.get("usage")
+        if usage is not None and not isinstance(usage, Mapping):
+            raise _fail("usage", "must be an object or null")
+        handled = {"id", "object", "status", "created_at", "errors", "request_counts",
+                   "metadata", "usage", *TIMESTAMP_FIELDS, *_STRING_FIELDS}
+        return cls(
+            id=batch_id, status=status, created_at=created_at,
+            object=data.get("object", "batch"),
+            errors=errors, errors_extra=errors_extra,
+            request_counts=cls._parse_counts(data.get("request_counts")),
+            metadata=metadata, usage=usage,
+            extra={key: value for key, value in data.items() if key not in handled},
+            **known, **strings,  # type: ignore[arg-type]
+        )
+
+    @staticmethod
+    def _parse_counts(value: Any) -> RequestCounts | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise _fail("request_counts", "must be an object or null")
+        counts = []
+        for name in ("total", "completed", "failed"):
+            count = value.get(name, 0)
+            if type(count) is not int or count < 0:
+                raise _fail(f"request_counts.{name}", f"must be a whole number, not {count!r}")
+            counts.append(count)
+        return RequestCounts(*counts)
+
+    @staticmethod
+    def _parse_errors(value: Any
+                      ) -> tuple[tuple[BatchErrorEntry, ...] | None, Mapping[str, Any] | None]:
+        if value is None:
+            return None, None
+        if isinstance(value, list):
+            value = {"object": "list", "data": value}
+        if not isinstance(value, Mapping):
+            raise _fail("errors", "must be an object with data, or null")
+        entries = []
+        for item in value.get("data") or ():
+            if not isinstance(item, Mapping):
+                raise _fail("errors.data", "entries must be objects")
+            line = item.get("line")
+            if line is not None and type(line) is not int:
+                raise _fail("errors.data.line", f"must be an integer or null, not {line!r}")
+            entries.append(BatchErrorEntry(item.get("code"), item.get("message"),
+                                           item.get("param"), line))
+        rest = {key: item for key, item in value.items() if key != "data"}
+        return tuple(entries), rest
+
+    def to_dict(self) -> dict[str, Any]:
+        """The API's shape, with every unknown field kept: ``from_dict(to_dict())`` is equal."""
+        data: dict[str, Any] = {"id": self.id, "object": self.object,
+                                "endpoint": self.endpoint}
+        if self.errors is None:
+            data["errors"] = None
+        else:
+            data["errors"] = {**(self.errors_extra or {}), "data": [
+                {"code": e.code, "message": e.message, "param": e.param, "line": e.line}
+                for e in self.errors]}
+        data.update({
+            "input_file_id": self.input_file_id,
+            "completion_window": self.completion_window,
+            "status": self.status.value,
+            "output_file_id": self.output_file_id,
+            "error_file_id": self.error_file_id,
+        })
+        for name in TIMESTAMP_FIELDS:
+            data[name] = getattr(self, name)
+        counts = self.request_counts
+        data["request_counts"] = None if counts is None else {
+            "total": counts.total, "completed": counts.completed, "failed": counts.failed}
+        data["metadata"] = None if self.metadata is None else dict(self.metadata)
+        data["model"] = self.model
+        data["usage"] = None if self.usage is None else dict(self.usage)
+        data.update(self.extra)
+        return data
+
+    def time(self, name: str) -> datetime | None:
+        """A timestamp field (``created_at``, ``completed_at``...) as an aware UTC datetime."""
+        if name not in TIMESTAMP_FIELDS:
+            raise KeyError(f"{name!r} is not a timestamp field")
+        value: int | None = getattr(self, name)
+        return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
+
+    def durations(self) -> dict[str, int | None]:
+        """Seconds spent queued (created to in progress), running (to finalizing or the
+        end), and finalizing (to completed); None where the batch has not got that far."""
+        def between(start: int | None, end: int | None) -> int | None:
+            return None if start is None or end is None else end - start
+
+        ended = (self.finalizing_at or self.failed_at or self.expired_at
+                 or self.cancelling_at or self.cancelled_at)
+        return {
+            "queued": between(self.created_at, self.in_progress_at),
+            "running": between(self.in_progress_at, ended),
+            "finalizing": between(self.finalizing_at, self.completed_at),
+        }
+
+    def reached(self) -> frozenset[BatchStatus]:
+        """The statuses whose timestamps are set: the ones the batch says it went through."""
+        return frozenset(status for status, name in _STATUS_TIMESTAMP.items()
+                         if getattr(self, name) is not None)
+
+    def check(self) -> list[Problem]:
+        """Every way the object contradicts itself, each a Problem with the field as param."""
+        problems: list[Problem] = []
+
+        def add(param: str, message: str) -> None:
+            problems.append(Problem(code="inconsistent_batch", message=message, param=param))
+
+        # Statuses on some path from validating to the current one.
+        possible = {status for status in BatchStatus
+                    if self.status in reachable(status) and status in reachable(
+                        BatchStatus.VALIDATING)}
+        for status in self.reached():
+            if status not in possible:
+                add(status.timestamp_field,
+                    f"{status.timestamp_field} is set, but a {self.status.value} batch never "
+                    f"was {status.value}")
+        if self.status.is_terminal and getattr(self, self.status.timestamp_field) is None:
+            add(self.status.timestamp_field,
+                f"a {self.status.value} batch has no {self.status.timestamp_field}")
+        order = ["created_at", "in_progress_at", "finalizing_at", "completed_at"]
+        stamped = [(name, getattr(self, name)) for name in order
+                   if getattr(self, name) is not None]
+        for (earlier, a), (later, b) in itertools.pairwise(stamped):
+            if b < a:
+                add(later, f"{later} ({b}) is before {earlier} ({a})")
+        for name in TIMESTAMP_FIELDS[1:]:
+            value = getattr(self, name)
+            if value is not None and value < self.created_at and name != "expires_at":
+                add(name, f"{name} ({value}) is before created_at ({self.created_at})")
+        if self.cancelling_at is not None and self.cancelled_at is not None \
+                and self.cancelled_at < self.cancelling_at:
+            add("cancelled_at", "cancelled_at is before cancelling_at")
+        counts = self.request_counts
+        if counts is not None and counts.done > counts.total:
+            add("request_counts", f"completed ({counts.completed}) + failed ({counts.failed})"
+                f" is more than total ({counts.total})")
+        if self.status is BatchStatus.COMPLETED and self.output_file_id is None \
+                and self.error_file_id is None:
+            add("output_file_id", "a completed batch has neither an output nor an error file")
+        if self.metadata is not None:
+            if len(self.metadata) > _METADATA_PAIRS:
+                add("metadata", f"{len(self.metadata)} pairs; at most {_METADATA_PAIRS}")
+            for key, value in self.metadata.items():
+                if len(key) > _METADATA_KEY:
+                    add(f"metadata.{key}", f"key longer than {_METADATA_KEY} characters")
+                if len(value) > _METADATA_VALUE:
+                    add(f"metadata.{key}", f"value longer than {_METADATA_VALUE} characters")
+        return problems
+
+    def reconcile(
+        self,
+        *,
+        output: str | os.PathLike[str] | None = None,
+        errors: str | os.PathLike[str] | None = None,
+        inputs: str | os.PathLike[str] | None = None,
+    ) -> CrossCheck:
+        """Count the lines of the downloaded files and compare them with ``request_counts``.
+
+        Which file a line is in does not decide its fate (HTTP failures can sit in the
+        output file), so a successful line is one with a 2xx ``status_code``.
+        """
+        succeeded = failed = 0
+        for path in (output, errors):
+            if path is None:
+                continue
+            for line in read_lines(path):
+                response = line.value.get("response")
+                status_code = response.get("status_code") if isinstance(response, dict) \
+                    else None
+                if line.value.get("error") is None and isinstance(status_code, int) \
+                        and 200 <= status_code < 300:
+                    succeeded += 1
+                else:
+                    failed += 1
+        input_lines = None if inputs is None else sum(1 for _ in read_lines(inputs))
+        problems: list[Problem] = []
+        counts = self.request_counts
+
+        def add(param: str, message: str) -> None:
+            problems.append(Problem(code="inconsistent_batch", message=message, param=param))
+
+        if counts is None:
+            add("request_counts", "the batch has no request_counts to compare with")
+        else:
+            if output is not None and succeeded != counts.completed:
+                add("request_counts.completed",
+                    f"the server says {counts.completed:,} completed but the files hold "
+                    f"{succeeded:,} successful lines")
+            if errors is not None and failed != counts.failed:
+                add("request_counts.failed",
+                    f"the server says {counts.failed:,} failed but the files hold "
+                    f"{failed:,} failed lines")
+            if input_lines is not None and input_lines != counts.total:
+                add("request_counts.total",
+                    f"the server says {counts.total:,} requests but the input file has "
+                    f"{input_lines:,} lines")
+        return CrossCheck(succeeded, failed, input_lines, problems)
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """What the downloaded files hold, and how that differs from ``request_counts``."""
+
+    succeeded_lines: int
+    failed_lines: int
+    input_lines: int | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a running batch is: share done, rate, and an estimate of the time left."""
+
+    done: int
+    total: int
+    percent: float
+    requests_per_second: float | None
+    eta_seconds: float | None
+
+
+class BatchHistory:
+    """A polling log of one batch: checks the sequence is a legal path, reports progress."""
+
+    def __init__(self, batches: Iterable[Batch | Mapping[str, Any]]) -> None:
+        self.batches: list[Batch] = [
+            b if isinstance(b, Batch) else Batch.from_dict(b) for b in batches]
+        if not self.batches:
+            raise BatchObjectError("a batch history needs at least one Batch object")
+
+    @property
+    def latest(self) -> Batch:
+        return self.batches[-1]
+
+    def check(self) -> list[Problem]:
+        """Problems with the sequence: another id, or a status that cannot follow the last.
+
+        Polls may miss statuses (validating, then completed), so a step is legal when the
+        new status can be reached from the previous one.
+        """
+        problems: list[Problem] = []
+        first = self.batches[0]
+        for number, (before, after) in enumerate(itertools.pairwise(self.batches), 2):
+            if after.id != first.id:
+                problems.append(Problem(code="illegal_transition", line=number, param="id",
+                                        message=f"poll {number} is batch {after.id}, "
+                                        f"not {first.id}"))
+            elif after.status not in reachable(before.status):
+                problems.append(Problem(
+                    code="illegal_transition", line=number, param="status",
+                    message=f"{before.status.value} cannot become {after.status.value}"))
+        for number, batch in enumerate(self.batches, 1):
+            problems.extend(Problem(code=p.code, message=p.message, line=number,
+                                    param=p.param) for p in batch.check())
+        return problems
+
+    def progress(self, now: float | None = None) -> Progress | None:
+        """Share of requests done, requests per second since ``in_progress_at``, and ETA.
+
+        ``now`` (Unix seconds) defaults to the latest timestamp of a finished batch, or
+        the current time for a running one. None when the batch has no request counts.
+        """
+        batch = self.latest
+        counts = batch.request_counts
+        if counts is None:
+            return None
+        percent = 100.0 * counts.done / counts.total if counts.total else 100.0
+        if now is None:
+            ended = [getattr(batch, name) for name in ("finalizing_at", "completed_at",
+                                                       "failed_at", "expired_at",
+                                                       "cancelled_at")]
+            now = min((t for t in ended if t is not None), default=time.time())
+        rate = eta = None
+        if batch.in_progress_at is not None and now > batch.in_progress_at and counts.done:
+            rate = counts.done / (now - batch.in_progress_at)
+            eta = (counts.total - counts.done) / rate if not batch.status.is_terminal else 0.0
+        return Progress(counts.done, counts.total, percent, rate, eta)
+
+
+def load_batches(source: str | os.PathLike[str]) -> list[Batch]:
+    """Batch objects from a file: one JSON object, a JSON list, or JSONL (a polling log)."""
+    with open(source, "rb") as handle:
+        data = handle.read()
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return [Batch.from_dict(line.value) for line in read_lines(os.fspath(source))]
+    if isinstance(value, list):
+        return [Batch.from_dict(item) for item in value]
+    if isinstance(value, dict) and value.get("object") == "list" and "data" in value:
+        return [Batch.from_dict(item) for item in value["data"]]
+    return [Batch.from_dict(value)]
+
+
+__all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",
+                          "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
+                          "load_batches", "reachable"]

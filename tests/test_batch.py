@@ -1,0 +1,215 @@
+"""The Batch object: parsing, lifecycle, self-checks, file cross-checks, the status command."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+from batchio import Batch, BatchHistory, BatchObjectError, BatchStatus
+from batchio.batch import TRANSITIONS, reachable
+from batchio.cli import main
+from batchio.schemas import load_schemas, schema_id
+
+T0 = 1_767_225_600
+
+
+def sdk_shaped(**fields: Any) -> dict[str, Any]:
+    """A Batch as the official SDK serialises it: every optional field present, null."""
+    data: dict[str, Any] = {
+        "id": "batch_abc", "object": "batch", "endpoint": "/v1/chat/completions",
+        "errors": None, "input_file_id": "file-in", "completion_window": "24h",
+        "status": "validating", "output_file_id": None, "error_file_id": None,
+        "created_at": T0, "in_progress_at": None, "expires_at": T0 + 86400,
+        "finalizing_at": None, "completed_at": None, "failed_at": None, "expired_at": None,
+        "cancelling_at": None, "cancelled_at": None,
+        "request_counts": {"total": 0, "completed": 0, "failed": 0},
+        "metadata": None, "model": None, "usage": None,
+    }
+    data.update(fields)
+    return data
+
+
+def completed(**fields: Any) -> dict[str, Any]:
+    return sdk_shaped(**{"status": "completed", "in_progress_at": T0 + 60,
+                         "finalizing_at": T0 + 660, "completed_at": T0 + 700,
+                         "output_file_id": "file-out", "error_file_id": "file-err",
+                         "request_counts": {"total": 10, "completed": 8, "failed": 2},
+                         **fields})
+
+
+@pytest.mark.parametrize("status", [s.value for s in BatchStatus])
+def test_every_status_parses(status: str) -> None:
+    batch = Batch.from_dict(sdk_shaped(status=status))
+    assert batch.status is BatchStatus(status)
+    assert batch.status.is_terminal == (status in {"failed", "completed", "expired",
+                                                   "cancelled"})
+
+
+LEGAL = {("validating", "in_progress"), ("validating", "failed"),
+         ("validating", "cancelling"), ("in_progress", "finalizing"),
+         ("in_progress", "cancelling"), ("in_progress", "expired"),
+         ("finalizing", "completed"), ("finalizing", "expired"), ("cancelling", "cancelled")}
+
+
+@pytest.mark.parametrize(("before", "after"),
+                         list(itertools.product([s.value for s in BatchStatus], repeat=2)))
+def test_each_transition_is_legal_or_not(before: str, after: str) -> None:
+    assert BatchStatus(before).can_become(BatchStatus(after)) == ((before, after) in LEGAL)
+
+
+def test_terminal_statuses_go_nowhere() -> None:
+    assert all(not TRANSITIONS[status] for status in BatchStatus if status.is_terminal)
+
+
+def test_sdk_shape_round_trips_and_gives_datetimes() -> None:
+    data = completed(errors={"object": "list", "data": [
+        {"code": "invalid_json_line", "message": "bad", "param": None, "line": 3}]})
+    batch = Batch.from_dict(data)
+    assert batch.to_dict() == data
+    created = batch.time("created_at")
+    assert created is not None and created.tzinfo is not None
+    assert created.timestamp() == T0
+    assert batch.time("failed_at") is None
+    assert batch.errors is not None and batch.errors[0].line == 3
+
+
+def test_json_string_and_model_dump_objects_parse() -> None:
+    class FakeSdkBatch:
+        def model_dump(self) -> dict[str, Any]:
+            return completed()
+
+    assert Batch.from_dict(orjson.dumps(completed())) == Batch.from_dict(completed())
+    assert Batch.from_dict(FakeSdkBatch()).status is BatchStatus.COMPLETED
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("status", "done"), ("created_at", "yesterday"), ("completed_at", 1.5),
+    ("request_counts", {"total": -1, "completed": 0, "failed": 0}), ("metadata", {"a": 1}),
+    ("output_file_id", 7), ("id", ""),
+])
+def test_wrong_types_name_the_field(field: str, value: Any) -> None:
+    with pytest.raises(BatchObjectError) as raised:
+        Batch.from_dict(completed(**{field: value}))
+    assert field in str(raised.value)
+
+
+extra_fields = st.dictionaries(
+    st.text(min_size=1, max_size=10).filter(lambda k: k not in sdk_shaped()),
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10), max_size=5)
+
+
+@given(extra=extra_fields, status=st.sampled_from([s.value for s in BatchStatus]),
+       metadata=st.none() | st.dictionaries(st.text(max_size=5), st.text(max_size=5),
+                                            max_size=3))
+def test_from_dict_to_dict_round_trips_with_unknown_fields(
+        extra: dict[str, Any], status: str, metadata: dict[str, str] | None) -> None:
+    data = {**sdk_shaped(status=status, metadata=metadata), **extra}
+    batch = Batch.from_dict(data)
+    assert batch.to_dict() == data
+    assert Batch.from_dict(batch.to_dict()) == batch
+
+
+def test_to_dict_passes_the_batch_schema() -> None:
+    validator = jsonschema.Draft202012Validator(load_schemas()[schema_id("batch")])
+    for data in (sdk_shaped(), completed(metadata={"job": "nightly"})):
+        assert list(validator.iter_errors(Batch.from_dict(data).to_dict())) == []
+
+
+def findings(data: dict[str, Any]) -> list[str | None]:
+    return [problem.param for problem in Batch.from_dict(data).check()]
+
+
+def test_a_consistent_batch_has_no_findings() -> None:
+    assert findings(completed()) == []
+    assert findings(sdk_shaped()) == []
+
+
+@pytest.mark.parametrize(("data", "param"), [
+    (sdk_shaped(status="in_progress", in_progress_at=T0 + 5, completed_at=T0 + 9),
+     "completed_at"),
+    (completed(finalizing_at=T0 + 800), "completed_at"),
+    (completed(request_counts={"total": 5, "completed": 4, "failed": 2}), "request_counts"),
+    (completed(completed_at=None), "completed_at"),
+    (completed(output_file_id=None, error_file_id=None), "output_file_id"),
+    (completed(metadata={f"k{i}": "v" for i in range(17)}), "metadata"),
+    (completed(metadata={"k" * 65: "v"}), "metadata." + "k" * 65),
+    (completed(metadata={"k": "v" * 513}), "metadata.k"),
+    (sdk_shaped(status="failed", failed_at=T0 - 10), "failed_at"),
+])
+def test_each_check_finding(data: dict[str, Any], param: str) -> None:
+    assert param in findings(data)
+
+
+def test_history_accepts_skipped_polls_and_rejects_going_back() -> None:
+    polls = [sdk_shaped(), sdk_shaped(status="in_progress", in_progress_at=T0 + 60),
+             completed()]
+    assert BatchHistory(polls).check() == []
+    assert BatchHistory([polls[0], polls[2]]).check() == []
+    [problem] = BatchHistory([polls[2], polls[1]]).check()
+    assert (problem.code, problem.line) == ("illegal_transition", 2)
+    assert BatchStatus.IN_PROGRESS not in reachable(BatchStatus.FINALIZING)
+
+
+def test_history_progress() -> None:
+    running = sdk_shaped(status="in_progress", in_progress_at=T0,
+                         request_counts={"total": 1000, "completed": 240, "failed": 10})
+    progress = BatchHistory([running]).progress(now=T0 + 100)
+    assert progress is not None
+    assert (progress.done, progress.percent) == (250, 25.0)
+    assert progress.requests_per_second == 2.5
+    assert progress.eta_seconds == 300.0
+
+
+def results_file(path: Path, succeeded: int, failed: int) -> Path:
+    lines = [{"custom_id": f"s{i}", "error": None,
+              "response": {"status_code": 200, "request_id": "r", "body": {}}}
+             for i in range(succeeded)]
+    lines += [{"custom_id": f"f{i}", "response": None,
+               "error": {"code": "batch_expired", "message": "x"}} for i in range(failed)]
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return path
+
+
+def test_reconcile_finds_a_count_mismatch(tmp_path: Path) -> None:
+    batch = Batch.from_dict(completed())
+    output = results_file(tmp_path / "out.jsonl", 7, 0)
+    errors = results_file(tmp_path / "err.jsonl", 0, 2)
+    cross = batch.reconcile(output=output, errors=errors)
+    assert (cross.succeeded_lines, cross.failed_lines) == (7, 2)
+    assert [p.param for p in cross.problems] == ["request_counts.completed"]
+    assert "8 completed but the files hold 7" in cross.problems[0].message
+    good = batch.reconcile(output=results_file(tmp_path / "ok.jsonl", 8, 0), errors=errors)
+    assert good.ok
+
+
+def test_status_command(tmp_path: Path) -> None:
+    log = tmp_path / "polls.jsonl"
+    log.write_bytes(orjson.dumps(sdk_shaped()) + b"\n" + orjson.dumps(completed()) + b"\n")
+    result = CliRunner().invoke(main, ["status", str(log)])
+    assert result.exit_code == 0, result.output
+    assert "batch_abc  completed" in result.output
+    assert "8 completed, 2 failed of 10" in result.output
+    assert "queued 1m00s, running 10m00s, finalizing 0m40s" in result.output
+    output = results_file(tmp_path / "out.jsonl", 7, 0)
+    result = CliRunner().invoke(main, ["status", str(log), "--output", str(output),
+                                       "--format", "json"])
+    assert result.exit_code == 1
+    document = orjson.loads(result.output)
+    assert document["ok"] is False
+    assert document["problems"][0]["param"] == "request_counts.completed"
+
+
+def test_status_unreadable_input_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"id": "b", "status": "paused", "created_at": 1}')
+    result = CliRunner().invoke(main, ["status", str(bad)])
+    assert result.exit_code == 2
+    assert "status" in result.output
