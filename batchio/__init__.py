@@ -5,6 +5,18 @@ The public API is re-exported here; everything else is private by name.
 
 from ._version import __version__
 from .batch import Batch, BatchHistory, BatchStatus, RequestCounts, load_batches
+from .build import (
+    CallerKeys,
+    ContentHashIds,
+    IdStrategy,
+    Manifest,
+    RequestWriter,
+    SequenceIds,
+    ShardInfo,
+    UuidIds,
+    estimate_tokens,
+    split,
+)
 from .errors import (
     CODES,
     BatchioError,
@@ -23,6 +35,16 @@ from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
 from .validation import Report, validate
 
 __all__ = [
+    "split",
+    "estimate_tokens",
+    "UuidIds",
+    "ShardInfo",
+    "SequenceIds",
+    "RequestWriter",
+    "Manifest",
+    "IdStrategy",
+    "ContentHashIds",
+    "CallerKeys",
     "Batch",
     "BatchHistory",
     "BatchStatus",

@@ -18,9 +18,21 @@ import orjson
 
 from . import __version__
 from .batch import BatchHistory, load_batches
-from .errors import BatchioError, Problem
+from .build import (
+    MANIFEST_NAME,
+    ContentHashIds,
+    Manifest,
+    RequestWriter,
+    SequenceIds,
+    UuidIds,
+    parse_size,
+    prompt_body,
+    read_rows,
+    split,
+)
+from .errors import BatchioError, LineError, Problem
 from .jsonl import JsonlWriter
-from .providers import PROVIDERS, STATUSES
+from .providers import PROVIDERS, STATUSES, get_profile
 from .reconcile import JoinedRow, join, write_retry
 from .validation import Report, validate
 
@@ -306,3 +318,109 @@ def status_command(batch_json: str, output: str | None, errors: str | None,
         click.echo(_style_problem(problem))
     click.echo("consistent" if not problems else f"{len(problems)} problems")
     sys.exit(1 if problems else 0)
+
+
+def _size(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _echo_manifest(manifest: Manifest, folder: str, output_format: str) -> None:
+    if output_format == "json":
+        _echo_json(manifest.to_dict())
+        return
+    for shard in manifest.shards:
+        click.echo(f"{os.path.join(folder, shard.path)}: {shard.requests:,} requests, "
+                   f"{shard.bytes:,} bytes, model {shard.model}, "
+                   f"{shard.first_custom_id} .. {shard.last_custom_id}")
+    click.echo(f"{len(manifest.shards)} shards, {manifest.requests:,} requests; manifest "
+               f"{os.path.join(folder, MANIFEST_NAME)}")
+
+
+@main.command("split")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--out-dir", required=True, help="Folder for the shards and manifest.json.")
+@click.option("--max-requests", type=click.IntRange(min=1),
+              help="Requests per shard (default: the provider's limit).")
+@click.option("--max-bytes", help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
+@click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
+@provider_option
+@format_option
+def split_command(input_path: str, out_dir: str, max_requests: int | None,
+                  max_bytes: str | None, by_model: bool, provider: str,
+                  output_format: str) -> None:
+    """Stream INPUT into shards within the provider's limits, bytes untouched."""
+    size = _size(max_bytes)
+    try:
+        manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
+                         max_bytes=size, by_model=by_model)
+    except BatchioError as exc:
+        _fail(str(exc))
+    _echo_manifest(manifest, out_dir, output_format)
+
+
+ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashIds}
+
+
+@main.command("build")
+@click.argument("rows_path", metavar="ROWS")
+@click.option("-o", "output", help="One request file to write (.jsonl).")
+@click.option("--out-dir", help="A folder for shards and manifest.json.")
+@click.option("--model", help="The model every request names.")
+@click.option("--endpoint", help="The endpoint (default: the provider's chat endpoint).")
+@click.option("--system", help="A system prompt for every request.")
+@click.option("--prompt-field", default="prompt", show_default=True,
+              help="The row field holding the prompt.")
+@click.option("--template", help="A Python format string over the row's fields, e.g. "
+              "'Summarise: {text}' (instead of --prompt-field).")
+@click.option("--id-field", help="A row field to use as custom_id (the caller's own key).")
+@click.option("--ids", "id_strategy", type=click.Choice(sorted(ID_STRATEGIES)),
+              default="sequence", show_default=True, help="How to make custom_ids.")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="max_tokens of each request.")
+@click.option("--temperature", type=float)
+@click.option("--max-requests", type=click.IntRange(min=1), help="Requests per shard.")
+@click.option("--max-bytes", help="Bytes per shard, e.g. 100MB.")
+@provider_option
+@format_option
+def build_command(rows_path: str, output: str | None, out_dir: str | None, model: str | None,
+                  endpoint: str | None, system: str | None, prompt_field: str,
+                  template: str | None, id_field: str | None, id_strategy: str,
+                  max_tokens: int | None, temperature: float | None,
+                  max_requests: int | None, max_bytes: str | None, provider: str,
+                  output_format: str) -> None:
+    """Turn the rows of a CSV or JSONL file into request lines."""
+    if (output is None) == (out_dir is None):
+        raise click.UsageError("give exactly one of -o FILE or --out-dir DIR")
+    target = output or out_dir or ""
+    try:
+        profile = get_profile(provider)
+        with RequestWriter(target, endpoint=endpoint, provider=profile,
+                           ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
+                           max_bytes=_size(max_bytes)) as writer:
+            for number, row in read_rows(rows_path):
+                try:
+                    prompt = template.format(**row) if template else row[prompt_field]
+                except (KeyError, IndexError, ValueError) as exc:
+                    raise LineError(f"row has no field {exc}", line=number,
+                                    path=rows_path, code="missing_body") from None
+                body = prompt_body(profile, writer.endpoint, model=model, prompt=str(prompt),
+                                   system=system, max_tokens=max_tokens,
+                                   temperature=temperature)
+                key = None if id_field is None else str(row.get(id_field, ""))
+                try:
+                    writer.add(body, custom_id=key)
+                except BatchioError as exc:
+                    exc.path, exc.line = rows_path, number
+                    raise
+    except BatchioError as exc:
+        _fail(str(exc))
+    if writer.manifest is not None:
+        _echo_manifest(writer.manifest, target, output_format)
+    elif output_format == "json":
+        _echo_json({"path": target, "requests": writer.count})
+    else:
+        click.echo(f"{target}: {writer.count:,} requests")

@@ -343,18 +343,29 @@ class _LineChecker:
 
     def _explain(self, schema: CompiledSchema, body: Any, number: int,
                  custom_id: str | None, code: str) -> None:
-        violation = schema.explain(body)
-        if violation is None:
-            return
-        param = format_param(self.profile.body_field, violation.path)
-        if code == "invalid_body" and violation.path == ("stream",):
-            code = "stream_not_supported"
-            message = "stream must not be true in a batch request"
-        else:
-            message = violation.message
-            if len(message) > 300:
-                message = message[:297] + "..."
-        self._add(code, message, number, param, custom_id)
+        problem = explain_body(schema, body, self.profile.body_field, code)
+        if problem is not None:
+            self._add(problem.code, problem.message, number, problem.param, custom_id)
+
+
+def explain_body(schema: CompiledSchema, body: Any, body_field: str, code: str
+                 ) -> Problem | None:
+    """The one problem to show for a body a schema rejected, with its JSON path as param.
+
+    ``code`` is ``invalid_body`` for the endpoint's schema (a true ``stream`` becomes
+    ``stream_not_supported``) or ``custom_schema`` for a user's own.
+    """
+    violation = schema.explain(body)
+    if violation is None:
+        return None
+    param = format_param(body_field, violation.path)
+    if code == "invalid_body" and violation.path == ("stream",):
+        return Problem(code="stream_not_supported", param=param,
+                       message="stream must not be true in a batch request")
+    message = violation.message
+    if len(message) > 300:
+        message = message[:297] + "..."
+    return Problem(code=code, message=message, param=param)
 
 
 def _check_file_limits(profile: Profile, report: Report, collector: _Collector,

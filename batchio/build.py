@@ -1,0 +1,635 @@
+"""Building request files: unique custom_ids, checked bodies, and shards within limits.
+
+Owns the id strategies, :class:`RequestWriter` (rows in, request lines out, rolled over
+into as many shards as the provider's limits require), :func:`split` (an existing file
+into compliant shards, bytes untouched), the token estimate, and the shard
+:class:`Manifest`. Body checks use the same schemas and codes as :mod:`batchio.validation`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from .errors import DuplicateIdError, LimitError, LineError, SourceError
+from .jsonl import JsonlWriter, dumps_line, read_lines
+from .providers import Profile, get_profile
+from .schemas import compiled
+from .validation import explain_body
+
+MANIFEST_NAME = "manifest.json"
+
+
+# --- custom_id strategies -------------------------------------------------------------------
+
+
+class IdStrategy(Protocol):
+    """Makes the custom_id of the ``index``-th request (0-based) of a writer."""
+
+    def make_id(self, body: Mapping[str, Any], *, url: str, index: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class SequenceIds:
+    """``prefix`` plus a zero-padded sequence number: ``request-0000001`` (the default)."""
+
+    prefix: str = "request-"
+    width: int = 7
+    start: int = 1
+
+    def make_id(self, body: Mapping[str, Any], *, url: str, index: int) -> str:
+        return f"{self.prefix}{index + self.start:0{self.width}d}"
+
+
+@dataclass(frozen=True)
+class UuidIds:
+    """A random UUID4 per request (hex, no dashes, so it fits every provider's charset)."""
+
+    prefix: str = ""
+
+    def make_id(self, body: Mapping[str, Any], *, url: str, index: int) -> str:
+        return f"{self.prefix}{uuid.uuid4().hex}"
+
+
+@dataclass(frozen=True)
+class ContentHashIds:
+    """A hash of the request (url and body, keys sorted): the same rows give the same ids,
+    so re-running a pipeline makes resubmission and de-duplication idempotent."""
+
+    prefix: str = "req-"
+    length: int = 32
+
+    def make_id(self, body: Mapping[str, Any], *, url: str, index: int) -> str:
+        canonical = orjson.dumps({"url": url, "body": body}, option=orjson.OPT_SORT_KEYS)
+        return f"{self.prefix}{hashlib.sha256(canonical).hexdigest()[: self.length]}"
+
+
+@dataclass(frozen=True)
+class CallerKeys:
+    """The caller's own key, given to every ``add`` as ``custom_id``; none is made up."""
+
+    def make_id(self, body: Mapping[str, Any], *, url: str, index: int) -> str:
+        raise LineError("this writer uses the caller's keys: pass custom_id= to add()",
+                        code="missing_custom_id", line=index + 1)
+
+
+# --- token estimate -------------------------------------------------------------------------
+
+
+def estimate_tokens(body: Mapping[str, Any]) -> int:
+    """A dependency-free estimate of a request's input tokens.
+
+    About four characters a token (the usual figure for English with OpenAI's tokenizers)
+    over every string in the body except the model name, plus four tokens of overhead a
+    message. An estimate for budgets, not a count: real tokenizers differ by language.
+    """
+    characters = 0
+    messages = 0
+    stack: list[Any] = [value for key, value in body.items() if key != "model"]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            characters += len(value)
+        elif isinstance(value, dict):
+            if "role" in value:
+                messages += 1
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return math.ceil(characters / 4) + 4 * messages
+
+
+def _embedding_inputs(body: Mapping[str, Any]) -> int:
+    items = body.get("input")
+    if isinstance(items, list):
+        return 1 if items and isinstance(items[0], int) else len(items)
+    return 1
+
+
+# --- manifest -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """One finished shard: where it is and what it holds."""
+
+    path: str
+    requests: int
+    bytes: int
+    model: str | None
+    endpoint: str | None
+    sha256: str
+    first_custom_id: str | None
+    last_custom_id: str | None
+    tokens: int = 0
+    embedding_inputs: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "requests": self.requests, "bytes": self.bytes,
+                "model": self.model, "endpoint": self.endpoint, "sha256": self.sha256,
+                "first_custom_id": self.first_custom_id,
+                "last_custom_id": self.last_custom_id, "tokens": self.tokens,
+                "embedding_inputs": self.embedding_inputs}
+
+
+@dataclass
+class Manifest:
+    """The shards of one job, written as ``manifest.json`` beside them."""
+
+    provider: str
+    shards: list[ShardInfo] = field(default_factory=list)
+    #: False when building stopped on an error: the listed shards are whole, but more rows
+    #: were meant to follow.
+    complete: bool = True
+
+    @property
+    def requests(self) -> int:
+        return sum(shard.requests for shard in self.shards)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"provider": self.provider, "complete": self.complete,
+                "requests": self.requests, "shards": [s.to_dict() for s in self.shards]}
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        path = Path(folder) / MANIFEST_NAME
+        temp = path.with_name(f".{MANIFEST_NAME}.tmp")
+        temp.write_bytes(orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        os.replace(temp, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Manifest:
+        """Read a manifest from its file, or from the folder holding ``manifest.json``."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / MANIFEST_NAME
+        try:
+            data = orjson.loads(path.read_bytes())
+            shards = [ShardInfo(**shard) for shard in data["shards"]]
+            return cls(provider=data["provider"], shards=shards,
+                       complete=bool(data.get("complete", True)))
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise SourceError(f"cannot read manifest {path}: {exc}", path=str(path)) from None
+
+
+# --- sharding -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShardLimits:
+    """What one shard may hold; None is no limit."""
+
+    max_requests: int | None = None
+    max_bytes: int | None = None
+    max_embedding_inputs: int | None = None
+    max_tokens: int | None = None
+
+    @classmethod
+    def for_profile(cls, profile: Profile, **overrides: int | None) -> ShardLimits:
+        """The provider's limits, each replaced by an override that is not None."""
+        limits = profile.limits
+        base = {"max_requests": limits.max_requests, "max_bytes": limits.max_file_bytes,
+                "max_embedding_inputs": limits.max_embedding_inputs, "max_tokens": None}
+        base.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**base)
+
+
+class _Shard:
+    def __init__(self, folder: Path, name: str) -> None:
+        self.name = name
+        self.writer = JsonlWriter(folder / name)
+        self.hash = hashlib.sha256()
+        self.requests = 0
+        self.bytes = 0
+        self.tokens = 0
+        self.embedding_inputs = 0
+        self.model: str | None = None
+        self.endpoint: str | None = None
+        self.first_id: str | None = None
+        self.last_id: str | None = None
+
+    def fits(self, size: int, tokens: int, inputs: int, limits: ShardLimits) -> bool:
+        if self.requests == 0:
+            return True
+        return not (
+            (limits.max_requests is not None and self.requests + 1 > limits.max_requests)
+            or (limits.max_bytes is not None and self.bytes + size > limits.max_bytes)
+            or (limits.max_embedding_inputs is not None
+                and self.embedding_inputs + inputs > limits.max_embedding_inputs)
+            or (limits.max_tokens is not None and self.tokens + tokens > limits.max_tokens))
+
+    def write(self, raw: bytes, custom_id: str | None, tokens: int, inputs: int) -> None:
+        if not raw.endswith(b"\n"):
+            raw += b"\n"
+        self.writer.write_raw(raw)
+        self.hash.update(raw)
+        self.requests += 1
+        self.bytes += len(raw)
+        self.tokens += tokens
+        self.embedding_inputs += inputs
+        if self.first_id is None:
+            self.first_id = custom_id
+        self.last_id = custom_id
+
+    def finish(self) -> ShardInfo:
+        self.writer.close()
+        return ShardInfo(self.name, self.requests, self.bytes, self.model, self.endpoint,
+                         self.hash.hexdigest(), self.first_id, self.last_id, self.tokens,
+                         self.embedding_inputs)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-") or "model"
+
+
+class _Sharder:
+    """Routes lines into shard series (one, or one per model) and rolls shards over."""
+
+    def __init__(self, folder: Path, limits: ShardLimits, by_model: bool, prefix: str,
+                 profile: Profile) -> None:
+        self.folder = folder
+        self.limits = limits
+        self.by_model = by_model
+        self.prefix = prefix
+        self.manifest = Manifest(provider=profile.name)
+        self.open: dict[str | None, _Shard] = {}
+        self.counters: dict[str | None, int] = {}
+
+    def _name(self, model: str | None) -> str:
+        number = self.counters.get(model, 0) + 1
+        self.counters[model] = number
+        middle = f"-{_slug(model)}" if self.by_model and model is not None else ""
+        return f"{self.prefix}{middle}-{number:05d}.jsonl"
+
+    def add(self, raw: bytes, *, custom_id: str | None, model: str | None,
+            endpoint: str | None, tokens: int = 0, inputs: int = 0, where: str) -> None:
+        size = len(raw) + (0 if raw.endswith(b"\n") else 1)
+        limits = self.limits
+        if limits.max_bytes is not None and size > limits.max_bytes:
+            raise LimitError(f"{where} is {size:,} bytes, more than a whole shard may hold "
+                             f"({limits.max_bytes:,})", custom_id=custom_id)
+        if limits.max_tokens is not None and tokens > limits.max_tokens:
+            raise LimitError(f"{where} is about {tokens:,} tokens, more than a shard's budget "
+                             f"({limits.max_tokens:,})", custom_id=custom_id)
+        if limits.max_embedding_inputs is not None and inputs > limits.max_embedding_inputs:
+            raise LimitError(f"{where} has {inputs:,} embedding inputs, more than a shard may "
+                             f"hold ({limits.max_embedding_inputs:,})", custom_id=custom_id)
+        key = model if self.by_model else None
+        shard = self.open.get(key)
+        if shard is not None and not shard.fits(size, tokens, inputs, limits):
+            self.manifest.shards.append(shard.finish())
+            shard = None
+        if shard is None:
+            shard = self.open[key] = _Shard(self.folder, self._name(key))
+            shard.model, shard.endpoint = model, endpoint
+        shard.write(raw, custom_id, tokens, inputs)
+
+    def close(self) -> Manifest:
+        for shard in self.open.values():
+            self.manifest.shards.append(shard.finish())
+        self.open.clear()
+        self.manifest.shards.sort(key=lambda shard: shard.path)
+        self.manifest.save(self.folder)
+        return self.manifest
+
+    def abort(self) -> Manifest:
+        for shard in self.open.values():
+            shard.writer.abort()
+        self.open.clear()
+        self.manifest.complete = False
+        self.manifest.shards.sort(key=lambda shard: shard.path)
+        self.manifest.save(self.folder)
+        return self.manifest
+
+
+# --- the writer -----------------------------------------------------------------------------
+
+
+class RequestWriter:
+    """Turn request bodies into request lines with unique custom_ids, checked and sharded.
+
+    ``target`` is a folder (shards ``requests-00001.jsonl``... plus ``manifest.json``) or a
+    ``.jsonl`` file (one file; going over a limit raises :class:`LimitError`). Every body
+    is checked against its endpoint's schema before anything is written for it; a bad body
+    or a duplicate id raises, and the writer stays usable. Use as a context manager: on
+    leaving, open shards are finished and the manifest written; on an exception, the
+    unfinished shards are discarded and the manifest lists only whole ones.
+    """
+
+    def __init__(
+        self,
+        target: str | os.PathLike[str],
+        *,
+        endpoint: str | None = None,
+        provider: str | Profile = "openai",
+        ids: IdStrategy | None = None,
+        max_requests: int | None = None,
+        max_bytes: int | None = None,
+        max_embedding_inputs: int | None = None,
+        max_tokens_per_file: int | None = None,
+        token_counter: Callable[[Mapping[str, Any]], int] = estimate_tokens,
+        group_by_model: bool = False,
+        validate: bool = True,
+        prefix: str = "requests",
+    ) -> None:
+        self.profile = get_profile(provider)
+        self.endpoint = endpoint or self.profile.default_endpoint
+        if self.profile.schema_for(self.endpoint) is None:
+            raise LineError(f"endpoint {self.endpoint!r} is not accepted by "
+                            f"{self.profile.title}", code="unsupported_url")
+        self.ids = ids or SequenceIds()
+        self.token_counter = token_counter
+        self.group_by_model = group_by_model
+        self.validate = validate
+        self.count = 0
+        self._seen: dict[str, int] = {}
+        self._first_model: str | None = None
+        self._schema = compiled(self.profile.endpoints[self.endpoint])
+        self._counting_inputs = self.endpoint.endswith("/embeddings")
+        limits = ShardLimits.for_profile(
+            self.profile, max_requests=max_requests, max_bytes=max_bytes,
+            max_embedding_inputs=max_embedding_inputs, max_tokens=max_tokens_per_file)
+        path = Path(target)
+        self.single_file = path.suffix in (".jsonl", ".json")
+        self._file_limits = limits
+        if self.single_file:
+            self.folder = path.parent
+            self._file = JsonlWriter(path)
+            self._file_bytes = 0
+            self._file_inputs = 0
+            self._file_tokens = 0
+            self._sharder: _Sharder | None = None
+        else:
+            self.folder = path
+            path.mkdir(parents=True, exist_ok=True)
+            self._sharder = _Sharder(path, limits, group_by_model, prefix, self.profile)
+        self.manifest: Manifest | None = None
+
+    def add(self, body: Mapping[str, Any], *, custom_id: str | None = None,
+            url: str | None = None) -> str:
+        """Write one request; returns the custom_id used.
+
+        Raises :class:`LineError` for a body that breaks its schema or an id that breaks
+        the provider's rules, :class:`DuplicateIdError` for an id already used (naming
+        both rows), :class:`LimitError` for a request too large for any file.
+        """
+        row = self.count + 1
+        url = url or self.endpoint
+        if url != self.endpoint:
+            raise LineError(f"row {row}: url {url!r} differs from the writer's endpoint "
+                            f"{self.endpoint!r}", code="url_mismatch", line=row)
+        if custom_id is None:
+            custom_id = self.ids.make_id(body, url=url, index=self.count)
+        self._check_id(custom_id, row)
+        model = body.get("model") if isinstance(body.get("model"), str) else None
+        if self.validate:
+            self._check_body(body, custom_id, row, model)
+        line = self._line(custom_id, url, body)
+        raw = dumps_line(line)
+        tokens = self.token_counter(body)
+        inputs = _embedding_inputs(body) if self._counting_inputs else 0
+        where = f"row {row} (custom_id {custom_id!r})"
+        if self._sharder is not None:
+            self._sharder.add(raw, custom_id=custom_id, model=model, endpoint=url,
+                              tokens=tokens, inputs=inputs, where=where)
+        else:
+            self._add_to_file(raw, custom_id, tokens, inputs, where)
+        self._seen[custom_id] = row
+        self.count = row
+        return custom_id
+
+    def add_many(self, bodies: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Add each body with a made-up id; returns the ids."""
+        return [self.add(body) for body in bodies]
+
+    def _check_id(self, custom_id: str, row: int) -> None:
+        if not isinstance(custom_id, str) or not custom_id:
+            raise LineError(f"row {row}: custom_id must be a non-empty string",
+                            code="invalid_custom_id", line=row)
+        problem = self.profile.ids.problem(custom_id)
+        if problem is not None:
+            raise LineError(f"row {row}: {problem[1]}", code=problem[0], line=row,
+                            custom_id=custom_id)
+        first = self._seen.get(custom_id)
+        if first is not None:
+            raise DuplicateIdError(f"custom_id {custom_id!r} of row {row} was already used by "
+                                   f"row {first}", line=row, custom_id=custom_id)
+
+    def _check_body(self, body: Mapping[str, Any], custom_id: str, row: int,
+                    model: str | None) -> None:
+        if not isinstance(body, Mapping):
+            raise LineError(f"row {row}: the body must be a mapping", code="body_not_object",
+                            line=row, custom_id=custom_id)
+        if not self._schema.is_valid(body):
+            problem = explain_body(self._schema, body, self.profile.body_field, "invalid_body")
+            if problem is not None:
+                raise LineError(f"row {row}: {problem.message}", code=problem.code,
+                                line=row, custom_id=custom_id, param=problem.param)
+        if model is None:
+            if self.endpoint in self.profile.model_required:
+                raise LineError(f"row {row}: the body names no model", code="missing_model",
+                                line=row, custom_id=custom_id, param="model")
+            return
+        if self._first_model is None:
+            self._first_model = model
+        elif (model != self._first_model and self.profile.one_model_per_file
+              and not self.group_by_model):
+            raise LineError(f"row {row}: model {model!r} differs from {self._first_model!r}; "
+                            "one model per file (or group_by_model=True)",
+                            code="model_mismatch", line=row, custom_id=custom_id)
+
+    def _line(self, custom_id: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        profile = self.profile
+        if profile.carries_url:
+            return {profile.id_field: custom_id, "method": "POST", "url": url,
+                    profile.body_field: body}
+        return {profile.id_field: custom_id, profile.body_field: body}
+
+    def _add_to_file(self, raw: bytes, custom_id: str, tokens: int, inputs: int,
+                     where: str) -> None:
+        limits = self._file_limits
+        over = (
+            (limits.max_requests is not None and self.count + 1 > limits.max_requests)
+            or (limits.max_bytes is not None and self._file_bytes + len(raw) > limits.max_bytes)
+            or (limits.max_embedding_inputs is not None
+                and self._file_inputs + inputs > limits.max_embedding_inputs)
+            or (limits.max_tokens is not None and self._file_tokens + tokens > limits.max_tokens))
+        if over:
+            raise LimitError(f"{where} would take the file over a limit; write to a folder to "
+                             "shard", custom_id=custom_id)
+        self._file.write_raw(raw)
+        self._file_bytes += len(raw)
+        self._file_inputs += inputs
+        self._file_tokens += tokens
+
+    def close(self) -> Manifest | None:
+        """Finish every shard and write the manifest (folder mode); returns it."""
+        if self._sharder is not None:
+            self.manifest = self._sharder.close()
+        else:
+            self._file.close()
+        return self.manifest
+
+    def abort(self) -> None:
+        if self._sharder is not None:
+            self.manifest = self._sharder.abort()
+        else:
+            self._file.abort()
+
+    def __enter__(self) -> RequestWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+# --- split ----------------------------------------------------------------------------------
+
+
+def split(
+    source: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    *,
+    provider: str | Profile = "openai",
+    max_requests: int | None = None,
+    max_bytes: int | None = None,
+    max_embedding_inputs: int | None = None,
+    by_model: bool = False,
+    prefix: str = "requests",
+) -> Manifest:
+    """Stream a request file into shards within the provider's limits, plus a manifest.
+
+    Each line's bytes are copied exactly (no re-serialisation) and order is kept: the
+    shards concatenated give back the input's lines. A line larger than a whole shard
+    raises :class:`LimitError` naming it; a bad line raises :class:`LineError`. On an error
+    the shards finished so far stay, whole, and the manifest says ``complete: false``.
+    """
+    profile = get_profile(provider)
+    limits = ShardLimits.for_profile(profile, max_requests=max_requests, max_bytes=max_bytes,
+                                     max_embedding_inputs=max_embedding_inputs)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    sharder = _Sharder(folder, limits, by_model, prefix, profile)
+    id_field, body_field = profile.id_field, profile.body_field
+    name = os.fspath(source)
+    try:
+        for line in read_lines(source):
+            value = line.value
+            body = value.get(body_field)
+            model = body.get("model") if isinstance(body, dict) else None
+            url = value.get("url") if profile.carries_url else profile.default_endpoint
+            custom_id = value.get(id_field)
+            inputs = _embedding_inputs(body) if isinstance(body, dict) and isinstance(
+                url, str) and url.endswith("/embeddings") else 0
+            sharder.add(line.raw, custom_id=custom_id if isinstance(custom_id, str) else None,
+                        model=model if isinstance(model, str) else None,
+                        endpoint=url if isinstance(url, str) else None, inputs=inputs,
+                        where=f"{name}:{line.number}")
+    except BaseException:
+        sharder.abort()
+        raise
+    return sharder.close()
+
+
+def parse_size(text: str) -> int:
+    """A size such as ``200MB``, ``1.5G``, ``50000`` or ``64KiB`` in bytes (MB = 10**6)."""
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(i?)B?\s*", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"not a size: {text!r}")
+    number, unit, binary = match.groups()
+    base = 1024 if binary else 1000
+    power = " KMGT".index(unit.upper() or " ")
+    return int(float(number) * base**power)
+
+
+# --- rows to bodies -------------------------------------------------------------------------
+
+
+def prompt_body(
+    profile: Profile,
+    endpoint: str,
+    *,
+    model: str | None,
+    prompt: str,
+    system: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+) -> dict[str, Any]:
+    """The request body that asks ``prompt`` of ``model`` on an endpoint of a provider.
+
+    Chat endpoints get a system and a user message, embeddings get ``input``, Responses
+    gets ``input`` and ``instructions``, Anthropic gets ``system`` and the ``max_tokens``
+    it requires (1024 unless given), Gemini gets ``contents``.
+    """
+    schema = profile.endpoints.get(endpoint)
+    body: dict[str, Any] = {} if model is None else {"model": model}
+    if schema == "openai/embeddings":
+        body["input"] = prompt
+        return body
+    if schema == "gemini/generate-content":
+        body["contents"] = [{"role": "user", "parts": [{"text": prompt}]}]
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        config: dict[str, Any] = {}
+        if max_tokens is not None:
+            config["maxOutputTokens"] = max_tokens
+        if temperature is not None:
+            config["temperature"] = temperature
+        if config:
+            body["generationConfig"] = config
+        return body
+    if schema == "openai/responses":
+        body["input"] = prompt
+        if system:
+            body["instructions"] = system
+        if max_tokens is not None:
+            body["max_output_tokens"] = max_tokens
+    elif schema == "openai/completions":
+        body["prompt"] = prompt if not system else f"{system}\n\n{prompt}"
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+    elif schema == "anthropic/messages":
+        body["max_tokens"] = max_tokens or 1024
+        if system:
+            body["system"] = system
+        body["messages"] = [{"role": "user", "content": prompt}]
+    else:
+        messages = [{"role": "system", "content": system}] if system else []
+        body["messages"] = [*messages, {"role": "user", "content": prompt}]
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+    if temperature is not None:
+        body["temperature"] = temperature
+    return body
+
+
+def read_rows(source: str | os.PathLike[str]) -> Iterable[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV file (by its ``.csv`` name, header first) or a JSONL file, numbered.
+
+    CSV rows are numbered by their line in the file (the header is line 1).
+    """
+    import csv
+
+    name = os.fspath(source)
+    if name.lower().endswith(".csv"):
+        try:
+            with open(name, newline="", encoding="utf-8") as handle:
+                for number, row in enumerate(csv.DictReader(handle), 2):
+                    yield number, dict(row)
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise SourceError(f"cannot read {name}: {exc}", path=name) from None
+        return
+    for line in read_lines(source):
+        yield line.number, line.value

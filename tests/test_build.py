@@ -1,0 +1,311 @@
+"""Building and sharding: unique ids, checked bodies, limits never broken, bytes kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batchio import (
+    CallerKeys,
+    ContentHashIds,
+    DuplicateIdError,
+    LimitError,
+    LineError,
+    Manifest,
+    RequestWriter,
+    SequenceIds,
+    UuidIds,
+    estimate_tokens,
+    read_lines,
+    split,
+    validate,
+)
+from batchio.build import parse_size
+from batchio.cli import main
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def body(text: str = "hi", model: str = "gpt-4o-mini") -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": text}]}
+
+
+def lines_of(folder: Path) -> list[bytes]:
+    manifest = Manifest.load(folder)
+    return [line for shard in manifest.shards
+            for line in (folder / shard.path).read_bytes().splitlines(keepends=True)]
+
+
+def test_writer_to_one_file_makes_valid_requests(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    with RequestWriter(path, endpoint="/v1/chat/completions") as writer:
+        ids = [writer.add(body(f"question {i}")) for i in range(3)]
+    assert ids == ["request-0000001", "request-0000002", "request-0000003"]
+    assert validate(path).ok
+    first = orjson.loads(path.read_bytes().splitlines()[0])
+    assert first == {"custom_id": "request-0000001", "method": "POST",
+                     "url": "/v1/chat/completions", "body": body("question 0")}
+
+
+def test_provider_shapes(tmp_path: Path) -> None:
+    with RequestWriter(tmp_path / "a.jsonl", provider="anthropic") as writer:
+        writer.add({"model": "claude", "max_tokens": 10, "messages": [
+            {"role": "user", "content": "hi"}]})
+    [line] = list(read_lines(tmp_path / "a.jsonl"))
+    assert set(line.value) == {"custom_id", "params"}
+    assert validate(tmp_path / "a.jsonl", provider="anthropic").ok
+
+
+def test_invalid_body_raises_before_writing_and_the_writer_stays_usable(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    with RequestWriter(path) as writer:
+        writer.add(body("one"))
+        with pytest.raises(LineError) as raised:
+            writer.add({"model": "gpt-4o-mini", "messages": [{"role": "robot", "content": "x"}]})
+        assert (raised.value.code, raised.value.param) == ("invalid_body",
+                                                           "body.messages[0].role")
+        with pytest.raises(LineError) as raised:
+            writer.add({**body("two"), "stream": True})
+        assert raised.value.code == "stream_not_supported"
+        with pytest.raises(LineError) as raised:
+            writer.add(body("three", model="gpt-4o"))
+        assert raised.value.code == "model_mismatch"
+        writer.add(body("four"))
+    assert [line.value["custom_id"] for line in read_lines(path)] == [
+        "request-0000001", "request-0000002"]
+
+
+def test_duplicate_caller_key_names_both_rows(tmp_path: Path) -> None:
+    with RequestWriter(tmp_path / "r.jsonl", ids=CallerKeys()) as writer:
+        writer.add(body(), custom_id="row-a")
+        writer.add(body(), custom_id="row-b")
+        with pytest.raises(DuplicateIdError) as raised:
+            writer.add(body(), custom_id="row-a")
+        assert "row 3" in raised.value.message and "row 1" in raised.value.message
+        with pytest.raises(LineError):
+            writer.add(body())
+    assert len(list(read_lines(tmp_path / "r.jsonl"))) == 2
+
+
+def test_ids_break_the_provider_rules_at_once(tmp_path: Path) -> None:
+    with RequestWriter(tmp_path / "a.jsonl", provider="anthropic") as writer, \
+            pytest.raises(LineError) as raised:
+        writer.add({"model": "c", "max_tokens": 5, "messages": [
+            {"role": "user", "content": "x"}]}, custom_id="bad id!")
+    assert raised.value.code == "custom_id_charset"
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(keys=st.lists(st.text(alphabet="abc", min_size=1, max_size=3), max_size=30),
+       strategy=st.sampled_from(["sequence", "uuid", "hash", "caller"]))
+def test_ids_are_unique_under_every_strategy(tmp_path_factory: pytest.TempPathFactory,
+                                             keys: list[str], strategy: str) -> None:
+    folder = tmp_path_factory.mktemp("ids")
+    ids = {"sequence": SequenceIds(), "uuid": UuidIds(), "hash": ContentHashIds(),
+           "caller": CallerKeys()}[strategy]
+    used: list[str] = []
+    with RequestWriter(folder / "r.jsonl", ids=ids) as writer:
+        for number, key in enumerate(keys):
+            try:
+                used.append(writer.add(body(f"{key} {number}" if strategy != "caller" else key),
+                                       custom_id=key if strategy == "caller" else None))
+            except DuplicateIdError:
+                assert strategy == "caller" and key in used
+    written = [line.value["custom_id"] for line in read_lines(folder / "r.jsonl")]
+    assert written == used
+    assert len(set(written)) == len(written)
+
+
+def test_content_hash_ids_are_stable_across_runs(tmp_path: Path) -> None:
+    def run(name: str) -> list[str]:
+        with RequestWriter(tmp_path / name, ids=ContentHashIds()) as writer:
+            return [writer.add(body(f"q{i}")) for i in range(5)]
+
+    assert run("a.jsonl") == run("b.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
+
+
+def test_shards_roll_over_and_the_manifest_round_trips(tmp_path: Path) -> None:
+    with RequestWriter(tmp_path / "out", max_requests=4) as writer:
+        for i in range(10):
+            writer.add(body(f"q{i}"))
+    manifest = Manifest.load(tmp_path / "out")
+    assert [(s.path, s.requests, s.first_custom_id, s.last_custom_id)
+            for s in manifest.shards] == [
+        ("requests-00001.jsonl", 4, "request-0000001", "request-0000004"),
+        ("requests-00002.jsonl", 4, "request-0000005", "request-0000008"),
+        ("requests-00003.jsonl", 2, "request-0000009", "request-0000010")]
+    assert manifest.complete and manifest.requests == 10
+    assert Manifest.load(tmp_path / "out" / "manifest.json") == manifest
+    import hashlib
+    for shard in manifest.shards:
+        data = (tmp_path / "out" / shard.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == shard.sha256
+        assert len(data) == shard.bytes
+        assert validate(tmp_path / "out" / shard.path).ok
+
+
+def test_group_by_model_writes_separate_series(tmp_path: Path) -> None:
+    with RequestWriter(tmp_path / "out", group_by_model=True) as writer:
+        writer.add(body("a", model="gpt-4o"))
+        writer.add(body("b", model="gpt-4o-mini"))
+        writer.add(body("c", model="gpt-4o"))
+    manifest = Manifest.load(tmp_path / "out")
+    assert [(s.path, s.model, s.requests) for s in manifest.shards] == [
+        ("requests-gpt-4o-00001.jsonl", "gpt-4o", 2),
+        ("requests-gpt-4o-mini-00001.jsonl", "gpt-4o-mini", 1)]
+
+
+def test_token_budget_per_shard(tmp_path: Path) -> None:
+    text = "x" * 400  # 404 characters with the role: 101 tokens, plus 4 for the message
+    with RequestWriter(tmp_path / "out", max_tokens_per_file=250) as writer:
+        for _ in range(5):
+            writer.add(body(text))
+    assert [s.tokens for s in Manifest.load(tmp_path / "out").shards] == [210, 210, 105]
+    assert estimate_tokens(body(text)) == 105
+
+
+def test_exception_inside_the_writer_keeps_only_whole_shards(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError), RequestWriter(tmp_path / "out", max_requests=2) as writer:
+        for i in range(5):
+            writer.add(body(f"q{i}"))
+        raise RuntimeError("pipeline failed")
+    manifest = Manifest.load(tmp_path / "out")
+    assert not manifest.complete
+    assert [s.requests for s in manifest.shards] == [2, 2]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "manifest.json", "requests-00001.jsonl", "requests-00002.jsonl"]
+
+
+def test_sigkill_while_sharding_leaves_only_complete_shards(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    program = textwrap.dedent(f"""
+        import time, batchio
+        with batchio.RequestWriter({str(folder)!r}, max_requests=100) as writer:
+            for i in range(100_000):
+                writer.add({{"model": "m", "messages": [{{"role": "user", "content": "q"}}]}})
+                if i == 350:
+                    print("halfway", flush=True)
+                    time.sleep(60)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == b"halfway"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    shards = sorted(path for path in folder.iterdir() if path.name.startswith("requests-"))
+    assert [path.name for path in shards] == [f"requests-0000{i}.jsonl" for i in (1, 2, 3)]
+    for path in shards:
+        assert len(list(read_lines(path))) == 100
+
+
+def request_line(number: int, size: int) -> bytes:
+    return orjson.dumps({"custom_id": f"r{number}", "method": "POST",
+                         "url": "/v1/chat/completions",
+                         "body": {"model": "m", "messages": [{"role": "user",
+                                                               "content": "x" * size}]}}) + b"\n"
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=40),
+       max_requests=st.integers(min_value=1, max_value=10),
+       max_bytes=st.integers(min_value=150, max_value=2000))
+def test_split_never_breaks_a_limit_and_keeps_every_line_in_order(
+        tmp_path_factory: pytest.TempPathFactory, sizes: list[int], max_requests: int,
+        max_bytes: int) -> None:
+    folder = tmp_path_factory.mktemp("split")
+    lines = [request_line(number, size) for number, size in enumerate(sizes, 1)]
+    source = folder / "in.jsonl"
+    source.write_bytes(b"".join(lines))
+    too_big = next((number for number, line in enumerate(lines, 1) if len(line) > max_bytes),
+                   None)
+    if too_big is not None:
+        with pytest.raises(LimitError) as raised:
+            split(source, folder / "out", max_requests=max_requests, max_bytes=max_bytes)
+        assert f"in.jsonl:{too_big} " in raised.value.message
+        manifest = Manifest.load(folder / "out")
+        assert not manifest.complete
+        assert sum(s.requests for s in manifest.shards) < too_big
+        return
+    manifest = split(source, folder / "out", max_requests=max_requests, max_bytes=max_bytes)
+    for shard in manifest.shards:
+        data = (folder / "out" / shard.path).read_bytes()
+        assert 1 <= shard.requests <= max_requests
+        assert len(data) == shard.bytes <= max_bytes
+    assert lines_of(folder / "out") == lines
+
+
+def test_split_preserves_bytes_exactly(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    data = (b'{ "custom_id" : "a", "method":"POST","url":"/v1/chat/completions", "body":'
+            b'{"model":"m","messages":[{"role":"user","content":"\\u00e9"}]} }\n'
+            b'{"custom_id":"b","method":"POST","url":"/v1/chat/completions","body":'
+            b'{"model":"m","messages":[{"role":"user","content":"2"}]}}')
+    source.write_bytes(data)
+    split(source, tmp_path / "out", max_requests=1)
+    assert b"".join(lines_of(tmp_path / "out")) == data + b"\n"
+
+
+def test_split_by_model(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    rows = [{"custom_id": f"r{i}", "method": "POST", "url": "/v1/chat/completions",
+             "body": body("x", model=("a" if i % 2 else "b"))} for i in range(6)]
+    source.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    manifest = split(source, tmp_path / "out", by_model=True)
+    assert [(s.model, s.requests) for s in manifest.shards] == [("a", 3), ("b", 3)]
+
+
+def test_parse_size() -> None:
+    assert parse_size("200MB") == 200_000_000
+    assert parse_size("64KiB") == 65_536
+    assert parse_size("1.5G") == 1_500_000_000
+    assert parse_size("50000") == 50_000
+    with pytest.raises(ValueError):
+        parse_size("lots")
+
+
+def test_split_cli(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["split", str(EXAMPLES / "chat_requests.jsonl"),
+                                       "--out-dir", str(tmp_path / "out"),
+                                       "--max-requests", "5", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [s["requests"] for s in orjson.loads(result.output)["shards"]] == [5, 5, 2]
+
+
+def test_build_cli_from_csv(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,question\nq1,What is 2+2?\nq2,Name a colour.\n", encoding="utf-8")
+    out = tmp_path / "requests.jsonl"
+    result = CliRunner().invoke(main, [
+        "build", str(rows), "-o", str(out), "--model", "gpt-4o-mini", "--system", "Be brief.",
+        "--template", "Answer: {question}", "--id-field", "id", "--max-tokens", "50"])
+    assert result.exit_code == 0, result.output
+    lines = [line.value for line in read_lines(out)]
+    assert [line["custom_id"] for line in lines] == ["q1", "q2"]
+    assert lines[0]["body"] == {"model": "gpt-4o-mini", "max_tokens": 50, "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Answer: What is 2+2?"}]}
+    assert validate(out).ok
+
+
+def test_build_cli_reports_the_row_of_a_bad_key(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,prompt\na,x\na,y\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(rows), "-o", str(tmp_path / "r.jsonl"),
+                                       "--model", "m", "--id-field", "id"])
+    assert result.exit_code == 2
+    assert f"{rows}:3: duplicate_custom_id" in result.output
+    assert not (tmp_path / "r.jsonl").exists()
