@@ -9,6 +9,7 @@ into compliant shards, bytes untouched), the token estimate, and the shard
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 import orjson
 
 from .errors import DuplicateIdError, LimitError, LineError, SourceError
-from .jsonl import JsonlWriter, dumps_line, read_lines
+from .jsonl import JsonlWriter, dumps_line, open_source, read_lines
 from .providers import Profile, get_profile
 from .schemas import compiled
 from .validation import explain_body
@@ -204,8 +205,13 @@ class ShardLimits:
 
 
 class _Shard:
-    def __init__(self, folder: Path, name: str) -> None:
+    def __init__(self, folder: Path, name: str,
+                 describe: Callable[[bytes], tuple[str | None, str | None]] | None = None
+                 ) -> None:
         self.name = name
+        self.describe = describe
+        self.first_raw: bytes | None = None
+        self.last_raw: bytes | None = None
         self.writer = JsonlWriter(folder / name)
         self.hash = hashlib.sha256()
         self.requests = 0
@@ -236,15 +242,28 @@ class _Shard:
         self.bytes += len(raw)
         self.tokens += tokens
         self.embedding_inputs += inputs
+        if self.describe is not None:
+            if self.first_raw is None:
+                self.first_raw = raw
+            self.last_raw = raw
+            return
         if self.first_id is None:
             self.first_id = custom_id
         self.last_id = custom_id
 
     def finish(self) -> ShardInfo:
         self.writer.close()
+        if self.describe is not None and self.first_raw is not None \
+                and self.last_raw is not None:
+            self.first_id, self.model = self.describe(self.first_raw)
+            self.last_id = self.describe(self.last_raw)[0]
         return ShardInfo(self.name, self.requests, self.bytes, self.model, self.endpoint,
                          self.hash.hexdigest(), self.first_id, self.last_id, self.tokens,
                          self.embedding_inputs)
+
+
+def _place(where: str, line: int | None) -> str:
+    return where if line is None else f"{where}:{line}"
 
 
 def _slug(text: str) -> str:
@@ -271,25 +290,34 @@ class _Sharder:
         return f"{self.prefix}{middle}-{number:05d}.jsonl"
 
     def add(self, raw: bytes, *, custom_id: str | None, model: str | None,
-            endpoint: str | None, tokens: int = 0, inputs: int = 0, where: str) -> None:
+            endpoint: str | None, tokens: int = 0, inputs: int = 0, where: str,
+            line: int | None = None,
+            describe: Callable[[bytes], tuple[str | None, str | None]] | None = None) -> None:
+        """Write one line to the right shard, rolling over first if it would not fit.
+
+        With ``describe``, the line's id and model are not given: they are read off the
+        first and last line of each shard when it is finished.
+        """
         size = len(raw) + (0 if raw.endswith(b"\n") else 1)
         limits = self.limits
+        too_big = None
         if limits.max_bytes is not None and size > limits.max_bytes:
-            raise LimitError(f"{where} is {size:,} bytes, more than a whole shard may hold "
-                             f"({limits.max_bytes:,})", custom_id=custom_id)
-        if limits.max_tokens is not None and tokens > limits.max_tokens:
-            raise LimitError(f"{where} is about {tokens:,} tokens, more than a shard's budget "
-                             f"({limits.max_tokens:,})", custom_id=custom_id)
-        if limits.max_embedding_inputs is not None and inputs > limits.max_embedding_inputs:
-            raise LimitError(f"{where} has {inputs:,} embedding inputs, more than a shard may "
-                             f"hold ({limits.max_embedding_inputs:,})", custom_id=custom_id)
+            too_big = f"is {size:,} bytes, more than a whole shard may hold ({limits.max_bytes:,})"
+        elif limits.max_tokens is not None and tokens > limits.max_tokens:
+            too_big = (f"is about {tokens:,} tokens, more than a shard's budget "
+                       f"({limits.max_tokens:,})")
+        elif limits.max_embedding_inputs is not None and inputs > limits.max_embedding_inputs:
+            too_big = (f"has {inputs:,} embedding inputs, more than a shard may hold "
+                       f"({limits.max_embedding_inputs:,})")
+        if too_big is not None:
+            raise LimitError(f"{_place(where, line)} {too_big}", custom_id=custom_id)
         key = model if self.by_model else None
         shard = self.open.get(key)
         if shard is not None and not shard.fits(size, tokens, inputs, limits):
             self.manifest.shards.append(shard.finish())
             shard = None
         if shard is None:
-            shard = self.open[key] = _Shard(self.folder, self._name(key))
+            shard = self.open[key] = _Shard(self.folder, self._name(key), describe)
             shard.model, shard.endpoint = model, endpoint
         shard.write(raw, custom_id, tokens, inputs)
 
@@ -323,6 +351,10 @@ class RequestWriter:
     or a duplicate id raises, and the writer stays usable. Use as a context manager: on
     leaving, open shards are finished and the manifest written; on an exception, the
     unfinished shards are discarded and the manifest lists only whole ones.
+
+    ``token_counter`` estimates a body's tokens (default :func:`estimate_tokens`); it runs
+    when ``max_tokens_per_file`` is set or ``count_tokens=True``, and the manifest reports
+    each shard's estimate (0 when not counted).
     """
 
     def __init__(
@@ -337,6 +369,7 @@ class RequestWriter:
         max_embedding_inputs: int | None = None,
         max_tokens_per_file: int | None = None,
         token_counter: Callable[[Mapping[str, Any]], int] = estimate_tokens,
+        count_tokens: bool | None = None,
         group_by_model: bool = False,
         validate: bool = True,
         prefix: str = "requests",
@@ -348,6 +381,9 @@ class RequestWriter:
                             f"{self.profile.title}", code="unsupported_url")
         self.ids = ids or SequenceIds()
         self.token_counter = token_counter
+        # Estimating walks every body: done only when a budget needs it or it is asked for.
+        self.count_tokens = (max_tokens_per_file is not None if count_tokens is None
+                             else count_tokens)
         self.group_by_model = group_by_model
         self.validate = validate
         self.count = 0
@@ -395,7 +431,7 @@ class RequestWriter:
             self._check_body(body, custom_id, row, model)
         line = self._line(custom_id, url, body)
         raw = dumps_line(line)
-        tokens = self.token_counter(body)
+        tokens = self.token_counter(body) if self.count_tokens else 0
         inputs = _embedding_inputs(body) if self._counting_inputs else 0
         where = f"row {row} (custom_id {custom_id!r})"
         if self._sharder is not None:
@@ -522,25 +558,61 @@ def split(
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     sharder = _Sharder(folder, limits, by_model, prefix, profile)
-    id_field, body_field = profile.id_field, profile.body_field
     name = os.fspath(source)
+    describe = _describer(profile)
     try:
-        for line in read_lines(source):
-            value = line.value
-            body = value.get(body_field)
-            model = body.get("model") if isinstance(body, dict) else None
-            url = value.get("url") if profile.carries_url else profile.default_endpoint
-            custom_id = value.get(id_field)
-            inputs = _embedding_inputs(body) if isinstance(body, dict) and isinstance(
-                url, str) and url.endswith("/embeddings") else 0
-            sharder.add(line.raw, custom_id=custom_id if isinstance(custom_id, str) else None,
-                        model=model if isinstance(model, str) else None,
-                        endpoint=url if isinstance(url, str) else None, inputs=inputs,
-                        where=f"{name}:{line.number}")
+        with open_source(source) as stream:
+            lines = enumerate(stream, 1)
+            first = next(lines, None)
+            if first is None:
+                return sharder.close()
+            # Every line is parsed only when it matters: per-model series, or embedding
+            # inputs to count. Otherwise lines are copied as bytes, and a shard's ids and
+            # model come from parsing its first and last lines.
+            custom_id, model, url, inputs = describe(first[1], name, first[0])
+            parse_all = by_model or (url is not None and url.endswith("/embeddings"))
+            add = sharder.add
+            lazy = None if parse_all else (lambda line: describe(line, name, 0)[:2])
+            for number, raw in itertools.chain([first], lines):
+                if parse_all:
+                    custom_id, model, url, inputs = describe(raw, name, number)
+                elif raw.isspace():
+                    raise LineError("blank line", code="blank_line", path=name, line=number)
+                add(raw, custom_id=custom_id, model=model, endpoint=url, inputs=inputs,
+                    where=name, line=number, describe=lazy)
     except BaseException:
         sharder.abort()
         raise
     return sharder.close()
+
+
+def _describer(profile: Profile) -> Callable[[bytes, str, int],
+                                             tuple[str | None, str | None, str | None, int]]:
+    """Reads (custom_id, model, url, embedding inputs) off one request line."""
+    id_field, body_field = profile.id_field, profile.body_field
+
+    def describe(raw: bytes, name: str, number: int
+                 ) -> tuple[str | None, str | None, str | None, int]:
+        [line] = list(read_lines([raw], check_integers=False))
+        value = line.value
+        body = value.get(body_field)
+        body = body if isinstance(body, dict) else {}
+        url = value.get("url") if profile.carries_url else profile.default_endpoint
+        url = url if isinstance(url, str) else None
+        custom_id = value.get(id_field)
+        model = body.get("model")
+        inputs = _embedding_inputs(body) if url and url.endswith("/embeddings") else 0
+        return (custom_id if isinstance(custom_id, str) else None,
+                model if isinstance(model, str) else None, url, inputs)
+
+    def describe_with_place(raw: bytes, name: str, number: int
+                            ) -> tuple[str | None, str | None, str | None, int]:
+        try:
+            return describe(raw, name, number)
+        except LineError as exc:
+            raise LineError(exc.message, code=exc.code, path=name, line=number) from None
+
+    return describe_with_place
 
 
 def parse_size(text: str) -> int:
