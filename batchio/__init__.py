@@ -32,9 +32,12 @@ from .jsonl import JsonlWriter, Line, read_lines, write_lines
 from .providers import PROVIDERS, Profile, get_profile
 from .reconcile import Join, JoinedRow, JoinSummary, ResultRef, join, should_retry, write_retry
 from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
+from .simulation import Simulation, simulate
 from .validation import Report, validate
 
 __all__ = [
+    "Simulation",
+    "simulate",
     "split",
     "estimate_tokens",
     "UuidIds",

@@ -34,6 +34,7 @@ from .errors import BatchioError, LineError, Problem
 from .jsonl import JsonlWriter
 from .providers import PROVIDERS, STATUSES, get_profile
 from .reconcile import JoinedRow, join, write_retry
+from .simulation import simulate
 from .validation import Report, validate
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -424,3 +425,45 @@ def build_command(rows_path: str, output: str | None, out_dir: str | None, model
         _echo_json({"path": target, "requests": writer.count})
     else:
         click.echo(f"{target}: {writer.count:,} requests")
+
+
+@main.command("simulate")
+@click.argument("requests_path", metavar="REQUESTS")
+@click.option("--output", required=True, help="Where to write the output (or results) file.")
+@click.option("--errors", help="Where to write the error file (OpenAI-shaped providers).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--fail", "failure_rate", type=click.FloatRange(0, 1), default=0.02,
+              show_default=True, help="Share of requests that fail with HTTP 400/429/500.")
+@click.option("--expire", "expire_rate", type=click.FloatRange(0, 1), default=0.01,
+              show_default=True, help="Share of requests that expire.")
+@click.option("--missing", "missing_rate", type=click.FloatRange(0, 1), default=0.001,
+              show_default=True, help="Share of requests in neither file.")
+@click.option("--cancel", "cancel_rate", type=click.FloatRange(0, 1), default=0.0,
+              show_default=True, help="Share of requests cancelled.")
+@click.option("--no-shuffle", is_flag=True, help="Keep results in input order.")
+@click.option("--dimensions", type=click.IntRange(min=1),
+              help="Embedding size for models whose size batchio does not know.")
+@click.option("--batch-json", help="Also write the matching Batch object here.")
+@provider_option
+@format_option
+def simulate_command(requests_path: str, output: str, errors: str | None, seed: int,
+                     failure_rate: float, expire_rate: float, missing_rate: float,
+                     cancel_rate: float, no_shuffle: bool, dimensions: int | None,
+                     batch_json: str | None, provider: str, output_format: str) -> None:
+    """Write the result files a provider would return for REQUESTS, offline."""
+    try:
+        result = simulate(requests_path, output=output, errors=errors, seed=seed,
+                          failure_rate=failure_rate, expire_rate=expire_rate,
+                          cancel_rate=cancel_rate, missing_rate=missing_rate,
+                          shuffle=not no_shuffle, provider=provider,
+                          embedding_dimensions=dimensions, batch_json=batch_json)
+    except ValueError as exc:
+        if not isinstance(exc, BatchioError):
+            raise click.BadParameter(str(exc)) from None
+        _fail(str(exc))
+    if output_format == "json":
+        _echo_json({"output": result.output, "errors": result.errors, "counts": result.counts,
+                    "batch": result.batch.to_dict()})
+        return
+    counts = ", ".join(f"{count:,} {fate}" for fate, count in result.counts.items())
+    click.echo(f"{result.batch.id} {result.batch.status.value}: {counts}")

@@ -84,6 +84,8 @@ class Profile:
     model_required: frozenset[str] = frozenset()
     #: True when every line of a file must use the same model.
     one_model_per_file: bool = True
+    #: The shape of its result lines: "openai", "anthropic" or "gemini".
+    result_shape: str = "openai"
     #: Reads one result line; raises KeyError/TypeError/ValueError when it is not one.
     classify_result: Callable[[Mapping[str, Any]], Outcome] = field(
         default=lambda line: _unset(line))

@@ -22,6 +22,7 @@ PROFILE = Profile(
                   uncertain=("max_requests", "max_file_bytes")),
     model_required=frozenset({"/v1/messages"}),
     one_model_per_file=False,
+    result_shape="anthropic",
     classify_result=anthropic_shape,
     result_files=("results",),
     expired_codes=frozenset({"expired"}),

@@ -31,6 +31,7 @@ PROFILE = Profile(
     limits=Limits(max_requests=100_000, max_file_bytes=200_000_000,
                   uncertain=("max_requests", "max_file_bytes")),
     model_required=frozenset(f"{prefix}/{path}" for prefix in ("", "/v1") for path in _BODIES),
+    result_shape="openai",
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,
     cancelled_codes=CANCELLED,

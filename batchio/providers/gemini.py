@@ -20,6 +20,7 @@ PROFILE = Profile(
     limits=Limits(max_requests=None, max_file_bytes=2_000_000_000,
                   uncertain=("max_file_bytes",)),
     one_model_per_file=True,
+    result_shape="gemini",
     classify_result=gemini_shape,
     result_id_field="key",
     result_files=("results",),

@@ -20,6 +20,7 @@ PROFILE = Profile(
     limits=Limits(max_requests=50_000, max_file_bytes=200_000_000,
                   uncertain=("max_requests", "max_file_bytes")),
     model_required=frozenset({"/v1/chat/completions"}),
+    result_shape="openai",
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,
     cancelled_codes=CANCELLED,

@@ -24,6 +24,7 @@ PROFILE = Profile(
     ids=IdRule(description="any non-empty string"),
     limits=Limits(max_requests=1_000_000, max_file_bytes=None, uncertain=("max_requests",)),
     one_model_per_file=True,
+    result_shape="openai",
     classify_result=openai_shape(frozenset(), frozenset(), RETRYABLE),
     result_files=("output", "errors"),
     retryable_codes=RETRYABLE,

@@ -37,6 +37,7 @@ PROFILE = Profile(
     # over the server's limit whichever unit it counts in.
     limits=Limits(max_requests=50_000, max_file_bytes=200_000_000, max_embedding_inputs=50_000),
     model_required=MODEL_REQUIRED,
+    result_shape="openai",
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,
     cancelled_codes=CANCELLED,

@@ -26,6 +26,7 @@ PROFILE = Profile(
     limits=Limits(max_requests=None, max_file_bytes=None),
     model_required=frozenset({"/v1/chat/completions", "/v1/embeddings", "/v1/completions"}),
     one_model_per_file=False,
+    result_shape="openai",
     classify_result=openai_shape(frozenset(), frozenset(), frozenset()),
     result_files=("output",),
 )
