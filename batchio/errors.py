@@ -84,6 +84,9 @@ class Problem:
     path: str | None = None
     column: int | None = None
     severity: Severity = "error"
+    #: Where the line is in the (decompressed) stream: its first byte and its length.
+    offset: int | None = None
+    length: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The server's ``errors.data`` entry shape: line, code, message, param, custom_id."""

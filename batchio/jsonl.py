@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, NamedTuple, Union, cast, overload
 
@@ -294,6 +295,7 @@ def _parse_stream(
                     yield _tuple_new(Line, (number, start, raw, value))
                     continue
         problems, line = _diagnose(raw, number, start, path, max_line_bytes, check_integers)
+        problems = [replace(problem, offset=start, length=size) for problem in problems]
         if look_for_crlf and raw.endswith(b"\r\n"):
             look_for_crlf = False
             problems.append(_problem(
@@ -326,7 +328,11 @@ def _diagnose(
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as failure:
-        code, message, column = _classify(body, str(failure.msg), failure.colno)
+        # orjson counts the line's own newline as a line break: take the character offset
+        # instead, and never point past the line's last character.
+        content_length = len(body.rstrip(b"\r\n").decode("utf-8", "replace"))
+        column = min(failure.pos, content_length) + 1
+        code, message, column = _classify(body, str(failure.msg), column)
         if column is not None:
             message += f" (column {column})"
         problems.append(_problem(code, message, number, path, column))

@@ -203,6 +203,8 @@ class _LineChecker:
                 add_problem(item)
                 if item.line is not None and item.line > last_line:
                     last_line = item.line
+                if item.offset is not None and item.length is not None:
+                    end = max(end, item.offset + item.length)
                 continue
             number, offset, raw, value = item  # type: ignore[misc]
             last_line = number

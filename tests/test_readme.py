@@ -1,0 +1,94 @@
+"""The README cannot rot: its tour runs, its output sample is real, its tables match the code."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from batchio import CODES
+from batchio.providers import PROVIDERS, get_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    start = README.index(f"## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start:end if end >= 0 else None]
+
+
+def blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("readme")
+    shutil.copytree(ROOT / "examples", folder / "examples",
+                    ignore=shutil.ignore_patterns("work"))
+    return folder
+
+
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}"
+                                 f"{os.environ.get('PATH', '')}"}
+    return subprocess.run(["bash", "-e", "-c", command], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_the_set_up_commands() -> None:
+    assert blocks(section("Set up"), "bash") == [
+        'pip install . && batchio validate examples/chat_requests.jsonl\n',
+        'pip install ".[test]" && pytest\n']
+
+
+def test_the_tour_runs_from_the_shell_then_from_python(
+        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tour = section("A tour")
+    commands = blocks(tour, "bash")
+    assert len(commands) == 6
+    for command in commands:
+        done = shell(command, workspace)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+    monkeypatch.chdir(workspace)
+    namespace: dict[str, object] = {}
+    snippets = blocks(tour, "python")
+    assert len(snippets) == 8
+    for snippet in snippets:
+        exec(compile(snippet, "README.md", "exec"), namespace)
+
+
+def test_the_validate_sample_output_is_what_validate_prints(workspace: Path) -> None:
+    tour = section("A tour")
+    command = blocks(tour, "bash")[1].splitlines()[1]
+    [sample] = blocks(tour.split("### Validate before upload")[1].split("###")[0], "text")
+    assert shell(command, workspace).stdout == sample
+
+
+def test_the_providers_table_matches_the_profiles() -> None:
+    text = section("Providers")
+    for name in PROVIDERS:
+        profile = get_profile(name)
+        [row] = [line for line in text.splitlines() if line.startswith(f"| [`{name}`]")]
+        limits = profile.limits
+        for key, value in (("max_requests", limits.max_requests),
+                           ("max_file_bytes", limits.max_file_bytes)):
+            shown = "none" if value is None else f"{value:,}"
+            if key in limits.uncertain:
+                shown += " (uncertain)"
+            assert f"| {shown} |" in row, (name, key)
+        assert f"`{profile.id_field}` / `{profile.body_field}`" in row
+        assert (ROOT / "batchio" / "providers" / f"{name}.py").exists()
+
+
+def test_the_error_code_table_lists_every_code() -> None:
+    text = section("Error codes")
+    listed = re.findall(r"^\| `([a-z0-9_]+)` \|", text, re.MULTILINE)
+    assert listed == list(CODES)
