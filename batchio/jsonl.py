@@ -331,8 +331,8 @@ def _diagnose(
         # orjson counts the line's own newline as a line break: take the character offset
         # instead, and never point past the line's last character.
         content_length = len(body.rstrip(b"\r\n").decode("utf-8", "replace"))
-        column = min(failure.pos, content_length) + 1
-        code, message, column = _classify(body, str(failure.msg), column)
+        position = min(failure.pos, content_length) + 1
+        code, message, column = _classify(body, str(failure.msg), position)
         if column is not None:
             message += f" (column {column})"
         problems.append(_problem(code, message, number, path, column))
