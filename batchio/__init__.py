@@ -17,6 +17,7 @@ from .build import (
     estimate_tokens,
     split,
 )
+from .conversion import Conversion, convert, convert_results
 from .errors import (
     CODES,
     BatchioError,
@@ -36,6 +37,9 @@ from .simulation import Simulation, simulate
 from .validation import Report, validate
 
 __all__ = [
+    "Conversion",
+    "convert",
+    "convert_results",
     "Simulation",
     "simulate",
     "split",

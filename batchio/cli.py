@@ -30,6 +30,7 @@ from .build import (
     read_rows,
     split,
 )
+from .conversion import convert, convert_results
 from .errors import BatchioError, LineError, Problem
 from .jsonl import JsonlWriter
 from .providers import PROVIDERS, STATUSES, get_profile
@@ -467,3 +468,46 @@ def simulate_command(requests_path: str, output: str, errors: str | None, seed: 
         return
     counts = ", ".join(f"{count:,} {fate}" for fate, count in result.counts.items())
     click.echo(f"{result.batch.id} {result.batch.status.value}: {counts}")
+
+
+@main.command("convert")
+@click.argument("input_path", metavar="INPUT")
+@click.option("--from", "from_provider", type=click.Choice(PROVIDERS), default="openai",
+              show_default=True, help="The provider INPUT is written for.")
+@click.option("--to", "to_provider", type=click.Choice(PROVIDERS), default="anthropic",
+              show_default=True, help="The provider to write for (results: always openai).")
+@click.option("-o", "output", required=True, help="Where to write the converted file.")
+@click.option("--results", is_flag=True,
+              help="INPUT is a result file: convert it to OpenAI output lines.")
+@click.option("--mapping", help="The id mapping file (default: OUT.ids.json); an existing "
+              "one restores original ids.")
+@click.option("--model", help="Give every converted request this model.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=1024, show_default=True,
+              help="max_tokens for requests that set none, where the target requires it.")
+@click.option("--strict", is_flag=True, help="Fail on the first request that cannot be "
+              "converted faithfully, instead of leaving it out.")
+@format_option
+def convert_command(input_path: str, from_provider: str, to_provider: str, output: str,
+                    results: bool, mapping: str | None, model: str | None, max_tokens: int,
+                    strict: bool, output_format: str) -> None:
+    """Convert INPUT between providers' formats, offline."""
+    try:
+        if results:
+            conversion = convert_results(input_path, output, from_provider=from_provider,
+                                         mapping=mapping)
+        else:
+            conversion = convert(input_path, output, from_provider=from_provider,
+                                 to_provider=to_provider, strict=strict, model=model,
+                                 max_tokens=max_tokens, mapping=mapping)
+    except BatchioError as exc:
+        _fail(str(exc))
+    if output_format == "json":
+        _echo_json(conversion.to_dict())
+    else:
+        for problem in conversion.skipped:
+            click.echo(_style_problem(problem), err=True)
+        mapped = (f"; {len(conversion.remapped):,} ids remapped ({conversion.mapping_path})"
+                  if conversion.remapped else "")
+        click.echo(f"{output}: {conversion.converted:,} converted, "
+                   f"{len(conversion.skipped):,} left out{mapped}")
+    sys.exit(0 if conversion.ok else 1)

@@ -6,6 +6,7 @@ runner has no per-file limits of its own; a file may mix models only if the serv
 
 from ._profile import IdRule, Limits, Profile
 from ._results import openai_shape
+from .openai import CANCELLED, EXPIRED, RETRYABLE
 
 PROFILE = Profile(
     name="vllm",
@@ -27,6 +28,9 @@ PROFILE = Profile(
     model_required=frozenset({"/v1/chat/completions", "/v1/embeddings", "/v1/completions"}),
     one_model_per_file=False,
     result_shape="openai",
-    classify_result=openai_shape(frozenset(), frozenset(), frozenset()),
+    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
+    expired_codes=EXPIRED,
+    cancelled_codes=CANCELLED,
+    retryable_codes=RETRYABLE,
     result_files=("output",),
 )

@@ -1,0 +1,415 @@
+"""Converting batch files between providers, offline.
+
+Owns :func:`convert` for request files (OpenAI-shaped chat completions <-> Anthropic
+messages, and between OpenAI-shaped providers) and :func:`convert_results` (a provider's
+result file -> OpenAI output lines, so downstream code reads one format). A request that
+cannot be converted faithfully is reported with its line and left out, never altered;
+ids the target does not accept are mapped to valid ones, with a mapping file beside the
+output to restore them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import BatchioError, LineError, Problem
+from .jsonl import JsonlWriter, read_lines
+from .providers import Profile, get_profile
+
+#: Anthropic requires max_tokens; a request without one gets this.
+DEFAULT_MAX_TOKENS = 1024
+MAPPING_SUFFIX = ".ids.json"
+
+# Anthropic error types and the HTTP status the Messages API answers them with.
+_ANTHROPIC_HTTP_STATUS = {
+    "invalid_request_error": 400, "authentication_error": 401, "permission_error": 403,
+    "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429,
+    "api_error": 500, "overloaded_error": 529,
+}
+_FINISH_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
+                   "tool_use": "tool_calls", "refusal": "content_filter"}
+
+
+class Unconvertible(Exception):
+    """A request uses something the target lacks; ``param`` says what."""
+
+    def __init__(self, param: str, reason: str) -> None:
+        super().__init__(reason)
+        self.param = param
+        self.reason = reason
+
+
+@dataclass
+class Conversion:
+    """What :func:`convert` did: lines written, lines left out (with why), ids remapped."""
+
+    converted: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    #: New id -> original id, for the ids the target's rules made batchio change.
+    remapped: dict[str, str] = field(default_factory=dict)
+    mapping_path: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"converted": self.converted, "skipped": len(self.skipped),
+                "remapped": len(self.remapped), "mapping": self.mapping_path,
+                "problems": [problem.to_dict() for problem in self.skipped]}
+
+
+# --- chat completions <-> messages ----------------------------------------------------------
+
+
+def _text_of(content: Any, param: str) -> str:
+    """The text of a system message's content (a string or text parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(
+            isinstance(part, dict) and part.get("type") == "text" for part in content):
+        return "\n".join(str(part.get("text", "")) for part in content)
+    raise Unconvertible(param, "a system message with non-text content")
+
+
+_DATA_URL = re.compile(r"data:(image/[a-z+.-]+);base64,(.*)", re.DOTALL)
+
+
+def _part_to_anthropic(part: Any, param: str) -> dict[str, Any]:
+    kind = part.get("type") if isinstance(part, dict) else None
+    if kind == "text":
+        return {"type": "text", "text": part.get("text", "")}
+    if kind == "image_url":
+        image = part.get("image_url") or {}
+        url = image.get("url", "") if isinstance(image, dict) else ""
+        if image.get("detail") not in (None, "auto"):
+            raise Unconvertible(f"{param}.image_url.detail", "image detail has no equivalent")
+        match = _DATA_URL.fullmatch(url)
+        if match:
+            return {"type": "image", "source": {"type": "base64", "media_type": match[1],
+                                                "data": match[2]}}
+        return {"type": "image", "source": {"type": "url", "url": url}}
+    raise Unconvertible(param, f"content part of type {kind!r}")
+
+
+def _part_to_openai(part: Any, param: str) -> dict[str, Any]:
+    kind = part.get("type") if isinstance(part, dict) else None
+    if kind == "text":
+        return {"type": "text", "text": part.get("text", "")}
+    if kind == "image":
+        source = part.get("source") or {}
+        if source.get("type") == "base64":
+            url = f"data:{source.get('media_type')};base64,{source.get('data')}"
+        elif source.get("type") == "url":
+            url = source.get("url", "")
+        else:
+            raise Unconvertible(f"{param}.source", "an image source other than base64 or url")
+        return {"type": "image_url", "image_url": {"url": url}}
+    raise Unconvertible(param, f"content block of type {kind!r}")
+
+
+_CHAT_TO_MESSAGES_KEYS = {"model", "messages", "max_tokens", "max_completion_tokens",
+                          "temperature", "top_p", "stop", "user", "stream"}
+
+
+def chat_to_messages(body: Mapping[str, Any], *, model: str | None = None,
+                     max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str, Any]:
+    """An OpenAI chat completions body as Anthropic Messages params.
+
+    Raises :class:`Unconvertible` for what Messages lacks: tools, n > 1, response formats,
+    logprobs, temperatures above 1, system messages after the conversation began.
+    """
+    for key in body:
+        if key not in _CHAT_TO_MESSAGES_KEYS:
+            raise Unconvertible(key, f"{key} has no Anthropic equivalent")
+    if body.get("stream"):
+        raise Unconvertible("stream", "streaming is not available in a batch")
+    params: dict[str, Any] = {"model": model or body.get("model")}
+    params["max_tokens"] = body.get("max_tokens") or body.get("max_completion_tokens") \
+        or max_tokens
+    system: list[str] = []
+    messages: list[dict[str, Any]] = []
+    for index, message in enumerate(body.get("messages") or []):
+        param = f"messages[{index}]"
+        role = message.get("role")
+        unknown = set(message) - {"role", "content", "name"}
+        if unknown or "name" in message:
+            key = sorted(unknown)[0] if unknown else "name"
+            raise Unconvertible(f"{param}.{key}", f"message field {key} has no equivalent")
+        if role in ("system", "developer"):
+            if messages:
+                raise Unconvertible(param, "a system message after the conversation began")
+            system.append(_text_of(message.get("content"), f"{param}.content"))
+            continue
+        if role not in ("user", "assistant"):
+            raise Unconvertible(f"{param}.role", f"role {role!r} has no equivalent")
+        content = message.get("content")
+        if isinstance(content, list):
+            content = [_part_to_anthropic(part, f"{param}.content[{number}]")
+                       for number, part in enumerate(content)]
+        elif not isinstance(content, str):
+            raise Unconvertible(f"{param}.content", "a message without content")
+        messages.append({"role": role, "content": content})
+    if system:
+        params["system"] = "\n\n".join(system)
+    params["messages"] = messages
+    temperature = body.get("temperature")
+    if temperature is not None:
+        if temperature > 1:
+            raise Unconvertible("temperature", "Anthropic's temperature stops at 1")
+        params["temperature"] = temperature
+    if body.get("top_p") is not None:
+        params["top_p"] = body["top_p"]
+    stop = body.get("stop")
+    if stop is not None:
+        params["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    if body.get("user") is not None:
+        params["metadata"] = {"user_id": body["user"]}
+    return params
+
+
+_MESSAGES_TO_CHAT_KEYS = {"model", "messages", "max_tokens", "system", "temperature", "top_p",
+                          "stop_sequences", "metadata", "stream"}
+
+
+def messages_to_chat(params: Mapping[str, Any], *, model: str | None = None
+                     ) -> dict[str, Any]:
+    """Anthropic Messages params as an OpenAI chat completions body.
+
+    Raises :class:`Unconvertible` for what chat completions lacks here: top_k, tools,
+    thinking, more than four stop sequences, metadata other than user_id.
+    """
+    for key in params:
+        if key not in _MESSAGES_TO_CHAT_KEYS:
+            raise Unconvertible(key, f"{key} has no chat completions equivalent")
+    if params.get("stream"):
+        raise Unconvertible("stream", "streaming is not available in a batch")
+    body: dict[str, Any] = {"model": model or params.get("model")}
+    messages: list[dict[str, Any]] = []
+    system = params.get("system")
+    if system is not None:
+        messages.append({"role": "system", "content": _text_of(system, "system")})
+    for index, message in enumerate(params.get("messages") or []):
+        param = f"messages[{index}]"
+        content = message.get("content")
+        if isinstance(content, list):
+            content = [_part_to_openai(part, f"{param}.content[{number}]")
+                       for number, part in enumerate(content)]
+        messages.append({"role": message.get("role"), "content": content})
+    body["messages"] = messages
+    body["max_tokens"] = params.get("max_tokens")
+    for key in ("temperature", "top_p"):
+        if params.get(key) is not None:
+            body[key] = params[key]
+    stop = params.get("stop_sequences")
+    if stop:
+        if len(stop) > 4:
+            raise Unconvertible("stop_sequences", "chat completions takes at most 4 stops")
+        body["stop"] = list(stop)
+    metadata = params.get("metadata")
+    if metadata:
+        if set(metadata) != {"user_id"}:
+            raise Unconvertible("metadata", "metadata other than user_id")
+        body["user"] = metadata["user_id"]
+    return body
+
+
+# --- request files --------------------------------------------------------------------------
+
+
+def _kind(profile: Profile) -> str:
+    if profile.body_field == "params":
+        return "messages"
+    if profile.body_field == "body":
+        return "chat"
+    return profile.name
+
+
+def _valid_id(custom_id: str, profile: Profile, taken: set[str]) -> str:
+    """``custom_id`` if the target accepts it, else a valid id derived from it."""
+    if profile.ids.problem(custom_id) is None and custom_id not in taken:
+        return custom_id
+    digest = hashlib.sha256(custom_id.encode()).hexdigest()[:10]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", custom_id)[:50].strip("_") or "id"
+    candidate = f"{stem}-{digest}"
+    while candidate in taken:
+        digest = hashlib.sha256(candidate.encode()).hexdigest()[:10]
+        candidate = f"{stem}-{digest}"
+    return candidate
+
+
+def convert(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    from_provider: str | Profile = "openai",
+    to_provider: str | Profile = "anthropic",
+    strict: bool = False,
+    model: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    mapping: str | os.PathLike[str] | None = None,
+) -> Conversion:
+    """Convert a request file from one provider's format to another's.
+
+    Chat completions requests convert to Anthropic messages and back; OpenAI-shaped
+    providers convert into each other by their envelopes. ``model`` renames the model on
+    every request. A request that cannot be converted faithfully is reported with its line
+    and left out; with ``strict=True`` it raises :class:`LineError` instead and nothing is
+    written. Ids the target rejects are replaced, and ``OUT.ids.json`` (or ``mapping``)
+    maps each new id to the original. Given an existing mapping file from an earlier
+    conversion, ids found in it are restored to their originals.
+    """
+    source_profile, target_profile = get_profile(from_provider), get_profile(to_provider)
+    kinds = (_kind(source_profile), _kind(target_profile))
+    if kinds not in {("chat", "chat"), ("chat", "messages"), ("messages", "chat"),
+                     ("messages", "messages")}:
+        raise BatchioError(f"batchio cannot convert requests from {source_profile.name} to "
+                           f"{target_profile.name}", code="unconvertible_request")
+    mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
+    restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
+    result = Conversion()
+    taken: set[str] = set()
+    endpoint = target_profile.default_endpoint
+    with JsonlWriter(target) as writer:
+        for line in read_lines(source):
+            value = line.value
+            original = value.get(source_profile.id_field)
+            body = value.get(source_profile.body_field)
+            if not isinstance(original, str) or not isinstance(body, dict):
+                raise LineError("not a request line of the source provider", line=line.number,
+                                path=os.fspath(source), code="missing_body")
+            try:
+                if source_profile.carries_url and value.get("url") not in (
+                        None, "/v1/chat/completions", "/chat/completions"):
+                    raise Unconvertible("url", f"endpoint {value.get('url')!r}: only chat "
+                                        "completions convert")
+                converted = _convert_body(kinds, body, model, max_tokens)
+            except Unconvertible as exc:
+                problem = Problem(code="unconvertible_request", line=line.number,
+                                  param=f"{source_profile.body_field}.{exc.param}",
+                                  message=exc.reason, custom_id=original,
+                                  path=os.fspath(source))
+                if strict:
+                    raise problem.error() from None
+                result.skipped.append(problem)
+                continue
+            wanted = restore.get(original, original)
+            new_id = _valid_id(wanted, target_profile, taken)
+            taken.add(new_id)
+            if new_id != original and original not in restore:
+                result.remapped[new_id] = original
+            line_out: dict[str, Any] = {target_profile.id_field: new_id}
+            if target_profile.carries_url:
+                line_out.update(method="POST", url=endpoint)
+            line_out[target_profile.body_field] = converted
+            writer.write(line_out)
+            result.converted += 1
+        if result.remapped:
+            mapping_path.write_bytes(orjson.dumps(result.remapped, option=orjson.OPT_INDENT_2))
+            result.mapping_path = os.fspath(mapping_path)
+    return result
+
+
+def _convert_body(kinds: tuple[str, str], body: Mapping[str, Any], model: str | None,
+                  max_tokens: int) -> dict[str, Any]:
+    if kinds == ("chat", "messages"):
+        return chat_to_messages(body, model=model, max_tokens=max_tokens)
+    if kinds == ("messages", "chat"):
+        return messages_to_chat(body, model=model)
+    converted = dict(body)
+    if model is not None:
+        converted["model"] = model
+    return converted
+
+
+def _load_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
+    try:
+        data = orjson.loads(Path(path).read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise BatchioError(f"cannot read id mapping {path}: {exc}",
+                           code="unreadable_file") from None
+    if not isinstance(data, dict):
+        raise BatchioError(f"id mapping {path} is not an object", code="unreadable_file")
+    return {str(key): str(value) for key, value in data.items()}
+
+
+# --- result files ---------------------------------------------------------------------------
+
+
+def anthropic_result_to_openai(line: Mapping[str, Any], custom_id: str) -> dict[str, Any]:
+    """One Anthropic results line as an OpenAI output line with the same meaning."""
+    result = line["result"]
+    kind = result["type"]
+    if kind == "succeeded":
+        message = result["message"]
+        text = "".join(block.get("text", "") for block in message.get("content", [])
+                       if block.get("type") == "text")
+        usage = message.get("usage") or {}
+        prompt, completion = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+        return {"id": f"batch_req_{message.get('id', custom_id)}", "custom_id": custom_id,
+                "response": {"status_code": 200, "request_id": message.get("id"), "body": {
+                    "id": message.get("id"), "object": "chat.completion",
+                    "model": message.get("model"),
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                                 "finish_reason": _FINISH_REASONS.get(
+                                     message.get("stop_reason"), "stop")}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                              "total_tokens": prompt + completion}}},
+                "error": None}
+    if kind == "errored":
+        wrapper = result.get("error") or {}
+        inner = wrapper.get("error", wrapper) if isinstance(wrapper, dict) else {}
+        error_type = inner.get("type", "api_error")
+        return {"id": None, "custom_id": custom_id, "response": {
+            "status_code": _ANTHROPIC_HTTP_STATUS.get(error_type, 500), "request_id": None,
+            "body": {"error": {"message": inner.get("message"), "type": error_type,
+                               "param": None, "code": error_type}}}, "error": None}
+    code = {"canceled": "batch_cancelled", "expired": "batch_expired"}.get(kind)
+    if code is None:
+        raise ValueError(f"unknown result.type {kind!r}")
+    return {"id": None, "custom_id": custom_id, "response": None,
+            "error": {"code": code, "message": f"This request was {kind}."}}
+
+
+def convert_results(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str],
+    *,
+    from_provider: str | Profile = "anthropic",
+    mapping: str | os.PathLike[str] | None = None,
+) -> Conversion:
+    """Convert a provider's result file into OpenAI output lines (one file).
+
+    ``mapping`` (the ids file :func:`convert` wrote) restores the original custom_ids.
+    OpenAI-shaped result files are copied with their ids restored.
+    """
+    profile = get_profile(from_provider)
+    restore = _load_mapping(mapping) if mapping else {}
+    result = Conversion()
+    with JsonlWriter(target) as writer:
+        for line in read_lines(source):
+            value = line.value
+            try:
+                custom_id = profile.classify_result(value).custom_id
+                original = restore.get(custom_id, custom_id)
+                if profile.result_shape == "anthropic":
+                    writer.write(anthropic_result_to_openai(value, original))
+                elif profile.result_shape == "openai":
+                    writer.write({**value, "custom_id": original})
+                else:
+                    raise Unconvertible("result", f"{profile.name} results do not convert")
+            except (KeyError, TypeError, ValueError, AttributeError, Unconvertible) as exc:
+                result.skipped.append(Problem(
+                    code="unconvertible_request", line=line.number, path=os.fspath(source),
+                    message=f"not a convertible result line: {exc}"))
+                continue
+            result.converted += 1
+    return result

@@ -1,0 +1,265 @@
+"""Provider profiles and conversion: each provider's rules, result shapes and round trips."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batchio import (
+    PROVIDERS,
+    LineError,
+    RequestWriter,
+    convert,
+    convert_results,
+    get_profile,
+    join,
+    read_lines,
+    simulate,
+    validate,
+)
+from batchio.build import prompt_body
+from batchio.cli import main
+from batchio.providers import Limits
+
+
+def valid_file(tmp_path: Path, provider: str, count: int = 3) -> Path:
+    profile = get_profile(provider)
+    path = tmp_path / f"{provider}.jsonl"
+    with RequestWriter(path, provider=provider) as writer:
+        for number in range(count):
+            writer.add(prompt_body(profile, profile.default_endpoint, model="model-a",
+                                   prompt=f"question {number}", system="Be brief.",
+                                   max_tokens=50))
+    return path
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [line.value for line in read_lines(path)]
+
+
+def rewrite(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    return path
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_valid_files_pass(tmp_path: Path, provider: str) -> None:
+    report = validate(valid_file(tmp_path, provider), provider=provider)
+    assert report.ok, report.errors
+    assert report.requests == 3
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_each_rule_fails_with_its_code_and_line(tmp_path: Path, provider: str) -> None:
+    profile = get_profile(provider)
+    rows = lines(valid_file(tmp_path, provider))
+
+    def check(broken: dict[str, Any], code: str) -> None:
+        path = rewrite(tmp_path / "broken.jsonl", [rows[0], broken, rows[2]])
+        assert [(e.code, e.line) for e in validate(path, provider=provider).errors] == [
+            (code, 2)], (provider, code)
+
+    check({k: v for k, v in rows[1].items() if k != profile.id_field}, "missing_custom_id")
+    check({**rows[1], profile.id_field: rows[0][profile.id_field]}, "duplicate_custom_id")
+    check({k: v for k, v in rows[1].items() if k != profile.body_field}, "missing_body")
+    check({**rows[1], profile.body_field: "text"}, "body_not_object")
+    if profile.carries_url:
+        check({**rows[1], "url": "/v1/unknown"}, "unsupported_url")
+        check({**rows[1], "method": "GET"}, "invalid_method")
+    if profile.one_model_per_file:
+        check({**rows[1], profile.body_field: {**rows[1][profile.body_field],
+                                               "model": "model-b"}}, "model_mismatch")
+    if profile.ids.pattern:
+        check({**rows[1], profile.id_field: "not valid!"}, "custom_id_charset")
+    limited = replace(profile, limits=Limits(max_requests=2, max_file_bytes=None))
+    path = rewrite(tmp_path / "many.jsonl", rows)
+    assert [(e.code, e.line) for e in validate(path, provider=limited).errors] == [
+        ("too_many_tasks", 3)]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_result_files_in_the_providers_shape_join(tmp_path: Path, provider: str) -> None:
+    requests = valid_file(tmp_path, provider, count=40)
+    simulation = simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl",
+                          provider=provider, seed=5, failure_rate=0.2, expire_rate=0.1,
+                          missing_rate=0.1)
+    errors = [simulation.errors] if simulation.errors else []
+    joined = join(requests, outputs=[simulation.output], errors=errors, provider=provider)
+    rows = list(joined)
+    assert len(rows) == 40
+    counts = dict(joined.summary.counts)
+    if provider == "gemini":  # Gemini reports expiry as an error status, not a result type
+        counts["failed"] -= simulation.counts["expired"]
+        counts["expired"] += simulation.counts["expired"]
+    assert counts == simulation.counts
+    assert not joined.summary.orphans and not joined.summary.problems
+
+
+def test_anthropic_join_gives_the_same_statuses_as_openai(tmp_path: Path) -> None:
+    requests = valid_file(tmp_path, "openai", count=30)
+    simulation = simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl",
+                          seed=9, failure_rate=0.2, expire_rate=0.1, missing_rate=0.1)
+    openai_rows = list(join(requests, outputs=tmp_path / "out.jsonl",
+                            errors=tmp_path / "err.jsonl"))
+    # The same fates, written in Anthropic's one-file shape.
+    anthropic_lines = []
+    for row in openai_rows:
+        if row.status == "missing":
+            continue
+        result: dict[str, Any] = {
+            "succeeded": {"type": "succeeded", "message": {"id": "msg", "type": "message",
+                                                           "content": []}},
+            "failed": {"type": "errored", "error": {"type": "error", "error": {
+                "type": "invalid_request_error", "message": "bad"}}},
+            "expired": {"type": "expired"}, "cancelled": {"type": "canceled"}}[row.status]
+        anthropic_lines.append({"custom_id": row.custom_id, "result": result})
+    rewrite(tmp_path / "results.jsonl", anthropic_lines)
+    converted = convert(requests, tmp_path / "anthropic.jsonl", to_provider="anthropic")
+    assert converted.ok
+    anthropic_rows = list(join(tmp_path / "anthropic.jsonl",
+                               outputs=tmp_path / "results.jsonl", provider="anthropic"))
+    assert [r.status for r in anthropic_rows] == [r.status for r in openai_rows]
+    assert simulation.counts["missing"] == sum(r.status == "missing" for r in anthropic_rows)
+
+
+def test_anthropic_sdk_result_objects_join(tmp_path: Path) -> None:
+    types = pytest.importorskip("anthropic.types.messages")
+    requests = valid_file(tmp_path, "anthropic", count=4)
+    ids = [line["custom_id"] for line in lines(requests)]
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude",
+               "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
+               "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}}
+    results = [
+        {"custom_id": ids[0], "result": {"type": "succeeded", "message": message}},
+        {"custom_id": ids[1], "result": {"type": "errored", "error": {
+            "type": "error", "error": {"type": "overloaded_error", "message": "busy"}}}},
+        {"custom_id": ids[2], "result": {"type": "expired"}},
+        {"custom_id": ids[3], "result": {"type": "canceled"}},
+    ]
+    objects = [types.MessageBatchIndividualResponse.model_validate(r) for r in results]
+    (tmp_path / "results.jsonl").write_text(
+        "".join(obj.model_dump_json() + "\n" for obj in objects))
+    rows = list(join(requests, outputs=tmp_path / "results.jsonl", provider="anthropic"))
+    assert [row.status for row in rows] == ["succeeded", "failed", "expired", "cancelled"]
+    convert_results(tmp_path / "results.jsonl", tmp_path / "as-openai.jsonl",
+                    from_provider="anthropic")
+    openai_requests = tmp_path / "openai.jsonl"
+    convert(requests, openai_requests, from_provider="anthropic", to_provider="openai")
+    rows = list(join(openai_requests, outputs=tmp_path / "as-openai.jsonl"))
+    assert [row.status for row in rows] == ["succeeded", "failed", "expired", "cancelled"]
+    assert rows[0].response["body"]["choices"][0]["message"]["content"] == "hi"
+    assert rows[1].retryable
+
+
+def test_ids_are_remapped_and_restored(tmp_path: Path) -> None:
+    source = rewrite(tmp_path / "in.jsonl", [
+        {"custom_id": "row 1/with spaces", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "a"}]}},
+        {"custom_id": "x" * 80, "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "b"}]}},
+        {"custom_id": "fine-id", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "c"}]}},
+    ])
+    there = convert(source, tmp_path / "anthropic.jsonl", to_provider="anthropic")
+    assert len(there.remapped) == 2 and there.mapping_path is not None
+    assert validate(tmp_path / "anthropic.jsonl", provider="anthropic").ok
+    new_ids = [line["custom_id"] for line in lines(tmp_path / "anthropic.jsonl")]
+    assert new_ids[2] == "fine-id"
+    back = convert(tmp_path / "anthropic.jsonl", tmp_path / "back.jsonl",
+                   from_provider="anthropic", to_provider="openai", mapping=there.mapping_path)
+    assert back.ok
+    assert [line["custom_id"] for line in lines(tmp_path / "back.jsonl")] == [
+        "row 1/with spaces", "x" * 80, "fine-id"]
+    results = rewrite(tmp_path / "results.jsonl", [
+        {"custom_id": new_ids[1], "result": {"type": "expired"}}])
+    convert_results(results, tmp_path / "restored.jsonl", from_provider="anthropic",
+                    mapping=there.mapping_path)
+    assert lines(tmp_path / "restored.jsonl")[0]["custom_id"] == "x" * 80
+
+
+def test_unconvertible_requests_are_reported_and_left_out(tmp_path: Path) -> None:
+    rows = [
+        {"custom_id": "ok", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "a"}]}},
+        {"custom_id": "tools", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "a"}],
+                  "tools": [{"type": "function", "function": {"name": "f"}}]}},
+        {"custom_id": "hot", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "a"}],
+                  "temperature": 1.5}},
+    ]
+    source = rewrite(tmp_path / "in.jsonl", rows)
+    result = convert(source, tmp_path / "out.jsonl")
+    assert result.converted == 1
+    assert [(p.line, p.code, p.param, p.custom_id) for p in result.skipped] == [
+        (2, "unconvertible_request", "body.tools", "tools"),
+        (3, "unconvertible_request", "body.temperature", "hot")]
+    with pytest.raises(LineError) as raised:
+        convert(source, tmp_path / "strict.jsonl", strict=True)
+    assert raised.value.line == 2
+    assert not (tmp_path / "strict.jsonl").exists()
+    cli = CliRunner().invoke(main, ["convert", str(source), "--from", "openai", "--to",
+                                    "anthropic", "-o", str(tmp_path / "cli.jsonl")])
+    assert cli.exit_code == 1
+    assert "2 left out" in cli.output
+
+
+text = st.text(min_size=1, max_size=30)
+chat_requests = st.fixed_dictionaries(
+    {"model": st.sampled_from(["gpt-4o", "gpt-4o-mini"]),
+     "messages": st.lists(st.fixed_dictionaries({
+         "role": st.sampled_from(["user", "assistant"]),
+         "content": text | st.lists(st.fixed_dictionaries(
+             {"type": st.just("text"), "text": text}), min_size=1, max_size=3)}),
+         min_size=1, max_size=5)},
+    optional={"temperature": st.floats(min_value=0, max_value=1),
+              "top_p": st.floats(min_value=0, max_value=1),
+              "max_tokens": st.integers(min_value=1, max_value=4096),
+              "stop": st.lists(text, min_size=1, max_size=4),
+              "user": text})
+systems = st.none() | text
+
+
+def meaning(body: dict[str, Any]) -> dict[str, Any]:
+    """What a chat request asks, with representation details (roles' names for the system
+    prompt, the default max_tokens) set aside."""
+    normal = dict(body)
+    normal.setdefault("max_tokens", 1024)
+    normal["messages"] = [
+        {"role": "system" if m["role"] in ("system", "developer") else m["role"],
+         "content": m["content"]} for m in body["messages"]]
+    return normal
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.tuples(chat_requests, systems), min_size=1, max_size=8))
+def test_openai_to_anthropic_to_openai_keeps_every_requests_meaning(
+        tmp_path_factory: pytest.TempPathFactory,
+        requests: list[tuple[dict[str, Any], str | None]]) -> None:
+    folder = tmp_path_factory.mktemp("roundtrip")
+    rows = []
+    for number, (body, system) in enumerate(requests):
+        if system is not None:
+            body = {**body, "messages": [{"role": "system", "content": system},
+                                         *body["messages"]]}
+        rows.append({"custom_id": f"request {number}", "method": "POST",
+                     "url": "/v1/chat/completions", "body": body})
+    source = rewrite(folder / "in.jsonl", rows)
+    there = convert(source, folder / "anthropic.jsonl", to_provider="anthropic")
+    assert there.ok
+    assert validate(folder / "anthropic.jsonl", provider="anthropic").ok
+    back = convert(folder / "anthropic.jsonl", folder / "back.jsonl",
+                   from_provider="anthropic", to_provider="openai",
+                   mapping=there.mapping_path)
+    assert back.ok
+    returned = lines(folder / "back.jsonl")
+    assert [line["custom_id"] for line in returned] == [row["custom_id"] for row in rows]
+    assert [meaning(line["body"]) for line in returned] == [meaning(row["body"]) for row in rows]
