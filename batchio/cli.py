@@ -57,25 +57,10 @@ def _echo_json(value: Any) -> None:
     click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
 
 
-@contextlib.contextmanager
-def _progress(path: str, label: str) -> Iterator[Callable[[int], None] | None]:
+def _progress(path: str, label: str) -> contextlib.AbstractContextManager[
+        Callable[[int], None] | None]:
     """A progress bar on stderr for a large file, only when stderr is a terminal."""
-    size = 0
-    if path != "-":
-        with contextlib.suppress(OSError):
-            size = os.path.getsize(path)
-    if size < _PROGRESS_MIN_BYTES or not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=size, label=label, file=sys.stderr) as bar:
-        done = 0
-
-        def update(position: int) -> None:
-            nonlocal done
-            bar.update(max(0, min(position, size) - done))
-            done = max(done, min(position, size))
-
-        yield update
+    return _progress_total(_total_size((path,)), label)
 
 
 def _style_problem(problem: Problem) -> str:
@@ -153,6 +138,8 @@ def validate_command(paths: tuple[str, ...], provider: str, endpoint: str | None
 def _total_size(paths: tuple[str, ...]) -> int:
     total = 0
     for path in paths:
+        if path == "-":
+            continue
         with contextlib.suppress(OSError):
             total += os.path.getsize(path)
     return total
@@ -160,6 +147,7 @@ def _total_size(paths: tuple[str, ...]) -> int:
 
 @contextlib.contextmanager
 def _progress_total(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over ``total`` bytes on stderr, only when stderr is a terminal."""
     if total < _PROGRESS_MIN_BYTES or not sys.stderr.isatty():
         yield None
         return
