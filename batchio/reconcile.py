@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -282,39 +283,34 @@ class Join:
         files, offsets, lengths, lines = (locations.files.append, locations.offsets.append,
                                           locations.lengths.append, locations.lines.append)
         count = 0
+        read_id = _id_reader(id_field)
         for file_number, path in enumerate(self._results):
             name = self._result_names[file_number]
-            # Result lines are written by the provider's server; the 64-bit integer scan,
-            # which costs as much as the parse, is left to the inputs.
-            for item in read_lines(path, errors="collect", check_integers=False):
-                if type(item) is Problem:
-                    if item.severity == "error":
-                        summary.problems.append(Problem(
-                            code=item.code, message=item.message, line=item.line, path=name))
-                    continue
-                number, offset, raw, value = item  # type: ignore[misc]
-                custom_id = value.get(id_field)
-                if type(custom_id) is not str:
-                    summary.problems.append(Problem(
-                        code="invalid_result_line",
-                        message=f"not a result line: no string {id_field}",
-                        line=number, path=name))
-                    continue
-                if add(custom_id, count) is not None:
-                    summary.duplicates.append(ResultRef(custom_id, name, number))
-                    continue
-                files(file_number)
-                offsets(offset)
-                lengths(len(raw))
-                lines(number)
-                count += 1
-                if not count & 8191:
-                    if self._on_progress is not None:
-                        self._on_progress(done + offset)
-                    if self._index_mode == "auto" and isinstance(index, _MemoryIndex) \
-                            and count > self._spill_threshold:
-                        index = self._spill(index)
-                        add = index.add
+            with open(path, "rb") as stream:
+                offset = 0
+                for number, raw in enumerate(stream, 1):
+                    start = offset
+                    offset += len(raw)
+                    custom_id = read_id(raw)
+                    if custom_id is None:
+                        problem = _result_line_problem(raw, id_field)
+                        summary.problems.append(replace(problem, line=number, path=name))
+                        continue
+                    if add(custom_id, count) is not None:
+                        summary.duplicates.append(ResultRef(custom_id, name, number))
+                        continue
+                    files(file_number)
+                    offsets(start)
+                    lengths(len(raw))
+                    lines(number)
+                    count += 1
+                    if not count & 8191:
+                        if self._on_progress is not None:
+                            self._on_progress(done + start)
+                        if self._index_mode == "auto" and isinstance(index, _MemoryIndex) \
+                                and count > self._spill_threshold:
+                            index = self._spill(index)
+                            add = index.add
             done += os.path.getsize(path)
         locations.claimed_by = array("q", bytes(8 * count))
         self._progress_base = done
@@ -371,11 +367,13 @@ class Join:
                         result_file = result_files[ordinal]
                         result_path = result_names[result_file]
                         result_line = result_lines[ordinal]
-                        result = loads(pread(descriptors[result_file], result_lengths[ordinal],
-                                             result_offsets[ordinal]))
+                        raw_result = pread(descriptors[result_file], result_lengths[ordinal],
+                                           result_offsets[ordinal])
                         try:
+                            result = loads(raw_result)
                             outcome = classify(result)
                         except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                            result = None
                             outcome = self._unreadable(custom_id, result, exc, result_path,
                                                        result_line)
                     counts[outcome.status] += 1
@@ -422,7 +420,7 @@ class Join:
         claimed = locations.claimed_by
         if all(claimed):
             return
-        id_field = self._profile.result_id_field
+        read_id = _id_reader(self._profile.result_id_field)
         descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
         try:
             for ordinal, claimer in enumerate(claimed):
@@ -432,11 +430,52 @@ class Join:
                 raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
                                locations.offsets[ordinal])
                 self.summary.orphans.append(ResultRef(
-                    orjson.loads(raw)[id_field], self._result_names[file_number],
+                    read_id(raw) or "", self._result_names[file_number],
                     locations.lines[ordinal]))
         finally:
             for descriptor in descriptors:
                 os.close(descriptor)
+
+
+def _id_reader(id_field: str) -> Callable[[bytes], str | None]:
+    """Reads the custom_id (or key) off a result line, or None when it has none.
+
+    Pass A needs only the id of each result line. Result lines put it first, or after a
+    scalar ``id``; a pattern anchored at the line's start reads it there without parsing
+    the response body, and it can only match a top-level key, since nothing nested comes
+    before it. Any other line is parsed in full. Whether the rest of the line is valid
+    JSON is found when the line is read back for its input.
+    """
+    key = re.escape(id_field.encode())
+    prefix = re.compile(
+        rb'\{\s*(?:"[A-Za-z_]+"\s*:\s*(?:"[^"\\]*"|null|-?[0-9]+)\s*,\s*)*?"' + key +
+        rb'"\s*:\s*"([^"\\]*)"').match
+    loads = orjson.loads
+
+    def read_id(raw: bytes) -> str | None:
+        found = prefix(raw)
+        if found is not None:
+            try:
+                return found.group(1).decode()
+            except UnicodeDecodeError:
+                return None
+        try:
+            value = loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        custom_id = value.get(id_field) if type(value) is dict else None
+        return custom_id if type(custom_id) is str else None
+
+    return read_id
+
+
+def _result_line_problem(raw: bytes, id_field: str) -> Problem:
+    """Why a result line has no readable id: the reader's diagnosis, or a missing field."""
+    for item in read_lines([raw], errors="collect", check_integers=False):
+        if type(item) is Problem and item.severity == "error":
+            return item
+    return Problem(code="invalid_result_line",
+                   message=f"not a result line: no string {id_field}")
 
 
 class _Locations:

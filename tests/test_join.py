@@ -256,3 +256,39 @@ def test_every_input_is_accounted_for_exactly_once(
                    for path in (inputs_a, inputs_b) for line in path.read_bytes().splitlines(True)}
     assert retry.read_bytes() == b"".join(
         input_bytes[row.custom_id] for row in rows if should_retry(row))
+
+
+def test_a_result_line_broken_after_its_id_fails_its_request(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a"), request("b")])
+    output = tmp_path / "out.jsonl"
+    output.write_bytes(b'{"id": "batch_req_1", "custom_id": "a", "response": {"status_c\n'
+                       + orjson.dumps(succeeded("b")) + b"\n"
+                       + b'{"custom_id": "ghost", "result": [\n')
+    result = join(inputs, outputs=output)
+    rows = list(result)
+    assert [(row.status, row.error_code) for row in rows] == [
+        ("failed", "invalid_result_line"), ("succeeded", None)]
+    assert [(p.code, p.line, p.custom_id) for p in result.summary.problems] == [
+        ("invalid_result_line", 1, "a")]
+    assert [(ref.custom_id, ref.line) for ref in result.summary.orphans] == [("ghost", 3)]
+
+
+scalars = st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.text(max_size=8)
+result_lines = st.dictionaries(
+    st.text(min_size=1, max_size=8).filter(lambda key: key != "custom_id"),
+    scalars | st.dictionaries(st.text(max_size=9), scalars, max_size=3), max_size=4)
+
+
+@given(fields=result_lines, custom_id=st.text(max_size=12), position=st.integers(0, 4),
+       spaced=st.booleans())
+def test_the_id_read_off_the_line_start_is_the_parsed_id(
+        fields: dict[str, Any], custom_id: str, position: int, spaced: bool) -> None:
+    import json
+
+    from batchio.reconcile import _id_reader
+
+    items = list(fields.items())
+    items.insert(min(position, len(items)), ("custom_id", custom_id))
+    line = dict(items)
+    raw = (json.dumps(line) if spaced else orjson.dumps(line).decode()).encode() + b"\n"
+    assert _id_reader("custom_id")(raw) == orjson.loads(raw)["custom_id"]
