@@ -16,7 +16,6 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, NamedTuple, Union, cast, overload
 
 import orjson
@@ -485,11 +484,3 @@ def write_lines(target: str | os.PathLike[str], objects: Iterable[Mapping[str, A
         for obj in objects:
             writer.write(obj)
     return writer.lines
-
-
-def read_bytes_at(path: str | os.PathLike[str], offsets: Iterable[int]) -> Iterator[bytes]:
-    """The exact line at each byte offset of an uncompressed file, in the order given."""
-    with open(Path(path), "rb") as handle:
-        for offset in offsets:
-            handle.seek(offset)
-            yield handle.readline()
