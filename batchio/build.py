@@ -25,7 +25,7 @@ from .errors import DuplicateIdError, LimitError, LineError, SourceError
 from .jsonl import JsonlWriter, dumps_line, open_source, read_lines
 from .providers import Profile, get_profile
 from .schemas import compiled
-from .validation import explain_body
+from .validation import embedding_inputs, explain_body
 
 MANIFEST_NAME = "manifest.json"
 
@@ -107,13 +107,6 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
         elif isinstance(value, list):
             stack.extend(value)
     return math.ceil(characters / 4) + 4 * messages
-
-
-def _embedding_inputs(body: Mapping[str, Any]) -> int:
-    items = body.get("input")
-    if isinstance(items, list):
-        return 1 if items and isinstance(items[0], int) else len(items)
-    return 1
 
 
 # --- manifest -------------------------------------------------------------------------------
@@ -432,7 +425,7 @@ class RequestWriter:
         line = self._line(custom_id, url, body)
         raw = dumps_line(line)
         tokens = self.token_counter(body) if self.count_tokens else 0
-        inputs = _embedding_inputs(body) if self._counting_inputs else 0
+        inputs = embedding_inputs(body) if self._counting_inputs else 0
         where = f"row {row} (custom_id {custom_id!r})"
         if self._sharder is not None:
             self._sharder.add(raw, custom_id=custom_id, model=model, endpoint=url,
@@ -601,7 +594,7 @@ def _describer(profile: Profile) -> Callable[[bytes, str, int],
         url = url if isinstance(url, str) else None
         custom_id = value.get(id_field)
         model = body.get("model")
-        inputs = _embedding_inputs(body) if url and url.endswith("/embeddings") else 0
+        inputs = embedding_inputs(body) if url and url.endswith("/embeddings") else 0
         return (custom_id if isinstance(custom_id, str) else None,
                 model if isinstance(model, str) else None, url, inputs)
 

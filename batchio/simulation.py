@@ -19,6 +19,7 @@ import orjson
 from .batch import Batch
 from .jsonl import JsonlWriter, read_lines
 from .providers import Profile, get_profile
+from .validation import embedding_inputs
 
 #: Embedding sizes of well-known models; others take ``embedding_dimensions``.
 EMBEDDING_DIMENSIONS = {
@@ -77,9 +78,7 @@ def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
     if url.endswith("/embeddings"):
         size = body.get("dimensions") or dimensions or EMBEDDING_DIMENSIONS.get(
             str(model), DEFAULT_EMBEDDING_DIMENSIONS)
-        items = body.get("input")
-        count = len(items) if isinstance(items, list) and items and not isinstance(
-            items[0], int) else 1
+        count = embedding_inputs(body)
         return {"object": "list", "model": model,
                 "data": [{"object": "embedding", "index": index,
                           "embedding": [round(rng.uniform(-1, 1), 6) for _ in range(size)]}

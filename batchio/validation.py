@@ -82,7 +82,8 @@ class _Collector:
             self.report.errors_truncated += 1
 
 
-def _embedding_inputs(body: Mapping[str, Any]) -> int:
+def embedding_inputs(body: Mapping[str, Any]) -> int:
+    """How many inputs an embeddings body counts for towards the per-file limit."""
     items = body.get("input")
     if isinstance(items, list):
         # A list of token ids is one input; a list of strings or token lists is many.
@@ -244,7 +245,7 @@ class _LineChecker:
 
     def _count_embeddings(self, body: Mapping[str, Any], number: int, limit: int | None
                           ) -> None:
-        self.report.embedding_inputs += _embedding_inputs(body)
+        self.report.embedding_inputs += embedding_inputs(body)
         if limit is not None and self.over_embedding_limit is None \
                 and self.report.embedding_inputs > limit:
             self.over_embedding_limit = number

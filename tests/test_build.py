@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -13,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 from click.testing import CliRunner
+from conftest import kill_when_halfway
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -200,11 +197,7 @@ def test_sigkill_while_sharding_leaves_only_complete_shards(tmp_path: Path) -> N
                     print("halfway", flush=True)
                     time.sleep(60)
     """)
-    process = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == b"halfway"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_when_halfway(program)
     shards = sorted(path for path in folder.iterdir() if path.name.startswith("requests-"))
     assert [path.name for path in shards] == [f"requests-0000{i}.jsonl" for i in (1, 2, 3)]
     for path in shards:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from conftest import kill_when_halfway
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -230,11 +230,7 @@ def test_sigkill_mid_write_leaves_old_content_or_nothing(tmp_path: Path, existin
                     print("halfway", flush=True)
                     time.sleep(60)
     """)
-    process = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE)
-    assert process.stdout is not None
-    assert process.stdout.readline().strip() == b"halfway"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_when_halfway(program)
     if existing:
         assert target.read_bytes() == b'{"old": true}\n'
     else:
