@@ -13,6 +13,7 @@ import itertools
 import math
 import os
 import re
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -314,6 +315,43 @@ class _Sharder:
             shard.model, shard.endpoint = model, endpoint
         shard.write(raw, custom_id, tokens, inputs)
 
+    def copy_lines(self, lines: Iterable[tuple[int, bytes]], *, where: str,
+                   endpoint: str | None,
+                   describe: Callable[[bytes], tuple[str | None, str | None]]) -> None:
+        """Split's hot loop: numbered lines copied as bytes into one shard series, within
+        the request and byte limits. Ids and model are read off each shard's first and last
+        lines when it is finished."""
+        max_requests = self.limits.max_requests or sys.maxsize
+        max_bytes = self.limits.max_bytes or sys.maxsize
+        shard: _Shard | None = None
+        requests = size_so_far = 0
+        last = b""
+        for number, raw in lines:
+            if raw.isspace():
+                raise LineError("blank line", code="blank_line", path=where, line=number)
+            if raw[-1:] != b"\n":
+                raw += b"\n"
+            size = len(raw)
+            if size > max_bytes:
+                raise LimitError(f"{where}:{number} is {size:,} bytes, more than a whole shard "
+                                 f"may hold ({max_bytes:,})")
+            if shard is None or requests >= max_requests or size_so_far + size > max_bytes:
+                if shard is not None:
+                    shard.requests, shard.bytes, shard.last_raw = requests, size_so_far, last
+                    self.manifest.shards.append(shard.finish())
+                shard = self.open[None] = _Shard(self.folder, self._name(None), describe)
+                shard.endpoint = endpoint
+                shard.first_raw = raw
+                write, update = shard.writer.write_raw, shard.hash.update
+                requests = size_so_far = 0
+            write(raw)
+            update(raw)
+            requests += 1
+            size_so_far += size
+            last = raw
+        if shard is not None:
+            shard.requests, shard.bytes, shard.last_raw = requests, size_so_far, last
+
     def close(self) -> Manifest:
         for shard in self.open.values():
             self.manifest.shards.append(shard.finish())
@@ -564,15 +602,14 @@ def split(
             # model come from parsing its first and last lines.
             custom_id, model, url, inputs = describe(first[1], name, first[0])
             parse_all = by_model or (url is not None and url.endswith("/embeddings"))
-            add = sharder.add
-            lazy = None if parse_all else (lambda line: describe(line, name, 0)[:2])
-            for number, raw in itertools.chain([first], lines):
-                if parse_all:
-                    custom_id, model, url, inputs = describe(raw, name, number)
-                elif raw.isspace():
-                    raise LineError("blank line", code="blank_line", path=name, line=number)
-                add(raw, custom_id=custom_id, model=model, endpoint=url, inputs=inputs,
-                    where=name, line=number, describe=lazy)
+            every = itertools.chain([first], lines)
+            if not parse_all:
+                sharder.copy_lines(every, where=name, endpoint=url,
+                                   describe=lambda line: describe(line, name, 0)[:2])
+            for number, raw in every:
+                custom_id, model, url, inputs = describe(raw, name, number)
+                sharder.add(raw, custom_id=custom_id, model=model, endpoint=url,
+                            inputs=inputs, where=name, line=number)
     except BaseException:
         sharder.abort()
         raise
