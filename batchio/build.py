@@ -257,7 +257,9 @@ class _Shard:
 
 
 def _place(where: str, line: int | None) -> str:
-    return where if line is None else f"{where}:{line}"
+    if line is None:
+        return where
+    return f"row {line}" if where == "row" else f"{where}:{line}"
 
 
 def _slug(text: str) -> str:
@@ -276,6 +278,11 @@ class _Sharder:
         self.manifest = Manifest(provider=profile.name)
         self.open: dict[str | None, _Shard] = {}
         self.counters: dict[str | None, int] = {}
+        # For add's fast lane: the limits a line can break when only requests and bytes
+        # are counted.
+        self._simple = limits.max_embedding_inputs is None and limits.max_tokens is None
+        self._max_requests = limits.max_requests or sys.maxsize
+        self._max_bytes = limits.max_bytes or sys.maxsize
 
     def _name(self, model: str | None) -> str:
         number = self.counters.get(model, 0) + 1
@@ -283,8 +290,8 @@ class _Sharder:
         middle = f"-{_slug(model)}" if self.by_model and model is not None else ""
         return f"{self.prefix}{middle}-{number:05d}.jsonl"
 
-    def add(self, raw: bytes, *, custom_id: str | None, model: str | None,
-            endpoint: str | None, tokens: int = 0, inputs: int = 0, where: str,
+    def add(self, raw: bytes, custom_id: str | None, model: str | None,
+            endpoint: str | None, tokens: int = 0, inputs: int = 0, where: str = "",
             line: int | None = None,
             describe: Callable[[bytes], tuple[str | None, str | None]] | None = None) -> None:
         """Write one line to the right shard, rolling over first if it would not fit.
@@ -293,6 +300,12 @@ class _Sharder:
         first and last line of each shard when it is finished.
         """
         size = len(raw) + (0 if raw.endswith(b"\n") else 1)
+        key = model if self.by_model else None
+        shard = self.open.get(key)
+        if shard is not None and self._simple and shard.requests < self._max_requests \
+                and shard.bytes + size <= self._max_bytes:
+            shard.write(raw, custom_id, tokens, inputs)
+            return
         limits = self.limits
         too_big = None
         if limits.max_bytes is not None and size > limits.max_bytes:
@@ -305,8 +318,6 @@ class _Sharder:
                        f"({limits.max_embedding_inputs:,})")
         if too_big is not None:
             raise LimitError(f"{_place(where, line)} {too_big}", custom_id=custom_id)
-        key = model if self.by_model else None
-        shard = self.open.get(key)
         if shard is not None and not shard.fits(size, tokens, inputs, limits):
             self.manifest.shards.append(shard.finish())
             shard = None
@@ -419,6 +430,8 @@ class RequestWriter:
         self.validate = validate
         self.count = 0
         self._seen: dict[str, int] = {}
+        self._plain_ids = not (self.profile.ids.max_length or self.profile.ids.pattern)
+        self._line = _line_maker(self.profile, self.endpoint)
         self._first_model: str | None = None
         self._schema = compiled(self.profile.endpoints[self.endpoint])
         self._counting_inputs = self.endpoint.endswith("/embeddings")
@@ -450,26 +463,32 @@ class RequestWriter:
         both rows), :class:`LimitError` for a request too large for any file.
         """
         row = self.count + 1
-        url = url or self.endpoint
+        url = self.endpoint if url is None else url
         if url != self.endpoint:
             raise LineError(f"row {row}: url {url!r} differs from the writer's endpoint "
                             f"{self.endpoint!r}", code="url_mismatch", line=row)
         if custom_id is None:
             custom_id = self.ids.make_id(body, url=url, index=self.count)
-        self._check_id(custom_id, row)
-        model = body.get("model") if isinstance(body.get("model"), str) else None
-        if self.validate:
-            self._check_body(body, custom_id, row, model)
-        line = self._line(custom_id, url, body)
-        raw = dumps_line(line)
+        # The usual row (a new plain id, a dict body with the file's model and a valid
+        # schema) passes these tests and skips the checks that explain a failure.
+        if not (self._plain_ids and type(custom_id) is str and custom_id
+                and custom_id not in self._seen):
+            self._check_id(custom_id, row)
+        model = body.get("model") if type(body) is dict or isinstance(body, Mapping) else None
+        if self.validate and not (type(body) is dict and model is not None
+                                  and model == self._first_model
+                                  and self._schema.is_valid(body)):
+            self._check_body(body, custom_id, row, model if isinstance(model, str) else None)
+        if not isinstance(model, str):
+            model = None
+        raw = dumps_line(self._line(custom_id, body))
         tokens = self.token_counter(body) if self.count_tokens else 0
         inputs = embedding_inputs(body) if self._counting_inputs else 0
-        where = f"row {row} (custom_id {custom_id!r})"
         if self._sharder is not None:
-            self._sharder.add(raw, custom_id=custom_id, model=model, endpoint=url,
-                              tokens=tokens, inputs=inputs, where=where)
+            self._sharder.add(raw, custom_id, model, url, tokens, inputs, "row", row)
         else:
-            self._add_to_file(raw, custom_id, tokens, inputs, where)
+            self._add_to_file(raw, custom_id, tokens, inputs,
+                              f"row {row} (custom_id {custom_id!r})")
         self._seen[custom_id] = row
         self.count = row
         return custom_id
@@ -514,13 +533,6 @@ class RequestWriter:
                             "one model per file (or group_by_model=True)",
                             code="model_mismatch", line=row, custom_id=custom_id)
 
-    def _line(self, custom_id: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        profile = self.profile
-        if profile.carries_url:
-            return {profile.id_field: custom_id, "method": "POST", "url": url,
-                    profile.body_field: body}
-        return {profile.id_field: custom_id, profile.body_field: body}
-
     def _add_to_file(self, raw: bytes, custom_id: str, tokens: int, inputs: int,
                      where: str) -> None:
         limits = self._file_limits
@@ -560,6 +572,16 @@ class RequestWriter:
             self.close()
         else:
             self.abort()
+
+
+def _line_maker(profile: Profile, endpoint: str) -> Callable[[str, Mapping[str, Any]],
+                                                             dict[str, Any]]:
+    """Makes request lines in the provider's shape for one endpoint."""
+    id_field, body_field = profile.id_field, profile.body_field
+    if profile.carries_url:
+        return lambda custom_id, body: {id_field: custom_id, "method": "POST",
+                                        "url": endpoint, body_field: body}
+    return lambda custom_id, body: {id_field: custom_id, body_field: body}
 
 
 # --- split ----------------------------------------------------------------------------------
@@ -608,8 +630,7 @@ def split(
                                    describe=lambda line: describe(line, name, 0)[:2])
             for number, raw in every:
                 custom_id, model, url, inputs = describe(raw, name, number)
-                sharder.add(raw, custom_id=custom_id, model=model, endpoint=url,
-                            inputs=inputs, where=name, line=number)
+                sharder.add(raw, custom_id, model, url, 0, inputs, name, number)
     except BaseException:
         sharder.abort()
         raise
