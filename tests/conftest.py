@@ -7,6 +7,14 @@ import signal
 import subprocess
 import sys
 
+from hypothesis import HealthCheck, settings
+
+# Timing is not behaviour: no per-example deadline and no slowness health check, so a busy
+# CI machine cannot fail a property test.
+settings.register_profile(
+    "batchio", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("batchio")
+
 
 def kill_when_halfway(program: str) -> None:
     """Run ``program`` in a new interpreter and SIGKILL it once it prints ``halfway``."""
