@@ -262,12 +262,51 @@ def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[
             yield dumps_line(line)
 
 
+def read_range(
+    path: str | os.PathLike[str],
+    start: int,
+    end: int,
+    *,
+    first_line: int,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    check_integers: bool = True,
+) -> Iterator[Line | Problem]:
+    """Collect-mode reading of the lines of a plain file between two byte offsets.
+
+    ``start`` must be the first byte of a line and ``first_line`` its number; lines are
+    read until one starts at or after ``end``. For splitting one file's work between
+    processes: numbers and offsets are those of the whole file.
+    """
+    name = os.fspath(path)
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed in finally
+    except OSError as exc:
+        raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name) from None
+    try:
+        handle.seek(start)
+
+        def lines() -> Iterator[bytes]:
+            position = start
+            for raw in handle:
+                if position >= end:
+                    return
+                position += len(raw)
+                yield raw
+
+        yield from _parse_stream(lines(), name, True, max_line_bytes, check_integers,
+                                 first_line=first_line, first_offset=start)
+    finally:
+        handle.close()
+
+
 def _parse_stream(
     stream: Iterable[bytes],
     path: str,
     collect: bool,
     max_line_bytes: int,
     check_integers: bool,
+    first_line: int = 1,
+    first_offset: int = 0,
 ) -> Iterator[Any]:
     # The hot loop: a line that parses to an object, within the cap, with no long digit run
     # (and, in collect mode, no CRLF) costs one parse and one tuple. Anything else goes to
@@ -277,8 +316,8 @@ def _parse_stream(
     digit_map = _DIGIT_MAP
     long_run = _LONG_DIGIT_RUN
     look_for_crlf = collect
-    offset = 0
-    for number, raw in enumerate(stream, 1):
+    offset = first_offset
+    for number, raw in enumerate(stream, first_line):
         start = offset
         size = len(raw)
         offset += size

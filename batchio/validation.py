@@ -8,15 +8,21 @@ Problems are values in the report; nothing here raises for a bad line.
 
 from __future__ import annotations
 
+import concurrent.futures
+import dataclasses
+import multiprocessing
 import os
+from array import array
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from .errors import Problem
-from .jsonl import DEFAULT_MAX_LINE_BYTES, Line, LineSource, read_lines, source_name
-from .providers import Profile, get_profile
+from .jsonl import DEFAULT_MAX_LINE_BYTES, Line, LineSource, read_lines, read_range, source_name
+from .providers import PROVIDERS, Profile, get_profile
 from .schemas import CompiledSchema, compiled, format_param, load_user_schema
 
 _PROGRESS_EVERY = 8192
@@ -102,6 +108,7 @@ def validate(
     max_errors: int | None = None,
     max_line_bytes: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> Report:
     """Check a batch file in one pass and report every problem with its line and code.
 
@@ -110,16 +117,25 @@ def validate(
     providers whose lines carry none). ``schema`` is a user's own JSON Schema applied to
     every body in addition. ``max_errors`` caps the listed errors; the report counts the
     rest. ``on_progress`` is called now and then with the bytes read so far.
+
+    A plain file of :data:`PARALLEL_MIN_BYTES` or more is checked in two halves by two
+    processes when the machine has two cores (``workers=1`` never does, ``workers=2``
+    always does when it can); the report is the same as one pass gives.
     """
     profile = get_profile(provider)
+    cap = max_line_bytes or profile.limits.max_file_bytes or DEFAULT_MAX_LINE_BYTES
+    plan = _parallel_plan(source, profile, schema, endpoint, workers)
+    if plan is not None:
+        return _validate_in_halves(plan, profile, endpoint, schema, max_errors, cap,
+                                   on_progress)
     user_schema = _user_schema(schema)
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
     collector = _Collector(report, max_errors)
-    cap = max_line_bytes or profile.limits.max_file_bytes or DEFAULT_MAX_LINE_BYTES
     checker = _LineChecker(profile, report, collector, user_schema)
     lines = read_lines(source, errors="collect", max_line_bytes=cap)
     checker.run(lines, on_progress)
-    _check_file_limits(profile, report, collector, checker)
+    _check_file_limits(profile, report, collector, checker.over_request_limit,
+                       checker.over_embedding_limit)
     return report
 
 
@@ -152,8 +168,25 @@ class _LineChecker:
         self.body_schema: CompiledSchema | None = None
         self.envelope = profile.envelope_fields
         self.counting_embeddings = False
+        #: When set (a half of a file checked in parallel): each request's line, and each
+        #: embeddings request's line and input count, for the limits of the whole file.
+        self.request_lines: array[int] | None = None
+        self.input_lines: array[int] | None = None
+        self.input_counts: array[int] | None = None
         if self.endpoint is not None or not profile.carries_url:
             self._fix_endpoint(self.endpoint or profile.default_endpoint, None)
+
+    def preset(self, first: _FirstRequest) -> None:
+        """Start as if the file's first request had been read: its url and model."""
+        if first.url is not None and self.endpoint is None:
+            self._fix_endpoint(first.url, first.line)
+        self.first_model = (first.model, first.line)
+        self.report.models.setdefault(first.model, 0)
+
+    def record_requests(self) -> None:
+        self.request_lines = array("q")
+        self.input_lines = array("q")
+        self.input_counts = array("q")
 
     def _fix_endpoint(self, endpoint: str, line: int | None) -> None:
         self.endpoint = endpoint
@@ -199,6 +232,7 @@ class _LineChecker:
         last_line = 0
         end = 0
         fast_model_count = 0
+        record = None if self.request_lines is None else self.request_lines.append
         for item in lines:
             if type(item) is Problem:
                 add_problem(item)
@@ -211,6 +245,8 @@ class _LineChecker:
             last_line = number
             end = offset + len(raw)
             requests += 1
+            if record is not None:
+                record(number)
             if max_requests is not None and requests > max_requests \
                     and self.over_request_limit is None:
                 self.over_request_limit = number
@@ -236,7 +272,8 @@ class _LineChecker:
                 continue
             check(item)  # type: ignore[arg-type]
         if fast_model_count and self.first_model is not None:
-            report.models[self.first_model[0]] += fast_model_count
+            model = self.first_model[0]
+            report.models[model] = report.models.get(model, 0) + fast_model_count
         report.requests = requests
         report.lines = last_line
         report.bytes = end
@@ -245,7 +282,11 @@ class _LineChecker:
 
     def _count_embeddings(self, body: Mapping[str, Any], number: int, limit: int | None
                           ) -> None:
-        self.report.embedding_inputs += embedding_inputs(body)
+        count = embedding_inputs(body)
+        self.report.embedding_inputs += count
+        if self.input_lines is not None and self.input_counts is not None:
+            self.input_lines.append(number)
+            self.input_counts.append(count)
         if limit is not None and self.over_embedding_limit is None \
                 and self.report.embedding_inputs > limit:
             self.over_embedding_limit = number
@@ -372,7 +413,8 @@ def explain_body(schema: CompiledSchema, body: Any, body_field: str, code: str
 
 
 def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
-                       checker: _LineChecker) -> None:
+                       over_request_limit: int | None, over_embedding_limit: int | None
+                       ) -> None:
     limits = profile.limits
 
     def add(code: str, message: str, line: int | None) -> None:
@@ -380,16 +422,193 @@ def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
 
     if report.requests == 0 and not report.errors:
         add("empty_file", "the file holds no requests", None)
-    if checker.over_request_limit is not None:
+    if over_request_limit is not None:
         add("too_many_tasks",
             f"{report.requests:,} requests; {profile.title} allows {limits.max_requests:,} "
-            f"per file (line {checker.over_request_limit} is the first over)",
-            checker.over_request_limit)
+            f"per file (line {over_request_limit} is the first over)", over_request_limit)
     if limits.max_file_bytes is not None and report.bytes > limits.max_file_bytes:
         add("file_too_large",
             f"{report.bytes:,} bytes; {profile.title} allows {limits.max_file_bytes:,} per file",
             None)
-    if checker.over_embedding_limit is not None and limits.max_embedding_inputs is not None:
+    if over_embedding_limit is not None and limits.max_embedding_inputs is not None:
         add("too_many_embedding_inputs",
             f"{report.embedding_inputs:,} embedding inputs; at most "
-            f"{limits.max_embedding_inputs:,} per file", checker.over_embedding_limit)
+            f"{limits.max_embedding_inputs:,} per file", over_embedding_limit)
+
+
+# --- one file, two processes ------------------------------------------------------------------
+
+#: Files at least this large are checked by two processes when two cores are free.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _FirstRequest:
+    """The file's first line when it is a plain request: the url and model it fixes."""
+
+    line: int
+    url: str | None
+    model: str
+
+
+@dataclass
+class _Half:
+    """What checking one half of a file found, with what the whole-file checks need."""
+
+    report: Report
+    seen: dict[str, int]
+    request_lines: array[int]
+    input_lines: array[int]
+    input_counts: array[int]
+
+
+def _check_half(path: str, start: int, end: int, first_line: int, provider: str,
+                limits: Any, endpoint: str | None, first: _FirstRequest,
+                schema: Any, max_errors: int | None, cap: int,
+                on_progress: Callable[[int], None] | None = None) -> _Half:
+    """Check the lines of ``path`` between two byte offsets (run in either process)."""
+    profile = dataclasses.replace(get_profile(provider), limits=limits)
+    report = Report(path=path, provider=profile.name, endpoint=endpoint)
+    checker = _LineChecker(profile, report, _Collector(report, max_errors), _user_schema(schema))
+    checker.preset(first)
+    checker.record_requests()
+    checker.run(read_range(path, start, end, first_line=first_line, max_line_bytes=cap),
+                on_progress)
+    assert checker.request_lines is not None
+    assert checker.input_lines is not None and checker.input_counts is not None
+    return _Half(report, checker.seen, checker.request_lines, checker.input_lines,
+                 checker.input_counts)
+
+
+def _parallel_plan(source: LineSource, profile: Profile, schema: Any, endpoint: str | None,
+                   workers: int | None) -> tuple[str, int, int, _FirstRequest] | None:
+    """(path, split offset, lines before it, first request) when the file can be halved."""
+    if workers == 1 or not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
+        return None
+    path = os.fspath(source)
+    if workers is None and (os.cpu_count() or 1) < 2:
+        return None
+    # The worker rebuilds the profile from its name and limits, and the schema from its
+    # source: anything that cannot be rebuilt that way is checked in one process.
+    if profile.name not in PROVIDERS or dataclasses.replace(
+            get_profile(profile.name), limits=profile.limits) != profile:
+        return None
+    if isinstance(schema, CompiledSchema):
+        return None
+    try:
+        size = os.path.getsize(path)
+        if workers is None and size < PARALLEL_MIN_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            head = handle.readline()
+            handle.seek(size // 2)
+            handle.readline()
+            split = handle.tell()
+            if split >= size or split <= len(head):
+                return None
+            handle.seek(0)
+            lines_before = sum(block.count(b"\n") for block in iter(
+                lambda: handle.read(min(1 << 22, split - handle.tell())), b""))
+    except OSError:
+        return None
+    if head[:2] in (b"\x1f\x8b", b"\x28\xb5"):
+        return None
+    first = _first_request(head, profile, endpoint)
+    return None if first is None else (path, split, lines_before, first)
+
+
+def _first_request(head: bytes, profile: Profile, endpoint: str | None
+                   ) -> _FirstRequest | None:
+    """The first line as a _FirstRequest, when it is a request the checks would accept
+    as fixing the file's url and model; otherwise None (and the file is checked whole)."""
+    try:
+        value = orjson.loads(head)
+    except orjson.JSONDecodeError:
+        return None
+    if type(value) is not dict:
+        return None
+    body = value.get(profile.body_field)
+    model = body.get("model") if type(body) is dict else None
+    if type(model) is not str:
+        return None
+    url = value.get("url") if profile.carries_url else None
+    if profile.carries_url and (url not in profile.endpoints or (endpoint and url != endpoint)):
+        return None
+    return _FirstRequest(1, url if endpoint is None else None, model)
+
+
+def _validate_in_halves(plan: tuple[str, int, int, _FirstRequest], profile: Profile,
+                        endpoint: str | None, schema: Any, max_errors: int | None, cap: int,
+                        on_progress: Callable[[int], None] | None) -> Report:
+    path, split, lines_before, first = plan
+    size = os.path.getsize(path)
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    arguments = (profile.name, profile.limits, endpoint, first, schema, max_errors, cap)
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+        second = pool.submit(_check_half, path, split, size, lines_before + 1, *arguments)
+        head = _check_half(path, 0, split, 1, *arguments, on_progress=on_progress)
+        tail = second.result()
+    return _merge_halves(head, tail, profile, max_errors)
+
+
+def _merge_halves(head: _Half, tail: _Half, profile: Profile, max_errors: int | None
+                  ) -> Report:
+    """One report, the same as a single pass would give, from the reports of two halves."""
+    first_use = head.seen
+    id_field = profile.id_field
+    late: list[Problem] = []
+    for problem in tail.report.errors:
+        # A repeat within the second half names the first use in the whole file.
+        if problem.code == "duplicate_custom_id" and problem.custom_id in first_use:
+            problem = dataclasses.replace(problem, message=(
+                f"{id_field} {problem.custom_id!r} was already used on line "
+                f"{first_use[problem.custom_id]}"))
+        late.append(problem)
+    crossing = [
+        Problem(code="duplicate_custom_id", line=line, param=id_field, custom_id=custom_id,
+                path=head.report.path,
+                message=f"{id_field} {custom_id!r} was already used on line "
+                        f"{first_use[custom_id]}")
+        for custom_id, line in tail.seen.items() if custom_id in first_use]
+    # In a single pass, a duplicate is reported after the id's own rule problems and before
+    # every other problem of its line.
+    order = {"custom_id_too_long": 0, "custom_id_charset": 0, "duplicate_custom_id": 1}
+    late = sorted(late + crossing, key=lambda p: (p.line or 0, order.get(p.code, 2)))
+    report = Report(path=head.report.path, provider=profile.name,
+                    endpoint=head.report.endpoint or tail.report.endpoint)
+    collector = _Collector(report, max_errors)
+    for problem in head.report.errors + late:
+        collector.add(problem)
+    report.errors_truncated += head.report.errors_truncated + tail.report.errors_truncated
+    crlf_seen = False
+    for warning in head.report.warnings + tail.report.warnings:
+        if warning.code == "crlf_line_ending":
+            if crlf_seen:
+                continue
+            crlf_seen = True
+        report.warnings.append(warning)
+    report.lines = tail.report.lines or head.report.lines
+    report.requests = head.report.requests + tail.report.requests
+    report.bytes = max(head.report.bytes, tail.report.bytes)
+    for half in (head, tail):
+        for model, count in half.report.models.items():
+            report.models[model] = report.models.get(model, 0) + count
+    report.models = {model: count for model, count in report.models.items() if count}
+    report.embedding_inputs = head.report.embedding_inputs + tail.report.embedding_inputs
+    limits = profile.limits
+    request_lines = head.request_lines + tail.request_lines
+    over_requests = (request_lines[limits.max_requests]
+                     if limits.max_requests is not None
+                     and len(request_lines) > limits.max_requests else None)
+    over_inputs = None
+    if limits.max_embedding_inputs is not None:
+        total = 0
+        for line, count in zip(head.input_lines + tail.input_lines,
+                               head.input_counts + tail.input_counts, strict=True):
+            total += count
+            if total > limits.max_embedding_inputs:
+                over_inputs = line
+                break
+    _check_file_limits(profile, report, collector, over_requests, over_inputs)
+    return report

@@ -1,0 +1,104 @@
+"""Checking a file in two processes gives exactly the report one pass gives."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batchio import validate
+from batchio.providers import Limits, get_profile
+
+
+def line(custom_id: str, content: str = "hi", model: str = "gpt-4o-mini",
+         **extra: Any) -> bytes:
+    return orjson.dumps({"custom_id": custom_id, "method": "POST",
+                         "url": "/v1/chat/completions",
+                         "body": {"model": model, "messages": [
+                             {"role": "user", "content": content}]}, **extra}) + b"\n"
+
+
+DEFECTS = ["none", "duplicate", "bad_json", "blank", "crlf", "array", "model", "role",
+           "unknown_field", "big_int", "url", "stream", "no_id"]
+
+
+def defective(kind: str, number: int, earlier: list[str]) -> bytes:
+    custom_id = f"id-{number}"
+    if kind == "duplicate" and earlier:
+        return line(earlier[number % len(earlier)])
+    if kind == "bad_json":
+        return line(custom_id)[:-5] + b"\n"
+    if kind == "blank":
+        return b"\n"
+    if kind == "crlf":
+        return line(custom_id)[:-1] + b"\r\n"
+    if kind == "array":
+        return b"[1, 2]\n"
+    if kind == "model":
+        return line(custom_id, model="gpt-4o")
+    if kind == "role":
+        return line(custom_id).replace(b'"user"', b'"robot"')
+    if kind == "unknown_field":
+        return line(custom_id, note="x")
+    if kind == "big_int":
+        return line(custom_id)[:-2] + b', "n": 123456789012345678901234}\n'
+    if kind == "url":
+        return line(custom_id).replace(b"/v1/chat/completions", b"/v1/completions")
+    if kind == "stream":
+        return line(custom_id).replace(b'"messages"', b'"stream":true,"messages"')
+    if kind == "no_id":
+        return line(custom_id).replace(b'"custom_id"', b'"customid"')
+    return line(custom_id, content="x" * (number % 7))
+
+
+def as_dict(report: Any) -> dict[str, Any]:
+    data = report.to_dict()
+    data["errors"] = report.errors
+    data["warnings"] = report.warnings
+    data["models"] = report.models
+    return data
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(DEFECTS), min_size=2, max_size=40),
+       max_errors=st.none() | st.integers(min_value=0, max_value=6),
+       max_requests=st.none() | st.integers(min_value=1, max_value=30),
+       final_newline=st.booleans())
+def test_two_halves_report_what_one_pass_reports(
+        tmp_path_factory: pytest.TempPathFactory, kinds: list[str], max_errors: int | None,
+        max_requests: int | None, final_newline: bool) -> None:
+    path = tmp_path_factory.mktemp("halves") / "requests.jsonl"
+    earlier: list[str] = []
+    data = line("id-first")
+    for number, kind in enumerate(kinds):
+        data += defective(kind, number, earlier or ["id-first"])
+        earlier.append(f"id-{number}")
+    if not final_newline:
+        data = data.rstrip(b"\n")
+    path.write_bytes(data)
+    profile = dataclasses.replace(get_profile("openai"), limits=Limits(
+        max_requests=max_requests, max_file_bytes=4_000))
+    one = validate(path, provider=profile, max_errors=max_errors, workers=1)
+    two = validate(path, provider=profile, max_errors=max_errors, workers=2)
+    assert as_dict(two) == as_dict(one)
+
+
+def test_duplicates_across_the_halves_name_the_first_line(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(b"".join(line(f"id-{i}") for i in range(100)) + line("id-3") + line("id-3"))
+    two = validate(path, workers=2)
+    assert [(e.code, e.line, e.message) for e in two.errors] == [
+        ("duplicate_custom_id", 101, "custom_id 'id-3' was already used on line 4"),
+        ("duplicate_custom_id", 102, "custom_id 'id-3' was already used on line 4")]
+    assert two.errors == validate(path, workers=1).errors
+
+
+def test_files_that_cannot_be_halved_are_checked_whole(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(b"not json\n" + b"".join(line(f"id-{i}") for i in range(10)))
+    assert validate(path, workers=2).to_dict() == validate(path, workers=1).to_dict()
