@@ -545,10 +545,18 @@ def _validate_in_halves(plan: tuple[str, int, int, _FirstRequest], profile: Prof
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     arguments = (profile.name, profile.limits, endpoint, first, schema, max_errors, cap)
-    with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-        second = pool.submit(_check_half, path, split, size, lines_before + 1, *arguments)
-        head = _check_half(path, 0, split, 1, *arguments, on_progress=on_progress)
-        tail = second.result()
+    try:
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
+            second = pool.submit(_check_half, path, split, size, lines_before + 1, *arguments)
+            head = _check_half(path, 0, split, 1, *arguments, on_progress=on_progress)
+            tail = second.result()
+    except (OSError, concurrent.futures.process.BrokenProcessPool):
+        # No second process to be had (or it died): check the file in one pass instead.
+        return validate(path, provider=profile, endpoint=endpoint, schema=schema,
+                        max_errors=max_errors, max_line_bytes=cap, on_progress=on_progress,
+                        workers=1)
+    if on_progress is not None:
+        on_progress(size)
     return _merge_halves(head, tail, profile, max_errors)
 
 
