@@ -14,6 +14,7 @@ import multiprocessing
 import os
 from array import array
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -550,7 +551,7 @@ def _validate_in_halves(plan: tuple[str, int, int, _FirstRequest], profile: Prof
             second = pool.submit(_check_half, path, split, size, lines_before + 1, *arguments)
             head = _check_half(path, 0, split, 1, *arguments, on_progress=on_progress)
             tail = second.result()
-    except (OSError, concurrent.futures.process.BrokenProcessPool):
+    except (OSError, BrokenProcessPool):
         # No second process to be had (or it died): check the file in one pass instead.
         return validate(path, provider=profile, endpoint=endpoint, schema=schema,
                         max_errors=max_errors, max_line_bytes=cap, on_progress=on_progress,
