@@ -116,8 +116,8 @@ def validate_command(paths: tuple[str, ...], provider: str, endpoint: str | None
                                   schema=schema_path, max_errors=max_errors,
                                   on_progress=on_progress)
         except BatchioError as exc:
-            if exc.code not in ("unreadable_file", "missing_extra"):
-                raise
+            # Problems inside a file are in its report; an error here means the file (or
+            # the --schema file) could not be read at all.
             click.echo(f"batchio: {exc.message}", err=True)
             unreadable = True
             continue

@@ -149,3 +149,11 @@ def test_join_duplicate_inputs_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "used by two inputs" in result.output
     assert not (tmp_path / "joined.jsonl").exists()
+
+
+def test_validate_with_an_unreadable_schema_exits_2(tmp_path: Path) -> None:
+    schema = tmp_path / "broken.json"
+    schema.write_text("{not json")
+    result = run("validate", "--schema", schema, EXAMPLES / "chat_requests.jsonl")
+    assert result.exit_code == 2
+    assert "cannot read schema" in result.output and "Traceback" not in result.output
