@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from batchio import __version__
 from batchio.cli import main
@@ -157,3 +159,24 @@ def test_validate_with_an_unreadable_schema_exits_2(tmp_path: Path) -> None:
     result = run("validate", "--schema", schema, EXAMPLES / "chat_requests.jsonl")
     assert result.exit_code == 2
     assert "cannot read schema" in result.output and "Traceback" not in result.output
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=200) | st.lists(st.sampled_from([
+    b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": {}}\n',
+    b'{"custom_id": "a"}\n', b"[]\n", b"\n", b'{"custom_id": 1, "body": []}\n', b"\xff\n",
+    b'{"custom_id": "b", "response": {"status_code": "x"}, "error": 5}\n']),
+    max_size=6).map(b"".join))
+def test_no_input_makes_a_command_crash(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "any.jsonl"
+    path.write_bytes(data)
+    for args in (["validate", path], ["validate", "--provider", "anthropic", path],
+                 ["join", EXAMPLES / "chat_requests.jsonl", "--output", path, "-o",
+                  tmp_path / "joined.jsonl"],
+                 ["join", path, "-o", tmp_path / "joined2.jsonl"],
+                 ["split", path, "--out-dir", tmp_path / "split"],
+                 ["status", path]):
+        result = run(*args)
+        assert result.exit_code in (0, 1, 2), (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), (
+            args, result.exception)
