@@ -175,7 +175,12 @@ def test_no_input_makes_a_command_crash(tmp_path: Path, data: bytes) -> None:
                   tmp_path / "joined.jsonl"],
                  ["join", path, "-o", tmp_path / "joined2.jsonl"],
                  ["split", path, "--out-dir", tmp_path / "split"],
-                 ["status", path]):
+                 ["status", path],
+                 ["simulate", path, "--output", tmp_path / "simulated.jsonl"],
+                 ["convert", path, "-o", tmp_path / "converted.jsonl"],
+                 ["convert", "--results", "--from", "anthropic", path, "-o",
+                  tmp_path / "results.jsonl"],
+                 ["build", path, "-o", tmp_path / "built.jsonl", "--model", "m"]):
         result = run(*args)
         assert result.exit_code in (0, 1, 2), (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
