@@ -4,7 +4,7 @@ The public API is re-exported here; everything else is private by name.
 """
 
 from ._version import __version__
-from .batch import Batch, BatchHistory, BatchStatus, RequestCounts, load_batches
+from .batch import Batch, BatchHistory, BatchStatus, RequestCounts, from_anthropic, load_batches
 from .build import (
     CallerKeys,
     ContentHashIds,
@@ -78,6 +78,7 @@ __all__ = [
     "convert",
     "convert_results",
     "estimate_tokens",
+    "from_anthropic",
     "get_profile",
     "join",
     "load_batches",

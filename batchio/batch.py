@@ -21,6 +21,7 @@ import orjson
 
 from .errors import BatchObjectError, Problem
 from .jsonl import read_lines
+from .providers import get_profile
 
 
 class BatchStatus(str, enum.Enum):
@@ -302,7 +303,7 @@ class Batch:
         def between(start: int | None, end: int | None) -> int | None:
             return None if start is None or end is None else end - start
 
-        ended = (self.finalizing_at or self.failed_at or self.expired_at
+        ended = (self.finalizing_at or self.completed_at or self.failed_at or self.expired_at
                  or self.cancelling_at or self.cancelled_at)
         return {
             "queued": between(self.created_at, self.in_progress_at),
@@ -370,22 +371,25 @@ class Batch:
         output: str | os.PathLike[str] | None = None,
         errors: str | os.PathLike[str] | None = None,
         inputs: str | os.PathLike[str] | None = None,
+        provider: str = "openai",
     ) -> CrossCheck:
         """Count the lines of the downloaded files and compare them with ``request_counts``.
 
         Which file a line is in does not decide its fate (HTTP failures can sit in the
-        output file), so a successful line is one with a 2xx ``status_code``.
+        output file): each line is read by the provider's result shape, and a successful
+        line is one that shape calls succeeded.
         """
+        classify = get_profile(provider).classify_result
         succeeded = failed = 0
         for path in (output, errors):
             if path is None:
                 continue
             for line in read_lines(path):
-                response = line.value.get("response")
-                status_code = response.get("status_code") if isinstance(response, dict) \
-                    else None
-                if line.value.get("error") is None and isinstance(status_code, int) \
-                        and 200 <= status_code < 300:
+                try:
+                    ok = classify(line.value).status == "succeeded"
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    ok = False
+                if ok:
                     succeeded += 1
                 else:
                     failed += 1
@@ -403,7 +407,9 @@ class Batch:
                 add("request_counts.completed",
                     f"the server says {counts.completed:,} completed but the files hold "
                     f"{succeeded:,} successful lines")
-            if errors is not None and failed != counts.failed:
+            one_file = "errors" not in get_profile(provider).result_files
+            if (errors is not None or (one_file and output is not None)) \
+                    and failed != counts.failed:
                 add("request_counts.failed",
                     f"the server says {counts.failed:,} failed but the files hold "
                     f"{failed:,} failed lines")
@@ -497,21 +503,94 @@ class BatchHistory:
         return Progress(counts.done, counts.total, percent, rate, eta)
 
 
-def load_batches(source: str | os.PathLike[str]) -> list[Batch]:
-    """Batch objects from a file: one JSON object, a JSON list, or JSONL (a polling log)."""
+def _unix_seconds(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if not isinstance(value, str):
+        raise _fail(name, f"must be an RFC 3339 time or null, not {value!r}")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _fail(name, f"is not an RFC 3339 time: {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def from_anthropic(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """An Anthropic message batch (``processing_status``, RFC 3339 times, five request
+    counts) as a :class:`Batch`; every field of the original is kept in ``extra``.
+
+    ``in_progress`` stays in progress, ``canceling`` is cancelling, and an ``ended`` batch
+    is cancelled when it was cancelled, expired when any request expired, else completed.
+    ``completed`` counts the succeeded requests, ``failed`` the errored, cancelled and
+    expired ones.
+    """
+    data = dict(_as_mapping(source))
+    counts = data.get("request_counts") or {}
+    if not isinstance(counts, Mapping):
+        raise _fail("request_counts", "must be an object")
+    number = {name: counts.get(name, 0) for name in
+              ("processing", "succeeded", "errored", "canceled", "expired")}
+    for name, value in number.items():
+        if type(value) is not int or value < 0:
+            raise _fail(f"request_counts.{name}", f"must be a whole number, not {value!r}")
+    processing = data.get("processing_status")
+    created = _unix_seconds(data.get("created_at"), "created_at")
+    ended = _unix_seconds(data.get("ended_at"), "ended_at")
+    cancel_initiated = _unix_seconds(data.get("cancel_initiated_at"), "cancel_initiated_at")
+    if processing == "in_progress":
+        status = "in_progress"
+    elif processing == "canceling":
+        status = "cancelling"
+    elif processing == "ended":
+        status = ("cancelled" if cancel_initiated is not None
+                  else "expired" if number["expired"] else "completed")
+    else:
+        raise _fail("processing_status", f"is not a known status: {processing!r}")
+    converted: dict[str, Any] = {
+        "id": data.get("id"),
+        "object": "batch",
+        "endpoint": "/v1/messages",
+        "status": status,
+        "created_at": created,
+        "in_progress_at": created,
+        "expires_at": _unix_seconds(data.get("expires_at"), "expires_at"),
+        "cancelling_at": cancel_initiated,
+        "output_file_id": data.get("results_url"),
+        "request_counts": {"total": sum(number.values()), "completed": number["succeeded"],
+                           "failed": number["errored"] + number["canceled"]
+                           + number["expired"]},
+        # The original, whole: to_dict() gives it back untouched.
+        "anthropic": data,
+    }
+    converted[{"completed": "completed_at", "expired": "expired_at",
+               "cancelled": "cancelled_at"}.get(status, "finalizing_at")] = (
+        ended if status in ("completed", "expired", "cancelled") else None)
+    return Batch.from_dict(converted)
+
+
+def load_batches(source: str | os.PathLike[str], *, provider: str = "openai") -> list[Batch]:
+    """Batch objects from a file: one JSON object, a JSON list, or JSONL (a polling log).
+
+    ``provider="anthropic"`` reads Anthropic message batches (see :func:`from_anthropic`).
+    """
+    parse = from_anthropic if provider == "anthropic" else Batch.from_dict
     with open(source, "rb") as handle:
         data = handle.read()
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
-        return [Batch.from_dict(line.value) for line in read_lines(os.fspath(source))]
+        return [parse(line.value) for line in read_lines(os.fspath(source))]
     if isinstance(value, list):
-        return [Batch.from_dict(item) for item in value]
+        return [parse(item) for item in value]
     if isinstance(value, dict) and value.get("object") == "list" and "data" in value:
-        return [Batch.from_dict(item) for item in value["data"]]
-    return [Batch.from_dict(value)]
+        return [parse(item) for item in value["data"]]
+    return [parse(value)]
 
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",
                           "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
-                          "load_batches", "reachable"]
+                          "from_anthropic", "load_batches", "reachable"]

@@ -252,17 +252,19 @@ def _bar(done: int, total: int, width: int = 30) -> str:
 @click.option("--output", "output", help="The downloaded output file, to cross-check.")
 @click.option("--errors", "errors", help="The downloaded error file, to cross-check.")
 @click.option("--input", "inputs", help="The input file, to cross-check request_counts.total.")
+@provider_option
 @format_option
 def status_command(batch_json: str, output: str | None, errors: str | None,
-                   inputs: str | None, output_format: str) -> None:
+                   inputs: str | None, provider: str, output_format: str) -> None:
     """Summarise a Batch object (or a polling log of them) and cross-check its files."""
     try:
-        history = BatchHistory(load_batches(batch_json))
+        history = BatchHistory(load_batches(batch_json, provider=provider))
         batch = history.latest
         problems = history.check()
         cross = None
         if output or errors or inputs:
-            cross = batch.reconcile(output=output, errors=errors, inputs=inputs)
+            cross = batch.reconcile(output=output, errors=errors, inputs=inputs,
+                                    provider=provider)
             problems += cross.problems
     except (BatchioError, OSError) as exc:
         _fail(str(exc))

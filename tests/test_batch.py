@@ -213,3 +213,65 @@ def test_status_unreadable_input_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["status", str(bad)])
     assert result.exit_code == 2
     assert "status" in result.output
+
+
+def anthropic_batch(**fields: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": "msgbatch_01", "type": "message_batch", "processing_status": "ended",
+        "request_counts": {"processing": 0, "succeeded": 7, "errored": 2, "canceled": 0,
+                           "expired": 0},
+        "created_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-02T00:00:00Z",
+        "ended_at": "2026-01-01T01:00:00Z", "cancel_initiated_at": None,
+        "archived_at": None, "results_url": "https://example.invalid/results"}
+    data.update(fields)
+    return data
+
+
+@pytest.mark.parametrize(("fields", "status"), [
+    ({}, "completed"),
+    ({"processing_status": "in_progress", "ended_at": None}, "in_progress"),
+    ({"processing_status": "canceling", "ended_at": None,
+      "cancel_initiated_at": "2026-01-01T00:30:00Z"}, "cancelling"),
+    ({"cancel_initiated_at": "2026-01-01T00:30:00Z"}, "cancelled"),
+    ({"request_counts": {"processing": 0, "succeeded": 7, "errored": 0, "canceled": 0,
+                         "expired": 3}}, "expired"),
+])
+def test_anthropic_message_batches_map_onto_the_lifecycle(fields: dict[str, Any],
+                                                          status: str) -> None:
+    from batchio import from_anthropic
+
+    data = anthropic_batch(**fields)
+    batch = from_anthropic(data)
+    assert batch.status is BatchStatus(status)
+    assert batch.check() == []
+    assert batch.to_dict()["anthropic"] == data
+    assert batch.created_at == T0
+
+
+def test_anthropic_sdk_batch_objects_parse() -> None:
+    types = pytest.importorskip("anthropic.types.messages")
+    from batchio import from_anthropic
+
+    sdk_batch = types.MessageBatch.model_validate(anthropic_batch())
+    batch = from_anthropic(sdk_batch)
+    assert batch.request_counts is not None
+    assert (batch.request_counts.total, batch.request_counts.completed,
+            batch.request_counts.failed) == (9, 7, 2)
+    assert batch.completed_at == T0 + 3600
+
+
+def test_status_of_an_anthropic_batch_cross_checks_its_results(tmp_path: Path) -> None:
+    results = tmp_path / "results.jsonl"
+    results.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in [
+        {"custom_id": f"r{i}", "result": {"type": "succeeded", "message": {}}}
+        for i in range(7)] + [
+        {"custom_id": f"e{i}", "result": {"type": "errored", "error": {
+            "type": "error", "error": {"type": "api_error", "message": "x"}}}}
+        for i in range(1)]))
+    path = tmp_path / "batch.json"
+    path.write_bytes(orjson.dumps(anthropic_batch()))
+    result = CliRunner().invoke(main, ["status", str(path), "--provider", "anthropic",
+                                       "--output", str(results)])
+    assert result.exit_code == 1, result.output
+    assert "the server says 2 failed but the files hold 1 failed lines" in result.output
+    assert "7 completed, 2 failed of 9" in result.output
