@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 
 from .errors import DuplicateIdError, JoinError, LineError, Problem
-from .jsonl import _GZIP_MAGIC, _ZSTD_MAGIC, JsonlWriter, open_source, read_lines
+from .jsonl import _GZIP_MAGIC, _ZSTD_MAGIC, READ_BUFFER, JsonlWriter, open_source, read_lines
 from .providers import STATUSES, Outcome, Profile, Status, get_profile
 
 #: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
@@ -286,7 +286,7 @@ class Join:
         read_id = _id_reader(id_field)
         for file_number, path in enumerate(self._results):
             name = self._result_names[file_number]
-            with open(path, "rb") as stream:
+            with open(path, "rb", buffering=READ_BUFFER) as stream:
                 offset = 0
                 for number, raw in enumerate(stream, 1):
                     start = offset
