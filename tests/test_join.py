@@ -292,3 +292,46 @@ def test_the_id_read_off_the_line_start_is_the_parsed_id(
     line = dict(items)
     raw = (json.dumps(line) if spaced else orjson.dumps(line).decode()).encode() + b"\n"
     assert _id_reader("custom_id")(raw) == orjson.loads(raw)["custom_id"]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fates=st.lists(st.sampled_from([*STATUS_MAKERS, "missing"]), min_size=1, max_size=40),
+       seed=st.integers(min_value=0, max_value=2**32), files=st.integers(1, 3),
+       extra=st.lists(st.sampled_from(["duplicate", "orphan", "broken", "no_id", "blank"]),
+                      max_size=6))
+def test_two_process_indexing_joins_as_one_pass(
+        tmp_path_factory: pytest.TempPathFactory, fates: list[str], seed: int, files: int,
+        extra: list[str]) -> None:
+    folder = tmp_path_factory.mktemp("halves")
+    rng = random.Random(seed)
+    ids = [f"req-{i}" for i in range(len(fates))]
+    inputs = write(folder / "in.jsonl", [request(i) for i in ids])
+    lines = [orjson.dumps(STATUS_MAKERS[fate](cid)) + b"\n"
+             for cid, fate in zip(ids, fates, strict=True) if fate != "missing"]
+    for number, kind in enumerate(extra):
+        if kind == "duplicate" and ids:
+            lines.append(orjson.dumps(batch_error(rng.choice(ids), "batch_expired")) + b"\n")
+        elif kind == "orphan":
+            lines.append(orjson.dumps(succeeded(f"ghost-{number}")) + b"\n")
+        elif kind == "broken":
+            lines.append(b'{"id": "x", "custom_id": "' + ids[0].encode() + b'", "resp\n')
+        elif kind == "no_id":
+            lines.append(b'{"response": null}\n')
+        else:
+            lines.append(b"\n")
+    rng.shuffle(lines)
+    outputs = []
+    for number in range(files):
+        path = folder / f"out-{number}.jsonl"
+        path.write_bytes(b"".join(lines[number::files]))
+        outputs.append(path)
+
+    def run(workers: int) -> tuple[list[Any], dict[str, Any], list[Any], list[Any], list[Any]]:
+        result = join(inputs, outputs=outputs, workers=workers)
+        rows = [(row.to_dict(), row.error_code, row.result_path, row.result_line)
+                for row in result]
+        summary = result.summary
+        return (rows, summary.to_dict(), summary.orphans, summary.duplicates,
+                summary.problems)
+
+    assert run(2) == run(1)
