@@ -11,9 +11,7 @@ only ids and a few integers per result. Orphans are the results no input claimed
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import multiprocessing
 import os
 import re
 import shutil
@@ -22,7 +20,6 @@ import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
@@ -122,8 +119,8 @@ class _Index(Protocol):
 class _MemoryIndex:
     """custom_id -> ordinal in a dict: about 130 bytes a request."""
 
-    def __init__(self, ordinals: dict[str, int] | None = None) -> None:
-        self._ordinals: dict[str, int] = {} if ordinals is None else ordinals
+    def __init__(self) -> None:
+        self._ordinals: dict[str, int] = {}
         self.get = self._ordinals.get
         setdefault = self._ordinals.setdefault
 
@@ -206,10 +203,8 @@ class Join:
         index: str,
         spill_threshold: int,
         on_progress: Callable[[int], None] | None,
-        workers: int | None = None,
     ) -> None:
         self.summary = JoinSummary()
-        self._workers = workers
         self._profile = profile
         self._strict = strict
         self._index_mode = index
@@ -279,73 +274,46 @@ class Join:
         return "; ".join(parts)
 
     def _index_results(self, index: _Index) -> tuple[_Index, _Locations]:
-        """Pass A: custom_id -> result ordinal, and where each result line is.
-
-        Large result files are read in two halves by two processes; the halves are merged
-        in file order, so the index, duplicates and problems are those of one pass.
-        """
-        id_field = self._profile.result_id_field
-        ranges = [(number, path, self._result_names[number], 0, os.path.getsize(path), 1)
-                  for number, path in enumerate(self._results)]
-        total = sum(end for *_, end, _first in ranges)
-        halves = _halve(ranges) if self._parallel(total) else None
-        if halves is None:
-            scans = [_scan_results(ranges, id_field, self._on_progress)]
-        else:
-            context = multiprocessing.get_context(
-                "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-            try:
-                with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-                    second = pool.submit(_scan_results, halves[1], id_field)
-                    first = _scan_results(halves[0], id_field, self._on_progress)
-                    scans = [first, second.result()]
-            except (OSError, BrokenProcessPool):
-                scans = [_scan_results(ranges, id_field, self._on_progress)]
-        index, locations = self._merge_scans(index, scans)
-        self._progress_base = total
-        return index, locations
-
-    def _parallel(self, total: int) -> bool:
-        if self._workers == 1 or self._index_mode == "sqlite":
-            return False
-        if self._workers is None:
-            return total >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) >= 2
-        return True
-
-    def _merge_scans(self, index: _Index, scans: list[_Scan]) -> tuple[_Index, _Locations]:
-        """The index and locations of the scans, in order; ids a later scan repeats are
-        duplicates, as one pass would have found them."""
-        summary = self.summary
+        """Pass A: custom_id -> result ordinal, and where each result line is."""
         locations = _Locations()
-        duplicates = [item for scan in scans for item in scan.duplicates]
-        problems = [item for scan in scans for item in scan.problems]
+        id_field = self._profile.result_id_field
+        summary = self.summary
+        done = 0
         add = index.add
+        files, offsets, lengths, lines = (locations.files.append, locations.offsets.append,
+                                          locations.lengths.append, locations.lines.append)
         count = 0
-        for scan in scans:
-            if count == 0 and isinstance(index, _MemoryIndex) and not len(index):
-                index = _MemoryIndex(scan.positions)
-                add = index.add
-                locations.extend(scan, range(len(scan.positions)))
-                count = len(scan.positions)
-                continue
-            kept = []
-            for position, custom_id in enumerate(scan.positions):
-                if add(custom_id, count) is not None:
-                    duplicates.append((scan.files[position], scan.lines[position],
-                                       ResultRef(custom_id, scan.names[scan.files[position]],
-                                                 scan.lines[position])))
-                    continue
-                kept.append(position)
-                count += 1
-            locations.extend(scan, kept)
-        if self._index_mode == "auto" and isinstance(index, _MemoryIndex) \
-                and count > self._spill_threshold:
-            index = self._spill(index)
-        duplicates.sort(key=lambda item: (item[0], item[1]))
-        problems.sort(key=lambda item: (item[0], item[1].line or 0))
-        summary.duplicates.extend(ref for _, _, ref in duplicates)
-        summary.problems.extend(problem for _, problem in problems)
+        read_id = _id_reader(id_field)
+        for file_number, path in enumerate(self._results):
+            name = self._result_names[file_number]
+            with open(path, "rb", buffering=READ_BUFFER) as stream:
+                offset = 0
+                for number, raw in enumerate(stream, 1):
+                    start = offset
+                    offset += len(raw)
+                    custom_id = read_id(raw)
+                    if custom_id is None:
+                        problem = _result_line_problem(raw, id_field)
+                        summary.problems.append(replace(problem, line=number, path=name))
+                        continue
+                    if add(custom_id, count) is not None:
+                        summary.duplicates.append(ResultRef(custom_id, name, number))
+                        continue
+                    files(file_number)
+                    offsets(start)
+                    lengths(len(raw))
+                    lines(number)
+                    count += 1
+                    if not count & 8191:
+                        if self._on_progress is not None:
+                            self._on_progress(done + start)
+                        if self._index_mode == "auto" and isinstance(index, _MemoryIndex) \
+                                and count > self._spill_threshold:
+                            index = self._spill(index)
+                            add = index.add
+            done += os.path.getsize(path)
         locations.claimed_by = array("q", bytes(8 * count))
+        self._progress_base = done
         return index, locations
 
     @staticmethod
@@ -510,92 +478,6 @@ def _result_line_problem(raw: bytes, id_field: str) -> Problem:
                    message=f"not a result line: no string {id_field}")
 
 
-#: Result files of at least this many bytes in all are indexed by two processes.
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-
-# (file number, path, display name, start byte, end byte, number of the line at start)
-_Range = tuple[int, str, str, int, int, int]
-
-
-@dataclass
-class _Scan:
-    """The ids read off a run of result lines: first uses in order, with their places."""
-
-    names: dict[int, str]
-    positions: dict[str, int]
-    files: array[int]
-    offsets: array[int]
-    lengths: array[int]
-    lines: array[int]
-    duplicates: list[tuple[int, int, ResultRef]]
-    problems: list[tuple[int, Problem]]
-
-
-def _scan_results(ranges: list[_Range], id_field: str,
-                  on_progress: Callable[[int], None] | None = None) -> _Scan:
-    """Read the id of every result line in the ranges (run in either process)."""
-    scan = _Scan({}, {}, array("h"), array("q"), array("q"), array("q"), [], [])
-    read_id = _id_reader(id_field)
-    positions = scan.positions
-    setdefault = positions.setdefault
-    files, offsets, lengths, lines = (scan.files.append, scan.offsets.append,
-                                      scan.lengths.append, scan.lines.append)
-    done = 0
-    for file_number, path, name, start, end, first_line in ranges:
-        scan.names[file_number] = name
-        with open(path, "rb", buffering=READ_BUFFER) as stream:
-            stream.seek(start)
-            offset = start
-            for number, raw in enumerate(stream, first_line):
-                if offset >= end:
-                    break
-                line_start = offset
-                offset += len(raw)
-                custom_id = read_id(raw)
-                if custom_id is None:
-                    problem = _result_line_problem(raw, id_field)
-                    scan.problems.append((file_number, replace(problem, line=number,
-                                                               path=name)))
-                    continue
-                position = len(positions)
-                if setdefault(custom_id, position) != position:
-                    scan.duplicates.append((file_number, number,
-                                            ResultRef(custom_id, name, number)))
-                    continue
-                files(file_number)
-                offsets(line_start)
-                lengths(len(raw))
-                lines(number)
-                if on_progress is not None and not position & 8191:
-                    on_progress(done + offset)
-        done += end - start
-    return scan
-
-
-def _halve(ranges: list[_Range]) -> tuple[list[_Range], list[_Range]] | None:
-    """The ranges cut in two at the line boundary nearest the middle byte, or None."""
-    total = sum(end for *_, end, _first in ranges)
-    middle = total // 2
-    before = 0
-    for index, (number, path, name, start, end, first_line) in enumerate(ranges):
-        if before + end < middle:
-            before += end
-            continue
-        with open(path, "rb") as handle:
-            handle.seek(middle - before)
-            handle.readline()
-            cut = handle.tell()
-            if cut >= end:
-                return None
-            handle.seek(0)
-            lines_before = 0
-            while handle.tell() < cut:
-                lines_before += handle.read(min(1 << 22, cut - handle.tell())).count(b"\n")
-        return ([*ranges[:index], (number, path, name, start, cut, first_line)],
-                [(number, path, name, cut, end, lines_before + 1), *ranges[index + 1:]])
-    return None
-
-
 class _Locations:
     """Where each indexed result line is, by result ordinal, in compact arrays."""
 
@@ -606,20 +488,6 @@ class _Locations:
         self.lines: array[int] = array("q")
         #: Per result: 0, or (input file + 1) << 32 | input line of the input that claimed it.
         self.claimed_by: array[int] = array("q")
-
-    def extend(self, scan: _Scan, positions: Iterable[int] | range) -> None:
-        """Append the scan's results at ``positions`` (all of them for a whole range)."""
-        if isinstance(positions, range) and positions == range(len(scan.files)):
-            self.files.extend(scan.files)
-            self.offsets.extend(scan.offsets)
-            self.lengths.extend(scan.lengths)
-            self.lines.extend(scan.lines)
-            return
-        for position in positions:
-            self.files.append(scan.files[position])
-            self.offsets.append(scan.offsets[position])
-            self.lengths.append(scan.lengths[position])
-            self.lines.append(scan.lines[position])
 
     def __len__(self) -> int:
         return len(self.files)
@@ -635,7 +503,6 @@ def join(
     index: str = "auto",
     spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
     on_progress: Callable[[int], None] | None = None,
-    workers: int | None = None,
 ) -> Join:
     """Join result files back to their inputs; iterate for rows in input order.
 
@@ -644,15 +511,12 @@ def join(
     ``index`` is ``"memory"``, ``"sqlite"``, or ``"auto"`` (memory, spilling to SQLite past
     ``spill_threshold`` inputs). With ``strict=True``, orphans or duplicates raise
     :class:`JoinError` before any row is yielded. Duplicate ids among the inputs always
-    raise :class:`DuplicateIdError`: their results could not be told apart. Result files
-    of :data:`PARALLEL_MIN_BYTES` or more are indexed by two processes on a machine with
-    two cores (``workers=1`` never, ``workers=2`` always); the rows and summary are the
-    same either way.
+    raise :class:`DuplicateIdError`: their results could not be told apart.
     """
     if index not in ("auto", "memory", "sqlite"):
         raise ValueError(f"index must be auto, memory or sqlite, not {index!r}")
     return Join(_as_paths(inputs), _as_paths(outputs), _as_paths(errors),
-                get_profile(provider), strict, index, spill_threshold, on_progress, workers)
+                get_profile(provider), strict, index, spill_threshold, on_progress)
 
 
 #: The statuses a retry file holds by default; ``failed`` only with a retryable cause.
