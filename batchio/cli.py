@@ -197,7 +197,7 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
                  index: str, output_format: str, strict: bool) -> None:
     """Join output and error files back to the INPUT request files by custom_id."""
     statuses = _split_statuses(retry_status)
-    total = 2 * _total_size(inputs) + _total_size(outputs + errors)
+    total = _total_size(inputs) + _total_size(outputs + errors)
     try:
         with _progress_total(total, "joining") as on_progress:
             result = join(list(inputs), outputs=list(outputs), errors=list(errors),

@@ -211,8 +211,7 @@ class Join:
         self._spill_threshold = spill_threshold
         self._on_progress = on_progress
         self._temp_folder: str | None = None
-        self._inputs = [self._seekable(path) for path in inputs]
-        self._input_names = inputs
+        self._inputs = inputs
         self._results = [self._seekable(path) for path in [*outputs, *errors]]
         self._result_names = [*outputs, *errors]
         self._rows = self._run()
@@ -240,7 +239,7 @@ class Join:
 
     def _seekable(self, path: str) -> str:
         """The path itself when it is a plain file; otherwise (stdin, gzip, zstd) a plain
-        copy in a temporary folder, since inputs are read twice and results at offsets."""
+        copy in a temporary folder, since results are read back at byte offsets."""
         if _is_plain_file(path):
             return path
         if self._temp_folder is None:
@@ -343,9 +342,10 @@ class Join:
         inputs = 0
         try:
             done = self._progress_base
-            for file_number, path in enumerate(self._inputs):
-                name = self._input_names[file_number]
-                for number, offset, raw, value in read_lines(path):
+            for file_number, name in enumerate(self._inputs):
+                end = 0
+                for number, offset, raw, value in read_lines(name):
+                    end = offset + len(raw)
                     custom_id = value.get(id_field)
                     if type(custom_id) is not str:
                         raise LineError(f"input line has no string {id_field}", path=name,
@@ -370,12 +370,9 @@ class Join:
                         raw_result = pread(descriptors[result_file], result_lengths[ordinal],
                                            result_offsets[ordinal])
                         try:
-                            result = loads(raw_result)
-                            outcome = classify(result)
+                            outcome = classify(loads(raw_result))
                         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                            result = None
-                            outcome = self._unreadable(custom_id, result, exc, result_path,
-                                                       result_line)
+                            outcome = self._unreadable(custom_id, exc, result_path, result_line)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
                         error_codes[outcome.error_code] += 1
@@ -387,17 +384,16 @@ class Join:
                         custom_id, outcome.status, value, outcome.response, outcome.error,
                         outcome.error_code, outcome.retryable, name, number, raw,
                         result_path, result_line))
-                done += os.path.getsize(path)
+                done += end
             summary.inputs = inputs
-            self._collect_orphans(locations)
+            self._collect_orphans(locations, descriptors)
             if self._on_progress is not None:
                 self._on_progress(done)
         finally:
             for descriptor in descriptors:
                 os.close(descriptor)
 
-    def _unreadable(self, custom_id: str, result: Any, exc: Exception, path: str,
-                    line: int) -> Outcome:
+    def _unreadable(self, custom_id: str, exc: Exception, path: str, line: int) -> Outcome:
         """A result line that names its request but says nothing readable about it: the
         request counts as failed, and the line is reported."""
         message = f"not a result line of {self._profile.title}: {exc!r}"
@@ -409,32 +405,27 @@ class Join:
 
     def _duplicate_input(self, custom_id: str, first: tuple[int, int], name: str,
                          number: int) -> None:
-        first_place = f"{self._input_names[first[0]]}:{first[1]}"
+        first_place = f"{self._inputs[first[0]]}:{first[1]}"
         raise DuplicateIdError(
             f"{self._profile.id_field} {custom_id!r} is used by two inputs: {first_place} "
             f"and {name}:{number}; results cannot be matched unambiguously",
             path=name, line=number, custom_id=custom_id)
 
-    def _collect_orphans(self, locations: _Locations) -> None:
-        """Result lines no input claimed, read back for their custom_id."""
+    def _collect_orphans(self, locations: _Locations, descriptors: list[int]) -> None:
+        """Result lines no input claimed, read back (through the open result files) for
+        their custom_id."""
         claimed = locations.claimed_by
         if all(claimed):
             return
         read_id = _id_reader(self._profile.result_id_field)
-        descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
-        try:
-            for ordinal, claimer in enumerate(claimed):
-                if claimer:
-                    continue
-                file_number = locations.files[ordinal]
-                raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
-                               locations.offsets[ordinal])
-                self.summary.orphans.append(ResultRef(
-                    read_id(raw) or "", self._result_names[file_number],
-                    locations.lines[ordinal]))
-        finally:
-            for descriptor in descriptors:
-                os.close(descriptor)
+        for ordinal, claimer in enumerate(claimed):
+            if claimer:
+                continue
+            file_number = locations.files[ordinal]
+            raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
+                           locations.offsets[ordinal])
+            self.summary.orphans.append(ResultRef(
+                read_id(raw) or "", self._result_names[file_number], locations.lines[ordinal]))
 
 
 def _id_reader(id_field: str) -> Callable[[bytes], str | None]:

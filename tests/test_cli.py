@@ -185,3 +185,14 @@ def test_no_input_makes_a_command_crash(tmp_path: Path, data: bytes) -> None:
         assert result.exit_code in (0, 1, 2), (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit), (
             args, result.exception)
+
+
+def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
+    output = write(tmp_path / "out.jsonl", [
+        {"id": "b1", "custom_id": "request-00002", "error": None,
+         "response": {"status_code": 200, "request_id": "r", "body": {}}}])
+    result = run("join", "-", "--output", output, "-o", tmp_path / "joined.jsonl",
+                 "--format", "json", input=(EXAMPLES / "chat_requests.jsonl").read_bytes())
+    assert result.exit_code == 0, result.output
+    summary = orjson.loads(result.output)
+    assert (summary["inputs"], summary["succeeded"], summary["missing"]) == (12, 1, 11)
