@@ -72,6 +72,15 @@ def source_name(source: object) -> str:
     return str(getattr(source, "name", "<stream>"))
 
 
+def is_plain_file(path: str | os.PathLike[str]) -> bool:
+    """True for a regular file that is not gzip or zstd: one that can be read at offsets."""
+    if os.fspath(path) == "-" or not os.path.isfile(path):
+        return False
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return not head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))
+
+
 def _zstd_module() -> Any:
     try:
         import zstandard

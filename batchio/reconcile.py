@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, Protocol
 import orjson
 
 from .errors import DuplicateIdError, JoinError, LineError, Problem
-from .jsonl import _GZIP_MAGIC, _ZSTD_MAGIC, READ_BUFFER, JsonlWriter, open_source, read_lines
+from .jsonl import READ_BUFFER, JsonlWriter, is_plain_file, open_source, read_lines
 from .providers import STATUSES, Outcome, Profile, Status, get_profile
 
 #: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
@@ -240,7 +240,7 @@ class Join:
     def _seekable(self, path: str) -> str:
         """The path itself when it is a plain file; otherwise (stdin, gzip, zstd) a plain
         copy in a temporary folder, since results are read back at byte offsets."""
-        if _is_plain_file(path):
+        if is_plain_file(path):
             return path
         if self._temp_folder is None:
             self._temp_folder = tempfile.mkdtemp(prefix="batchio-join-")
@@ -541,11 +541,3 @@ def write_retry(rows: Iterable[JoinedRow], target: str | os.PathLike[str], *,
             if should_retry(row, chosen):
                 writer.write_raw(row.request_raw)
             yield row
-
-
-def _is_plain_file(path: str) -> bool:
-    if path == "-" or not os.path.isfile(path):
-        return False
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    return not head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))

@@ -22,7 +22,15 @@ from typing import Any
 import orjson
 
 from .errors import Problem
-from .jsonl import DEFAULT_MAX_LINE_BYTES, Line, LineSource, read_lines, read_range, source_name
+from .jsonl import (
+    DEFAULT_MAX_LINE_BYTES,
+    Line,
+    LineSource,
+    is_plain_file,
+    read_lines,
+    read_range,
+    source_name,
+)
 from .providers import PROVIDERS, Profile, get_profile
 from .schemas import CompiledSchema, compiled, format_param, load_user_schema
 
@@ -487,7 +495,7 @@ def _parallel_plan(source: LineSource, profile: Profile, schema: Any, endpoint: 
     if workers == 1 or not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
         return None
     path = os.fspath(source)
-    if workers is None and (os.cpu_count() or 1) < 2:
+    if (workers is None and (os.cpu_count() or 1) < 2) or not is_plain_file(path):
         return None
     # The worker rebuilds the profile from its name and limits, and the schema from its
     # source: anything that cannot be rebuilt that way is checked in one process.
@@ -511,8 +519,6 @@ def _parallel_plan(source: LineSource, profile: Profile, schema: Any, endpoint: 
             lines_before = sum(block.count(b"\n") for block in iter(
                 lambda: handle.read(min(1 << 22, split - handle.tell())), b""))
     except OSError:
-        return None
-    if head[:2] in (b"\x1f\x8b", b"\x28\xb5"):
         return None
     first = _first_request(head, profile, endpoint)
     return None if first is None else (path, split, lines_before, first)

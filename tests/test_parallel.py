@@ -102,3 +102,15 @@ def test_files_that_cannot_be_halved_are_checked_whole(tmp_path: Path) -> None:
     path = tmp_path / "requests.jsonl"
     path.write_bytes(b"not json\n" + b"".join(line(f"id-{i}") for i in range(10)))
     assert validate(path, workers=2).to_dict() == validate(path, workers=1).to_dict()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_compressed_files_are_checked_whole(tmp_path: Path, suffix: str) -> None:
+    from batchio import write_lines
+
+    rows = [orjson.loads(line(f"id-{i}")) for i in range(50)] + [orjson.loads(line("id-7"))]
+    path = tmp_path / f"requests{suffix}"
+    write_lines(path, rows)
+    two = validate(path, workers=2)
+    assert [(e.code, e.line) for e in two.errors] == [("duplicate_custom_id", 51)]
+    assert two.to_dict() == validate(path, workers=1).to_dict()
