@@ -197,6 +197,16 @@ class ShardLimits:
         base.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**base)
 
+    def admit(self, requests: int, size: int, inputs: int, tokens: int, *,
+              line_size: int, line_inputs: int, line_tokens: int) -> bool:
+        """Whether a file holding these counts can take one more line of this size."""
+        return not (
+            (self.max_requests is not None and requests + 1 > self.max_requests)
+            or (self.max_bytes is not None and size + line_size > self.max_bytes)
+            or (self.max_embedding_inputs is not None
+                and inputs + line_inputs > self.max_embedding_inputs)
+            or (self.max_tokens is not None and tokens + line_tokens > self.max_tokens))
+
 
 class _Shard:
     def __init__(self, folder: Path, name: str,
@@ -218,14 +228,10 @@ class _Shard:
         self.last_id: str | None = None
 
     def fits(self, size: int, tokens: int, inputs: int, limits: ShardLimits) -> bool:
-        if self.requests == 0:
-            return True
-        return not (
-            (limits.max_requests is not None and self.requests + 1 > limits.max_requests)
-            or (limits.max_bytes is not None and self.bytes + size > limits.max_bytes)
-            or (limits.max_embedding_inputs is not None
-                and self.embedding_inputs + inputs > limits.max_embedding_inputs)
-            or (limits.max_tokens is not None and self.tokens + tokens > limits.max_tokens))
+        # An empty shard takes any line: one too large for every shard is refused earlier.
+        return self.requests == 0 or limits.admit(
+            self.requests, self.bytes, self.embedding_inputs, self.tokens,
+            line_size=size, line_inputs=inputs, line_tokens=tokens)
 
     def write(self, raw: bytes, custom_id: str | None, tokens: int, inputs: int) -> None:
         if not raw.endswith(b"\n"):
@@ -535,14 +541,9 @@ class RequestWriter:
 
     def _add_to_file(self, raw: bytes, custom_id: str, tokens: int, inputs: int,
                      where: str) -> None:
-        limits = self._file_limits
-        over = (
-            (limits.max_requests is not None and self.count + 1 > limits.max_requests)
-            or (limits.max_bytes is not None and self._file_bytes + len(raw) > limits.max_bytes)
-            or (limits.max_embedding_inputs is not None
-                and self._file_inputs + inputs > limits.max_embedding_inputs)
-            or (limits.max_tokens is not None and self._file_tokens + tokens > limits.max_tokens))
-        if over:
+        if not self._file_limits.admit(self.count, self._file_bytes, self._file_inputs,
+                                       self._file_tokens, line_size=len(raw),
+                                       line_inputs=inputs, line_tokens=tokens):
             raise LimitError(f"{where} would take the file over a limit; write to a folder to "
                              "shard", custom_id=custom_id)
         self._file.write_raw(raw)

@@ -302,3 +302,14 @@ def test_build_cli_reports_the_row_of_a_bad_key(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{rows}:3: duplicate_custom_id" in result.output
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_one_file_over_a_limit_raises_and_keeps_what_fits(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    with RequestWriter(path, max_requests=2) as writer:
+        writer.add(body("a"))
+        writer.add(body("b"))
+        with pytest.raises(LimitError) as raised:
+            writer.add(body("c"))
+        assert "row 3" in raised.value.message
+    assert len(list(read_lines(path))) == 2
