@@ -10,7 +10,7 @@ only within the registry: a ``$ref`` to anything else is an error, never a downl
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -113,11 +113,6 @@ class CompiledSchema:
         if error is None:
             return None
         return SchemaViolation(tuple(error.absolute_path), error.message, str(error.validator))
-
-    def violations(self, value: Any) -> Iterator[SchemaViolation]:
-        """Every violation of the value, in the order the schema finds them."""
-        for error in self._explainer.iter_errors(value):
-            yield SchemaViolation(tuple(error.absolute_path), error.message, str(error.validator))
 
 
 @functools.cache
