@@ -407,7 +407,7 @@ class Batch:
                 add("request_counts.completed",
                     f"the server says {counts.completed:,} completed but the files hold "
                     f"{succeeded:,} successful lines")
-            one_file = "errors" not in get_profile(provider).result_files
+            one_file = get_profile(provider).one_result_file
             if (errors is not None or (one_file and output is not None)) \
                     and failed != counts.failed:
                 add("request_counts.failed",

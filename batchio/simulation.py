@@ -211,7 +211,7 @@ def simulate(
     profile = get_profile(provider)
     rng = random.Random(seed)
     write_line = _SHAPES[profile.result_shape]
-    one_file = profile.result_files == ("results",) or profile.result_files == ("output",)
+    one_file = profile.one_result_file
     counts = dict.fromkeys(("succeeded", "failed", "expired", "cancelled", "missing"), 0)
     output_writer = JsonlWriter(output)
     error_writer = None if one_file or errors is None else JsonlWriter(errors)

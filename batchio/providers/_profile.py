@@ -100,6 +100,11 @@ class Profile:
     retryable_codes: frozenset[str] = frozenset()
     notes: str = ""
 
+    @property
+    def one_result_file(self) -> bool:
+        """True when every result, failures included, comes back in one file."""
+        return "errors" not in self.result_files
+
     @functools.cached_property
     def envelope_fields(self) -> frozenset[str]:
         fields = {self.id_field, self.body_field}
