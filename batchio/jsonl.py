@@ -35,10 +35,16 @@ _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _BOM = b"\xef\xbb\xbf"
 _INT_MIN = -(2**63)
 _INT_MAX = 2**64 - 1
-# Maps every digit byte to b"1" and everything else to b"0", so that a run of 19 digits (the
-# shortest integer that can overflow 64 bits, -9223372036854775809) is a substring search.
-_DIGIT_MAP = bytes(0x31 if 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
-_LONG_DIGIT_RUN = b"1" * 19
+# An integer beyond 64 bits is written with at least 20 digits (18446744073709551616) or a
+# minus and 19 (-9223372036854775809): a run of 20 bytes from "-0123456789". Mapping those
+# bytes to b"1" and every other to b"0" makes finding one a substring search.
+_DIGIT_MAP = bytes(0x31 if byte == 0x2D or 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
+_LONG_DIGIT_RUN = b"1" * 20
+# Every 10th byte of such a run gives at least two samples in a row that map to b"1".
+_SAMPLE_STRIDE = 10
+_SAMPLED_RUN = b"11"
+# An offset past any file: "no long digit run ahead".
+_NEVER = 1 << 62
 _tuple_new = tuple.__new__
 
 #: What the reader accepts: a path, ``-``, a binary file object, or an iterable of lines
@@ -159,6 +165,29 @@ def _reject_constant(text: str) -> float:
     raise _NonFinite(text)
 
 
+def _long_digit_runs(text: bytes, first: int = 0) -> list[int]:
+    """The offsets in ``text``, from ``first`` on, where a run of 20 or more digits (or
+    minus signs) starts.
+
+    A run that long is the only way to write an integer beyond 64 bits, and it is rare, so
+    the text is first sampled every 10th byte: a run holds two consecutive samples from it,
+    and a text without such a pair (nearly every block of a request file) is cleared after
+    looking at a tenth of its bytes. Only a text with a pair is mapped in full.
+    """
+    if text[first::_SAMPLE_STRIDE].translate(_DIGIT_MAP).find(_SAMPLED_RUN) < 0:
+        return []
+    digits = text.translate(_DIGIT_MAP)
+    runs = []
+    position = digits.find(_LONG_DIGIT_RUN, first)
+    while position >= 0:
+        runs.append(position)
+        run_end = digits.find(b"0", position + len(_LONG_DIGIT_RUN))
+        if run_end < 0:
+            break
+        position = digits.find(_LONG_DIGIT_RUN, run_end)
+    return runs
+
+
 def _out_of_range_integer(raw: bytes) -> str | None:
     """The first integer literal outside 64 bits, or None. Exact: digits inside strings pass."""
     if raw.translate(_DIGIT_MAP).find(_LONG_DIGIT_RUN) < 0:
@@ -249,12 +278,13 @@ def _read(
 ) -> Iterator[Any]:
     path = source_name(source)
     if not isinstance(source, (str, os.PathLike)) and not hasattr(source, "read"):
-        yield from _parse_stream(_as_raw_lines(source), path, collect, max_line_bytes,
-                                 check_integers)
+        blocks = _line_groups(_as_raw_lines(source))
+        yield from _parse_blocks(blocks, path, collect, max_line_bytes, check_integers)
         return
     with open_source(cast("str | os.PathLike[str] | BinaryIO", source)) as stream:
         try:
-            yield from _parse_stream(stream, path, collect, max_line_bytes, check_integers)
+            yield from _parse_blocks(_file_blocks(stream), path, collect, max_line_bytes,
+                                     check_integers)
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise SourceError(f"cannot read {path}: {exc}", path=path) from None
         except Exception as exc:
@@ -275,6 +305,71 @@ def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[
             yield dumps_line(line)
 
 
+class _Block(NamedTuple):
+    """Lines to parse, with the text they are read from.
+
+    ``lines`` yields the lines of ``text`` from index ``first``; those that end by index
+    ``whole`` are the block's, anything after (the start of a line the next read completes)
+    is not. The text is scanned once for what is rare, so that lines need not be.
+    """
+
+    lines: Iterable[bytes]
+    text: bytes
+    first: int
+    whole: int
+
+
+def _file_blocks(stream: BinaryIO) -> Iterator[_Block]:
+    """A stream's lines in blocks of about ``READ_BUFFER`` bytes, read without copying.
+
+    Each read is parsed where it lies (``io.BytesIO`` over bytes shares their buffer); only
+    a line cut by the end of a read is copied, joined with its rest as a block of its own.
+    Copying whole reads would cost more than the parse on some machines: a second
+    megabyte-sized allocation makes the allocator hand memory back and fault it in again.
+    """
+    pending: list[bytes] = []
+    while True:
+        data = stream.read(READ_BUFFER)
+        if not data:
+            break
+        first = 0
+        if pending:
+            newline = data.find(b"\n")
+            if newline < 0:
+                pending.append(data)
+                continue
+            first = newline + 1
+            pending.append(data[:first])
+            head = b"".join(pending)
+            pending = []
+            yield _Block((head,), head, 0, len(head))
+        cut = data.rfind(b"\n") + 1
+        if cut > first:
+            lines = io.BytesIO(data)
+            lines.seek(first)
+            yield _Block(lines, data, first, cut)
+        rest = max(cut, first)
+        if rest < len(data):
+            pending.append(data[rest:])
+    if pending:
+        last = b"".join(pending)
+        yield _Block((last,), last, 0, len(last))
+
+
+def _line_groups(lines: Iterable[bytes]) -> Iterator[_Block]:
+    """Lines given one by one, in blocks of about ``READ_BUFFER`` bytes."""
+    group: list[bytes] = []
+    size = 0
+    for raw in lines:
+        group.append(raw)
+        size += len(raw)
+        if size >= READ_BUFFER:
+            yield _Block(group, b"".join(group), 0, size)
+            group, size = [], 0
+    if group:
+        yield _Block(group, b"".join(group), 0, size)
+
+
 def read_range(
     path: str | os.PathLike[str],
     start: int,
@@ -292,75 +387,100 @@ def read_range(
     """
     name = os.fspath(path)
     try:
-        handle = open(path, "rb", buffering=READ_BUFFER)  # noqa: SIM115
+        handle = open(path, "rb", buffering=0)  # noqa: SIM115
     except OSError as exc:
         raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name) from None
-    try:
+    with handle:
         handle.seek(start)
-
-        def lines() -> Iterator[bytes]:
-            position = start
-            for raw in handle:
-                if position >= end:
-                    return
-                position += len(raw)
-                yield raw
-
-        yield from _parse_stream(lines(), name, True, max_line_bytes, check_integers,
-                                 first_line=first_line, first_offset=start)
-    finally:
-        handle.close()
+        yield from _parse_blocks(_file_blocks(handle), name, True, max_line_bytes,
+                                 check_integers, first_line=first_line, first_offset=start,
+                                 end=end)
 
 
-def _parse_stream(
-    stream: Iterable[bytes],
+def _parse_blocks(
+    blocks: Iterable[_Block],
     path: str,
     collect: bool,
     max_line_bytes: int,
     check_integers: bool,
     first_line: int = 1,
     first_offset: int = 0,
+    end: int = _NEVER,
 ) -> Iterator[Any]:
-    # The hot loop: a line that parses to an object, within the cap, with no long digit run
-    # (and, in collect mode, no CRLF) costs one parse and one tuple. Anything else goes to
-    # _diagnose, which may parse again: bad lines are rare, and speed there does not matter.
+    # The hot loop. A block's text is checked once for what is rare (long digit runs; CRLF
+    # in collect mode; room for a line over the cap), so that a line costs one parse, one
+    # tuple and a comparison of its end with the next offset that needs a closer look (a
+    # long digit run, the end of the block's whole lines, ``end``). A line that fails goes
+    # to _diagnose, which may parse again: bad lines are rare, and speed there does not
+    # matter.
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
-    digit_map = _DIGIT_MAP
-    long_run = _LONG_DIGIT_RUN
     look_for_crlf = collect
+    number = first_line - 1
     offset = first_offset
-    for number, raw in enumerate(stream, first_line):
-        start = offset
-        size = len(raw)
-        offset += size
-        if size <= max_line_bytes:
-            try:
-                value = loads(raw)
-            except decode_error:
-                pass
+    for lines, text, first, whole in blocks:
+        base = offset - first
+        runs = [base + run for run in _long_digit_runs(text, first)] if check_integers else []
+        runs.append(_NEVER)
+        runs.reverse()
+        next_run = runs.pop()
+        whole_end = base + whole
+        crlf_here = look_for_crlf and text.find(b"\r\n", first, whole) >= 0
+        # A block that may hold a line over the cap, or a CRLF ending not yet reported, has
+        # every line looked at one by one.
+        careful = crlf_here or whole - first > max_line_bytes
+        next_stop = -1 if careful else min(next_run, whole_end, end)
+        for number, raw in enumerate(lines, number + 1):  # noqa: B020 (numbering goes on)
+            start = offset
+            offset += len(raw)
+            if offset <= next_stop:
+                try:
+                    value = loads(raw)
+                except decode_error:
+                    pass
+                else:
+                    if type(value) is dict:
+                        yield _tuple_new(Line, (number, start, raw, value))
+                        continue
+            if start >= end:
+                return
+            if offset > whole_end:
+                # The start of a line that the next block holds whole.
+                number -= 1
+                offset = start
+                break
+            size = offset - start
+            crlf_line = crlf_here and raw.endswith(b"\r\n")
+            if careful and size <= max_line_bytes and offset <= next_run and not crlf_line:
+                try:
+                    value = loads(raw)
+                except decode_error:
+                    pass
+                else:
+                    if type(value) is dict:
+                        yield _tuple_new(Line, (number, start, raw, value))
+                        continue
+            problems, line = _diagnose(raw, number, start, path, max_line_bytes,
+                                       check_integers and next_run < offset)
+            while next_run < offset:
+                next_run = runs.pop()
+            problems = [replace(problem, offset=start, length=size) for problem in problems]
+            if crlf_line:
+                look_for_crlf = crlf_here = False
+                careful = whole - first > max_line_bytes
+                problems.append(_problem(
+                    "crlf_line_ending",
+                    "the file uses CRLF line endings (accepted, but LF is canonical)",
+                    number, path, severity="warning"))
+            next_stop = -1 if careful else min(next_run, whole_end, end)
+            if collect:
+                yield from problems
             else:
-                if (type(value) is dict
-                        and not (check_integers and raw.translate(digit_map).find(long_run) >= 0)
-                        and not (look_for_crlf and raw.endswith(b"\r\n"))):
-                    yield _tuple_new(Line, (number, start, raw, value))
-                    continue
-        problems, line = _diagnose(raw, number, start, path, max_line_bytes, check_integers)
-        problems = [replace(problem, offset=start, length=size) for problem in problems]
-        if look_for_crlf and raw.endswith(b"\r\n"):
-            look_for_crlf = False
-            problems.append(_problem(
-                "crlf_line_ending",
-                "the file uses CRLF line endings (accepted, but LF is canonical)",
-                number, path, severity="warning"))
-        if collect:
-            yield from problems
-        else:
-            for problem in problems:
-                if problem.severity == "error":
-                    raise problem.error()
-        if line is not None:
-            yield line
+                for problem in problems:
+                    if problem.severity == "error":
+                        raise problem.error()
+            if line is not None:
+                yield line
 
 
 def _diagnose(

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import orjson
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from batchio import BatchioError, JsonlWriter, LineError, Problem, read_lines, write_lines
 from batchio.errors import CODES, SourceError
+from batchio.jsonl import Line, read_range
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -262,5 +264,97 @@ def test_corrupted_json_lines_never_crash_the_reader(
     data = bytearray(b"".join(orjson.dumps(obj) + b"\n" for obj in objects))
     cut = position % (len(data) + 1)
     data[cut:cut] = noise
-    for item in read_lines(io.BytesIO(bytes(data)), errors="collect"):
-        assert isinstance(item, Problem) or isinstance(item.value, dict)
+    try:
+        for item in read_lines(io.BytesIO(bytes(data)), errors="collect"):
+            assert isinstance(item, Problem) or isinstance(item.value, dict)
+    except SourceError:
+        # Noise that starts the stream with gzip or zstd magic makes it a corrupt archive.
+        assert data.startswith((b"\x1f\x8b", b"\x28\xb5\x2f\xfd"))
+
+
+# Lines for the block-boundary properties: good objects, integers on either side of the 64-bit
+# edge (as numbers and inside strings), bad JSON, blank lines and CRLF endings.
+line_texts = st.one_of(
+    st.builds(lambda n: b'{"n": %d}' % n, st.integers(min_value=-(2**70), max_value=2**70)),
+    st.builds(lambda n: b'{"id": "%d", "x": [1, 2]}' % n, st.integers(min_value=0, max_value=10**30)),
+    st.builds(lambda obj: orjson.dumps(obj), json_objects),
+    st.sampled_from([b'{"a": ', b"[1]", b"", b"  ", b'{"a": NaN}', b'{"a": "\xff"}']),
+)
+
+
+def _reference(lines: list[bytes], **options: object) -> list[tuple[object, ...]]:
+    """What reading each line on its own gives, renumbered to its place in the file."""
+    items: list[tuple[object, ...]] = []
+    offset = 0
+    for number, raw in enumerate(lines, 1):
+        for item in read_lines([raw], errors="collect", **options):  # type: ignore[call-overload]
+            if isinstance(item, Problem):
+                if item.code != "crlf_line_ending":
+                    items.append(("problem", item.code, number, offset))
+            else:
+                items.append(("line", number, offset, item.raw, item.value))
+        offset += len(raw)
+    return items
+
+
+def _observed(items: Iterable[object]) -> list[tuple[object, ...]]:
+    observed: list[tuple[object, ...]] = []
+    for item in items:
+        if isinstance(item, Problem):
+            if item.code != "crlf_line_ending":
+                observed.append(("problem", item.code, item.line, item.offset))
+        else:
+            assert isinstance(item, Line)
+            observed.append(("line", item.number, item.offset, item.raw, item.value))
+    return observed
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(line_texts, min_size=1, max_size=12), crlf=st.booleans(),
+       buffer=st.integers(min_value=1, max_value=64), cap=st.sampled_from([30, 10**9]))
+def test_reading_in_blocks_matches_reading_line_by_line(
+        texts: list[bytes], crlf: bool, buffer: int, cap: int) -> None:
+    ending = b"\r\n" if crlf else b"\n"
+    lines = [text + ending for text in texts]
+    data = b"".join(lines)
+    expected = _reference(lines, max_line_bytes=cap)
+    # A tiny read buffer puts block boundaries everywhere: inside lines, digit runs, CRLFs.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("batchio.jsonl.READ_BUFFER", buffer)
+        items = list(read_lines(io.BytesIO(data), errors="collect", max_line_bytes=cap))
+    assert _observed(items) == expected
+    warnings = [item for item in items
+                if isinstance(item, Problem) and item.code == "crlf_line_ending"]
+    assert len(warnings) == (1 if crlf else 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts=st.lists(line_texts, min_size=1, max_size=12),
+       buffer=st.integers(min_value=1, max_value=64), cuts=st.tuples(st.floats(0, 1), st.floats(0, 1)))
+def test_read_range_gives_the_lines_that_start_in_the_range(
+        tmp_path_factory: pytest.TempPathFactory, texts: list[bytes], buffer: int,
+        cuts: tuple[float, float]) -> None:
+    lines = [text + b"\n" for text in texts]
+    path = tmp_path_factory.mktemp("range") / "x.jsonl"
+    path.write_bytes(b"".join(lines))
+    starts = [sum(len(raw) for raw in lines[:index]) for index in range(len(lines))]
+    first_index = int(cuts[0] * (len(lines) - 1))
+    end = int(cuts[1] * path.stat().st_size) + 1
+    expected = [item for item in _reference(lines)
+                if starts[first_index] <= item[3 if item[0] == "problem" else 2] < end]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("batchio.jsonl.READ_BUFFER", buffer)
+        items = list(read_range(path, starts[first_index], end, first_line=first_index + 1))
+    assert _observed(items) == expected
+
+
+def test_a_line_longer_than_the_read_buffer_keeps_its_number_and_offset(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("batchio.jsonl.READ_BUFFER", 16)
+    big = b'{"text": "' + b"x" * 100 + b'", "n": 123456789012345678901234}\n'
+    data = b'{"a": 1}\n' + big + b'{"b": 2}\n'
+    items = list(read_lines(io.BytesIO(data), errors="collect"))
+    assert [(type(item).__name__, getattr(item, "code", None)) for item in items] == [
+        ("Line", None), ("Problem", "integer_out_of_range"), ("Line", None)]
+    assert items[1].line == 2 and items[1].offset == 9
+    assert isinstance(items[2], Line) and (items[2].number, items[2].offset) == (3, 9 + len(big))
