@@ -597,12 +597,23 @@ class JsonlWriter:
         """Write one line's exact bytes (a newline is added if it has none)."""
         if self._closed:
             raise SourceError(f"writer for {self.target} is closed", path=self.target)
-        if not raw.endswith(b"\n"):
+        if raw[-1:] != b"\n":
             raw += b"\n"
         self._out.write(raw)
         self.lines += 1
-        self.bytes += len(raw)
-        return len(raw)
+        size = len(raw)
+        self.bytes += size
+        return size
+
+    def write_block(self, block: bytes, lines: int) -> int:
+        """Write the exact bytes of ``lines`` whole lines at once (``block`` ends in a
+        newline); returns the bytes written."""
+        if self._closed:
+            raise SourceError(f"writer for {self.target} is closed", path=self.target)
+        self._out.write(block)
+        self.lines += lines
+        self.bytes += len(block)
+        return len(block)
 
     def close(self) -> None:
         """Finish the file and move it onto the target."""
