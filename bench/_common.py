@@ -9,6 +9,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -50,18 +51,37 @@ def chat_requests(path: Path, count: int, seed: int = 0) -> Path:
     return path
 
 
-def best_of(runs: int, *works: Callable[[], object]) -> list[float]:
-    """The fastest of ``runs`` timings of each of ``works``, in seconds.
+class Timing(float):
+    """The fastest of several timings, in seconds, keeping every round's time."""
 
-    The works take turns within each round, so a slow spell of the machine hits them alike.
-    """
-    best = [float("inf")] * len(works)
+    rounds: list[float]
+
+    def __new__(cls, rounds: list[float]) -> Timing:
+        timing = super().__new__(cls, min(rounds))
+        timing.rounds = rounds
+        return timing
+
+
+def best_of(runs: int, *works: Callable[[], object]) -> list[Timing]:
+    """Each of ``works`` timed ``runs`` times; the works take turns within each round, so a
+    slow spell of the machine hits them alike."""
+    rounds: list[list[float]] = [[] for _ in works]
     for _ in range(runs):
         for index, work in enumerate(works):
             started = time.perf_counter()
             work()
-            best[index] = min(best[index], time.perf_counter() - started)
-    return best
+            rounds[index].append(time.perf_counter() - started)
+    return [Timing(times) for times in rounds]
+
+
+def paired_ratio(baseline: float, contender: float) -> float:
+    """Baseline time over contender time: the median of the per-round ratios when both
+    carry their rounds (runs next to each other share the machine's mood), else the ratio
+    of the best times."""
+    if isinstance(baseline, Timing) and isinstance(contender, Timing):
+        return statistics.median(b / c for b, c in zip(baseline.rounds, contender.rounds,
+                                                           strict=True))
+    return baseline / contender
 
 
 def peak_rss_mb() -> float:
@@ -76,11 +96,13 @@ def machine() -> str:
 
 def report(title: str, size_bytes: int, baseline: tuple[str, float],
            *contenders: tuple[str, float]) -> None:
-    """Print throughput of the baseline and each contender, with the ratio to the baseline."""
+    """Print each contender's best time and throughput beside the baseline's, and its ratio
+    to the baseline twice: of the best times, and the median of the per-round ratios."""
     name, seconds = baseline
     mb = size_bytes / 1e6
     print(f"\n{title}  [{machine()}]")
+    print(f"  {'':<44} {'best':>9}  {'throughput':>13}  {'ratio':>5}  {'median':>6}")
     print(f"  {name:<44} {seconds:7.3f} s  {mb / seconds:8.1f} MB/s  1.00x")
     for name, contender in contenders:
         print(f"  {name:<44} {contender:7.3f} s  {mb / contender:8.1f} MB/s  "
-              f"{seconds / contender:.2f}x")
+              f"{seconds / contender:.2f}x  {paired_ratio(seconds, contender):5.2f}x")

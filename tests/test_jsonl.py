@@ -276,7 +276,8 @@ def test_corrupted_json_lines_never_crash_the_reader(
 # edge (as numbers and inside strings), bad JSON, blank lines and CRLF endings.
 line_texts = st.one_of(
     st.builds(lambda n: b'{"n": %d}' % n, st.integers(min_value=-(2**70), max_value=2**70)),
-    st.builds(lambda n: b'{"id": "%d", "x": [1, 2]}' % n, st.integers(min_value=0, max_value=10**30)),
+    st.builds(lambda n: b'{"id": "%d", "x": [1, 2]}' % n,
+              st.integers(min_value=0, max_value=10**30)),
     st.builds(lambda obj: orjson.dumps(obj), json_objects),
     st.sampled_from([b'{"a": ', b"[1]", b"", b"  ", b'{"a": NaN}', b'{"a": "\xff"}']),
 )
@@ -330,7 +331,8 @@ def test_reading_in_blocks_matches_reading_line_by_line(
 
 @settings(max_examples=100, deadline=None)
 @given(texts=st.lists(line_texts, min_size=1, max_size=12),
-       buffer=st.integers(min_value=1, max_value=64), cuts=st.tuples(st.floats(0, 1), st.floats(0, 1)))
+       buffer=st.integers(min_value=1, max_value=64),
+       cuts=st.tuples(st.floats(0, 1), st.floats(0, 1)))
 def test_read_range_gives_the_lines_that_start_in_the_range(
         tmp_path_factory: pytest.TempPathFactory, texts: list[bytes], buffer: int,
         cuts: tuple[float, float]) -> None:
