@@ -360,3 +360,34 @@ def test_a_line_longer_than_the_read_buffer_keeps_its_number_and_offset(
         ("Line", None), ("Problem", "integer_out_of_range"), ("Line", None)]
     assert items[1].line == 2 and items[1].offset == 9
     assert isinstance(items[2], Line) and (items[2].number, items[2].offset) == (3, 9 + len(big))
+
+
+def test_background_syncs_leave_the_same_bytes(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("batchio.jsonl.SYNC_EVERY", 64)
+    synced: list[int] = []
+    real = getattr(os, "fdatasync", os.fsync)
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), real(fd))[1],
+                        raising=False)
+    objects = [{"n": number, "text": "x" * 30} for number in range(200)]
+    target = tmp_path / "out.jsonl"
+    assert write_lines(target, objects) == 200
+    assert target.read_bytes() == b"".join(orjson.dumps(obj) + b"\n" for obj in objects)
+    assert synced, "expected background syncs"
+
+
+def test_a_failed_background_sync_fails_the_write_and_leaves_the_old_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("batchio.jsonl.SYNC_EVERY", 64)
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", broken, raising=False)
+    monkeypatch.setattr(os, "fsync", broken)
+    target = tmp_path / "out.jsonl"
+    target.write_bytes(b'{"old": true}\n')
+    with pytest.raises(OSError, match="Input/output error"):
+        write_lines(target, ({"n": number, "text": "x" * 30} for number in range(200)))
+    assert target.read_bytes() == b'{"old": true}\n'
+    assert [path.name for path in tmp_path.iterdir()] == ["out.jsonl"]
