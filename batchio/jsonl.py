@@ -330,8 +330,10 @@ def _file_blocks(stream: BinaryIO) -> Iterator[_Block]:
     megabyte-sized allocation makes the allocator hand memory back and fault it in again.
     """
     pending: list[bytes] = []
+    # read1 returns what a pipe has now rather than waiting for a full buffer.
+    read = getattr(stream, "read1", stream.read)
     while True:
-        data = stream.read(READ_BUFFER)
+        data = read(READ_BUFFER)
         if not data:
             break
         first = 0
