@@ -456,14 +456,11 @@ def _parse_blocks(
             size = offset - start
             crlf_line = crlf_here and raw.endswith(b"\r\n")
             if careful and size <= max_line_bytes and offset <= next_run and not crlf_line:
-                try:
-                    value = loads(raw)
-                except decode_error:
-                    pass
-                else:
-                    if type(value) is dict:
-                        yield _tuple_new(Line, (number, start, raw, value))
-                        continue
+                # An ordinary line of a careful block.
+                value = _object_or_none(raw)
+                if value is not None:
+                    yield _tuple_new(Line, (number, start, raw, value))
+                    continue
             problems, line = _diagnose(raw, number, start, path, max_line_bytes,
                                        check_integers and next_run < offset)
             while next_run < offset:
@@ -485,6 +482,14 @@ def _parse_blocks(
                         raise problem.error()
             if line is not None:
                 yield line
+
+
+def _object_or_none(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return value if type(value) is dict else None
 
 
 def _diagnose(
