@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -391,3 +392,29 @@ def test_a_failed_background_sync_fails_the_write_and_leaves_the_old_file(
         write_lines(target, ({"n": number, "text": "x" * 30} for number in range(200)))
     assert target.read_bytes() == b'{"old": true}\n'
     assert [path.name for path in tmp_path.iterdir()] == ["out.jsonl"]
+
+
+def test_lines_from_a_pipe_are_read_as_they_arrive() -> None:
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(read_end, "rb")
+    sink = os.fdopen(write_end, "wb")
+    try:
+        sink.write(b'{"n": 1}\n')
+        sink.flush()
+        lines = read_lines(stream)
+        first: list[Line] = []
+        arrived = threading.Event()
+
+        def read_first() -> None:
+            first.append(next(lines))
+            arrived.set()
+
+        threading.Thread(target=read_first, daemon=True).start()
+        # The pipe is still open: the first line must not wait for a full buffer or the end.
+        assert arrived.wait(timeout=10)
+        sink.write(b'{"n": 2}\n')
+        sink.close()
+        assert [line.value for line in [*first, *lines]] == [{"n": 1}, {"n": 2}]
+    finally:
+        sink.close()
+        stream.close()
