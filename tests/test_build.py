@@ -154,6 +154,45 @@ def test_shards_roll_over_and_the_manifest_round_trips(tmp_path: Path) -> None:
         assert validate(tmp_path / "out" / shard.path).ok
 
 
+def test_lines_written_in_groups_are_all_counted_and_hashed(tmp_path: Path) -> None:
+    # More lines than a shard holds back before writing, across several shards.
+    with RequestWriter(tmp_path / "out", max_requests=500) as writer:
+        ids = [writer.add(body(f"q{i}")) for i in range(1100)]
+    manifest = Manifest.load(tmp_path / "out")
+    assert [s.requests for s in manifest.shards] == [500, 500, 100]
+    import hashlib
+    for shard in manifest.shards:
+        data = (tmp_path / "out" / shard.path).read_bytes()
+        assert (hashlib.sha256(data).hexdigest(), len(data)) == (shard.sha256, shard.bytes)
+    assert [orjson.loads(line)["custom_id"] for line in lines_of(tmp_path / "out")] == ids
+
+
+def test_a_shard_that_cannot_be_finished_aborts_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    moves: list[str] = []
+    real_replace = os.replace
+
+    def replace_once(source: str, target: str) -> None:
+        moves.append(target)
+        if len(moves) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    # Two shard series are open when the writer closes; the second cannot be moved in place.
+    writer = RequestWriter(tmp_path / "out", group_by_model=True)
+    writer.add(body("a", model="gpt-4o"))
+    writer.add(body("b", model="gpt-4o-mini"))
+    monkeypatch.setattr(os, "replace", replace_once)
+    with pytest.raises(OSError, match="No space left"):
+        writer.close()
+    manifest = Manifest.load(tmp_path / "out")
+    assert not manifest.complete
+    assert [s.path for s in manifest.shards] == ["requests-gpt-4o-00001.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "manifest.json", "requests-gpt-4o-00001.jsonl"]
+
+
 def test_group_by_model_writes_separate_series(tmp_path: Path) -> None:
     with RequestWriter(tmp_path / "out", group_by_model=True) as writer:
         writer.add(body("a", model="gpt-4o"))
