@@ -417,17 +417,20 @@ def _parse_blocks(
     # long digit run, the end of the block's whole lines, ``end``). A line that fails goes
     # to _diagnose, which may parse again: bad lines are rare, and speed there does not
     # matter.
+    # Locals, not globals, for what every line uses; and no closures in this function, which
+    # would turn its variables into slower cells.
     loads = orjson.loads
     decode_error = orjson.JSONDecodeError
+    tuple_new, line_type, object_type, size_of, type_of = _tuple_new, Line, dict, len, type
     look_for_crlf = collect
     number = first_line - 1
     offset = first_offset
     for lines, text, first, whole in blocks:
         base = offset - first
-        runs = [base + run for run in _long_digit_runs(text, first)] if check_integers else []
-        runs.append(_NEVER)
+        runs = _long_digit_runs(text, first) if check_integers else []
+        runs.append(_NEVER - base)
         runs.reverse()
-        next_run = runs.pop()
+        next_run = base + runs.pop()
         whole_end = base + whole
         crlf_here = look_for_crlf and text.find(b"\r\n", first, whole) >= 0
         # A block that may hold a line over the cap, or a CRLF ending not yet reported, has
@@ -436,15 +439,15 @@ def _parse_blocks(
         next_stop = -1 if careful else min(next_run, whole_end, end)
         for number, raw in enumerate(lines, number + 1):  # noqa: B020 (numbering goes on)
             start = offset
-            offset += len(raw)
+            offset += size_of(raw)
             if offset <= next_stop:
                 try:
                     value = loads(raw)
                 except decode_error:
                     pass
                 else:
-                    if type(value) is dict:
-                        yield _tuple_new(Line, (number, start, raw, value))
+                    if type_of(value) is object_type:
+                        yield tuple_new(line_type, (number, start, raw, value))
                         continue
             if start >= end:
                 return
@@ -464,8 +467,9 @@ def _parse_blocks(
             problems, line = _diagnose(raw, number, start, path, max_line_bytes,
                                        check_integers and next_run < offset)
             while next_run < offset:
-                next_run = runs.pop()
-            problems = [replace(problem, offset=start, length=size) for problem in problems]
+                next_run = base + runs.pop()
+            for index, problem in enumerate(problems):
+                problems[index] = replace(problem, offset=start, length=size)
             if crlf_line:
                 look_for_crlf = crlf_here = False
                 careful = whole - first > max_line_bytes
