@@ -341,23 +341,12 @@ class _Sharder:
         if raw[-1] != 0x0A:  # split's last line may lack its newline
             raw += b"\n"
         size = len(raw)
-        shard = self.open.get(model if self.by_model else None)
-        if shard is not None and self._simple and shard.requests < self._max_requests \
-                and shard.bytes + size <= self._max_bytes and shard.describe is None:
-            # shard.write for a line that fits an open shard, inlined: this is the per-row path.
-            pending = shard.pending
-            pending.append(raw)
-            shard.requests += 1
-            shard.bytes += size
-            shard.last_id = custom_id
-            if tokens:
-                shard.tokens += tokens
-            if inputs:
-                shard.embedding_inputs += inputs
-            if len(pending) >= shard.GROUP:
-                shard.flush()
-            return
         key = model if self.by_model else None
+        shard = self.open.get(key)
+        if shard is not None and self._simple and shard.requests < self._max_requests \
+                and shard.bytes + size <= self._max_bytes:
+            shard.write(raw, custom_id, tokens, inputs)
+            return
         limits = self.limits
         too_big = None
         if limits.max_bytes is not None and size > limits.max_bytes:
