@@ -190,9 +190,10 @@ def _long_digit_runs(text: bytes, first: int = 0) -> list[int]:
 
 
 def _out_of_range_integer(raw: bytes) -> str | None:
-    """The first integer literal outside 64 bits, or None. Exact: digits inside strings pass."""
-    if raw.translate(_DIGIT_MAP).find(_LONG_DIGIT_RUN) < 0:
-        return None
+    """The first integer literal outside 64 bits, or None. Exact: digits inside strings pass.
+
+    Called only for lines that :func:`_long_digit_runs` found a run in.
+    """
     try:
         json.loads(raw, parse_int=_check_integer)
     except _OutOfRange as exc:
