@@ -686,7 +686,7 @@ def _describer(profile: Profile) -> Callable[[bytes, str, int],
 
     def describe(raw: bytes, name: str, number: int
                  ) -> tuple[str | None, str | None, str | None, int]:
-        [line] = list(read_lines([raw], check_integers=False))
+        [line] = list(read_lines([raw]))
         value = line.value
         body = value.get(body_field)
         body = body if isinstance(body, dict) else {}

@@ -1,13 +1,27 @@
-"""batchio's error hierarchy, the problem record, and the table of stable error codes.
+"""batchio's error tree, the problem record, and the table of stable error codes.
 
 Checking code (the reader in collect mode, the validator, the join) reports problems as
 :class:`Problem` values; code that acts (a strict reader, a writer, a builder) raises a
 :class:`BatchioError` carrying the same fields. Every code batchio emits is listed in
 :data:`CODES`, which is also the source of the table in the docs.
+
+The tree (each error also subclasses the builtin a caller would catch)::
+
+    BatchioError(Exception)          every error batchio raises: code, line, custom_id, path
+    ├── SourceError(OSError)         a file cannot be opened, read, decompressed or written
+    ├── UsageError(ValueError)       a bad argument: unknown provider or endpoint, bad limits
+    ├── LineError(ValueError)        a bad line: not JSON, not an object, a bad request
+    ├── DuplicateIdError(ValueError) a custom_id used twice (the message names both places)
+    ├── LimitError(ValueError)       a request too large for any file on its own
+    ├── JoinError(ValueError)        results cannot be joined back to their inputs
+    └── BatchObjectError(ValueError) a Batch object with a wrong field
+
+An error raised because of another keeps it as ``__cause__``.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,10 +39,14 @@ CODES: dict[str, str] = {
     "blank_line": "An empty or whitespace-only line.",
     "crlf_line_ending": "Warning: lines end with CRLF; JSON parsers accept it, LF is canonical.",
     "non_finite_number": "NaN or Infinity, which JSON does not allow.",
-    "integer_out_of_range": "An integer that does not fit in 64 bits.",
+    "integer_out_of_range": "An integer beyond 64 bits in a request being written.",
     "line_too_large": "A single line is larger than the per-line size cap.",
     "nesting_too_deep": "JSON nested deeper than the parser's limit (1024).",
     "unreadable_file": "The file cannot be opened, read or decompressed.",
+    "unwritable_file": "A file cannot be written: read-only, disk full, too large, no permission.",
+    "invalid_argument": "An argument is out of range or names something batchio does not know.",
+    "same_file": "Two paths of one command name the same file (an output over an input).",
+    "target_exists": "The output folder already holds shards or a manifest (see --overwrite).",
     "missing_extra": "A compressed file needs an optional extra that is not installed.",
     "unknown_provider": "The provider name is not one batchio knows.",
     # The request envelope.
@@ -121,10 +139,11 @@ class Problem:
         )
 
 
-class BatchioError(ValueError):
+class BatchioError(Exception):
     """Base class of every error batchio raises; carries ``code``, ``line`` and ``custom_id``.
 
-    A subclass of ValueError, so callers catching the general thing still catch it.
+    Each subclass also subclasses the builtin it specialises: :class:`SourceError` is an
+    ``OSError``, the others are ``ValueError``s.
     """
 
     default_code = "batchio_error"
@@ -164,37 +183,52 @@ class BatchioError(ValueError):
         return self.problem().describe()
 
 
-class LineError(BatchioError):
+class LineError(BatchioError, ValueError):
     """A line of a batch file is bad: not JSON, not an object, too large, a bad request."""
 
     default_code = "invalid_json_line"
 
 
-class SourceError(BatchioError):
-    """A file or stream cannot be opened, read, decompressed or written."""
+class SourceError(BatchioError, OSError):
+    """A file or stream cannot be opened, read, decompressed or written (an ``OSError``).
+
+    ``errno`` and ``strerror`` are those of the OSError that caused it, when one did.
+    """
 
     default_code = "unreadable_file"
 
+    def __init__(self, message: str, *, errno: int | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.errno = errno
+        self.strerror = None if errno is None else os.strerror(errno)
+        self.filename = fields.get("path")
 
-class DuplicateIdError(BatchioError):
+
+class UsageError(BatchioError, ValueError):
+    """An argument batchio cannot work with: an unknown provider or endpoint, bad limits."""
+
+    default_code = "invalid_argument"
+
+
+class DuplicateIdError(BatchioError, ValueError):
     """A custom_id was used twice; the message names both places."""
 
     default_code = "duplicate_custom_id"
 
 
-class LimitError(BatchioError):
+class LimitError(BatchioError, ValueError):
     """A request cannot fit within a provider's per-file limit even on its own."""
 
     default_code = "limit_exceeded"
 
 
-class JoinError(BatchioError):
+class JoinError(BatchioError, ValueError):
     """Results cannot be joined back to inputs (strict mode, or ambiguous inputs)."""
 
     default_code = "duplicate_result"
 
 
-class BatchObjectError(BatchioError):
+class BatchObjectError(BatchioError, ValueError):
     """A Batch object has a field of the wrong type or an unknown value."""
 
     default_code = "invalid_batch"

@@ -11,17 +11,21 @@ import contextlib
 import gzip
 import io
 import json
+import math
 import os
+import re
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import IO, Any, BinaryIO, Literal, NamedTuple, Union, cast, overload
 
+import msgspec
 import orjson
 
-from .errors import LineError, Problem, SourceError
+from .errors import BatchioError, LineError, Problem, SourceError, UsageError
 
 #: The default cap on one line's size: OpenAI's per-file limit, since a line cannot be
 #: larger than the file it is in.
@@ -34,17 +38,7 @@ READ_BUFFER = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _BOM = b"\xef\xbb\xbf"
-_INT_MIN = -(2**63)
-_INT_MAX = 2**64 - 1
-# An integer beyond 64 bits is written with at least 20 digits (18446744073709551616) or a
-# minus and 19 (-9223372036854775809): a run of 20 bytes from "-0123456789". Mapping those
-# bytes to b"1" and every other to b"0" makes finding one a substring search.
-_DIGIT_MAP = bytes(0x31 if byte == 0x2D or 0x30 <= byte <= 0x39 else 0x30 for byte in range(256))
-_LONG_DIGIT_RUN = b"1" * 20
-# Every 10th byte of such a run gives at least two samples in a row that map to b"1".
-_SAMPLE_STRIDE = 10
-_SAMPLED_RUN = b"11"
-# An offset past any file: "no long digit run ahead".
+# An offset past any file: "read to the end".
 _NEVER = 1 << 62
 _tuple_new = tuple.__new__
 
@@ -106,15 +100,66 @@ def _peek(stream: BinaryIO, size: int) -> bytes:
     return b""
 
 
+class _ZstdFrames(io.RawIOBase):
+    """The decompressed bytes of a stream of zstd frames, in bounded pieces.
+
+    A stream that ends inside a frame is an error, never a shorter file. Compressed input
+    is fed 512 bytes at a time: zstd can expand a byte about 32,000-fold (runs of one
+    value), so a piece that size bounds what one call makes to 16 MiB.
+    """
+
+    _PIECE = 512
+
+    def __init__(self, raw: BinaryIO, name: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._name = name
+        self._context = _zstd_module().ZstdDecompressor()
+        self._frame: Any = None
+        self._input = b""
+        self._used = 0
+        self._output = b""
+        self._given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._given >= len(self._output):
+            if self._used >= len(self._input):
+                self._input, self._used = self._raw.read(1 << 17), 0
+                if not self._input:
+                    if self._frame is not None:
+                        raise SourceError(
+                            f"cannot read {self._name}: the zstd data ends inside a frame "
+                            "(the file is truncated)", path=self._name)
+                    return 0
+            piece = self._input[self._used:self._used + self._PIECE]
+            self._used += len(piece)
+            if self._frame is None:
+                self._frame = self._context.decompressobj()
+            self._output, self._given = self._frame.decompress(piece), 0
+            if self._frame.eof:
+                # The piece may hold the start of the next frame: feed it again.
+                self._used -= len(self._frame.unused_data)
+                self._frame = None
+        size = min(len(buffer), len(self._output) - self._given)
+        buffer[:size] = self._output[self._given:self._given + size]
+        self._given += size
+        return size
+
+
 @contextlib.contextmanager
 def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]:
     """Open a path, ``-`` (stdin) or a binary file object for reading, decompressing if needed.
 
     Compression is detected by the extension (``.gz``, ``.zst``) and by the magic bytes.
-    Raises :class:`SourceError` when the source cannot be opened.
+    A file object given by the caller is never closed. Raises :class:`SourceError` when
+    the source cannot be opened.
     """
     name = source_name(source)
     owned: list[IO[bytes]] = []
+    borrowed: io.BufferedReader | None = None
     try:
         if isinstance(source, (str, os.PathLike)):
             if os.fspath(source) == "-":
@@ -123,20 +168,23 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]
                 try:
                     raw = open(source, "rb", buffering=READ_BUFFER)  # noqa: SIM115
                 except OSError as exc:
-                    reason = exc.strerror or exc
-                    raise SourceError(f"cannot open {name}: {reason}", path=name) from None
+                    raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name,
+                                      errno=exc.errno) from exc
                 owned.append(raw)
         else:
             raw = source
         if not hasattr(raw, "peek"):
-            raw = cast(BinaryIO, io.BufferedReader(cast(Any, raw)))
-        head = _peek(raw, 4)
+            borrowed = io.BufferedReader(cast(Any, raw))
+            raw = cast(BinaryIO, borrowed)
+        try:
+            head = _peek(raw, 4)
+        except OSError as exc:
+            raise _read_error(name, exc) from exc
         if head.startswith(_GZIP_MAGIC) or (not head and name.endswith(".gz")):
             stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
             owned.append(stream)
         elif head.startswith(_ZSTD_MAGIC) or (not head and name.endswith(".zst")):
-            reader = _zstd_module().ZstdDecompressor().stream_reader(raw, closefd=False)
-            stream = cast(BinaryIO, io.BufferedReader(reader))
+            stream = cast(BinaryIO, io.BufferedReader(_ZstdFrames(raw, name), READ_BUFFER))
             owned.append(stream)
         else:
             stream = raw
@@ -145,17 +193,31 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]
         for handle in reversed(owned):
             with contextlib.suppress(Exception):
                 handle.close()
+        if borrowed is not None:
+            # A wrapper closes what it wraps when it is closed or collected: let go first.
+            with contextlib.suppress(Exception):
+                borrowed.detach()
 
 
-def _check_integer(text: str) -> int:
-    value = int(text)
-    if not _INT_MIN <= value <= _INT_MAX:
-        raise _OutOfRange(text)
-    return value
+def _read_error(path: str, exc: BaseException) -> SourceError:
+    """The SourceError for a failure while reading or decompressing ``path``."""
+    if isinstance(exc, SourceError):
+        return exc
+    if isinstance(exc, EOFError):
+        return SourceError(f"cannot read {path}: the compressed data ends early (the file is "
+                           "truncated)", path=path)
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return SourceError(f"cannot read {path}: {exc.strerror or exc}", path=path,
+                           errno=exc.errno)
+    return SourceError(f"cannot decompress {path}: {exc}", path=path)
 
 
-class _OutOfRange(Exception):
-    pass
+def _is_read_failure(exc: BaseException) -> bool:
+    """True for what reading or decompressing a stream raises (gzip, zlib and zstd errors
+    included), but not for batchio's own errors about lines."""
+    if isinstance(exc, BatchioError):
+        return isinstance(exc, SourceError)
+    return isinstance(exc, (OSError, EOFError, zlib.error)) or type(exc).__name__ == "ZstdError"
 
 
 class _NonFinite(Exception):
@@ -166,64 +228,97 @@ def _reject_constant(text: str) -> float:
     raise _NonFinite(text)
 
 
-def _long_digit_runs(text: bytes, first: int = 0) -> list[int]:
-    """The offsets in ``text``, from ``first`` on, where a run of 20 or more digits (or
-    minus signs) starts.
-
-    A run that long is the only way to write an integer beyond 64 bits, and it is rare, so
-    the text is first sampled every 10th byte: a run holds two consecutive samples from it,
-    and a text without such a pair (nearly every block of a request file) is cleared after
-    looking at a tenth of its bytes. Only a text with a pair is mapped in full.
-    """
-    if text[first::_SAMPLE_STRIDE].translate(_DIGIT_MAP).find(_SAMPLED_RUN) < 0:
-        return []
-    digits = text.translate(_DIGIT_MAP)
-    runs = []
-    position = digits.find(_LONG_DIGIT_RUN, first)
-    while position >= 0:
-        runs.append(position)
-        run_end = digits.find(b"0", position + len(_LONG_DIGIT_RUN))
-        if run_end < 0:
-            break
-        position = digits.find(_LONG_DIGIT_RUN, run_end)
-    return runs
+class _TooDeep(Exception):
+    pass
 
 
-def _out_of_range_integer(raw: bytes) -> str | None:
-    """The first integer literal outside 64 bits, or None. Exact: digits inside strings pass.
+#: The JSON parser of every line: one reused msgspec decoder, untyped (dicts and lists).
+#: It reads integers of any size exactly, and is faster than orjson on request lines.
+_decoder = msgspec.json.Decoder()
+#: What the decoder raises for a line that is not a JSON value it can read.
+_DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+#: Nesting depth allowed (orjson's limit, and the one batchio has always documented).
+MAX_NESTING = 1024
 
-    Called only for lines that :func:`_long_digit_runs` found a run in.
+
+def _decode(raw: bytes) -> Any:
+    """Decode one line, with a nesting limit that does not depend on the caller's stack.
+
+    msgspec's depth limit is Python's recursion limit less the frames in use, so the same
+    line could pass in one program and fail in another. A line it finds too deep is
+    measured against :data:`MAX_NESTING` instead and, when within it, decoded again with
+    room on the stack.
     """
     try:
-        json.loads(raw, parse_int=_check_integer)
-    except _OutOfRange as exc:
-        return str(exc.args[0])
-    except ValueError:
-        return None
-    return None
+        return _decoder.decode(raw)
+    except RecursionError:
+        if _nesting_depth(raw) > MAX_NESTING:
+            raise _TooDeep from None
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 2 * MAX_NESTING)
+    try:
+        return _decoder.decode(raw)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
-def _classify(raw: bytes, message: str, column: int | None) -> tuple[str, str, int | None]:
-    """Turn an orjson failure into (code, message, column) for a stable error code."""
-    if not raw.strip():
+def _nesting_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<![0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _classify(body: bytes, failure: BaseException) -> tuple[str, str, int | None]:
+    """(code, message, column) for a line the decoder refused: a stable code per cause."""
+    if not body.strip():
         return "blank_line", "blank line", None
     try:
-        raw.decode("utf-8")
+        text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return "invalid_utf8", f"invalid UTF-8 at byte {exc.start + 1}", exc.start + 1
-    if "depth limit" in message or "recursion" in message.lower():
-        return "nesting_too_deep", "JSON nested deeper than 1024 levels", column
-    if "surrogate" in message:
-        return "invalid_utf8", f"lone surrogate escape in a string ({message})", column
-    if "infinity" in message:
-        return "non_finite_number", "a number too large for a double (Infinity)", column
+    if isinstance(failure, _TooDeep):
+        return "nesting_too_deep", f"JSON nested deeper than {MAX_NESTING} levels", None
+    if isinstance(failure, msgspec.ValidationError):
+        # msgspec's only complaint about well-formed JSON text: a number beyond a double.
+        return ("non_finite_number",
+                "a number too large for a double (it would read as Infinity)", None)
+    content = text.rstrip("\r\n")
     try:
-        json.loads(raw, parse_constant=_reject_constant)
+        json.loads(content, parse_constant=_reject_constant)
     except _NonFinite as exc:
+        column = content.find(str(exc.args[0])) + 1 or None
         return "non_finite_number", f"{exc.args[0]} is not allowed in JSON", column
-    except ValueError:
-        pass
-    return "invalid_json_line", f"This line is not parseable as valid JSON: {message}", column
+    except RecursionError:
+        return "nesting_too_deep", f"JSON nested deeper than {MAX_NESTING} levels", None
+    except json.JSONDecodeError as exc:
+        column = min(exc.pos, len(content)) + 1
+        reason = "unexpected end of data" if exc.pos >= len(content.rstrip()) else exc.msg
+        return ("invalid_json_line",
+                f"This line is not parseable as valid JSON: {reason}", column)
+    # Text the standard library reads but msgspec refuses: a lone surrogate escape.
+    match = _LONE_SURROGATE.search(content)
+    column = match.start() + 1 if match else None
+    return "invalid_utf8", "lone surrogate escape in a string (not valid UTF-8)", column
 
 
 def _problem(code: str, message: str, number: int, path: str, column: int | None = None,
@@ -238,7 +333,6 @@ def read_lines(
     *,
     errors: Literal["raise"] = "raise",
     max_line_bytes: int = ...,
-    check_integers: bool = ...,
 ) -> Iterator[Line]: ...
 
 
@@ -248,7 +342,6 @@ def read_lines(
     *,
     errors: Literal["collect"],
     max_line_bytes: int = ...,
-    check_integers: bool = ...,
 ) -> Iterator[Line | Problem]: ...
 
 
@@ -257,7 +350,6 @@ def read_lines(
     *,
     errors: Literal["raise", "collect"] = "raise",
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    check_integers: bool = True,
 ) -> Iterator[Line] | Iterator[Line | Problem]:
     """Stream the JSON objects of a JSONL source, each with its line number and byte offset.
 
@@ -266,35 +358,31 @@ def read_lines(
     With ``errors="raise"`` the first bad line raises :class:`LineError`; with
     ``errors="collect"`` each problem is yielded as a :class:`Problem` and reading goes
     on (warnings such as CRLF endings are yielded only in collect mode). A missing final
-    newline is fine. ``check_integers`` finds integers beyond 64 bits, which the JSON
-    parser would otherwise turn silently into floats; it costs about a tenth of
-    the parse.
+    newline is fine. Numbers are read exactly: integers of any size stay Python ints.
+
+    A line longer than ``max_line_bytes`` is reported (``line_too_large``) and skipped
+    without being held in memory. Raises :class:`SourceError` (an ``OSError``) when the
+    source cannot be opened, read or decompressed, truncated compressed input included.
     """
-    return _read(source, errors == "collect", max_line_bytes, check_integers)
+    if max_line_bytes < 1:
+        raise UsageError(f"max_line_bytes must be at least 1, not {max_line_bytes}")
+    return _read(source, errors == "collect", max_line_bytes)
 
 
-def _read(
-    source: LineSource,
-    collect: bool,
-    max_line_bytes: int,
-    check_integers: bool,
-) -> Iterator[Any]:
+def _read(source: LineSource, collect: bool, max_line_bytes: int) -> Iterator[Any]:
     path = source_name(source)
     if not isinstance(source, (str, os.PathLike)) and not hasattr(source, "read"):
         blocks = _line_groups(_as_raw_lines(source))
-        yield from _parse_blocks(blocks, path, collect, max_line_bytes, check_integers)
+        yield from _parse_blocks(blocks, path, collect, max_line_bytes)
         return
     with open_source(cast("str | os.PathLike[str] | BinaryIO", source)) as stream:
         try:
-            yield from _parse_blocks(_file_blocks(stream), path, collect, max_line_bytes,
-                                     check_integers)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise SourceError(f"cannot read {path}: {exc}", path=path) from None
+            yield from _parse_blocks(_file_blocks(stream, max_line_bytes), path, collect,
+                                     max_line_bytes)
         except Exception as exc:
-            # zstandard raises its own ZstdError for corrupt frames.
-            if type(exc).__name__ == "ZstdError":
-                raise SourceError(f"cannot decompress {path}: {exc}", path=path) from None
-            raise
+            if not _is_read_failure(exc) or isinstance(exc, SourceError):
+                raise
+            raise _read_error(path, exc) from exc
 
 
 def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[bytes]:
@@ -309,56 +397,81 @@ def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[
 
 
 class _Block(NamedTuple):
-    """Lines to parse, with the text they are read from.
+    """Whole lines to parse, where they lie in a read: ``text[first:whole]``.
 
-    ``lines`` yields the lines of ``text`` from index ``first``; those that end by index
-    ``whole`` are the block's, anything after (the start of a line the next read completes)
-    is not. The text is scanned once for what is rare, so that lines need not be.
+    What follows ``whole`` (the start of a line that the next read completes) is not the
+    block's.
     """
 
-    lines: Iterable[bytes]
     text: bytes
     first: int
     whole: int
 
 
-def _file_blocks(stream: BinaryIO) -> Iterator[_Block]:
+class _Oversize(NamedTuple):
+    """A line longer than the cap, skipped without keeping it: only its size is known."""
+
+    size: int
+
+
+def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
     """A stream's lines in blocks of about ``READ_BUFFER`` bytes, read without copying.
 
     Each read is parsed where it lies (``io.BytesIO`` over bytes shares their buffer); only
     a line cut by the end of a read is copied, joined with its rest as a block of its own.
     Copying each read once more was measured at a fifth of the parse: a second
     megabyte-sized allocation can make the allocator hand memory back and fault it in again.
+
+    A line that grows past ``cap`` bytes is dropped as it is read, up to its newline, and
+    reported by size: memory stays within the cap and one read, whatever the input.
     """
+    read = getattr(stream, "read1", None) or stream.read
     pending: list[bytes] = []
-    # read1 returns what a pipe has now rather than waiting for a full buffer.
-    read = getattr(stream, "read1", stream.read)
+    pending_size = 0
+    #: While an oversize line is being skipped: its bytes so far (otherwise -1).
+    skipped = -1
     while True:
         data = read(READ_BUFFER)
         if not data:
             break
         first = 0
-        if pending:
-            newline = data.find(b"\n")
-            if newline < 0:
-                pending.append(data)
+        if skipped >= 0 or pending:
+            first = data.find(b"\n") + 1
+            if not first:
+                if skipped >= 0:
+                    skipped += len(data)
+                elif pending_size + len(data) > cap:
+                    skipped, pending, pending_size = pending_size + len(data), [], 0
+                else:
+                    pending.append(data)
+                    pending_size += len(data)
                 continue
-            first = newline + 1
-            pending.append(data[:first])
-            head = b"".join(pending)
-            pending = []
-            yield _Block((head,), head, 0, len(head))
+            if skipped >= 0:
+                yield _Oversize(skipped + first)
+                skipped = -1
+            elif pending_size + first > cap:
+                yield _Oversize(pending_size + first)
+                pending, pending_size = [], 0
+            else:
+                pending.append(data[:first])
+                line = b"".join(pending)
+                pending, pending_size = [], 0
+                yield _Block(line, 0, len(line))
         cut = data.rfind(b"\n") + 1
         if cut > first:
-            lines = io.BytesIO(data)
-            lines.seek(first)
-            yield _Block(lines, data, first, cut)
+            yield _Block(data, first, cut)
         rest = max(cut, first)
         if rest < len(data):
-            pending.append(data[rest:])
-    if pending:
+            if len(data) - rest > cap:
+                skipped = len(data) - rest
+            else:
+                pending.append(data[rest:])
+                pending_size = len(data) - rest
+    if skipped >= 0:
+        yield _Oversize(skipped)
+    elif pending:
         last = b"".join(pending)
-        yield _Block((last,), last, 0, len(last))
+        yield _Block(last, 0, len(last))
 
 
 def _line_groups(lines: Iterable[bytes]) -> Iterator[_Block]:
@@ -369,10 +482,10 @@ def _line_groups(lines: Iterable[bytes]) -> Iterator[_Block]:
         group.append(raw)
         size += len(raw)
         if size >= READ_BUFFER:
-            yield _Block(group, b"".join(group), 0, size)
+            yield _Block(b"".join(group), 0, size)
             group, size = [], 0
     if group:
-        yield _Block(group, b"".join(group), 0, size)
+        yield _Block(b"".join(group), 0, size)
 
 
 def read_range(
@@ -382,7 +495,6 @@ def read_range(
     *,
     first_line: int,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
-    check_integers: bool = True,
 ) -> Iterator[Line | Problem]:
     """Collect-mode reading of the lines of a plain file between two byte offsets.
 
@@ -394,57 +506,68 @@ def read_range(
     try:
         handle = open(path, "rb", buffering=0)  # noqa: SIM115
     except OSError as exc:
-        raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name) from None
+        raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name) from exc
     with handle:
         handle.seek(start)
-        yield from _parse_blocks(_file_blocks(handle), name, True, max_line_bytes,
-                                 check_integers, first_line=first_line, first_offset=start,
-                                 end=end)
+        try:
+            yield from _parse_blocks(_file_blocks(handle, max_line_bytes), name, True,
+                                     max_line_bytes, first_line=first_line,
+                                     first_offset=start, end=end)
+        except Exception as exc:
+            if not _is_read_failure(exc) or isinstance(exc, SourceError):
+                raise
+            raise _read_error(name, exc) from exc
 
 
 def _parse_blocks(
-    blocks: Iterable[_Block],
+    blocks: Iterable[_Block | _Oversize],
     path: str,
     collect: bool,
     max_line_bytes: int,
-    check_integers: bool,
     first_line: int = 1,
     first_offset: int = 0,
     end: int = _NEVER,
 ) -> Iterator[Any]:
-    # The hot loop. A block's text is checked once for what is rare (long digit runs; CRLF
-    # in collect mode; room for a line over the cap), so that a line costs one parse, one
-    # tuple and a comparison of its end with the next offset that needs a closer look (a
-    # long digit run, the end of the block's whole lines, ``end``). A line that fails goes
-    # to _diagnose, which may parse again: bad lines are rare, and speed there does not
-    # matter.
+    # The hot loop, in two lanes. The fast lane takes a block whose lines cannot be over
+    # the cap and holds no CRLF still to report: a line costs one decode, one tuple and a
+    # comparison of its end with where the lane stops (the block's last whole line, or
+    # ``end``). Anything else goes to the careful lane, :func:`_examine`, which reports
+    # what is wrong and may parse again: bad lines are rare, and speed there does not matter.
     # Locals, not globals, for what every line uses; and no closures in this function, which
     # would turn its variables into slower cells.
-    loads = orjson.loads
-    decode_error = orjson.JSONDecodeError
+    decode = _decoder.decode
+    failures = _DECODE_FAILURES
     tuple_new, line_type, object_type, size_of, type_of = _tuple_new, Line, dict, len, type
+    oversize_type, bytes_io = _Oversize, io.BytesIO
     look_for_crlf = collect
     number = first_line - 1
     offset = first_offset
-    for lines, text, first, whole in blocks:
-        base = offset - first
-        runs = _long_digit_runs(text, first) if check_integers else []
-        runs.append(_NEVER - base)
-        runs.reverse()
-        next_run = base + runs.pop()
-        whole_end = base + whole
+    for block in blocks:
+        if type_of(block) is oversize_type:
+            if offset >= end:
+                return
+            number += 1
+            size = cast(_Oversize, block).size
+            problems = [_oversize_problem(size, max_line_bytes, number, path)]
+            offset = _report(problems, offset, size, collect)
+            yield from problems
+            continue
+        text, first, whole = cast(_Block, block)
+        whole_end = offset - first + whole
         crlf_here = look_for_crlf and text.find(b"\r\n", first, whole) >= 0
         # A block that may hold a line over the cap, or a CRLF ending not yet reported, has
         # every line looked at one by one.
         careful = crlf_here or whole - first > max_line_bytes
-        next_stop = -1 if careful else min(next_run, whole_end, end)
+        stop = -1 if careful else min(whole_end, end)
+        lines = bytes_io(text)
+        lines.seek(first)
         for number, raw in enumerate(lines, number + 1):  # noqa: B020 (numbering goes on)
             start = offset
             offset += size_of(raw)
-            if offset <= next_stop:
+            if offset <= stop:
                 try:
-                    value = loads(raw)
-                except decode_error:
+                    value = decode(raw)
+                except failures:
                     pass
                 else:
                     if type_of(value) is object_type:
@@ -457,84 +580,70 @@ def _parse_blocks(
                 number -= 1
                 offset = start
                 break
-            size = offset - start
-            crlf_line = crlf_here and raw.endswith(b"\r\n")
-            if careful and size <= max_line_bytes and offset <= next_run and not crlf_line:
-                # An ordinary line of a careful block.
-                value = _object_or_none(raw)
-                if value is not None:
-                    yield _tuple_new(Line, (number, start, raw, value))
-                    continue
-            problems, line = _diagnose(raw, number, start, path, max_line_bytes,
-                                       check_integers and next_run < offset)
-            while next_run < offset:
-                next_run = base + runs.pop()
-            for index, problem in enumerate(problems):
-                problems[index] = replace(problem, offset=start, length=size)
+            # A line over the cap is not looked into, for CRLF either (as when it is skipped
+            # unread by the block reader).
+            crlf_line = (crlf_here and offset - start <= max_line_bytes
+                         and raw.endswith(b"\r\n"))
+            problems, line = _examine(raw, number, start, path, max_line_bytes, crlf_line)
+            _report(problems, start, offset - start, collect)
+            yield from problems
+            if line is not None:
+                yield line
             if crlf_line:
                 look_for_crlf = crlf_here = False
                 careful = whole - first > max_line_bytes
-                problems.append(_problem(
-                    "crlf_line_ending",
-                    "the file uses CRLF line endings (accepted, but LF is canonical)",
-                    number, path, severity="warning"))
-            next_stop = -1 if careful else min(next_run, whole_end, end)
-            if collect:
-                yield from problems
-            else:
-                for problem in problems:
-                    if problem.severity == "error":
-                        raise problem.error()
-            if line is not None:
-                yield line
+                stop = -1 if careful else min(whole_end, end)
 
 
-def _object_or_none(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    return value if type(value) is dict else None
+def _report(problems: list[Problem], start: int, size: int, collect: bool) -> int:
+    """Place a line's problems (its offset and length); in raise mode, raise the first
+    error among them and drop the warnings. Returns the offset after the line."""
+    for index, problem in enumerate(problems):
+        problems[index] = replace(problem, offset=start, length=size)
+    if not collect:
+        for problem in problems:
+            if problem.severity == "error":
+                raise problem.error()
+        problems.clear()
+    return start + size
 
 
-def _diagnose(
-    raw: bytes, number: int, start: int, path: str, max_line_bytes: int, check_integers: bool,
-) -> tuple[list[Problem], Line | None]:
-    """Every problem of one line that failed the fast path, and its Line if it still parses."""
+def _oversize_problem(size: int, cap: int, number: int, path: str) -> Problem:
+    return _problem("line_too_large", f"line of {size:,} bytes is over the {cap:,}-byte cap",
+                    number, path)
+
+
+def _examine(raw: bytes, number: int, start: int, path: str, max_line_bytes: int,
+             crlf_line: bool) -> tuple[list[Problem], Line | None]:
+    """The careful lane: every problem of one line, and its Line if it still parses."""
     if len(raw) > max_line_bytes:
-        message = f"line of {len(raw):,} bytes is over the {max_line_bytes:,}-byte cap"
-        return [_problem("line_too_large", message, number, path)], None
+        return [_oversize_problem(len(raw), max_line_bytes, number, path)], None
     problems: list[Problem] = []
     body = raw
-    if number == 1 and raw.startswith(_BOM):
+    if start == 0 and raw.startswith(_BOM):
         problems.append(_problem("utf8_bom", "the file starts with a UTF-8 byte-order mark",
                                  number, path, 1))
         body = raw[3:]
+    line = None
     try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError as failure:
-        # orjson counts the line's own newline as a line break: take the character offset
-        # instead, and never point past the line's last character.
-        content_length = len(body.rstrip(b"\r\n").decode("utf-8", "replace"))
-        position = min(failure.pos, content_length) + 1
-        code, message, column = _classify(body, str(failure.msg), position)
+        value = _decode(body)
+    except (*_DECODE_FAILURES, _TooDeep) as failure:
+        code, message, column = _classify(body, failure)
         if column is not None:
             message += f" (column {column})"
         problems.append(_problem(code, message, number, path, column))
-        return problems, None
-    if type(value) is not dict:
-        problems.append(_problem(
-            "not_an_object", f"the line is a JSON {_json_type(value)}, not an object",
-            number, path))
-        return problems, None
-    if check_integers:
-        literal = _out_of_range_integer(body)
-        if literal is not None:
+    else:
+        if type(value) is dict:
+            line = _make_line(number, start, raw, value)
+        else:
             problems.append(_problem(
-                "integer_out_of_range", f"integer {literal[:40]} does not fit in 64 bits",
+                "not_an_object", f"the line is a JSON {_json_type(value)}, not an object",
                 number, path))
-            return problems, None
-    return problems, _make_line(number, start, raw, value)
+    if crlf_line:
+        problems.append(_problem(
+            "crlf_line_ending", "the file uses CRLF line endings (accepted, but LF is canonical)",
+            number, path, severity="warning"))
+    return problems, line
 
 
 def _json_type(value: object) -> str:
@@ -552,14 +661,40 @@ def _json_type(value: object) -> str:
 def dumps_line(obj: Mapping[str, Any]) -> bytes:
     """Serialise one object as a JSONL line (UTF-8, no BOM, ending in ``\\n``).
 
-    Raises :class:`LineError` for values JSON cannot hold (integers beyond 64 bits,
-    unknown types).
+    Raises :class:`LineError` for values JSON cannot hold: NaN and Infinity
+    (``non_finite_number``; orjson would write them as ``null``), integers beyond 64 bits
+    (``integer_out_of_range``: providers' servers read 64-bit integers), unknown types.
     """
     try:
-        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+        raw = orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError as exc:
         code = "integer_out_of_range" if "64-bit" in str(exc) else "invalid_json_line"
-        raise LineError(f"cannot serialise as JSON: {exc}", code=code) from None
+        raise LineError(f"cannot serialise as JSON: {exc}", code=code) from exc
+    if b"null" in raw:
+        # orjson writes NaN and Infinity as null: only a line with a null can hold one.
+        where = _non_finite_at(obj)
+        if where is not None:
+            raise LineError(f"cannot serialise as JSON: {where[1]} at {where[0] or 'the top'} "
+                            "(JSON has no NaN or Infinity)", code="non_finite_number",
+                            param=where[0] or None)
+    return raw
+
+
+def _non_finite_at(value: Any, path: str = "") -> tuple[str, float] | None:
+    """The JSON path and value of the first NaN or Infinity in ``value``, or None."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, float):
+            if item != item or item in (math.inf, -math.inf):
+                return where, item
+        elif isinstance(item, Mapping):
+            stack.extend((f"{where}.{key}" if where else str(key), child)
+                         for key, child in reversed(list(item.items())))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{index}]", child)
+                         for index, child in reversed(list(enumerate(item))))
+    return None
 
 
 #: A file being written is handed to the disk in the background every this many bytes, so

@@ -462,7 +462,7 @@ def _id_reader(id_field: str) -> Callable[[bytes], str | None]:
 
 def _result_line_problem(raw: bytes, id_field: str) -> Problem:
     """Why a result line has no readable id: the reader's diagnosis, or a missing field."""
-    for item in read_lines([raw], errors="collect", check_integers=False):
+    for item in read_lines([raw], errors="collect"):
         if type(item) is Problem and item.severity == "error":
             return item
     return Problem(code="invalid_result_line",
