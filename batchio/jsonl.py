@@ -284,41 +284,40 @@ def _nesting_depth(raw: bytes) -> int:
     return deepest
 
 
-_LONE_SURROGATE = re.compile(
-    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<![0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
-
-
 def _classify(body: bytes, failure: BaseException) -> tuple[str, str, int | None]:
-    """(code, message, column) for a line the decoder refused: a stable code per cause."""
+    """(code, message, column) for a line the decoder refused: a stable code per cause.
+
+    The cause and column come from orjson's account of the same line (a character offset,
+    1-based here, never past the line's last character), as they always have: msgspec's
+    messages name bytes, and call a lone surrogate escape truncated input.
+    """
     if not body.strip():
         return "blank_line", "blank line", None
     try:
-        text = body.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError as exc:
         return "invalid_utf8", f"invalid UTF-8 at byte {exc.start + 1}", exc.start + 1
     if isinstance(failure, _TooDeep):
         return "nesting_too_deep", f"JSON nested deeper than {MAX_NESTING} levels", None
-    if isinstance(failure, msgspec.ValidationError):
-        # msgspec's only complaint about well-formed JSON text: a number beyond a double.
-        return ("non_finite_number",
-                "a number too large for a double (it would read as Infinity)", None)
-    content = text.rstrip("\r\n")
     try:
-        json.loads(content, parse_constant=_reject_constant)
+        orjson.loads(body)
+    except orjson.JSONDecodeError as explained:
+        content_length = len(body.rstrip(b"\r\n").decode("utf-8", "replace"))
+        column = min(explained.pos, content_length) + 1
+        message = str(explained.msg)
+    else:
+        column, message = None, str(failure)
+    if "surrogate" in message:
+        return "invalid_utf8", f"lone surrogate escape in a string ({message})", column
+    if "infinity" in message or isinstance(failure, msgspec.ValidationError):
+        return "non_finite_number", "a number too large for a double (Infinity)", column
+    try:
+        json.loads(body, parse_constant=_reject_constant)
     except _NonFinite as exc:
-        column = content.find(str(exc.args[0])) + 1 or None
         return "non_finite_number", f"{exc.args[0]} is not allowed in JSON", column
-    except RecursionError:
-        return "nesting_too_deep", f"JSON nested deeper than {MAX_NESTING} levels", None
-    except json.JSONDecodeError as exc:
-        column = min(exc.pos, len(content)) + 1
-        reason = "unexpected end of data" if exc.pos >= len(content.rstrip()) else exc.msg
-        return ("invalid_json_line",
-                f"This line is not parseable as valid JSON: {reason}", column)
-    # Text the standard library reads but msgspec refuses: a lone surrogate escape.
-    match = _LONE_SURROGATE.search(content)
-    column = match.start() + 1 if match else None
-    return "invalid_utf8", "lone surrogate escape in a string (not valid UTF-8)", column
+    except (ValueError, RecursionError):
+        pass
+    return "invalid_json_line", f"This line is not parseable as valid JSON: {message}", column
 
 
 def _problem(code: str, message: str, number: int, path: str, column: int | None = None,

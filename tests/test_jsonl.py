@@ -420,3 +420,66 @@ def test_lines_from_a_pipe_are_read_as_they_arrive() -> None:
     finally:
         sink.close()
         stream.close()
+
+
+# Values of every JSON kind at their edges: integers of any size, every finite float (the
+# shortest repr round-trips), -0.0, strings with any unicode and escapes.
+exact_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=-(10**60), max_value=10**60)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, and of the same type all the way down (1 and 1.0, 0.0 and -0.0 differ)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b and str(a) == str(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))  # type: ignore[arg-type]
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined]
+    return a == b
+
+
+@settings(max_examples=300)
+@given(objects=st.lists(st.dictionaries(st.text(max_size=8), exact_values, max_size=5),
+                        min_size=1, max_size=5),
+       ensure_ascii=st.booleans())
+def test_every_number_and_string_comes_back_exactly(
+        objects: list[dict[str, object]], ensure_ascii: bool) -> None:
+    import json
+
+    data = b"".join(json.dumps(obj, ensure_ascii=ensure_ascii).encode() + b"\n"
+                    for obj in objects)
+    values = [line.value for line in read_lines(io.BytesIO(data))]
+    assert len(values) == len(objects)
+    assert all(map(_same, values, objects))
+
+
+@pytest.mark.parametrize(("data", "column"), [
+    (b'{"a": 1,}\n', 8),
+    (b'{"custom_id\r\n', 12),
+    (b'{"a": tru}\n', 7),
+])
+def test_invalid_json_names_the_column_where_it_goes_wrong(data: bytes, column: int) -> None:
+    problem = first_problem(data)
+    assert (problem.code, problem.column) == ("invalid_json_line", column)
+
+
+def test_nesting_is_judged_by_depth_alone_whatever_the_stack() -> None:
+    deep_ok = b'{"a": ' + b"[" * 1023 + b"]" * 1023 + b"}\n"
+    too_deep = b'{"a": ' + b"[" * 1024 + b"]" * 1024 + b"}\n"
+
+    def nested(levels: int) -> list[object]:
+        if levels:
+            return nested(levels - 1)
+        return list(read_lines(io.BytesIO(deep_ok + too_deep), errors="collect"))
+
+    # Deep in a call stack, msgspec alone would refuse the first line too.
+    for items in (nested(0), nested(sys.getrecursionlimit() // 2)):
+        assert isinstance(items[0], Line)
+        assert isinstance(items[1], Problem) and items[1].code == "nesting_too_deep"
