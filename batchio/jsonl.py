@@ -13,7 +13,6 @@ import io
 import json
 import math
 import os
-import re
 import sys
 import tempfile
 import zlib
