@@ -12,14 +12,15 @@ import enum
 import itertools
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
 import orjson
 
-from .errors import BatchObjectError, Problem
+from .errors import BatchObjectError, Problem, SourceError
 from .jsonl import read_lines
 from .providers import get_profile
 
@@ -186,6 +187,21 @@ class Batch:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: The ``errors`` object's own fields besides ``data`` (``object``), kept for to_dict.
     errors_extra: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_anthropic(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """An Anthropic message batch as a Batch (see :func:`from_anthropic`)."""
+        return from_anthropic(source)
+
+    @classmethod
+    def from_together(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """A Together batch job as a Batch (see :func:`from_together`)."""
+        return from_together(source)
+
+    @classmethod
+    def from_mistral(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """A Mistral batch job as a Batch (see :func:`from_mistral`)."""
+        return from_mistral(source)
 
     @classmethod
     def from_dict(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
@@ -365,13 +381,18 @@ class Batch:
                     add(f"metadata.{key}", f"value longer than {_METADATA_VALUE} characters")
         return problems
 
+    def _provider(self) -> str:
+        """The provider whose object this was read from (kept under its name in ``extra``)."""
+        return next((name for name in ("anthropic", "together", "mistral")
+                     if isinstance(self.extra.get(name), Mapping)), "openai")
+
     def reconcile(
         self,
         *,
         output: str | os.PathLike[str] | None = None,
         errors: str | os.PathLike[str] | None = None,
         inputs: str | os.PathLike[str] | None = None,
-        provider: str = "openai",
+        provider: str | None = None,
     ) -> CrossCheck:
         """Count the lines of the downloaded files and compare them with ``request_counts``.
 
@@ -379,7 +400,8 @@ class Batch:
         output file): each line is read by the provider's result shape, and a successful
         line is one that shape calls succeeded.
         """
-        classify = get_profile(provider).classify_result
+        profile = get_profile(provider or self._provider())
+        classify = profile.classify_result
         succeeded = failed = 0
         for path in (output, errors):
             if path is None:
@@ -407,7 +429,7 @@ class Batch:
                 add("request_counts.completed",
                     f"the server says {counts.completed:,} completed but the files hold "
                     f"{succeeded:,} successful lines")
-            one_file = get_profile(provider).one_result_file
+            one_file = profile.one_result_file
             if (errors is not None or (one_file and output is not None)) \
                     and failed != counts.failed:
                 add("request_counts.failed",
@@ -440,9 +462,14 @@ class Progress:
 
     done: int
     total: int
-    percent: float
+    #: None when no request count is known (0 of 0).
+    percent: float | None
     requests_per_second: float | None
+    #: None while running: a Batch object does not say when it was polled, so no rate of
+    #: progress can be had from it; 0 once the batch has ended.
     eta_seconds: float | None
+    #: How long the batch has been (or was) running, from ``in_progress_at``.
+    running_seconds: float | None = None
 
 
 class BatchHistory:
@@ -481,26 +508,36 @@ class BatchHistory:
         return problems
 
     def progress(self, now: float | None = None) -> Progress | None:
-        """Share of requests done, requests per second since ``in_progress_at``, and ETA.
+        """Share of requests done, how long it has run, its rate, and the time left.
 
-        ``now`` (Unix seconds) defaults to the latest timestamp of a finished batch, or
-        the current time for a running one. None when the batch has no request counts.
+        ``now`` is when the latest object was polled (Unix seconds). A Batch object does
+        not say, so without ``now`` a running batch has no rate and no ETA; an ended one
+        is measured to its end. An ETA that would fall after ``expires_at`` is not given.
+        None when the batch has no request counts.
         """
         batch = self.latest
         counts = batch.request_counts
         if counts is None:
             return None
-        percent = 100.0 * counts.done / counts.total if counts.total else 100.0
-        if now is None:
-            ended = [getattr(batch, name) for name in ("finalizing_at", "completed_at",
-                                                       "failed_at", "expired_at",
-                                                       "cancelled_at")]
-            now = min((t for t in ended if t is not None), default=time.time())
+        percent = 100.0 * counts.done / counts.total if counts.total else None
+        ended = [getattr(batch, name) for name in ("finalizing_at", "completed_at",
+                                                   "failed_at", "expired_at", "cancelled_at")]
+        end = min((t for t in ended if t is not None), default=None)
+        observed = now if now is not None else end
+        running = None
+        if batch.in_progress_at is not None:
+            clock = observed if observed is not None else time.time()
+            running = max(0.0, clock - batch.in_progress_at)
         rate = eta = None
-        if batch.in_progress_at is not None and now > batch.in_progress_at and counts.done:
-            rate = counts.done / (now - batch.in_progress_at)
-            eta = (counts.total - counts.done) / rate if not batch.status.is_terminal else 0.0
-        return Progress(counts.done, counts.total, percent, rate, eta)
+        if batch.status.is_terminal:
+            eta = 0.0
+        if observed is not None and running and counts.done:
+            rate = counts.done / running
+            if not batch.status.is_terminal:
+                eta = (counts.total - counts.done) / rate
+                if batch.expires_at is not None and observed + eta > batch.expires_at:
+                    eta = None
+        return Progress(counts.done, counts.total, percent, rate, eta, running)
 
 
 def _unix_seconds(value: Any, name: str) -> int | None:
@@ -572,18 +609,138 @@ def from_anthropic(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     return Batch.from_dict(converted)
 
 
-def load_batches(source: str | os.PathLike[str], *, provider: str = "openai") -> list[Batch]:
+def _upper_status(data: Mapping[str, Any], table: Mapping[str, str], provider: str) -> str:
+    status = data.get("status")
+    if not isinstance(status, str) or status.upper() not in table:
+        raise _fail("status", f"is not a known {provider} status: {status!r}")
+    return table[status.upper()]
+
+
+def _terminal_field(status: str) -> str | None:
+    return {"completed": "completed_at", "failed": "failed_at", "expired": "expired_at",
+            "cancelled": "cancelled_at"}.get(status)
+
+
+# Together batch job statuses (together-py BatchJob.status; docs.together.ai/docs/batch-inference).
+_TOGETHER_STATUSES = {"VALIDATING": "validating", "IN_PROGRESS": "in_progress",
+                      "COMPLETED": "completed", "FAILED": "failed", "EXPIRED": "expired",
+                      "CANCELING": "cancelling", "CANCELLED": "cancelled"}
+
+
+def from_together(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """A Together batch job (upper-case ``status``, ISO times, ``progress`` from 0 to 100,
+    ``job_deadline``, no request counts) as a :class:`Batch`; the original is kept whole
+    under ``together``. ``job_deadline`` is the batch's ``expires_at``."""
+    data = dict(_as_mapping(source))
+    status = _upper_status(data, _TOGETHER_STATUSES, "Together")
+    created = _unix_seconds(data.get("created_at"), "created_at")
+    converted: dict[str, Any] = {
+        "id": data.get("id"), "object": "batch", "endpoint": data.get("endpoint"),
+        "status": status, "created_at": created if created is not None else 0,
+        "in_progress_at": created if status != "validating" else None,
+        "expires_at": _unix_seconds(data.get("job_deadline"), "job_deadline"),
+        "input_file_id": data.get("input_file_id"),
+        "output_file_id": data.get("output_file_id"),
+        "error_file_id": data.get("error_file_id"),
+        "model": data.get("model_id"),
+        "together": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = _unix_seconds(data.get("completed_at"), "completed_at")
+    return Batch.from_dict(converted)
+
+
+# Mistral batch job statuses (mistralai/client-python BatchJobStatus).
+_MISTRAL_STATUSES = {"QUEUED": "validating", "RUNNING": "in_progress", "SUCCESS": "completed",
+                     "FAILED": "failed", "TIMEOUT_EXCEEDED": "expired",
+                     "CANCELLATION_REQUESTED": "cancelling", "CANCELLED": "cancelled"}
+
+
+def from_mistral(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """A Mistral batch job (``QUEUED`` ... ``SUCCESS``, Unix-second times, ``total_requests``,
+    ``succeeded_requests``, ``failed_requests``) as a :class:`Batch`; the original is kept
+    whole under ``mistral``. ``TIMEOUT_EXCEEDED`` is expired."""
+    data = dict(_as_mapping(source))
+    status = _upper_status(data, _MISTRAL_STATUSES, "Mistral")
+    counts = {name: data.get(f"{name}_requests") for name in ("total", "succeeded", "failed")}
+    for name, value in counts.items():
+        if value is not None and (type(value) is not int or value < 0):
+            raise _fail(f"{name}_requests", f"must be a whole number, not {value!r}")
+    created = data.get("created_at")
+    converted: dict[str, Any] = {
+        "id": data.get("id"), "object": "batch", "endpoint": data.get("endpoint"),
+        "status": status, "created_at": created,
+        "in_progress_at": data.get("started_at"),
+        "output_file_id": data.get("output_file"), "error_file_id": data.get("error_file"),
+        "model": data.get("model"),
+        "request_counts": None if counts["total"] is None else {
+            "total": counts["total"], "completed": counts["succeeded"] or 0,
+            "failed": counts["failed"] or 0},
+        "mistral": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = data.get("completed_at")
+    return Batch.from_dict(converted)
+
+
+#: How to read each provider's batch objects.
+_READERS: dict[str, Callable[[Any], Batch]] = {
+    "anthropic": from_anthropic, "together": from_together, "mistral": from_mistral}
+
+
+def batch_provider(data: Mapping[str, Any]) -> str:
+    """Whose batch object this is, by its shape: Anthropic's ``message_batch`` type or
+    ``processing_status``, Together's ``job_deadline`` or ``progress``, Mistral's
+    ``total_requests``; otherwise the OpenAI shape (OpenAI, Azure, Groq, vLLM gateways)."""
+    if data.get("type") == "message_batch" or "processing_status" in data:
+        return "anthropic"
+    if "job_deadline" in data or ("progress" in data and "request_counts" not in data):
+        return "together"
+    if "total_requests" in data or "succeeded_requests" in data:
+        return "mistral"
+    return "openai"
+
+
+#: The largest Batch file read whole (a single object or a JSON list); a larger one is read
+#: as JSONL, a line at a time.
+MAX_BATCH_FILE = 64 << 20
+#: The largest Batch object on one line of a polling log.
+MAX_BATCH_LINE = 4 << 20
+
+
+def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
+                 ) -> list[Batch]:
     """Batch objects from a file: one JSON object, a JSON list, or JSONL (a polling log).
 
-    ``provider="anthropic"`` reads Anthropic message batches (see :func:`from_anthropic`).
+    ``provider`` names whose objects they are (``anthropic``, ``together`` and ``mistral``
+    have their own shapes, mapped onto the same lifecycle); without it each object's shape
+    says. Raises :class:`SourceError` when the file cannot be read, and
+    :class:`BatchObjectError` or :class:`LineError` when it holds no Batch objects.
     """
-    parse = from_anthropic if provider == "anthropic" else Batch.from_dict
-    with open(source, "rb") as handle:
-        data = handle.read()
+    def parse(item: Any) -> Batch:
+        if not isinstance(item, Mapping):
+            raise BatchObjectError("a Batch object must be a JSON object, not "
+                                   f"{type(item).__name__}", code="invalid_batch")
+        name = provider if provider is not None else batch_provider(item)
+        return _READERS.get(name, Batch.from_dict)(item)
+
+    name = os.fspath(source)
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return [parse(line.value) for line in read_lines(os.fspath(source))]
+        with open(source, "rb") as handle:
+            data = handle.read(MAX_BATCH_FILE + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
+                          errno=exc.errno) from exc
+    value: Any = None
+    if len(data) <= MAX_BATCH_FILE:
+        try:
+            value = msgspec.json.decode(data)
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            value = None
+    if value is None:
+        return [parse(line.value) for line in read_lines(name, max_line_bytes=MAX_BATCH_LINE)]
     if isinstance(value, list):
         return [parse(item) for item in value]
     if isinstance(value, dict) and value.get("object") == "list" and "data" in value:
@@ -593,4 +750,5 @@ def load_batches(source: str | os.PathLike[str], *, provider: str = "openai") ->
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",
                           "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
-                          "from_anthropic", "load_batches", "reachable"]
+                          "batch_provider", "from_anthropic", "from_mistral", "from_together",
+                          "load_batches", "reachable"]

@@ -22,11 +22,11 @@ from typing import Any, Protocol
 
 import orjson
 
+from .bodies import embedding_inputs, explain_body
 from .errors import DuplicateIdError, LimitError, LineError, SourceError
 from .jsonl import JsonlWriter, dumps_line, open_source, read_lines
-from .providers import Profile, get_profile
+from .providers import Profile, get_profile, profile_for
 from .schemas import compiled
-from .validation import embedding_inputs, explain_body
 
 _dumps = orjson.dumps
 _NEWLINE = orjson.OPT_APPEND_NEWLINE
@@ -633,7 +633,7 @@ def split(
     source: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     *,
-    provider: str | Profile = "openai",
+    provider: str | Profile | None = None,
     max_requests: int | None = None,
     max_bytes: int | None = None,
     max_embedding_inputs: int | None = None,
@@ -647,7 +647,7 @@ def split(
     raises :class:`LimitError` naming it; a bad line raises :class:`LineError`. On an error
     the shards finished so far stay, whole, and the manifest says ``complete: false``.
     """
-    profile = get_profile(provider)
+    profile = profile_for(provider, source)
     limits = ShardLimits.for_profile(profile, max_requests=max_requests, max_bytes=max_bytes,
                                      max_embedding_inputs=max_embedding_inputs)
     folder = Path(out_dir)

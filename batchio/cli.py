@@ -1,14 +1,25 @@
 """The ``batchio`` command line: a thin layer over the library.
 
 Each command parses its arguments, calls one library function, formats the value it
-returns, and sets the exit status: 0 when all is well, 1 when problems were found, 2 for
-usage errors and unreadable input (one line on stderr, never a traceback).
+returns, and sets the exit status. Every failure is one line on stderr, never a traceback,
+and one of the documented exit statuses, decided in one place (:class:`_Commands`):
+
+- 0: all is well; 1: problems were found and reported (validate, ``join --strict``, an
+  inconsistent ``status``, requests ``convert`` left out);
+- 2: a usage error, or input that cannot be read as what it should be (a file that cannot
+  be opened, read or decompressed, a bad line where a command needs good ones);
+- 3: an output cannot be written (read-only, disk full, file too large, no permission);
+- 130: interrupted (Ctrl-C); 143: terminated (SIGTERM). Files being written are removed
+  first, so a target is left as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import errno
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
@@ -17,7 +28,7 @@ import click
 import orjson
 
 from . import __version__
-from .batch import BatchHistory, load_batches
+from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
 from .build import (
     MANIFEST_NAME,
     ContentHashIds,
@@ -31,7 +42,7 @@ from .build import (
     split,
 )
 from .conversion import convert, convert_results
-from .errors import BatchioError, LineError, Problem
+from .errors import BatchioError, LineError, Problem, SourceError, UsageError, escape
 from .jsonl import JsonlWriter
 from .providers import PROVIDERS, STATUSES, get_profile
 from .reconcile import JoinedRow, join, write_retry
@@ -40,17 +51,87 @@ from .validation import Report, validate
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 
+#: Exit statuses (the module docstring says when each is used).
+EXIT_PROBLEMS, EXIT_USAGE, EXIT_WRITE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143
+
+#: errno values that mean "this cannot be written here".
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
+                           errno.EDQUOT, errno.EISDIR, errno.ENOTDIR, errno.EEXIST})
+
 provider_option = click.option(
-    "--provider", type=click.Choice(PROVIDERS), default="openai", show_default=True,
-    help="The batch API whose formats and limits apply.")
+    "--provider", type=click.Choice(PROVIDERS), default=None,
+    help="The batch API whose formats and limits apply (default: read off the first "
+    "request's shape).")
 format_option = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Human-readable text, or one JSON document on stdout.")
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"batchio: {message}", err=True)
-    sys.exit(2)
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that it unwinds as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def exit_status(exc: BaseException) -> int:
+    """The exit status for an error that ends a command."""
+    if isinstance(exc, _Terminated):
+        return EXIT_TERMINATED
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, BatchioError):
+        # An error that stops a command is about its arguments or its input (a file that
+        # cannot be read, or read as what it should be), unless an output cannot be written.
+        return EXIT_WRITE if exc.code == "unwritable_file" else EXIT_USAGE
+    if isinstance(exc, OSError):
+        return EXIT_WRITE if exc.errno in _WRITE_ERRNOS else EXIT_USAGE
+    return EXIT_USAGE
+
+
+def _one_line(exc: BaseException) -> str:
+    """``batchio: <what went wrong> [code]`` for an error that ends a command."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "batchio: terminated" if isinstance(exc, _Terminated) else "batchio: interrupted"
+    if isinstance(exc, BatchioError):
+        text = str(exc)
+        return f"batchio: {text}" if f"{exc.code}:" in text else f"batchio: {text} [{exc.code}]"
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"batchio: cannot write{where}: {exc.strerror or exc} [unwritable_file]" \
+            if exc.errno in _WRITE_ERRNOS else f"batchio:{where} {exc.strerror or exc}"
+    return f"batchio: {type(exc).__name__}: {exc}"
+
+
+class _Commands(click.Group):
+    """The command group, with the one place where errors become messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        previous = None
+        with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except BrokenPipeError:
+            # The reader of our output went away (| head): nothing more to say to it.
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            sys.exit(141)
+        except (BatchioError, OSError, KeyboardInterrupt, MemoryError, RecursionError) as exc:
+            click.echo(escape(_one_line(exc)), err=True)
+            sys.exit(exit_status(exc))
+        finally:
+            if previous is not None:
+                with contextlib.suppress(ValueError):
+                    signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
+    click.echo(escape(f"batchio: {message}"), err=True)
+    sys.exit(status)
 
 
 def _echo_json(value: Any) -> None:
@@ -74,7 +155,8 @@ def _summary_line(report: Report) -> str:
     counts = f"{report.requests:,} requests, {report.lines:,} lines, {report.bytes:,} bytes"
     details = [counts]
     if report.endpoint:
-        details.append(f"endpoint {report.endpoint}")
+        urls = list(report.endpoints) or [report.endpoint]
+        details.append(f"endpoint {', '.join(urls)}")
     if report.models:
         details.append("model " + ", ".join(report.models))
     if report.embedding_inputs:
@@ -83,12 +165,12 @@ def _summary_line(report: Report) -> str:
         verdict = click.style("ok", fg="green", bold=True)
     else:
         verdict = click.style(f"{report.error_count:,} errors", fg="red", bold=True)
-    if report.warnings:
-        verdict += f", {len(report.warnings):,} warnings"
-    return f"{report.path}: {verdict} ({'; '.join(details)})"
+    if report.warning_count:
+        verdict += f", {report.warning_count:,} warnings"
+    return f"{escape(report.path)}: {verdict} ({escape('; '.join(details))})"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="batchio")
 def main() -> None:
     """Read, build, validate, shard, join and convert LLM batch JSONL files, offline."""
@@ -97,14 +179,18 @@ def main() -> None:
 @main.command("validate")
 @click.argument("paths", nargs=-1, required=True)
 @provider_option
-@click.option("--endpoint", help="The endpoint the batch will be created for (default: the "
-              "first line's url).")
+@click.option("--endpoint", help="The endpoint the batch will be created for (default: each "
+              "line's url, or the provider's endpoint for the first body).")
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False),
               help="Your own JSON Schema, applied to every request body in addition.")
-@click.option("--max-errors", type=click.IntRange(min=0), help="List at most N errors per file.")
+@click.option("--max-errors", type=click.IntRange(min=0), default=100, show_default=True,
+              help="List at most N errors (and N warnings) per file, then a count per code; "
+              "0 lists all.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes for one large file (default: the usable cores).")
 @format_option
-def validate_command(paths: tuple[str, ...], provider: str, endpoint: str | None,
-                     schema_path: str | None, max_errors: int | None,
+def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str | None,
+                     schema_path: str | None, max_errors: int, jobs: int | None,
                      output_format: str) -> None:
     """Check batch files before upload; report every problem as PATH:LINE: CODE: message."""
     reports: list[Report] = []
@@ -113,26 +199,46 @@ def validate_command(paths: tuple[str, ...], provider: str, endpoint: str | None
         try:
             with _progress(path, f"validating {path}") as on_progress:
                 report = validate(path, provider=provider, endpoint=endpoint,
-                                  schema=schema_path, max_errors=max_errors,
-                                  on_progress=on_progress)
-        except BatchioError as exc:
+                                  schema=schema_path, max_errors=max_errors or None,
+                                  on_progress=on_progress, workers=jobs)
+        except (SourceError, UsageError) as exc:
             # Problems inside a file are in its report; an error here means the file (or
-            # the --schema file) could not be read at all.
-            click.echo(f"batchio: {exc.message}", err=True)
+            # the --schema file) could not be read at all, or an argument is wrong.
+            click.echo(_one_line(exc), err=True)
+            if isinstance(exc, UsageError):
+                sys.exit(EXIT_USAGE)
             unreadable = True
             continue
         reports.append(report)
         if output_format == "text":
-            for problem in sorted(report.errors + report.warnings,
-                                  key=lambda p: (p.line is None, p.line or 0)):
-                click.echo(_style_problem(problem))
-            if report.errors_truncated:
-                click.echo(f"{report.path}: ... and {report.errors_truncated:,} more errors")
-            click.echo(_summary_line(report))
+            _print_report(report)
     ok = all(report.ok for report in reports)
     if output_format == "json":
         _echo_json({"ok": ok and not unreadable, "files": [r.to_dict() for r in reports]})
-    sys.exit(2 if unreadable else 0 if ok else 1)
+    sys.exit(EXIT_USAGE if unreadable else 0 if ok else EXIT_PROBLEMS)
+
+
+def _print_report(report: Report) -> None:
+    """A report as compiler-style lines: its problems by line, a count of those not listed
+    per code, the provider when it was read off the file, and the summary line."""
+    for problem in sorted(report.errors + report.warnings,
+                          key=lambda p: (p.line is None, p.line or 0)):
+        click.echo(_style_problem(problem))
+    listed: dict[str, int] = {}
+    for problem in report.errors + report.warnings:
+        listed[problem.code] = listed.get(problem.code, 0) + 1
+    more = {code: count - listed.get(code, 0) for code, count in report.counts.items()
+            if count > listed.get(code, 0)}
+    if more:
+        total = sum(more.values())
+        per_code = ", ".join(f"{code} {count:,}" for code, count in
+                             sorted(more.items(), key=lambda item: -item[1]))
+        click.echo(f"{escape(report.path)}: ... and {total:,} more ({per_code}); "
+                   "--max-errors 0 lists all")
+    if report.provider_detected:
+        click.echo(f"{escape(report.path)}: provider {report.provider} (detected from the "
+                   "first request; --provider to choose)")
+    click.echo(_summary_line(report))
 
 
 def _total_size(paths: tuple[str, ...]) -> int:
@@ -255,61 +361,62 @@ def _bar(done: int, total: int, width: int = 30) -> str:
 @provider_option
 @format_option
 def status_command(batch_json: str, output: str | None, errors: str | None,
-                   inputs: str | None, provider: str, output_format: str) -> None:
+                   inputs: str | None, provider: str | None, output_format: str) -> None:
     """Summarise a Batch object (or a polling log of them) and cross-check its files."""
-    try:
-        history = BatchHistory(load_batches(batch_json, provider=provider))
-        batch = history.latest
-        problems = history.check()
-        cross = None
-        if output or errors or inputs:
-            cross = batch.reconcile(output=output, errors=errors, inputs=inputs,
-                                    provider=provider)
-            problems += cross.problems
-    except (BatchioError, OSError) as exc:
-        _fail(str(exc))
+    history = BatchHistory(load_batches(batch_json, provider=provider))
+    batch = history.latest
+    problems = [dataclasses.replace(problem, path=batch_json) for problem in history.check()]
+    cross = None
+    if output or errors or inputs:
+        cross = batch.reconcile(output=output, errors=errors, inputs=inputs, provider=provider)
+        problems += [dataclasses.replace(problem, path=problem.path or batch_json)
+                     for problem in cross.problems]
     progress = history.progress()
     if output_format == "json":
         _echo_json({
             "ok": not problems,
             "batch": batch.to_dict(),
             "polls": len(history.batches),
-            "progress": None if progress is None else {
-                "done": progress.done, "total": progress.total, "percent": progress.percent,
-                "requests_per_second": progress.requests_per_second,
-                "eta_seconds": progress.eta_seconds},
+            "progress": None if progress is None else dataclasses.asdict(progress),
             "files": None if cross is None else {
                 "succeeded_lines": cross.succeeded_lines, "failed_lines": cross.failed_lines,
                 "input_lines": cross.input_lines},
             "problems": [problem.to_dict() for problem in problems],
         })
-        sys.exit(1 if problems else 0)
+    else:
+        for text in _status_lines(batch, progress, cross):
+            click.echo(text)
+        for problem in problems:
+            click.echo(_style_problem(problem))
+        click.echo("consistent" if not problems else f"{len(problems)} problems")
+    sys.exit(EXIT_PROBLEMS if problems else 0)
+
+
+def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | None
+                  ) -> Iterator[str]:
+    """The text of ``batchio status``: status line, progress, durations, errors, files."""
     colour = {"completed": "green", "failed": "red", "expired": "yellow",
               "cancelled": "yellow"}.get(batch.status.value, "cyan")
-    click.echo(f"{batch.id}  {click.style(batch.status.value, fg=colour, bold=True)}"
-               f"  {batch.endpoint or ''}  {batch.model or ''}".rstrip())
+    yield (f"{escape(batch.id)}  {click.style(batch.status.value, fg=colour, bold=True)}"
+           f"  {escape(batch.endpoint or '')}  {escape(batch.model or '')}").rstrip()
     if batch.request_counts is not None and progress is not None:
         counts = batch.request_counts
-        click.echo(f"  {_bar(counts.done, counts.total)} {progress.percent:5.1f}%  "
-                   f"{counts.completed:,} completed, {counts.failed:,} failed of "
-                   f"{counts.total:,}")
+        share = "progress unknown" if progress.percent is None else f"{progress.percent:5.1f}%"
+        yield (f"  {_bar(counts.done, counts.total)} {share}  {counts.completed:,} completed, "
+               f"{counts.failed:,} failed of {counts.total:,}")
         if progress.requests_per_second:
-            click.echo(f"  {progress.requests_per_second:,.1f} requests/s, "
-                       f"ETA {_duration(progress.eta_seconds)}")
-    durations = batch.durations()
-    click.echo("  " + ", ".join(f"{name} {_duration(seconds)}"
-                                for name, seconds in durations.items()))
+            yield f"  {progress.requests_per_second:,.1f} requests/s"
+        if not batch.status.is_terminal and progress.running_seconds is not None:
+            yield f"  running for {_duration(progress.running_seconds)} (as of now)"
+    yield "  " + ", ".join(f"{name} {_duration(seconds)}"
+                           for name, seconds in batch.durations().items())
     for entry in batch.errors or ():
         where = f"line {entry.line}: " if entry.line is not None else ""
-        click.echo(f"  error: {where}{entry.code}: {entry.message}")
+        yield escape(f"  error: {where}{entry.code}: {entry.message}")
     if cross is not None:
-        click.echo(f"  files: {cross.succeeded_lines:,} successful lines, "
-                   f"{cross.failed_lines:,} failed lines"
-                   + ("" if cross.input_lines is None else f", {cross.input_lines:,} inputs"))
-    for problem in problems:
-        click.echo(_style_problem(problem))
-    click.echo("consistent" if not problems else f"{len(problems)} problems")
-    sys.exit(1 if problems else 0)
+        yield (f"  files: {cross.succeeded_lines:,} successful lines, "
+               f"{cross.failed_lines:,} failed lines"
+               + ("" if cross.input_lines is None else f", {cross.input_lines:,} inputs"))
 
 
 def _size(value: str | None) -> int | None:
@@ -389,7 +496,7 @@ def build_command(rows_path: str, output: str | None, out_dir: str | None, model
         raise click.UsageError("give exactly one of -o FILE or --out-dir DIR")
     target = output or out_dir or ""
     try:
-        profile = get_profile(provider)
+        profile = get_profile(provider or "openai")
         with RequestWriter(target, endpoint=endpoint, provider=profile,
                            ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
                            max_bytes=_size(max_bytes)) as writer:
@@ -462,8 +569,9 @@ def simulate_command(requests_path: str, output: str, errors: str | None, seed: 
 
 @main.command("convert")
 @click.argument("input_path", metavar="INPUT")
-@click.option("--from", "from_provider", type=click.Choice(PROVIDERS), default="openai",
-              show_default=True, help="The provider INPUT is written for.")
+@click.option("--from", "from_provider", type=click.Choice(PROVIDERS), default=None,
+              help="The provider INPUT is written for (default: read off its first line; "
+              "for --results, anthropic).")
 @click.option("--to", "to_provider", type=click.Choice(PROVIDERS), default="anthropic",
               show_default=True, help="The provider to write for (results: always openai).")
 @click.option("-o", "output", required=True, help="Where to write the converted file.")
@@ -477,13 +585,14 @@ def simulate_command(requests_path: str, output: str, errors: str | None, seed: 
 @click.option("--strict", is_flag=True, help="Fail on the first request that cannot be "
               "converted faithfully, instead of leaving it out.")
 @format_option
-def convert_command(input_path: str, from_provider: str, to_provider: str, output: str,
+def convert_command(input_path: str, from_provider: str | None, to_provider: str, output: str,
                     results: bool, mapping: str | None, model: str | None, max_tokens: int,
                     strict: bool, output_format: str) -> None:
     """Convert INPUT between providers' formats, offline."""
     try:
         if results:
-            conversion = convert_results(input_path, output, from_provider=from_provider,
+            conversion = convert_results(input_path, output,
+                                         from_provider=from_provider or "anthropic",
                                          mapping=mapping)
         else:
             conversion = convert(input_path, output, from_provider=from_provider,

@@ -20,9 +20,9 @@ from typing import Any
 
 import orjson
 
-from .errors import BatchioError, LineError, Problem
+from .errors import BatchioError, LineError, Problem, UsageError
 from .jsonl import JsonlWriter, read_lines
-from .providers import Profile, get_profile
+from .providers import Profile, get_profile, profile_for
 
 #: Anthropic requires max_tokens; a request without one gets this.
 DEFAULT_MAX_TOKENS = 1024
@@ -250,7 +250,7 @@ def convert(
     source: str | os.PathLike[str],
     target: str | os.PathLike[str],
     *,
-    from_provider: str | Profile = "openai",
+    from_provider: str | Profile | None = None,
     to_provider: str | Profile = "anthropic",
     strict: bool = False,
     model: str | None = None,
@@ -267,12 +267,13 @@ def convert(
     maps each new id to the original. Given an existing mapping file from an earlier
     conversion, ids found in it are restored to their originals.
     """
-    source_profile, target_profile = get_profile(from_provider), get_profile(to_provider)
+    source_profile = profile_for(from_provider, source)
+    target_profile = get_profile(to_provider)
     kinds = (_kind(source_profile), _kind(target_profile))
     if kinds not in {("chat", "chat"), ("chat", "messages"), ("messages", "chat"),
                      ("messages", "messages")}:
-        raise BatchioError(f"batchio cannot convert requests from {source_profile.name} to "
-                           f"{target_profile.name}", code="unconvertible_request")
+        raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
+                         f"{target_profile.name}", code="unconvertible_request")
     mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
     restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
     result = Conversion()

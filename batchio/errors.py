@@ -39,7 +39,8 @@ CODES: dict[str, str] = {
     "blank_line": "An empty or whitespace-only line.",
     "crlf_line_ending": "Warning: lines end with CRLF; JSON parsers accept it, LF is canonical.",
     "non_finite_number": "NaN or Infinity, which JSON does not allow.",
-    "integer_out_of_range": "An integer beyond 64 bits in a request being written.",
+    "integer_out_of_range": "An integer beyond 64 bits in a request being written, or of more "
+                            "than 4,300 digits (too long to read exactly).",
     "line_too_large": "A single line is larger than the per-line size cap.",
     "nesting_too_deep": "JSON nested deeper than the parser's limit (1024).",
     "unreadable_file": "The file cannot be opened, read or decompressed.",
@@ -86,6 +87,46 @@ CODES: dict[str, str] = {
 }
 
 
+def escape(text: str) -> str:
+    """``text`` with every control character escaped (newlines included), safe to print as
+    one line: nothing read from a file can forge a line or reach a terminal raw."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else
+                   char.encode("unicode_escape").decode("ascii") for char in text)
+
+
+def quote(value: object, limit: int = 80) -> str:
+    """A value from a user's file, fit to print: at most ``limit`` characters of it, its full
+    size when cut, and every control character escaped, so no value can forge an output
+    line or send a terminal an escape sequence."""
+    if isinstance(value, str):
+        text, size = value, f"{len(value):,} characters"
+        shown = repr(text[:limit])
+    else:
+        text = _json_text(value)
+        size = f"{len(text):,} characters of JSON"
+        shown = text[:limit]
+    shown = "".join(char if char.isprintable() or char == " " else
+                    char.encode("unicode_escape").decode("ascii") for char in shown)
+    if len(text) <= limit:
+        return shown
+    if isinstance(value, str):
+        shown = shown[:-1] + "…" + shown[-1]
+    else:
+        shown += "…"
+    return f"{shown} ({size})"
+
+
+def _json_text(value: object) -> str:
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem found while checking: where it is, its stable code, and a message.
@@ -124,7 +165,7 @@ class Problem:
             text += f" [{self.param}]"
         if self.custom_id is not None:
             text += f" (custom_id={self.custom_id})"
-        return f"{place}: {text}" if place else text
+        return escape(f"{place}: {text}" if place else text)
 
     def error(self) -> BatchioError:
         """The exception a strict caller raises for this problem."""

@@ -298,6 +298,7 @@ def _classify(body: bytes, failure: BaseException) -> tuple[str, str, int | None
         return "invalid_utf8", f"invalid UTF-8 at byte {exc.start + 1}", exc.start + 1
     if isinstance(failure, _TooDeep):
         return "nesting_too_deep", f"JSON nested deeper than {MAX_NESTING} levels", None
+    column: int | None = None
     try:
         orjson.loads(body)
     except orjson.JSONDecodeError as explained:
@@ -305,9 +306,13 @@ def _classify(body: bytes, failure: BaseException) -> tuple[str, str, int | None
         column = min(explained.pos, content_length) + 1
         message = str(explained.msg)
     else:
-        column, message = None, str(failure)
+        message = str(failure)
     if "surrogate" in message:
         return "invalid_utf8", f"lone surrogate escape in a string ({message})", column
+    if isinstance(failure, msgspec.ValidationError) and "Integer" in str(failure):
+        # Python and msgspec read integers of up to 4,300 digits exactly; longer ones not.
+        return ("integer_out_of_range",
+                "an integer of more than 4,300 digits, too long to read exactly", column)
     if "infinity" in message or isinstance(failure, msgspec.ValidationError):
         return "non_finite_number", "a number too large for a double (Infinity)", column
     try:

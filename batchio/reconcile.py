@@ -25,9 +25,9 @@ from typing import Any, NamedTuple, Protocol
 
 import orjson
 
-from .errors import DuplicateIdError, JoinError, LineError, Problem
+from .errors import DuplicateIdError, JoinError, LineError, Problem, UsageError
 from .jsonl import READ_BUFFER, JsonlWriter, is_plain_file, open_source, read_lines
-from .providers import STATUSES, Outcome, Profile, Status, get_profile
+from .providers import STATUSES, Outcome, Profile, Status, profile_for
 
 #: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
 DEFAULT_SPILL_THRESHOLD = 5_000_000
@@ -489,7 +489,7 @@ def join(
     *,
     outputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
     errors: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
-    provider: str | Profile = "openai",
+    provider: str | Profile | None = None,
     strict: bool = False,
     index: str = "auto",
     spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
@@ -505,9 +505,11 @@ def join(
     raise :class:`DuplicateIdError`: their results could not be told apart.
     """
     if index not in ("auto", "memory", "sqlite"):
-        raise ValueError(f"index must be auto, memory or sqlite, not {index!r}")
-    return Join(_as_paths(inputs), _as_paths(outputs), _as_paths(errors),
-                get_profile(provider), strict, index, spill_threshold, on_progress)
+        raise UsageError(f"index must be auto, memory or sqlite, not {index!r}")
+    paths = _as_paths(inputs)
+    return Join(paths, _as_paths(outputs), _as_paths(errors),
+                profile_for(provider, paths[0] if paths else None), strict, index,
+                spill_threshold, on_progress)
 
 
 #: The statuses a retry file holds by default; ``failed`` only with a retryable cause.
@@ -541,3 +543,4 @@ def write_retry(rows: Iterable[JoinedRow], target: str | os.PathLike[str], *,
             if should_retry(row, chosen):
                 writer.write_raw(row.request_raw)
             yield row
+

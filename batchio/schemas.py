@@ -77,11 +77,14 @@ def _registries() -> tuple[referencing.Registry[Any], Any]:
 
 @dataclass(frozen=True)
 class SchemaViolation:
-    """Why a value breaks a schema: the JSON path inside the value and a message."""
+    """Why a value breaks a schema: the JSON path inside the value, the keyword that failed,
+    the offending value, what the keyword expected, and jsonschema's own message."""
 
     path: tuple[str | int, ...]
     message: str
     keyword: str
+    instance: Any = None
+    expected: Any = None
 
 
 class CompiledSchema:
@@ -110,14 +113,21 @@ class CompiledSchema:
         self.is_valid = self._fast.is_valid
 
     def explain(self, value: Any) -> SchemaViolation | None:
-        """The most useful violation of an invalid value (``best_match``), or None."""
+        """The most useful violation of an invalid value, or None.
+
+        ``best_match`` picks it; a failure of an ``anyOf`` or ``oneOf`` is explained by its
+        best alternative, at that alternative's own path.
+        """
         try:
             error = jsonschema.exceptions.best_match(self._explainer.iter_errors(value))
+            while error is not None and error.context and error.validator in ("anyOf", "oneOf"):
+                error = jsonschema.exceptions.best_match(error.context)
         except referencing.exceptions.Unresolvable as exc:
             return SchemaViolation((), f"unresolvable reference {exc}", "$ref")
         if error is None:
             return None
-        return SchemaViolation(tuple(error.absolute_path), error.message, str(error.validator))
+        return SchemaViolation(tuple(error.absolute_path), error.message, str(error.validator),
+                               error.instance, error.validator_value)
 
 
 @functools.cache

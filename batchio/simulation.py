@@ -17,9 +17,10 @@ from typing import Any
 import orjson
 
 from .batch import Batch
+from .bodies import embedding_inputs
+from .errors import UsageError
 from .jsonl import JsonlWriter, read_lines
-from .providers import Profile, get_profile
-from .validation import embedding_inputs
+from .providers import Profile, profile_for
 
 #: Embedding sizes of well-known models; others take ``embedding_dimensions``.
 EMBEDDING_DIMENSIONS = {
@@ -187,7 +188,7 @@ def simulate(
     cancel_rate: float = 0.0,
     missing_rate: float = 0.0,
     shuffle: bool = True,
-    provider: str | Profile = "openai",
+    provider: str | Profile | None = None,
     embedding_dimensions: int | None = None,
     batch_json: str | os.PathLike[str] | None = None,
 ) -> Simulation:
@@ -205,10 +206,10 @@ def simulate(
              "failed": failure_rate}
     for name, rate in rates.items():
         if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"{name} rate must be between 0 and 1, not {rate}")
+            raise UsageError(f"{name} rate must be between 0 and 1, not {rate}")
     if sum(rates.values()) > 1.0:
-        raise ValueError("the rates add up to more than 1")
-    profile = get_profile(provider)
+        raise UsageError("the rates add up to more than 1")
+    profile = profile_for(provider, requests)
     rng = random.Random(seed)
     write_line = _SHAPES[profile.result_shape]
     one_file = profile.one_result_file

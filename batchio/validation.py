@@ -1,27 +1,31 @@
 """Pre-submit validation: one streaming pass that finds every problem a server would report.
 
-Owns :func:`validate` and its :class:`Report`. It reads lines through
+Owns :func:`validate` and :func:`validate_files`, their :class:`Report`, and checking one
+file in several byte ranges at once. It reads lines through
 :func:`batchio.jsonl.read_lines` in collect mode, checks each request's envelope and body
-against the provider's profile and the shipped schemas, and checks the whole-file limits.
-Problems are values in the report; nothing here raises for a bad line.
+against the provider's profile and the shipped schemas (each line against the schema of
+its own url), and checks the whole-file limits. Problems are values in the report; nothing
+here raises for a bad line.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
+import itertools
+import json
 import multiprocessing
 import os
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-import orjson
-
-from .errors import Problem
+from .bodies import embedding_inputs, explain_body
+from .errors import Problem, UsageError, quote
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     Line,
@@ -31,28 +35,44 @@ from .jsonl import (
     read_range,
     source_name,
 )
-from .providers import PROVIDERS, Profile, get_profile
-from .schemas import CompiledSchema, compiled, format_param, load_user_schema
+from .providers import PROVIDERS, Profile, detect_provider, get_profile
+from .schemas import CompiledSchema, compiled, load_user_schema
 
-_PROGRESS_EVERY = 8192
+#: Problems of each severity a report lists unless told otherwise; past it they are only
+#: counted (per code), so memory stays bounded whatever the file holds.
+DEFAULT_MAX_ERRORS = 1000
+
+#: Files at least this large are checked in byte ranges by several processes.
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
 class Report:
-    """What :func:`validate` found in one file: the problems and the file's counts."""
+    """What :func:`validate` found in one file: the problems and the file's counts.
+
+    ``bool(report)`` is ``report.ok``.
+    """
 
     path: str
     provider: str
+    #: True when the provider was read off the first request's shape, not given.
+    provider_detected: bool = False
+    #: The file's endpoint: the first request's url (or the provider's endpoint for lines
+    #: that carry none); ``endpoints`` counts every url used, for providers that allow several.
     endpoint: str | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    #: How many more errors were found than ``errors`` holds (``max_errors``).
+    #: How many more errors (warnings) were found than ``errors`` (``warnings``) holds.
     errors_truncated: int = 0
+    warnings_truncated: int = 0
+    #: Every problem found, listed or not, counted by code.
+    counts: dict[str, int] = field(default_factory=dict)
     lines: int = 0
     requests: int = 0
     bytes: int = 0
     #: Each model seen, with how many requests named it, in order of first use.
     models: dict[str, int] = field(default_factory=dict)
+    endpoints: dict[str, int] = field(default_factory=dict)
     embedding_inputs: int = 0
 
     @property
@@ -60,92 +80,176 @@ class Report:
         """True when the file has no errors (warnings do not count)."""
         return not self.errors and not self.errors_truncated
 
+    def __bool__(self) -> bool:
+        return self.ok
+
     @property
     def error_count(self) -> int:
         return len(self.errors) + self.errors_truncated
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings) + self.warnings_truncated
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` shape of one file."""
         return {
             "path": self.path,
             "ok": self.ok,
+            "provider": self.provider,
+            "provider_detected": self.provider_detected,
             "lines": self.lines,
             "requests": self.requests,
             "bytes": self.bytes,
             "endpoint": self.endpoint,
+            "endpoints": dict(self.endpoints),
             "models": list(self.models),
             "embedding_inputs": self.embedding_inputs,
             "errors": [problem.to_dict() for problem in self.errors],
             "warnings": [problem.to_dict() for problem in self.warnings],
             "errors_truncated": self.errors_truncated,
+            "warnings_truncated": self.warnings_truncated,
+            "counts": dict(self.counts),
         }
 
 
-class _Collector:
-    """Appends problems to a report, up to ``max_errors``, counting the rest."""
+#: Warnings a file gives once (or once per value): CRLF endings, and a second url or model
+#: where that is a warning. Ranges of a file checked in parallel keep every one they find,
+#: so that the merge can tell the first.
+_ONCE_WARNINGS = frozenset({"crlf_line_ending", "model_mismatch", "url_mismatch"})
 
-    def __init__(self, report: Report, max_errors: int | None) -> None:
+
+class _Collector:
+    """Adds problems to a report: counted by code, listed up to ``max_errors`` of each
+    severity (``keep_once``: the warnings of :data:`_ONCE_WARNINGS` are always listed)."""
+
+    def __init__(self, report: Report, max_errors: int | None, keep_once: bool = False
+                 ) -> None:
         self.report = report
         self.max_errors = max_errors
+        self.keep_once = keep_once
 
     def add(self, problem: Problem) -> None:
+        report = self.report
+        report.counts[problem.code] = report.counts.get(problem.code, 0) + 1
         if problem.severity == "warning":
-            self.report.warnings.append(problem)
-        elif self.max_errors is None or len(self.report.errors) < self.max_errors:
-            self.report.errors.append(problem)
+            if self.max_errors is None or len(report.warnings) < self.max_errors or (
+                    self.keep_once and problem.code in _ONCE_WARNINGS):
+                report.warnings.append(problem)
+            else:
+                report.warnings_truncated += 1
+        elif self.max_errors is None or len(report.errors) < self.max_errors:
+            report.errors.append(problem)
         else:
-            self.report.errors_truncated += 1
-
-
-def embedding_inputs(body: Mapping[str, Any]) -> int:
-    """How many inputs an embeddings body counts for towards the per-file limit."""
-    items = body.get("input")
-    if isinstance(items, list):
-        # A list of token ids is one input; a list of strings or token lists is many.
-        if items and isinstance(items[0], int):
-            return 1
-        return len(items)
-    return 1
+            report.errors_truncated += 1
 
 
 def validate(
     source: LineSource,
     *,
-    provider: str | Profile = "openai",
+    provider: str | Profile | None = None,
     endpoint: str | None = None,
     schema: str | os.PathLike[str] | Mapping[str, Any] | CompiledSchema | None = None,
-    max_errors: int | None = None,
+    max_errors: int | None = DEFAULT_MAX_ERRORS,
     max_line_bytes: int | None = None,
     on_progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> Report:
-    """Check a batch file in one pass and report every problem with its line and code.
+    """Check one batch file in one pass and report every problem with its line and code.
 
-    ``source`` is a path, ``-``, a binary file object or an iterable of lines. ``endpoint``
-    fixes the endpoint (otherwise the first line's url, or the provider's default for
-    providers whose lines carry none). ``schema`` is a user's own JSON Schema applied to
-    every body in addition. ``max_errors`` caps the listed errors; the report counts the
-    rest. ``on_progress`` is called now and then with the bytes read so far.
+    ``source`` is a path, ``-``, a binary file object or an iterable of lines (for several
+    files, :func:`validate_files`). ``provider`` names the profile; without it the provider
+    is read off the first request's shape (``report.provider_detected``). ``endpoint`` fixes
+    the endpoint (otherwise each line's url, or for providers whose lines carry none the
+    provider's endpoint for the first body). ``schema`` is a user's own JSON Schema applied
+    to every body in addition. ``max_errors`` caps the problems listed of each severity
+    (None: no cap); the report counts the rest by code. ``on_progress`` is called now and
+    then with the bytes read so far.
 
-    A plain file of :data:`PARALLEL_MIN_BYTES` or more is checked in two halves by two
-    processes when the machine has two cores (``workers=1`` never does, ``workers=2``
-    always does when it can); the report is the same as one pass gives.
+    A plain file of :data:`PARALLEL_MIN_BYTES` or more is checked in byte ranges by
+    ``workers`` processes (default: the usable cores; 1 never starts another); the report
+    is the one a single pass gives. Raises :class:`SourceError` when the file cannot be read
+    at all and :class:`UsageError` for bad arguments.
     """
-    profile = get_profile(provider)
-    cap = max_line_bytes or profile.limits.max_file_bytes or DEFAULT_MAX_LINE_BYTES
-    plan = _parallel_plan(source, profile, schema, endpoint, workers)
-    if plan is not None:
-        return _validate_in_halves(plan, profile, endpoint, schema, max_errors, cap,
-                                   on_progress)
+    if _looks_like_paths(source):
+        raise UsageError("validate() checks one file, and was given a list of paths: use "
+                         "batchio.validate_files(paths) for several")
+    if max_errors is not None and max_errors < 0:
+        raise UsageError(f"max_errors must be at least 0, not {max_errors}")
     user_schema = _user_schema(schema)
+    lines: Iterator[Line | Problem] | None = None
+    detected = provider is None
+    hint = None
+    if provider is None:
+        first, lines = _first_request(source, max_line_bytes or DEFAULT_MAX_LINE_BYTES)
+        provider, hint = detect_provider(first)
+    profile = get_profile(provider)
+    if endpoint is not None and profile.schema_for(endpoint) is None:
+        raise UsageError(f"endpoint {endpoint!r} is not accepted by {profile.title}; "
+                         f"expected one of {profile.endpoint_list()}")
+    cap = max_line_bytes or profile.limits.max_file_bytes or DEFAULT_MAX_LINE_BYTES
+    if lines is None:
+        ranges = _plan_ranges(source, profile, schema, workers)
+        if ranges is not None:
+            report = _validate_in_ranges(os.fspath(cast(Any, source)), ranges, profile,
+                                         endpoint, schema, max_errors, cap, on_progress)
+            if report is not None:
+                return _finish(report, detected, hint)
+        lines = read_lines(source, errors="collect", max_line_bytes=cap)
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
-    collector = _Collector(report, max_errors)
-    checker = _LineChecker(profile, report, collector, user_schema)
-    lines = read_lines(source, errors="collect", max_line_bytes=cap)
+    checker = _LineChecker(profile, report, _Collector(report, max_errors), user_schema,
+                           endpoint)
     checker.run(lines, on_progress)
-    _check_file_limits(profile, report, collector, checker.over_request_limit,
-                       checker.over_embedding_limit)
+    checker.check_file_limits()
+    return _finish(report, detected, hint)
+
+
+def validate_files(
+    paths: Iterable[str | os.PathLike[str]], **options: Any,
+) -> list[Report]:
+    """:func:`validate` each path, in order, with the same options; one report per path."""
+    return [validate(path, **options) for path in paths]
+
+
+def _looks_like_paths(source: object) -> bool:
+    """A list or tuple of paths (not of JSON lines, which start with ``{`` or ``[``)."""
+    if not isinstance(source, (list, tuple)) or not source:
+        return False
+    return all(isinstance(item, os.PathLike)
+               or (isinstance(item, str) and not item.lstrip().startswith(("{", "["))
+                   and "\n" not in item.rstrip("\n") and item.strip() != "")
+               for item in source)
+
+
+def _finish(report: Report, detected: bool, hint: str | None) -> Report:
+    """Say how the provider was chosen; where the shape fitted several, name the others in
+    the first error."""
+    report.provider_detected = detected
+    if hint and report.errors:
+        first = report.errors[0]
+        report.errors[0] = dataclasses.replace(first, message=(
+            f"{first.message} (lines of this shape are also {hint}'s: try --provider "
+            f"{hint.split(' or ')[0]} or --provider {hint.split(' or ')[-1]})"))
     return report
+
+
+def _first_request(source: LineSource, cap: int
+                   ) -> tuple[Mapping[str, Any] | None, Iterator[Line | Problem] | None]:
+    """The first request line's object, for detecting the provider; and, for a source that
+    cannot be read twice, the lines read so far followed by the rest."""
+    lines = read_lines(source, errors="collect", max_line_bytes=cap)
+    head: list[Line | Problem] = []
+    first = None
+    for item in lines:
+        head.append(item)
+        if isinstance(item, Line):
+            first = item.value
+            break
+    if isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-":
+        with contextlib.suppress(Exception):
+            lines.close()  # type: ignore[attr-defined]
+        return first, None
+    return first, itertools.chain(head, lines)
 
 
 def _user_schema(
@@ -158,58 +262,84 @@ def _user_schema(
     return load_user_schema(Path(schema))
 
 
+class _Target(NamedTuple):
+    """An endpoint as the checks need it: its url, compiled body schema, the sibling
+    endpoint's fields its bodies must not carry, and whether its inputs are counted."""
+
+    url: str
+    schema: CompiledSchema
+    misplaced: Mapping[str, str]
+    counts_inputs: bool
+
+
+def _duplicate_keys(raw: bytes) -> list[str]:
+    """Keys that appear twice in one JSON object anywhere in the line (the parser keeps the
+    last; another reader may keep the first)."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and key not in repeated:
+                repeated.append(key)
+            seen.add(key)
+        return dict(items)
+
+    with contextlib.suppress(ValueError, RecursionError):
+        json.loads(raw, object_pairs_hook=pairs)
+    return repeated
+
+
 class _LineChecker:
-    """The per-line checks, with the little state a file needs (first url, model, ids)."""
+    """The per-line checks, with the little state a file needs (first url and model, ids).
+
+    Every rule lives once, in the careful lane (:meth:`check`), which reports each problem
+    of a line. The fast lane in :meth:`run` takes a line only when each of its rule
+    families is clean by the same test the careful lane makes: the id by
+    :meth:`IdRule.problem`, the body by the same compiled schemas, and the envelope (method,
+    url, model, and the file's mixing rules) by a cache of the verdicts :meth:`check` has
+    reached: a (method, url, model) it found no fault with maps to its endpoint.
+    """
 
     def __init__(self, profile: Profile, report: Report, collector: _Collector,
-                 user_schema: CompiledSchema | None) -> None:
+                 user_schema: CompiledSchema | None, endpoint: str | None) -> None:
         self.profile = profile
         self.report = report
         self.collector = collector
         self.user_schema = user_schema
+        #: The endpoint every line must use (``--endpoint``), if given.
+        self.fixed_endpoint = endpoint
         self.first_url: tuple[str, int] | None = None
         self.first_model: tuple[str, int] | None = None
         #: custom_id -> the line that first used it: the only per-request state kept.
         self.seen: dict[str, int] = {}
+        #: (method, url, model) -> the endpoint, for envelopes found clean.
+        self.clean: dict[tuple[Any, Any, Any], _Target] = {}
+        self._targets: dict[str, _Target | None] = {}
+        self.warned: set[tuple[str, str]] = set()
         self.over_request_limit: int | None = None
         self.over_embedding_limit: int | None = None
-        self.endpoint: str | None = report.endpoint
-        self.body_schema: CompiledSchema | None = None
         self.envelope = profile.envelope_fields
-        self.counting_embeddings = False
-        #: When set (a half of a file checked in parallel): each request's line, and each
+        #: When set (a range of a file checked in parallel): each request's line, and each
         #: embeddings request's line and input count, for the limits of the whole file.
         self.request_lines: array[int] | None = None
         self.input_lines: array[int] | None = None
         self.input_counts: array[int] | None = None
-        if self.endpoint is not None or not profile.carries_url:
-            self._fix_endpoint(self.endpoint or profile.default_endpoint, None)
-
-    def preset(self, first: _FirstRequest) -> None:
-        """Start as if the file's first request had been read: its url and model."""
-        if first.url is not None and self.endpoint is None:
-            self._fix_endpoint(first.url, first.line)
-        self.first_model = (first.model, first.line)
-        self.report.models.setdefault(first.model, 0)
 
     def record_requests(self) -> None:
         self.request_lines = array("q")
         self.input_lines = array("q")
         self.input_counts = array("q")
 
-    def _fix_endpoint(self, endpoint: str, line: int | None) -> None:
-        self.endpoint = endpoint
-        self.report.endpoint = endpoint
-        name = self.profile.schema_for(endpoint)
-        if name is None:
-            self._add("unsupported_url",
-                      f"endpoint {endpoint!r} is not accepted by {self.profile.title}; "
-                      f"expected one of {', '.join(self.profile.endpoints)}", line, "url", None)
-            return
-        self.body_schema = compiled(name)
-        self.counting_embeddings = endpoint.endswith("/embeddings")
-        if line is not None:
-            self.first_url = (endpoint, line)
+    def target(self, url: str) -> _Target | None:
+        """The endpoint a url names, compiled once; None when the provider has no such one."""
+        if url not in self._targets:
+            name = self.profile.schema_for(url)
+            self._targets[url] = None if name is None else _Target(
+                url, compiled(name), self.profile.misplaced.get(url, {}),
+                url.endswith("/embeddings") and self.profile.limits.max_embedding_inputs
+                is not None)
+        return self._targets[url]
 
     def _add(self, code: str, message: str, line: int | None, param: str | None,
              custom_id: str | None, severity: Any = "error") -> None:
@@ -217,34 +347,33 @@ class _LineChecker:
                                    custom_id=custom_id, path=self.report.path,
                                    severity=severity))
 
-    def run(self, lines: Iterator[Line | Problem], on_progress: Callable[[int], None] | None
+    def run(self, lines: Iterable[Line | Problem], on_progress: Callable[[int], None] | None
             ) -> None:
-        """Check every line. The loop is the validator's hot path: a line that is entirely
-        normal (the file's url and model, a new id, a valid body) is checked with local
-        lookups only; any line that fails a fast test goes through :meth:`check`, which
-        finds and reports each of its problems.
-        """
+        """Check every line. The loop is the validator's hot path: see the class docstring
+        for how its fast lane and :meth:`check` share each rule."""
         report = self.report
         profile = self.profile
-        add_problem = self.collector.add
+        read_problem = self.read_problem
         check = self.check
-        id_field = profile.id_field
-        body_field = profile.body_field
+        id_field, body_field = profile.id_field, profile.body_field
         carries_url = profile.carries_url
-        id_rule = profile.ids if (profile.ids.max_length or profile.ids.pattern) else None
+        endpoint_of = self._endpoint_of
+        id_problem = None if profile.ids.plain else profile.ids.problem
+        quoted_id = f'"{id_field}"'.encode()
         envelope_fits = self.envelope.issuperset
+        clean_get = self.clean.get
         seen_setdefault = self.seen.setdefault
         user_schema = self.user_schema
         max_requests = profile.limits.max_requests
-        max_embedding_inputs = profile.limits.max_embedding_inputs
         requests = 0
         last_line = 0
         end = 0
-        fast_model_count = 0
+        #: (method, url, model) -> lines of the fast lane with that envelope.
+        fast: dict[tuple[Any, Any, Any], int] = {}
         record = None if self.request_lines is None else self.request_lines.append
         for item in lines:
             if type(item) is Problem:
-                add_problem(item)
+                read_problem(item)
                 if item.line is not None and item.line > last_line:
                     last_line = item.line
                 if item.offset is not None and item.length is not None:
@@ -263,162 +392,254 @@ class _LineChecker:
                 on_progress(end)
             custom_id = value.get(id_field)
             body = value.get(body_field)
-            schema = self.body_schema
-            if (type(custom_id) is str and custom_id
-                    and (id_rule is None or id_rule.problem(custom_id) is None)
-                    and (not carries_url or (value.get("method") == "POST"
-                                             and value.get("url") == self.endpoint))
-                    and envelope_fits(value)
-                    and type(body) is dict
-                    and self.first_model is not None
-                    and body.get("model") == self.first_model[0]
-                    and schema is not None and schema.is_valid(body)
-                    and (user_schema is None or user_schema.is_valid(body))
-                    and seen_setdefault(custom_id, number) == number):
-                fast_model_count += 1
-                if self.counting_embeddings:
-                    self._count_embeddings(body, number, max_embedding_inputs)
-                continue
+            if type(body) is dict:
+                key = (value.get("method"), value.get("url") if carries_url else endpoint_of(body),
+                       body.get("model"))
+                try:
+                    target = clean_get(key)
+                except TypeError:  # a list or object where a name should be: not clean
+                    target = None
+                if (target is not None
+                        and type(custom_id) is str and custom_id
+                        and (id_problem is None or id_problem(custom_id) is None)
+                        and envelope_fits(value)
+                        and target.schema.is_valid(body)
+                        and target.misplaced.keys().isdisjoint(body)
+                        and (user_schema is None or user_schema.is_valid(body))
+                        and raw.count(quoted_id) == 1
+                        and seen_setdefault(custom_id, number) == number):
+                    fast[key] = fast.get(key, 0) + 1
+                    if target.counts_inputs:
+                        self._count_embeddings(body, number)
+                    continue
             check(item)  # type: ignore[arg-type]
-        if fast_model_count and self.first_model is not None:
-            model = self.first_model[0]
-            report.models[model] = report.models.get(model, 0) + fast_model_count
+        for (_, url, model), count in fast.items():
+            report.endpoints[url] = report.endpoints.get(url, 0) + count
+            if type(model) is str:
+                report.models[model] = report.models.get(model, 0) + count
         report.requests = requests
         report.lines = last_line
         report.bytes = end
         if on_progress is not None:
             on_progress(end)
 
-    def _count_embeddings(self, body: Mapping[str, Any], number: int, limit: int | None
-                          ) -> None:
+    def read_problem(self, problem: Problem) -> None:
+        """A problem the reader found: blank lines follow the provider's policy."""
+        if problem.code == "blank_line":
+            policy = self.profile.blank_lines
+            if policy == "allowed":
+                return
+            if policy == "warning":
+                problem = dataclasses.replace(problem, severity="warning", message=(
+                    f"blank line ({self.profile.title} is not known to accept them; "
+                    "remove it)"))
+        self.collector.add(problem)
+
+    def _endpoint_of(self, body: Mapping[str, Any]) -> str:
+        """The endpoint of a line that carries no url."""
+        if self.fixed_endpoint is not None:
+            return self.fixed_endpoint
+        if self.profile.endpoint_of_body is not None:
+            return self.profile.endpoint_of_body(body) or self.profile.default_endpoint
+        return self.profile.default_endpoint
+
+    def _count_embeddings(self, body: Mapping[str, Any], number: int) -> None:
         count = embedding_inputs(body)
         self.report.embedding_inputs += count
         if self.input_lines is not None and self.input_counts is not None:
             self.input_lines.append(number)
             self.input_counts.append(count)
+        limit = self.profile.limits.max_embedding_inputs
         if limit is not None and self.over_embedding_limit is None \
                 and self.report.embedding_inputs > limit:
             self.over_embedding_limit = number
 
-    def check(self, line: Line) -> None:
-        """Every check of one request line, each problem reported (the slow path)."""
-        profile = self.profile
-        value = line.value
-        number = line.number
-        custom_id = value.get(profile.id_field)
-        known_id: str | None = None
-        if custom_id is None:
-            self._add("missing_custom_id", f"the line has no {profile.id_field}", number,
-                      profile.id_field, None)
-        elif type(custom_id) is not str or not custom_id:
-            self._add("invalid_custom_id",
-                      f"{profile.id_field} must be a non-empty string", number,
-                      profile.id_field, None)
-        else:
-            known_id = custom_id
-            id_problem = profile.ids.problem(custom_id)
-            if id_problem is not None:
-                self._add(id_problem[0], id_problem[1], number, profile.id_field, custom_id)
-            first = self.seen.setdefault(custom_id, number)
-            if first != number:
-                self._add("duplicate_custom_id",
-                          f"{profile.id_field} {custom_id!r} was already used on line {first}",
-                          number, profile.id_field, custom_id)
+    # --- the careful lane: every rule, once ---------------------------------------------------
 
-        if profile.carries_url:
-            self._check_method_url(value, number, known_id)
-        if not self.envelope.issuperset(value):
+    def check(self, line: Line) -> None:
+        """Every check of one request line, each problem reported."""
+        profile = self.profile
+        value, number = line.value, line.number
+        body = value.get(profile.body_field)
+        bare = (body is None and profile.bare_body and profile.id_field not in value
+                and not (self.envelope & value.keys()))
+        if bare:
+            body = value
+        if body is None and not bare:
+            other = detect_provider(value).provider
+            if other != profile.name and other != "openai":
+                self._add("mixed_shapes",
+                          f"the line has the shape of {get_profile(other).title} lines "
+                          f"(top-level {', '.join(quote(key, 20) for key in list(value)[:4])}),"
+                          f" not of this file's {profile.title} lines", number, None, None)
+                return
+        custom_id = self._check_id(value.get(profile.id_field), number)
+        url, url_clean = self._check_url(value, body, number, custom_id)
+        if not bare and not self.envelope.issuperset(value):
             unknown = sorted(set(value) - self.envelope)
             self._add("unknown_field",
-                      f"top-level field {unknown[0]!r} is not part of the request line",
-                      number, unknown[0], known_id, "warning")
-
-        body = value.get(profile.body_field)
+                      f"top-level field {quote(unknown[0], 40)} is not part of the request line",
+                      number, unknown[0], custom_id, "warning")
         if body is None:
             self._add("missing_body", f"the line has no {profile.body_field}", number,
-                      profile.body_field, known_id)
+                      profile.body_field, custom_id)
             return
         if type(body) is not dict:
             self._add("body_not_object", f"{profile.body_field} must be a JSON object",
-                      number, profile.body_field, known_id)
+                      number, profile.body_field, custom_id)
             return
-        self._check_model(body, number, known_id)
-        if self.counting_embeddings:
-            self._count_embeddings(body, number, profile.limits.max_embedding_inputs)
-        schema = self.body_schema
-        if schema is not None and not schema.is_valid(body):
-            self._explain(schema, body, number, known_id, "invalid_body")
+        model, model_clean = self._check_model(url, body, number, custom_id)
+        target = None if url is None else self.target(url)
+        if target is not None and url is not None:
+            self.report.endpoints[url] = self.report.endpoints.get(url, 0) + 1
+            if target.counts_inputs:
+                self._count_embeddings(body, number)
+            self._check_body(target, body, number, custom_id, bare)
         if self.user_schema is not None and not self.user_schema.is_valid(body):
-            self._explain(self.user_schema, body, number, known_id, "custom_schema")
+            self._explain(self.user_schema, body, number, custom_id, "custom_schema")
+        for key in _duplicate_keys(line.raw):
+            self._add("duplicate_key",
+                      f"key {quote(key, 40)} appears twice in one object; readers disagree "
+                      "on which one counts", number, key, custom_id, "warning")
+        if target is not None and url_clean and model_clean and not bare:
+            # No fault with this envelope: later lines like it may take the fast lane.
+            with contextlib.suppress(TypeError):
+                self.clean[(value.get("method"), url, model)] = target
 
-    def _check_method_url(self, value: Mapping[str, Any], number: int,
-                          custom_id: str | None) -> None:
-        method = value.get("method")
-        if method != "POST":
-            self._add("invalid_method",
-                      "method must be POST" + ("" if method is None else f", not {method!r}"),
-                      number, "method", custom_id)
-        url = value.get("url")
-        if url is None:
-            self._add("missing_url", "the line has no url", number, "url", custom_id)
-            return
-        if type(url) is not str or url not in self.profile.endpoints:
-            self._add("unsupported_url",
-                      f"url {url!r} is not a batch endpoint of {self.profile.title}",
-                      number, "url", custom_id)
-            return
-        if self.endpoint is None:
-            self._fix_endpoint(url, number)
-        elif url != self.endpoint:
-            where = f" (from line {self.first_url[1]})" if self.first_url else ""
-            self._add("url_mismatch",
-                      f"url {url!r} differs from the file's endpoint {self.endpoint!r}{where}",
-                      number, "url", custom_id)
+    def _check_id(self, custom_id: Any, number: int) -> str | None:
+        profile = self.profile
+        problem = profile.ids.problem(custom_id, profile.id_field)
+        if problem is not None:
+            code, message = problem
+            if code == "missing_custom_id" and not profile.id_required:
+                self._add(code, f"{message}: its result cannot be matched back to it",
+                          number, profile.id_field, None, "warning")
+            else:
+                self._add(code, message, number, profile.id_field,
+                          custom_id if type(custom_id) is str else None)
+        if type(custom_id) is not str or not custom_id:
+            return None
+        first = self.seen.setdefault(custom_id, number)
+        if first != number:
+            self._add("duplicate_custom_id",
+                      f"{profile.id_field} {quote(custom_id)} was already used on line {first}",
+                      number, profile.id_field, custom_id)
+        return custom_id
 
-    def _check_model(self, body: Mapping[str, Any], number: int,
-                     custom_id: str | None) -> None:
+    def _check_url(self, value: Mapping[str, Any], body: Any, number: int,
+                   custom_id: str | None) -> tuple[str | None, bool]:
+        """The line's endpoint (None when it names none the provider has) and whether the
+        method and url rules found no error."""
+        profile = self.profile
+        clean = True
+        url: Any
+        if not profile.carries_url:
+            url = self._endpoint_of(body if isinstance(body, dict) else {})
+        else:
+            method = value.get("method")
+            if method != "POST":
+                clean = False
+                self._add("invalid_method", "method must be POST" + (
+                    "" if method is None else f", not {quote(method, 20)}"),
+                    number, "method", custom_id)
+            url = value.get("url")
+            if url is None:
+                self._add("missing_url", "the line has no url", number, "url", custom_id)
+                return None, False
+            if type(url) is not str or profile.schema_for(url) is None:
+                self._add("unsupported_url",
+                          f"url {quote(url, 60)} is not a batch endpoint of {profile.title}; "
+                          f"expected one of {profile.endpoint_list()}",
+                          number, "url", custom_id)
+                return None, False
+        if self.fixed_endpoint is not None:
+            if url != self.fixed_endpoint:
+                clean = self._mismatch(
+                    "url_mismatch", f"url {quote(url, 60)} differs from the endpoint "
+                    f"{quote(self.fixed_endpoint, 60)} the batch is for", "error", number,
+                    "url", custom_id) and clean
+            elif self.report.endpoint is None:
+                self.report.endpoint = url
+        elif self.first_url is None:
+            self.first_url = (url, number)
+            if self.report.endpoint is None:
+                self.report.endpoint = url
+        elif url != self.first_url[0]:
+            first, first_line = self.first_url
+            clean = self._mismatch(
+                "url_mismatch", f"url {quote(url, 60)} differs from the file's endpoint "
+                f"{quote(first, 60)} (line {first_line}); {profile.title} takes one endpoint "
+                "per file", profile.mixed_urls, number, "url", custom_id) and clean
+        return url, clean
+
+    def _mismatch(self, code: str, message: str, policy: str, number: int, param: str,
+                  custom_id: str | None) -> bool:
+        """A second url or model in one file, by the provider's policy: an error on each
+        line, a warning once per value, or nothing. True when it is not an error."""
+        if policy == "error":
+            self._add(code, message, number, param, custom_id)
+            return False
+        if policy == "warning" and (code, message) not in self.warned:
+            self.warned.add((code, message))
+            self._add(code, message.replace(" takes one", " may take only one") +
+                      " (not documented either way: a warning)", number, param, custom_id,
+                      "warning")
+        return True
+
+    def _check_model(self, url: str | None, body: Mapping[str, Any], number: int,
+                     custom_id: str | None) -> tuple[Any, bool]:
+        """The body's model, and whether the model rules found no error."""
+        profile = self.profile
         model = body.get("model")
+        param = f"{profile.body_field}.model"
         if type(model) is not str:
-            if model is None and self.endpoint in self.profile.model_required:
-                self._add("missing_model", "the body names no model", number,
-                          f"{self.profile.body_field}.model", custom_id)
-            return
+            if model is None:
+                if url in profile.model_required:
+                    self._add("missing_model", "the body names no model", number, param,
+                              custom_id)
+                    return model, False
+                return model, True
+            # Not a name: the body's schema says so (a model must be a string).
+            return model, False
         models = self.report.models
         models[model] = models.get(model, 0) + 1
         if self.first_model is None:
             self.first_model = (model, number)
-        elif model != self.first_model[0] and self.profile.one_model_per_file:
-            expected, first_line = self.first_model
-            self._add("model_mismatch",
-                      f"model {model!r} differs from {expected!r} (line {first_line}); "
-                      "a batch file must use one model",
-                      number, f"{self.profile.body_field}.model", custom_id)
+            return model, True
+        if model == self.first_model[0]:
+            return model, True
+        expected, first_line = self.first_model
+        return model, self._mismatch(
+            "model_mismatch", f"model {quote(model, 60)} differs from {quote(expected, 60)} "
+            f"(line {first_line}); {profile.title} takes one model per file",
+            profile.mixed_models, number, param, custom_id)
+
+    def _check_body(self, target: _Target, body: Mapping[str, Any], number: int,
+                    custom_id: str | None, bare: bool) -> None:
+        prefix = "" if bare else self.profile.body_field
+        for name in sorted(target.misplaced.keys() & body.keys()):
+            param = f"{prefix}.{name}" if prefix else name
+            self._add("unsupported_parameter",
+                      f"{name} is not a parameter of {target.url}: use "
+                      f"{target.misplaced[name]} (the service fails each such request with "
+                      "HTTP 400 unsupported_parameter)", number, param, custom_id)
+        if not target.schema.is_valid(body):
+            self._explain(target.schema, body, number, custom_id, "invalid_body", prefix)
 
     def _explain(self, schema: CompiledSchema, body: Any, number: int,
-                 custom_id: str | None, code: str) -> None:
-        problem = explain_body(schema, body, self.profile.body_field, code)
-        if problem is not None:
-            self._add(problem.code, problem.message, number, problem.param, custom_id)
+                 custom_id: str | None, code: str, prefix: str | None = None) -> None:
+        prefix = self.profile.body_field if prefix is None else prefix
+        problem = explain_body(schema, body, prefix, code)
+        if problem is None:
+            # The compiled schema rejects what the explaining one accepts: still a problem.
+            problem = Problem(code=code, param=prefix or None, message=(
+                f"rejected by the compiled schema {schema.uri.rsplit('/', 1)[-1]}; no "
+                "explanation found"))
+        self._add(problem.code, problem.message, number, problem.param, custom_id)
 
-
-def explain_body(schema: CompiledSchema, body: Any, body_field: str, code: str
-                 ) -> Problem | None:
-    """The one problem to show for a body a schema rejected, with its JSON path as param.
-
-    ``code`` is ``invalid_body`` for the endpoint's schema (a true ``stream`` becomes
-    ``stream_not_supported``) or ``custom_schema`` for a user's own.
-    """
-    violation = schema.explain(body)
-    if violation is None:
-        return None
-    param = format_param(body_field, violation.path)
-    if code == "invalid_body" and violation.path == ("stream",):
-        return Problem(code="stream_not_supported", param=param,
-                       message="stream must not be true in a batch request")
-    message = violation.message
-    if len(message) > 300:
-        message = message[:297] + "..."
-    return Problem(code=code, message=message, param=param)
+    def check_file_limits(self) -> None:
+        _check_file_limits(self.profile, self.report, self.collector, self.over_request_limit,
+                           self.over_embedding_limit)
 
 
 def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
@@ -445,24 +666,20 @@ def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
             f"{limits.max_embedding_inputs:,} per file", over_embedding_limit)
 
 
-# --- one file, two processes ------------------------------------------------------------------
-
-#: Files at least this large are checked by two processes when two cores are free.
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+# --- one file, several processes --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _FirstRequest:
-    """The file's first line when it is a plain request: the url and model it fixes."""
+class _Range(NamedTuple):
+    """A byte range of a file that starts at a line: its offsets and first line number."""
 
-    line: int
-    url: str | None
-    model: str
+    start: int
+    end: int
+    first_line: int
 
 
 @dataclass
-class _Half:
-    """What checking one half of a file found, with what the whole-file checks need."""
+class _RangeResult:
+    """What checking one range of a file found, with what the whole-file checks need."""
 
     report: Report
     seen: dict[str, int]
@@ -471,33 +688,59 @@ class _Half:
     input_counts: array[int]
 
 
-def _check_half(path: str, start: int, end: int, first_line: int, provider: str,
-                limits: Any, endpoint: str | None, first: _FirstRequest,
-                schema: Any, max_errors: int | None, cap: int,
-                on_progress: Callable[[int], None] | None = None) -> _Half:
-    """Check the lines of ``path`` between two byte offsets (run in either process)."""
+def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
+                 endpoint: str | None, schema: Any, max_errors: int | None, cap: int,
+                 on_progress: Callable[[int], None] | None = None) -> _RangeResult:
+    """Check the lines of one range of ``path`` (run in any process).
+
+    The checker first reads the file's first line as a single pass would (its problems
+    dropped), so that the url and model it fixes are known in every range.
+    """
     profile = dataclasses.replace(get_profile(provider), limits=limits)
     report = Report(path=path, provider=profile.name, endpoint=endpoint)
-    checker = _LineChecker(profile, report, _Collector(report, max_errors), _user_schema(schema))
-    checker.preset(first)
+    checker = _LineChecker(profile, report, _Collector(report, max_errors, keep_once=True),
+                           _user_schema(schema), endpoint)
+    if byte_range.start > 0:
+        for item in read_lines(path, errors="collect", max_line_bytes=cap):
+            if isinstance(item, Line):
+                checker.check(item)
+            break
+        report.counts.clear()
+        report.errors.clear()
+        report.warnings.clear()
+        report.models.clear()
+        report.endpoints.clear()
+        report.embedding_inputs = 0
+        checker.seen.clear()
     checker.record_requests()
-    checker.run(read_range(path, start, end, first_line=first_line, max_line_bytes=cap),
-                on_progress)
+    checker.run(read_range(path, byte_range.start, byte_range.end,
+                           first_line=byte_range.first_line, max_line_bytes=cap), on_progress)
     assert checker.request_lines is not None
     assert checker.input_lines is not None and checker.input_counts is not None
-    return _Half(report, checker.seen, checker.request_lines, checker.input_lines,
-                 checker.input_counts)
+    return _RangeResult(report, checker.seen, checker.request_lines, checker.input_lines,
+                        checker.input_counts)
 
 
-def _parallel_plan(source: LineSource, profile: Profile, schema: Any, endpoint: str | None,
-                   workers: int | None) -> tuple[str, int, int, _FirstRequest] | None:
-    """(path, split offset, lines before it, first request) when the file can be halved."""
-    if workers == 1 or not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    with contextlib.suppress(AttributeError, OSError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _plan_ranges(source: LineSource, profile: Profile, schema: Any, workers: int | None
+                 ) -> list[_Range] | None:
+    """Line-aligned byte ranges of a large plain file, one per worker; None to check it in
+    one pass."""
+    if workers is not None and workers < 1:
+        raise UsageError(f"workers must be at least 1, not {workers}")
+    count = usable_cores() if workers is None else workers
+    if count < 2 or not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
         return None
     path = os.fspath(source)
-    if (workers is None and (os.cpu_count() or 1) < 2) or not is_plain_file(path):
+    if not is_plain_file(path):
         return None
-    # The worker rebuilds the profile from its name and limits, and the schema from its
+    # A worker rebuilds the profile from its name and limits, and the schema from its
     # source: anything that cannot be rebuilt that way is checked in one process.
     if profile.name not in PROVIDERS or dataclasses.replace(
             get_profile(profile.name), limits=profile.limits) != profile:
@@ -508,122 +751,150 @@ def _parallel_plan(source: LineSource, profile: Profile, schema: Any, endpoint: 
         size = os.path.getsize(path)
         if workers is None and size < PARALLEL_MIN_BYTES:
             return None
+        starts = [0]
         with open(path, "rb") as handle:
-            head = handle.readline()
-            handle.seek(size // 2)
-            handle.readline()
-            split = handle.tell()
-            if split >= size or split <= len(head):
+            for index in range(1, count):
+                handle.seek(max(size * index // count, starts[-1]))
+                if handle.tell() > 0:
+                    handle.seek(handle.tell() - 1)
+                handle.readline()
+                if handle.tell() >= size:
+                    break
+                if handle.tell() > starts[-1]:
+                    starts.append(handle.tell())
+            if len(starts) < 2:
                 return None
+            numbers = [1]
             handle.seek(0)
-            lines_before = sum(block.count(b"\n") for block in iter(
-                lambda: handle.read(min(1 << 22, split - handle.tell())), b""))
+            lines, position = 0, 0
+            for start in starts[1:]:
+                while position < start:
+                    block = handle.read(min(1 << 22, start - position))
+                    lines += block.count(b"\n")
+                    position += len(block)
+                numbers.append(lines + 1)
     except OSError:
         return None
-    first = _first_request(head, profile, endpoint)
-    return None if first is None else (path, split, lines_before, first)
+    ends = [*starts[1:], size]
+    return [_Range(start, end, first) for start, end, first in zip(starts, ends, numbers,
+                                                                    strict=True)]
 
 
-def _first_request(head: bytes, profile: Profile, endpoint: str | None
-                   ) -> _FirstRequest | None:
-    """The first line as a _FirstRequest, when it is a request the checks would accept
-    as fixing the file's url and model; otherwise None (and the file is checked whole)."""
-    try:
-        value = orjson.loads(head)
-    except orjson.JSONDecodeError:
-        return None
-    if type(value) is not dict:
-        return None
-    body = value.get(profile.body_field)
-    model = body.get("model") if type(body) is dict else None
-    if type(model) is not str:
-        return None
-    url = value.get("url") if profile.carries_url else None
-    if profile.carries_url and (url not in profile.endpoints or (endpoint and url != endpoint)):
-        return None
-    return _FirstRequest(1, url if endpoint is None else None, model)
-
-
-def _validate_in_halves(plan: tuple[str, int, int, _FirstRequest], profile: Profile,
+def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,
                         endpoint: str | None, schema: Any, max_errors: int | None, cap: int,
-                        on_progress: Callable[[int], None] | None) -> Report:
-    path, split, lines_before, first = plan
-    size = os.path.getsize(path)
+                        on_progress: Callable[[int], None] | None) -> Report | None:
+    """Check each range in its own process (the first in this one) and merge the results
+    into the report one pass gives; None when that cannot be done (no other process to be
+    had, or a first line that does not fix the file's url and model, which every range
+    must know)."""
+    if not _first_line_fixes_the_file(path, profile, endpoint, cap):
+        return None
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    arguments = (profile.name, profile.limits, endpoint, first, schema, max_errors, cap)
+    arguments = (profile.name, profile.limits, endpoint, schema, max_errors, cap)
     try:
-        with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-            second = pool.submit(_check_half, path, split, size, lines_before + 1, *arguments)
-            head = _check_half(path, 0, split, 1, *arguments, on_progress=on_progress)
-            tail = second.result()
+        with concurrent.futures.ProcessPoolExecutor(len(ranges) - 1, mp_context=context) as pool:
+            others = [pool.submit(_check_range, path, byte_range, *arguments)
+                      for byte_range in ranges[1:]]
+            first = _check_range(path, ranges[0], *arguments, on_progress=on_progress)
+            results = [first, *(future.result() for future in others)]
     except (OSError, BrokenProcessPool):
-        # No second process to be had (or it died): check the file in one pass instead.
-        return validate(path, provider=profile, endpoint=endpoint, schema=schema,
-                        max_errors=max_errors, max_line_bytes=cap, on_progress=on_progress,
-                        workers=1)
+        return None
     if on_progress is not None:
-        on_progress(size)
-    return _merge_halves(head, tail, profile, max_errors)
+        on_progress(ranges[-1].end)
+    return _merge(results, profile, max_errors)
 
 
-def _merge_halves(head: _Half, tail: _Half, profile: Profile, max_errors: int | None
-                  ) -> Report:
-    """One report, the same as a single pass would give, from the reports of two halves."""
-    first_use = head.seen
+def _first_line_fixes_the_file(path: str, profile: Profile, endpoint: str | None, cap: int
+                               ) -> bool:
+    """True when the file's first line is a request that fixes its url and model, as the
+    later lines of a single pass would see them."""
+    report = Report(path=path, provider=profile.name)
+    checker = _LineChecker(profile, report, _Collector(report, 0), None, endpoint)
+    for item in read_lines(path, errors="collect", max_line_bytes=cap):
+        if not isinstance(item, Line) or item.number != 1:
+            return False
+        checker.check(item)
+        break
+    return (checker.first_model is not None and report.counts.get("url_mismatch", 0) == 0
+            and (checker.first_url is not None or endpoint is not None))
+
+
+def _merge(results: list[_RangeResult], profile: Profile, max_errors: int | None) -> Report:
+    """One report, the same as a single pass would give, from the results of the ranges in
+    file order. Problems are ordered by line, so merging is a sort: a duplicate id across
+    ranges is found from the ranges' ids, and named after its first use in the file."""
     id_field = profile.id_field
-    late: list[Problem] = []
-    for problem in tail.report.errors:
-        # A repeat within the second half names the first use in the whole file.
-        if problem.code == "duplicate_custom_id" and problem.custom_id in first_use:
-            problem = dataclasses.replace(problem, message=(
-                f"{id_field} {problem.custom_id!r} was already used on line "
-                f"{first_use[problem.custom_id]}"))
-        late.append(problem)
-    crossing = [
-        Problem(code="duplicate_custom_id", line=line, param=id_field, custom_id=custom_id,
-                path=head.report.path,
-                message=f"{id_field} {custom_id!r} was already used on line "
-                        f"{first_use[custom_id]}")
-        for custom_id, line in tail.seen.items() if custom_id in first_use]
-    # In a single pass, a duplicate is reported after the id's own rule problems and before
-    # every other problem of its line.
-    order = {"custom_id_too_long": 0, "custom_id_charset": 0, "duplicate_custom_id": 1}
-    late = sorted(late + crossing, key=lambda p: (p.line or 0, order.get(p.code, 2)))
-    report = Report(path=head.report.path, provider=profile.name,
-                    endpoint=head.report.endpoint or tail.report.endpoint)
+    first_use: dict[str, int] = {}
+    problems: list[Problem] = []
+    for result in results:
+        for problem in result.report.errors + result.report.warnings:
+            if problem.code == "duplicate_custom_id" and problem.custom_id in first_use:
+                # A repeat within this range names the first use in the whole file.
+                problem = dataclasses.replace(problem, message=(
+                    f"{id_field} {quote(problem.custom_id)} was already used on line "
+                    f"{first_use[problem.custom_id]}"))
+            problems.append(problem)
+        for custom_id, line in result.seen.items():
+            if custom_id in first_use:
+                problems.append(Problem(
+                    code="duplicate_custom_id", line=line, param=id_field,
+                    custom_id=custom_id, path=result.report.path,
+                    message=f"{id_field} {quote(custom_id)} was already used on line "
+                            f"{first_use[custom_id]}"))
+            else:
+                first_use[custom_id] = line
+    # In one pass, a duplicate is reported after the id's own rule problems and before every
+    # other problem of its line.
+    order = {"missing_custom_id": 0, "invalid_custom_id": 0, "custom_id_too_long": 0,
+             "custom_id_charset": 0, "duplicate_custom_id": 1}
+    problems.sort(key=lambda p: (p.line or 0, order.get(p.code, 2)))
+    head = results[0].report
+    report = Report(path=head.path, provider=profile.name,
+                    endpoint=next((r.report.endpoint for r in results if r.report.endpoint),
+                                  None))
     collector = _Collector(report, max_errors)
-    for problem in head.report.errors + late:
-        collector.add(problem)
-    report.errors_truncated += head.report.errors_truncated + tail.report.errors_truncated
-    crlf_seen = False
-    for warning in head.report.warnings + tail.report.warnings:
-        if warning.code == "crlf_line_ending":
-            if crlf_seen:
+    once: set[tuple[str, str]] = set()
+    for problem in problems:
+        if problem.severity == "warning" and problem.code in _ONCE_WARNINGS:
+            # Warnings a single pass gives once per file (or per value).
+            if (problem.code, problem.message) in once:
                 continue
-            crlf_seen = True
-        report.warnings.append(warning)
-    report.lines = tail.report.lines or head.report.lines
-    report.requests = head.report.requests + tail.report.requests
-    report.bytes = max(head.report.bytes, tail.report.bytes)
-    for half in (head, tail):
-        for model, count in half.report.models.items():
+            once.add((problem.code, problem.message))
+        collector.add(problem)
+    for result in results:
+        listed = {code: 0 for code in result.report.counts}
+        for problem in result.report.errors + result.report.warnings:
+            listed[problem.code] += 1
+        for code, count in result.report.counts.items():
+            unlisted = count - listed.get(code, 0)
+            if unlisted:
+                report.counts[code] = report.counts.get(code, 0) + unlisted
+        report.errors_truncated += result.report.errors_truncated
+        report.warnings_truncated += result.report.warnings_truncated
+    report.lines = max(result.report.lines for result in results)
+    report.requests = sum(result.report.requests for result in results)
+    report.bytes = max(result.report.bytes for result in results)
+    report.embedding_inputs = sum(result.report.embedding_inputs for result in results)
+    for result in results:
+        for model, count in result.report.models.items():
             report.models[model] = report.models.get(model, 0) + count
-    report.models = {model: count for model, count in report.models.items() if count}
-    report.embedding_inputs = head.report.embedding_inputs + tail.report.embedding_inputs
+        for url, count in result.report.endpoints.items():
+            report.endpoints[url] = report.endpoints.get(url, 0) + count
     limits = profile.limits
-    request_lines = head.request_lines + tail.request_lines
+    request_lines = array("q")
+    for result in results:
+        request_lines += result.request_lines
     over_requests = (request_lines[limits.max_requests]
                      if limits.max_requests is not None
                      and len(request_lines) > limits.max_requests else None)
     over_inputs = None
     if limits.max_embedding_inputs is not None:
         total = 0
-        for line, count in zip(head.input_lines + tail.input_lines,
-                               head.input_counts + tail.input_counts, strict=True):
-            total += count
-            if total > limits.max_embedding_inputs:
-                over_inputs = line
-                break
+        for result in results:
+            for line, count in zip(result.input_lines, result.input_counts, strict=True):
+                total += count
+                if total > limits.max_embedding_inputs and over_inputs is None:
+                    over_inputs = line
     _check_file_limits(profile, report, collector, over_requests, over_inputs)
     return report

@@ -63,6 +63,7 @@ def test_lines_carry_number_offset_and_exact_bytes(tmp_path: Path) -> None:
         (b'{"a": 1e999}\n', "non_finite_number", 1),
         (b'{"a": 1e400}\n', "non_finite_number", 1),
         (b'{"a": -1e400}\n', "non_finite_number", 1),
+        (b'{"a": ' + b"9" * 4301 + b'}\n', "integer_out_of_range", 1),
         (b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}\n", "nesting_too_deep", 1),
     ],
 )

@@ -66,7 +66,15 @@ def test_each_rule_fails_with_its_code_and_line(tmp_path: Path, provider: str) -
         assert [(e.code, e.line) for e in validate(path, provider=provider).errors] == [
             (code, 2)], (provider, code)
 
-    check({k: v for k, v in rows[1].items() if k != profile.id_field}, "missing_custom_id")
+    without_id = {k: v for k, v in rows[1].items() if k != profile.id_field}
+    if profile.id_required:
+        check(without_id, "missing_custom_id")
+    else:
+        # Accepted by the service; its result just cannot be matched back by id.
+        path = rewrite(tmp_path / "broken.jsonl", [rows[0], without_id, rows[2]])
+        report = validate(path, provider=provider)
+        assert report.ok
+        assert [(w.code, w.line) for w in report.warnings] == [("missing_custom_id", 2)]
     check({**rows[1], profile.id_field: rows[0][profile.id_field]}, "duplicate_custom_id")
     check({k: v for k, v in rows[1].items() if k != profile.body_field}, "missing_body")
     check({**rows[1], profile.body_field: "text"}, "body_not_object")

@@ -85,6 +85,11 @@ def test_the_providers_table_matches_the_profiles() -> None:
                 shown += " (uncertain)"
             assert f"| {shown} |" in row, (name, key)
         assert f"`{profile.id_field}` / `{profile.body_field}`" in row
+        endpoints = [f"`{url}`" for url in profile.endpoints]
+        endpoints += [f"`*{suffix}`" for suffix in profile.endpoint_suffixes]
+        assert f"| {', '.join(endpoints)} |" in row, name
+        assert f"| {profile.mixed_urls} / {profile.mixed_models} | {profile.blank_lines} |" in row
+        assert f"[docs]({profile.docs_url})" in row
         assert (ROOT / "batchio" / "providers" / f"{name}.py").exists()
 
 

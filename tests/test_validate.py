@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ CASES: list[tuple[str, list[Any], str, int | None]] = [
     ("not_an_object", [chat("a"), b"[1]\n"], "openai", 2),
     ("invalid_utf8", [chat("a"), b'{"a": "\xff"}\n'], "openai", 2),
     ("utf8_bom", [b"\xef\xbb\xbf" + orjson.dumps(chat("a")) + b"\n"], "openai", 1),
-    ("blank_line", [chat("a"), b"\n", chat("b")], "openai", 2),
+    ("blank_line", [chat("a"), b"\n", chat("b")], "blank-lines-refused", 2),
     ("non_finite_number", [chat("a"), b'{"a": NaN}\n'], "openai", 2),
     ("nesting_too_deep", [chat("a"), b'{"a": ' + b"[" * 1100 + b"]" * 1100 + b"}\n"],
      "openai", 2),
@@ -133,7 +134,8 @@ CASES: list[tuple[str, list[Any], str, int | None]] = [
     ("missing_url", [chat("a"), {k: v for k, v in chat("b").items() if k != "url"}],
      "openai", 2),
     ("unsupported_url", [chat("a"), {**chat("b"), "url": "/v1/chat"}], "openai", 2),
-    ("url_mismatch", [chat("a"), {**chat("b"), "url": "/v1/completions"}], "openai", 2),
+    ("url_mismatch", [chat("a"), {**chat("b"), "url": "/v1/completions", "body": {
+        "model": "gpt-4o-mini", "prompt": "x"}}], "openai", 2),
     ("missing_body", [chat("a"), {k: v for k, v in chat("b").items() if k != "body"}],
      "openai", 2),
     ("body_not_object", [chat("a"), {**chat("b"), "body": "text"}], "openai", 2),
@@ -152,7 +154,9 @@ CASES: list[tuple[str, list[Any], str, int | None]] = [
                          ids=[case[0] for case in CASES])
 def test_each_code_on_a_minimal_file(tmp_path: Path, code: str, rows: list[Any],
                                      provider: str, line: int | None) -> None:
-    report = validate(as_file(tmp_path, rows), provider=provider)
+    profile = (replace(get_profile("openai"), name="strict", blank_lines="error")
+               if provider == "blank-lines-refused" else get_profile(provider))
+    report = validate(as_file(tmp_path, rows), provider=profile)
     assert codes(report) == [(code, line)]
     assert code in CODES
     assert not report.ok
@@ -276,6 +280,7 @@ def _defect(kind: str, row: dict[str, Any]) -> bytes:
         row["url"] = "/v2/chat"
     elif kind == "url_mismatch":
         row["url"] = "/v1/embeddings"
+        row["body"] = {"model": row["body"]["model"], "input": "a body for its own url"}
     elif kind == "missing_body":
         del row["body"]
     elif kind == "model_mismatch":
@@ -310,3 +315,20 @@ def test_one_injected_defect_is_reported_exactly_once_at_its_line(
     lines[at] = _defect(defect, rows[at])
     report = validate(lines)
     assert codes(report) == [(defect, at + 1)]
+
+
+@pytest.mark.parametrize(("provider", "severity"), [
+    ("openai", "warning"), ("anthropic", "warning"), ("vllm", None)])
+def test_blank_lines_follow_the_providers_policy(tmp_path: Path, provider: str,
+                                                 severity: str | None) -> None:
+    # vLLM's run_batch strips lines and skips empty ones; for the others it is not known.
+    profile = get_profile(provider)
+    row = ({"custom_id": "a", "params": {"model": "m", "max_tokens": 5, "messages": [
+        {"role": "user", "content": "hi"}]}} if provider == "anthropic" else chat("a"))
+    other = {**row, "custom_id": "b"}
+    report = validate(as_file(tmp_path, [row, b"\n", other, b"   \n"]), provider=profile)
+    assert report.ok
+    assert report.requests == 2
+    found = [(w.code, w.line, w.severity) for w in report.warnings]
+    assert found == ([] if severity is None else
+                     [("blank_line", 2, "warning"), ("blank_line", 4, "warning")])

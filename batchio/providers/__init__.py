@@ -7,9 +7,12 @@ name. Adding a provider is one new module plus its tests, and its name in ``_MOD
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
-from ..errors import BatchioError
-from ._profile import STATUSES, IdRule, Limits, Outcome, Profile, Status
+from ..errors import UsageError
+from ._profile import STATUSES, IdRule, Limits, Outcome, Policy, Profile, Status
 
 _MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "together", "vllm")
 
@@ -17,17 +20,83 @@ _MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "togeth
 PROVIDERS: tuple[str, ...] = _MODULES
 
 
+class Detection(NamedTuple):
+    """Which provider a request line's shape names, and a hint where the shape is shared."""
+
+    provider: str
+    #: Set where the shape fits more than one provider: the likely ``--provider`` values.
+    hint: str | None = None
+
+
+def detect_provider(line: Mapping[str, Any] | None) -> Detection:
+    """The provider family a request line's top-level fields name.
+
+    ``params`` is Anthropic's; ``key``/``request`` (or a bare ``contents``) Gemini's;
+    ``method``/``url``/``body`` the OpenAI family's, refined by the url where it says more:
+    a url ending in ``/score`` or ``/rerank`` is vLLM's, an audio request naming its audio by
+    ``file_url`` vLLM's and by ``url`` Groq's, a url without ``/v1`` Azure's. A
+    ``custom_id``/``body`` line with no url is Mistral's or Together's: ambiguous, so OpenAI
+    stays the profile and the hint names both.
+    """
+    if not line:
+        return Detection("openai")
+    if "params" in line:
+        return Detection("anthropic")
+    if "request" in line or "key" in line or "contents" in line:
+        return Detection("gemini")
+    url = line.get("url")
+    if isinstance(url, str):
+        body = line.get("body")
+        body = body if isinstance(body, dict) else {}
+        if url.endswith(("/score", "/rerank")):
+            return Detection("vllm")
+        if url.startswith("/v1/audio/"):
+            return Detection("vllm" if "file_url" in body else "groq")
+        if url.startswith("/") and not url.startswith("/v1/"):
+            return Detection("azure")
+        return Detection("openai")
+    if "body" in line and "method" not in line:
+        return Detection("openai", hint="mistral or together")
+    return Detection("openai")
+
+
+def first_request(source: Any) -> Mapping[str, Any] | None:
+    """The first request line's object of a file given by path (None for a stream, which
+    cannot be read twice, or a file with no readable request line)."""
+    from ..jsonl import Line, read_lines
+
+    if not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
+        return None
+    lines = read_lines(source, errors="collect")
+    try:
+        for item in lines:
+            if isinstance(item, Line):
+                return item.value
+    finally:
+        lines.close()  # type: ignore[attr-defined]
+    return None
+
+
+def profile_for(provider: str | Profile | None, source: Any) -> Profile:
+    """The profile named, or (``provider=None``) the one the first request of ``source``
+    (a path) names by its shape: see :func:`detect_provider`."""
+    if provider is not None:
+        return get_profile(provider)
+    return get_profile(detect_provider(first_request(source)).provider)
+
+
 def get_profile(provider: str | Profile) -> Profile:
     """The profile for a provider name (a Profile is returned as it is)."""
     if isinstance(provider, Profile):
         return provider
     if provider not in _MODULES:
-        raise BatchioError(
+        raise UsageError(
             f"unknown provider {provider!r}; known: {', '.join(_MODULES)}",
             code="unknown_provider")
     profile: Profile = importlib.import_module(f"{__name__}.{provider}").PROFILE
     return profile
 
 
-__all__ = ["PROVIDERS", "STATUSES", "IdRule", "Limits", "Outcome", "Profile", "Status",
-           "get_profile"]
+__all__ = ["PROVIDERS", "STATUSES", "Detection", "IdRule", "Limits", "Outcome", "Policy",
+           "Profile", "Status", "detect_provider", "first_request", "get_profile",
+           "profile_for"]

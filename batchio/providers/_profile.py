@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 Status = Literal["succeeded", "failed", "expired", "cancelled", "missing"]
+#: How a profile treats something a service may or may not accept: an error where the
+#: service rejects it, a warning where that is not known, nothing where it is accepted.
+Policy = Literal["error", "warning", "allowed"]
 STATUSES: tuple[Status, ...] = ("succeeded", "failed", "expired", "cancelled", "missing")
 
 
@@ -51,20 +54,33 @@ class IdRule:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_regex", re.compile(self.pattern) if self.pattern else None)
 
-    def problem(self, custom_id: str) -> tuple[str, str] | None:
-        """(code, message) when the id breaks the rule, else None."""
+    @property
+    def plain(self) -> bool:
+        """True when any non-empty string will do (no length or character rule)."""
+        return self.max_length is None and self._regex is None
+
+    def problem(self, custom_id: object, field: str = "custom_id") -> tuple[str, str] | None:
+        """(code, message) when the id breaks the rule, else None. The one definition of a
+        good id: the fast lanes of the validator and the writer call it too."""
+        if type(custom_id) is not str or not custom_id:
+            if custom_id is None:
+                return "missing_custom_id", f"the line has no {field}"
+            return "invalid_custom_id", f"{field} must be a non-empty string"
         if self.max_length is not None and len(custom_id) > self.max_length:
             return ("custom_id_too_long",
-                    f"custom_id is {len(custom_id)} characters; at most {self.max_length}")
+                    f"{field} is {len(custom_id)} characters; at most {self.max_length}")
         regex: re.Pattern[str] | None = self._regex
         if regex is not None and regex.fullmatch(custom_id) is None:
-            return "custom_id_charset", f"custom_id must be {self.description}"
+            return "custom_id_charset", f"{field} must be {self.description}"
         return None
 
 
 @dataclass(frozen=True)
 class Profile:
-    """Everything batchio knows about one provider's batch files."""
+    """Everything batchio knows about one provider's batch files.
+
+    Each provider's module cites the source of every endpoint, rule and limit it sets.
+    """
 
     name: str
     title: str
@@ -80,10 +96,31 @@ class Profile:
     default_endpoint: str
     ids: IdRule
     limits: Limits
+    #: Url endings served whatever comes before them (vLLM serves any url ending in
+    #: ``/score``) -> body schema name.
+    endpoint_suffixes: Mapping[str, str] = field(default_factory=dict)
     #: Endpoints whose bodies must name a model (on providers that set it per line).
     model_required: frozenset[str] = frozenset()
-    #: True when every line of a file must use the same model.
-    one_model_per_file: bool = True
+    #: Lines of one file with different urls, or different models: an error where the
+    #: service rejects such a file (``url_mismatch``, ``model_mismatch``), a warning where
+    #: that is not known, nothing where the service takes them.
+    mixed_urls: Policy = "error"
+    mixed_models: Policy = "error"
+    #: A blank line in a request file (``blank_line``).
+    blank_lines: Policy = "warning"
+    #: False where a line without an id is accepted (it is then a warning: its result
+    #: cannot be matched back by id).
+    id_required: bool = True
+    #: Body fields of a sibling endpoint that the service accepts in the file but rejects
+    #: for every request at run time (``unsupported_parameter``): endpoint -> field -> what
+    #: to use instead.
+    misplaced: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: True where a line may be the request body itself, with no id and no envelope
+    #: (Gemini's REST example writes bare GenerateContentRequest lines).
+    bare_body: bool = False
+    #: For providers whose lines carry no url: the endpoint a body is for, read off its
+    #: shape (Gemini's embedding lines hold ``content``, generation lines ``contents``).
+    endpoint_of_body: Callable[[Mapping[str, Any]], str | None] | None = None
     #: The shape of its result lines: "openai", "anthropic" or "gemini".
     result_shape: str = "openai"
     #: Reads one result line; raises KeyError/TypeError/ValueError when it is not one.
@@ -105,6 +142,11 @@ class Profile:
         """True when every result, failures included, comes back in one file."""
         return "errors" not in self.result_files
 
+    @property
+    def one_model_per_file(self) -> bool:
+        """True when a file with two models is an error."""
+        return self.mixed_models == "error"
+
     @functools.cached_property
     def envelope_fields(self) -> frozenset[str]:
         fields = {self.id_field, self.body_field}
@@ -114,7 +156,17 @@ class Profile:
 
     def schema_for(self, endpoint: str) -> str | None:
         """The shipped body schema name for an endpoint, or None when it is not accepted."""
-        return self.endpoints.get(endpoint)
+        name = self.endpoints.get(endpoint)
+        if name is None:
+            for suffix, suffix_schema in self.endpoint_suffixes.items():
+                if endpoint.endswith(suffix):
+                    return suffix_schema
+        return name
+
+    def endpoint_list(self) -> str:
+        """The accepted endpoints, for messages and docs."""
+        listed = list(self.endpoints) + [f"*{suffix}" for suffix in self.endpoint_suffixes]
+        return ", ".join(listed)
 
 
 def _unset(line: Mapping[str, Any]) -> Outcome:

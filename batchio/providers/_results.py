@@ -74,45 +74,62 @@ def openai_shape(
     return classify
 
 
-_ANTHROPIC_RETRYABLE = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
+def anthropic_shape(
+    expired_codes: frozenset[str],
+    cancelled_codes: frozenset[str],
+    retryable_codes: frozenset[str],
+) -> Callable[[Mapping[str, Any]], Outcome]:
+    """The reader of Anthropic's results: ``result.type`` of succeeded, errored, canceled or
+    expired; an errored request's code is its inner error type."""
+
+    def classify(line: Mapping[str, Any]) -> Outcome:
+        custom_id = line["custom_id"]
+        if not isinstance(custom_id, str):
+            raise TypeError("custom_id is not a string")
+        result = line["result"]
+        kind = result["type"]
+        if kind == "succeeded":
+            return _outcome(custom_id, "succeeded", result.get("message"), None, None, False)
+        if kind in expired_codes:
+            return _outcome(custom_id, "expired", None, {"type": kind}, kind, True)
+        if kind in cancelled_codes:
+            return _outcome(custom_id, "cancelled", None, {"type": kind}, kind, True)
+        if kind == "errored":
+            wrapper = result.get("error")
+            inner = wrapper.get("error", wrapper) if isinstance(wrapper, dict) else wrapper
+            code = inner.get("type") if isinstance(inner, dict) else None
+            code = code if isinstance(code, str) else "errored"
+            return _outcome(custom_id, "failed", None, inner, code, code in retryable_codes)
+        raise ValueError(f"unknown result.type {kind!r}")
+
+    return classify
 
 
-def anthropic_shape(line: Mapping[str, Any]) -> Outcome:
-    """Anthropic's results file: ``result.type`` of succeeded, errored, canceled, expired."""
-    custom_id = line["custom_id"]
-    if not isinstance(custom_id, str):
-        raise TypeError("custom_id is not a string")
-    result = line["result"]
-    kind = result["type"]
-    if kind == "succeeded":
-        return _outcome(custom_id, "succeeded", result.get("message"), None, None, False)
-    if kind == "errored":
-        wrapper = result.get("error")
-        inner = wrapper.get("error", wrapper) if isinstance(wrapper, dict) else wrapper
-        code = inner.get("type") if isinstance(inner, dict) else None
-        code = code if isinstance(code, str) else "errored"
-        return _outcome(custom_id, "failed", None, inner, code, code in _ANTHROPIC_RETRYABLE)
-    if kind == "canceled":
-        return _outcome(custom_id, "cancelled", None, {"type": "canceled"}, "canceled", True)
-    if kind == "expired":
-        return _outcome(custom_id, "expired", None, {"type": "expired"}, "expired", True)
-    raise ValueError(f"unknown result.type {kind!r}")
+def gemini_shape(
+    expired_codes: frozenset[str],
+    cancelled_codes: frozenset[str],
+    retryable_codes: frozenset[str],
+) -> Callable[[Mapping[str, Any]], Outcome]:
+    """The reader of Gemini's results: the line's ``key`` with a ``response``, or an
+    ``error`` (or ``status``) object whose ``status`` or ``code`` is the failure's code."""
 
+    def classify(line: Mapping[str, Any]) -> Outcome:
+        key = line["key"]
+        if not isinstance(key, str):
+            raise TypeError("key is not a string")
+        error = line.get("error") or line.get("status")
+        if error:
+            code: Any = error.get("status") or error.get("code") \
+                if isinstance(error, dict) else None
+            code = str(code) if code is not None else "error"
+            if code in expired_codes:
+                return _outcome(key, "expired", line.get("response"), error, code, True)
+            if code in cancelled_codes:
+                return _outcome(key, "cancelled", line.get("response"), error, code, True)
+            return _outcome(key, "failed", line.get("response"), error, code,
+                            code in retryable_codes)
+        if "response" not in line:
+            raise ValueError("result line has neither a response nor an error")
+        return _outcome(key, "succeeded", line["response"], None, None, False)
 
-_GEMINI_RETRYABLE = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED",
-                               "INTERNAL", "8", "13", "14", "4"})
-
-
-def gemini_shape(line: Mapping[str, Any]) -> Outcome:
-    """Gemini's results: the line's ``key`` with a ``response``, or an ``error``/``status``."""
-    key = line["key"]
-    if not isinstance(key, str):
-        raise TypeError("key is not a string")
-    error = line.get("error") or line.get("status")
-    if error:
-        code: Any = error.get("status") or error.get("code") if isinstance(error, dict) else None
-        code = str(code) if code is not None else "error"
-        return _outcome(key, "failed", line.get("response"), error, code, code in _GEMINI_RETRYABLE)
-    if "response" not in line:
-        raise ValueError("result line has neither a response nor an error")
-    return _outcome(key, "succeeded", line["response"], None, None, False)
+    return classify

@@ -1,11 +1,22 @@
 """Anthropic Message Batches: custom_id/params lines; one results file with result.type.
 
-custom_id: 1 to 64 characters of [a-zA-Z0-9_-]. Limits: 100,000 requests or 256 MB per
-batch (uncertain for current limits). A batch may mix models.
+Sources (read 2026-11): the Messages Batches API reference
+(https://docs.anthropic.com/en/api/creating-message-batches: ``requests`` holds 1 to
+100,000 items; ``custom_id`` matches ``^[a-zA-Z0-9_-]{1,64}$``) and the batch processing
+guide (256 MB per batch; "you can mix different types of requests within a single batch";
+``max_tokens: 0`` is not supported in a batch). The service takes the requests as one JSON
+array; JSONL of request objects is the usual form on disk, so blank lines are batchio's own
+question there: a warning.
 """
 
 from ._profile import IdRule, Limits, Profile
 from ._results import anthropic_shape
+
+# The result types of requests that never ran, and the error types worth retrying as they
+# are (the Message Batches results reference; the API errors page).
+EXPIRED = frozenset({"expired"})
+CANCELLED = frozenset({"canceled"})
+RETRYABLE = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
 
 PROFILE = Profile(
     name="anthropic",
@@ -18,14 +29,14 @@ PROFILE = Profile(
     default_endpoint="/v1/messages",
     ids=IdRule(max_length=64, pattern=r"[a-zA-Z0-9_-]{1,64}",
                description="1 to 64 characters of [a-zA-Z0-9_-]"),
-    limits=Limits(max_requests=100_000, max_file_bytes=256_000_000,
-                  uncertain=("max_requests", "max_file_bytes")),
+    limits=Limits(max_requests=100_000, max_file_bytes=256_000_000),
     model_required=frozenset({"/v1/messages"}),
-    one_model_per_file=False,
+    mixed_models="allowed",
+    blank_lines="warning",
     result_shape="anthropic",
-    classify_result=anthropic_shape,
+    classify_result=anthropic_shape(EXPIRED, CANCELLED, RETRYABLE),
     result_files=("results",),
-    expired_codes=frozenset({"expired"}),
-    cancelled_codes=frozenset({"canceled"}),
-    retryable_codes=frozenset({"overloaded_error", "api_error", "rate_limit_error"}),
+    expired_codes=EXPIRED,
+    cancelled_codes=CANCELLED,
+    retryable_codes=RETRYABLE,
 )

@@ -1,13 +1,17 @@
 """Azure OpenAI global batch: the OpenAI line format; ``body.model`` is the deployment name.
 
-URLs are accepted with or without the ``/v1`` prefix. The limits are not firmly documented
-(uncertain): 100,000 requests and 200 MB per file.
+Sources (read 2026-11): https://learn.microsoft.com/azure/ai-foundry/openai/how-to/batch
+(examples use /chat/completions, /v1/chat/completions and /v1/responses; "the same global
+batch deployment name must be present on each line"), and the Azure OpenAI quotas and
+limits table (100,000 requests and 200 MB per input file; 1 GB with your own Blob storage).
 """
 
 from ._profile import IdRule, Limits, Profile
 from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, RETRYABLE
+from .openai import CANCELLED, EXPIRED, MISPLACED, RETRYABLE
 
+# Chat completions and responses are in Microsoft's batch examples; embeddings and
+# completions are listed by the v1 REST reference only (uncertain), so they are accepted.
 _BODIES = {
     "chat/completions": "openai/chat-completions",
     "responses": "openai/responses",
@@ -18,7 +22,7 @@ _BODIES = {
 PROFILE = Profile(
     name="azure",
     title="Azure OpenAI batch",
-    docs_url="https://learn.microsoft.com/azure/ai-services/openai/how-to/batch",
+    docs_url="https://learn.microsoft.com/azure/ai-foundry/openai/how-to/batch",
     id_field="custom_id",
     body_field="body",
     carries_url=True,
@@ -28,9 +32,13 @@ PROFILE = Profile(
     },
     default_endpoint="/chat/completions",
     ids=IdRule(description="any non-empty string"),
-    limits=Limits(max_requests=100_000, max_file_bytes=200_000_000,
-                  uncertain=("max_requests", "max_file_bytes")),
+    limits=Limits(max_requests=100_000, max_file_bytes=200_000_000),
     model_required=frozenset(f"{prefix}/{path}" for prefix in ("", "/v1") for path in _BODIES),
+    mixed_urls="error",
+    mixed_models="error",
+    blank_lines="warning",
+    misplaced={**MISPLACED, "/responses": MISPLACED["/v1/responses"],
+               "/chat/completions": MISPLACED["/v1/chat/completions"]},
     result_shape="openai",
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,

@@ -1,28 +1,54 @@
-"""Google Gemini Batch API: key/request lines (a GenerateContentRequest each).
+"""Google Gemini Batch API: key/request lines; the model is set on the job.
 
-The model is set on the job, not per line. Limits are not firmly documented (uncertain):
-an input file of up to 2 GB.
+Sources (read 2026-11): https://ai.google.dev/gemini-api/docs/batch-api ("Input file":
+``{"key", "request"}`` lines holding a GenerateContentRequest, and a REST example of bare
+GenerateContentRequest lines with no key; input files up to 2 GB; jobs expire after 48
+hours), and "Gemini Batch API now supports Embeddings and OpenAI Compatibility"
+(developers.googleblog.com, 2025-09-08: embedding lines ``{"key", "request": {"content",
+"output_dimensionality", "task_type"}}``, created through a separate embeddings batch call).
+Field names may be camelCase or snake_case. No request count limit is documented.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 from ._profile import IdRule, Limits, Profile
 from ._results import gemini_shape
 
+# google.rpc codes (by name or number) worth retrying as they are: RESOURCE_EXHAUSTED (8),
+# UNAVAILABLE (14), DEADLINE_EXCEEDED (4), INTERNAL (13). No per-request expired or cancelled
+# code is documented: an expired job has no results at all.
+RETRYABLE = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL",
+                       "8", "14", "4", "13"})
+
+
+def endpoint_of_body(body: Mapping[str, Any]) -> str:
+    """Embedding requests hold one ``content``; generation requests a list of ``contents``."""
+    return "embedContent" if "content" in body and "contents" not in body else "generateContent"
+
+
 PROFILE = Profile(
     name="gemini",
     title="Google Gemini Batch API",
-    docs_url="https://ai.google.dev/gemini-api/docs/batch-mode",
+    docs_url="https://ai.google.dev/gemini-api/docs/batch-api",
     id_field="key",
     body_field="request",
     carries_url=False,
-    endpoints={"generateContent": "gemini/generate-content"},
+    endpoints={"generateContent": "gemini/generate-content",
+               "embedContent": "gemini/embed-content"},
     default_endpoint="generateContent",
     ids=IdRule(description="any non-empty string"),
-    limits=Limits(max_requests=None, max_file_bytes=2_000_000_000,
-                  uncertain=("max_file_bytes",)),
-    one_model_per_file=True,
+    limits=Limits(max_requests=None, max_file_bytes=2_000_000_000),
+    # The model is the job's; a model named in a request is not documented to matter.
+    mixed_models="warning",
+    blank_lines="warning",
+    # A bare request line has no key: accepted, but its result cannot be matched by key.
+    id_required=False,
+    bare_body=True,
+    endpoint_of_body=endpoint_of_body,
     result_shape="gemini",
-    classify_result=gemini_shape,
+    classify_result=gemini_shape(frozenset(), frozenset(), RETRYABLE),
     result_id_field="key",
     result_files=("results",),
-    retryable_codes=frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED"}),
+    retryable_codes=RETRYABLE,
 )

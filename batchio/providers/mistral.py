@@ -1,8 +1,12 @@
-"""Mistral batch: custom_id/body lines; model and endpoint are set on the job.
+"""Mistral batch: custom_id/body lines; the endpoint and model are set on the job.
 
-Results come back OpenAI-shaped (``response.status_code`` and ``body``); the codes of
-expired and cancelled requests are taken to be OpenAI's (uncertain). Limits are not firmly
-documented (uncertain): 1,000,000 requests per batch.
+Sources (read 2026-11): https://docs.mistral.ai/capabilities/batch/ and mistralai/client-python
+``APIEndpoint`` (the ten batch endpoints), ``BatchRequest`` (``custom_id`` optional,
+``body`` required), ``ImageURLChunk`` (an image_url part may be a string) and
+``AssistantMessage`` (``prefix``). Results come back OpenAI-shaped (``response.status_code``
+and ``body``); codes of requests that never ran are not documented, so OpenAI's are assumed
+(uncertain). 1,000,000 requests per batch is reported by third parties (uncertain); no
+per-file size limit is documented.
 """
 
 from ._profile import IdRule, Limits, Profile
@@ -17,14 +21,24 @@ PROFILE = Profile(
     body_field="body",
     carries_url=False,
     endpoints={
-        "/v1/chat/completions": "openai/chat-completions",
-        "/v1/embeddings": "openai/embeddings",
-        "/v1/moderations": "openai/moderations",
+        "/v1/chat/completions": "mistral/chat-completions",
+        "/v1/embeddings": "mistral/input-body",
+        "/v1/fim/completions": "mistral/fim-completions",
+        "/v1/moderations": "mistral/input-body",
+        "/v1/chat/moderations": "mistral/input-body",
+        "/v1/ocr": "mistral/ocr",
+        "/v1/classifications": "mistral/input-body",
+        "/v1/chat/classifications": "mistral/input-body",
+        "/v1/conversations": "openai/any-body",
+        "/v1/audio/transcriptions": "openai/any-body",
     },
     default_endpoint="/v1/chat/completions",
     ids=IdRule(description="any non-empty string"),
     limits=Limits(max_requests=1_000_000, max_file_bytes=None, uncertain=("max_requests",)),
-    one_model_per_file=True,
+    # "Only one model per batch" (the guide); the model is set on the job.
+    mixed_models="error",
+    blank_lines="warning",
+    id_required=False,
     result_shape="openai",
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,

@@ -1,6 +1,10 @@
-"""Together batch: OpenAI-like custom_id/body lines; the endpoint is set on the job.
+"""Together batch: custom_id/body lines; the endpoint and model are set on the job.
 
-Limits are not firmly documented (uncertain): 50,000 requests and 100 MB per file.
+Sources (read 2026-11): https://docs.together.ai/docs/batch-inference and its tutorial
+(custom_id at most 64 characters; at most 50,000 requests and 100 MB per input file);
+together-py ``BatchCreateParams.endpoint`` (chat completions and the two audio endpoints)
+and the older together-python ``BatchEndpoint`` (completions). Whether one file may name
+two models is not documented: a warning.
 """
 
 from ._profile import IdRule, Limits, Profile
@@ -15,13 +19,18 @@ PROFILE = Profile(
     body_field="body",
     carries_url=False,
     endpoints={"/v1/chat/completions": "openai/chat-completions",
-               "/v1/completions": "openai/completions"},
+               "/v1/completions": "openai/completions",
+               # Body fields of audio batch requests are not documented (uncertain).
+               "/v1/audio/transcriptions": "openai/any-body",
+               "/v1/audio/translations": "openai/any-body"},
     default_endpoint="/v1/chat/completions",
-    ids=IdRule(description="any non-empty string"),
-    limits=Limits(max_requests=50_000, max_file_bytes=100_000_000,
-                  uncertain=("max_requests", "max_file_bytes")),
+    ids=IdRule(max_length=64, description="at most 64 characters"),
+    limits=Limits(max_requests=50_000, max_file_bytes=100_000_000),
     model_required=frozenset({"/v1/chat/completions", "/v1/completions"}),
+    mixed_models="warning",
+    blank_lines="warning",
     result_shape="openai",
+    # Result codes for expired and cancelled requests are not documented (uncertain).
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,
     cancelled_codes=CANCELLED,
