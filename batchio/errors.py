@@ -97,25 +97,25 @@ def escape(text: str) -> str:
 
 
 def quote(value: object, limit: int = 80) -> str:
-    """A value from a user's file, fit to print: at most ``limit`` characters of it, its full
-    size when cut, and every control character escaped, so no value can forge an output
-    line or send a terminal an escape sequence."""
+    """A value from a user's file, fit to print: at most about ``limit`` characters of it,
+    its full size when cut, and every control character escaped, so no value can forge an
+    output line or send a terminal an escape sequence."""
     if isinstance(value, str):
         text, size = value, f"{len(value):,} characters"
-        shown = repr(text[:limit])
+        shown = escape(repr(text[:limit]))
+        if len(shown) > limit + 2:
+            shown = shown[:limit + 1] + shown[0]
+        cut = len(text) > limit or len(shown) < len(escape(repr(text[:limit])))
+        if cut:
+            shown = shown[:-1] + "…" + shown[-1]
     else:
         text = _json_text(value)
         size = f"{len(text):,} characters of JSON"
-        shown = text[:limit]
-    shown = "".join(char if char.isprintable() or char == " " else
-                    char.encode("unicode_escape").decode("ascii") for char in shown)
-    if len(text) <= limit:
-        return shown
-    if isinstance(value, str):
-        shown = shown[:-1] + "…" + shown[-1]
-    else:
-        shown += "…"
-    return f"{shown} ({size})"
+        shown = escape(text[:limit])[:limit]
+        cut = len(text) > limit or len(shown) < len(text)
+        if cut:
+            shown += "…"
+    return f"{shown} ({size})" if cut else shown
 
 
 def _json_text(value: object) -> str:

@@ -396,7 +396,18 @@ def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[
             raw = line.encode("utf-8", "surrogatepass")
             yield raw if raw.endswith(b"\n") else raw + b"\n"
         else:
-            yield dumps_line(line)
+            yield _line_of(line)
+
+
+def _line_of(obj: Mapping[str, Any]) -> bytes:
+    """An object given to the reader as a line, written so that reading it back gives what
+    it holds: integers of any size exactly, and NaN or Infinity as the literals the reader
+    then reports (``non_finite_number``), never as null."""
+    try:
+        return dumps_line(obj)
+    except LineError:
+        return json.dumps(obj, ensure_ascii=False, default=repr).encode(
+            "utf-8", "surrogatepass") + b"\n"
 
 
 class _Block(NamedTuple):

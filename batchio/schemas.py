@@ -121,7 +121,12 @@ class CompiledSchema:
         try:
             error = jsonschema.exceptions.best_match(self._explainer.iter_errors(value))
             while error is not None and error.context and error.validator in ("anyOf", "oneOf"):
-                error = jsonschema.exceptions.best_match(error.context)
+                # The alternatives whose type fits the value say more than those that want
+                # another type: an over-long list is explained by the list alternative.
+                fitting = [sub for sub in error.context
+                           if not (sub.validator == "type"
+                                   and len(sub.absolute_path) == len(error.absolute_path))]
+                error = jsonschema.exceptions.best_match(fitting or error.context)
         except referencing.exceptions.Unresolvable as exc:
             return SchemaViolation((), f"unresolvable reference {exc}", "$ref")
         if error is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from .bodies import embedding_inputs, explain_body
+from .bodies import MAX_MESSAGE, embedding_inputs, explain_body
 from .errors import Problem, UsageError, quote
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
@@ -343,6 +343,8 @@ class _LineChecker:
 
     def _add(self, code: str, message: str, line: int | None, param: str | None,
              custom_id: str | None, severity: Any = "error") -> None:
+        if len(message) > MAX_MESSAGE:
+            message = message[:MAX_MESSAGE - 1] + "…"
         self.collector.add(Problem(code=code, message=message, line=line, param=param,
                                    custom_id=custom_id, path=self.report.path,
                                    severity=severity))
@@ -549,7 +551,7 @@ class _LineChecker:
             if type(url) is not str or profile.schema_for(url) is None:
                 self._add("unsupported_url",
                           f"url {quote(url, 60)} is not a batch endpoint of {profile.title}; "
-                          f"expected one of {profile.endpoint_list()}",
+                          f"expected one of {profile.endpoint_list()}{_served_by(url)}",
                           number, "url", custom_id)
                 return None, False
         if self.fixed_endpoint is not None:
@@ -640,6 +642,18 @@ class _LineChecker:
     def check_file_limits(self) -> None:
         _check_file_limits(self.profile, self.report, self.collector, self.over_request_limit,
                            self.over_embedding_limit)
+
+
+def _served_by(url: Any) -> str:
+    """`` (served by ...: --provider ...)`` when other providers take this url."""
+    if type(url) is not str:
+        return ""
+    # Providers whose lines carry urls first: the line at hand does.
+    ranked = sorted(PROVIDERS, key=lambda name: not get_profile(name).carries_url)
+    others = [name for name in ranked if get_profile(name).schema_for(url) is not None]
+    if not others:
+        return ""
+    return f" (served by {', '.join(others)}: --provider {others[0]})"
 
 
 def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
