@@ -24,7 +24,7 @@ import orjson
 
 from .bodies import embedding_inputs, explain_body
 from .errors import DuplicateIdError, LimitError, LineError, SourceError
-from .jsonl import JsonlWriter, dumps_line, open_source, read_lines
+from .jsonl import JsonlWriter, dumps_line, open_source, read_lines, write_file_atomically
 from .providers import Profile, get_profile, profile_for
 from .schemas import compiled
 
@@ -160,9 +160,8 @@ class Manifest:
 
     def save(self, folder: str | os.PathLike[str]) -> Path:
         path = Path(folder) / MANIFEST_NAME
-        temp = path.with_name(f".{MANIFEST_NAME}.tmp")
-        temp.write_bytes(orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
-        os.replace(temp, path)
+        write_file_atomically(path, orjson.dumps(self.to_dict(),
+                                                 option=orjson.OPT_INDENT_2) + b"\n")
         return path
 
     @classmethod

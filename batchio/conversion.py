@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from .errors import BatchioError, LineError, Problem, UsageError
-from .jsonl import JsonlWriter, read_lines
+from .jsonl import JsonlWriter, read_lines, write_file_atomically
 from .providers import Profile, get_profile, profile_for
 
 #: Anthropic requires max_tokens; a request without one gets this.
@@ -314,7 +314,8 @@ def convert(
             writer.write(line_out)
             result.converted += 1
         if result.remapped:
-            mapping_path.write_bytes(orjson.dumps(result.remapped, option=orjson.OPT_INDENT_2))
+            write_file_atomically(mapping_path, orjson.dumps(
+                result.remapped, option=orjson.OPT_INDENT_2) + b"\n")
             result.mapping_path = os.fspath(mapping_path)
     return result
 

@@ -8,11 +8,13 @@ reader :func:`read_lines` with its bad-input classification, and the atomic
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 import zlib
@@ -726,13 +728,118 @@ def _sync_in_background(fd: int) -> Future[None]:
     return _sync_pool[1].submit(getattr(os, "fdatasync", os.fsync), fd)
 
 
+def write_error(target: str, exc: OSError) -> SourceError:
+    """The SourceError for an output that cannot be written (code ``unwritable_file``)."""
+    return SourceError(f"cannot write {target}: {exc.strerror or exc}", path=target,
+                       code="unwritable_file", errno=exc.errno)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class AtomicFile:
+    """An output file that appears whole or not at all.
+
+    A regular file (or a path not there yet) is written to a temporary file with a unique
+    name in the same folder, fsynced, and moved onto the target by :meth:`commit`; it gets
+    the mode a plain ``open()`` would give under the umask, or the mode of the file it
+    replaces. A symbolic link is followed: the file it points at is replaced, the link
+    stays. A device, FIFO or socket (``/dev/null``, a pipe) is written in place, never
+    replaced. ``-`` is stdout. :meth:`discard` removes the temporary file, so the target is
+    left as it was. Every ``OSError`` becomes a :class:`SourceError` with code
+    ``unwritable_file`` and the ``OSError`` as its cause.
+    """
+
+    def __init__(self, target: str | os.PathLike[str]) -> None:
+        self.target = os.fspath(target)
+        self.temp: str | None = None
+        #: True when the target is written in place (stdout, a device, a FIFO).
+        self.in_place = True
+        if self.target == "-":
+            self.file: Any = sys.stdout.buffer
+            return
+        path = os.path.realpath(self.target)
+        try:
+            existing: os.stat_result | None = os.stat(path)
+        except FileNotFoundError:
+            existing = None
+        except OSError as exc:
+            raise write_error(self.target, exc) from exc
+        try:
+            if existing is not None and stat.S_ISDIR(existing.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "it is a folder", self.target)
+            if existing is not None and not stat.S_ISREG(existing.st_mode):
+                self.file = open(path, "wb")  # noqa: SIM115
+                return
+            folder = os.path.dirname(path)
+            os.makedirs(folder, exist_ok=True)
+            handle, self.temp = tempfile.mkstemp(
+                dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            mode = stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask()
+            os.fchmod(handle, mode)
+        except OSError as exc:
+            if self.temp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.temp)
+                self.temp = None
+            raise write_error(self.target, exc) from exc
+        self.in_place = False
+        self.path = path
+        self.file = os.fdopen(handle, "wb")
+
+    def commit(self) -> None:
+        """Make what was written the target's content."""
+        try:
+            self.file.flush()
+            if self.temp is None:
+                if self.file is not sys.stdout.buffer:
+                    self.file.close()
+                return
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.replace(self.temp, self.path)
+        except OSError as exc:
+            self.discard()
+            raise write_error(self.target, exc) from exc
+        self.temp = None
+
+    def discard(self) -> None:
+        """Drop what was written: the target is left as it was."""
+        if self.file is not sys.stdout.buffer:
+            with contextlib.suppress(Exception):
+                self.file.close()
+        if self.temp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.temp)
+            self.temp = None
+
+
+def write_file_atomically(target: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (see :class:`AtomicFile`)."""
+    output = AtomicFile(target)
+    try:
+        output.file.write(data)
+    except OSError as exc:
+        output.discard()
+        raise write_error(output.target, exc) from exc
+    except BaseException:
+        output.discard()
+        raise
+    output.commit()
+
+
 class JsonlWriter:
     """Write JSON objects (or exact line bytes) to a JSONL target, atomically.
 
     The target is a path (``.gz`` and ``.zst`` compress), or ``-`` for stdout. A path is
-    written to a temporary file in the same folder, fsynced, and moved onto the target only
-    when the writer closes without error: a crash leaves the old file or none, never a
-    truncated one. Use as a context manager; :meth:`abort` discards what was written.
+    written as an :class:`AtomicFile`: to a temporary file in the same folder, fsynced, and
+    moved onto the target only when the writer closes without error, so a crash leaves the
+    old file or none, never a truncated one. Devices and FIFOs (``/dev/null``) are written
+    in place. Use as a context manager; :meth:`abort` discards what was written. Raises
+    :class:`SourceError` (code ``unwritable_file``) when the target cannot be written.
 
     Every ``SYNC_EVERY`` bytes the data so far is synced on a background thread (the
     syscall releases the GIL), which overlaps most of the disk's work with making the rest.
@@ -742,36 +849,27 @@ class JsonlWriter:
         self.target = os.fspath(target)
         self.lines = 0
         self.bytes = 0
-        self._temp: str | None = None
         self._closed = False
         self._layers: list[Any] = []
-        self._next_sync = SYNC_EVERY
         self._syncing: Future[None] | None = None
-        if self.target == "-":
-            self._next_sync = _NEVER
-            self._file: Any = sys.stdout.buffer
-            self._out: Any = self._file
-            return
-        folder = os.path.dirname(os.path.abspath(self.target))
+        self._output = AtomicFile(self.target)
+        self._file: Any = self._output.file
+        self._next_sync = _NEVER if self._output.in_place else SYNC_EVERY
         try:
-            os.makedirs(folder, exist_ok=True)
-            handle, self._temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(self.target)}.", suffix=".tmp")
-        except OSError as exc:
-            raise SourceError(f"cannot write {self.target}: {exc.strerror or exc}",
-                              path=self.target) from None
-        self._file = os.fdopen(handle, "wb")
-        if self.target.endswith(".gz"):
-            # mtime=0 makes the same lines give the same bytes: reproducible files and hashes.
-            self._out = gzip.GzipFile(fileobj=self._file, mode="wb", mtime=0,
-                                      compresslevel=compresslevel)
-            self._layers.append(self._out)
-        elif self.target.endswith(".zst"):
-            compressor = _zstd_module().ZstdCompressor(level=min(compresslevel, 19))
-            self._out = compressor.stream_writer(self._file, closefd=False)
-            self._layers.append(self._out)
-        else:
-            self._out = self._file
+            if self.target.endswith(".gz"):
+                # mtime=0: the same lines give the same bytes (reproducible files and hashes).
+                self._out: Any = gzip.GzipFile(fileobj=self._file, mode="wb", mtime=0,
+                                               compresslevel=compresslevel)
+                self._layers.append(self._out)
+            elif self.target.endswith(".zst"):
+                compressor = _zstd_module().ZstdCompressor(level=min(compresslevel, 19))
+                self._out = compressor.stream_writer(self._file, closefd=False)
+                self._layers.append(self._out)
+            else:
+                self._out = self._file
+        except BaseException:
+            self._output.discard()
+            raise
 
     def write(self, obj: Mapping[str, Any]) -> int:
         """Write one object as a line; returns the bytes written."""
@@ -783,7 +881,10 @@ class JsonlWriter:
             raise SourceError(f"writer for {self.target} is closed", path=self.target)
         if raw[-1:] != b"\n":
             raw += b"\n"
-        self._out.write(raw)
+        try:
+            self._out.write(raw)
+        except OSError as exc:
+            raise write_error(self.target, exc) from exc
         self.lines += 1
         size = len(raw)
         self.bytes += size
@@ -796,7 +897,10 @@ class JsonlWriter:
         newline); returns the bytes written."""
         if self._closed:
             raise SourceError(f"writer for {self.target} is closed", path=self.target)
-        self._out.write(block)
+        try:
+            self._out.write(block)
+        except OSError as exc:
+            raise write_error(self.target, exc) from exc
         self.lines += lines
         self.bytes += len(block)
         if self.bytes >= self._next_sync:
@@ -805,11 +909,14 @@ class JsonlWriter:
 
     def _sync_ahead(self) -> None:
         self._next_sync = self.bytes + SYNC_EVERY
-        if self._syncing is not None:
-            if not self._syncing.done():
-                return
-            self._syncing.result()
-        self._file.flush()
+        try:
+            if self._syncing is not None:
+                if not self._syncing.done():
+                    return
+                self._syncing.result()
+            self._file.flush()
+        except OSError as exc:
+            raise write_error(self.target, exc) from exc
         self._syncing = _sync_in_background(self._file.fileno())
 
     def _settle(self) -> None:
@@ -822,39 +929,29 @@ class JsonlWriter:
         if self._closed:
             return
         self._closed = True
-        if self._temp is None:
-            self._out.flush()
-            return
         try:
             self._settle()
             for layer in reversed(self._layers):
                 layer.close()
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
-            os.replace(self._temp, self.target)
+        except OSError as exc:
+            self._output.discard()
+            raise write_error(self.target, exc) from exc
         except BaseException:
-            self._discard()
+            self._output.discard()
             raise
-        self._temp = None
+        self._output.commit()
 
     def abort(self) -> None:
         """Discard everything written; the target is left as it was."""
         if self._closed:
             return
         self._closed = True
-        self._discard()
-
-    def _discard(self) -> None:
         with contextlib.suppress(Exception):
             self._settle()
-        for handle in [*reversed(self._layers), self._file]:
+        for layer in reversed(self._layers):
             with contextlib.suppress(Exception):
-                handle.close()
-        if self._temp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._temp)
-            self._temp = None
+                layer.close()
+        self._output.discard()
 
     def __enter__(self) -> JsonlWriter:
         return self

@@ -19,7 +19,7 @@ import orjson
 from .batch import Batch
 from .bodies import embedding_inputs
 from .errors import UsageError
-from .jsonl import JsonlWriter, read_lines
+from .jsonl import JsonlWriter, read_lines, write_file_atomically
 from .providers import Profile, profile_for
 
 #: Embedding sizes of well-known models; others take ``embedding_dimensions``.
@@ -264,8 +264,8 @@ def simulate(
         raise
     batch = _batch_object(profile, counts, total, seed, error_writer is not None)
     if batch_json is not None:
-        with open(batch_json, "wb") as handle:
-            handle.write(orjson.dumps(batch.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
+        write_file_atomically(batch_json, orjson.dumps(
+            batch.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
     errors_path = None if error_writer is None or errors is None else os.fspath(errors)
     return Simulation(os.fspath(output), errors_path, batch, counts)
 
