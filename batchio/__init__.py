@@ -1,22 +1,22 @@
 """batchio: read, write, build, validate, shard and join the JSONL files of LLM batch APIs.
 
-The public API is re-exported here; everything else is private by name.
+The public API is what this module exports (``__all__``); every other name is private,
+whatever module it lives in. Each exported object says ``batchio`` as its module.
 """
 
 from ._version import __version__
-from .batch import Batch, BatchHistory, BatchStatus, RequestCounts, from_anthropic, load_batches
-from .build import (
-    CallerKeys,
-    ContentHashIds,
-    IdStrategy,
-    Manifest,
-    RequestWriter,
-    SequenceIds,
-    ShardInfo,
-    UuidIds,
-    estimate_tokens,
-    split,
+from .batch import (
+    Batch,
+    BatchErrorEntry,
+    BatchHistory,
+    BatchStatus,
+    CrossCheck,
+    Progress,
+    RequestCounts,
+    load_batches,
 )
+from .bodies import estimate_tokens
+from .building import RequestWriter
 from .conversion import Conversion, convert, convert_results
 from .errors import (
     CODES,
@@ -28,16 +28,37 @@ from .errors import (
     LineError,
     Problem,
     SourceError,
+    UsageError,
 )
+from .ids import CallerKeys, ContentHashIds, IdStrategy, SequenceIds, UuidIds
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
-from .providers import PROVIDERS, Profile, get_profile
-from .reconcile import Join, JoinedRow, JoinSummary, ResultRef, join, should_retry, write_retry
-from .records import ErrorLine, OutputLine, RequestLine, Response, ResultError
+from .providers import (
+    PROVIDERS,
+    Detection,
+    IdRule,
+    Limits,
+    Outcome,
+    Profile,
+    detect_provider,
+    get_profile,
+)
+from .reconcile import (
+    Join,
+    JoinedRow,
+    JoinSummary,
+    ResultRef,
+    RetryWriter,
+    join,
+    should_retry,
+    write_retry,
+)
+from .sharding import Manifest, ShardInfo, ShardLimits, split
 from .simulation import Simulation, simulate
-from .validation import Report, validate
+from .validation import Report, validate, validate_files
 
 __all__ = [
     "Batch",
+    "BatchErrorEntry",
     "BatchHistory",
     "BatchObjectError",
     "BatchStatus",
@@ -46,8 +67,10 @@ __all__ = [
     "CallerKeys",
     "ContentHashIds",
     "Conversion",
+    "CrossCheck",
+    "Detection",
     "DuplicateIdError",
-    "ErrorLine",
+    "IdRule",
     "IdStrategy",
     "Join",
     "JoinError",
@@ -55,30 +78,32 @@ __all__ = [
     "JoinedRow",
     "JsonlWriter",
     "LimitError",
+    "Limits",
     "Line",
     "LineError",
     "Manifest",
-    "OutputLine",
+    "Outcome",
     "PROVIDERS",
     "Problem",
     "Profile",
+    "Progress",
     "Report",
     "RequestCounts",
-    "RequestLine",
     "RequestWriter",
-    "Response",
-    "ResultError",
     "ResultRef",
+    "RetryWriter",
     "SequenceIds",
     "ShardInfo",
+    "ShardLimits",
     "Simulation",
     "SourceError",
+    "UsageError",
     "UuidIds",
     "__version__",
     "convert",
     "convert_results",
+    "detect_provider",
     "estimate_tokens",
-    "from_anthropic",
     "get_profile",
     "join",
     "load_batches",
@@ -87,6 +112,13 @@ __all__ = [
     "simulate",
     "split",
     "validate",
+    "validate_files",
     "write_lines",
     "write_retry",
 ]
+
+for _name in __all__:
+    _value = globals()[_name]
+    if callable(_value) and getattr(_value, "__module__", "").startswith("batchio."):
+        _value.__module__ = "batchio"
+del _name, _value

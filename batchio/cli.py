@@ -28,24 +28,16 @@ import click
 import orjson
 
 from . import __version__
+from ._cli_input import check_template, parse_size, prompt_body, read_rows, row_prompt, row_text
 from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
-from .build import (
-    MANIFEST_NAME,
-    ContentHashIds,
-    Manifest,
-    RequestWriter,
-    SequenceIds,
-    UuidIds,
-    parse_size,
-    prompt_body,
-    read_rows,
-    split,
-)
+from .building import RequestWriter
 from .conversion import convert, convert_results
-from .errors import BatchioError, LineError, Problem, SourceError, UsageError, escape
-from .jsonl import JsonlWriter
+from .errors import BatchioError, Problem, SourceError, UsageError, escape, quote
+from .ids import ContentHashIds, SequenceIds, UuidIds
+from .jsonl import JsonlWriter, check_distinct_paths, dumps_exact
 from .providers import PROVIDERS, STATUSES, get_profile
-from .reconcile import JoinedRow, join, write_retry
+from .reconcile import JoinSummary, RetryWriter, join
+from .sharding import MANIFEST_NAME, Manifest, split
 from .simulation import simulate
 from .validation import Report, validate
 
@@ -299,44 +291,59 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
 @click.option("--strict", is_flag=True,
               help="Exit 1 unless every request succeeded with no orphans or duplicates.")
 def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tuple[str, ...],
-                 joined: str, retry_path: str | None, retry_status: str | None, provider: str,
-                 index: str, output_format: str, strict: bool) -> None:
+                 joined: str, retry_path: str | None, retry_status: str | None,
+                 provider: str | None, index: str, output_format: str, strict: bool) -> None:
     """Join output and error files back to the INPUT request files by custom_id."""
+    if not outputs and not errors:
+        raise click.UsageError("give the result files to join: --output FILE (and --errors "
+                               "FILE for providers with an error file)")
     statuses = _split_statuses(retry_status)
+    check_distinct_paths([*inputs, *outputs, *errors], [joined, retry_path])
+    check_distinct_paths(inputs, [*outputs, *errors])
     total = _total_size(inputs) + _total_size(outputs + errors)
-    try:
-        with _progress_total(total, "joining") as on_progress:
-            result = join(list(inputs), outputs=list(outputs), errors=list(errors),
-                          provider=provider, index=index, on_progress=on_progress)
-            rows: Iterator[JoinedRow] = result
-            if retry_path is not None:
-                rows = write_retry(rows, retry_path, statuses=statuses)
-            with JsonlWriter(joined) as writer:
-                for row in rows:
-                    writer.write(row.to_dict())
-    except BatchioError as exc:
-        _fail(str(exc))
+    with _progress_total(total, "joining") as on_progress:
+        result = join(list(inputs), outputs=list(outputs), errors=list(errors),
+                      provider=provider, index=index, strict=strict, on_progress=on_progress)
+        with contextlib.ExitStack() as stack:
+            writer = stack.enter_context(JsonlWriter(joined))
+            retry = None if retry_path is None else stack.enter_context(
+                RetryWriter(retry_path, statuses=statuses))
+            for row in result:
+                writer.write_raw(dumps_exact(row.to_dict()))
+                if retry is not None:
+                    retry.add(row)
     summary = result.summary
     if output_format == "json":
         document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()
         click.echo(document, err=joined == "-")
     else:
-        counts = ", ".join(f"{summary.counts[status]:,} {status}" for status in STATUSES)
-        click.echo(f"{summary.inputs:,} inputs: {counts}; {len(summary.orphans):,} orphans, "
-                   f"{len(summary.duplicates):,} duplicates", err=True)
-        if summary.error_codes:
-            codes = ", ".join(f"{code} {count:,}" for code, count in
-                              summary.error_codes.most_common())
-            click.echo(f"error codes: {codes}", err=True)
-        for problem in summary.problems[:20]:
-            click.echo(_style_problem(problem), err=True)
-        for ref in summary.orphans[:20]:
-            click.echo(f"{ref.path}:{ref.line}: orphan_result: custom_id {ref.custom_id!r} "
-                       "is not among the inputs", err=True)
-        for ref in summary.duplicates[:20]:
-            click.echo(f"{ref.path}:{ref.line}: duplicate_result: custom_id "
-                       f"{ref.custom_id!r} already has a result", err=True)
-    sys.exit(1 if strict and not summary.clean else 0)
+        for text in _summary_lines(summary):
+            click.echo(text, err=True)
+    readable = summary.result_lines - len(summary.problems)
+    if summary.result_lines and readable <= 0:
+        click.echo(f"batchio: none of the {summary.result_lines:,} result lines could be read "
+                   "(see above): every request counts as missing", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    sys.exit(EXIT_PROBLEMS if strict and not summary.clean else 0)
+
+
+def _summary_lines(summary: JoinSummary) -> Iterator[str]:
+    """The text a join prints on stderr: counts, error codes, the first problems."""
+    counts = ", ".join(f"{summary.counts[status]:,} {status}" for status in STATUSES)
+    yield (f"{summary.inputs:,} inputs: {counts}; {len(summary.orphans):,} orphans, "
+           f"{len(summary.duplicates):,} duplicates")
+    if summary.error_codes:
+        codes = ", ".join(f"{code} {count:,}" for code, count in
+                          summary.error_codes.most_common())
+        yield escape(f"error codes: {codes}")
+    for problem in summary.problems[:20]:
+        yield _style_problem(problem)
+    for ref in summary.orphans[:20]:
+        yield escape(f"{ref.path}:{ref.line}: orphan_result: custom_id {quote(ref.custom_id)} "
+                     "is not among the inputs")
+    for ref in summary.duplicates[:20]:
+        yield escape(f"{ref.path}:{ref.line}: duplicate_result: custom_id "
+                     f"{quote(ref.custom_id)} already has a result")
 
 
 def _duration(seconds: float | None) -> str:
@@ -420,12 +427,7 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
 
 
 def _size(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_size(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    return None if value is None else parse_size(value)
 
 
 def _echo_manifest(manifest: Manifest, folder: str, output_format: str) -> None:
@@ -433,11 +435,17 @@ def _echo_manifest(manifest: Manifest, folder: str, output_format: str) -> None:
         _echo_json(manifest.to_dict())
         return
     for shard in manifest.shards:
-        click.echo(f"{os.path.join(folder, shard.path)}: {shard.requests:,} requests, "
-                   f"{shard.bytes:,} bytes, model {shard.model}, "
-                   f"{shard.first_custom_id} .. {shard.last_custom_id}")
-    click.echo(f"{len(manifest.shards)} shards, {manifest.requests:,} requests; manifest "
-               f"{os.path.join(folder, MANIFEST_NAME)}")
+        click.echo(escape(f"{os.path.join(folder, shard.path)}: {shard.requests:,} requests, "
+                          f"{shard.bytes:,} bytes, model {shard.model}, "
+                          f"{shard.first_custom_id} .. {shard.last_custom_id}"))
+    blank = f"; {manifest.blank_lines:,} blank lines left out" if manifest.blank_lines else ""
+    click.echo(escape(f"{len(manifest.shards)} shards, {manifest.requests:,} requests{blank}; "
+                      f"manifest {os.path.join(folder, MANIFEST_NAME)}"))
+
+
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Replace the shards and manifest of an earlier run in "
+    "the folder (only files batchio names as its own are removed).")
 
 
 @main.command("split")
@@ -447,18 +455,15 @@ def _echo_manifest(manifest: Manifest, folder: str, output_format: str) -> None:
               help="Requests per shard (default: the provider's limit).")
 @click.option("--max-bytes", help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
 @click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
+@overwrite_option
 @provider_option
 @format_option
 def split_command(input_path: str, out_dir: str, max_requests: int | None,
-                  max_bytes: str | None, by_model: bool, provider: str,
-                  output_format: str) -> None:
+                  max_bytes: str | None, by_model: bool, overwrite: bool,
+                  provider: str | None, output_format: str) -> None:
     """Stream INPUT into shards within the provider's limits, bytes untouched."""
-    size = _size(max_bytes)
-    try:
-        manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
-                         max_bytes=size, by_model=by_model)
-    except BatchioError as exc:
-        _fail(str(exc))
+    manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
+                     max_bytes=_size(max_bytes), by_model=by_model, overwrite=overwrite)
     _echo_manifest(manifest, out_dir, output_format)
 
 
@@ -467,7 +472,8 @@ ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashId
 
 @main.command("build")
 @click.argument("rows_path", metavar="ROWS")
-@click.option("-o", "output", help="One request file to write (.jsonl).")
+@click.option("-o", "output", help="One request file to write (- for stdout; .gz and .zst "
+              "compress).")
 @click.option("--out-dir", help="A folder for shards and manifest.json.")
 @click.option("--model", help="The model every request names.")
 @click.option("--endpoint", help="The endpoint (default: the provider's chat endpoint).")
@@ -480,49 +486,54 @@ ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashId
 @click.option("--ids", "id_strategy", type=click.Choice(sorted(ID_STRATEGIES)),
               default="sequence", show_default=True, help="How to make custom_ids.")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="max_tokens of each request.")
-@click.option("--temperature", type=float)
+@click.option("--temperature", type=click.FloatRange(0, 2))
 @click.option("--max-requests", type=click.IntRange(min=1), help="Requests per shard.")
 @click.option("--max-bytes", help="Bytes per shard, e.g. 100MB.")
-@provider_option
+@overwrite_option
+@click.option("--provider", type=click.Choice(PROVIDERS), default="openai", show_default=True,
+              help="The batch API to write for.")
 @format_option
 def build_command(rows_path: str, output: str | None, out_dir: str | None, model: str | None,
                   endpoint: str | None, system: str | None, prompt_field: str,
                   template: str | None, id_field: str | None, id_strategy: str,
                   max_tokens: int | None, temperature: float | None,
-                  max_requests: int | None, max_bytes: str | None, provider: str,
-                  output_format: str) -> None:
+                  max_requests: int | None, max_bytes: str | None, overwrite: bool,
+                  provider: str, output_format: str) -> None:
     """Turn the rows of a CSV or JSONL file into request lines."""
     if (output is None) == (out_dir is None):
         raise click.UsageError("give exactly one of -o FILE or --out-dir DIR")
-    target = output or out_dir or ""
-    try:
-        profile = get_profile(provider or "openai")
-        with RequestWriter(target, endpoint=endpoint, provider=profile,
-                           ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
-                           max_bytes=_size(max_bytes)) as writer:
-            for number, row in read_rows(rows_path):
-                try:
-                    prompt = template.format(**row) if template else row[prompt_field]
-                except (KeyError, IndexError, ValueError) as exc:
-                    raise LineError(f"row has no field {exc}", line=number,
-                                    path=rows_path, code="missing_body") from None
-                body = prompt_body(profile, writer.endpoint, model=model, prompt=str(prompt),
-                                   system=system, max_tokens=max_tokens,
-                                   temperature=temperature)
-                key = None if id_field is None else str(row.get(id_field, ""))
-                try:
-                    writer.add(body, custom_id=key)
-                except BatchioError as exc:
-                    exc.path, exc.line = rows_path, number
-                    raise
-    except BatchioError as exc:
-        _fail(str(exc))
+    template_fields = [] if template is None else check_template(template)
+    profile = get_profile(provider)
+    limit = profile.limits.max_requests
+    if max_requests is not None and limit is not None and max_requests > limit:
+        click.echo(f"batchio: warning: --max-requests {max_requests:,} is over "
+                   f"{profile.title}'s {limit:,} requests per file", err=True)
+    target = out_dir if out_dir is not None else output or ""
+    rows = read_rows(rows_path)
+    with RequestWriter(target, endpoint=endpoint, provider=profile,
+                       ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
+                       max_bytes=_size(max_bytes), folder=out_dir is not None,
+                       overwrite=overwrite) as writer:
+        for number, row in rows:
+            prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
+                                template=template, template_fields=template_fields)
+            body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
+                               system=system, max_tokens=max_tokens, temperature=temperature)
+            key = None if id_field is None else row_text(row, id_field, number, rows_path,
+                                                         "id")
+            try:
+                writer.add(body, custom_id=key)
+            except BatchioError as exc:
+                exc.path, exc.line = rows_path, number
+                raise
     if writer.manifest is not None:
         _echo_manifest(writer.manifest, target, output_format)
     elif output_format == "json":
         _echo_json({"path": target, "requests": writer.count})
+    elif target != "-":
+        click.echo(escape(f"{target}: {writer.count:,} requests"))
     else:
-        click.echo(f"{target}: {writer.count:,} requests")
+        click.echo(f"{writer.count:,} requests", err=True)
 
 
 @main.command("simulate")

@@ -180,7 +180,7 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]
         try:
             head = _peek(raw, 4)
         except OSError as exc:
-            raise _read_error(name, exc) from exc
+            raise read_error(name, exc) from exc
         if head.startswith(_GZIP_MAGIC) or (not head and name.endswith(".gz")):
             stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
             owned.append(stream)
@@ -200,7 +200,7 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]
                 borrowed.detach()
 
 
-def _read_error(path: str, exc: BaseException) -> SourceError:
+def read_error(path: str, exc: BaseException) -> SourceError:
     """The SourceError for a failure while reading or decompressing ``path``."""
     if isinstance(exc, SourceError):
         return exc
@@ -213,7 +213,7 @@ def _read_error(path: str, exc: BaseException) -> SourceError:
     return SourceError(f"cannot decompress {path}: {exc}", path=path)
 
 
-def _is_read_failure(exc: BaseException) -> bool:
+def is_read_failure(exc: BaseException) -> bool:
     """True for what reading or decompressing a stream raises (gzip, zlib and zstd errors
     included), but not for batchio's own errors about lines."""
     if isinstance(exc, BatchioError):
@@ -385,9 +385,9 @@ def _read(source: LineSource, collect: bool, max_line_bytes: int) -> Iterator[An
             yield from _parse_blocks(_file_blocks(stream, max_line_bytes), path, collect,
                                      max_line_bytes)
         except Exception as exc:
-            if not _is_read_failure(exc) or isinstance(exc, SourceError):
+            if not is_read_failure(exc) or isinstance(exc, SourceError):
                 raise
-            raise _read_error(path, exc) from exc
+            raise read_error(path, exc) from exc
 
 
 def _as_raw_lines(lines: Iterable[bytes | str | Mapping[str, Any]]) -> Iterator[bytes]:
@@ -490,6 +490,17 @@ def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
         yield _Block(last, 0, len(last))
 
 
+def iter_raw_blocks(stream: BinaryIO, cap: int) -> Iterator[bytes | int]:
+    """A stream's bytes as blocks of whole lines of at most ``cap`` bytes each, without
+    parsing them; a longer line is skipped unread and given as its size (an ``int``)."""
+    for block in _file_blocks(stream, cap):
+        if isinstance(block, _Oversize):
+            yield block.size
+        else:
+            text, first, whole = block
+            yield text[first:whole] if first or whole < len(text) else text
+
+
 def _line_groups(lines: Iterable[bytes]) -> Iterator[_Block]:
     """Lines given one by one, in blocks of about ``READ_BUFFER`` bytes."""
     group: list[bytes] = []
@@ -530,9 +541,9 @@ def read_range(
                                      max_line_bytes, first_line=first_line,
                                      first_offset=start, end=end)
         except Exception as exc:
-            if not _is_read_failure(exc) or isinstance(exc, SourceError):
+            if not is_read_failure(exc) or isinstance(exc, SourceError):
                 raise
-            raise _read_error(name, exc) from exc
+            raise read_error(name, exc) from exc
 
 
 def _parse_blocks(
@@ -696,6 +707,19 @@ def dumps_line(obj: Mapping[str, Any]) -> bytes:
     return raw
 
 
+def dumps_exact(obj: Mapping[str, Any]) -> bytes:
+    """Serialise a value read from a file back as a line, exactly: integers beyond 64 bits
+    (which orjson refuses) are written digit for digit by msgspec, which is slower."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError as exc:
+        try:
+            return msgspec.json.encode(obj) + b"\n"
+        except (TypeError, ValueError, OverflowError):
+            raise LineError(f"cannot serialise as JSON: {exc}",
+                            code="invalid_json_line") from exc
+
+
 def _non_finite_at(value: Any, path: str = "") -> tuple[str, float] | None:
     """The JSON path and value of the first NaN or Infinity in ``value``, or None."""
     stack: list[tuple[str, Any]] = [(path, value)]
@@ -726,6 +750,42 @@ def _sync_in_background(fd: int) -> Future[None]:
     if _sync_pool is None or _sync_pool[0] != os.getpid():
         _sync_pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="batchio-sync"))
     return _sync_pool[1].submit(getattr(os, "fdatasync", os.fsync), fd)
+
+
+def check_distinct_paths(reads: Iterable[str | os.PathLike[str] | None],
+                         writes: Iterable[str | os.PathLike[str] | None]) -> None:
+    """Refuse, before anything is written, an output that is also an input or another
+    output (the same file by any name: links, ``..``). ``-`` and devices such as
+    ``/dev/null`` may repeat. Raises :class:`UsageError` (code ``same_file``)."""
+    def identity(path: str | os.PathLike[str]) -> tuple[str, object] | None:
+        name = os.fspath(path)
+        if name == "-":
+            return None
+        try:
+            info = os.stat(name)
+        except OSError:
+            return (os.path.realpath(name), None)
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return (os.path.realpath(name), (info.st_dev, info.st_ino))
+
+    seen: dict[object, str] = {}
+    for role, paths in (("read", reads), ("write", writes)):
+        for path in paths:
+            if path is None:
+                continue
+            found = identity(path)
+            if found is None:
+                continue
+            keys = [found[0]] + ([found[1]] if found[1] is not None else [])
+            earlier = next((seen[key] for key in keys if key in seen), None)
+            if earlier is not None and role == "write":
+                raise UsageError(f"{os.fspath(path)} is also {earlier}: writing it would "
+                                 "destroy what is read or written there; choose another path",
+                                 code="same_file", path=os.fspath(path))
+            for key in keys:
+                seen.setdefault(key, f"{'an input' if role == 'read' else 'an output'} "
+                                     f"({os.fspath(path)})")
 
 
 def write_error(target: str, exc: OSError) -> SourceError:

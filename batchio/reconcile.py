@@ -23,10 +23,20 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, Protocol
 
-import orjson
+import msgspec
 
 from .errors import DuplicateIdError, JoinError, LineError, Problem, UsageError
-from .jsonl import READ_BUFFER, JsonlWriter, is_plain_file, open_source, read_lines
+from .jsonl import (
+    DEFAULT_MAX_LINE_BYTES,
+    READ_BUFFER,
+    JsonlWriter,
+    is_plain_file,
+    is_read_failure,
+    iter_raw_blocks,
+    open_source,
+    read_error,
+    read_lines,
+)
 from .providers import STATUSES, Outcome, Profile, Status, profile_for
 
 #: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
@@ -90,6 +100,8 @@ class JoinSummary:
     #: Result lines that are not results (bad JSON, missing fields), with their place.
     problems: list[Problem] = field(default_factory=list)
     retryable: int = 0
+    #: Result lines read (blank lines aside).
+    result_lines: int = 0
 
     @property
     def clean(self) -> bool:
@@ -104,6 +116,7 @@ class JoinSummary:
             "orphans": len(self.orphans),
             "duplicates": len(self.duplicates),
             "error_codes": dict(sorted(self.error_codes.items())),
+            "result_lines": self.result_lines,
             "invalid_result_lines": len(self.problems),
             "retryable": self.retryable,
         }
@@ -204,7 +217,8 @@ class Join:
         spill_threshold: int,
         on_progress: Callable[[int], None] | None,
     ) -> None:
-        self.summary = JoinSummary()
+        self._summary = JoinSummary()
+        self._state = "new"
         self._profile = profile
         self._strict = strict
         self._index_mode = index
@@ -212,15 +226,33 @@ class Join:
         self._on_progress = on_progress
         self._temp_folder: str | None = None
         self._inputs = inputs
-        self._results = [self._seekable(path) for path in [*outputs, *errors]]
         self._result_names = [*outputs, *errors]
+        self._results: list[str] = []
         self._rows = self._run()
 
+    @property
+    def summary(self) -> JoinSummary:
+        """Counts per status, orphans, duplicates and unreadable result lines; complete
+        once every row has been read (before that, :class:`JoinError`)."""
+        if self._state != "done":
+            raise JoinError("the join's summary is complete only after its rows have been "
+                            "read: iterate the Join first (list(join) or a for loop)",
+                            code="join_not_read")
+        return self._summary
+
     def __iter__(self) -> Join:
+        if self._state == "done":
+            raise JoinError("this Join has been read to the end already: a Join is read "
+                            "once; call batchio.join() again", code="join_not_read")
         return self
 
     def __next__(self) -> JoinedRow:
-        return next(self._rows)
+        self._state = "reading" if self._state == "new" else self._state
+        try:
+            return next(self._rows)
+        except StopIteration:
+            self._state = "done"
+            raise
 
     def close(self) -> None:
         self._rows.close()
@@ -237,35 +269,83 @@ class Join:
             shutil.rmtree(self._temp_folder, ignore_errors=True)
             self._temp_folder = None
 
-    def _seekable(self, path: str) -> str:
+    def _seekable(self, number: int, path: str) -> str:
         """The path itself when it is a plain file; otherwise (stdin, gzip, zstd) a plain
-        copy in a temporary folder, since results are read back at byte offsets."""
+        copy in a temporary folder, since results are read back at byte offsets.
+
+        The copy holds whole lines of at most the reader's line cap: a longer line (a
+        decompression bomb is one) is never written out; an empty line keeps its place and
+        it is reported as ``line_too_large``. The folder goes when the join ends, however
+        it ends.
+        """
         if is_plain_file(path):
             return path
         if self._temp_folder is None:
             self._temp_folder = tempfile.mkdtemp(prefix="batchio-join-")
-        copy = os.path.join(self._temp_folder, f"{len(os.listdir(self._temp_folder))}.jsonl")
+        copy = os.path.join(self._temp_folder, f"{number}.jsonl")
         with open_source(path) as stream, open(copy, "wb") as target:
-            shutil.copyfileobj(stream, target, 1 << 20)
+            line = 0
+            try:
+                for block in iter_raw_blocks(stream, DEFAULT_MAX_LINE_BYTES):
+                    if isinstance(block, int):
+                        target.write(b"\n")
+                        line += 1
+                        self._summary.problems.append(Problem(
+                            code="line_too_large", path=path, line=line, message=(
+                                f"line of {block:,} bytes is over the "
+                                f"{DEFAULT_MAX_LINE_BYTES:,}-byte cap")))
+                    else:
+                        target.write(block)
+                        line += block.count(b"\n")
+            except Exception as exc:
+                if not is_read_failure(exc):
+                    raise
+                raise read_error(path, exc) from exc
         return copy
 
     def _run(self) -> Generator[JoinedRow, None, None]:
         index: _Index = _MemoryIndex() if self._index_mode != "sqlite" else _SqliteIndex()
         try:
+            self._results = [self._seekable(number, path)
+                             for number, path in enumerate(self._result_names)]
             index, locations = self._index_results(index)
-            if self._strict and self.summary.duplicates:
-                raise JoinError(self._strict_message(), code="duplicate_result")
+            if self._strict:
+                self._check_strictly(index, locations)
             yield from self._emit(index, locations)
-            if self._strict and self.summary.orphans:
-                raise JoinError(self._strict_message(), code="orphan_result")
         finally:
             index.close()
             self._cleanup()
 
+    def _check_strictly(self, index: _Index, locations: _Locations) -> None:
+        """``strict``: duplicates and orphans raise before any row is yielded (orphans are
+        found by reading the inputs' ids once first)."""
+        if self._summary.duplicates:
+            raise JoinError(self._strict_message(), code="duplicate_result")
+        claimed = bytearray(len(locations))
+        id_field = self._profile.id_field
+        for name in self._inputs:
+            for line in read_lines(name):
+                ordinal = index.get(line.value.get(id_field))  # type: ignore[arg-type]
+                if ordinal is not None:
+                    claimed[ordinal] = 1
+        if not all(claimed):
+            read_id = _id_reader(self._profile.result_id_field)
+            orphans = []
+            for ordinal, taken in enumerate(claimed):
+                if not taken:
+                    with open(self._results[locations.files[ordinal]], "rb") as handle:
+                        handle.seek(locations.offsets[ordinal])
+                        raw = handle.read(locations.lengths[ordinal])
+                    orphans.append(ResultRef(
+                        read_id(raw) or "", self._result_names[locations.files[ordinal]],
+                        locations.lines[ordinal]))
+            self._summary.orphans = orphans
+            raise JoinError(self._strict_message(), code="orphan_result")
+
     def _strict_message(self) -> str:
         parts = []
-        for what, refs in (("orphan", self.summary.orphans),
-                           ("duplicate", self.summary.duplicates)):
+        for what, refs in (("orphan", self._summary.orphans),
+                           ("duplicate", self._summary.duplicates)):
             if refs:
                 ref = refs[0]
                 parts.append(f"{len(refs)} {what} result lines (first: {ref.path}:{ref.line} "
@@ -276,7 +356,7 @@ class Join:
         """Pass A: custom_id -> result ordinal, and where each result line is."""
         locations = _Locations()
         id_field = self._profile.result_id_field
-        summary = self.summary
+        summary = self._summary
         done = 0
         add = index.add
         files, offsets, lengths, lines = (locations.files.append, locations.offsets.append,
@@ -290,6 +370,11 @@ class Join:
                 for number, raw in enumerate(stream, 1):
                     start = offset
                     offset += len(raw)
+                    if raw.isspace():
+                        # A blank line is no result (and an oversize line, dropped from a
+                        # copy, left one in its place).
+                        continue
+                    summary.result_lines += 1
                     custom_id = read_id(raw)
                     if custom_id is None:
                         problem = _result_line_problem(raw, id_field)
@@ -326,7 +411,7 @@ class Join:
         """Pass B: the inputs in order, each with its result read back by offset."""
         classify = self._profile.classify_result
         id_field = self._profile.id_field
-        summary = self.summary
+        summary = self._summary
         counts = summary.counts
         error_codes = summary.error_codes
         get = index.get
@@ -334,10 +419,12 @@ class Join:
         result_files, result_offsets, result_lengths, result_lines = (
             locations.files, locations.offsets, locations.lengths, locations.lines)
         result_names = self._result_names
-        loads = orjson.loads
+        loads = msgspec.json.Decoder().decode
         pread = os.pread
         # Inputs with no result, by id: how a repeated id among them is caught.
-        unanswered: dict[str, tuple[int, int]] = {}
+        # Kept where the index is: in memory, or on disk beside it.
+        unanswered: _Index = (_SqliteIndex() if isinstance(index, _SqliteIndex)
+                              else _MemoryIndex())
         descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
         inputs = 0
         try:
@@ -353,16 +440,17 @@ class Join:
                     inputs += 1
                     ordinal = get(custom_id)
                     if ordinal is None:
-                        first = unanswered.setdefault(custom_id, (file_number, number))
-                        if first != (file_number, number):
-                            self._duplicate_input(custom_id, first, name, number)
+                        first = unanswered.add(custom_id, file_number << 32 | number)
+                        if first is not None:
+                            self._duplicate_input(custom_id, (first >> 32, first & 0xFFFFFFFF),
+                                                  name, number)
                         outcome = Outcome(custom_id, "missing", None, None, None, True)
                         result_path = result_line = None
                     else:
                         if claimed[ordinal]:
-                            first = (claimed[ordinal] >> 32, claimed[ordinal] & 0xFFFFFFFF)
-                            self._duplicate_input(custom_id, (first[0] - 1, first[1]), name,
-                                                  number)
+                            claimer = claimed[ordinal]
+                            self._duplicate_input(custom_id, ((claimer >> 32) - 1,
+                                                              claimer & 0xFFFFFFFF), name, number)
                         claimed[ordinal] = (file_number + 1) << 32 | number
                         result_file = result_files[ordinal]
                         result_path = result_names[result_file]
@@ -371,7 +459,8 @@ class Join:
                                            result_offsets[ordinal])
                         try:
                             outcome = classify(loads(raw_result))
-                        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        except (KeyError, TypeError, ValueError, AttributeError,
+                                RecursionError) as exc:
                             outcome = self._unreadable(custom_id, exc, result_path, result_line)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
@@ -390,14 +479,21 @@ class Join:
             if self._on_progress is not None:
                 self._on_progress(done)
         finally:
+            unanswered.close()
             for descriptor in descriptors:
                 os.close(descriptor)
 
     def _unreadable(self, custom_id: str, exc: Exception, path: str, line: int) -> Outcome:
         """A result line that names its request but says nothing readable about it: the
         request counts as failed, and the line is reported."""
-        message = f"not a result line of {self._profile.title}: {exc!r}"
-        self.summary.problems.append(Problem(code="invalid_result_line", message=message,
+        if isinstance(exc, KeyError):
+            reason = f"it has no {exc.args[0]!r} field"
+        elif isinstance(exc, RecursionError):
+            reason = "it is nested too deeply"
+        else:
+            reason = str(exc) or type(exc).__name__
+        message = f"not a result line of {self._profile.title}: {reason}"
+        self._summary.problems.append(Problem(code="invalid_result_line", message=message,
                                              line=line, path=path, custom_id=custom_id))
         return Outcome(custom_id, "failed", None,
                        {"code": "invalid_result_line", "message": message},
@@ -424,7 +520,7 @@ class Join:
             file_number = locations.files[ordinal]
             raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
                            locations.offsets[ordinal])
-            self.summary.orphans.append(ResultRef(
+            self._summary.orphans.append(ResultRef(
                 read_id(raw) or "", self._result_names[file_number], locations.lines[ordinal]))
 
 
@@ -438,21 +534,24 @@ def _id_reader(id_field: str) -> Callable[[bytes], str | None]:
     JSON is found when the line is read back for its input.
     """
     key = re.escape(id_field.encode())
+    quoted = b'"' + id_field.encode() + b'"'
     prefix = re.compile(
         rb'\{\s*(?:"[A-Za-z_]+"\s*:\s*(?:"[^"\\]*"|null|-?[0-9]+)\s*,\s*)*?"' + key +
         rb'"\s*:\s*"([^"\\]*)"').match
-    loads = orjson.loads
+    decode = msgspec.json.Decoder().decode
 
     def read_id(raw: bytes) -> str | None:
         found = prefix(raw)
-        if found is not None:
+        # A second "custom_id" later in the line may be a second key of the same name, and
+        # the parser keeps the last one: such a line is parsed, so both readers agree.
+        if found is not None and raw.find(quoted, found.end()) < 0:
             try:
                 return found.group(1).decode()
             except UnicodeDecodeError:
                 return None
         try:
-            value = loads(raw)
-        except orjson.JSONDecodeError:
+            value = decode(raw)
+        except (ValueError, RecursionError):
             return None
         custom_id = value.get(id_field) if type(value) is dict else None
         return custom_id if type(custom_id) is str else None
@@ -527,20 +626,58 @@ def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
         if row.status == "failed":
             return row.retryable
         return row.status in DEFAULT_RETRY_STATUSES
-    return row.status in set(statuses)
+    return row.status in (statuses if isinstance(statuses, (set, frozenset)) else set(statuses))
+
+
+class RetryWriter:
+    """Writes the original request line of each row worth retrying, byte for byte, ready to
+    validate and resubmit; atomically, when closed (a context manager).
+
+    ``statuses`` chooses the rows (default: :func:`should_retry`'s). Use it to write a
+    retry file while the rows also go elsewhere; :func:`write_retry` when they do not.
+    """
+
+    def __init__(self, target: str | os.PathLike[str], *,
+                 statuses: Iterable[str] | None = None) -> None:
+        self.statuses = None if statuses is None else frozenset(statuses)
+        if self.statuses is not None:
+            unknown = self.statuses - set(STATUSES)
+            if unknown:
+                raise UsageError(f"unknown status {sorted(unknown)[0]!r}; choose from "
+                                 f"{', '.join(STATUSES)}")
+        self.count = 0
+        self._writer = JsonlWriter(target)
+
+    def add(self, row: JoinedRow) -> bool:
+        """Write the row's request if it is to be retried; True when it was."""
+        if not should_retry(row, self.statuses):
+            return False
+        self._writer.write_raw(row.request_raw)
+        self.count += 1
+        return True
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+    def __enter__(self) -> RetryWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def write_retry(rows: Iterable[JoinedRow], target: str | os.PathLike[str], *,
-                statuses: Iterable[str] | None = None) -> Iterator[JoinedRow]:
-    """Pass rows through, writing the original request line of each one to retry.
-
-    The retry file holds the input lines byte for byte, ready to validate and resubmit;
-    it is written atomically when the rows are exhausted.
-    """
-    chosen = None if statuses is None else frozenset(statuses)
-    with JsonlWriter(target) as writer:
+                statuses: Iterable[str] | None = None) -> int:
+    """Write the original request line of every row worth retrying to ``target`` (reading
+    the rows through); returns how many were written. See :class:`RetryWriter`."""
+    with RetryWriter(target, statuses=statuses) as writer:
         for row in rows:
-            if should_retry(row, chosen):
-                writer.write_raw(row.request_raw)
-            yield row
+            writer.add(row)
+    return writer.count
 

@@ -238,10 +238,10 @@ def anthropic_batch(**fields: Any) -> dict[str, Any]:
 ])
 def test_anthropic_message_batches_map_onto_the_lifecycle(fields: dict[str, Any],
                                                           status: str) -> None:
-    from batchio import from_anthropic
+    from batchio import Batch
 
     data = anthropic_batch(**fields)
-    batch = from_anthropic(data)
+    batch = Batch.from_anthropic(data)
     assert batch.status is BatchStatus(status)
     assert batch.check() == []
     assert batch.to_dict()["anthropic"] == data
@@ -250,10 +250,10 @@ def test_anthropic_message_batches_map_onto_the_lifecycle(fields: dict[str, Any]
 
 def test_anthropic_sdk_batch_objects_parse() -> None:
     types = pytest.importorskip("anthropic.types.messages")
-    from batchio import from_anthropic
+    from batchio import Batch
 
     sdk_batch = types.MessageBatch.model_validate(anthropic_batch())
-    batch = from_anthropic(sdk_batch)
+    batch = Batch.from_anthropic(sdk_batch)
     assert batch.request_counts is not None
     assert (batch.request_counts.total, batch.request_counts.completed,
             batch.request_counts.failed) == (9, 7, 2)

@@ -147,7 +147,8 @@ def test_join_bad_retry_status_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_join_duplicate_inputs_exit_2(tmp_path: Path) -> None:
     inputs = write(tmp_path / "in.jsonl", [{"custom_id": "a"}, {"custom_id": "a"}])
-    result = run("join", inputs, "-o", tmp_path / "joined.jsonl")
+    output = write(tmp_path / "out.jsonl", [])
+    result = run("join", inputs, "--output", output, "-o", tmp_path / "joined.jsonl")
     assert result.exit_code == 2
     assert "used by two inputs" in result.output
     assert not (tmp_path / "joined.jsonl").exists()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchio import DuplicateIdError, JoinError, join, should_retry, write_retry
+from batchio import DuplicateIdError, JoinError, RetryWriter, join, should_retry, write_retry
 
 
 def request(custom_id: str, content: str = "hi") -> dict[str, Any]:
@@ -194,7 +194,7 @@ def test_retry_file_holds_the_original_bytes(tmp_path: Path) -> None:
     inputs.write_bytes(b"".join(raw_lines))
     output = write(tmp_path / "out.jsonl", [succeeded("a")])
     retry = tmp_path / "retry.jsonl"
-    list(write_retry(join(inputs, outputs=output), retry))
+    assert write_retry(join(inputs, outputs=output), retry) == 1
     assert retry.read_bytes() == raw_lines[1]
 
 
@@ -243,7 +243,8 @@ def test_every_input_is_accounted_for_exactly_once(
 
     result = join([inputs_a, inputs_b], outputs=outputs, errors=errors, index=index)
     retry = folder / "retry.jsonl"
-    rows = list(write_retry(result, retry))
+    with RetryWriter(retry) as retry_writer:
+        rows = [row for row in result if retry_writer.add(row) or True]
 
     assert [row.custom_id for row in rows] == ids
     assert [row.status for row in rows] == [EXPECTED[fate] for fate in fates]

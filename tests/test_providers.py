@@ -24,7 +24,7 @@ from batchio import (
     simulate,
     validate,
 )
-from batchio.build import prompt_body
+from batchio._cli_input import prompt_body
 from batchio.cli import main
 from batchio.providers import Limits
 

@@ -60,9 +60,11 @@ def main(work: Path) -> int:
     joined = batchio.join(shards, outputs=outputs, errors=errors)
     retry = work / "retry.jsonl"
     answers = 0
-    for row in batchio.write_retry(joined, retry):
-        if row.status == "succeeded":
-            answers += 1
+    with batchio.RetryWriter(retry) as retry_file:
+        for row in joined:
+            retry_file.add(row)
+            if row.status == "succeeded":
+                answers += 1
     summary = joined.summary.to_dict()
     print("join:", {key: summary[key] for key in
                     ("inputs", "succeeded", "failed", "expired", "cancelled", "missing")})

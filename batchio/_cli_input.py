@@ -1,0 +1,167 @@
+"""What the command line reads besides batch files: sizes, table rows, and rows made into
+request bodies.
+
+Owns :func:`parse_size`, :func:`read_rows` (CSV or JSONL rows, numbered), the checks that a
+row's prompt and key are text (never ``None`` or an object turned into text), template
+checks, and :func:`prompt_body`. Only :mod:`batchio.cli` uses it.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import string
+from collections.abc import Iterator
+from typing import Any
+
+from .errors import LineError, SourceError, UsageError, quote
+from .jsonl import read_lines
+from .providers import Profile
+
+#: The widest field a --template may ask for: a guard against ``{x:>999999999}``.
+MAX_TEMPLATE_WIDTH = 100_000
+
+
+def parse_size(text: str) -> int:
+    """A size such as ``200MB``, ``1.5G``, ``50000`` or ``64KiB`` in bytes (MB = 10**6).
+
+    Raises :class:`UsageError` for anything else, and for sizes under one byte.
+    """
+    match = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(i?)B?\s*", text, re.IGNORECASE)
+    if not match:
+        raise UsageError(f"not a size: {quote(text, 40)} (try 100MB, 1.5G or 64KiB)")
+    number, unit, binary = match.groups()
+    base = 1024 if binary else 1000
+    power = " KMGT".index(unit.upper() or " ")
+    size = int(float(number) * base**power)
+    if size < 1:
+        raise UsageError(f"a size must be at least one byte, not {quote(text, 40)}")
+    return size
+
+
+def read_rows(source: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV file (by its ``.csv`` name, header first; a UTF-8 byte-order mark is
+    fine) or a JSONL file, numbered by their line in the file (a CSV's header is line 1)."""
+    name = os.fspath(source)
+    if not name.lower().endswith(".csv"):
+        for line in read_lines(source):
+            yield line.number, line.value
+        return
+    try:
+        with open(name, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            for row in reader:
+                yield reader.line_num, dict(row)
+    except OSError as exc:
+        raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
+                          errno=exc.errno) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(f"cannot read {name} as CSV: {exc}", path=name) from exc
+
+
+def check_template(template: str) -> list[str]:
+    """The fields a --template names; raises :class:`UsageError` for one that cannot be
+    used (bad syntax, a positional field, a width past :data:`MAX_TEMPLATE_WIDTH`)."""
+    fields: list[str] = []
+    try:
+        for _, name, spec, _ in string.Formatter().parse(template):
+            if name is None:
+                continue
+            if not name or name.isdigit() or any(mark in name for mark in ".["):
+                raise UsageError(f"--template fields must name a row field, not {{{name}}}")
+            widths = [int(width) for width in re.findall(r"[0-9]+", spec or "")]
+            if any(width > MAX_TEMPLATE_WIDTH for width in widths):
+                raise UsageError(f"--template field {{{name}}} asks for a width over "
+                                 f"{MAX_TEMPLATE_WIDTH:,}")
+            fields.append(name)
+    except ValueError as exc:
+        raise UsageError(f"--template is not a format string: {exc}") from exc
+    return fields
+
+
+def row_text(row: dict[str, Any], field: str, number: int, path: str, what: str) -> str:
+    """A row's field as text; raises :class:`LineError` naming the row and the field when
+    it is missing or not a string."""
+    if field not in row or row[field] is None:
+        fields = ", ".join(quote(name, 30) for name in list(row)[:12])
+        raise LineError(f"row {number} has no {what} field {quote(field, 40)} (its fields: "
+                        f"{fields or 'none'})", line=number, path=path, code="missing_body")
+    value = row[field]
+    if not isinstance(value, str):
+        raise LineError(f"row {number}: {what} field {quote(field, 40)} is "
+                        f"{quote(value, 40)}, not text", line=number, path=path,
+                        code="invalid_body")
+    return value
+
+
+def row_prompt(row: dict[str, Any], number: int, path: str, *, prompt_field: str,
+               template: str | None, template_fields: list[str]) -> str:
+    """The prompt of a row: its ``prompt_field``, or ``template`` filled with its fields."""
+    if template is None:
+        return row_text(row, prompt_field, number, path, "prompt")
+    values = {name: row_text(row, name, number, path, "template") for name in template_fields}
+    try:
+        return template.format(**values)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise LineError(f"row {number}: --template cannot be filled: {exc}", line=number,
+                        path=path, code="invalid_body") from exc
+
+
+def prompt_body(
+    profile: Profile,
+    endpoint: str,
+    *,
+    model: str | None,
+    prompt: str,
+    system: str | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+) -> dict[str, Any]:
+    """The request body that asks ``prompt`` of ``model`` on an endpoint of a provider.
+
+    Chat endpoints get a system and a user message, embeddings get ``input``, Responses
+    gets ``input`` and ``instructions``, Anthropic gets ``system`` and the ``max_tokens``
+    it requires (1024 unless given), Gemini gets ``contents``.
+    """
+    schema = profile.endpoints.get(endpoint)
+    body: dict[str, Any] = {} if model is None else {"model": model}
+    if schema == "openai/embeddings":
+        body["input"] = prompt
+        return body
+    if schema == "gemini/generate-content":
+        body["contents"] = [{"role": "user", "parts": [{"text": prompt}]}]
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        config: dict[str, Any] = {}
+        if max_tokens is not None:
+            config["maxOutputTokens"] = max_tokens
+        if temperature is not None:
+            config["temperature"] = temperature
+        if config:
+            body["generationConfig"] = config
+        return body
+    if schema == "openai/responses":
+        body["input"] = prompt
+        if system:
+            body["instructions"] = system
+        if max_tokens is not None:
+            body["max_output_tokens"] = max_tokens
+    elif schema == "openai/completions":
+        body["prompt"] = prompt if not system else f"{system}\n\n{prompt}"
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+    elif schema == "anthropic/messages":
+        body["max_tokens"] = max_tokens or 1024
+        if system:
+            body["system"] = system
+        body["messages"] = [{"role": "user", "content": prompt}]
+    else:
+        messages = [{"role": "system", "content": system}] if system else []
+        body["messages"] = [*messages, {"role": "user", "content": prompt}]
+        if max_tokens is not None:
+            body["max_tokens"] = max_tokens
+    if temperature is not None:
+        body["temperature"] = temperature
+    return body
+
