@@ -581,7 +581,9 @@ def _parse_blocks(
             continue
         text, first, whole = cast(_Block, block)
         whole_end = offset - first + whole
-        crlf_here = look_for_crlf and text.find(b"\r\n", first, whole) >= 0
+        # A raw CR is rare in JSON lines (inside strings it is escaped): a memchr for it
+        # costs 0.03 ms a megabyte, where looking for CRLF itself costs 1.5 ms.
+        crlf_here = look_for_crlf and text.find(b"\r", first, whole) >= 0
         # A block that may hold a line over the cap, or a CRLF ending not yet reported, has
         # every line looked at one by one.
         careful = crlf_here or whole - first > max_line_bytes

@@ -264,11 +264,13 @@ def _user_schema(
 
 class _Target(NamedTuple):
     """An endpoint as the checks need it: its url, compiled body schema, the sibling
-    endpoint's fields its bodies must not carry, and whether its inputs are counted."""
+    endpoint's fields its bodies must not carry (``misplaced_names``, or None when there
+    are none), and whether its inputs are counted."""
 
     url: str
     schema: CompiledSchema
     misplaced: Mapping[str, str]
+    misplaced_names: frozenset[str] | None
     counts_inputs: bool
 
 
@@ -313,8 +315,9 @@ class _LineChecker:
         self.first_model: tuple[str, int] | None = None
         #: custom_id -> the line that first used it: the only per-request state kept.
         self.seen: dict[str, int] = {}
-        #: (method, url, model) -> the endpoint, for envelopes found clean.
-        self.clean: dict[tuple[Any, Any, Any], _Target] = {}
+        #: (method, url, model) -> [the endpoint, lines of the fast lane with that envelope],
+        #: for envelopes found clean.
+        self.clean: dict[tuple[Any, Any, Any], list[Any]] = {}
         self._targets: dict[str, _Target | None] = {}
         self.warned: set[tuple[str, str]] = set()
         self.over_request_limit: int | None = None
@@ -335,8 +338,9 @@ class _LineChecker:
         """The endpoint a url names, compiled once; None when the provider has no such one."""
         if url not in self._targets:
             name = self.profile.schema_for(url)
+            misplaced = self.profile.misplaced.get(url, {})
             self._targets[url] = None if name is None else _Target(
-                url, compiled(name), self.profile.misplaced.get(url, {}),
+                url, compiled(name), misplaced, frozenset(misplaced) or None,
                 url.endswith("/embeddings") and self.profile.limits.max_embedding_inputs
                 is not None)
         return self._targets[url]
@@ -361,17 +365,16 @@ class _LineChecker:
         carries_url = profile.carries_url
         endpoint_of = self._endpoint_of
         id_problem = None if profile.ids.plain else profile.ids.problem
-        quoted_id = f'"{id_field}"'.encode()
         envelope_fits = self.envelope.issuperset
         clean_get = self.clean.get
         seen_setdefault = self.seen.setdefault
         user_schema = self.user_schema
         max_requests = profile.limits.max_requests
+        # The request that takes the file over the limit: found by one comparison a line.
+        first_over = -1 if max_requests is None else max_requests + 1
         requests = 0
         last_line = 0
         end = 0
-        #: (method, url, model) -> lines of the fast lane with that envelope.
-        fast: dict[tuple[Any, Any, Any], int] = {}
         record = None if self.request_lines is None else self.request_lines.append
         for item in lines:
             if type(item) is Problem:
@@ -387,8 +390,7 @@ class _LineChecker:
             requests += 1
             if record is not None:
                 record(number)
-            if max_requests is not None and requests > max_requests \
-                    and self.over_request_limit is None:
+            if requests == first_over:
                 self.over_request_limit = number
             if on_progress is not None and not number & 8191:
                 on_progress(end)
@@ -398,24 +400,26 @@ class _LineChecker:
                 key = (value.get("method"), value.get("url") if carries_url else endpoint_of(body),
                        body.get("model"))
                 try:
-                    target = clean_get(key)
+                    entry = clean_get(key)
                 except TypeError:  # a list or object where a name should be: not clean
-                    target = None
-                if (target is not None
-                        and type(custom_id) is str and custom_id
-                        and (id_problem is None or id_problem(custom_id) is None)
-                        and envelope_fits(value)
-                        and target.schema.is_valid(body)
-                        and target.misplaced.keys().isdisjoint(body)
-                        and (user_schema is None or user_schema.is_valid(body))
-                        and raw.count(quoted_id) == 1
-                        and seen_setdefault(custom_id, number) == number):
-                    fast[key] = fast.get(key, 0) + 1
-                    if target.counts_inputs:
-                        self._count_embeddings(body, number)
-                    continue
+                    entry = None
+                if entry is not None:
+                    target = entry[0]
+                    if (type(custom_id) is str and custom_id
+                            and (id_problem is None or id_problem(custom_id) is None)
+                            and envelope_fits(value)
+                            and target.schema.is_valid(body)
+                            and (target.misplaced_names is None
+                                 or target.misplaced_names.isdisjoint(body))
+                            and (user_schema is None or user_schema.is_valid(body))
+                            and seen_setdefault(custom_id, number) == number):
+                        entry[1] += 1
+                        if target.counts_inputs:
+                            self._count_embeddings(body, number)
+                        continue
             check(item)  # type: ignore[arg-type]
-        for (_, url, model), count in fast.items():
+        for (_, url, model), entry in self.clean.items():
+            count, entry[1] = entry[1], 0
             report.endpoints[url] = report.endpoints.get(url, 0) + count
             if type(model) is str:
                 report.models[model] = report.models.get(model, 0) + count
@@ -506,7 +510,7 @@ class _LineChecker:
         if target is not None and url_clean and model_clean and not bare:
             # No fault with this envelope: later lines like it may take the fast lane.
             with contextlib.suppress(TypeError):
-                self.clean[(value.get("method"), url, model)] = target
+                self.clean.setdefault((value.get("method"), url, model), [target, 0])
 
     def _check_id(self, custom_id: Any, number: int) -> str | None:
         profile = self.profile
