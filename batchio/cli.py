@@ -38,7 +38,7 @@ from .jsonl import JsonlWriter, check_distinct_paths, dumps_exact
 from .providers import PROVIDERS, STATUSES, get_profile
 from .reconcile import JoinSummary, RetryWriter, join
 from .sharding import MANIFEST_NAME, Manifest, split
-from .simulation import simulate
+from .simulation import MAX_DIMENSIONS, simulate
 from .validation import Report, validate
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -509,6 +509,7 @@ def build_command(rows_path: str, output: str | None, out_dir: str | None, model
         click.echo(f"batchio: warning: --max-requests {max_requests:,} is over "
                    f"{profile.title}'s {limit:,} requests per file", err=True)
     target = out_dir if out_dir is not None else output or ""
+    check_distinct_paths([rows_path], [output])
     rows = read_rows(rows_path)
     with RequestWriter(target, endpoint=endpoint, provider=profile,
                        ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
@@ -550,7 +551,7 @@ def build_command(rows_path: str, output: str | None, out_dir: str | None, model
 @click.option("--cancel", "cancel_rate", type=click.FloatRange(0, 1), default=0.0,
               show_default=True, help="Share of requests cancelled.")
 @click.option("--no-shuffle", is_flag=True, help="Keep results in input order.")
-@click.option("--dimensions", type=click.IntRange(min=1),
+@click.option("--dimensions", type=click.IntRange(min=1, max=MAX_DIMENSIONS),
               help="Embedding size for models whose size batchio does not know.")
 @click.option("--batch-json", help="Also write the matching Batch object here.")
 @provider_option
@@ -560,22 +561,17 @@ def simulate_command(requests_path: str, output: str, errors: str | None, seed: 
                      cancel_rate: float, no_shuffle: bool, dimensions: int | None,
                      batch_json: str | None, provider: str, output_format: str) -> None:
     """Write the result files a provider would return for REQUESTS, offline."""
-    try:
-        result = simulate(requests_path, output=output, errors=errors, seed=seed,
-                          failure_rate=failure_rate, expire_rate=expire_rate,
-                          cancel_rate=cancel_rate, missing_rate=missing_rate,
-                          shuffle=not no_shuffle, provider=provider,
-                          embedding_dimensions=dimensions, batch_json=batch_json)
-    except ValueError as exc:
-        if not isinstance(exc, BatchioError):
-            raise click.BadParameter(str(exc)) from None
-        _fail(str(exc))
+    result = simulate(requests_path, output=output, errors=errors, seed=seed,
+                      failure_rate=failure_rate, expire_rate=expire_rate,
+                      cancel_rate=cancel_rate, missing_rate=missing_rate,
+                      shuffle=not no_shuffle, provider=provider,
+                      embedding_dimensions=dimensions, batch_json=batch_json)
     if output_format == "json":
         _echo_json({"output": result.output, "errors": result.errors, "counts": result.counts,
                     "batch": result.batch.to_dict()})
         return
     counts = ", ".join(f"{count:,} {fate}" for fate, count in result.counts.items())
-    click.echo(f"{result.batch.id} {result.batch.status.value}: {counts}")
+    click.echo(escape(f"{result.batch.id} {result.batch.status.value}: {counts}"))
 
 
 @main.command("convert")
@@ -600,17 +596,14 @@ def convert_command(input_path: str, from_provider: str | None, to_provider: str
                     results: bool, mapping: str | None, model: str | None, max_tokens: int,
                     strict: bool, output_format: str) -> None:
     """Convert INPUT between providers' formats, offline."""
-    try:
-        if results:
-            conversion = convert_results(input_path, output,
-                                         from_provider=from_provider or "anthropic",
-                                         mapping=mapping)
-        else:
-            conversion = convert(input_path, output, from_provider=from_provider,
-                                 to_provider=to_provider, strict=strict, model=model,
-                                 max_tokens=max_tokens, mapping=mapping)
-    except BatchioError as exc:
-        _fail(str(exc))
+    if results:
+        conversion = convert_results(input_path, output,
+                                     from_provider=from_provider or "anthropic",
+                                     mapping=mapping)
+    else:
+        conversion = convert(input_path, output, from_provider=from_provider,
+                             to_provider=to_provider, strict=strict, model=model,
+                             max_tokens=max_tokens, mapping=mapping)
     if output_format == "json":
         _echo_json(conversion.to_dict())
     else:
@@ -618,6 +611,6 @@ def convert_command(input_path: str, from_provider: str | None, to_provider: str
             click.echo(_style_problem(problem), err=True)
         mapped = (f"; {len(conversion.remapped):,} ids remapped ({conversion.mapping_path})"
                   if conversion.remapped else "")
-        click.echo(f"{output}: {conversion.converted:,} converted, "
-                   f"{len(conversion.skipped):,} left out{mapped}")
+        click.echo(escape(f"{output}: {conversion.converted:,} converted, "
+                          f"{len(conversion.skipped):,} left out{mapped}"))
     sys.exit(0 if conversion.ok else 1)

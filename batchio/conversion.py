@@ -20,9 +20,11 @@ from typing import Any
 
 import orjson
 
-from .errors import BatchioError, LineError, Problem, UsageError
-from .jsonl import JsonlWriter, read_lines, write_file_atomically
+from .bodies import explain_body
+from .errors import BatchioError, LineError, Problem, UsageError, quote
+from .jsonl import JsonlWriter, check_distinct_paths, read_lines, write_file_atomically
 from .providers import Profile, get_profile, profile_for
+from .schemas import compiled
 
 #: Anthropic requires max_tokens; a request without one gets this.
 DEFAULT_MAX_TOKENS = 1024
@@ -275,6 +277,7 @@ def convert(
         raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
                          f"{target_profile.name}", code="unconvertible_request")
     mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
+    check_distinct_paths([source], [target, mapping_path])
     restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
     result = Conversion()
     taken: set[str] = set()
@@ -290,12 +293,14 @@ def convert(
             try:
                 if source_profile.carries_url and value.get("url") not in (
                         None, "/v1/chat/completions", "/chat/completions"):
-                    raise Unconvertible("url", f"endpoint {value.get('url')!r}: only chat "
-                                        "completions convert")
+                    raise Unconvertible("url", f"endpoint {quote(value.get('url'), 60)}: only "
+                                        "chat completions convert")
+                _check_source_body(source_profile, body)
                 converted = _convert_body(kinds, body, model, max_tokens)
             except Unconvertible as exc:
                 problem = Problem(code="unconvertible_request", line=line.number,
-                                  param=f"{source_profile.body_field}.{exc.param}",
+                                  param=".".join(filter(None, (source_profile.body_field,
+                                                               exc.param))).replace(".[", "["),
                                   message=exc.reason, custom_id=original,
                                   path=os.fspath(source))
                 if strict:
@@ -318,6 +323,21 @@ def convert(
                 result.remapped, option=orjson.OPT_INDENT_2) + b"\n")
             result.mapping_path = os.fspath(mapping_path)
     return result
+
+
+def _check_source_body(profile: Profile, body: Mapping[str, Any]) -> None:
+    """A body that breaks its own provider's schema cannot be converted faithfully: it is
+    reported (as the validator explains it) and left out, never half converted."""
+    name = profile.schema_for(profile.default_endpoint)
+    if name is None:
+        return
+    schema = compiled(name)
+    if schema.is_valid(body):
+        return
+    problem = explain_body(schema, body, "", "invalid_body")
+    param = problem.param if problem is not None and problem.param else ""
+    reason = problem.message if problem is not None else "the body breaks its schema"
+    raise Unconvertible(param, f"the body is not a valid request: {reason}")
 
 
 def _convert_body(kinds: tuple[str, str], body: Mapping[str, Any], model: str | None,
@@ -394,6 +414,7 @@ def convert_results(
     OpenAI-shaped result files are copied with their ids restored.
     """
     profile = get_profile(from_provider)
+    check_distinct_paths([source, mapping], [target])
     restore = _load_mapping(mapping) if mapping else {}
     result = Conversion()
     with JsonlWriter(target) as writer:

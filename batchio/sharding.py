@@ -29,7 +29,13 @@ import orjson
 
 from .bodies import embedding_inputs
 from .errors import LimitError, LineError, Problem, SourceError, UsageError
-from .jsonl import JsonlWriter, read_lines, write_error, write_file_atomically
+from .jsonl import (
+    JsonlWriter,
+    check_distinct_paths,
+    read_lines,
+    write_error,
+    write_file_atomically,
+)
 from .providers import Profile, profile_for
 
 MANIFEST_NAME = "manifest.json"
@@ -236,8 +242,10 @@ class ShardFolder:
     it holds another run's shards or manifest unless ``overwrite`` (then those files, and
     only files batchio names as its own, are removed first, the manifest before them)."""
 
-    def __init__(self, folder: str | os.PathLike[str], prefix: str, overwrite: bool) -> None:
+    def __init__(self, folder: str | os.PathLike[str], prefix: str, overwrite: bool,
+                 reads: tuple[str | os.PathLike[str], ...] = ()) -> None:
         self.path = Path(folder)
+        self._reads = reads
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except FileExistsError as exc:
@@ -288,6 +296,8 @@ class ShardFolder:
         owned = self._owned_files(prefix)
         if not owned:
             return
+        # An input among the files to remove would be lost: same_file, whatever the flag.
+        check_distinct_paths(self._reads, owned)
         if not overwrite:
             names = ", ".join(path.name for path in owned[:3])
             more = f" and {len(owned) - 3} more" if len(owned) > 3 else ""
@@ -425,8 +435,8 @@ def split(
     # that cannot be read leaves the folder as it was.
     iterator = iter(lines)
     first = next(iterator, None)
-    sharder = Sharder(ShardFolder(out_dir, prefix, overwrite), limits, by_model, prefix,
-                      profile)
+    sharder = Sharder(ShardFolder(out_dir, prefix, overwrite, reads=(source,)), limits,
+                      by_model, prefix, profile)
     id_field, body_field = profile.id_field, profile.body_field
     counts_inputs = limits.max_embedding_inputs is not None
     try:

@@ -12,14 +12,15 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
 
 from .batch import Batch
 from .bodies import embedding_inputs
-from .errors import UsageError
-from .jsonl import JsonlWriter, read_lines, write_file_atomically
+from .errors import LineError, UsageError
+from .jsonl import JsonlWriter, check_distinct_paths, read_lines, write_file_atomically
 from .providers import Profile, profile_for
 
 #: Embedding sizes of well-known models; others take ``embedding_dimensions``.
@@ -57,24 +58,41 @@ def _words(rng: random.Random, count: int) -> str:
     return " ".join(rng.choice(vocabulary) for _ in range(count)).capitalize() + "."
 
 
-def _usage(rng: random.Random) -> tuple[int, int]:
-    return rng.randint(8, 400), rng.randint(5, 300)
+def _usage(rng: random.Random, cap: Any = None) -> tuple[int, int, bool]:
+    """(input tokens, output tokens, cut off): output never more than the request's own
+    cap; a draw over it stops at the cap, as a real answer cut off at its limit does."""
+    prompt, completion = rng.randint(8, 400), rng.randint(5, 300)
+    if type(cap) is int and 0 < cap <= completion:
+        return prompt, cap, True
+    return prompt, completion, False
+
+
+def output_cap(body: Mapping[str, Any]) -> Any:
+    """The request's own cap on output tokens, whichever field its API names it by."""
+    for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        if body.get(name) is not None:
+            return body[name]
+    config = body.get("generationConfig") or body.get("generation_config")
+    if isinstance(config, Mapping):
+        return config.get("maxOutputTokens", config.get("max_output_tokens"))
+    return None
 
 
 def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
                  dimensions: int | None) -> Any:
     """A response body shaped like the endpoint's real responses."""
     model = body.get("model", "simulated-model")
-    prompt, completion = _usage(rng)
+    prompt, completion, cut = _usage(rng, output_cap(body))
     usage = {"prompt_tokens": prompt, "completion_tokens": completion,
              "total_tokens": prompt + completion}
+    finish = "length" if cut else "stop"
     created = _EPOCH + rng.randint(0, 3600)
     if url.endswith("/chat/completions"):
         return {"id": f"chatcmpl-{rng.getrandbits(64):016x}", "object": "chat.completion",
                 "created": created, "model": model, "system_fingerprint": "fp_simulated",
                 "choices": [{"index": 0, "message": {
                     "role": "assistant", "content": _words(rng, 12), "refusal": None},
-                    "logprobs": None, "finish_reason": "stop"}],
+                    "logprobs": None, "finish_reason": finish}],
                 "usage": usage}
     if url.endswith("/embeddings"):
         size = body.get("dimensions") or dimensions or EMBEDDING_DIMENSIONS.get(
@@ -87,7 +105,9 @@ def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
                 "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
     if url.endswith("/responses"):
         return {"id": f"resp_{rng.getrandbits(64):016x}", "object": "response",
-                "created_at": created, "status": "completed", "model": model,
+                "created_at": created, "status": "incomplete" if cut else "completed",
+                "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+                "model": model,
                 "output": [{"type": "message", "id": f"msg_{rng.getrandbits(64):016x}",
                             "status": "completed", "role": "assistant",
                             "content": [{"type": "output_text", "text": _words(rng, 12),
@@ -98,7 +118,7 @@ def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
         return {"id": f"cmpl-{rng.getrandbits(64):016x}", "object": "text_completion",
                 "created": created, "model": model,
                 "choices": [{"text": _words(rng, 12), "index": 0, "logprobs": None,
-                             "finish_reason": "stop"}], "usage": usage}
+                             "finish_reason": finish}], "usage": usage}
     if url.endswith("/moderations"):
         items = body.get("input")
         count = len(items) if isinstance(items, list) and items and isinstance(
@@ -142,12 +162,13 @@ def _anthropic_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any
                      rng: random.Random, dimensions: int | None, profile: Profile
                      ) -> tuple[str, dict[str, Any]]:
     if fate == "succeeded":
-        prompt, completion = _usage(rng)
+        prompt, completion, cut = _usage(rng, output_cap(body))
         result: dict[str, Any] = {"type": "succeeded", "message": {
             "id": f"msg_{rng.getrandbits(64):016x}", "type": "message", "role": "assistant",
             "model": body.get("model"), "content": [{"type": "text", "text": _words(rng, 12)}],
-            "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": prompt, "output_tokens": completion}}}
+            "stop_reason": "max_tokens" if cut else "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": prompt, "output_tokens": completion,
+                      "service_tier": "batch"}}}
     elif fate == "failed":
         kind = rng.choice(("invalid_request_error", "overloaded_error", "api_error"))
         result = {"type": "errored", "error": {"type": "error", "error": {
@@ -161,10 +182,10 @@ def _gemini_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
                   rng: random.Random, dimensions: int | None, profile: Profile
                   ) -> tuple[str, dict[str, Any]]:
     if fate == "succeeded":
-        prompt, completion = _usage(rng)
+        prompt, completion, cut = _usage(rng, output_cap(body))
         return "output", {"key": custom_id, "response": {
             "candidates": [{"content": {"role": "model", "parts": [{"text": _words(rng, 12)}]},
-                            "finishReason": "STOP"}],
+                            "finishReason": "MAX_TOKENS" if cut else "STOP"}],
             "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": completion,
                               "totalTokenCount": prompt + completion}}}
     status = {"failed": ("INVALID_ARGUMENT", 400), "expired": ("DEADLINE_EXCEEDED", 504),
@@ -176,6 +197,54 @@ def _gemini_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
 _SHAPES: dict[str, Callable[..., tuple[str, dict[str, Any]]]] = {
     "openai": _openai_lines, "anthropic": _anthropic_lines, "gemini": _gemini_lines}
 
+#: The largest embedding a simulation makes (the largest models' are 3,072 to 4,096).
+MAX_DIMENSIONS = 65_536
+
+
+class _ResultFiles:
+    """The files a simulation writes, each filled through a shuffle window: results come
+    out of order, as real ones do, in bounded memory."""
+
+    def __init__(self, output: str | os.PathLike[str], errors: str | os.PathLike[str] | None,
+                 shuffle: bool, rng: random.Random) -> None:
+        self.shuffle = shuffle
+        self.rng = rng
+        self.writers: dict[str, JsonlWriter] = {}
+        self.windows: dict[str, list[bytes]] = {"output": [], "errors": []}
+        self.writers["output"] = JsonlWriter(output)
+        try:
+            if errors is not None:
+                self.writers["errors"] = JsonlWriter(errors)
+        except BaseException:
+            self.writers["output"].abort()
+            raise
+
+    def add(self, target: str, result: Mapping[str, Any]) -> None:
+        name = target if target in self.writers else "output"
+        window = self.windows[name]
+        window.append(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE))
+        if len(window) >= SHUFFLE_WINDOW:
+            self._flush(name)
+
+    def _flush(self, name: str) -> None:
+        window = self.windows[name]
+        if self.shuffle:
+            self.rng.shuffle(window)
+        writer = self.writers[name]
+        for raw in window:
+            writer.write_raw(raw)
+        window.clear()
+
+    def close(self) -> None:
+        for name in self.writers:
+            self._flush(name)
+        for writer in self.writers.values():
+            writer.close()
+
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            writer.abort()
+
 
 def simulate(
     requests: str | os.PathLike[str],
@@ -184,9 +253,9 @@ def simulate(
     errors: str | os.PathLike[str] | None = None,
     seed: int = 0,
     failure_rate: float = 0.02,
-    expire_rate: float = 0.0,
+    expire_rate: float = 0.01,
     cancel_rate: float = 0.0,
-    missing_rate: float = 0.0,
+    missing_rate: float = 0.001,
     shuffle: bool = True,
     provider: str | Profile | None = None,
     embedding_dimensions: int | None = None,
@@ -196,11 +265,14 @@ def simulate(
 
     Each request independently goes missing (``missing_rate``), expires, is cancelled,
     fails with an HTTP 400/429/500, or succeeds with a body shaped like the endpoint's
-    real response. OpenAI-shaped providers put failures, expired and cancelled requests
-    in ``errors``; providers with one results file put everything in ``output``. Results
-    are shuffled within windows of :data:`SHUFFLE_WINDOW` lines. The Batch object (status
+    real response, its output tokens within the request's own cap (a draw over it is cut
+    off there, with the API's "length" finish). OpenAI-shaped providers put failures,
+    expired and cancelled requests in ``errors``; providers with one results file put
+    everything in ``output`` (``errors`` is then a :class:`UsageError`). Results are
+    shuffled within windows of :data:`SHUFFLE_WINDOW` lines. The Batch object (status
     ``expired`` or ``cancelled`` when any request was, else ``completed``) is returned and,
-    with ``batch_json``, written there.
+    with ``batch_json``, written there in the provider's own shape (what ``batchio status``
+    reads back).
     """
     rates = {"missing": missing_rate, "expired": expire_rate, "cancelled": cancel_rate,
              "failed": failure_rate}
@@ -209,33 +281,34 @@ def simulate(
             raise UsageError(f"{name} rate must be between 0 and 1, not {rate}")
     if sum(rates.values()) > 1.0:
         raise UsageError("the rates add up to more than 1")
+    if embedding_dimensions is not None and not 1 <= embedding_dimensions <= MAX_DIMENSIONS:
+        raise UsageError(f"embedding dimensions must be from 1 to {MAX_DIMENSIONS:,}, not "
+                         f"{embedding_dimensions:,}")
+    check_distinct_paths([requests], [output, errors, batch_json])
     profile = profile_for(provider, requests)
+    if errors is not None and profile.one_result_file:
+        raise UsageError(f"{profile.title} returns every result in one file: give --output "
+                         "only, not --errors")
     rng = random.Random(seed)
     write_line = _SHAPES[profile.result_shape]
-    one_file = profile.one_result_file
     counts = dict.fromkeys(("succeeded", "failed", "expired", "cancelled", "missing"), 0)
-    output_writer = JsonlWriter(output)
-    error_writer = None if one_file or errors is None else JsonlWriter(errors)
-    windows: dict[str, list[bytes]] = {"output": [], "errors": []}
-    writers = {"output": output_writer, "errors": error_writer or output_writer}
+    files = _ResultFiles(output, errors, shuffle, rng)
     total = 0
-
-    def flush(name: str) -> None:
-        window = windows[name]
-        if shuffle:
-            rng.shuffle(window)
-        for raw in window:
-            writers[name].write_raw(raw)
-        window.clear()
-
+    endpoint: str | None = None
     try:
         for line in read_lines(requests):
             value = line.value
             total += 1
             custom_id = value.get(profile.id_field)
+            if type(custom_id) is not str or not custom_id:
+                raise LineError(f"the request has no string {profile.id_field}: a result "
+                                "could not name it", code="invalid_custom_id", path=os.fspath(
+                                    requests), line=line.number)
             body = value.get(profile.body_field)
             body = body if isinstance(body, dict) else {}
             url = value.get("url") if profile.carries_url else profile.default_endpoint
+            url = url if type(url) is str else profile.default_endpoint
+            endpoint = endpoint or url
             roll = rng.random()
             fate = "succeeded"
             for name, rate in rates.items():
@@ -244,42 +317,51 @@ def simulate(
                     break
                 roll -= rate
             counts[fate] += 1
-            if fate == "missing":
-                continue
-            target, result = write_line(fate, str(custom_id), str(url), body, rng,
-                                        embedding_dimensions, profile)
-            target = "output" if one_file or error_writer is None else target
-            windows[target].append(orjson.dumps(result) + b"\n")
-            if len(windows[target]) >= SHUFFLE_WINDOW:
-                flush(target)
-        flush("output")
-        flush("errors")
-        output_writer.close()
-        if error_writer is not None:
-            error_writer.close()
+            if fate != "missing":
+                files.add(*write_line(fate, custom_id, url, body, rng, embedding_dimensions,
+                                      profile))
+        files.close()
     except BaseException:
-        output_writer.abort()
-        if error_writer is not None:
-            error_writer.abort()
+        files.abort()
         raise
-    batch = _batch_object(profile, counts, total, seed, error_writer is not None)
+    document = _batch_document(profile, counts, total, seed, endpoint or
+                               profile.default_endpoint, "errors" in files.writers)
     if batch_json is not None:
         write_file_atomically(batch_json, orjson.dumps(
-            batch.to_dict(), option=orjson.OPT_INDENT_2) + b"\n")
-    errors_path = None if error_writer is None or errors is None else os.fspath(errors)
+            document, option=orjson.OPT_INDENT_2) + b"\n")
+    batch = _load_batch(document, profile.name)
+    errors_path = None if errors is None else os.fspath(errors)
     return Simulation(os.fspath(output), errors_path, batch, counts)
 
 
-def _batch_object(profile: Profile, counts: dict[str, int], total: int, seed: int,
-                  has_error_file: bool) -> Batch:
-    """The Batch object of the simulated job, its request_counts matching the files:
-    completed is the successful lines, failed every other line written."""
+def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: int,
+                    endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """The Batch object of the simulated job in the provider's own shape, its counts
+    matching the files: completed is the successful lines, failed every other line
+    written."""
     created = _EPOCH + seed % 86_400
     status = ("cancelled" if counts["cancelled"] else "expired" if counts["expired"]
               else "completed")
     failed = counts["failed"] + counts["expired"] + counts["cancelled"]
+    if profile.name == "anthropic":
+        return {"id": f"msgbatch_sim_{seed:08x}", "type": "message_batch",
+                "processing_status": "ended",
+                # A missing request was counted by the server (as succeeded), but its
+                # result line is not in the file: what a cross-check is for.
+                "request_counts": {"processing": 0,
+                                   "succeeded": counts["succeeded"] + counts["missing"],
+                                   "errored": counts["failed"],
+                                   "canceled": counts["cancelled"],
+                                   "expired": counts["expired"]},
+                "created_at": _rfc3339(created), "expires_at": _rfc3339(created + 86_400),
+                "ended_at": _rfc3339(created + 3_660),
+                "cancel_initiated_at": _rfc3339(created + 1_800) if status == "cancelled"
+                else None,
+                "archived_at": None,
+                "results_url": f"https://api.anthropic.com/v1/messages/batches/"
+                               f"msgbatch_sim_{seed:08x}/results"}
     data: dict[str, Any] = {
-        "id": f"batch_sim_{seed:08x}", "object": "batch", "endpoint": profile.default_endpoint,
+        "id": f"batch_sim_{seed:08x}", "object": "batch", "endpoint": endpoint,
         "errors": None, "input_file_id": "file-sim-input", "completion_window": "24h",
         "status": status, "output_file_id": "file-sim-output",
         "error_file_id": "file-sim-errors" if has_error_file else None,
@@ -293,4 +375,13 @@ def _batch_object(profile: Profile, counts: dict[str, int], total: int, seed: in
         data.update(expired_at=created + 86_400)
     else:
         data.update(cancelling_at=created + 1_800, cancelled_at=created + 1_860)
-    return Batch.from_dict(data)
+    return data
+
+
+def _rfc3339(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _load_batch(document: Mapping[str, Any], provider: str) -> Batch:
+    return (Batch.from_anthropic(document) if provider == "anthropic"
+            else Batch.from_dict(document))
