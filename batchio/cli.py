@@ -218,7 +218,7 @@ def _print_report(report: Report) -> None:
         click.echo(_style_problem(problem))
     listed: dict[str, int] = {}
     for problem in report.errors + report.warnings:
-        listed[problem.code] = listed.get(problem.code, 0) + 1
+        listed[problem.code] = listed.get(problem.code, 0) + problem.lines
     more = {code: count - listed.get(code, 0) for code, count in report.counts.items()
             if count > listed.get(code, 0)}
     if more:

@@ -146,6 +146,8 @@ class Problem:
     #: Where the line is in the (decompressed) stream: its first byte and its length.
     offset: int | None = None
     length: int | None = None
+    #: How many consecutive lines the problem stands for (a run of blank lines is one).
+    lines: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """The server's ``errors.data`` entry shape: line, code, message, param, custom_id."""

@@ -14,13 +14,13 @@ import io
 import json
 import math
 import os
+import re
 import stat
 import sys
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
 from typing import IO, Any, BinaryIO, Literal, NamedTuple, Union, cast, overload
 
 import msgspec
@@ -42,6 +42,11 @@ _BOM = b"\xef\xbb\xbf"
 # An offset past any file: "read to the end".
 _NEVER = 1 << 62
 _tuple_new = tuple.__new__
+
+#: A run of blank lines (white space, then a newline).
+_BLANK_RUN = re.compile(rb"(?:[ \t\r\f\v]*\n)+")
+#: What the reader does with a blank line: report it as an error or a warning, or skip it.
+BlankLines = Literal["error", "warning", "skip"]
 
 #: What the reader accepts: a path, ``-``, a binary file object, or an iterable of lines
 #: (bytes or str of one JSON line each, or already-parsed mappings).
@@ -233,6 +238,10 @@ class _TooDeep(Exception):
     pass
 
 
+class _Blank(Exception):
+    pass
+
+
 #: The JSON parser of every line: one reused msgspec decoder, untyped (dicts and lists).
 #: It reads integers of any size exactly, and is faster than orjson on request lines.
 _decoder = msgspec.json.Decoder()
@@ -326,18 +335,13 @@ def _classify(body: bytes, failure: BaseException) -> tuple[str, str, int | None
     return "invalid_json_line", f"This line is not parseable as valid JSON: {message}", column
 
 
-def _problem(code: str, message: str, number: int, path: str, column: int | None = None,
-             severity: Literal["error", "warning"] = "error") -> Problem:
-    return Problem(code=code, message=message, line=number, path=path, column=column,
-                   severity=severity)
-
-
 @overload
 def read_lines(
     source: LineSource,
     *,
     errors: Literal["raise"] = "raise",
     max_line_bytes: int = ...,
+    blank_lines: BlankLines = ...,
 ) -> Iterator[Line]: ...
 
 
@@ -347,6 +351,7 @@ def read_lines(
     *,
     errors: Literal["collect"],
     max_line_bytes: int = ...,
+    blank_lines: BlankLines = ...,
 ) -> Iterator[Line | Problem]: ...
 
 
@@ -355,6 +360,7 @@ def read_lines(
     *,
     errors: Literal["raise", "collect"] = "raise",
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    blank_lines: BlankLines = "error",
 ) -> Iterator[Line] | Iterator[Line | Problem]:
     """Stream the JSON objects of a JSONL source, each with its line number and byte offset.
 
@@ -366,24 +372,31 @@ def read_lines(
     newline is fine. Numbers are read exactly: integers of any size stay Python ints.
 
     A line longer than ``max_line_bytes`` is reported (``line_too_large``) and skipped
-    without being held in memory. Raises :class:`SourceError` (an ``OSError``) when the
-    source cannot be opened, read or decompressed, truncated compressed input included.
+    without being held in memory. A blank line is a ``blank_line`` error, a warning, or
+    skipped without a word, as ``blank_lines`` says; a run of them is one problem, whose
+    ``lines`` says how many. Raises :class:`SourceError` (an ``OSError``) when the source
+    cannot be opened, read or decompressed, truncated compressed input included.
     """
     if max_line_bytes < 1:
         raise UsageError(f"max_line_bytes must be at least 1, not {max_line_bytes}")
-    return _read(source, errors == "collect", max_line_bytes)
+    if blank_lines not in ("error", "warning", "skip"):
+        raise UsageError(f"blank_lines must be error, warning or skip, not {blank_lines!r}")
+    if isinstance(source, io.TextIOBase):
+        raise UsageError("read_lines needs a binary file object: open the file with 'rb'")
+    return _read(source, errors == "collect", max_line_bytes, blank_lines)
 
 
-def _read(source: LineSource, collect: bool, max_line_bytes: int) -> Iterator[Any]:
+def _read(source: LineSource, collect: bool, max_line_bytes: int, blank_lines: BlankLines
+          ) -> Iterator[Any]:
     path = source_name(source)
     if not isinstance(source, (str, os.PathLike)) and not hasattr(source, "read"):
         blocks = _line_groups(_as_raw_lines(source))
-        yield from _parse_blocks(blocks, path, collect, max_line_bytes)
+        yield from _parse_blocks(blocks, path, collect, max_line_bytes, blank_lines)
         return
     with open_source(cast("str | os.PathLike[str] | BinaryIO", source)) as stream:
         try:
             yield from _parse_blocks(_file_blocks(stream, max_line_bytes), path, collect,
-                                     max_line_bytes)
+                                     max_line_bytes, blank_lines)
         except Exception as exc:
             if not is_read_failure(exc) or isinstance(exc, SourceError):
                 raise
@@ -422,6 +435,9 @@ class _Block(NamedTuple):
     text: bytes
     first: int
     whole: int
+    #: True when the block is one line (joined from several reads): parsed as it is, with
+    #: no copy of it made to split it into lines.
+    one_line: bool = False
 
 
 class _Oversize(NamedTuple):
@@ -472,7 +488,7 @@ def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
                 pending.append(data[:first])
                 line = b"".join(pending)
                 pending, pending_size = [], 0
-                yield _Block(line, 0, len(line))
+                yield _Block(line, 0, len(line), True)
         cut = data.rfind(b"\n") + 1
         if cut > first:
             yield _Block(data, first, cut)
@@ -487,7 +503,7 @@ def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
         yield _Oversize(skipped)
     elif pending:
         last = b"".join(pending)
-        yield _Block(last, 0, len(last))
+        yield _Block(last, 0, len(last), True)
 
 
 def iter_raw_blocks(stream: BinaryIO, cap: int) -> Iterator[bytes | int]:
@@ -497,7 +513,7 @@ def iter_raw_blocks(stream: BinaryIO, cap: int) -> Iterator[bytes | int]:
         if isinstance(block, _Oversize):
             yield block.size
         else:
-            text, first, whole = block
+            text, first, whole, _ = block
             yield text[first:whole] if first or whole < len(text) else text
 
 
@@ -522,6 +538,7 @@ def read_range(
     *,
     first_line: int,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    blank_lines: BlankLines = "error",
 ) -> Iterator[Line | Problem]:
     """Collect-mode reading of the lines of a plain file between two byte offsets.
 
@@ -538,7 +555,7 @@ def read_range(
         handle.seek(start)
         try:
             yield from _parse_blocks(_file_blocks(handle, max_line_bytes), name, True,
-                                     max_line_bytes, first_line=first_line,
+                                     max_line_bytes, blank_lines, first_line=first_line,
                                      first_offset=start, end=end)
         except Exception as exc:
             if not is_read_failure(exc) or isinstance(exc, SourceError):
@@ -551,6 +568,7 @@ def _parse_blocks(
     path: str,
     collect: bool,
     max_line_bytes: int,
+    blank_lines: BlankLines = "error",
     first_line: int = 1,
     first_offset: int = 0,
     end: int = _NEVER,
@@ -567,6 +585,9 @@ def _parse_blocks(
     tuple_new, line_type, object_type, size_of, type_of = _tuple_new, Line, dict, len, type
     oversize_type, bytes_io = _Oversize, io.BytesIO
     look_for_crlf = collect
+    blank_severity: Literal["error", "warning"] = "error" if blank_lines == "error" else "warning"
+    blank_message = "blank line" if blank_lines == "error" else (
+        "blank line (not known to be accepted; batchio writes none)")
     number = first_line - 1
     offset = first_offset
     for block in blocks:
@@ -575,11 +596,11 @@ def _parse_blocks(
                 return
             number += 1
             size = cast(_Oversize, block).size
-            problems = [_oversize_problem(size, max_line_bytes, number, path)]
+            problems = [_oversize_problem(size, max_line_bytes, number, path, offset)]
             offset = _report(problems, offset, size, collect)
             yield from problems
             continue
-        text, first, whole = cast(_Block, block)
+        text, first, whole, one_line = cast(_Block, block)
         whole_end = offset - first + whole
         # A raw CR is rare in JSON lines (inside strings it is escaped): a memchr for it
         # costs 0.03 ms a megabyte, where looking for CRLF itself costs 1.5 ms.
@@ -588,47 +609,80 @@ def _parse_blocks(
         # every line looked at one by one.
         careful = crlf_here or whole - first > max_line_bytes
         stop = -1 if careful else min(whole_end, end)
-        lines = bytes_io(text)
-        lines.seek(first)
-        for number, raw in enumerate(lines, number + 1):  # noqa: B020 (numbering goes on)
-            start = offset
-            offset += size_of(raw)
-            if offset <= stop:
-                try:
-                    value = decode(raw)
-                except failures:
-                    pass
-                else:
-                    if type_of(value) is object_type:
-                        yield tuple_new(line_type, (number, start, raw, value))
-                        continue
-            if start >= end:
-                return
-            if offset > whole_end:
-                # The start of a line that the next block holds whole.
-                number -= 1
-                offset = start
-                break
-            # A line over the cap is not looked into, for CRLF either (as when it is skipped
-            # unread by the block reader).
-            crlf_line = (crlf_here and offset - start <= max_line_bytes
-                         and raw.endswith(b"\r\n"))
-            problems, line = _examine(raw, number, start, path, max_line_bytes, crlf_line)
-            _report(problems, start, offset - start, collect)
-            yield from problems
-            if line is not None:
-                yield line
-            if crlf_line:
-                look_for_crlf = crlf_here = False
-                careful = whole - first > max_line_bytes
-                stop = -1 if careful else min(whole_end, end)
+        if one_line:
+            lines: Any = (text,)
+        else:
+            lines = bytes_io(text)
+            lines.seek(first)
+        block_base = whole_end - whole
+        restart = True
+        while restart:
+            restart = False
+            for number, raw in enumerate(lines, number + 1):  # noqa: B020 (numbering goes on)
+                start = offset
+                offset += size_of(raw)
+                if offset <= stop:
+                    try:
+                        value = decode(raw)
+                    except failures:
+                        pass
+                    else:
+                        if type_of(value) is object_type:
+                            yield tuple_new(line_type, (number, start, raw, value))
+                            continue
+                if start >= end:
+                    return
+                if offset > whole_end:
+                    # The start of a line that the next block holds whole.
+                    number -= 1
+                    offset = start
+                    break
+                # A line over the cap is not looked into, for CRLF either (as when it is skipped
+                # unread by the block reader).
+                crlf_line = (crlf_here and offset - start <= max_line_bytes
+                             and raw.endswith(b"\r\n"))
+                if not crlf_line and (raw.isspace() or not raw):
+                    # Blank lines can come by the million: a run of them within the block is
+                    # taken at once (a regular expression finds where it ends) and is one
+                    # problem, which says how many lines it covers.
+                    run = 1
+                    if not one_line and raw[-1:] == b"\n":
+                        found = _BLANK_RUN.match(text, start - block_base,
+                                                 min(whole, end - block_base))
+                        run_end = found.end() if found else start - block_base
+                        run = max(1, text.count(b"\n", start - block_base, run_end))
+                        if run > 1:
+                            offset = block_base + run_end
+                            lines.seek(run_end)
+                    if blank_lines != "skip":
+                        problem = Problem(
+                            code="blank_line", line=number, path=path, offset=start,
+                            length=offset - start, severity=blank_severity, lines=run,
+                            message=blank_message if run == 1 else
+                            f"{run:,} blank lines, lines {number:,} to {number + run - 1:,}")
+                        if collect:
+                            yield problem
+                        elif blank_severity == "error":
+                            raise problem.error()
+                    if run > 1:
+                        number += run - 1
+                        restart = True
+                        break
+                    continue
+                problems, line = _examine(raw, number, start, path, max_line_bytes, crlf_line)
+                _report(problems, start, offset - start, collect)
+                yield from problems
+                if line is not None:
+                    yield line
+                if crlf_line:
+                    look_for_crlf = crlf_here = False
+                    careful = whole - first > max_line_bytes
+                    stop = -1 if careful else min(whole_end, end)
 
 
 def _report(problems: list[Problem], start: int, size: int, collect: bool) -> int:
-    """Place a line's problems (its offset and length); in raise mode, raise the first
-    error among them and drop the warnings. Returns the offset after the line."""
-    for index, problem in enumerate(problems):
-        problems[index] = replace(problem, offset=start, length=size)
+    """In raise mode, raise the first error among a line's problems and drop the warnings.
+    Returns the offset after the line."""
     if not collect:
         for problem in problems:
             if problem.severity == "error":
@@ -637,42 +691,81 @@ def _report(problems: list[Problem], start: int, size: int, collect: bool) -> in
     return start + size
 
 
-def _oversize_problem(size: int, cap: int, number: int, path: str) -> Problem:
-    return _problem("line_too_large", f"line of {size:,} bytes is over the {cap:,}-byte cap",
-                    number, path)
+def _oversize_problem(size: int, cap: int, number: int, path: str, start: int) -> Problem:
+    return Problem(code="line_too_large", line=number, path=path, offset=start, length=size,
+                   message=f"line of {size:,} bytes is over the {cap:,}-byte cap")
+
+
+#: Lines longer than this are explained from msgspec's own error (with the column found
+#: from its byte offset) instead of parsed again by orjson and the standard library, which
+#: would each hold another copy of the line.
+_EXPLAIN_IN_FULL = 1 << 20
 
 
 def _examine(raw: bytes, number: int, start: int, path: str, max_line_bytes: int,
              crlf_line: bool) -> tuple[list[Problem], Line | None]:
     """The careful lane: every problem of one line, and its Line if it still parses."""
-    if len(raw) > max_line_bytes:
-        return [_oversize_problem(len(raw), max_line_bytes, number, path)], None
+    size = len(raw)
+
+    def problem(code: str, message: str, column: int | None = None,
+                severity: Literal["error", "warning"] = "error") -> Problem:
+        return Problem(code=code, message=message, line=number, path=path, column=column,
+                       severity=severity, offset=start, length=size)
+
+    if size > max_line_bytes:
+        return [_oversize_problem(size, max_line_bytes, number, path, start)], None
     problems: list[Problem] = []
     body = raw
     if start == 0 and raw.startswith(_BOM):
-        problems.append(_problem("utf8_bom", "the file starts with a UTF-8 byte-order mark",
-                                 number, path, 1))
+        problems.append(problem("utf8_bom", "the file starts with a UTF-8 byte-order mark", 1))
         body = raw[3:]
     line = None
     try:
+        if body.isspace() or not body:
+            # Blank lines can come by the million: no parser is asked about them.
+            raise _Blank
         value = _decode(body)
+    except _Blank:
+        problems.append(problem("blank_line", "blank line"))
     except (*_DECODE_FAILURES, _TooDeep) as failure:
-        code, message, column = _classify(body, failure)
+        explain = _classify if size <= _EXPLAIN_IN_FULL else _classify_briefly
+        code, message, column = explain(body, failure)
         if column is not None:
             message += f" (column {column})"
-        problems.append(_problem(code, message, number, path, column))
+        problems.append(problem(code, message, column))
     else:
         if type(value) is dict:
             line = _make_line(number, start, raw, value)
         else:
-            problems.append(_problem(
-                "not_an_object", f"the line is a JSON {_json_type(value)}, not an object",
-                number, path))
+            problems.append(problem(
+                "not_an_object", f"the line is a JSON {_json_type(value)}, not an object"))
     if crlf_line:
-        problems.append(_problem(
+        problems.append(problem(
             "crlf_line_ending", "the file uses CRLF line endings (accepted, but LF is canonical)",
-            number, path, severity="warning"))
+            severity="warning"))
     return problems, line
+
+
+def _classify_briefly(body: bytes, failure: BaseException) -> tuple[str, str, int | None]:
+    """(code, message, column) for a very long line, from msgspec's error alone."""
+    if isinstance(failure, _TooDeep):
+        return "nesting_too_deep", f"JSON nested deeper than {MAX_NESTING} levels", None
+    if isinstance(failure, UnicodeDecodeError):
+        return "invalid_utf8", "invalid UTF-8 in a string", None
+    message = str(failure)
+    if isinstance(failure, msgspec.ValidationError):
+        if "Integer" in message:
+            return ("integer_out_of_range",
+                    "an integer of more than 4,300 digits, too long to read exactly", None)
+        return "non_finite_number", "a number too large for a double (Infinity)", None
+    found = re.search(r"\(byte ([0-9]+)\)", message)
+    column = None
+    if found is not None:
+        at = int(found.group(1))
+        column = len(body[:at].decode("utf-8", "replace")) + 1
+    reason = "unexpected end of data" if "truncated" in message else re.sub(
+        r"^JSON is malformed: | \(byte [0-9]+\)$", "", message)
+    return "invalid_json_line", f"This line is not parseable as valid JSON: {reason}", column
 
 
 def _json_type(value: object) -> str:

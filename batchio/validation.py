@@ -28,6 +28,7 @@ from .bodies import MAX_MESSAGE, embedding_inputs, explain_body
 from .errors import Problem, UsageError, quote
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
+    BlankLines,
     Line,
     LineSource,
     is_plain_file,
@@ -131,7 +132,7 @@ class _Collector:
 
     def add(self, problem: Problem) -> None:
         report = self.report
-        report.counts[problem.code] = report.counts.get(problem.code, 0) + 1
+        report.counts[problem.code] = report.counts.get(problem.code, 0) + problem.lines
         if problem.severity == "warning":
             if self.max_errors is None or len(report.warnings) < self.max_errors or (
                     self.keep_once and problem.code in _ONCE_WARNINGS):
@@ -195,13 +196,19 @@ def validate(
                                          endpoint, schema, max_errors, cap, on_progress)
             if report is not None:
                 return _finish(report, detected, hint)
-        lines = read_lines(source, errors="collect", max_line_bytes=cap)
+        lines = read_lines(source, errors="collect", max_line_bytes=cap,
+                           blank_lines=blank_policy(profile))
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
     checker = _LineChecker(profile, report, _Collector(report, max_errors), user_schema,
                            endpoint)
     checker.run(lines, on_progress)
     checker.check_file_limits()
     return _finish(report, detected, hint)
+
+
+def blank_policy(profile: Profile) -> BlankLines:
+    """What the reader does with blank lines for a provider (its ``blank_lines``)."""
+    return {"error": "error", "warning": "warning", "allowed": "skip"}[profile.blank_lines]  # type: ignore[return-value]
 
 
 def validate_files(
@@ -233,19 +240,30 @@ def _finish(report: Report, detected: bool, hint: str | None) -> Report:
     return report
 
 
+#: How many lines detection reads looking for the first request before it settles for
+#: the default provider.
+_DETECTION_LINES = 10_000
+
+
 def _first_request(source: LineSource, cap: int
                    ) -> tuple[Mapping[str, Any] | None, Iterator[Line | Problem] | None]:
     """The first request line's object, for detecting the provider; and, for a source that
-    cannot be read twice, the lines read so far followed by the rest."""
-    lines = read_lines(source, errors="collect", max_line_bytes=cap)
+    cannot be read twice, the lines read so far followed by the rest (their blank lines
+    reported as warnings: the provider is not known yet)."""
+    rereadable = isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-"
+    lines = read_lines(source, errors="collect", max_line_bytes=cap,
+                       blank_lines="skip" if rereadable else "warning")
     head: list[Line | Problem] = []
     first = None
-    for item in lines:
-        head.append(item)
+    for index, item in enumerate(lines):
+        if not rereadable:
+            head.append(item)
         if isinstance(item, Line):
             first = item.value
             break
-    if isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-":
+        if index >= _DETECTION_LINES:
+            break
+    if rereadable:
         with contextlib.suppress(Exception):
             lines.close()  # type: ignore[attr-defined]
         return first, None
@@ -359,7 +377,7 @@ class _LineChecker:
         for how its fast lane and :meth:`check` share each rule."""
         report = self.report
         profile = self.profile
-        read_problem = self.read_problem
+        read_problem = self.collector.add
         check = self.check
         id_field, body_field = profile.id_field, profile.body_field
         carries_url = profile.carries_url
@@ -429,17 +447,6 @@ class _LineChecker:
         if on_progress is not None:
             on_progress(end)
 
-    def read_problem(self, problem: Problem) -> None:
-        """A problem the reader found: blank lines follow the provider's policy."""
-        if problem.code == "blank_line":
-            policy = self.profile.blank_lines
-            if policy == "allowed":
-                return
-            if policy == "warning":
-                problem = dataclasses.replace(problem, severity="warning", message=(
-                    f"blank line ({self.profile.title} is not known to accept them; "
-                    "remove it)"))
-        self.collector.add(problem)
 
     def _endpoint_of(self, body: Mapping[str, Any]) -> str:
         """The endpoint of a line that carries no url."""
@@ -732,7 +739,8 @@ def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
         checker.seen.clear()
     checker.record_requests()
     checker.run(read_range(path, byte_range.start, byte_range.end,
-                           first_line=byte_range.first_line, max_line_bytes=cap), on_progress)
+                           first_line=byte_range.first_line, max_line_bytes=cap,
+                           blank_lines=blank_policy(profile)), on_progress)
     assert checker.request_lines is not None
     assert checker.input_lines is not None and checker.input_counts is not None
     return _RangeResult(report, checker.seen, checker.request_lines, checker.input_lines,
@@ -883,7 +891,7 @@ def _merge(results: list[_RangeResult], profile: Profile, max_errors: int | None
     for result in results:
         listed = {code: 0 for code in result.report.counts}
         for problem in result.report.errors + result.report.warnings:
-            listed[problem.code] += 1
+            listed[problem.code] += problem.lines
         for code, count in result.report.counts.items():
             unlisted = count - listed.get(code, 0)
             if unlisted:

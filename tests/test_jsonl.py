@@ -294,7 +294,8 @@ def _reference(lines: list[bytes], **options: object) -> list[tuple[object, ...]
         for item in read_lines([raw], errors="collect", **options):  # type: ignore[call-overload]
             if isinstance(item, Problem):
                 if item.code != "crlf_line_ending":
-                    items.append(("problem", item.code, number, offset))
+                    items.append(("problem", item.code, number,
+                                  None if item.code == "blank_line" else offset))
             else:
                 items.append(("line", number, offset, item.raw, item.value))
         offset += len(raw)
@@ -305,7 +306,12 @@ def _observed(items: Iterable[object]) -> list[tuple[object, ...]]:
     observed: list[tuple[object, ...]] = []
     for item in items:
         if isinstance(item, Problem):
-            if item.code != "crlf_line_ending":
+            if item.code == "blank_line":
+                # A run of blank lines within a block is one problem covering its lines.
+                assert item.line is not None
+                observed += [("problem", "blank_line", item.line + index, None)
+                             for index in range(item.lines)]
+            elif item.code != "crlf_line_ending":
                 observed.append(("problem", item.code, item.line, item.offset))
         else:
             assert isinstance(item, Line)
@@ -346,8 +352,12 @@ def test_read_range_gives_the_lines_that_start_in_the_range(
     starts = [sum(len(raw) for raw in lines[:index]) for index in range(len(lines))]
     first_index = int(cuts[0] * (len(lines) - 1))
     end = int(cuts[1] * path.stat().st_size) + 1
-    expected = [item for item in _reference(lines)
-                if starts[first_index] <= item[3 if item[0] == "problem" else 2] < end]
+    def start_of(item: tuple[object, ...]) -> int:
+        number = item[2] if item[0] == "problem" else item[1]
+        assert isinstance(number, int)
+        return starts[number - 1]
+
+    expected = [item for item in _reference(lines) if starts[first_index] <= start_of(item) < end]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("batchio.jsonl.READ_BUFFER", buffer)
         items = list(read_range(path, starts[first_index], end, first_line=first_index + 1))
