@@ -124,10 +124,9 @@ class RequestWriter:
         try:
             raw = dumps_line(line)
         except LineError as exc:
+            # The path is the line's own (body.…), as the validator names it.
             raise LineError(f"row {row}: {exc.message}", code=exc.code, line=row,
-                            custom_id=custom_id,
-                            param=f"{self.profile.body_field}.{exc.param}" if exc.param
-                            else None) from exc
+                            custom_id=custom_id, param=exc.param) from exc
         tokens = self.token_counter(body) if self.count_tokens else 0
         inputs = embedding_inputs(body) if self._counting_inputs else 0
         if self._sharder is not None:

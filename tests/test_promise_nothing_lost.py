@@ -1,0 +1,282 @@
+"""Promise 1: nothing lost or misreported, whatever the input or the folder."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import math
+from pathlib import Path
+
+import orjson
+import pytest
+import zstandard
+from promises import leftovers, one_line_error, request, requests, run
+
+from batchio import (
+    JoinError,
+    LineError,
+    Manifest,
+    RequestWriter,
+    SourceError,
+    UsageError,
+    join,
+    read_lines,
+    split,
+    validate,
+    write_lines,
+    write_retry,
+)
+
+
+def test_split_refuses_a_broken_line_with_its_real_number(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(request("a") + b"{not json\n" + request("c"))
+    result = run("split", "in.jsonl", "--out-dir", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line_error(result).startswith("batchio: in.jsonl:2: invalid_json_line: ")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.jsonl"))
+
+
+def test_split_leaves_no_unlisted_shard(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3) + b"[1]\n" + requests(2, "s"))
+    with pytest.raises(LineError) as raised:
+        split(tmp_path / "in.jsonl", tmp_path / "out", max_requests=1)
+    assert (raised.value.code, raised.value.line) == ("not_an_object", 4)
+    manifest = Manifest.load(tmp_path / "out")
+    on_disk = sorted(path.name for path in (tmp_path / "out").glob("*.jsonl"))
+    assert not manifest.complete
+    # The shard open when the bad line came is discarded; the finished ones are listed.
+    assert on_disk == [shard.path for shard in manifest.shards] == [
+        "requests-00001.jsonl", "requests-00002.jsonl"]
+    assert leftovers(tmp_path) == []
+
+
+def test_a_folder_of_an_earlier_run_is_refused_then_replaced_with_overwrite(
+        tmp_path: Path) -> None:
+    (tmp_path / "big.jsonl").write_bytes(requests(6))
+    (tmp_path / "small.jsonl").write_bytes(requests(1, "x"))
+    assert run("split", "big.jsonl", "--out-dir", "out", "--max-requests", "2",
+               cwd=tmp_path).returncode == 0
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    refused = run("split", "small.jsonl", "--out-dir", "out", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "target_exists" in one_line_error(refused)
+    assert len(list((tmp_path / "out").glob("requests-*.jsonl"))) == 3
+    replaced = run("split", "small.jsonl", "--out-dir", "out", "--overwrite", cwd=tmp_path)
+    assert replaced.returncode == 0, replaced.stderr
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "manifest.json", "notes.txt", "requests-00001.jsonl"]
+
+
+def test_overwrite_never_removes_the_input(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    split(tmp_path / "in.jsonl", tmp_path / "out")
+    shard = tmp_path / "out" / "requests-00001.jsonl"
+    with pytest.raises(UsageError) as raised:
+        split(shard, tmp_path / "out", overwrite=True)
+    assert raised.value.code == "same_file"
+    assert shard.read_bytes() == requests(2)
+
+
+def test_a_complete_manifest_matches_its_shards(tmp_path: Path) -> None:
+    import hashlib
+
+    (tmp_path / "in.jsonl").write_bytes(requests(25))
+    manifest = split(tmp_path / "in.jsonl", tmp_path / "out", max_requests=10)
+    assert manifest.complete and manifest.requests == 25
+    for shard in manifest.shards:
+        data = (tmp_path / "out" / shard.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == shard.sha256 and len(data) == shard.bytes
+
+
+def test_model_names_that_read_alike_get_their_own_shards(tmp_path: Path) -> None:
+    models = ["gpt-4o/mini", "gpt-4o:mini", "GPT-4o-mini", "gpt-4o-mini", "m" * 300]
+    (tmp_path / "in.jsonl").write_bytes(b"".join(
+        request(f"r{index}", model) for index, model in enumerate(models)))
+    manifest = split(tmp_path / "in.jsonl", tmp_path / "out", by_model=True)
+    names = [shard.path for shard in manifest.shards]
+    assert len(names) == len({name.lower() for name in names}) == 5
+    assert all(len(name) < 100 for name in names)
+    assert sorted(shard.model or "" for shard in manifest.shards) == sorted(models)
+    again = split(tmp_path / "in.jsonl", tmp_path / "again", by_model=True)
+    assert [shard.path for shard in again.shards] == names
+
+
+@pytest.mark.parametrize("cut", ["frame", "block", "middle"])
+def test_truncated_zstd_is_an_error(tmp_path: Path, cut: str) -> None:
+    compressor = zstandard.ZstdCompressor()
+    data = requests(2000)
+    if cut == "frame":
+        whole = compressor.compress(data)
+        # A second frame cut off after its header: the file ends inside that frame.
+        second = compressor.compress(requests(10, "t"))
+        path_bytes = whole + second[:8]
+    else:
+        whole = compressor.compress(data)
+        path_bytes = whole[: len(whole) // 2] if cut == "middle" else whole[:-3]
+    path = tmp_path / "in.jsonl.zst"
+    path.write_bytes(path_bytes)
+    with pytest.raises(SourceError, match="truncated"):
+        list(read_lines(path))
+    result = run("validate", path)
+    assert result.returncode == 2 and "truncated" in one_line_error(result)
+
+
+def test_zstd_of_several_frames_is_read_whole(tmp_path: Path) -> None:
+    compressor = zstandard.ZstdCompressor()
+    path = tmp_path / "in.jsonl.zst"
+    path.write_bytes(compressor.compress(requests(3)) + compressor.compress(requests(4, "t")))
+    assert len(list(read_lines(path))) == 7
+
+
+@pytest.mark.parametrize("keep", [10, 100, -8, -1])
+def test_truncated_gzip_is_an_error(tmp_path: Path, keep: int) -> None:
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(gzip.compress(requests(500))[:keep])
+    with pytest.raises(SourceError):
+        list(read_lines(path))
+
+
+def test_duplicate_keys_are_read_alike_and_warned(tmp_path: Path) -> None:
+    line = (b'{"custom_id":"a","custom_id":"b","method":"POST","url":"/v1/chat/completions",'
+            b'"body":{"model":"m","messages":[{"role":"user","content":"hi"}]}}\n')
+    (tmp_path / "in.jsonl").write_bytes(line)
+    report = validate(tmp_path / "in.jsonl", provider="openai")
+    assert [(w.code, w.line, w.param) for w in report.warnings] == [
+        ("duplicate_key", 1, "custom_id")]
+    result = (b'{"custom_id":"a","custom_id":"b","response":{"status_code":200,'
+              b'"body":{}},"error":null}\n')
+    (tmp_path / "out.jsonl").write_bytes(result)
+    rows = list(join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl"))
+    assert [(row.custom_id, row.status) for row in rows] == [("b", "succeeded")]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_are_never_written_as_null(tmp_path: Path, value: float) -> None:
+    with pytest.raises(LineError) as raised:
+        write_lines(tmp_path / "x.jsonl", [{"a": {"b": [1, value]}}])
+    assert (raised.value.code, raised.value.param) == ("non_finite_number", "a.b[1]")
+    assert not (tmp_path / "x.jsonl").exists()
+    with RequestWriter(tmp_path / "r.jsonl") as writer, pytest.raises(LineError) as raised:
+        writer.add({"model": "m", "messages": [{"role": "user", "content": "x"}],
+                    "a_new_parameter": value})
+    assert (raised.value.code, raised.value.line, raised.value.param) == (
+        "non_finite_number", 1, "body.a_new_parameter")
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ({"id": None, "prompt": "p"}, "has no id field 'id'"),
+    ({"id": {"a": 1}, "prompt": "p"}, "id field 'id' is {\"a\": 1}, not text"),
+    ({"id": 1.5, "prompt": "p"}, "id field 'id' is 1.5, not text"),
+    ({"id": "k", "prompt": None}, "has no prompt field 'prompt'"),
+    ({"id": "k", "prompt": ["x"]}, "prompt field 'prompt' is [\"x\"], not text"),
+])
+def test_build_never_turns_values_into_text(tmp_path: Path, row: dict[str, object],
+                                            message: str) -> None:
+    (tmp_path / "rows.jsonl").write_bytes(orjson.dumps(row) + b"\n")
+    result = run("build", "rows.jsonl", "-o", "out.jsonl", "--model", "m", "--id-field", "id",
+                 cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in one_line_error(result)
+    assert "rows.jsonl:1:" in result.stderr
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_build_reads_a_csv_with_a_byte_order_mark_and_names_missing_fields(
+        tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_bytes(b"\xef\xbb\xbfqid,prompt\nq1,Hello\n")
+    built = run("build", "rows.csv", "-o", "out.jsonl", "--model", "m", "--id-field", "qid",
+                cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert [line.value["custom_id"] for line in read_lines(tmp_path / "out.jsonl")] == ["q1"]
+    missing = run("build", "rows.csv", "-o", "x.jsonl", "--model", "m", "--id-field", "id",
+                  cwd=tmp_path)
+    assert "row 2 has no id field 'id' (its fields: 'qid', 'prompt')" in one_line_error(missing)
+
+
+@pytest.mark.parametrize("args", [
+    ["join", "in.jsonl", "--output", "out.jsonl", "--errors", "out.jsonl"],
+    ["join", "in.jsonl", "--output", "out.jsonl", "--retry", "in.jsonl"],
+    ["join", "in.jsonl", "--output", "out.jsonl", "-o", "in.jsonl"],
+    ["join", "in.jsonl", "--output", "out.jsonl", "-o", "./out.jsonl"],
+    ["convert", "in.jsonl", "-o", "in.jsonl"],
+    ["convert", "in.jsonl", "-o", "c.jsonl", "--mapping", "c.jsonl"],
+    ["simulate", "in.jsonl", "--output", "o.jsonl", "--errors", "o.jsonl"],
+    ["simulate", "in.jsonl", "--output", "in.jsonl"],
+    ["build", "in.jsonl", "-o", "in.jsonl", "--prompt-field", "custom_id"],
+])
+def test_one_file_for_two_roles_is_refused_before_anything_is_written(
+        tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3))
+    (tmp_path / "out.jsonl").write_bytes(b"")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "same_file" in one_line_error(result)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_write_retry_writes_when_called(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3))
+    (tmp_path / "out.jsonl").write_bytes(b"")
+    count = write_retry(join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl"),
+                        tmp_path / "retry.jsonl")
+    assert count == 3
+    assert (tmp_path / "retry.jsonl").read_bytes() == requests(3)
+
+
+def test_a_join_is_read_once_and_its_summary_after_its_rows(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    (tmp_path / "out.jsonl").write_bytes(b"")
+    joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl")
+    with pytest.raises(JoinError, match="after its rows"):
+        joined.summary  # noqa: B018
+    assert len(list(joined)) == 2
+    assert joined.summary.counts["missing"] == 2
+    with pytest.raises(JoinError, match="read once"):
+        list(joined)
+
+
+def test_strict_join_raises_for_orphans_before_any_row(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    (tmp_path / "out.jsonl").write_bytes(orjson.dumps({
+        "custom_id": "zzz", "response": {"status_code": 200, "body": {}}, "error": None}) + b"\n")
+    rows = iter(join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl", strict=True))
+    with pytest.raises(JoinError) as raised:
+        next(rows)
+    assert raised.value.code == "orphan_result"
+
+
+def test_bool_of_a_report_is_its_verdict_and_a_list_of_paths_is_refused(
+        tmp_path: Path) -> None:
+    (tmp_path / "bad.jsonl").write_bytes(b"[1]\n")
+    assert not validate(tmp_path / "bad.jsonl")
+    with pytest.raises(UsageError, match="validate_files"):
+        validate([str(tmp_path / "bad.jsonl"), str(tmp_path / "other.jsonl")])
+
+
+@pytest.mark.parametrize("results", [None, "unreadable"])
+def test_join_says_why_when_nothing_can_be_joined(tmp_path: Path, results: str | None
+                                                  ) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    (tmp_path / "out.jsonl").write_bytes(b"not json\n{]\n")
+    args = ["join", "in.jsonl", "-o", "j.jsonl"]
+    if results:
+        args += ["--output", "out.jsonl"]
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode in ((2,) if results is None else (1,))
+    assert ("give the result files" if results is None else
+            "none of the 2 result lines could be read") in result.stderr
+
+
+def test_request_writer_after_close_refuses_to_lose_a_request(tmp_path: Path) -> None:
+    writer = RequestWriter(tmp_path / "r.jsonl")
+    writer.add({"model": "m", "messages": [{"role": "user", "content": "x"}]})
+    writer.close()
+    with pytest.raises(SourceError, match="closed"):
+        writer.add({"model": "m", "messages": [{"role": "user", "content": "y"}]})
+    assert len(list(read_lines(tmp_path / "r.jsonl"))) == 1
+
+
+def test_read_lines_refuses_a_text_stream() -> None:
+    with pytest.raises(UsageError, match="binary"):
+        read_lines(io.StringIO('{"a": 1}\n'))  # type: ignore[call-overload]
