@@ -299,7 +299,6 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
                                "FILE for providers with an error file)")
     statuses = _split_statuses(retry_status)
     check_distinct_paths([*inputs, *outputs, *errors], [joined, retry_path])
-    check_distinct_paths(inputs, [*outputs, *errors])
     total = _total_size(inputs) + _total_size(outputs + errors)
     with _progress_total(total, "joining") as on_progress:
         result = join(list(inputs), outputs=list(outputs), errors=list(errors),

@@ -324,7 +324,7 @@ class Join:
         claimed = bytearray(len(locations))
         id_field = self._profile.id_field
         for name in self._inputs:
-            for line in read_lines(name):
+            for line in read_lines(name, blank_lines="skip"):
                 ordinal = index.get(line.value.get(id_field))  # type: ignore[arg-type]
                 if ordinal is not None:
                     claimed[ordinal] = 1
@@ -431,7 +431,8 @@ class Join:
             done = self._progress_base
             for file_number, name in enumerate(self._inputs):
                 end = 0
-                for number, offset, raw, value in read_lines(name):
+                # A blank line holds no request: nothing to join, nothing lost.
+                for number, offset, raw, value in read_lines(name, blank_lines="skip"):
                     end = offset + len(raw)
                     custom_id = value.get(id_field)
                     if type(custom_id) is not str:

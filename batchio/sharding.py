@@ -474,7 +474,7 @@ class _checked_lines:
         for item in read_lines(self.source, errors="collect"):
             if isinstance(item, Problem):
                 if item.code == "blank_line":
-                    self.blank_lines += 1
+                    self.blank_lines += item.lines
                     continue
                 if item.severity == "warning":
                     continue

@@ -1,0 +1,169 @@
+"""Promise 2: every failure is one line and a documented exit status, never a traceback;
+real faults (a full or read-only filesystem, a file-size limit) included."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from promises import leftovers, one_line_error, request, requests, run, small_filesystem
+
+COMMANDS = {
+    "validate": ["validate", "{in}"],
+    "split": ["split", "{in}", "--out-dir", "{out}/shards"],
+    "join": ["join", "{in}", "--output", "{in}", "-o", "{out}/joined.jsonl"],
+    "simulate": ["simulate", "{in}", "--output", "{out}/o.jsonl", "--errors", "{out}/e.jsonl",
+                 "--batch-json", "{out}/batch.json"],
+    "convert": ["convert", "{in}", "-o", "{out}/c.jsonl"],
+    "build": ["build", "{in}", "-o", "{out}/b.jsonl", "--model", "m",
+              "--prompt-field", "custom_id"],
+    "status": ["status", "{in}"],
+}
+
+
+def command(name: str, source: Path, out: Path) -> list[str]:
+    return [part.format(**{"in": source, "out": out}) for part in COMMANDS[name]]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("damage", ["corrupt-gzip", "truncated-gzip", "not-gzip",
+                                    "no-permission", "a-folder", "missing"])
+def test_unreadable_input_is_one_line_and_exit_2(tmp_path: Path, name: str,
+                                                 damage: str) -> None:
+    if damage == "no-permission" and os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode")
+    source = tmp_path / "in.jsonl.gz"
+    packed = gzip.compress(requests(200))
+    if damage == "corrupt-gzip":
+        source.write_bytes(packed[:40] + b"\x00" * 40 + packed[80:])
+    elif damage == "truncated-gzip":
+        source.write_bytes(packed[:-20])
+    elif damage == "not-gzip":
+        source.write_bytes(b"\x1f\x8b" + b"nonsense" * 10)
+    elif damage == "no-permission":
+        source.write_bytes(packed)
+        source.chmod(0)
+    elif damage == "a-folder":
+        source.mkdir()
+    result = run(*command(name, source, tmp_path))
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert one_line_error(result)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_full_disk_is_exit_3_and_leaves_nothing_half_written() -> None:
+    with small_filesystem("64k") as disk:
+        source = disk.parent / f"{disk.name}-in.jsonl"
+        source.write_bytes(requests(2000))
+        try:
+            for name in ("split", "join", "simulate", "convert", "build"):
+                result = run(*command(name, source, disk))
+                assert result.returncode == 3, (name, result.stderr)
+                line = one_line_error(result)
+                assert "No space left on device" in line and "unwritable_file" in line
+                assert leftovers(disk) == [], name
+        finally:
+            source.unlink()
+
+
+def test_a_read_only_filesystem_is_exit_3() -> None:
+    with small_filesystem("64k", read_only=True) as disk:
+        source = disk.parent / f"{disk.name}-in.jsonl"
+        source.write_bytes(requests(20))
+        try:
+            for name in ("split", "join", "simulate", "convert", "build"):
+                result = run(*command(name, source, disk))
+                assert result.returncode == 3, (name, result.stderr)
+                assert "Read-only file system" in one_line_error(result)
+        finally:
+            source.unlink()
+
+
+@pytest.mark.parametrize("name", ["split", "join", "simulate", "convert", "build"])
+def test_a_file_size_limit_is_exit_3_and_the_target_is_not_replaced(
+        tmp_path: Path, name: str) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(requests(3000))
+    result = run(*command(name, source, tmp_path), file_size=200_000)
+    assert result.returncode == 3, result.stderr
+    assert "File too large" in one_line_error(result)
+    assert leftovers(tmp_path) == []
+
+
+def test_an_existing_file_as_out_dir_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    (tmp_path / "out").write_text("a file")
+    result = run("split", "in.jsonl", "--out-dir", "out", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "it is a file, not a folder" in one_line_error(result)
+    assert (tmp_path / "out").read_text() == "a file"
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "m", "messages": ["hello"]},
+    {"model": "m", "messages": "hello"},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": "hot"},
+])
+def test_convert_leaves_out_malformed_bodies(tmp_path: Path, body: dict[str, object]) -> None:
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps({
+        "custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": body}) + b"\n")
+    result = run("convert", "in.jsonl", "-o", "c.jsonl", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "in.jsonl:1: unconvertible_request: the body is not a valid request" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["simulate", "in.jsonl", "--output", "o.jsonl", "--dimensions", "100000000"],
+    ["split", "in.jsonl", "--out-dir", "o", "--max-bytes", "0"],
+    ["split", "in.jsonl", "--out-dir", "o", "--max-bytes", "0.5"],
+    ["split", "in.jsonl", "--out-dir", "o", "--max-requests", "0"],
+    ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id:>999999999}"],
+    ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id.__class__}"],
+    ["validate", "in.jsonl", "--endpoint", "/v1/bogus"],
+    ["join", "in.jsonl", "--output", "in.jsonl", "--retry-status", "bogus"],
+])
+def test_absurd_options_are_refused_up_front(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+lines = st.one_of(
+    st.builds(lambda cid: request(cid), st.text(max_size=30)),
+    st.binary(max_size=60).map(lambda raw: raw + b"\n"),
+    st.sampled_from([b"\n", b"[1]\n", b'{"custom_id": 1}\n', b'{"params": {}}\n',
+                     b'{"key": "k", "request": []}\n', b'{"a": NaN}\n',
+                     b'{"custom_id":"\\u001b[2J","body":{"messages":["x"]}}\n']),
+)
+options = st.sampled_from([[], ["--provider", "anthropic"], ["--provider", "gemini"],
+                           ["--provider", "vllm"], ["--format", "json"], ["--max-errors", "1"]])
+
+
+@settings(max_examples=25, deadline=None)
+@given(content=st.lists(lines, max_size=6), name=st.sampled_from(sorted(COMMANDS)),
+       extra=options)
+def test_no_input_and_no_option_ends_in_a_traceback(
+        tmp_path_factory: pytest.TempPathFactory, content: list[bytes], name: str,
+        extra: list[str]) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    source = folder / "in.jsonl"
+    source.write_bytes(b"".join(content))
+    args = command(name, source, folder)
+    if name in ("split", "convert") or "--max-errors" not in extra or name == "validate":
+        args += [option for option in extra
+                 if name in ("validate", "join", "split", "simulate", "status")
+                 or option != "--provider" and not option.startswith(("anthropic", "gemini",
+                                                                       "vllm"))]
+    result = run(*args)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode in (0, 1, 2), (args, result.stderr)
+    assert stat.S_ISDIR(folder.stat().st_mode)
