@@ -290,7 +290,9 @@ class ShardFolder:
                     and (name.startswith(f".{prefix}-") or name.startswith(
                         f".{MANIFEST_NAME}."))):
                 owned.append(entry)
-        return list(dict.fromkeys(path for path in owned if path.is_file()))
+        # A link is never batchio's own (a planted one must not redirect a removal).
+        return list(dict.fromkeys(path for path in owned
+                                  if path.is_file() and not path.is_symlink()))
 
     def _claim(self, prefix: str, overwrite: bool) -> None:
         owned = self._owned_files(prefix)
