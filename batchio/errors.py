@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "invalid_argument": "An argument is out of range or names something batchio does not know.",
     "same_file": "Two paths of one command name the same file (an output over an input).",
     "target_exists": "The output folder already holds shards or a manifest (see --overwrite).",
+    "target_locked": "Another batchio run is writing shards to the same folder.",
     "missing_extra": "A compressed file needs an optional extra that is not installed.",
     "unknown_provider": "The provider name is not one batchio knows.",
     # The request envelope.
@@ -65,6 +66,9 @@ CODES: dict[str, str] = {
     "missing_model": "The request body names no model.",
     "model_mismatch": "body.model differs from the model of the file's first request.",
     "unknown_field": "Warning: a top-level field the provider's request line does not define.",
+    "duplicate_key": "Warning: a key appears twice in one object; readers may keep either.",
+    "mixed_shapes": "The line has another provider's shape than the file's first request.",
+    "unsupported_parameter": "A parameter of a sibling endpoint, which the service rejects.",
     "invalid_body": "The request body breaks its endpoint's schema (param says where).",
     "stream_not_supported": "The request body sets stream to true, which batches do not allow.",
     "custom_schema": "The request body breaks the user's own schema given with --schema.",
@@ -76,6 +80,7 @@ CODES: dict[str, str] = {
     # Joining results.
     "orphan_result": "A result line whose custom_id is not among the inputs.",
     "duplicate_result": "A custom_id that got more than one result line.",
+    "join_not_read": "A join's summary was asked for before its rows were read (or read twice).",
     "invalid_result_line": "A result line without the fields its provider's result shape needs.",
     # Building and converting.
     "limit_exceeded": "A single request is larger than a per-file limit on its own.",

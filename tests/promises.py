@@ -33,7 +33,8 @@ def requests(count: int, prefix: str = "r") -> bytes:
 
 def run(*args: Any, cwd: Path | None = None, stdin: bytes | None = None,
         file_size: int | None = None, address_space: int | None = None,
-        env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        env: dict[str, str] | None = None, timeout: float = 300
+        ) -> subprocess.CompletedProcess[str]:
     """``batchio ARGS`` in a child process, under the limits given."""
 
     def limit() -> None:

@@ -161,8 +161,8 @@ def test_no_input_and_no_option_ends_in_a_traceback(
     if name in ("split", "convert") or "--max-errors" not in extra or name == "validate":
         args += [option for option in extra
                  if name in ("validate", "join", "split", "simulate", "status")
-                 or option != "--provider" and not option.startswith(("anthropic", "gemini",
-                                                                       "vllm"))]
+                 or (option != "--provider" and not option.startswith(("anthropic", "gemini",
+                                                                       "vllm")))]
     result = run(*args)
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode in (0, 1, 2), (args, result.stderr)
