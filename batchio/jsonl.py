@@ -959,6 +959,9 @@ class AtomicFile:
         except OSError as exc:
             self.discard()
             raise write_error(self.target, exc) from exc
+        except BaseException:
+            self.discard()
+            raise
         self.temp = None
 
     def discard(self) -> None:

@@ -175,7 +175,6 @@ class _Shard:
     def __init__(self, folder: Path, name: str, model: str | None, endpoint: str | None
                  ) -> None:
         self.name = name
-        self.writer = JsonlWriter(folder / name)
         self.hash = hashlib.sha256()
         self.pending: list[bytes] = []
         self.requests = 0
@@ -186,6 +185,8 @@ class _Shard:
         self.endpoint = endpoint
         self.first_id: str | None = None
         self.last_id: str | None = None
+        # Last: once its temporary file exists, nothing can stop the shard being made.
+        self.writer = JsonlWriter(folder / name)
 
     def write(self, raw: bytes, custom_id: str | None, tokens: int, inputs: int) -> None:
         """Append one line, which ends in a newline."""
@@ -369,12 +370,16 @@ class Sharder:
                              path=where or None)
         if shard is not None:
             self._finish(key)
-        self.open[key] = shard = _Shard(self.folder.path, self._name(key), model, endpoint)
+        shard = _Shard(self.folder.path, self._name(key), model, endpoint)
+        self.open[key] = shard
         shard.write(raw, custom_id, tokens, inputs)
 
     def _finish(self, key: str | None) -> None:
-        shard = self.open.pop(key)
-        self.manifest.shards.append(shard.finish())
+        # The shard stays in ``open`` until it is whole, so that an interruption while it is
+        # being finished still finds it to discard.
+        info = self.open[key].finish()
+        del self.open[key]
+        self.manifest.shards.append(info)
         self.manifest.shards.sort(key=lambda info: info.path)
         self.manifest.save(self.folder.path)
 
