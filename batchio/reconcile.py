@@ -30,6 +30,7 @@ from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     READ_BUFFER,
     JsonlWriter,
+    check_distinct_paths,
     is_plain_file,
     is_read_failure,
     iter_raw_blocks,
@@ -607,6 +608,8 @@ def join(
     if index not in ("auto", "memory", "sqlite"):
         raise UsageError(f"index must be auto, memory or sqlite, not {index!r}")
     paths = _as_paths(inputs)
+    # A result file named twice (--output and --errors alike) would count every line twice.
+    check_distinct_paths([], [*_as_paths(outputs), *_as_paths(errors)])
     return Join(paths, _as_paths(outputs), _as_paths(errors),
                 profile_for(provider, paths[0] if paths else None), strict, index,
                 spill_threshold, on_progress)
