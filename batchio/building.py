@@ -80,8 +80,8 @@ class RequestWriter:
         self._first_model: str | None = None
         self._schema = compiled(schema_name)
         self._counting_inputs = self.endpoint.endswith("/embeddings")
-        self._envelope = ({"method": "POST", "url": self.endpoint} if self.profile.carries_url
-                          else {})
+        self._id_field, self._body_field = self.profile.id_field, self.profile.body_field
+        self._carries_url = self.profile.carries_url
         limits = ShardLimits.for_profile(
             self.profile, max_requests=max_requests, max_bytes=max_bytes,
             max_embedding_inputs=max_embedding_inputs, max_tokens=max_tokens_per_file)
@@ -119,8 +119,11 @@ class RequestWriter:
             custom_id = self.ids.make_id(body, url=self.endpoint, index=self.count)
         self._check_id(custom_id, row)
         model = self._check_body(body, custom_id, row)
-        line = {self.profile.id_field: custom_id, **self._envelope,
-                self.profile.body_field: body}
+        if self._carries_url:
+            line = {self._id_field: custom_id, "method": "POST", "url": self.endpoint,
+                    self._body_field: body}
+        else:
+            line = {self._id_field: custom_id, self._body_field: body}
         try:
             raw = dumps_line(line)
         except LineError as exc:
@@ -155,7 +158,8 @@ class RequestWriter:
 
     def _check_body(self, body: Any, custom_id: str, row: int) -> str | None:
         """The body's schema and model rules (the validator's); returns its model."""
-        if not isinstance(body, Mapping):
+        # type() first: an isinstance check against the Mapping ABC costs half a microsecond.
+        if type(body) is not dict and not isinstance(body, Mapping):
             raise LineError(f"row {row}: the body must be a mapping, not "
                             f"{type(body).__name__}", code="body_not_object", line=row,
                             custom_id=custom_id)

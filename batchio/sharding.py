@@ -136,7 +136,7 @@ class ShardLimits:
         base.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**base)
 
-    def admit(self, requests: int, size: int, inputs: int, tokens: int, *,
+    def admit(self, requests: int, size: int, inputs: int, tokens: int,
               line_size: int, line_inputs: int, line_tokens: int) -> bool:
         """Whether a file holding these counts can take one more line of this size."""
         return not (
@@ -360,7 +360,7 @@ class Sharder:
         shard = self.open.get(key)
         if shard is not None and self.limits.admit(
                 shard.requests, shard.bytes, shard.embedding_inputs, shard.tokens,
-                line_size=size, line_inputs=inputs, line_tokens=tokens):
+                size, inputs, tokens):
             shard.write(raw, custom_id, tokens, inputs)
             return
         too_big = self.limits.too_large(size, inputs, tokens)
