@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import Problem, quote
+from .jsonl import json_type
 from .schemas import CompiledSchema, SchemaViolation, format_param
 
 #: The longest message a report carries.
@@ -111,14 +112,5 @@ def describe_violation(violation: SchemaViolation, param: str) -> str:
 
 
 def _kind(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "null"
+    name = json_type(value)
+    return name if name == "null" else ("an " if name[0] in "ao" else "a ") + name

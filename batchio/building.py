@@ -15,7 +15,7 @@ from typing import Any
 from .bodies import embedding_inputs, estimate_tokens, explain_body
 from .errors import DuplicateIdError, LimitError, LineError, UsageError, quote
 from .ids import IdStrategy, SequenceIds
-from .jsonl import JsonlWriter, dumps_line
+from .jsonl import ClosesOnExit, JsonlWriter, dumps_line
 from .providers import Profile, get_profile
 from .schemas import compiled
 from .sharding import Manifest, Sharder, ShardFolder, ShardLimits
@@ -24,7 +24,7 @@ from .sharding import Manifest, Sharder, ShardFolder, ShardLimits
 _FILE_SUFFIXES = (".jsonl", ".json", ".jsonl.gz", ".jsonl.zst", ".gz", ".zst")
 
 
-class RequestWriter:
+class RequestWriter(ClosesOnExit):
     """Turn request bodies into request lines with unique custom_ids, checked and sharded.
 
     ``target`` is a folder (shards ``requests-00001.jsonl``... plus ``manifest.json``) or
@@ -217,15 +217,6 @@ class RequestWriter:
             self.manifest = self._sharder.abort()
         elif self._file is not None:
             self._file.abort()
-
-    def __enter__(self) -> RequestWriter:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 __all__ = ["RequestWriter"]

@@ -21,7 +21,7 @@ import tempfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any, BinaryIO, Literal, NamedTuple, Union, cast, overload
+from typing import IO, Any, BinaryIO, Literal, NamedTuple, TypeVar, Union, cast, overload
 
 import msgspec
 import orjson
@@ -738,7 +738,7 @@ def _examine(raw: bytes, number: int, start: int, path: str, max_line_bytes: int
             line = _make_line(number, start, raw, value)
         else:
             problems.append(problem(
-                "not_an_object", f"the line is a JSON {_json_type(value)}, not an object"))
+                "not_an_object", f"the line is a JSON {json_type(value)}, not an object"))
     if crlf_line:
         problems.append(problem(
             "crlf_line_ending", "the file uses CRLF line endings (accepted, but LF is canonical)",
@@ -768,7 +768,10 @@ def _classify_briefly(body: bytes, failure: BaseException) -> tuple[str, str, in
     return "invalid_json_line", f"This line is not parseable as valid JSON: {reason}", column
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """The JSON name of a value's type: object, array, string, boolean, null or number."""
+    if isinstance(value, dict):
+        return "object"
     if isinstance(value, list):
         return "array"
     if isinstance(value, str):
@@ -994,7 +997,31 @@ def write_file_atomically(target: str | os.PathLike[str], data: bytes) -> None:
     output.commit()
 
 
-class JsonlWriter:
+_Closing = TypeVar("_Closing", bound="ClosesOnExit")
+
+
+class ClosesOnExit:
+    """The context-manager protocol of batchio's writers: leaving the block closes the
+    writer (making what it wrote the target's), leaving it by an exception aborts it
+    (leaving the target as it was)."""
+
+    def close(self) -> Any:
+        raise NotImplementedError
+
+    def abort(self) -> Any:
+        raise NotImplementedError
+
+    def __enter__(self: _Closing) -> _Closing:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class JsonlWriter(ClosesOnExit):
     """Write JSON objects (or exact line bytes) to a JSONL target, atomically.
 
     The target is a path (``.gz`` and ``.zst`` compress), or ``-`` for stdout. A path is
@@ -1116,14 +1143,6 @@ class JsonlWriter:
                 layer.close()
         self._output.discard()
 
-    def __enter__(self) -> JsonlWriter:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_lines(target: str | os.PathLike[str], objects: Iterable[Mapping[str, Any]]) -> int:

@@ -29,6 +29,7 @@ from .errors import DuplicateIdError, JoinError, LineError, Problem, UsageError
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     READ_BUFFER,
+    ClosesOnExit,
     JsonlWriter,
     check_distinct_paths,
     is_plain_file,
@@ -631,7 +632,7 @@ def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
     return row.status in (statuses if isinstance(statuses, (set, frozenset)) else set(statuses))
 
 
-class RetryWriter:
+class RetryWriter(ClosesOnExit):
     """Writes the original request line of each row worth retrying, byte for byte, ready to
     validate and resubmit; atomically, when closed (a context manager).
 
@@ -663,15 +664,6 @@ class RetryWriter:
 
     def abort(self) -> None:
         self._writer.abort()
-
-    def __enter__(self) -> RetryWriter:
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def write_retry(rows: Iterable[JoinedRow], target: str | os.PathLike[str], *,
