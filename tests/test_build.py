@@ -17,6 +17,7 @@ from batchio import (
     CallerKeys,
     ContentHashIds,
     DuplicateIdError,
+    IdStrategy,
     LimitError,
     LineError,
     Manifest,
@@ -110,8 +111,9 @@ def test_ids_break_the_provider_rules_at_once(tmp_path: Path) -> None:
 def test_ids_are_unique_under_every_strategy(tmp_path_factory: pytest.TempPathFactory,
                                              keys: list[str], strategy: str) -> None:
     folder = tmp_path_factory.mktemp("ids")
-    ids = {"sequence": SequenceIds(), "uuid": UuidIds(), "hash": ContentHashIds(),
-           "caller": CallerKeys()}[strategy]
+    strategies: dict[str, IdStrategy] = {"sequence": SequenceIds(), "uuid": UuidIds(),
+                                         "hash": ContentHashIds(), "caller": CallerKeys()}
+    ids = strategies[strategy]
     used: list[str] = []
     with RequestWriter(folder / "r.jsonl", ids=ids) as writer:
         for number, key in enumerate(keys):

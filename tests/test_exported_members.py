@@ -51,12 +51,14 @@ def test_a_file_that_cannot_be_opened_keeps_the_oserror_as_its_cause(tmp_path: o
 def test_every_code_is_in_the_table() -> None:
     from batchio.errors import BatchioError
 
-    defaults = {cls.default_code for cls in (BatchioError, *_subclasses(BatchioError))}
+    defaults = {str(getattr(cls, "default_code", "")) for cls in
+                (BatchioError, *_subclasses(BatchioError))}
     assert defaults - {"batchio_error"} <= set(batchio.CODES)
 
 
 def _subclasses(cls: type) -> list[type]:
-    found = []
-    for sub in cls.__subclasses__():
-        found += [sub, *_subclasses(sub)]
+    found: list[type] = []
+    subclass: type
+    for subclass in cls.__subclasses__():
+        found += [subclass, *_subclasses(subclass)]
     return found

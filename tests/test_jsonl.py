@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -136,7 +137,7 @@ def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
 
 
 def test_iterables_of_bytes_str_and_dicts_are_sources() -> None:
-    items = [b'{"a": 1}', '{"b": 2}\n', {"c": 3}]
+    items: list[bytes | str | dict[str, Any]] = [b'{"a": 1}', '{"b": 2}\n', {"c": 3}]
     assert [line.value for line in read_lines(items)] == [{"a": 1}, {"b": 2}, {"c": 3}]
 
 
@@ -372,7 +373,7 @@ def test_a_line_longer_than_the_read_buffer_keeps_its_number_and_offset(
     items = list(read_lines(io.BytesIO(data), errors="collect"))
     assert [(type(item).__name__, getattr(item, "code", None)) for item in items] == [
         ("Line", None), ("Problem", "non_finite_number"), ("Line", None)]
-    assert items[1].line == 2 and items[1].offset == 9
+    assert isinstance(items[1], Problem) and items[1].line == 2 and items[1].offset == 9
     assert isinstance(items[2], Line) and (items[2].number, items[2].offset) == (3, 9 + len(big))
 
 
@@ -381,8 +382,11 @@ def test_background_syncs_leave_the_same_bytes(tmp_path: Path,
     monkeypatch.setattr("batchio.jsonl.SYNC_EVERY", 64)
     synced: list[int] = []
     real = getattr(os, "fdatasync", os.fsync)
-    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(fd), real(fd))[1],
-                        raising=False)
+    def recording(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", recording, raising=False)
     objects = [{"n": number, "text": "x" * 30} for number in range(200)]
     target = tmp_path / "out.jsonl"
     assert write_lines(target, objects) == 200
@@ -449,10 +453,10 @@ def _same(a: object, b: object) -> bool:
         return a == b and str(a) == str(b)
     if type(a) is not type(b):
         return False
-    if isinstance(a, list):
-        return len(a) == len(b) and all(map(_same, a, b))  # type: ignore[arg-type]
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)  # type: ignore[attr-defined]
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     return a == b
 
 

@@ -57,7 +57,7 @@ def defective(kind: str, number: int, earlier: list[str]) -> bytes:
 
 
 def as_dict(report: Any) -> dict[str, Any]:
-    data = report.to_dict()
+    data: dict[str, Any] = report.to_dict()
     data["errors"] = report.errors
     data["warnings"] = report.warnings
     data["models"] = report.models

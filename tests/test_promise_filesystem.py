@@ -105,7 +105,8 @@ def test_concurrent_runs_into_one_folder_one_wins_whole(tmp_path: Path) -> None:
                               "--max-requests", "1000"], cwd=tmp_path,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(2)]
-    outcomes = [(process.wait(timeout=300), process.stderr.read()) for process in runs]
+    outcomes = [(process.wait(timeout=300), process.stderr.read() if process.stderr else "")
+                for process in runs]
     assert sorted(code for code, _ in outcomes) == [0, 2], outcomes
     loser = next(text for code, text in outcomes if code == 2)
     assert "another batchio run is writing there" in loser or "target_exists" in loser

@@ -279,4 +279,4 @@ def test_request_writer_after_close_refuses_to_lose_a_request(tmp_path: Path) ->
 
 def test_read_lines_refuses_a_text_stream() -> None:
     with pytest.raises(UsageError, match="binary"):
-        read_lines(io.StringIO('{"a": 1}\n'))  # type: ignore[call-overload]
+        read_lines(io.StringIO('{"a": 1}\n'))

@@ -122,12 +122,13 @@ def test_anthropic_join_gives_the_same_statuses_as_openai(tmp_path: Path) -> Non
     for row in openai_rows:
         if row.status == "missing":
             continue
-        result: dict[str, Any] = {
+        fates: dict[str, dict[str, Any]] = {
             "succeeded": {"type": "succeeded", "message": {"id": "msg", "type": "message",
                                                            "content": []}},
             "failed": {"type": "errored", "error": {"type": "error", "error": {
                 "type": "invalid_request_error", "message": "bad"}}},
-            "expired": {"type": "expired"}, "cancelled": {"type": "canceled"}}[row.status]
+            "expired": {"type": "expired"}, "cancelled": {"type": "canceled"}}
+        result = fates[row.status]
         anthropic_lines.append({"custom_id": row.custom_id, "result": result})
     rewrite(tmp_path / "results.jsonl", anthropic_lines)
     converted = convert(requests, tmp_path / "anthropic.jsonl", to_provider="anthropic")
@@ -254,7 +255,7 @@ def test_openai_to_anthropic_to_openai_keeps_every_requests_meaning(
         tmp_path_factory: pytest.TempPathFactory,
         requests: list[tuple[dict[str, Any], str | None]]) -> None:
     folder = tmp_path_factory.mktemp("roundtrip")
-    rows = []
+    rows: list[dict[str, Any]] = []
     for number, (body, system) in enumerate(requests):
         if system is not None:
             body = {**body, "messages": [{"role": "system", "content": system},

@@ -60,11 +60,11 @@ def test_examples_pass_with_the_plain_jsonschema_package(example: str, schema_fi
 def test_request_line_schema_rejects_what_the_validator_rejects() -> None:
     schema = orjson.loads((ROOT / "schemas/openai/request-line.schema.json").read_bytes())
     validator = jsonschema.Draft202012Validator(schema, registry=plain_registry())
-    line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",
-            "body": {"messages": [{"role": "user", "content": "hi"}]}}
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": "hi"}]}
+    line = {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": body}
     assert [e.validator for e in validator.iter_errors(line)] == ["required"]
-    line["body"]["model"] = "m"
-    line["body"]["stream"] = True
+    body["model"] = "m"
+    body["stream"] = True
     [error] = list(validator.iter_errors(line))
     assert list(error.absolute_path) == ["body", "stream"]
 
