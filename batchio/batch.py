@@ -21,7 +21,7 @@ import msgspec
 import orjson
 
 from .errors import BatchObjectError, Problem, SourceError
-from .jsonl import read_lines
+from .jsonl import json_type, read_lines
 from .providers import get_profile
 
 
@@ -721,8 +721,9 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
     """
     def parse(item: Any) -> Batch:
         if not isinstance(item, Mapping):
-            raise BatchObjectError("a Batch object must be a JSON object, not "
-                                   f"{type(item).__name__}", code="invalid_batch")
+            raise BatchObjectError("the file holds no Batch object: found a JSON "
+                                   f"{json_type(item)} where one was expected",
+                                   code="invalid_batch")
         name = provider if provider is not None else batch_provider(item)
         return _READERS.get(name, Batch.from_dict)(item)
 
@@ -739,13 +740,20 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
             value = msgspec.json.decode(data)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             value = None
-    if value is None:
-        return [parse(line.value) for line in read_lines(name, max_line_bytes=MAX_BATCH_LINE)]
-    if isinstance(value, list):
-        return [parse(item) for item in value]
-    if isinstance(value, dict) and value.get("object") == "list" and "data" in value:
-        return [parse(item) for item in value["data"]]
-    return [parse(value)]
+    try:
+        if value is None:
+            return [parse(line.value)
+                    for line in read_lines(name, max_line_bytes=MAX_BATCH_LINE)]
+        if isinstance(value, list):
+            return [parse(item) for item in value]
+        if isinstance(value, dict) and value.get("object") == "list" and "data" in value:
+            return [parse(item) for item in value["data"]]
+        return [parse(value)]
+    except BatchObjectError as exc:
+        # Say which file: a Batch error names a field, not where it was read.
+        if exc.path is None:
+            exc.path = name
+        raise
 
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",

@@ -113,6 +113,11 @@ class _Commands(click.Group):
                 sys.stdout = open(os.devnull, "w")  # noqa: SIM115
             sys.exit(141)
         except (BatchioError, OSError, KeyboardInterrupt, MemoryError, RecursionError) as exc:
+            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
+                # The reader of our output went away (| head): nothing more to say to it.
+                with contextlib.suppress(OSError):
+                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+                sys.exit(141)
             click.echo(escape(_one_line(exc)), err=True)
             sys.exit(exit_status(exc))
         finally:
@@ -143,6 +148,10 @@ def _style_problem(problem: Problem) -> str:
     return head + click.style(problem.code, fg=colour, bold=True) + ":" + rest if sep else text
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
 def _summary_line(report: Report) -> str:
     counts = f"{report.requests:,} requests, {report.lines:,} lines, {report.bytes:,} bytes"
     details = [counts]
@@ -156,9 +165,9 @@ def _summary_line(report: Report) -> str:
     if report.ok:
         verdict = click.style("ok", fg="green", bold=True)
     else:
-        verdict = click.style(f"{report.error_count:,} errors", fg="red", bold=True)
+        verdict = click.style(_count(report.error_count, "error"), fg="red", bold=True)
     if report.warning_count:
-        verdict += f", {report.warning_count:,} warnings"
+        verdict += ", " + _count(report.warning_count, "warning")
     return f"{escape(report.path)}: {verdict} ({escape('; '.join(details))})"
 
 
@@ -321,7 +330,7 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
     readable = summary.result_lines - len(summary.problems)
     if summary.result_lines and readable <= 0:
         click.echo(f"batchio: none of the {summary.result_lines:,} result lines could be read "
-                   "(see above): every request counts as missing", err=True)
+                   "as a result (see above)", err=True)
         sys.exit(EXIT_PROBLEMS)
     sys.exit(EXIT_PROBLEMS if strict and not summary.clean else 0)
 
@@ -611,5 +620,6 @@ def convert_command(input_path: str, from_provider: str | None, to_provider: str
         mapped = (f"; {len(conversion.remapped):,} ids remapped ({conversion.mapping_path})"
                   if conversion.remapped else "")
         click.echo(escape(f"{output}: {conversion.converted:,} converted, "
-                          f"{len(conversion.skipped):,} left out{mapped}"))
+                          f"{len(conversion.skipped):,} left out{mapped}"),
+                   err=output in ("-", "/dev/stdout"))
     sys.exit(0 if conversion.ok else 1)

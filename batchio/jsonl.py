@@ -924,6 +924,19 @@ class AtomicFile:
         if self.target == "-":
             self.file: Any = sys.stdout.buffer
             return
+        if os.path.abspath(self.target).startswith(("/dev/", "/proc/")):
+            # /dev/stdout, /dev/fd/N, /dev/null: whatever they lead to (a pipe, the file a
+            # shell redirected to, a device) is written in place, never replaced; our own
+            # stdout through its own stream, so that what else is printed there follows.
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                if os.path.samestat(os.stat(self.target), os.fstat(sys.stdout.fileno())):
+                    self.file = sys.stdout.buffer
+                    return
+            try:
+                self.file = open(self.target, "wb")  # noqa: SIM115
+            except OSError as exc:
+                raise write_error(self.target, exc) from exc
+            return
         path = os.path.realpath(self.target)
         try:
             existing: os.stat_result | None = os.stat(path)

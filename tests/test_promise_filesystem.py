@@ -176,3 +176,24 @@ def test_the_writer_refuses_a_folder(tmp_path: Path) -> None:
         JsonlWriter(tmp_path)
     assert raised.value.code == "unwritable_file"
     assert one_line_error(run("convert", "x", "-o", tmp_path, cwd=tmp_path))
+
+
+def test_o_dev_stdout_writes_to_a_pipe_and_to_a_redirected_file(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3))
+    piped = run("convert", "in.jsonl", "-o", "/dev/stdout", cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert len(piped.stdout.splitlines()) == 3
+    with open(tmp_path / "captured.txt", "wb") as captured:
+        done = subprocess.run([*BATCHIO, "convert", "in.jsonl", "-o", "/dev/stdout"],
+                              cwd=tmp_path, stdout=captured, stderr=subprocess.PIPE)
+    assert done.returncode == 0
+    assert len((tmp_path / "captured.txt").read_bytes().splitlines()) == 3
+    assert os.path.islink("/dev/stdout")
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(20_000))
+    done = subprocess.run(f"{sys.executable} -m batchio join in.jsonl --errors in.jsonl "
+                          "| head -c 10", shell=True, cwd=tmp_path, capture_output=True,
+                          text=True, executable="/bin/bash")
+    assert "unwritable" not in done.stderr and "Traceback" not in done.stderr

@@ -121,3 +121,11 @@ def test_status_problems_name_the_file(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert any(line.startswith("b.json:1: inconsistent_batch:")
                for line in result.stdout.splitlines())
+
+
+def test_status_on_a_file_without_batch_objects_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "arr.json").write_text("[1, 2]")
+    result = run("status", "arr.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("batchio: arr.json: invalid_batch: the file holds no "
+                                    "Batch object")
