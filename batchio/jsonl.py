@@ -642,24 +642,15 @@ def _parse_blocks(
                 crlf_line = (crlf_here and offset - start <= max_line_bytes
                              and raw.endswith(b"\r\n"))
                 if not crlf_line and (raw.isspace() or not raw):
-                    # Blank lines can come by the million: a run of them within the block is
-                    # taken at once (a regular expression finds where it ends) and is one
-                    # problem, which says how many lines it covers.
-                    run = 1
-                    if not one_line and raw[-1:] == b"\n":
-                        found = _BLANK_RUN.match(text, start - block_base,
-                                                 min(whole, end - block_base))
-                        run_end = found.end() if found else start - block_base
-                        run = max(1, text.count(b"\n", start - block_base, run_end))
-                        if run > 1:
-                            offset = block_base + run_end
-                            lines.seek(run_end)
+                    # Blank lines can come by the million: a run of them is taken at once.
+                    run, run_end = (1, 0) if one_line or raw[-1:] != b"\n" else _blank_run(
+                        text, start - block_base, min(whole, end - block_base))
+                    if run > 1:
+                        offset = block_base + run_end
+                        lines.seek(run_end)
                     if blank_lines != "skip":
-                        problem = Problem(
-                            code="blank_line", line=number, path=path, offset=start,
-                            length=offset - start, severity=blank_severity, lines=run,
-                            message=blank_message if run == 1 else
-                            f"{run:,} blank lines, lines {number:,} to {number + run - 1:,}")
+                        problem = _blank_problem(number, run, path, start, offset - start,
+                                                 blank_severity, blank_message)
                         if collect:
                             yield problem
                         elif blank_severity == "error":
@@ -678,6 +669,23 @@ def _parse_blocks(
                     look_for_crlf = crlf_here = False
                     careful = whole - first > max_line_bytes
                     stop = -1 if careful else min(whole_end, end)
+
+
+def _blank_run(text: bytes, first: int, limit: int) -> tuple[int, int]:
+    """(lines, end) of the run of blank lines starting at ``text[first]`` and ending by
+    ``limit``: a regular expression finds its end, so a run of any length is one step."""
+    found = _BLANK_RUN.match(text, first, limit)
+    run_end = found.end() if found else first
+    return max(1, text.count(b"\n", first, run_end)), run_end
+
+
+def _blank_problem(number: int, run: int, path: str, start: int, size: int,
+                   severity: Literal["error", "warning"], message: str) -> Problem:
+    """One problem for a run of blank lines, saying how many lines it covers."""
+    if run > 1:
+        message = f"{run:,} blank lines, lines {number:,} to {number + run - 1:,}"
+    return Problem(code="blank_line", line=number, path=path, offset=start, length=size,
+                   severity=severity, lines=run, message=message)
 
 
 def _report(problems: list[Problem], start: int, size: int, collect: bool) -> int:
