@@ -329,17 +329,12 @@ class Join:
                 if ordinal is not None:
                     claimed[ordinal] = 1
         if not all(claimed):
-            read_id = _id_reader(self._profile.result_id_field)
-            orphans = []
-            for ordinal, taken in enumerate(claimed):
-                if not taken:
-                    with open(self._results[locations.files[ordinal]], "rb") as handle:
-                        handle.seek(locations.offsets[ordinal])
-                        raw = handle.read(locations.lengths[ordinal])
-                    orphans.append(ResultRef(
-                        read_id(raw) or "", self._result_names[locations.files[ordinal]],
-                        locations.lines[ordinal]))
-            self._summary.orphans = orphans
+            descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
+            try:
+                self._summary.orphans = self._orphans(claimed, locations, descriptors)
+            finally:
+                for descriptor in descriptors:
+                    os.close(descriptor)
             raise JoinError(self._strict_message(), code="orphan_result")
 
     def _strict_message(self) -> str:
@@ -509,20 +504,25 @@ class Join:
             path=name, line=number, custom_id=custom_id)
 
     def _collect_orphans(self, locations: _Locations, descriptors: list[int]) -> None:
-        """Result lines no input claimed, read back (through the open result files) for
-        their custom_id."""
-        claimed = locations.claimed_by
+        self._summary.orphans += self._orphans(locations.claimed_by, locations, descriptors)
+
+    def _orphans(self, claimed: Sequence[int], locations: _Locations,
+                 descriptors: list[int]) -> list[ResultRef]:
+        """Result lines no input claimed (a 0 in ``claimed``), read back through the open
+        result files for their custom_id."""
         if all(claimed):
-            return
+            return []
         read_id = _id_reader(self._profile.result_id_field)
+        orphans = []
         for ordinal, claimer in enumerate(claimed):
             if claimer:
                 continue
             file_number = locations.files[ordinal]
             raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
                            locations.offsets[ordinal])
-            self._summary.orphans.append(ResultRef(
-                read_id(raw) or "", self._result_names[file_number], locations.lines[ordinal]))
+            orphans.append(ResultRef(read_id(raw) or "", self._result_names[file_number],
+                                     locations.lines[ordinal]))
+        return orphans
 
 
 def _id_reader(id_field: str) -> Callable[[bytes], str | None]:

@@ -478,7 +478,7 @@ class _LineChecker:
                 and not (self.envelope & value.keys()))
         if bare:
             body = value
-        if body is None and not bare:
+        if body is None:
             other = detect_provider(value).provider
             if other != profile.name and other != "openai":
                 self._add("mixed_shapes",
