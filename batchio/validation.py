@@ -36,7 +36,7 @@ from .jsonl import (
     read_range,
     source_name,
 )
-from .providers import PROVIDERS, Profile, detect_provider, get_profile
+from .providers import PROVIDERS, Limits, Profile, detect_provider, get_profile
 from .schemas import CompiledSchema, compiled, load_user_schema
 
 #: Problems of each severity a report lists unless told otherwise; past it they are only
@@ -848,79 +848,95 @@ def _first_line_fixes_the_file(path: str, profile: Profile, endpoint: str | None
 
 def _merge(results: list[_RangeResult], profile: Profile, max_errors: int | None) -> Report:
     """One report, the same as a single pass would give, from the results of the ranges in
-    file order. Problems are ordered by line, so merging is a sort: a duplicate id across
-    ranges is found from the ranges' ids, and named after its first use in the file."""
-    id_field = profile.id_field
-    first_use: dict[str, int] = {}
-    problems: list[Problem] = []
-    for result in results:
-        for problem in result.report.errors + result.report.warnings:
-            if problem.code == "duplicate_custom_id" and problem.custom_id in first_use:
-                # A repeat within this range names the first use in the whole file.
-                problem = dataclasses.replace(problem, message=(
-                    f"{id_field} {quote(problem.custom_id)} was already used on line "
-                    f"{first_use[problem.custom_id]}"))
-            problems.append(problem)
-        for custom_id, line in result.seen.items():
-            if custom_id in first_use:
-                problems.append(Problem(
-                    code="duplicate_custom_id", line=line, param=id_field,
-                    custom_id=custom_id, path=result.report.path,
-                    message=f"{id_field} {quote(custom_id)} was already used on line "
-                            f"{first_use[custom_id]}"))
-            else:
-                first_use[custom_id] = line
-    # In one pass, a duplicate is reported after the id's own rule problems and before every
-    # other problem of its line.
-    order = {"missing_custom_id": 0, "invalid_custom_id": 0, "custom_id_too_long": 0,
-             "custom_id_charset": 0, "duplicate_custom_id": 1}
-    problems.sort(key=lambda p: (p.line or 0, order.get(p.code, 2)))
-    head = results[0].report
-    report = Report(path=head.path, provider=profile.name,
+    file order. Problems are ordered by line, so merging is a sort."""
+    report = Report(path=results[0].report.path, provider=profile.name,
                     endpoint=next((r.report.endpoint for r in results if r.report.endpoint),
                                   None))
     collector = _Collector(report, max_errors)
     once: set[tuple[str, str]] = set()
-    for problem in problems:
+    for problem in _problems_in_file_order(results, profile.id_field):
         if problem.severity == "warning" and problem.code in _ONCE_WARNINGS:
             # Warnings a single pass gives once per file (or per value).
             if (problem.code, problem.message) in once:
                 continue
             once.add((problem.code, problem.message))
         collector.add(problem)
+    _add_totals(report, results)
+    _check_file_limits(profile, report, collector,
+                       *_first_lines_over_limits(results, profile.limits))
+    return report
+
+
+# In one pass, a duplicate is reported after the id's own rule problems and before every
+# other problem of its line.
+_SAME_LINE_ORDER = {"missing_custom_id": 0, "invalid_custom_id": 0, "custom_id_too_long": 0,
+                    "custom_id_charset": 0, "duplicate_custom_id": 1}
+
+
+def _problems_in_file_order(results: list[_RangeResult], id_field: str) -> list[Problem]:
+    """Every range's problems, plus the duplicates across ranges (found from the ranges'
+    ids, named after the id's first use in the whole file), sorted as one pass lists them."""
+    first_use: dict[str, int] = {}
+    problems: list[Problem] = []
+
+    def already_used(custom_id: str) -> str:
+        return f"{id_field} {quote(custom_id)} was already used on line {first_use[custom_id]}"
+
     for result in results:
-        listed = {code: 0 for code in result.report.counts}
         for problem in result.report.errors + result.report.warnings:
-            listed[problem.code] += problem.lines
-        for code, count in result.report.counts.items():
-            unlisted = count - listed.get(code, 0)
-            if unlisted:
-                report.counts[code] = report.counts.get(code, 0) + unlisted
-        report.errors_truncated += result.report.errors_truncated
-        report.warnings_truncated += result.report.warnings_truncated
-    report.lines = max(result.report.lines for result in results)
-    report.requests = sum(result.report.requests for result in results)
-    report.bytes = max(result.report.bytes for result in results)
-    report.embedding_inputs = sum(result.report.embedding_inputs for result in results)
+            if problem.code == "duplicate_custom_id" and problem.custom_id in first_use:
+                problem = dataclasses.replace(problem, message=already_used(problem.custom_id))
+            problems.append(problem)
+        for custom_id, line in result.seen.items():
+            if custom_id in first_use:
+                problems.append(Problem(
+                    code="duplicate_custom_id", line=line, param=id_field,
+                    custom_id=custom_id, path=result.report.path,
+                    message=already_used(custom_id)))
+            else:
+                first_use[custom_id] = line
+    problems.sort(key=lambda p: (p.line or 0, _SAME_LINE_ORDER.get(p.code, 2)))
+    return problems
+
+
+def _add_totals(report: Report, results: list[_RangeResult]) -> None:
+    """The ranges' counts of unlisted problems, lines, requests, models and urls."""
     for result in results:
-        for model, count in result.report.models.items():
+        part = result.report
+        listed = dict.fromkeys(part.counts, 0)
+        for problem in part.errors + part.warnings:
+            listed[problem.code] += problem.lines
+        for code, count in part.counts.items():
+            if count > listed.get(code, 0):
+                report.counts[code] = report.counts.get(code, 0) + count - listed.get(code, 0)
+        report.errors_truncated += part.errors_truncated
+        report.warnings_truncated += part.warnings_truncated
+        report.requests += part.requests
+        report.embedding_inputs += part.embedding_inputs
+        for model, count in part.models.items():
             report.models[model] = report.models.get(model, 0) + count
-        for url, count in result.report.endpoints.items():
+        for url, count in part.endpoints.items():
             report.endpoints[url] = report.endpoints.get(url, 0) + count
-    limits = profile.limits
+    report.lines = max(result.report.lines for result in results)
+    report.bytes = max(result.report.bytes for result in results)
+
+
+def _first_lines_over_limits(results: list[_RangeResult], limits: Limits
+                             ) -> tuple[int | None, int | None]:
+    """The line of the first request past the file's request limit, and of the request
+    whose embedding inputs first pass the input limit (None where a limit is not passed)."""
     request_lines = array("q")
     for result in results:
         request_lines += result.request_lines
     over_requests = (request_lines[limits.max_requests]
                      if limits.max_requests is not None
                      and len(request_lines) > limits.max_requests else None)
-    over_inputs = None
-    if limits.max_embedding_inputs is not None:
-        total = 0
-        for result in results:
-            for line, count in zip(result.input_lines, result.input_counts, strict=True):
-                total += count
-                if total > limits.max_embedding_inputs and over_inputs is None:
-                    over_inputs = line
-    _check_file_limits(profile, report, collector, over_requests, over_inputs)
-    return report
+    if limits.max_embedding_inputs is None:
+        return over_requests, None
+    total = 0
+    for result in results:
+        for line, count in zip(result.input_lines, result.input_counts, strict=True):
+            total += count
+            if total > limits.max_embedding_inputs:
+                return over_requests, line
+    return over_requests, None
