@@ -12,7 +12,7 @@ import enum
 import itertools
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -333,53 +333,12 @@ class Batch:
                          if getattr(self, name) is not None)
 
     def check(self) -> list[Problem]:
-        """Every way the object contradicts itself, each a Problem with the field as param."""
-        problems: list[Problem] = []
+        """Every way the object contradicts itself, each a Problem with the field as param.
 
-        def add(param: str, message: str) -> None:
-            problems.append(Problem(code="inconsistent_batch", message=message, param=param))
-
-        # Statuses on some path from validating to the current one.
-        possible = {status for status in BatchStatus
-                    if self.status in reachable(status) and status in reachable(
-                        BatchStatus.VALIDATING)}
-        for status in self.reached():
-            if status not in possible:
-                add(status.timestamp_field,
-                    f"{status.timestamp_field} is set, but a {self.status.value} batch never "
-                    f"was {status.value}")
-        if self.status.is_terminal and getattr(self, self.status.timestamp_field) is None:
-            add(self.status.timestamp_field,
-                f"a {self.status.value} batch has no {self.status.timestamp_field}")
-        order = ["created_at", "in_progress_at", "finalizing_at", "completed_at"]
-        stamped = [(name, getattr(self, name)) for name in order
-                   if getattr(self, name) is not None]
-        for (earlier, a), (later, b) in itertools.pairwise(stamped):
-            if b < a:
-                add(later, f"{later} ({b}) is before {earlier} ({a})")
-        for name in TIMESTAMP_FIELDS[1:]:
-            value = getattr(self, name)
-            if value is not None and value < self.created_at and name != "expires_at":
-                add(name, f"{name} ({value}) is before created_at ({self.created_at})")
-        if self.cancelling_at is not None and self.cancelled_at is not None \
-                and self.cancelled_at < self.cancelling_at:
-            add("cancelled_at", "cancelled_at is before cancelling_at")
-        counts = self.request_counts
-        if counts is not None and counts.done > counts.total:
-            add("request_counts", f"completed ({counts.completed}) + failed ({counts.failed})"
-                f" is more than total ({counts.total})")
-        if self.status is BatchStatus.COMPLETED and self.output_file_id is None \
-                and self.error_file_id is None:
-            add("output_file_id", "a completed batch has neither an output nor an error file")
-        if self.metadata is not None:
-            if len(self.metadata) > _METADATA_PAIRS:
-                add("metadata", f"{len(self.metadata)} pairs; at most {_METADATA_PAIRS}")
-            for key, value in self.metadata.items():
-                if len(key) > _METADATA_KEY:
-                    add(f"metadata.{key}", f"key longer than {_METADATA_KEY} characters")
-                if len(value) > _METADATA_VALUE:
-                    add(f"metadata.{key}", f"value longer than {_METADATA_VALUE} characters")
-        return problems
+        Each rule is one function of the batch (:data:`_BATCH_RULES`) yielding (field,
+        message) pairs."""
+        return [Problem(code="inconsistent_batch", message=message, param=param)
+                for rule in _BATCH_RULES for param, message in rule(self)]
 
     def _provider(self) -> str:
         """The provider whose object this was read from (kept under its name in ``extra``)."""
@@ -470,6 +429,77 @@ class Progress:
     eta_seconds: float | None
     #: How long the batch has been (or was) running, from ``in_progress_at``.
     running_seconds: float | None = None
+
+
+# --- the rules of Batch.check, one function each: (field, message) for every breach -------
+
+_Breaches = Iterator[tuple[str, str]]
+
+
+def _timestamps_of_reached_statuses(batch: Batch) -> _Breaches:
+    """A timestamp is set only for a status on some path from validating to the current."""
+    possible = {status for status in BatchStatus
+                if batch.status in reachable(status)
+                and status in reachable(BatchStatus.VALIDATING)}
+    for status in batch.reached():
+        if status not in possible:
+            yield (status.timestamp_field,
+                   f"{status.timestamp_field} is set, but a {batch.status.value} batch never "
+                   f"was {status.value}")
+
+
+def _terminal_has_its_timestamp(batch: Batch) -> _Breaches:
+    name = batch.status.timestamp_field
+    if batch.status.is_terminal and getattr(batch, name) is None:
+        yield name, f"a {batch.status.value} batch has no {name}"
+
+
+def _timestamps_in_order(batch: Batch) -> _Breaches:
+    """created, in progress, finalizing and completed in that order; nothing but expiry
+    before creation; cancelled after cancelling."""
+    order = ["created_at", "in_progress_at", "finalizing_at", "completed_at"]
+    stamped = [(name, getattr(batch, name)) for name in order
+               if getattr(batch, name) is not None]
+    for (earlier, a), (later, b) in itertools.pairwise(stamped):
+        if b < a:
+            yield later, f"{later} ({b}) is before {earlier} ({a})"
+    for name in TIMESTAMP_FIELDS[1:]:
+        value = getattr(batch, name)
+        if value is not None and value < batch.created_at and name != "expires_at":
+            yield name, f"{name} ({value}) is before created_at ({batch.created_at})"
+    if batch.cancelling_at is not None and batch.cancelled_at is not None \
+            and batch.cancelled_at < batch.cancelling_at:
+        yield "cancelled_at", "cancelled_at is before cancelling_at"
+
+
+def _counts_add_up(batch: Batch) -> _Breaches:
+    counts = batch.request_counts
+    if counts is not None and counts.done > counts.total:
+        yield ("request_counts", f"completed ({counts.completed}) + failed ({counts.failed})"
+               f" is more than total ({counts.total})")
+
+
+def _completed_has_a_file(batch: Batch) -> _Breaches:
+    if batch.status is BatchStatus.COMPLETED and batch.output_file_id is None \
+            and batch.error_file_id is None:
+        yield "output_file_id", "a completed batch has neither an output nor an error file"
+
+
+def _metadata_within_limits(batch: Batch) -> _Breaches:
+    if batch.metadata is None:
+        return
+    if len(batch.metadata) > _METADATA_PAIRS:
+        yield "metadata", f"{len(batch.metadata)} pairs; at most {_METADATA_PAIRS}"
+    for key, value in batch.metadata.items():
+        if len(key) > _METADATA_KEY:
+            yield f"metadata.{key}", f"key longer than {_METADATA_KEY} characters"
+        if len(value) > _METADATA_VALUE:
+            yield f"metadata.{key}", f"value longer than {_METADATA_VALUE} characters"
+
+
+_BATCH_RULES: tuple[Callable[[Batch], _Breaches], ...] = (
+    _timestamps_of_reached_statuses, _terminal_has_its_timestamp, _timestamps_in_order,
+    _counts_add_up, _completed_has_a_file, _metadata_within_limits)
 
 
 class BatchHistory:

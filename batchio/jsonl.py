@@ -579,7 +579,9 @@ def _parse_blocks(
     # ``end``). Anything else goes to the careful lane, :func:`_examine`, which reports
     # what is wrong and may parse again: bad lines are rare, and speed there does not matter.
     # Locals, not globals, for what every line uses; and no closures in this function, which
-    # would turn its variables into slower cells.
+    # would turn its variables into slower cells. It stays one function on purpose: handing
+    # each block's lines to a sub-generator (``yield from``) costs about 22 ns a line, 2% of
+    # a reader that runs at 1.0x the bare orjson loop (measured 2026-11-23, 2M items).
     decode = _decoder.decode
     failures = _DECODE_FAILURES
     tuple_new, line_type, object_type, size_of, type_of = _tuple_new, Line, dict, len, type
