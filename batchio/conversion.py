@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,29 +137,7 @@ def chat_to_messages(body: Mapping[str, Any], *, model: str | None = None,
     params: dict[str, Any] = {"model": model or body.get("model")}
     params["max_tokens"] = body.get("max_tokens") or body.get("max_completion_tokens") \
         or max_tokens
-    system: list[str] = []
-    messages: list[dict[str, Any]] = []
-    for index, message in enumerate(body.get("messages") or []):
-        param = f"messages[{index}]"
-        role = message.get("role")
-        unknown = set(message) - {"role", "content", "name"}
-        if unknown or "name" in message:
-            key = sorted(unknown)[0] if unknown else "name"
-            raise Unconvertible(f"{param}.{key}", f"message field {key} has no equivalent")
-        if role in ("system", "developer"):
-            if messages:
-                raise Unconvertible(param, "a system message after the conversation began")
-            system.append(_text_of(message.get("content"), f"{param}.content"))
-            continue
-        if role not in ("user", "assistant"):
-            raise Unconvertible(f"{param}.role", f"role {role!r} has no equivalent")
-        content = message.get("content")
-        if isinstance(content, list):
-            content = [_part_to_anthropic(part, f"{param}.content[{number}]")
-                       for number, part in enumerate(content)]
-        elif not isinstance(content, str):
-            raise Unconvertible(f"{param}.content", "a message without content")
-        messages.append({"role": role, "content": content})
+    system, messages = _split_system(body.get("messages") or [])
     if system:
         params["system"] = "\n\n".join(system)
     params["messages"] = messages
@@ -176,6 +154,39 @@ def chat_to_messages(body: Mapping[str, Any], *, model: str | None = None,
     if body.get("user") is not None:
         params["metadata"] = {"user_id": body["user"]}
     return params
+
+
+def _split_system(chat_messages: Sequence[Any]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Chat messages as Anthropic's system texts (the leading system or developer messages)
+    and its user and assistant messages."""
+    system: list[str] = []
+    messages: list[dict[str, Any]] = []
+    for index, message in enumerate(chat_messages):
+        param = f"messages[{index}]"
+        role = message.get("role")
+        unknown = set(message) - {"role", "content", "name"}
+        if unknown or "name" in message:
+            key = sorted(unknown)[0] if unknown else "name"
+            raise Unconvertible(f"{param}.{key}", f"message field {key} has no equivalent")
+        if role in ("system", "developer"):
+            if messages:
+                raise Unconvertible(param, "a system message after the conversation began")
+            system.append(_text_of(message.get("content"), f"{param}.content"))
+        elif role in ("user", "assistant"):
+            messages.append({"role": role,
+                             "content": _content_to_anthropic(message.get("content"), param)})
+        else:
+            raise Unconvertible(f"{param}.role", f"role {role!r} has no equivalent")
+    return system, messages
+
+
+def _content_to_anthropic(content: Any, param: str) -> str | list[dict[str, Any]]:
+    if isinstance(content, list):
+        return [_part_to_anthropic(part, f"{param}.content[{number}]")
+                for number, part in enumerate(content)]
+    if not isinstance(content, str):
+        raise Unconvertible(f"{param}.content", "a message without content")
+    return content
 
 
 _MESSAGES_TO_CHAT_KEYS = {"model", "messages", "max_tokens", "system", "temperature", "top_p",

@@ -20,7 +20,7 @@ import orjson
 from .batch import Batch
 from .bodies import embedding_inputs
 from .errors import LineError, UsageError
-from .jsonl import JsonlWriter, check_distinct_paths, read_lines, write_file_atomically
+from .jsonl import JsonlWriter, Line, check_distinct_paths, read_lines, write_file_atomically
 from .providers import Profile, profile_for
 
 #: Embedding sizes of well-known models; others take ``embedding_dimensions``.
@@ -246,6 +246,41 @@ class _ResultFiles:
             writer.abort()
 
 
+def _checked_rates(**rates: float) -> dict[str, float]:
+    """The fates' rates in the order they are drawn, each in [0, 1] and at most 1 in all."""
+    for name, rate in rates.items():
+        if not 0.0 <= rate <= 1.0:
+            raise UsageError(f"{name} rate must be between 0 and 1, not {rate}")
+    if sum(rates.values()) > 1.0:
+        raise UsageError("the rates add up to more than 1")
+    return rates
+
+
+def _draw_fate(rng: random.Random, rates: Mapping[str, float]) -> str:
+    """One request's fate: a name of ``rates`` with its probability, else succeeded."""
+    roll = rng.random()
+    for name, rate in rates.items():
+        if roll < rate:
+            return name
+        roll -= rate
+    return "succeeded"
+
+
+def _request_of(line: Line, profile: Profile, requests: str | os.PathLike[str]
+                ) -> tuple[str, str, dict[str, Any]]:
+    """A request line's id, endpoint and body (empty when it has none)."""
+    value = line.value
+    custom_id = value.get(profile.id_field)
+    if type(custom_id) is not str or not custom_id:
+        raise LineError(f"the request has no string {profile.id_field}: a result could not "
+                        "name it", code="invalid_custom_id", path=os.fspath(requests),
+                        line=line.number)
+    body = value.get(profile.body_field)
+    url = value.get("url") if profile.carries_url else profile.default_endpoint
+    return (custom_id, url if type(url) is str else profile.default_endpoint,
+            body if isinstance(body, dict) else {})
+
+
 def simulate(
     requests: str | os.PathLike[str],
     *,
@@ -274,13 +309,8 @@ def simulate(
     with ``batch_json``, written there in the provider's own shape (what ``batchio status``
     reads back).
     """
-    rates = {"missing": missing_rate, "expired": expire_rate, "cancelled": cancel_rate,
-             "failed": failure_rate}
-    for name, rate in rates.items():
-        if not 0.0 <= rate <= 1.0:
-            raise UsageError(f"{name} rate must be between 0 and 1, not {rate}")
-    if sum(rates.values()) > 1.0:
-        raise UsageError("the rates add up to more than 1")
+    rates = _checked_rates(missing=missing_rate, expired=expire_rate,
+                           cancelled=cancel_rate, failed=failure_rate)
     if embedding_dimensions is not None and not 1 <= embedding_dimensions <= MAX_DIMENSIONS:
         raise UsageError(f"embedding dimensions must be from 1 to {MAX_DIMENSIONS:,}, not "
                          f"{embedding_dimensions:,}")
@@ -297,25 +327,10 @@ def simulate(
     endpoint: str | None = None
     try:
         for line in read_lines(requests):
-            value = line.value
             total += 1
-            custom_id = value.get(profile.id_field)
-            if type(custom_id) is not str or not custom_id:
-                raise LineError(f"the request has no string {profile.id_field}: a result "
-                                "could not name it", code="invalid_custom_id", path=os.fspath(
-                                    requests), line=line.number)
-            body = value.get(profile.body_field)
-            body = body if isinstance(body, dict) else {}
-            url = value.get("url") if profile.carries_url else profile.default_endpoint
-            url = url if type(url) is str else profile.default_endpoint
+            custom_id, url, body = _request_of(line, profile, requests)
             endpoint = endpoint or url
-            roll = rng.random()
-            fate = "succeeded"
-            for name, rate in rates.items():
-                if roll < rate:
-                    fate = name
-                    break
-                roll -= rate
+            fate = _draw_fate(rng, rates)
             counts[fate] += 1
             if fate != "missing":
                 files.add(*write_line(fate, custom_id, url, body, rng, embedding_dimensions,
