@@ -1,6 +1,6 @@
-"""``python -m batchio``: the same command group as the ``batchio`` script."""
+"""``python -m batchio``: the same program as the ``batchio`` script."""
 
-from .cli import main
+from .cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -10,7 +10,7 @@ nothing of files or lines.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sized
 from typing import Any
 
 from .errors import Problem, quote
@@ -75,40 +75,85 @@ def explain_body(schema: CompiledSchema, body: Any, body_field: str, code: str
 
 def describe_violation(violation: SchemaViolation, param: str) -> str:
     """A short message for one violation, never longer than :data:`MAX_MESSAGE`."""
-    keyword, value, expected = violation.keyword, violation.instance, violation.expected
     where = param or "the body"
-    if keyword == "type":
-        types = expected if isinstance(expected, list) else [expected]
-        message = (f"{where} is {_kind(value)} {quote(value)}; expected "
-                   f"{' or '.join(str(kind) for kind in types)}")
-    elif keyword in ("maxItems", "minItems") and isinstance(value, list):
-        bound = "at most" if keyword == "maxItems" else "at least"
-        message = f"{where} has {len(value):,} items; {bound} {expected:,}"
-    elif keyword in ("maxLength", "minLength") and isinstance(value, str):
-        bound = "at most" if keyword == "maxLength" else "at least"
-        message = f"{where} has {len(value):,} characters; {bound} {expected:,}"
-    elif keyword in ("maxProperties", "minProperties") and isinstance(value, dict):
-        bound = "at most" if keyword == "maxProperties" else "at least"
-        message = f"{where} has {len(value):,} fields; {bound} {expected:,}"
-    elif keyword in ("maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum"):
-        bound = {"maximum": "at most", "exclusiveMaximum": "less than",
-                 "minimum": "at least", "exclusiveMinimum": "more than"}[keyword]
-        message = f"{where} is {quote(value)}; it must be {bound} {expected}"
-    elif keyword == "enum" and isinstance(expected, list):
-        options = ", ".join(quote(option, 30) for option in expected[:8])
-        message = f"{where} is {quote(value)}; expected one of {options}"
-    elif keyword == "const":
-        message = f"{where} is {quote(value)}; expected {quote(expected, 40)}"
-    elif keyword == "required" and isinstance(value, dict) and isinstance(expected, list):
-        missing = [name for name in expected if name not in value] or expected
-        message = f"{where} has no {quote(missing[0], 60)}, which is required"
-    elif keyword == "pattern":
-        message = f"{where} is {quote(value)}, which does not match {quote(expected, 60)}"
-    elif keyword == "not":
-        message = f"{where} holds something it must not ({violation.message[:120]})"
-    else:
+    describe = _DESCRIBE.get(violation.keyword)
+    message = describe(where, violation) if describe is not None else None
+    if message is None:
         message = f"{where}: {violation.message}"
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
+
+
+# One function per schema keyword: the message for a violation of it, or None where the
+# instance is not of the kind the keyword speaks of (the validator's own message is used).
+
+def _describe_type(where: str, violation: SchemaViolation) -> str:
+    expected = violation.expected
+    types = expected if isinstance(expected, list) else [expected]
+    return (f"{where} is {_kind(violation.instance)} {quote(violation.instance)}; expected "
+            f"{' or '.join(str(kind) for kind in types)}")
+
+
+def _describe_size(noun: str, kind: type[Sized], bound: str) -> Callable[[str, SchemaViolation],
+                                                                   str | None]:
+    def describe(where: str, violation: SchemaViolation) -> str | None:
+        if not isinstance(violation.instance, kind):
+            return None
+        return f"{where} has {len(violation.instance):,} {noun}; {bound} {violation.expected:,}"
+    return describe
+
+
+def _describe_bound(bound: str) -> Callable[[str, SchemaViolation], str]:
+    def describe(where: str, violation: SchemaViolation) -> str:
+        return f"{where} is {quote(violation.instance)}; it must be {bound} {violation.expected}"
+    return describe
+
+
+def _describe_enum(where: str, violation: SchemaViolation) -> str | None:
+    if not isinstance(violation.expected, list):
+        return None
+    options = ", ".join(quote(option, 30) for option in violation.expected[:8])
+    return f"{where} is {quote(violation.instance)}; expected one of {options}"
+
+
+def _describe_const(where: str, violation: SchemaViolation) -> str:
+    return f"{where} is {quote(violation.instance)}; expected {quote(violation.expected, 40)}"
+
+
+def _describe_required(where: str, violation: SchemaViolation) -> str | None:
+    value, expected = violation.instance, violation.expected
+    if not isinstance(value, dict) or not isinstance(expected, list):
+        return None
+    missing = [name for name in expected if name not in value] or expected
+    return f"{where} has no {quote(missing[0], 60)}, which is required"
+
+
+def _describe_pattern(where: str, violation: SchemaViolation) -> str:
+    return (f"{where} is {quote(violation.instance)}, which does not match "
+            f"{quote(violation.expected, 60)}")
+
+
+def _describe_not(where: str, violation: SchemaViolation) -> str:
+    return f"{where} holds something it must not ({violation.message[:120]})"
+
+
+_DESCRIBE: dict[str, Callable[[str, SchemaViolation], str | None]] = {
+    "type": _describe_type,
+    "maxItems": _describe_size("items", list, "at most"),
+    "minItems": _describe_size("items", list, "at least"),
+    "maxLength": _describe_size("characters", str, "at most"),
+    "minLength": _describe_size("characters", str, "at least"),
+    "maxProperties": _describe_size("fields", dict, "at most"),
+    "minProperties": _describe_size("fields", dict, "at least"),
+    "maximum": _describe_bound("at most"),
+    "exclusiveMaximum": _describe_bound("less than"),
+    "minimum": _describe_bound("at least"),
+    "exclusiveMinimum": _describe_bound("more than"),
+    "enum": _describe_enum,
+    "const": _describe_const,
+    "required": _describe_required,
+    "pattern": _describe_pattern,
+    "not": _describe_not,
+}
 
 
 def _kind(value: object) -> str:

@@ -126,6 +126,21 @@ class _Commands(click.Group):
                     signal.signal(signal.SIGTERM, previous)
 
 
+def run() -> None:
+    """The ``batchio`` program: the command group, with SIGTERM handled from the first
+    command to the last byte written, and ignored once the process is only exiting (its
+    work done or ended), so that a late SIGTERM cannot turn a finished run's status into a
+    kill."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        try:
+            main(standalone_mode=True)
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    except _Terminated:
+        sys.exit(EXIT_TERMINATED)
+
+
 def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
     click.echo(escape(f"batchio: {message}"), err=True)
     sys.exit(status)

@@ -966,15 +966,18 @@ class AtomicFile:
                 dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
             mode = stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask()
             os.fchmod(handle, mode)
-        except OSError as exc:
+            self.in_place = False
+            self.path = path
+            self.file = os.fdopen(handle, "wb")
+        except BaseException as exc:
+            # Interrupted or failed after the temporary file was made: it goes too.
             if self.temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self.temp)
                 self.temp = None
-            raise write_error(self.target, exc) from exc
-        self.in_place = False
-        self.path = path
-        self.file = os.fdopen(handle, "wb")
+            if isinstance(exc, OSError):
+                raise write_error(self.target, exc) from exc
+            raise
 
     def commit(self) -> None:
         """Make what was written the target's content."""
@@ -1066,9 +1069,9 @@ class JsonlWriter(ClosesOnExit):
         self._layers: list[Any] = []
         self._syncing: Future[None] | None = None
         self._output = AtomicFile(self.target)
-        self._file: Any = self._output.file
-        self._next_sync = _NEVER if self._output.in_place else SYNC_EVERY
         try:
+            self._file: Any = self._output.file
+            self._next_sync = _NEVER if self._output.in_place else SYNC_EVERY
             if self.target.endswith(".gz"):
                 # mtime=0: the same lines give the same bytes (reproducible files and hashes).
                 self._out: Any = gzip.GzipFile(fileobj=self._file, mode="wb", mtime=0,

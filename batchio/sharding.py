@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import hashlib
 import itertools
 import os
@@ -185,8 +186,9 @@ class _Shard:
         self.endpoint = endpoint
         self.first_id: str | None = None
         self.last_id: str | None = None
+        self.path = folder / name
         # Last: once its temporary file exists, nothing can stop the shard being made.
-        self.writer = JsonlWriter(folder / name)
+        self.writer = JsonlWriter(self.path)
 
     def write(self, raw: bytes, custom_id: str | None, tokens: int, inputs: int) -> None:
         """Append one line, which ends in a newline."""
@@ -217,9 +219,19 @@ class _Shard:
     def finish(self) -> ShardInfo:
         self.flush()
         self.writer.close()
+        return self.info()
+
+    def info(self) -> ShardInfo:
+        """The shard's manifest entry, from what was written to it."""
         return ShardInfo(self.name, self.requests, self.bytes, self.model, self.endpoint,
                          self.hash.hexdigest(), self.first_id, self.last_id, self.tokens,
                          self.embedding_inputs)
+
+    @property
+    def landed(self) -> bool:
+        """True once the shard is whole at its name: its file is written only by renaming
+        the finished temporary file there (the folder held no shard of that name before)."""
+        return self.path.exists()
 
 
 _SHARD_NAME = re.compile(r"-[0-9]{5}\.jsonl\Z")
@@ -337,6 +349,8 @@ class Sharder:
         self.by_model = by_model
         self.prefix = prefix
         self.manifest = Manifest(provider=profile.name, complete=False)
+        #: Every shard name this run has given out, for :meth:`abort` to sweep.
+        self.named: list[str] = []
         self.open: dict[str | None, _Shard] = {}
         self.counters: dict[str | None, int] = {}
         self._slugs: dict[str, str] = {}
@@ -347,7 +361,9 @@ class Sharder:
         middle = ""
         if self.by_model and model is not None:
             middle = "-" + self._slugs.setdefault(model, _slug(model))
-        return f"{self.prefix}{middle}-{number:05d}.jsonl"
+        name = f"{self.prefix}{middle}-{number:05d}.jsonl"
+        self.named.append(name)
+        return name
 
     def add(self, raw: bytes, custom_id: str | None, model: str | None,
             endpoint: str | None, tokens: int = 0, inputs: int = 0, where: str = "",
@@ -377,9 +393,10 @@ class Sharder:
     def _finish(self, key: str | None) -> None:
         # The shard stays in ``open`` until it is whole, so that an interruption while it is
         # being finished still finds it to discard.
-        info = self.open[key].finish()
+        # It is listed before it leaves ``open``: an interruption between the two finds it
+        # listed, and :meth:`abort` does not list it again.
+        self.manifest.shards.append(self.open[key].finish())
         del self.open[key]
-        self.manifest.shards.append(info)
         self.manifest.shards.sort(key=lambda info: info.path)
         self.manifest.save(self.folder.path)
 
@@ -398,10 +415,23 @@ class Sharder:
         return self.manifest
 
     def abort(self) -> Manifest:
-        """Discard the open shards; the manifest lists the finished ones, incomplete."""
+        """Discard the open shards; the manifest lists the finished ones, incomplete.
+
+        A shard interrupted after it landed at its name (between its rename and the
+        manifest's) is whole, so it is listed rather than left on disk unlisted."""
+        listed = {info.path for info in self.manifest.shards}
         for shard in self.open.values():
             shard.abort()
+            if shard.landed and shard.name not in listed:
+                self.manifest.shards.append(shard.info())
+        self.manifest.shards.sort(key=lambda info: info.path)
         self.open.clear()
+        # A shard interrupted while its writer was being made is in no list yet: its
+        # temporary file is found by name (the folder is this run's while it holds the lock).
+        for name in self.named:
+            for temp in self.folder.path.glob(f".{glob.escape(name)}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    temp.unlink()
         self.manifest.complete = False
         if self.manifest.shards:
             with contextlib.suppress(SourceError):

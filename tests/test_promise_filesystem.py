@@ -151,7 +151,13 @@ def test_a_signal_at_any_moment_leaves_whole_shards_or_no_complete_manifest(
             assert hashlib.sha256(data).hexdigest() == shard.sha256
         listed = {shard.path for shard in manifest.shards}
         on_disk = {path.name for path in out.glob("requests-*.jsonl")}
-        assert on_disk == listed
+        if how == signal.SIGKILL and on_disk != listed:
+            # Killed between a shard's rename and the manifest's: that one shard is whole
+            # but unlisted, and the manifest says the run did not finish.
+            assert listed < on_disk and len(on_disk - listed) == 1
+            assert not manifest.complete
+        else:
+            assert on_disk == listed
         if manifest.complete:
             assert manifest.requests == 40_000
 
