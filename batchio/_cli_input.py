@@ -12,7 +12,7 @@ import csv
 import os
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .errors import LineError, SourceError, UsageError, quote
@@ -124,44 +124,68 @@ def prompt_body(
     gets ``input`` and ``instructions``, Anthropic gets ``system`` and the ``max_tokens``
     it requires (1024 unless given), Gemini gets ``contents``.
     """
-    schema = profile.endpoints.get(endpoint)
     body: dict[str, Any] = {} if model is None else {"model": model}
-    if schema == "openai/embeddings":
-        body["input"] = prompt
-        return body
-    if schema == "gemini/generate-content":
-        body["contents"] = [{"role": "user", "parts": [{"text": prompt}]}]
-        if system:
-            body["systemInstruction"] = {"parts": [{"text": system}]}
-        config: dict[str, Any] = {}
-        if max_tokens is not None:
-            config["maxOutputTokens"] = max_tokens
-        if temperature is not None:
-            config["temperature"] = temperature
-        if config:
-            body["generationConfig"] = config
-        return body
-    if schema == "openai/responses":
-        body["input"] = prompt
-        if system:
-            body["instructions"] = system
-        if max_tokens is not None:
-            body["max_output_tokens"] = max_tokens
-    elif schema == "openai/completions":
-        body["prompt"] = prompt if not system else f"{system}\n\n{prompt}"
-        if max_tokens is not None:
-            body["max_tokens"] = max_tokens
-    elif schema == "anthropic/messages":
-        body["max_tokens"] = max_tokens or 1024
-        if system:
-            body["system"] = system
-        body["messages"] = [{"role": "user", "content": prompt}]
-    else:
-        messages = [{"role": "system", "content": system}] if system else []
-        body["messages"] = [*messages, {"role": "user", "content": prompt}]
-        if max_tokens is not None:
-            body["max_tokens"] = max_tokens
-    if temperature is not None:
-        body["temperature"] = temperature
+    fill = _PROMPT_FIELDS.get(profile.endpoints.get(endpoint) or "", _chat_fields)
+    body.update(fill(prompt, system, max_tokens, temperature))
     return body
+
+
+# One function per body shape: the fields that ask a prompt (with an optional system text,
+# output cap and temperature) of a model.
+
+def _embedding_fields(prompt: str, system: str | None, max_tokens: int | None,
+                      temperature: float | None) -> dict[str, Any]:
+    return {"input": prompt}
+
+
+def _gemini_fields(prompt: str, system: str | None, max_tokens: int | None,
+                   temperature: float | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
+    if system:
+        fields["systemInstruction"] = {"parts": [{"text": system}]}
+    config = _present(maxOutputTokens=max_tokens, temperature=temperature)
+    if config:
+        fields["generationConfig"] = config
+    return fields
+
+
+def _responses_fields(prompt: str, system: str | None, max_tokens: int | None,
+                      temperature: float | None) -> dict[str, Any]:
+    return _present(input=prompt, instructions=system or None, max_output_tokens=max_tokens,
+                    temperature=temperature)
+
+
+def _completion_fields(prompt: str, system: str | None, max_tokens: int | None,
+                       temperature: float | None) -> dict[str, Any]:
+    return _present(prompt=prompt if not system else f"{system}\n\n{prompt}",
+                    max_tokens=max_tokens, temperature=temperature)
+
+
+def _messages_fields(prompt: str, system: str | None, max_tokens: int | None,
+                     temperature: float | None) -> dict[str, Any]:
+    # Anthropic requires max_tokens.
+    return _present(max_tokens=max_tokens or 1024, system=system or None,
+                    messages=[{"role": "user", "content": prompt}], temperature=temperature)
+
+
+def _chat_fields(prompt: str, system: str | None, max_tokens: int | None,
+                 temperature: float | None) -> dict[str, Any]:
+    messages = [{"role": "system", "content": system}] if system else []
+    return _present(messages=[*messages, {"role": "user", "content": prompt}],
+                    max_tokens=max_tokens, temperature=temperature)
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    """The fields that have a value, in order."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+_PROMPT_FIELDS: dict[str, Callable[[str, str | None, int | None, float | None],
+                                   dict[str, Any]]] = {
+    "openai/embeddings": _embedding_fields,
+    "gemini/generate-content": _gemini_fields,
+    "openai/responses": _responses_fields,
+    "openai/completions": _completion_fields,
+    "anthropic/messages": _messages_fields,
+}
 
