@@ -87,7 +87,7 @@ class JoinedRow(NamedTuple):
 
 
 # Rows are made once per request: tuple.__new__ skips NamedTuple's Python-level __new__.
-_new_row = tuple.__new__
+_new_row = _new_outcome = tuple.__new__
 
 
 @dataclass
@@ -403,24 +403,18 @@ class Join:
         return spilled
 
     def _emit(self, index: _Index, locations: _Locations) -> Iterator[JoinedRow]:
-        """Pass B: the inputs in order, each with its result read back by offset."""
-        classify = self._profile.classify_result
+        """Pass B: the inputs in order, each with what became of it (:meth:`_look_up`)."""
         id_field = self._profile.id_field
         summary = self._summary
         counts = summary.counts
         error_codes = summary.error_codes
-        get = index.get
-        claimed = locations.claimed_by
-        result_files, result_offsets, result_lengths, result_lines = (
-            locations.files, locations.offsets, locations.lengths, locations.lines)
-        result_names = self._result_names
-        loads = msgspec.json.Decoder().decode
-        pread = os.pread
         # Inputs with no result, by id: how a repeated id among them is caught.
         # Kept where the index is: in memory, or on disk beside it.
         unanswered: _Index = (_SqliteIndex() if isinstance(index, _SqliteIndex)
                               else _MemoryIndex())
-        descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
+        results = _ResultReader(self._results, self._result_names, locations,
+                                self._profile.classify_result, self._unreadable)
+        look_up = self._look_up
         inputs = 0
         try:
             done = self._progress_base
@@ -434,30 +428,8 @@ class Join:
                         raise LineError(f"input line has no string {id_field}", path=name,
                                         line=number, code="missing_custom_id")
                     inputs += 1
-                    ordinal = get(custom_id)
-                    if ordinal is None:
-                        first = unanswered.add(custom_id, file_number << 32 | number)
-                        if first is not None:
-                            self._duplicate_input(custom_id, (first >> 32, first & 0xFFFFFFFF),
-                                                  name, number)
-                        outcome = Outcome(custom_id, "missing", None, None, None, True)
-                        result_path = result_line = None
-                    else:
-                        if claimed[ordinal]:
-                            claimer = claimed[ordinal]
-                            self._duplicate_input(custom_id, ((claimer >> 32) - 1,
-                                                              claimer & 0xFFFFFFFF), name, number)
-                        claimed[ordinal] = (file_number + 1) << 32 | number
-                        result_file = result_files[ordinal]
-                        result_path = result_names[result_file]
-                        result_line = result_lines[ordinal]
-                        raw_result = pread(descriptors[result_file], result_lengths[ordinal],
-                                           result_offsets[ordinal])
-                        try:
-                            outcome = classify(loads(raw_result))
-                        except (KeyError, TypeError, ValueError, AttributeError,
-                                RecursionError) as exc:
-                            outcome = self._unreadable(custom_id, exc, result_path, result_line)
+                    outcome, result_path, result_line = look_up(
+                        custom_id, index, unanswered, results, file_number, number)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
                         error_codes[outcome.error_code] += 1
@@ -471,13 +443,35 @@ class Join:
                         result_path, result_line))
                 done += end
             summary.inputs = inputs
-            self._collect_orphans(locations, descriptors)
+            self._collect_orphans(locations, results.descriptors)
             if self._on_progress is not None:
                 self._on_progress(done)
         finally:
             unanswered.close()
-            for descriptor in descriptors:
-                os.close(descriptor)
+            results.close()
+
+    def _look_up(self, custom_id: str, index: _Index, unanswered: _Index,
+                 results: _ResultReader, file_number: int, number: int
+                 ) -> tuple[Outcome, str | None, int | None]:
+        """What became of one input: its result line's outcome and place, or ``missing``.
+        An id that two inputs use is a :class:`DuplicateIdError` (the first input is found
+        in ``unanswered``, or in the result's claim)."""
+        name = self._inputs[file_number]
+        ordinal = index.get(custom_id)
+        if ordinal is None:
+            first = unanswered.add(custom_id, file_number << 32 | number)
+            if first is not None:
+                self._duplicate_input(custom_id, (first >> 32, first & 0xFFFFFFFF), name,
+                                      number)
+            return _new_outcome(Outcome, (custom_id, "missing", None, None, None, True)), \
+                None, None
+        claimed = results.locations.claimed_by
+        claimer = claimed[ordinal]
+        if claimer:
+            self._duplicate_input(custom_id, ((claimer >> 32) - 1, claimer & 0xFFFFFFFF),
+                                  name, number)
+        claimed[ordinal] = (file_number + 1) << 32 | number
+        return results.outcome(ordinal, custom_id)
 
     def _unreadable(self, custom_id: str, exc: Exception, path: str, line: int) -> Outcome:
         """A result line that names its request but says nothing readable about it: the
@@ -567,6 +561,43 @@ def _result_line_problem(raw: bytes, id_field: str) -> Problem:
             return item
     return Problem(code="invalid_result_line",
                    message=f"not a result line: no string {id_field}")
+
+
+class _ResultReader:
+    """Reads an indexed result line back (one positioned read) and classifies it."""
+
+    def __init__(self, paths: Sequence[str], names: Sequence[str], locations: _Locations,
+                 classify: Callable[[Any], Outcome],
+                 unreadable: Callable[[str, Exception, str, int], Outcome]) -> None:
+        self.names = names
+        self.locations = locations
+        self.classify = classify
+        self.unreadable = unreadable
+        self.decode = msgspec.json.Decoder().decode
+        self.descriptors: list[int] = []
+        try:
+            for path in paths:
+                self.descriptors.append(os.open(path, os.O_RDONLY))
+        except BaseException:
+            self.close()
+            raise
+
+    def outcome(self, ordinal: int, custom_id: str) -> tuple[Outcome, str, int]:
+        """The outcome of result ``ordinal``, with its file and line."""
+        locations = self.locations
+        file = locations.files[ordinal]
+        path, line = self.names[file], locations.lines[ordinal]
+        raw = os.pread(self.descriptors[file], locations.lengths[ordinal],
+                       locations.offsets[ordinal])
+        try:
+            return self.classify(self.decode(raw)), path, line
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            return self.unreadable(custom_id, exc, path, line), path, line
+
+    def close(self) -> None:
+        for descriptor in self.descriptors:
+            os.close(descriptor)
+        self.descriptors = []
 
 
 class _Locations:
