@@ -10,7 +10,7 @@ nothing of files or lines.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sized
+from collections.abc import Callable, Iterator, Mapping, Sized
 from typing import Any
 
 from .errors import Problem, quote
@@ -53,6 +53,35 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
         elif isinstance(value, list):
             stack.extend(value)
     return math.ceil(characters / 4) + 4 * messages
+
+
+def body_problems(schema: CompiledSchema, body: Mapping[str, Any], prefix: str, url: str, *,
+                  model_required: bool, misplaced: Mapping[str, str]) -> Iterator[Problem]:
+    """The endpoint's rules for one body, in the order they are reported: a model the
+    endpoint requires, parameters that belong to a sibling endpoint (``misplaced``: name ->
+    where it belongs), then the endpoint's schema. The one implementation of these rules:
+    the validator lists every problem, the request writer raises the first."""
+    if model_required and body.get("model") is None:
+        yield Problem(code="missing_model", message="the body names no model",
+                      param=format_param(prefix, ("model",)))
+    for name in sorted(misplaced.keys() & body.keys()):
+        yield Problem(code="unsupported_parameter", param=format_param(prefix, (name,)),
+                      message=f"{name} is not a parameter of {url}: use {misplaced[name]} "
+                      "(the service fails each such request with HTTP 400 "
+                      "unsupported_parameter)")
+    if not schema.is_valid(body):
+        yield rejection(schema, body, prefix, "invalid_body")
+
+
+def rejection(schema: CompiledSchema, body: Any, prefix: str, code: str) -> Problem:
+    """The problem for a body the compiled ``schema`` rejects: explained where the
+    explaining engine finds why, and still a problem where it finds nothing."""
+    problem = explain_body(schema, body, prefix, code)
+    if problem is None:
+        problem = Problem(code=code, param=prefix or None, message=(
+            f"rejected by the compiled schema {schema.uri.rsplit('/', 1)[-1]}; no "
+            "explanation found"))
+    return problem
 
 
 def explain_body(schema: CompiledSchema, body: Any, body_field: str, code: str

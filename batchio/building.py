@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .bodies import embedding_inputs, estimate_tokens, explain_body
+from .bodies import body_problems, embedding_inputs, estimate_tokens
 from .errors import DuplicateIdError, LimitError, LineError, UsageError, quote
 from .ids import IdStrategy, SequenceIds
 from .jsonl import ClosesOnExit, JsonlWriter, dumps_line
@@ -166,18 +166,15 @@ class RequestWriter(ClosesOnExit):
         model = body.get("model")
         if not self.validate:
             return model if type(model) is str else None
-        if not self._schema.is_valid(body):
-            problem = explain_body(self._schema, dict(body), self.profile.body_field,
-                                   "invalid_body")
-            message = problem.message if problem is not None else (
-                "rejected by the endpoint's compiled schema; no explanation found")
-            raise LineError(f"row {row}: {message}", line=row, custom_id=custom_id,
-                            code=problem.code if problem is not None else "invalid_body",
-                            param=problem.param if problem is not None else None)
+        problem = next(body_problems(
+            self._schema, body if type(body) is dict else dict(body), self.profile.body_field,
+            self.endpoint,
+            model_required=self.endpoint in self.profile.model_required,
+            misplaced=self.profile.misplaced.get(self.endpoint, {})), None)
+        if problem is not None:
+            raise LineError(f"row {row}: {problem.message}", line=row, custom_id=custom_id,
+                            code=problem.code, param=problem.param)
         if model is None:
-            if self.endpoint in self.profile.model_required:
-                raise LineError(f"row {row}: the body names no model", code="missing_model",
-                                line=row, custom_id=custom_id, param="model")
             return None
         if self._first_model is None:
             self._first_model = model

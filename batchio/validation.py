@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from .bodies import MAX_MESSAGE, embedding_inputs, explain_body
+from .bodies import MAX_MESSAGE, body_problems, embedding_inputs, rejection
 from .errors import Problem, UsageError, quote
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
@@ -625,14 +625,9 @@ class _LineChecker:
         model = body.get("model")
         param = f"{profile.body_field}.model"
         if type(model) is not str:
-            if model is None:
-                if url in profile.model_required:
-                    self._add("missing_model", "the body names no model", number, param,
-                              custom_id)
-                    return model, False
-                return model, True
-            # Not a name: the body's schema says so (a model must be a string).
-            return model, False
+            # None: the body's rules say whether the endpoint requires one. Not a name: the
+            # body's schema says so (a model must be a string).
+            return model, model is None and url not in profile.model_required
         models = self.report.models
         models[model] = models.get(model, 0) + 1
         if self.first_model is None:
@@ -649,24 +644,14 @@ class _LineChecker:
     def _check_body(self, target: _Target, body: Mapping[str, Any], number: int,
                     custom_id: str | None, bare: bool) -> None:
         prefix = "" if bare else self.profile.body_field
-        for name in sorted(target.misplaced.keys() & body.keys()):
-            param = f"{prefix}.{name}" if prefix else name
-            self._add("unsupported_parameter",
-                      f"{name} is not a parameter of {target.url}: use "
-                      f"{target.misplaced[name]} (the service fails each such request with "
-                      "HTTP 400 unsupported_parameter)", number, param, custom_id)
-        if not target.schema.is_valid(body):
-            self._explain(target.schema, body, number, custom_id, "invalid_body", prefix)
+        for problem in body_problems(target.schema, body, prefix, target.url,
+                                     model_required=target.url in self.profile.model_required,
+                                     misplaced=target.misplaced):
+            self._add(problem.code, problem.message, number, problem.param, custom_id)
 
     def _explain(self, schema: CompiledSchema, body: Any, number: int,
-                 custom_id: str | None, code: str, prefix: str | None = None) -> None:
-        prefix = self.profile.body_field if prefix is None else prefix
-        problem = explain_body(schema, body, prefix, code)
-        if problem is None:
-            # The compiled schema rejects what the explaining one accepts: still a problem.
-            problem = Problem(code=code, param=prefix or None, message=(
-                f"rejected by the compiled schema {schema.uri.rsplit('/', 1)[-1]}; no "
-                "explanation found"))
+                 custom_id: str | None, code: str) -> None:
+        problem = rejection(schema, body, self.profile.body_field, code)
         self._add(problem.code, problem.message, number, problem.param, custom_id)
 
     def check_file_limits(self) -> None:
