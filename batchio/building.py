@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .bodies import body_problems, embedding_inputs, estimate_tokens
+from .bodies import body_is_clean, body_problems, embedding_inputs, estimate_tokens
 from .errors import DuplicateIdError, LimitError, LineError, UsageError, quote
 from .ids import IdStrategy, SequenceIds
 from .jsonl import ClosesOnExit, JsonlWriter, dumps_line
@@ -79,6 +79,9 @@ class RequestWriter(ClosesOnExit):
         self._seen: dict[str, int] = {}
         self._first_model: str | None = None
         self._schema = compiled(schema_name)
+        self._body_is_clean = body_is_clean
+        self._model_required = self.endpoint in self.profile.model_required
+        self._misplaced_names = frozenset(self.profile.misplaced.get(self.endpoint, {})) or None
         self._counting_inputs = self.endpoint.endswith("/embeddings")
         self._id_field, self._body_field = self.profile.id_field, self.profile.body_field
         self._carries_url = self.profile.carries_url
@@ -166,12 +169,13 @@ class RequestWriter(ClosesOnExit):
         model = body.get("model")
         if not self.validate:
             return model if type(model) is str else None
-        problem = next(body_problems(
-            self._schema, body if type(body) is dict else dict(body), self.profile.body_field,
-            self.endpoint,
-            model_required=self.endpoint in self.profile.model_required,
-            misplaced=self.profile.misplaced.get(self.endpoint, {})), None)
-        if problem is not None:
+        if not self._body_is_clean(self._schema, body, self._model_required,
+                                   self._misplaced_names):
+            problem = next(body_problems(
+                self._schema, body if type(body) is dict else dict(body),
+                self.profile.body_field, self.endpoint, model_required=self._model_required,
+                misplaced=self.profile.misplaced.get(self.endpoint, {})), None)
+            assert problem is not None  # body_problems explains every unclean body
             raise LineError(f"row {row}: {problem.message}", line=row, custom_id=custom_id,
                             code=problem.code, param=problem.param)
         if model is None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from .bodies import MAX_MESSAGE, body_problems, embedding_inputs, rejection
+from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
 from .errors import Problem, UsageError, quote
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
@@ -290,6 +290,7 @@ class _Target(NamedTuple):
     misplaced: Mapping[str, str]
     misplaced_names: frozenset[str] | None
     counts_inputs: bool
+    model_required: bool
 
 
 def _duplicate_keys(raw: bytes) -> list[str]:
@@ -360,7 +361,7 @@ class _LineChecker:
             self._targets[url] = None if name is None else _Target(
                 url, compiled(name), misplaced, frozenset(misplaced) or None,
                 url.endswith("/embeddings") and self.profile.limits.max_embedding_inputs
-                is not None)
+                is not None, url in self.profile.model_required)
         return self._targets[url]
 
     def _add(self, code: str, message: str, line: int | None, param: str | None,
@@ -427,6 +428,7 @@ class _LineChecker:
         seen_setdefault = self.seen.setdefault
         user_schema = self.user_schema
         count_embeddings = self._count_embeddings
+        body_clean = body_is_clean
 
         def takes(value: dict[str, Any], number: int) -> bool:
             body = value.get(body_field)
@@ -445,9 +447,8 @@ class _LineChecker:
             if not (type(custom_id) is str and custom_id
                     and (id_problem is None or id_problem(custom_id) is None)
                     and envelope_fits(value)
-                    and target.schema.is_valid(body)
-                    and (target.misplaced_names is None
-                         or target.misplaced_names.isdisjoint(body))
+                    and body_clean(target.schema, body, target.model_required,
+                                   target.misplaced_names)
                     and (user_schema is None or user_schema.is_valid(body))
                     and seen_setdefault(custom_id, number) == number):
                 return False
@@ -645,7 +646,7 @@ class _LineChecker:
                     custom_id: str | None, bare: bool) -> None:
         prefix = "" if bare else self.profile.body_field
         for problem in body_problems(target.schema, body, prefix, target.url,
-                                     model_required=target.url in self.profile.model_required,
+                                     model_required=target.model_required,
                                      misplaced=target.misplaced):
             self._add(problem.code, problem.message, number, problem.param, custom_id)
 
