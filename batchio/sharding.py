@@ -147,6 +147,13 @@ class ShardLimits:
                 and inputs + line_inputs > self.max_embedding_inputs)
             or (self.max_tokens is not None and tokens + line_tokens > self.max_tokens))
 
+    def within(self, requests: int = 0, size: int = 0, inputs: int = 0, tokens: int = 0
+               ) -> bool:
+        """Whether a whole file with these totals keeps the limits: :meth:`admit`'s test
+        (the one test of the limits) of its last line."""
+        return self.admit(requests - 1, size, inputs, tokens, line_size=0, line_inputs=0,
+                          line_tokens=0)
+
     def too_large(self, line_size: int, line_inputs: int, line_tokens: int) -> str | None:
         """Why one line cannot fit even in an empty file, or None."""
         if self.admit(0, 0, 0, 0, line_size=line_size, line_inputs=line_inputs,

@@ -38,6 +38,7 @@ from .jsonl import (
 )
 from .providers import PROVIDERS, Limits, Profile, detect_provider, get_profile
 from .schemas import CompiledSchema, compiled, load_user_schema
+from .sharding import ShardLimits
 
 #: Problems of each severity a report lists unless told otherwise; past it they are only
 #: counted (per code), so memory stays bounded whatever the file holds.
@@ -675,22 +676,24 @@ def _served_by(url: Any) -> str:
 def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
                        over_request_limit: int | None, over_embedding_limit: int | None
                        ) -> None:
-    limits = profile.limits
+    """The file's totals against the provider's limits, by the sharder's own test
+    (:meth:`ShardLimits.within`); the lines named are the first past each count."""
+    limits = ShardLimits.for_profile(profile)
 
     def add(code: str, message: str, line: int | None) -> None:
         collector.add(Problem(code=code, message=message, line=line, path=report.path))
 
     if report.requests == 0 and not report.errors:
         add("empty_file", "the file holds no requests", None)
-    if over_request_limit is not None:
+    if not limits.within(requests=report.requests):
         add("too_many_tasks",
             f"{report.requests:,} requests; {profile.title} allows {limits.max_requests:,} "
             f"per file (line {over_request_limit} is the first over)", over_request_limit)
-    if limits.max_file_bytes is not None and report.bytes > limits.max_file_bytes:
+    if not limits.within(size=report.bytes):
         add("file_too_large",
-            f"{report.bytes:,} bytes; {profile.title} allows {limits.max_file_bytes:,} per file",
+            f"{report.bytes:,} bytes; {profile.title} allows {limits.max_bytes:,} per file",
             None)
-    if over_embedding_limit is not None and limits.max_embedding_inputs is not None:
+    if not limits.within(inputs=report.embedding_inputs):
         add("too_many_embedding_inputs",
             f"{report.embedding_inputs:,} embedding inputs; at most "
             f"{limits.max_embedding_inputs:,} per file", over_embedding_limit)
