@@ -401,7 +401,7 @@ class Batch:
         return CrossCheck(succeeded, failed, input_lines, problems)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrossCheck:
     """What the downloaded files hold, and how that differs from ``request_counts``."""
 
@@ -415,7 +415,7 @@ class CrossCheck:
         return not self.problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Progress:
     """Where a running batch is: share done, rate, and an estimate of the time left."""
 

@@ -24,7 +24,7 @@ class IdStrategy(Protocol):
     def make_id(self, body: Mapping[str, Any], *, url: str, index: int) -> str: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SequenceIds:
     """``prefix`` plus a zero-padded sequence number: ``request-0000001`` (the default)."""
 
@@ -37,7 +37,7 @@ class SequenceIds:
         return self.prefix + str(index + self.start).zfill(self.width)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UuidIds:
     """A random UUID4 per request (hex, no dashes, so it fits every provider's charset)."""
 
@@ -47,7 +47,7 @@ class UuidIds:
         return f"{self.prefix}{uuid.uuid4().hex}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ContentHashIds:
     """A hash of the request (url and body, keys sorted): the same rows give the same ids,
     so re-running a pipeline makes resubmission and de-duplication idempotent."""
@@ -60,7 +60,7 @@ class ContentHashIds:
         return f"{self.prefix}{hashlib.sha256(canonical).hexdigest()[: self.length]}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallerKeys:
     """The caller's own key, given to every ``add`` as ``custom_id``; none is made up."""
 

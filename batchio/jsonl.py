@@ -55,6 +55,10 @@ LineSource = Union[
 ]
 
 
+# Values are frozen slotted dataclasses throughout batchio, except the records made once a
+# line (Line, _Block, _Oversize here; Outcome, JoinedRow): a NamedTuple made with
+# tuple.__new__ costs 0.25 us against 0.95 us for a frozen slotted dataclass (measured
+# 2026-11-23), most of what reading a line costs.
 class Line(NamedTuple):
     """One parsed line: its 1-based number, byte offset, exact bytes, and JSON object."""
 

@@ -59,6 +59,7 @@ class ResultRef:
         return {"custom_id": self.custom_id, "path": self.path, "line": self.line}
 
 
+# A NamedTuple, made once a request (see batchio.jsonl.Line for the measured reason).
 class JoinedRow(NamedTuple):
     """One input request with what became of it.
 

@@ -75,7 +75,7 @@ def _registries() -> tuple[referencing.Registry[Any], Any]:
     return python_registry, rust_registry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SchemaViolation:
     """Why a value breaks a schema: the JSON path inside the value, the keyword that failed,
     the offending value, what the keyword expected, and jsonschema's own message."""

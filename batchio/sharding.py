@@ -42,7 +42,7 @@ from .providers import Profile, profile_for
 MANIFEST_NAME = "manifest.json"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShardInfo:
     """One finished shard: where it is and what it holds."""
 
@@ -113,7 +113,7 @@ class Manifest:
                               path=str(path)) from exc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShardLimits:
     """What one shard (or one file) may hold; None is no limit."""
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
 from .errors import Problem, UsageError, quote
@@ -184,7 +184,8 @@ def validate(
     hint = None
     if provider is None:
         first, lines = _first_request(source, max_line_bytes or DEFAULT_MAX_LINE_BYTES)
-        provider, hint = detect_provider(first)
+        detection = detect_provider(first)
+        provider, hint = detection.provider, detection.hint
     profile = get_profile(provider)
     if endpoint is not None and profile.schema_for(endpoint) is None:
         raise UsageError(f"endpoint {endpoint!r} is not accepted by {profile.title}; "
@@ -281,7 +282,8 @@ def _user_schema(
     return load_user_schema(Path(schema))
 
 
-class _Target(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class _Target:
     """An endpoint as the checks need it: its url, compiled body schema, the sibling
     endpoint's fields its bodies must not carry (``misplaced_names``, or None when there
     are none), and whether its inputs are counted."""
@@ -702,7 +704,8 @@ def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
 # --- one file, several processes --------------------------------------------------------------
 
 
-class _Range(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class _Range:
     """A byte range of a file that starts at a line: its offsets and first line number."""
 
     start: int

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import UsageError
 from ._profile import STATUSES, IdRule, Limits, Outcome, Policy, Profile, Status
@@ -20,7 +21,8 @@ _MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "togeth
 PROVIDERS: tuple[str, ...] = _MODULES
 
 
-class Detection(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Detection:
     """Which provider a request line's shape names, and a hint where the shape is shared."""
 
     provider: str

@@ -20,6 +20,7 @@ Policy = Literal["error", "warning", "allowed"]
 STATUSES: tuple[Status, ...] = ("succeeded", "failed", "expired", "cancelled", "missing")
 
 
+# A NamedTuple, made once a result line (see batchio.jsonl.Line for the measured reason).
 class Outcome(NamedTuple):
     """What one result line says about its request."""
 
@@ -31,7 +32,7 @@ class Outcome(NamedTuple):
     retryable: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Limits:
     """Per-file limits; None where the provider sets none (or none is known)."""
 
@@ -42,7 +43,7 @@ class Limits:
     uncertain: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IdRule:
     """What a custom_id (or key) may be: a length cap and a full-match character pattern."""
 
@@ -75,6 +76,8 @@ class IdRule:
         return None
 
 
+# Not slotted: its derived views (envelope_fields...) are cached_property values, which
+# live in the instance __dict__.
 @dataclass(frozen=True)
 class Profile:
     """Everything batchio knows about one provider's batch files.
