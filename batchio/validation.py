@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
 from .errors import Problem, UsageError, quote
@@ -788,33 +788,46 @@ def _plan_ranges(source: LineSource, profile: Profile, schema: Any, workers: int
         size = os.path.getsize(path)
         if workers is None and size < PARALLEL_MIN_BYTES:
             return None
-        starts = [0]
         with open(path, "rb") as handle:
-            for index in range(1, count):
-                handle.seek(max(size * index // count, starts[-1]))
-                if handle.tell() > 0:
-                    handle.seek(handle.tell() - 1)
-                handle.readline()
-                if handle.tell() >= size:
-                    break
-                if handle.tell() > starts[-1]:
-                    starts.append(handle.tell())
+            starts = _line_starts_near(handle, size, count)
             if len(starts) < 2:
                 return None
-            numbers = [1]
-            handle.seek(0)
-            lines, position = 0, 0
-            for start in starts[1:]:
-                while position < start:
-                    block = handle.read(min(1 << 22, start - position))
-                    lines += block.count(b"\n")
-                    position += len(block)
-                numbers.append(lines + 1)
+            numbers = _line_numbers_at(handle, starts)
     except OSError:
         return None
     ends = [*starts[1:], size]
     return [_Range(start, end, first) for start, end, first in zip(starts, ends, numbers,
                                                                     strict=True)]
+
+
+def _line_starts_near(handle: BinaryIO, size: int, count: int) -> list[int]:
+    """Offsets that cut a file of ``size`` bytes into about ``count`` equal parts, each
+    moved forward to the start of a line; fewer where parts would be empty."""
+    starts = [0]
+    for index in range(1, count):
+        handle.seek(max(size * index // count, starts[-1]))
+        if handle.tell() > 0:
+            handle.seek(handle.tell() - 1)
+        handle.readline()
+        if handle.tell() >= size:
+            break
+        if handle.tell() > starts[-1]:
+            starts.append(handle.tell())
+    return starts
+
+
+def _line_numbers_at(handle: BinaryIO, starts: list[int]) -> list[int]:
+    """The 1-based line number at each offset of ``starts`` (which begin lines)."""
+    numbers = [1]
+    handle.seek(0)
+    lines, position = 0, 0
+    for start in starts[1:]:
+        while position < start:
+            block = handle.read(min(1 << 22, start - position))
+            lines += block.count(b"\n")
+            position += len(block)
+        numbers.append(lines + 1)
+    return numbers
 
 
 def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,
