@@ -496,19 +496,9 @@ class _LineChecker:
         """Every check of one request line, each problem reported."""
         profile = self.profile
         value, number = line.value, line.number
-        body = value.get(profile.body_field)
-        bare = (body is None and profile.bare_body and profile.id_field not in value
-                and not (self.envelope & value.keys()))
-        if bare:
-            body = value
-        if body is None:
-            other = detect_provider(value).provider
-            if other != profile.name and other != "openai":
-                self._add("mixed_shapes",
-                          f"the line has the shape of {get_profile(other).title} lines "
-                          f"(top-level {', '.join(quote(key, 20) for key in list(value)[:4])}),"
-                          f" not of this file's {profile.title} lines", number, None, None)
-                return
+        body, bare = self._body_of(value)
+        if body is None and self._another_providers_line(value, number):
+            return
         custom_id = self._check_id(value.get(profile.id_field), number)
         url, url_clean = self._check_url(value, body, number, custom_id)
         if not bare and not self.envelope.issuperset(value):
@@ -533,14 +523,39 @@ class _LineChecker:
             self._check_body(target, body, number, custom_id, bare)
         if self.user_schema is not None and not self.user_schema.is_valid(body):
             self._explain(self.user_schema, body, number, custom_id, "custom_schema")
-        for key in _duplicate_keys(line.raw):
-            self._add("duplicate_key",
-                      f"key {quote(key, 40)} appears twice in one object; readers disagree "
-                      "on which one counts", number, key, custom_id, "warning")
+        self._check_keys_once(line.raw, number, custom_id)
         if target is not None and url_clean and model_clean and not bare:
             # No fault with this envelope: later lines like it may take the fast lane.
             with contextlib.suppress(TypeError):
                 self.clean.setdefault((value.get("method"), url, model), [target, 0])
+
+    def _body_of(self, value: Mapping[str, Any]) -> tuple[Any, bool]:
+        """The line's body, and whether the line is a bare body (a provider that takes
+        lines of the body alone, with no id and no envelope field)."""
+        profile = self.profile
+        body = value.get(profile.body_field)
+        if (body is None and profile.bare_body and profile.id_field not in value
+                and not (self.envelope & value.keys())):
+            return value, True
+        return body, False
+
+    def _check_keys_once(self, raw: bytes, number: int, custom_id: str | None) -> None:
+        for key in _duplicate_keys(raw):
+            self._add("duplicate_key",
+                      f"key {quote(key, 40)} appears twice in one object; readers disagree "
+                      "on which one counts", number, key, custom_id, "warning")
+
+    def _another_providers_line(self, value: Mapping[str, Any], number: int) -> bool:
+        """True (and reported) when a line without this provider's body has the shape of
+        another provider's lines."""
+        other = detect_provider(value).provider
+        if other in (self.profile.name, "openai"):
+            return False
+        self._add("mixed_shapes",
+                  f"the line has the shape of {get_profile(other).title} lines (top-level "
+                  f"{', '.join(quote(key, 20) for key in list(value)[:4])}), not of this "
+                  f"file's {self.profile.title} lines", number, None, None)
+        return True
 
     def _check_id(self, custom_id: Any, number: int) -> str | None:
         profile = self.profile
