@@ -34,11 +34,12 @@ from .building import RequestWriter
 from .conversion import convert, convert_results
 from .errors import BatchioError, Problem, SourceError, UsageError, escape, quote
 from .ids import ContentHashIds, SequenceIds, UuidIds
-from .jsonl import JsonlWriter, check_distinct_paths, dumps_exact
+from .jsonl import check_distinct_paths
 from .providers import PROVIDERS, STATUSES, get_profile
-from .reconcile import JoinSummary, RetryWriter, join
+from .reconcile import RETRY_CHOICES, JoinSummary, RetryWriter, join
 from .sharding import MANIFEST_NAME, Manifest, split
 from .simulation import MAX_DIMENSIONS, simulate
+from .table import TableFormat, require_pyarrow, table_format, write_joined
 from .validation import Report, validate
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -290,10 +291,10 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
     if value is None:
         return None
     statuses = frozenset(part.strip() for part in value.split(",") if part.strip())
-    unknown = statuses - set(STATUSES)
+    unknown = statuses - set(RETRY_CHOICES)
     if unknown:
         raise click.BadParameter(f"unknown status {sorted(unknown)[0]!r}; "
-                                 f"choose from {', '.join(STATUSES)}")
+                                 f"choose from {', '.join(RETRY_CHOICES)}")
     return statuses
 
 
@@ -303,11 +304,18 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
               "for several.")
 @click.option("--errors", "errors", multiple=True, help="An error file; repeat for several.")
 @click.option("-o", "joined", default="-", show_default=True,
-              help="Where to write the joined rows (JSONL).")
+              help="Where to write the joined rows: .parquet, .csv, or JSONL (any other "
+              "name, - for stdout).")
+@click.option("--to", "table_to", type=click.Choice(["parquet", "csv", "jsonl"]),
+              help="The format of -o, whatever its name.")
+@click.option("--check-outputs", is_flag=True,
+              help="Check each answer against what its request asked for (JSON, its schema, "
+              "truncation, refusal, empty): the output_check column and counts.")
 @click.option("--retry", "retry_path", help="Write the request lines to resubmit here.")
 @click.option("--retry-status", "retry_status",
-              help="Comma-separated statuses for --retry (default: failed with a retryable "
-              "cause, expired, cancelled, missing).")
+              help="Comma-separated statuses or output checks for --retry (default: failed "
+              "with a retryable cause, expired, cancelled, missing; e.g. "
+              "truncated,invalid_json,schema_violation with --check-outputs).")
 @provider_option
 @click.option("--index", type=click.Choice(["auto", "memory", "sqlite"]), default="auto",
               show_default=True, help="Where the custom_id index lives.")
@@ -315,8 +323,9 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
 @click.option("--strict", is_flag=True,
               help="Exit 1 unless every request succeeded with no orphans or duplicates.")
 def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tuple[str, ...],
-                 joined: str, retry_path: str | None, retry_status: str | None,
-                 provider: str | None, index: str, output_format: str, strict: bool) -> None:
+                 joined: str, table_to: TableFormat | None, check_outputs: bool,
+                 retry_path: str | None, retry_status: str | None, provider: str | None,
+                 index: str, output_format: str, strict: bool) -> None:
     """Join output and error files back to the INPUT request files by custom_id."""
     if not outputs and not errors:
         raise click.UsageError("give the result files to join: --output FILE (and --errors "
@@ -325,16 +334,16 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
     check_distinct_paths([*inputs, *outputs, *errors], [joined, retry_path])
     total = _total_size(inputs) + _total_size(outputs + errors)
     with _progress_total(total, "joining") as on_progress:
+        kind = table_format(joined, table_to)
+        if kind != "jsonl":
+            require_pyarrow()
         result = join(list(inputs), outputs=list(outputs), errors=list(errors),
-                      provider=provider, index=index, strict=strict, on_progress=on_progress)
+                      provider=provider, index=index, strict=strict, on_progress=on_progress,
+                      check_outputs=check_outputs)
         with contextlib.ExitStack() as stack:
-            writer = stack.enter_context(JsonlWriter(joined))
             retry = None if retry_path is None else stack.enter_context(
                 RetryWriter(retry_path, statuses=statuses))
-            for row in result:
-                writer.write_raw(dumps_exact(row.to_dict()))
-                if retry is not None:
-                    retry.add(row)
+            write_joined(result, joined, kind, on_row=None if retry is None else retry.add)
     summary = result.summary
     if output_format == "json":
         document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()

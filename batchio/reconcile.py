@@ -19,9 +19,9 @@ import sqlite3
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import msgspec
 
@@ -39,7 +39,13 @@ from .jsonl import (
     read_error,
     read_lines,
 )
+from .outputs import OUTPUT_CHECKS, OutputCheck, OutputChecker
+from .pricing import PriceTable, TokenUsage, cost_report
 from .providers import STATUSES, Outcome, Profile, Status, profile_for
+from .results import answer_body, answer_fields, error_message, usage_of
+
+if TYPE_CHECKING:
+    import pyarrow
 
 #: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
 DEFAULT_SPILL_THRESHOLD = 5_000_000
@@ -65,7 +71,10 @@ class JoinedRow(NamedTuple):
 
     ``request`` is the input line as parsed; ``request_raw`` its exact bytes (what a retry
     file holds). ``response`` and ``error`` come from the result line (None when there is
-    none); ``result_path`` and ``result_line`` say where that line is.
+    none), whose exact bytes are ``result_raw``; ``result_path`` and ``result_line`` say
+    where that line is. ``endpoint`` is the request's url (or its provider's endpoint).
+    ``output_check`` is the verdict on the answer when the join checks outputs
+    (:mod:`batchio.outputs`), else ``not_checked``.
     """
 
     custom_id: str
@@ -80,11 +89,63 @@ class JoinedRow(NamedTuple):
     request_raw: bytes
     result_path: str | None = None
     result_line: int | None = None
+    result_raw: bytes | None = None
+    endpoint: str | None = None
+    output_check: OutputCheck = "not_checked"
+    output_check_message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The joined-row line: custom_id, status, request, response, error."""
-        return {"custom_id": self.custom_id, "status": self.status, "request": self.request,
-                "response": self.response, "error": self.error}
+        """The row as the joined table has it (:data:`batchio.results.COLUMNS`, in order):
+        flat values, with ``request`` and ``response`` (the whole result line) as their
+        exact JSON text."""
+        return joined_columns(self)
+
+
+def joined_columns(row: JoinedRow) -> dict[str, Any]:
+    """The joined table's columns of one row (see :meth:`JoinedRow.to_dict`)."""
+    response = row.response
+    body = answer_body(response)
+    answer = answer_fields(body) if body is not None else {}
+    request_body = row.request.get("body", row.request.get("params", row.request.get(
+        "request")))
+    model = answer.get("model")
+    if model is None and isinstance(request_body, dict):
+        requested = request_body.get("model")
+        model = requested if isinstance(requested, str) else None
+    status_code = response.get("status_code") if isinstance(response, dict) else None
+    return {
+        "custom_id": row.custom_id,
+        "status": row.status,
+        "http_status": status_code if type(status_code) is int else None,
+        "error_code": row.error_code,
+        "error_message": error_message(row.error),
+        "retryable": row.retryable,
+        "model": model,
+        "endpoint": row.endpoint,
+        "text": answer.get("text"),
+        "finish_reason": answer.get("finish_reason"),
+        "finish_reason_raw": answer.get("finish_reason_raw"),
+        "refusal": answer.get("refusal"),
+        "input_tokens": answer.get("input_tokens"),
+        "output_tokens": answer.get("output_tokens"),
+        "cached_tokens": answer.get("cached_tokens"),
+        "reasoning_tokens": answer.get("reasoning_tokens"),
+        "total_tokens": answer.get("total_tokens"),
+        "embedding": answer.get("embedding"),
+        "output_check": row.output_check,
+        "output_check_message": row.output_check_message,
+        "input_line": row.request_line,
+        "result_file": row.result_path,
+        "result_line": row.result_line,
+        "request": _json_text(row.request_raw),
+        "response": None if row.result_raw is None else _json_text(row.result_raw),
+    }
+
+
+def _json_text(raw: bytes) -> str:
+    """A line's exact JSON as text, without its line ending (bad UTF-8 never reaches here:
+    the reader refused it)."""
+    return raw.rstrip(b"\r\n").decode("utf-8", "replace")
 
 
 # Rows are made once per request: tuple.__new__ skips NamedTuple's Python-level __new__.
@@ -105,6 +166,14 @@ class JoinSummary:
     retryable: int = 0
     #: Result lines read (blank lines aside).
     result_lines: int = 0
+    #: The provider whose prices the cost is figured at.
+    provider: str = "openai"
+    #: Verdicts on the succeeded answers, when the join checked outputs (else empty).
+    output_checks: Counter[str] = field(default_factory=Counter)
+    checked_outputs: bool = False
+    #: Tokens per model (the answer's model, else the request's), over every row whose
+    #: result reports usage: succeeded rows and failures that carry a body with usage.
+    usage: dict[str, TokenUsage] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:
@@ -122,7 +191,17 @@ class JoinSummary:
             "result_lines": self.result_lines,
             "invalid_result_lines": len(self.problems),
             "retryable": self.retryable,
+            **({"output_checks": {check: self.output_checks.get(check, 0)
+                                  for check in OUTPUT_CHECKS}}
+               if self.checked_outputs else {}),
+            "usage": {model: tokens.to_dict() for model, tokens in sorted(self.usage.items())},
+            "cost": self.cost(),
         }
+
+    def cost(self, prices: PriceTable | None = None) -> dict[str, Any]:
+        """The job's cost at batch prices, per model and in total (see
+        :func:`batchio.pricing.cost_report`); ``prices`` defaults to the shipped table."""
+        return cost_report(self.provider, self.usage, prices)
 
 
 class _Index(Protocol):
@@ -219,8 +298,10 @@ class Join:
         index: str,
         spill_threshold: int,
         on_progress: Callable[[int], None] | None,
+        check_outputs: bool = False,
     ) -> None:
-        self._summary = JoinSummary()
+        self._summary = JoinSummary(provider=profile.name, checked_outputs=check_outputs)
+        self._check_outputs = check_outputs
         self._state = "new"
         self._profile = profile
         self._strict = strict
@@ -253,6 +334,37 @@ class Join:
 
     def __next__(self) -> JoinedRow:
         return next(self._rows)
+
+    def iter_batches(self, rows: int = 65_536) -> Iterator[pyarrow.RecordBatch]:
+        """The rows as Arrow record batches of at most ``rows`` rows (the ``[arrow]``
+        extra): the table in bounded memory."""
+        from .table import record_batches
+
+        return record_batches(self, rows)
+
+    def to_arrow(self) -> pyarrow.Table:
+        """The rows as a ``pyarrow.Table`` (:data:`batchio.results.COLUMNS`)."""
+        from .table import to_arrow
+
+        return to_arrow(self)
+
+    def to_polars(self) -> Any:
+        """The rows as a polars DataFrame (polars installed, with the ``[arrow]`` extra)."""
+        try:
+            import polars
+        except ImportError:
+            raise UsageError("to_polars() needs polars: pip install polars",
+                             code="missing_extra") from None
+        return polars.from_arrow(self.to_arrow())
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame (pandas installed, with the ``[arrow]`` extra)."""
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise UsageError("to_pandas() needs pandas: pip install pandas",
+                             code="missing_extra") from None
+        return self.to_arrow().to_pandas()
 
     def close(self) -> None:
         self._rows.close()
@@ -416,6 +528,8 @@ class Join:
         results = _ResultReader(self._results, self._result_names, locations,
                                 self._profile.classify_result, self._unreadable)
         look_up = self._look_up
+        account = _Answers(self._summary, self._profile, self._check_outputs).account
+        endpoint_of = self._endpoint_of
         inputs = 0
         try:
             done = self._progress_base
@@ -429,7 +543,7 @@ class Join:
                         raise LineError(f"input line has no string {id_field}", path=name,
                                         line=number, code="missing_custom_id")
                     inputs += 1
-                    outcome, result_path, result_line = look_up(
+                    outcome, result_path, result_line, result_raw = look_up(
                         custom_id, index, unanswered, results, file_number, number)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
@@ -438,10 +552,12 @@ class Join:
                         summary.retryable += 1
                     if not number & 8191 and self._on_progress is not None:
                         self._on_progress(done + offset)
+                    check, message = account(outcome, value)
                     yield _new_row(JoinedRow, (
                         custom_id, outcome.status, value, outcome.response, outcome.error,
                         outcome.error_code, outcome.retryable, name, number, raw,
-                        result_path, result_line))
+                        result_path, result_line, result_raw, endpoint_of(value), check,
+                        message))
                 done += end
             summary.inputs = inputs
             self._collect_orphans(locations, results.descriptors)
@@ -453,7 +569,7 @@ class Join:
 
     def _look_up(self, custom_id: str, index: _Index, unanswered: _Index,
                  results: _ResultReader, file_number: int, number: int
-                 ) -> tuple[Outcome, str | None, int | None]:
+                 ) -> tuple[Outcome, str | None, int | None, bytes | None]:
         """What became of one input: its result line's outcome and place, or ``missing``.
         An id that two inputs use is a :class:`DuplicateIdError` (the first input is found
         in ``unanswered``, or in the result's claim)."""
@@ -465,7 +581,7 @@ class Join:
                 self._duplicate_input(custom_id, (first >> 32, first & 0xFFFFFFFF), name,
                                       number)
             return _new_outcome(Outcome, (custom_id, "missing", None, None, None, True)), \
-                None, None
+                None, None, None
         claimed = results.locations.claimed_by
         claimer = claimed[ordinal]
         if claimer:
@@ -473,6 +589,17 @@ class Join:
                                   name, number)
         claimed[ordinal] = (file_number + 1) << 32 | number
         return results.outcome(ordinal, custom_id)
+
+    def _endpoint_of(self, value: Mapping[str, Any]) -> str | None:
+        """The endpoint a request line is for: its url, or its provider's for its body."""
+        profile = self._profile
+        if profile.carries_url:
+            url = value.get("url")
+            return url if type(url) is str else None
+        body = value.get(profile.body_field)
+        if profile.endpoint_of_body is not None and isinstance(body, dict):
+            return profile.endpoint_of_body(body) or profile.default_endpoint
+        return profile.default_endpoint
 
     def _unreadable(self, custom_id: str, exc: Exception, path: str, line: int) -> Outcome:
         """A result line that names its request but says nothing readable about it: the
@@ -564,6 +691,45 @@ def _result_line_problem(raw: bytes, id_field: str) -> Problem:
                    message=f"not a result line: no string {id_field}")
 
 
+class _Answers:
+    """Sums each answer's tokens per model into the summary and, when the join checks
+    outputs, gives each row its verdict (:class:`batchio.outputs.OutputChecker`)."""
+
+    def __init__(self, summary: JoinSummary, profile: Profile, check_outputs: bool) -> None:
+        self.usage = summary.usage
+        self.verdicts = summary.output_checks
+        self.body_field = profile.body_field
+        self.checker = OutputChecker() if check_outputs else None
+
+    def account(self, outcome: Outcome, request: Mapping[str, Any]
+                ) -> tuple[OutputCheck, str | None]:
+        body = answer_body(outcome.response) if outcome.response is not None else None
+        checking = self.checker is not None and outcome.status == "succeeded"
+        if checking:
+            answer = answer_fields(body)
+            model: Any = answer.get("model")
+            tokens: Mapping[str, Any] = answer
+        else:
+            model, tokens = usage_of(body)
+        if tokens.get("input_tokens") is not None or tokens.get("output_tokens") is not None:
+            if not isinstance(model, str):
+                requested = request.get(self.body_field)
+                model = requested.get("model") if isinstance(requested, dict) else None
+            key = model if isinstance(model, str) else "(no model)"
+            totals = self.usage.get(key)
+            if totals is None:
+                totals = self.usage[key] = TokenUsage()
+            totals.add(tokens.get("input_tokens"), tokens.get("cached_tokens"),
+                       tokens.get("output_tokens"), tokens.get("reasoning_tokens"))
+        if self.checker is None:
+            return "not_checked", None
+        verdict: tuple[OutputCheck, str | None] = ("not_checked", None)
+        if checking:
+            verdict = self.checker.check(request.get(self.body_field, request), answer)
+        self.verdicts[verdict[0]] += 1
+        return verdict
+
+
 class _ResultReader:
     """Reads an indexed result line back (one positioned read) and classifies it."""
 
@@ -583,17 +749,17 @@ class _ResultReader:
             self.close()
             raise
 
-    def outcome(self, ordinal: int, custom_id: str) -> tuple[Outcome, str, int]:
-        """The outcome of result ``ordinal``, with its file and line."""
+    def outcome(self, ordinal: int, custom_id: str) -> tuple[Outcome, str, int, bytes]:
+        """The outcome of result ``ordinal``, with its file, line and exact bytes."""
         locations = self.locations
         file = locations.files[ordinal]
         path, line = self.names[file], locations.lines[ordinal]
         raw = os.pread(self.descriptors[file], locations.lengths[ordinal],
                        locations.offsets[ordinal])
         try:
-            return self.classify(self.decode(raw)), path, line
+            return self.classify(self.decode(raw)), path, line, raw
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-            return self.unreadable(custom_id, exc, path, line), path, line
+            return self.unreadable(custom_id, exc, path, line), path, line, raw
 
     def close(self) -> None:
         for descriptor in self.descriptors:
@@ -626,6 +792,7 @@ def join(
     index: str = "auto",
     spill_threshold: int = DEFAULT_SPILL_THRESHOLD,
     on_progress: Callable[[int], None] | None = None,
+    check_outputs: bool = False,
 ) -> Join:
     """Join result files back to their inputs; iterate for rows in input order.
 
@@ -634,7 +801,14 @@ def join(
     ``index`` is ``"memory"``, ``"sqlite"``, or ``"auto"`` (memory, spilling to SQLite past
     ``spill_threshold`` inputs). With ``strict=True``, orphans or duplicates raise
     :class:`JoinError` before any row is yielded. Duplicate ids among the inputs always
-    raise :class:`DuplicateIdError`: their results could not be told apart.
+    raise :class:`DuplicateIdError`: their results could not be told apart. With
+    ``check_outputs=True`` each succeeded answer is checked against what its request asked
+    for (:mod:`batchio.outputs`): the verdict is the row's ``output_check`` and the summary
+    counts them. The summary also sums tokens per model and prices them
+    (``summary.to_dict()["usage"]`` and ``["cost"]``).
+
+    The rows are also a table: :meth:`Join.to_arrow`, :meth:`Join.iter_batches`,
+    :meth:`Join.to_polars`, :meth:`Join.to_pandas` (the ``[arrow]`` extra).
     """
     if index not in ("auto", "memory", "sqlite"):
         raise UsageError(f"index must be auto, memory or sqlite, not {index!r}")
@@ -643,11 +817,26 @@ def join(
     check_distinct_paths([], [*_as_paths(outputs), *_as_paths(errors)])
     return Join(paths, _as_paths(outputs), _as_paths(errors),
                 profile_for(provider, paths[0] if paths else None), strict, index,
-                spill_threshold, on_progress)
+                spill_threshold, on_progress, check_outputs)
 
 
 #: The statuses a retry file holds by default; ``failed`` only with a retryable cause.
 DEFAULT_RETRY_STATUSES: frozenset[str] = frozenset({"failed", "expired", "cancelled", "missing"})
+#: What a retry file may be asked to hold: statuses, and the output checks' findings (a
+#: join with ``check_outputs=True``) such as ``truncated`` or ``invalid_json``.
+RETRY_CHOICES: tuple[str, ...] = (*STATUSES, *(check for check in OUTPUT_CHECKS
+                                                if check not in ("ok", "not_checked")))
+
+
+def retry_choices(statuses: Iterable[str]) -> frozenset[str]:
+    """``statuses`` checked against :data:`RETRY_CHOICES` (a :class:`UsageError` names the
+    first unknown one)."""
+    chosen = frozenset(statuses)
+    unknown = chosen - set(RETRY_CHOICES)
+    if unknown:
+        raise UsageError(f"unknown status {sorted(unknown)[0]!r}; choose from "
+                         f"{', '.join(RETRY_CHOICES)}")
+    return chosen
 
 
 def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
@@ -655,13 +844,14 @@ def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
 
     By default: expired, cancelled and missing rows, and failed rows with a retryable cause
     (HTTP 429 or 5xx, or the provider's rate-limit and timeout codes). Given ``statuses``
-    explicitly, every row with one of them.
+    explicitly, every row with one of them as its status or its output check.
     """
     if statuses is None:
         if row.status == "failed":
             return row.retryable
         return row.status in DEFAULT_RETRY_STATUSES
-    return row.status in (statuses if isinstance(statuses, (set, frozenset)) else set(statuses))
+    chosen = statuses if isinstance(statuses, (set, frozenset)) else set(statuses)
+    return row.status in chosen or row.output_check in chosen
 
 
 class RetryWriter(ClosesOnExit):
@@ -674,12 +864,7 @@ class RetryWriter(ClosesOnExit):
 
     def __init__(self, target: str | os.PathLike[str], *,
                  statuses: Iterable[str] | None = None) -> None:
-        self.statuses = None if statuses is None else frozenset(statuses)
-        if self.statuses is not None:
-            unknown = self.statuses - set(STATUSES)
-            if unknown:
-                raise UsageError(f"unknown status {sorted(unknown)[0]!r}; choose from "
-                                 f"{', '.join(STATUSES)}")
+        self.statuses = None if statuses is None else retry_choices(statuses)
         self.count = 0
         self._writer = JsonlWriter(target)
 

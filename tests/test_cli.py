@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from batchio import __version__
 from batchio.cli import main
+from batchio.results import COLUMN_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -122,8 +123,11 @@ def test_join_writes_rows_retry_file_and_json_summary(tmp_path: Path) -> None:
         "missing": 9, "orphans": 0, "duplicates": 0}
     assert summary["error_codes"] == {"batch_expired": 1, "server_error": 1}
     rows = [orjson.loads(line) for line in joined.read_bytes().splitlines()]
-    assert [set(row) for row in rows[:1]] == [{"custom_id", "status", "request", "response",
-                                               "error"}]
+    assert [list(row) for row in rows[:1]] == [list(COLUMN_NAMES)]
+    assert rows[0]["request"] == orjson.loads(inputs.read_bytes().splitlines()[0])
+    assert rows[0]["response"]["response"]["status_code"] == 500
+    assert (rows[0]["http_status"], rows[0]["error_code"], rows[0]["error_message"]) == (
+        500, "server_error", "oops")
     assert [row["status"] for row in rows[:4]] == ["failed", "succeeded", "expired", "missing"]
     input_lines = inputs.read_bytes().splitlines(keepends=True)
     assert retry.read_bytes() == b"".join([input_lines[0], *input_lines[2:]])

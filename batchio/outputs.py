@@ -1,0 +1,194 @@
+"""Checks of a model's answers against what their own requests asked for.
+
+Owns :func:`requested_output` (what output a request body asks for: JSON with a schema, a
+JSON object, or a forced tool's input) and :class:`OutputChecker`, which gives each
+succeeded answer one verdict of :data:`OUTPUT_CHECKS`:
+
+- ``refusal``: the model refused (a refusal field or part, or a refusal stop reason);
+- ``truncated``: it stopped at the token limit (finish reason ``length``);
+- ``empty``: no answer text (or no tool input where a tool was forced);
+- ``invalid_json``: JSON was asked for and the answer does not parse (or is not an object
+  where ``json_object`` mode asked for one);
+- ``schema_violation``: it parses but breaks the request's schema (the first violation's
+  path and message go with it);
+- ``ok``: none of these; ``not_checked``: the request did not succeed, or its schema could
+  not be compiled.
+
+Each distinct schema is compiled once, keyed by its canonical bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, NamedTuple
+
+import msgspec
+import orjson
+
+from .errors import BatchioError
+from .schemas import CompiledSchema, format_param
+
+OutputCheck = Literal["ok", "not_checked", "invalid_json", "schema_violation", "truncated",
+                      "refusal", "empty"]
+OUTPUT_CHECKS: tuple[OutputCheck, ...] = ("ok", "not_checked", "invalid_json",
+                                          "schema_violation", "truncated", "refusal", "empty")
+
+#: Schemas compiled and kept by one checker, at most (a job has a few distinct schemas).
+MAX_CACHED_SCHEMAS = 1024
+
+
+class RequestedOutput(NamedTuple):
+    """What a request asked its answer to be: JSON (``schema`` None: any JSON, or any JSON
+    object when ``object_only``), or a forced tool's input (``tool``)."""
+
+    schema: Mapping[str, Any] | None
+    object_only: bool = False
+    tool: bool = False
+
+
+def requested_output(body: Any) -> RequestedOutput | None:
+    """The structured output a request body asks for, in any provider's words; None when it
+    asks for free text."""
+    if not isinstance(body, dict):
+        return None
+    return (_openai_format(body.get("response_format"))       # chat, Mistral, Together
+            or _openai_format(_get(body.get("text"), "format"))  # Responses
+            or _openai_format(_get(body.get("output_config"), "format"))  # Anthropic
+            or _openai_format(body.get("output_format"))      # Anthropic (older beta name)
+            or _forced_tool(body)
+            or _gemini_format(body.get("generationConfig") or body.get("generation_config")))
+
+
+def _get(container: Any, key: str) -> Any:
+    return container.get(key) if isinstance(container, dict) else None
+
+
+def _schema(value: Any) -> Mapping[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _openai_format(spec: Any) -> RequestedOutput | None:
+    kind = _get(spec, "type")
+    if kind == "json_schema":
+        # Chat wraps it ({"json_schema": {"name", "schema"}}); Responses and Anthropic do not.
+        wrapped = _get(spec, "json_schema")
+        schema = _get(wrapped, "schema") if isinstance(wrapped, dict) else _get(spec, "schema")
+        return RequestedOutput(_schema(schema), object_only=schema is None)
+    if kind == "json_object":
+        # Together's older form puts a schema beside the type.
+        return RequestedOutput(_schema(_get(spec, "schema")), object_only=True)
+    return None
+
+
+def _forced_tool(body: Mapping[str, Any]) -> RequestedOutput | None:
+    choice = body.get("tool_choice")
+    if _get(choice, "type") != "tool":
+        return None
+    name = _get(choice, "name")
+    for tool in body.get("tools") or ():
+        if _get(tool, "name") == name:
+            return RequestedOutput(_schema(_get(tool, "input_schema")), tool=True)
+    return None
+
+
+def _gemini_format(config: Any) -> RequestedOutput | None:
+    if not isinstance(config, dict):
+        return None
+    schema = config.get("responseJsonSchema", config.get("response_json_schema"))
+    if isinstance(schema, dict):
+        return RequestedOutput(schema)
+    schema = config.get("responseSchema", config.get("response_schema"))
+    if isinstance(schema, dict):
+        return RequestedOutput(_from_openapi(schema))
+    mime = config.get("responseMimeType", config.get("response_mime_type"))
+    return RequestedOutput(None) if mime == "application/json" else None
+
+
+def _from_openapi(schema: Any) -> Any:
+    """Gemini's ``responseSchema`` (an OpenAPI subset: upper-case types, ``nullable``) as a
+    JSON Schema."""
+    if isinstance(schema, list):
+        return [_from_openapi(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "type" and isinstance(value, str):
+            converted["type"] = value.lower()
+        elif key in ("properties", "$defs", "definitions") and isinstance(value, dict):
+            converted[key] = {name: _from_openapi(sub) for name, sub in value.items()}
+        elif key in ("items", "anyOf", "oneOf", "allOf"):
+            converted[key] = _from_openapi(value)
+        elif key not in ("nullable", "propertyOrdering", "format", "example"):
+            converted[key] = value
+    if schema.get("nullable") is True and isinstance(converted.get("type"), str):
+        converted["type"] = [converted["type"], "null"]
+    return converted
+
+
+class OutputChecker:
+    """Gives succeeded answers their :data:`OUTPUT_CHECKS` verdict (see the module)."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[bytes, CompiledSchema | str] = {}
+        self._decode = msgspec.json.Decoder().decode
+
+    def check(self, request_body: Any, answer: Mapping[str, Any]
+              ) -> tuple[OutputCheck, str | None]:
+        """The verdict and its message for one succeeded answer (``answer`` as
+        :func:`batchio.results.answer_fields` reads it) to the request ``request_body``."""
+        refusal = answer.get("refusal")
+        if answer.get("finish_reason") == "refusal" or refusal:
+            return "refusal", refusal[:200] if isinstance(refusal, str) else None
+        if answer.get("finish_reason") == "length":
+            return "truncated", f"stopped at the token limit ({answer.get('finish_reason_raw')})"
+        wanted = requested_output(request_body)
+        if wanted is not None and wanted.tool:
+            value = answer.get("tool_input")
+            if value is None:
+                return "empty", "no input for the forced tool"
+        else:
+            text = answer.get("text")
+            if not isinstance(text, str) or not text.strip():
+                return "empty", None
+            if wanted is None:
+                return "ok", None
+            try:
+                value = self._decode(text)
+            except (msgspec.DecodeError, RecursionError) as exc:
+                return "invalid_json", str(exc)[:200]
+            if wanted.object_only and not isinstance(value, dict):
+                return "invalid_json", "the answer is JSON but not an object"
+        if wanted.schema is None:
+            return "ok", None
+        schema = self._schema(wanted.schema)
+        if isinstance(schema, str):
+            return "not_checked", schema
+        if schema.is_valid(value):
+            return "ok", None
+        violation = schema.explain(value)
+        if violation is None:
+            return "schema_violation", "rejected by the compiled schema"
+        where = format_param("", violation.path) or "the answer"
+        return "schema_violation", f"{where}: {violation.message}"[:300]
+
+    def _schema(self, schema: Mapping[str, Any]) -> CompiledSchema | str:
+        """The request's schema compiled (once per distinct schema), or why it cannot be."""
+        try:
+            key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer orjson cannot write: rare enough to key by repr
+            key = repr(schema).encode()
+        found = self._compiled.get(key)
+        if found is None:
+            try:
+                found = CompiledSchema(schema, uri="the request's schema")
+            except (BatchioError, RecursionError) as exc:
+                found = f"the request's schema cannot be used: {exc}"[:300]
+            if len(self._compiled) >= MAX_CACHED_SCHEMAS:
+                self._compiled.clear()
+            self._compiled[key] = found
+        return found
+
+
+__all__ = ["MAX_CACHED_SCHEMAS", "OUTPUT_CHECKS", "OutputCheck", "OutputChecker",
+           "RequestedOutput", "requested_output"]

@@ -1,0 +1,172 @@
+"""Token usage and its cost at batch prices.
+
+Owns :class:`TokenUsage` (tokens summed per model), the price table (:class:`Price`,
+:class:`PriceTable`, :func:`load_prices`; the shipped one is ``batchio/prices.json``, every
+entry with the date it was read, its source and an ``uncertain`` flag) and
+:func:`cost_report`. A model the table does not hold is reported as unpriced, never
+guessed; a model id with a release-date suffix (``gpt-4o-mini-2024-07-18``,
+``claude-haiku-4-5-20251001``) is priced as its undated name when only that is listed.
+
+Cost per model, at batch prices, per million tokens: uncached input at the batch input
+price, cached input at the batch cached-input price (the batch input price where none is
+listed: an upper bound, flagged uncertain), output (reasoning included) at the batch
+output price.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import SourceError, UsageError
+
+PRICES_PATH = Path(__file__).with_name("prices.json")
+
+# A release date at the end of a model id: -2024-07-18 or -20251001.
+_DATED = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{8})\Z")
+
+
+@dataclass
+class TokenUsage:
+    """Tokens summed over the requests of one model: ``input`` includes ``cached``,
+    ``output`` includes ``reasoning``."""
+
+    requests: int = 0
+    input: int = 0
+    cached: int = 0
+    output: int = 0
+    reasoning: int = 0
+
+    def add(self, input_tokens: int | None, cached: int | None, output: int | None,
+            reasoning: int | None) -> None:
+        self.requests += 1
+        self.input += input_tokens or 0
+        self.cached += cached or 0
+        self.output += output or 0
+        self.reasoning += reasoning or 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"requests": self.requests, "input_tokens": self.input,
+                "cached_tokens": self.cached, "output_tokens": self.output,
+                "reasoning_tokens": self.reasoning}
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """One model's prices in USD per million tokens, standard and batch, with the date they
+    were read and their source."""
+
+    provider: str
+    model: str
+    input: float
+    output: float | None
+    batch_input: float
+    batch_output: float | None
+    date: str
+    source: str
+    cached_input: float | None = None
+    batch_cached_input: float | None = None
+    uncertain: bool = False
+    note: str | None = None
+
+    def cost(self, usage: TokenUsage) -> tuple[float, bool]:
+        """(USD, uncertain) of ``usage`` at this model's batch prices."""
+        uncertain = self.uncertain
+        cached_price = self.batch_cached_input
+        if cached_price is None:
+            cached_price = self.batch_input
+            uncertain = uncertain or usage.cached > 0
+        output_price = self.batch_output or 0.0
+        dollars = ((usage.input - usage.cached) * self.batch_input
+                   + usage.cached * cached_price + usage.output * output_price) / 1_000_000
+        return dollars, uncertain
+
+
+class PriceTable:
+    """Prices by (provider, model)."""
+
+    def __init__(self, prices: Iterable[Price]) -> None:
+        self.prices: dict[tuple[str, str], Price] = {
+            (price.provider, price.model): price for price in prices}
+
+    def find(self, provider: str, model: str) -> Price | None:
+        """The price of ``model`` on ``provider``: its own entry, else (for a dated id) the
+        entry of its undated name; None when neither is listed."""
+        price = self.prices.get((provider, model))
+        if price is None and _DATED.search(model):
+            price = self.prices.get((provider, _DATED.sub("", model)))
+        if price is None and model.startswith("models/"):  # Gemini's resource name
+            return self.find(provider, model.removeprefix("models/"))
+        return price
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+
+_PRICE_FIELDS = {field.name for field in fields(Price)}
+
+
+def load_prices(path: str | os.PathLike[str] | None = None) -> PriceTable:
+    """The price table in ``path`` (default: the shipped ``batchio/prices.json``)."""
+    if path is None:
+        return _shipped_prices()
+    return _read_prices(Path(path))
+
+
+@cache
+def _shipped_prices() -> PriceTable:
+    return _read_prices(PRICES_PATH)
+
+
+def _read_prices(path: Path) -> PriceTable:
+    try:
+        document = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise SourceError(f"cannot read the price table {path}: {exc.strerror or exc}",
+                          path=str(path), code="unreadable_file") from exc
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"the price table {path} is not JSON: {exc}") from exc
+    entries = document.get("entries") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise UsageError(f"the price table {path} has no list of entries")
+    prices = []
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise UsageError(f"entry {number} of the price table {path} is not an object")
+        try:
+            prices.append(Price(**{key: value for key, value in entry.items()
+                                   if key in _PRICE_FIELDS}))
+        except TypeError as exc:
+            raise UsageError(f"entry {number} of the price table {path}: {exc}") from exc
+    return PriceTable(prices)
+
+
+def cost_report(provider: str, usage: Mapping[str, TokenUsage],
+                prices: PriceTable | None = None) -> dict[str, Any]:
+    """Cost per model and in total at batch prices: ``{"currency", "total", "models":
+    {model: {"cost", "uncertain", "price_date", "source"}}, "unpriced": [models]}``."""
+    table = prices or load_prices()
+    models: dict[str, Any] = {}
+    unpriced: list[str] = []
+    total = 0.0
+    for model, tokens in sorted(usage.items()):
+        price = table.find(provider, model)
+        if price is None:
+            unpriced.append(model)
+            continue
+        dollars, uncertain = price.cost(tokens)
+        total += dollars
+        models[model] = {"cost": round(dollars, 6), "uncertain": uncertain,
+                         "price_date": price.date, "source": price.source}
+    return {"currency": "USD", "at": "batch prices", "total": round(total, 6),
+            "models": models, "unpriced": unpriced}
+
+
+__all__ = ["PRICES_PATH", "Price", "PriceTable", "TokenUsage", "cost_report", "load_prices"]

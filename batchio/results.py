@@ -1,0 +1,314 @@
+"""What a result says, as flat columns: the answer's text, why it stopped, what it cost.
+
+Owns the joined table's columns (:data:`COLUMNS`) and :func:`answer_fields`, which reads
+them off one result whatever its provider: the body inside an OpenAI-shaped
+``response.body`` (OpenAI, Azure, Groq, Together, Mistral, vLLM), an Anthropic message, a
+Gemini ``GenerateContentResponse`` or embedding. The body's own shape decides how it is
+read (``choices``, a Responses ``output`` list, Anthropic ``content`` blocks, Gemini
+``candidates``, embedding ``data``), so one function serves every provider.
+
+Finish reasons are normalised to ``stop``, ``length``, ``tool_calls``, ``content_filter``,
+``refusal`` or ``other`` (the raw value is kept); token counts follow OpenAI's meaning on
+every provider: ``input_tokens`` includes cached input, ``output_tokens`` includes
+reasoning. Sources for each field are listed in docs/formats.md ("Result bodies").
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from collections.abc import Mapping
+from typing import Any, Literal
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "refusal", "other"]
+
+#: The joined table's columns in order, with their Arrow types as text (see batchio.table).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("custom_id", "string"),
+    ("status", "string"),
+    ("http_status", "int64"),
+    ("error_code", "string"),
+    ("error_message", "string"),
+    ("retryable", "bool"),
+    ("model", "string"),
+    ("endpoint", "string"),
+    ("text", "string"),
+    ("finish_reason", "string"),
+    ("finish_reason_raw", "string"),
+    ("refusal", "string"),
+    ("input_tokens", "int64"),
+    ("output_tokens", "int64"),
+    ("cached_tokens", "int64"),
+    ("reasoning_tokens", "int64"),
+    ("total_tokens", "int64"),
+    ("embedding", "list<float64>"),
+    ("output_check", "string"),
+    ("output_check_message", "string"),
+    ("input_line", "int64"),
+    ("result_file", "string"),
+    ("result_line", "int64"),
+    ("request", "string"),
+    ("response", "string"),
+)
+COLUMN_NAMES: tuple[str, ...] = tuple(name for name, _ in COLUMNS)
+
+# Raw finish values and what they mean, per field that carries them (docs/formats.md).
+_FINISH: dict[str, FinishReason] = {
+    # OpenAI-shaped choices (OpenAI, Azure, Groq, Together, Mistral, vLLM)
+    "stop": "stop", "eos": "stop", "length": "length", "model_length": "length",
+    "tool_calls": "tool_calls", "function_call": "tool_calls",
+    "content_filter": "content_filter",
+    # Anthropic stop_reason
+    "end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
+    "model_context_window_exceeded": "length", "tool_use": "tool_calls", "refusal": "refusal",
+    # Gemini finishReason
+    "STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter",
+    "RECITATION": "content_filter", "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter", "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter", "MODEL_ARMOR": "content_filter",
+    # Responses incomplete_details.reason
+    "max_output_tokens": "length",
+}
+
+
+def normalise_finish(raw: Any) -> FinishReason | None:
+    """The normalised finish reason of a raw value (None for none)."""
+    if raw is None:
+        return None
+    return _FINISH.get(raw, "other") if isinstance(raw, str) else "other"
+
+
+def answer_body(response: Any) -> Any:
+    """The body of a successful answer inside a result's response: ``response.body`` of an
+    OpenAI-shaped result (with its ``status_code``), else the response itself."""
+    if isinstance(response, dict) and "status_code" in response and "body" in response:
+        return response["body"]
+    return response
+
+
+def answer_fields(body: Any) -> dict[str, Any]:
+    """The answer's columns read off a result body: ``model``, ``text``, ``finish_reason``,
+    ``finish_reason_raw``, ``refusal``, the token counts and ``embedding`` (absent keys
+    are null). Also ``tool_input``: the input of a forced Anthropic tool, or None."""
+    if not isinstance(body, dict):
+        return {}
+    if "choices" in body:
+        fields = _choices_fields(body)
+    elif body.get("object") == "response" or isinstance(body.get("output"), list):
+        fields = _responses_fields(body)
+    elif body.get("type") == "message" and "content" in body:
+        fields = _anthropic_fields(body)
+    elif "candidates" in body or "promptFeedback" in body or "usageMetadata" in body:
+        fields = _gemini_fields(body)
+    elif "data" in body or "embedding" in body:
+        fields = _embedding_fields(body)
+    else:
+        fields = {}
+    model = body.get("model") or body.get("modelVersion")
+    if isinstance(model, str):
+        fields["model"] = model
+    fields.update(_usage_fields(body))
+    return fields
+
+
+def _text_of_content(content: Any) -> str | None:
+    """A message's content as text: a string, or the text parts of a list (Mistral)."""
+    if isinstance(content, str) or content is None:
+        return content
+    if isinstance(content, list):
+        texts = [part["text"] for part in content if isinstance(part, dict)
+                 and part.get("type") == "text" and isinstance(part.get("text"), str)]
+        return "".join(texts) if texts else None
+    return None
+
+
+def _choices_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    choices = body.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    if not isinstance(first, dict):
+        return {}
+    message = first.get("message")
+    if isinstance(message, dict):
+        text = _text_of_content(message.get("content"))
+        refusal = message.get("refusal")
+    else:
+        text, refusal = first.get("text"), None
+    raw = first.get("finish_reason")
+    refusal = refusal if isinstance(refusal, str) else None
+    return {"text": text if isinstance(text, str) else None,
+            "finish_reason": "refusal" if refusal is not None else normalise_finish(raw),
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": refusal}
+
+
+def _responses_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    texts: list[str] = []
+    refusals: list[str] = []
+    called = False
+    for item in body.get("output") or ():
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type")
+        if kind == "message":
+            for part in item.get("content") or ():
+                if not isinstance(part, dict):
+                    continue
+                if part.get("type") == "output_text" and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+                elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
+                    refusals.append(part["refusal"])
+        elif isinstance(kind, str) and kind.endswith("_call"):
+            called = True
+    status = body.get("status")
+    details = body.get("incomplete_details")
+    reason = details.get("reason") if isinstance(details, dict) else None
+    raw = reason if status == "incomplete" and isinstance(reason, str) else status
+    finish: FinishReason | None
+    if refusals:
+        finish = "refusal"
+    elif status == "completed":
+        finish = "tool_calls" if called and not texts else "stop"
+    elif status == "incomplete":
+        finish = normalise_finish(reason)
+    else:
+        finish = None if status is None else "other"
+    return {"text": "".join(texts) if texts else None, "finish_reason": finish,
+            "finish_reason_raw": raw if isinstance(raw, str) else None,
+            "refusal": "".join(refusals) if refusals else None}
+
+
+def _anthropic_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    texts: list[str] = []
+    tool_input = None
+    for block in body.get("content") or ():
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif block.get("type") == "tool_use" and tool_input is None:
+            tool_input = block.get("input")
+    raw = body.get("stop_reason")
+    return {"text": "".join(texts) if texts else None, "finish_reason": normalise_finish(raw),
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None,
+            "tool_input": tool_input}
+
+
+def _gemini_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    candidates = body.get("candidates")
+    first = candidates[0] if isinstance(candidates, list) and candidates else None
+    if not isinstance(first, dict):
+        feedback = body.get("promptFeedback")
+        blocked = feedback.get("blockReason") if isinstance(feedback, dict) else None
+        # A prompt blocked before any answer: no candidates, the reason in promptFeedback.
+        return {"finish_reason": "content_filter" if blocked else None,
+                "finish_reason_raw": blocked if isinstance(blocked, str) else None}
+    content = first.get("content")
+    parts = content.get("parts") if isinstance(content, dict) else None
+    texts = [part["text"] for part in parts or () if isinstance(part, dict)
+             and isinstance(part.get("text"), str) and not part.get("thought")]
+    called = any(isinstance(part, dict) and "functionCall" in part for part in parts or ())
+    raw = first.get("finishReason")
+    finish = normalise_finish(raw)
+    if finish == "stop" and called:
+        finish = "tool_calls"
+    return {"text": "".join(texts) if texts else None, "finish_reason": finish,
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None}
+
+
+def _embedding_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The vector of a one-input embeddings answer (several inputs: null here, all of them
+    in the ``response`` column)."""
+    data = body.get("data")
+    vector: Any = None
+    if isinstance(data, list) and len(data) == 1 and isinstance(data[0], dict):
+        vector = data[0].get("embedding")
+    elif isinstance(body.get("embedding"), dict):  # Gemini: {"embedding": {"values": [...]}}
+        vector = body["embedding"].get("values")
+    if isinstance(vector, str):  # encoding_format "base64": little-endian float32
+        try:
+            raw = base64.b64decode(vector, validate=True)
+            vector = list(struct.unpack(f"<{len(raw) // 4}f", raw[:len(raw) // 4 * 4]))
+        except ValueError:
+            vector = None
+    if not isinstance(vector, list) or not all(
+            isinstance(value, (int, float)) and not isinstance(value, bool) for value in vector):
+        vector = None
+    return {"embedding": [float(value) for value in vector] if vector is not None else None}
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int else None
+
+
+def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    usage = body.get("usage")
+    if isinstance(usage, dict):
+        if "prompt_tokens" in usage:  # chat, completions, embeddings (OpenAI-shaped)
+            return _usage(usage.get("prompt_tokens"), usage.get("completion_tokens"),
+                          _detail(usage, "prompt_tokens_details", "cached_tokens"),
+                          _detail(usage, "completion_tokens_details", "reasoning_tokens"),
+                          usage.get("total_tokens"))
+        if "cache_read_input_tokens" in usage or body.get("type") == "message":
+            # Anthropic: input_tokens excludes cache reads and writes; they are added back.
+            read = _count(usage.get("cache_read_input_tokens")) or 0
+            written = _count(usage.get("cache_creation_input_tokens")) or 0
+            uncached = _count(usage.get("input_tokens"))
+            total_input = None if uncached is None else uncached + read + written
+            return _usage(total_input, usage.get("output_tokens"),
+                          read if "cache_read_input_tokens" in usage else None, None, None)
+        return _usage(usage.get("input_tokens"), usage.get("output_tokens"),
+                      _detail(usage, "input_tokens_details", "cached_tokens"),
+                      _detail(usage, "output_tokens_details", "reasoning_tokens"),
+                      usage.get("total_tokens"))
+    metadata = body.get("usageMetadata")
+    if isinstance(metadata, dict):
+        # Gemini: candidates exclude thoughts; both are billed as output.
+        candidates = _count(metadata.get("candidatesTokenCount"))
+        thoughts = _count(metadata.get("thoughtsTokenCount"))
+        output = None if candidates is None and thoughts is None else (
+            (candidates or 0) + (thoughts or 0))
+        return _usage(metadata.get("promptTokenCount"), output,
+                      metadata.get("cachedContentTokenCount"), thoughts,
+                      metadata.get("totalTokenCount"))
+    return {}
+
+
+def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
+    inner = usage.get(details)
+    return inner.get(name) if isinstance(inner, dict) else None
+
+
+def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any
+           ) -> dict[str, Any]:
+    input_count, output_count = _count(input_tokens), _count(output_tokens)
+    total_count = _count(total)
+    if total_count is None and input_count is not None:
+        total_count = input_count + (output_count or 0)
+    return {"input_tokens": input_count, "output_tokens": output_count,
+            "cached_tokens": _count(cached), "reasoning_tokens": _count(reasoning),
+            "total_tokens": total_count}
+
+
+def usage_of(body: Any) -> tuple[Any, dict[str, Any]]:
+    """The model a result body names (None if none) and its token counts (empty when it
+    reports none): the part of :func:`answer_fields` a join sums for every row."""
+    if not isinstance(body, dict):
+        return None, {}
+    model = body.get("model") or body.get("modelVersion")
+    return model, _usage_fields(body)
+
+
+def error_message(error: Any) -> str | None:
+    """The message of a result's error object (OpenAI, Anthropic or Gemini shaped)."""
+    if isinstance(error, dict):
+        message = error.get("message")
+        if isinstance(message, str):
+            return message
+        inner = error.get("error")
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+    return None
+
+
+__all__ = ["COLUMNS", "COLUMN_NAMES", "FinishReason", "answer_body", "answer_fields",
+           "error_message", "normalise_finish", "usage_of"]
