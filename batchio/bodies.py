@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sized
+from dataclasses import dataclass
 from typing import Any
 
-from .errors import Problem, quote
+from .errors import Problem, UsageError, quote
 from .jsonl import json_type
 from .schemas import CompiledSchema, SchemaViolation, format_param
 
@@ -32,13 +33,9 @@ def embedding_inputs(body: Mapping[str, Any]) -> int:
     return 1
 
 
-def estimate_tokens(body: Mapping[str, Any]) -> int:
-    """A dependency-free estimate of a request's input tokens.
-
-    About four characters a token (the usual figure for English with OpenAI's tokenizers)
-    over every string in the body except the model name, plus four tokens of overhead a
-    message. An estimate for budgets, not a count: real tokenizers differ by language.
-    """
+def text_size(body: Mapping[str, Any]) -> tuple[int, int]:
+    """(characters, messages) of a request body: the characters of every string in it
+    except the model name, and the objects with a ``role`` (chat messages)."""
     characters = 0
     messages = 0
     stack: list[Any] = [value for key, value in body.items() if key != "model"]
@@ -52,7 +49,61 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
             stack.extend(value.values())
         elif isinstance(value, list):
             stack.extend(value)
-    return math.ceil(characters / 4) + 4 * messages
+    return characters, messages
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCounter:
+    """A dependency-free estimate of a request's input tokens: its characters divided by
+    ``chars_per_token``, plus ``per_message`` tokens of overhead a chat message.
+
+    Four characters a token is the figure OpenAI and Google give for English text
+    (https://help.openai.com/en/articles/4936856-what-are-tokens-and-how-to-count-them,
+    https://ai.google.dev/gemini-api/docs/tokens); each provider's profile names its own
+    (``Profile.chars_per_token``), and :func:`batchio.estimating.calibrate` fits one to a
+    past job's real usage. An estimate for budgets, not a count: tokenizers differ by
+    language and model.
+    """
+
+    chars_per_token: float = 4.0
+    per_message: int = 4
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.chars_per_token, (int, float))
+                and math.isfinite(self.chars_per_token) and self.chars_per_token > 0):
+            raise UsageError(f"chars_per_token must be a positive number, not "
+                             f"{self.chars_per_token!r}")
+
+    def __call__(self, body: Mapping[str, Any]) -> int:
+        return self.tokens_for(*text_size(body))
+
+    def tokens_for(self, characters: int, messages: int) -> int:
+        """The estimate for a body of this many characters and chat messages."""
+        return math.ceil(characters / self.chars_per_token) + self.per_message * messages
+
+
+#: The default counter: four characters a token, four tokens a message.
+DEFAULT_COUNTER = TokenCounter()
+
+
+def estimate_tokens(body: Mapping[str, Any]) -> int:
+    """A request's input tokens by :data:`DEFAULT_COUNTER` (see :class:`TokenCounter`)."""
+    return DEFAULT_COUNTER(body)
+
+
+def output_cap(body: Mapping[str, Any]) -> int | None:
+    """The request's own cap on output tokens, whichever field its API names it by
+    (``max_completion_tokens``, ``max_tokens``, ``max_output_tokens``, Gemini's
+    ``generationConfig.maxOutputTokens``); None when it sets none (or not as an integer)."""
+    for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
+        value = body.get(name)
+        if value is not None:
+            return value if type(value) is int else None
+    config = body.get("generationConfig") or body.get("generation_config")
+    if isinstance(config, Mapping):
+        value = config.get("maxOutputTokens", config.get("max_output_tokens"))
+        return value if type(value) is int else None
+    return None
 
 
 def body_is_clean(schema: CompiledSchema, body: Mapping[str, Any], model_required: bool,

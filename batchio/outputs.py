@@ -11,8 +11,8 @@ succeeded answer one verdict of :data:`OUTPUT_CHECKS`:
   where ``json_object`` mode asked for one);
 - ``schema_violation``: it parses but breaks the request's schema (the first violation's
   path and message go with it);
-- ``ok``: none of these; ``not_checked``: the request did not succeed, or its schema could
-  not be compiled.
+- ``ok``: none of these; ``not_checked``: the request did not succeed, its answer is not
+  a generation (embeddings, moderations), or its schema could not be compiled.
 
 Each distinct schema is compiled once, keyed by its canonical bytes.
 """
@@ -138,6 +138,10 @@ class OutputChecker:
         """The verdict and its message for one succeeded answer (``answer`` as
         :func:`batchio.results.answer_fields` reads it) to the request ``request_body``."""
         refusal = answer.get("refusal")
+        if answer.get("finish_reason") is None and answer.get("text") is None \
+                and answer.get("tool_input") is None and not refusal:
+            # No text and no finish reason: not a generation (embeddings, moderations).
+            return "not_checked", None
         if answer.get("finish_reason") == "refusal" or refusal:
             return "refusal", refusal[:200] if isinstance(refusal, str) else None
         if answer.get("finish_reason") == "length":

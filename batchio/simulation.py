@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,10 +18,12 @@ from typing import Any
 
 import orjson
 
+from ._simulated_answers import Answer, AnswerMaker
 from .batch import Batch
 from .bodies import embedding_inputs
 from .errors import LineError, UsageError
 from .jsonl import JsonlWriter, Line, check_distinct_paths, read_lines, write_file_atomically
+from .outputs import OUTPUT_CHECKS
 from .providers import Profile, profile_for
 
 #: Embedding sizes of well-known models; others take ``embedding_dimensions``.
@@ -50,52 +53,49 @@ class Simulation:
     errors: str | None
     batch: Batch
     counts: dict[str, int] = field(default_factory=dict)
+    #: Per output-check verdict, the succeeded answers that should get it.
+    outputs: dict[str, int] = field(default_factory=dict)
 
 
-def _words(rng: random.Random, count: int) -> str:
-    vocabulary = ("the", "batch", "result", "is", "ready", "and", "matches", "its", "request",
-                  "by", "custom", "id", "simulated", "answer", "text")
-    return " ".join(rng.choice(vocabulary) for _ in range(count)).capitalize() + "."
+@dataclass
+class _Context:
+    """What every result line of a simulation is made with."""
+
+    rng: random.Random
+    dimensions: int | None
+    profile: Profile
+    answers: AnswerMaker
+    #: The verdict each succeeded answer should get from ``join --check-outputs``.
+    verdicts: Counter[str]
+
+    def answer(self, url: str, body: Mapping[str, Any], refusable: bool = True) -> Answer:
+        generates = not url.endswith(("/embeddings", "/moderations")) and "/images/" not in url
+        answer = self.answers.answer(body, generates, refusable)
+        self.verdicts[answer.verdict] += 1
+        return answer
 
 
-def _usage(rng: random.Random, cap: Any = None) -> tuple[int, int, bool]:
-    """(input tokens, output tokens, cut off): output never more than the request's own
-    cap; a draw over it stops at the cap, as a real answer cut off at its limit does."""
-    prompt, completion = rng.randint(8, 400), rng.randint(5, 300)
-    if type(cap) is int and 0 < cap <= completion:
-        return prompt, cap, True
-    return prompt, completion, False
-
-
-def output_cap(body: Mapping[str, Any]) -> Any:
-    """The request's own cap on output tokens, whichever field its API names it by."""
-    for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
-        if body.get(name) is not None:
-            return body[name]
-    config = body.get("generationConfig") or body.get("generation_config")
-    if isinstance(config, Mapping):
-        return config.get("maxOutputTokens", config.get("max_output_tokens"))
-    return None
-
-
-def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
-                 dimensions: int | None) -> Any:
+def _openai_body(url: str, body: Mapping[str, Any], context: _Context) -> Any:
     """A response body shaped like the endpoint's real responses."""
+    rng = context.rng
     model = body.get("model", "simulated-model")
-    prompt, completion, cut = _usage(rng, output_cap(body))
+    answer = context.answer(url, body, refusable=not url.endswith("/v1/completions"))
+    prompt, completion = answer.input_tokens, answer.output_tokens
     usage = {"prompt_tokens": prompt, "completion_tokens": completion,
              "total_tokens": prompt + completion}
-    finish = "length" if cut else "stop"
     created = _EPOCH + rng.randint(0, 3600)
     if url.endswith("/chat/completions"):
+        refused = answer.ending == "refusal"
         return {"id": f"chatcmpl-{rng.getrandbits(64):016x}", "object": "chat.completion",
                 "created": created, "model": model, "system_fingerprint": "fp_simulated",
                 "choices": [{"index": 0, "message": {
-                    "role": "assistant", "content": _words(rng, 12), "refusal": None},
-                    "logprobs": None, "finish_reason": finish}],
+                    "role": "assistant", "content": answer.text,
+                    "refusal": "I can't help with that." if refused else None},
+                    "logprobs": None,
+                    "finish_reason": "length" if answer.ending == "length" else "stop"}],
                 "usage": usage}
     if url.endswith("/embeddings"):
-        size = body.get("dimensions") or dimensions or EMBEDDING_DIMENSIONS.get(
+        size = body.get("dimensions") or context.dimensions or EMBEDDING_DIMENSIONS.get(
             str(model), DEFAULT_EMBEDDING_DIMENSIONS)
         count = embedding_inputs(body)
         return {"object": "list", "model": model,
@@ -104,21 +104,13 @@ def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
                          for index in range(count)],
                 "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
     if url.endswith("/responses"):
-        return {"id": f"resp_{rng.getrandbits(64):016x}", "object": "response",
-                "created_at": created, "status": "incomplete" if cut else "completed",
-                "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
-                "model": model,
-                "output": [{"type": "message", "id": f"msg_{rng.getrandbits(64):016x}",
-                            "status": "completed", "role": "assistant",
-                            "content": [{"type": "output_text", "text": _words(rng, 12),
-                                         "annotations": []}]}],
-                "usage": {"input_tokens": prompt, "output_tokens": completion,
-                          "total_tokens": prompt + completion}}
+        return _responses_body(answer, model, created, rng)
     if url.endswith("/completions"):
         return {"id": f"cmpl-{rng.getrandbits(64):016x}", "object": "text_completion",
                 "created": created, "model": model,
-                "choices": [{"text": _words(rng, 12), "index": 0, "logprobs": None,
-                             "finish_reason": finish}], "usage": usage}
+                "choices": [{"text": answer.text or "", "index": 0, "logprobs": None,
+                             "finish_reason": "length" if answer.ending == "length"
+                             else "stop"}], "usage": usage}
     if url.endswith("/moderations"):
         items = body.get("input")
         count = len(items) if isinstance(items, list) and items and isinstance(
@@ -137,15 +129,32 @@ def _openai_body(url: str, body: Mapping[str, Any], rng: random.Random,
             "model": model, "created_at": created}
 
 
+def _responses_body(answer: Answer, model: Any, created: int, rng: random.Random
+                    ) -> dict[str, Any]:
+    cut = answer.ending == "length"
+    part = ({"type": "refusal", "refusal": "I can't help with that."}
+            if answer.ending == "refusal" else
+            {"type": "output_text", "text": answer.text or "", "annotations": []})
+    return {"id": f"resp_{rng.getrandbits(64):016x}", "object": "response",
+            "created_at": created, "status": "incomplete" if cut else "completed",
+            "incomplete_details": {"reason": "max_output_tokens"} if cut else None,
+            "model": model,
+            "output": [{"type": "message", "id": f"msg_{rng.getrandbits(64):016x}",
+                        "status": "completed", "role": "assistant", "content": [part]}],
+            "usage": {"input_tokens": answer.input_tokens,
+                      "output_tokens": answer.output_tokens,
+                      "total_tokens": answer.input_tokens + answer.output_tokens}}
+
+
 def _openai_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
-                  rng: random.Random, dimensions: int | None, profile: Profile
-                  ) -> tuple[str, dict[str, Any]]:
+                  context: _Context) -> tuple[str, dict[str, Any]]:
+    rng, profile = context.rng, context.profile
     request_id = f"req_{rng.getrandbits(64):016x}"
     line_id = f"batch_req_{rng.getrandbits(64):016x}"
     if fate == "succeeded":
         return "output", {"id": line_id, "custom_id": custom_id, "response": {
             "status_code": 200, "request_id": request_id,
-            "body": _openai_body(url, body, rng, dimensions)}, "error": None}
+            "body": _openai_body(url, body, context)}, "error": None}
     if fate == "failed":
         status_code, code, kind, message = rng.choice(_HTTP_FAILURES)
         return "errors", {"id": line_id, "custom_id": custom_id, "response": {
@@ -159,16 +168,24 @@ def _openai_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
 
 
 def _anthropic_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
-                     rng: random.Random, dimensions: int | None, profile: Profile
-                     ) -> tuple[str, dict[str, Any]]:
+                     context: _Context) -> tuple[str, dict[str, Any]]:
+    rng = context.rng
     if fate == "succeeded":
-        prompt, completion, cut = _usage(rng, output_cap(body))
+        answer = context.answer(url, body)
+        content: list[dict[str, Any]] = []
+        if answer.tool_input is not None:
+            content.append({"type": "tool_use", "id": f"toolu_{rng.getrandbits(64):016x}",
+                            "name": _forced_tool_name(body), "input": answer.tool_input})
+        elif answer.text is not None:
+            content.append({"type": "text", "text": answer.text})
+        stop = {"length": "max_tokens", "refusal": "refusal"}.get(
+            answer.ending, "tool_use" if answer.tool_input is not None else "end_turn")
         result: dict[str, Any] = {"type": "succeeded", "message": {
             "id": f"msg_{rng.getrandbits(64):016x}", "type": "message", "role": "assistant",
-            "model": body.get("model"), "content": [{"type": "text", "text": _words(rng, 12)}],
-            "stop_reason": "max_tokens" if cut else "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": prompt, "output_tokens": completion,
-                      "service_tier": "batch"}}}
+            "model": body.get("model"), "content": content,
+            "stop_reason": stop, "stop_sequence": None,
+            "usage": {"input_tokens": answer.input_tokens,
+                      "output_tokens": answer.output_tokens, "service_tier": "batch"}}}
     elif fate == "failed":
         kind = rng.choice(("invalid_request_error", "overloaded_error", "api_error"))
         result = {"type": "errored", "error": {"type": "error", "error": {
@@ -178,23 +195,32 @@ def _anthropic_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any
     return "output", {"custom_id": custom_id, "result": result}
 
 
+def _forced_tool_name(body: Mapping[str, Any]) -> Any:
+    choice = body.get("tool_choice")
+    return choice.get("name") if isinstance(choice, dict) else None
+
+
 def _gemini_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
-                  rng: random.Random, dimensions: int | None, profile: Profile
-                  ) -> tuple[str, dict[str, Any]]:
+                  context: _Context) -> tuple[str, dict[str, Any]]:
     if fate == "succeeded":
-        prompt, completion, cut = _usage(rng, output_cap(body))
+        # Gemini's answers have no refusal signal of their own: none is simulated.
+        answer = context.answer(url, body, refusable=False)
+        parts = [] if answer.text is None else [{"text": answer.text}]
         return "output", {"key": custom_id, "response": {
-            "candidates": [{"content": {"role": "model", "parts": [{"text": _words(rng, 12)}]},
-                            "finishReason": "MAX_TOKENS" if cut else "STOP"}],
-            "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": completion,
-                              "totalTokenCount": prompt + completion}}}
+            "candidates": [{"content": {"role": "model", "parts": parts},
+                            "finishReason": "MAX_TOKENS" if answer.ending == "length"
+                            else "STOP"}],
+            "usageMetadata": {"promptTokenCount": answer.input_tokens,
+                              "candidatesTokenCount": answer.output_tokens,
+                              "totalTokenCount": answer.input_tokens + answer.output_tokens}}}
     status = {"failed": ("INVALID_ARGUMENT", 400), "expired": ("DEADLINE_EXCEEDED", 504),
               "cancelled": ("CANCELLED", 499)}[fate]
     return "output", {"key": custom_id, "error": {"code": status[1], "status": status[0],
                                                   "message": f"Simulated {fate} request."}}
 
 
-_SHAPES: dict[str, Callable[..., tuple[str, dict[str, Any]]]] = {
+_SHAPES: dict[str, Callable[[str, str, str, Mapping[str, Any], _Context],
+                            tuple[str, dict[str, Any]]]] = {
     "openai": _openai_lines, "anthropic": _anthropic_lines, "gemini": _gemini_lines}
 
 #: The largest embedding a simulation makes (the largest models' are 3,072 to 4,096).
@@ -295,6 +321,11 @@ def simulate(
     provider: str | Profile | None = None,
     embedding_dimensions: int | None = None,
     batch_json: str | os.PathLike[str] | None = None,
+    refusal_rate: float = 0.0,
+    truncation_rate: float = 0.0,
+    invalid_json_rate: float = 0.0,
+    schema_violation_rate: float = 0.0,
+    chars_per_token: float = 4.0,
 ) -> Simulation:
     """Write the result files a provider would return for a request file.
 
@@ -308,6 +339,13 @@ def simulate(
     ``expired`` or ``cancelled`` when any request was, else ``completed``) is returned and,
     with ``batch_json``, written there in the provider's own shape (what ``batchio status``
     reads back).
+
+    Succeeded answers: input tokens follow the request's text at ``chars_per_token`` (a
+    tenth of noise either way); a request that asks for JSON gets JSON that fits its
+    schema, and among succeeded answers the shares ``refusal_rate``,
+    ``truncation_rate``, ``invalid_json_rate`` and ``schema_violation_rate`` get that
+    fault (JSON faults only where JSON was asked for, refusals not on Gemini).
+    ``Simulation.outputs`` counts the verdict ``join --check-outputs`` should give each.
     """
     rates = _checked_rates(missing=missing_rate, expired=expire_rate,
                            cancelled=cancel_rate, failed=failure_rate)
@@ -319,7 +357,13 @@ def simulate(
     if errors is not None and profile.one_result_file:
         raise UsageError(f"{profile.title} returns every result in one file: give --output "
                          "only, not --errors")
+    faults = _checked_rates(refusal=refusal_rate, truncated=truncation_rate,
+                            invalid_json=invalid_json_rate,
+                            schema_violation=schema_violation_rate)
     rng = random.Random(seed)
+    context = _Context(rng, embedding_dimensions, profile,
+                       AnswerMaker(rng, faults, chars_per_token,
+                                   can_refuse=profile.result_shape != "gemini"), Counter())
     write_line = _SHAPES[profile.result_shape]
     counts = dict.fromkeys(("succeeded", "failed", "expired", "cancelled", "missing"), 0)
     files = _ResultFiles(output, errors, shuffle, rng)
@@ -333,8 +377,7 @@ def simulate(
             fate = _draw_fate(rng, rates)
             counts[fate] += 1
             if fate != "missing":
-                files.add(*write_line(fate, custom_id, url, body, rng, embedding_dimensions,
-                                      profile))
+                files.add(*write_line(fate, custom_id, url, body, context))
         files.close()
     except BaseException:
         files.abort()
@@ -346,7 +389,8 @@ def simulate(
             document, option=orjson.OPT_INDENT_2) + b"\n")
     batch = _load_batch(document, profile.name)
     errors_path = None if errors is None else os.fspath(errors)
-    return Simulation(os.fspath(output), errors_path, batch, counts)
+    return Simulation(os.fspath(output), errors_path, batch, counts,
+                      {check: context.verdicts.get(check, 0) for check in OUTPUT_CHECKS})
 
 
 def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: int,

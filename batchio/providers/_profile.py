@@ -138,6 +138,10 @@ class Profile:
     cancelled_codes: frozenset[str] = frozenset()
     #: Failure codes worth retrying as they are (rate limits, timeouts, server errors).
     retryable_codes: frozenset[str] = frozenset()
+    #: Characters a token for estimates (batchio.bodies.TokenCounter): four, the figure
+    #: OpenAI and Google give for English; the other providers publish none (uncertain),
+    #: so estimates there use the same figure until ``estimate --calibrate`` fits one.
+    chars_per_token: float = 4.0
     notes: str = ""
 
     @property

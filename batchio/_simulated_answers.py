@@ -1,0 +1,195 @@
+"""The answers a simulation writes: usage from the request's own text, and answers to
+structured-output requests with chosen shares of faults.
+
+Owns :class:`AnswerMaker`. Input tokens follow a :class:`batchio.bodies.TokenCounter`
+(with a tenth of noise either way), so that ``estimate --calibrate`` can be tried on a
+simulated job. A request that asks for JSON (:func:`batchio.outputs.requested_output`) gets
+a JSON value that fits its schema (:func:`instance_of`), unless a fault is drawn: invalid
+JSON, a schema violation, a truncation at the token limit, or a refusal. Each answer is
+labelled by construction with the verdict ``join --check-outputs`` should reach.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+
+from .bodies import TokenCounter, output_cap
+from .errors import BatchioError
+from .outputs import OutputCheck, requested_output
+from .schemas import CompiledSchema
+
+#: The faults a simulation can inject into answers, in the order they are drawn.
+ANSWER_FAULTS = ("refusal", "truncated", "invalid_json", "schema_violation")
+
+Ending = Literal["stop", "length", "refusal"]
+
+_WORDS = ("the", "batch", "result", "is", "ready", "and", "matches", "its", "request", "by",
+          "custom", "id", "simulated", "answer", "text")
+
+
+def words(rng: random.Random, count: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(count)).capitalize() + "."
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One simulated answer: its text (or a forced tool's input), how it ended, its tokens,
+    and the verdict an output check should give it."""
+
+    text: str | None
+    tool_input: Any
+    ending: Ending
+    input_tokens: int
+    output_tokens: int
+    verdict: OutputCheck
+
+
+class AnswerMaker:
+    """Makes answers for succeeded requests (see the module docstring)."""
+
+    def __init__(self, rng: random.Random, faults: Mapping[str, float], chars_per_token: float,
+                 can_refuse: bool) -> None:
+        self.rng = rng
+        self.faults = {name: rate for name, rate in faults.items() if rate}
+        self.counter = TokenCounter(chars_per_token)
+        self.can_refuse = can_refuse
+        self._schemas: dict[bytes, CompiledSchema | None] = {}
+
+    def answer(self, body: Mapping[str, Any], generates: bool = True,
+               refusable: bool = True) -> Answer:
+        """The answer to ``body``; ``generates`` is False for endpoints with no text answer
+        (embeddings, moderations), which get usage only; ``refusable`` is False where the
+        answer's shape has no way to say it refused."""
+        rng = self.rng
+        prompt = max(1, round(self.counter(body) * rng.uniform(0.9, 1.1)))
+        completion = rng.randint(5, 300)
+        if not generates:
+            return Answer(None, None, "stop", prompt, 0, "not_checked")
+        cap = output_cap(body)
+        fault = self._draw_fault()
+        if (type(cap) is int and 0 < cap <= completion) or fault == "truncated":
+            # Cut off at the request's own cap (or, with no cap, where it was drawn).
+            limit = cap if type(cap) is int and cap > 0 else completion
+            return Answer(words(rng, 6), None, "length", prompt, min(completion, limit),
+                          "truncated")
+        if fault == "refusal" and self.can_refuse and refusable:
+            return Answer(None, None, "refusal", prompt, completion, "refusal")
+        wanted = requested_output(body)
+        if wanted is None:
+            return Answer(words(rng, 12), None, "stop", prompt, completion, "ok")
+        value, verdict = self._structured(wanted.schema, wanted.object_only, fault)
+        if wanted.tool:
+            if verdict == "invalid_json":  # a tool's input is always JSON
+                value, verdict = self._structured(wanted.schema, True, None)
+            return Answer(None, value, "stop", prompt, completion, verdict)
+        if verdict == "invalid_json":
+            return Answer('{"answer": ' + words(rng, 3), None, "stop", prompt, completion,
+                          "invalid_json")
+        return Answer(orjson.dumps(value).decode(), None, "stop", prompt, completion, verdict)
+
+    def _draw_fault(self) -> str | None:
+        if not self.faults:
+            return None
+        roll = self.rng.random()
+        for name in ANSWER_FAULTS:
+            rate = self.faults.get(name, 0.0)
+            if roll < rate:
+                return name
+            roll -= rate
+        return None
+
+    def _structured(self, schema: Mapping[str, Any] | None, object_only: bool,
+                    fault: str | None) -> tuple[Any, OutputCheck]:
+        if fault == "invalid_json":
+            return None, "invalid_json"
+        value = instance_of(schema) if schema is not None else {"answer": words(self.rng, 4)}
+        if object_only and not isinstance(value, dict):
+            value = {"answer": value}
+        if fault == "schema_violation" and schema is not None:
+            broken = _violation_of(schema, value)
+            if broken is not _NONE:
+                value = broken
+        if schema is None:
+            return value, "ok"
+        compiled = self._compiled(schema)
+        if compiled is None:
+            return value, "not_checked"
+        return value, "ok" if compiled.is_valid(value) else "schema_violation"
+
+    def _compiled(self, schema: Mapping[str, Any]) -> CompiledSchema | None:
+        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        if key not in self._schemas:
+            try:
+                self._schemas[key] = CompiledSchema(schema, uri="the request's schema")
+            except (BatchioError, RecursionError):
+                self._schemas[key] = None
+        return self._schemas[key]
+
+
+_NONE = object()
+
+
+def instance_of(schema: Any, root: Any = None, depth: int = 0) -> Any:
+    """A small JSON value that fits ``schema`` (objects with every listed property, the
+    first of an enum or anyOf, minimal sizes); a best effort for the usual structured-output
+    schemas, which the caller checks."""
+    root = schema if root is None else root
+    if not isinstance(schema, dict) or depth > 32:
+        return None
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/"):
+        target: Any = root
+        for part in reference[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        return instance_of(target, root, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    for combinator in ("anyOf", "oneOf", "allOf"):
+        options = schema.get(combinator)
+        if isinstance(options, list) and options:
+            return instance_of(options[0], root, depth + 1)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((item for item in kind if item != "null"), "null")
+    if kind == "object" or (kind is None and "properties" in schema):
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            properties = {}
+        return {name: instance_of(sub, root, depth + 1) for name, sub in properties.items()}
+    if kind == "array":
+        count = schema.get("minItems")
+        return [instance_of(schema.get("items"), root, depth + 1)
+                for _ in range(min(count, 64) if type(count) is int else 0)]
+    if kind == "string":
+        size = schema.get("minLength")
+        return "x" * (min(max(size, 1), 4096) if type(size) is int else 1)
+    if kind in ("integer", "number"):
+        low = schema.get("minimum")
+        return low if isinstance(low, (int, float)) and not isinstance(low, bool) else 0
+    if kind == "boolean":
+        return True
+    return None
+
+
+def _violation_of(schema: Mapping[str, Any], value: Any) -> Any:
+    """``value`` broken against ``schema``: a required property dropped, or the wrong
+    type at the root; ``_NONE`` when the schema leaves no way to break it."""
+    required = schema.get("required")
+    if isinstance(value, dict) and isinstance(required, list) and required \
+            and required[0] in value:
+        return {key: item for key, item in value.items() if key != required[0]}
+    if schema.get("type") == "object":
+        return ["not", "an", "object"]
+    if schema.get("type") in ("string", "array"):
+        return 0
+    return _NONE
+
+
+__all__ = ["ANSWER_FAULTS", "Answer", "AnswerMaker", "instance_of", "words"]

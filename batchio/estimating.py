@@ -1,0 +1,281 @@
+"""Estimates before submit: requests, input tokens, the output bound and the cost range.
+
+Owns :func:`estimate` (per file, per shard of a manifest, per model), its report
+(:class:`Estimate`, :class:`FileEstimate`, :class:`ModelEstimate`), and :func:`calibrate`,
+which fits the characters-a-token ratio of :class:`batchio.bodies.TokenCounter` to a past
+job's real usage (:class:`Calibration`).
+
+The cost range is at batch prices (:mod:`batchio.pricing`): low is the inputs alone, high
+the inputs plus every request's output cap. A request with no cap has no upper bound: the
+report counts those (``uncapped``), and its high figure then leaves them out.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .bodies import TokenCounter, output_cap, text_size
+from .errors import UsageError
+from .jsonl import Line, read_lines
+from .pricing import PriceTable, TokenUsage, load_prices
+from .providers import Profile, profile_for
+from .sharding import MANIFEST_NAME, Manifest
+
+
+@dataclass
+class ModelEstimate:
+    """One model's requests in a file: input tokens, the sum of output caps, the uncapped."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_cap_tokens: int = 0
+    uncapped: int = 0
+    #: No output to bound (embeddings, moderations): counted neither as capped nor not.
+    no_output: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"requests": self.requests, "input_tokens": self.input_tokens,
+                "output_cap_tokens": self.output_cap_tokens, "uncapped": self.uncapped}
+
+
+@dataclass
+class FileEstimate:
+    """The estimate of one request file (or shard)."""
+
+    path: str
+    models: dict[str, ModelEstimate] = field(default_factory=dict)
+    cost_low: float = 0.0
+    cost_high: float = 0.0
+    unpriced: list[str] = field(default_factory=list)
+    uncertain_prices: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return sum(model.requests for model in self.models.values())
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(model.input_tokens for model in self.models.values())
+
+    @property
+    def output_cap_tokens(self) -> int:
+        return sum(model.output_cap_tokens for model in self.models.values())
+
+    @property
+    def uncapped(self) -> int:
+        return sum(model.uncapped for model in self.models.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "requests": self.requests,
+                "input_tokens": self.input_tokens,
+                "output_cap_tokens": self.output_cap_tokens, "uncapped": self.uncapped,
+                "cost_low": round(self.cost_low, 6), "cost_high": round(self.cost_high, 6),
+                "models": {name: model.to_dict() for name, model in sorted(self.models.items())},
+                "unpriced": self.unpriced, "uncertain_prices": self.uncertain_prices,
+                "warnings": self.warnings}
+
+
+@dataclass
+class Estimate:
+    """What :func:`estimate` found, per file and in total."""
+
+    provider: str
+    chars_per_token: float
+    files: list[FileEstimate] = field(default_factory=list)
+
+    def total(self, name: str) -> Any:
+        return sum(getattr(item, name) for item in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"provider": self.provider, "chars_per_token": self.chars_per_token,
+                "currency": "USD", "at": "batch prices",
+                "requests": self.total("requests"), "input_tokens": self.total("input_tokens"),
+                "output_cap_tokens": self.total("output_cap_tokens"),
+                "uncapped": self.total("uncapped"),
+                "cost_low": round(self.total("cost_low"), 6),
+                "cost_high": round(self.total("cost_high"), 6),
+                "files": [item.to_dict() for item in self.files]}
+
+
+def estimate(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    provider: str | Profile | None = None,
+    counter: TokenCounter | None = None,
+    prices: PriceTable | None = None,
+    enqueued_limit: int | None = None,
+) -> Estimate:
+    """Estimate request files before submit: per file (a manifest, or a folder holding one,
+    stands for its shards) the requests, input tokens by ``counter`` (default: the
+    provider's characters-a-token figure), the output bound from each request's own cap
+    and the cost range at batch prices. ``enqueued_limit`` warns where a model's input
+    tokens in one file pass a per-model enqueued-token budget (what fails a batch with
+    ``token_limit_exceeded``). Every line is read with the reader's checks; a bad line
+    raises its :class:`LineError`."""
+    if enqueued_limit is not None and (type(enqueued_limit) is not int or enqueued_limit < 1):
+        raise UsageError(f"the enqueued-token limit must be a whole number of at least 1, "
+                         f"not {enqueued_limit!r}")
+    files = _request_files(paths)
+    profile = profile_for(provider, files[0] if files else None)
+    counter = counter or TokenCounter(profile.chars_per_token)
+    table = prices or load_prices()
+    report = Estimate(profile.name, counter.chars_per_token)
+    for path in files:
+        report.files.append(_estimate_file(path, profile, counter, table, enqueued_limit))
+    return report
+
+
+def _request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+                   ) -> list[str]:
+    """The files to estimate: each path, a manifest's shards in its place."""
+    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not given:
+        raise UsageError("no request file to estimate")
+    files: list[str] = []
+    for item in given:
+        path = Path(item)
+        manifest_path = path / MANIFEST_NAME if path.is_dir() else path
+        if manifest_path.name == MANIFEST_NAME and manifest_path.is_file():
+            manifest = Manifest.load(manifest_path.parent)
+            files.extend(str(manifest_path.parent / shard.path) for shard in manifest.shards)
+        else:
+            files.append(os.fspath(item))
+    return files
+
+
+def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: PriceTable,
+                   enqueued_limit: int | None) -> FileEstimate:
+    result = FileEstimate(path)
+    for line in read_lines(path, blank_lines="skip"):
+        body = _body_of(line, profile)
+        model = body.get("model")
+        name = model if isinstance(model, str) else "(no model)"
+        entry = result.models.get(name)
+        if entry is None:
+            entry = result.models[name] = ModelEstimate()
+        entry.requests += 1
+        entry.input_tokens += counter(body)
+        if _has_output(line, body, profile):
+            cap = output_cap(body)
+            if cap is None:
+                entry.uncapped += 1
+            else:
+                entry.output_cap_tokens += cap
+        else:
+            entry.no_output += 1
+    for name, entry in sorted(result.models.items()):
+        price = table.find(profile.name, name)
+        if price is None:
+            result.unpriced.append(name)
+        else:
+            low, uncertain = price.cost(TokenUsage(input=entry.input_tokens))
+            high, _ = price.cost(TokenUsage(input=entry.input_tokens,
+                                            output=entry.output_cap_tokens))
+            result.cost_low += low
+            result.cost_high += high
+            if uncertain:
+                result.uncertain_prices.append(name)
+        if enqueued_limit is not None and entry.input_tokens > enqueued_limit:
+            result.warnings.append(
+                f"{name}: about {entry.input_tokens:,} input tokens, over the enqueued-token "
+                f"limit of {enqueued_limit:,} (the batch would fail with "
+                "token_limit_exceeded)")
+    return result
+
+
+def _body_of(line: Line, profile: Profile) -> Mapping[str, Any]:
+    value = line.value
+    body = value.get(profile.body_field)
+    if body is None and profile.bare_body and profile.id_field not in value:
+        body = value
+    return body if isinstance(body, dict) else {}
+
+
+def _has_output(line: Line, body: Mapping[str, Any], profile: Profile) -> bool:
+    """Whether the request generates output tokens (not embeddings or moderations)."""
+    url = line.value.get("url") if profile.carries_url else profile.default_endpoint
+    if not isinstance(url, str):
+        url = profile.default_endpoint
+    return not url.endswith(("/embeddings", "/moderations", "embedContent"))
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """A characters-a-token ratio fitted to a past job, with its error on that job."""
+
+    chars_per_token: float
+    requests: int
+    #: Median and 90th-percentile absolute error of the fitted estimate per request, as a
+    #: fraction of the request's real input tokens.
+    median_error: float
+    p90_error: float
+
+    def counter(self, per_message: int = 4) -> TokenCounter:
+        return TokenCounter(self.chars_per_token, per_message)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"chars_per_token": round(self.chars_per_token, 4), "requests": self.requests,
+                "median_error": round(self.median_error, 4),
+                "p90_error": round(self.p90_error, 4)}
+
+
+def calibrate(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+              per_message: int = 4) -> Calibration:
+    """Fit the characters-a-token ratio to a past job's real usage: ``joined`` is a joined
+    file (``batchio join -o joined.jsonl`` or ``.parquet``) or its rows as dicts. Each row
+    with a request body and reported ``input_tokens`` counts; the ratio makes the summed
+    estimate equal the summed real tokens, and the error is measured per request."""
+    samples: list[tuple[int, int, int]] = []
+    for row in _joined_rows(joined):
+        tokens = row.get("input_tokens")
+        request = row.get("request")
+        if isinstance(request, str):
+            import orjson
+
+            request = orjson.loads(request)
+        if type(tokens) is not int or tokens <= 0 or not isinstance(request, dict):
+            continue
+        body = request.get("body", request.get("params", request.get("request", request)))
+        if not isinstance(body, dict):
+            continue
+        characters, messages = text_size(body)
+        samples.append((characters, messages, tokens))
+    text_tokens = sum(tokens - per_message * messages for _, messages, tokens in samples)
+    characters = sum(characters for characters, _, _ in samples)
+    if not samples or text_tokens <= 0 or characters <= 0:
+        raise UsageError("the joined file has no rows with a request and its reported input "
+                         "tokens to calibrate on")
+    ratio = characters / text_tokens
+    counter = TokenCounter(ratio, per_message)
+    errors = sorted(abs(counter.tokens_for(characters, messages) - tokens) / tokens
+                    for characters, messages, tokens in samples)
+    return Calibration(ratio, len(samples), statistics.median(errors),
+                       errors[min(len(errors) - 1, math.ceil(0.9 * len(errors)) - 1)])
+
+
+def _joined_rows(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]]
+                 ) -> Iterable[Mapping[str, Any]]:
+    if not isinstance(joined, (str, os.PathLike)):
+        return joined
+    name = os.fspath(joined)
+    if name.lower().endswith((".parquet", ".pq")):
+        from .table import require_pyarrow
+
+        require_pyarrow()
+        import pyarrow.parquet
+
+        batches = pyarrow.parquet.ParquetFile(name).iter_batches(
+            columns=["input_tokens", "request"])
+        return (row for batch in batches for row in batch.to_pylist())
+    return (line.value for line in read_lines(name, blank_lines="skip"))
+
+
+__all__ = ["Calibration", "Estimate", "FileEstimate", "ModelEstimate", "calibrate",
+           "estimate"]
