@@ -15,7 +15,7 @@ from .batch import (
     RequestCounts,
     load_batches,
 )
-from .bodies import estimate_tokens
+from .bodies import TokenCounter, estimate_tokens
 from .building import RequestWriter
 from .conversion import Conversion, convert, convert_results
 from .errors import (
@@ -30,8 +30,11 @@ from .errors import (
     SourceError,
     UsageError,
 )
+from .estimating import Calibration, Estimate, FileEstimate, ModelEstimate, calibrate, estimate
 from .ids import CallerKeys, ContentHashIds, IdStrategy, SequenceIds, UuidIds
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
+from .outputs import OUTPUT_CHECKS, OutputCheck
+from .pricing import Price, PriceTable, TokenUsage, load_prices
 from .providers import (
     PROVIDERS,
     Detection,
@@ -52,6 +55,7 @@ from .reconcile import (
     should_retry,
     write_retry,
 )
+from .results import COLUMNS
 from .sharding import Manifest, ShardInfo, ShardLimits, split
 from .simulation import Simulation, simulate
 from .validation import Report, validate, validate_files
@@ -64,12 +68,16 @@ __all__ = [
     "BatchStatus",
     "BatchioError",
     "CODES",
+    "COLUMNS",
+    "Calibration",
     "CallerKeys",
     "ContentHashIds",
     "Conversion",
     "CrossCheck",
     "Detection",
     "DuplicateIdError",
+    "Estimate",
+    "FileEstimate",
     "IdRule",
     "IdStrategy",
     "Join",
@@ -82,8 +90,13 @@ __all__ = [
     "Line",
     "LineError",
     "Manifest",
+    "ModelEstimate",
+    "OUTPUT_CHECKS",
     "Outcome",
+    "OutputCheck",
     "PROVIDERS",
+    "Price",
+    "PriceTable",
     "Problem",
     "Profile",
     "Progress",
@@ -97,16 +110,21 @@ __all__ = [
     "ShardLimits",
     "Simulation",
     "SourceError",
+    "TokenCounter",
+    "TokenUsage",
     "UsageError",
     "UuidIds",
     "__version__",
+    "calibrate",
     "convert",
     "convert_results",
     "detect_provider",
+    "estimate",
     "estimate_tokens",
     "get_profile",
     "join",
     "load_batches",
+    "load_prices",
     "read_lines",
     "should_retry",
     "simulate",

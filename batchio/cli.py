@@ -30,9 +30,11 @@ import orjson
 from . import __version__
 from ._cli_input import check_template, parse_size, prompt_body, read_rows, row_prompt, row_text
 from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
+from .bodies import TokenCounter
 from .building import RequestWriter
 from .conversion import convert, convert_results
 from .errors import BatchioError, Problem, SourceError, UsageError, escape, quote
+from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths
 from .providers import PROVIDERS, STATUSES, get_profile
@@ -378,6 +380,35 @@ def _summary_lines(summary: JoinSummary) -> Iterator[str]:
                      f"{quote(ref.custom_id)} already has a result")
 
 
+def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Iterator[str]:
+    """The text ``batchio estimate`` prints."""
+    if fitted is not None:
+        yield (f"calibrated on {fitted.requests:,} requests: {fitted.chars_per_token:.2f} "
+               f"characters a token (median error {fitted.median_error:.1%}, 90th percentile "
+               f"{fitted.p90_error:.1%})")
+    for item in report.files:
+        bound = (f"; {item.uncapped:,} with no output cap" if item.uncapped else "")
+        yield (f"{item.path}: {item.requests:,} requests, ~{item.input_tokens:,} input tokens, "
+               f"at most {item.output_cap_tokens:,} output tokens{bound}; "
+               f"{_dollars(item.cost_low)} to {_dollars(item.cost_high)} at batch prices")
+        if item.unpriced:
+            yield f"  unpriced models: {', '.join(item.unpriced)}"
+        for warning in item.warnings:
+            yield f"  warning: {warning}"
+    if len(report.files) > 1:
+        yield (f"total: {report.total('requests'):,} requests, "
+               f"~{report.total('input_tokens'):,} input tokens, "
+               f"{_dollars(report.total('cost_low'))} to "
+               f"{_dollars(report.total('cost_high'))}")
+    yield (f"(input tokens estimated at {report.chars_per_token:.2f} characters a token; "
+           "prices from batchio/prices.json)")
+
+
+def _dollars(amount: float) -> str:
+    """US dollars: cents, or four decimals under a dollar (small jobs cost fractions)."""
+    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
+
+
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -586,24 +617,73 @@ def build_command(rows_path: str, output: str | None, out_dir: str | None, model
 @click.option("--dimensions", type=click.IntRange(min=1, max=MAX_DIMENSIONS),
               help="Embedding size for models whose size batchio does not know.")
 @click.option("--batch-json", help="Also write the matching Batch object here.")
+@click.option("--refusal", "refusal_rate", type=click.FloatRange(0, 1), default=0.0,
+              show_default=True, help="Share of succeeded answers that refuse.")
+@click.option("--truncate", "truncation_rate", type=click.FloatRange(0, 1), default=0.0,
+              show_default=True, help="Share of succeeded answers cut off at the token limit.")
+@click.option("--invalid-json", "invalid_json_rate", type=click.FloatRange(0, 1), default=0.0,
+              show_default=True, help="Share of answers to JSON requests that do not parse.")
+@click.option("--schema-violation", "schema_violation_rate", type=click.FloatRange(0, 1),
+              default=0.0, show_default=True,
+              help="Share of answers to JSON-schema requests that break the schema.")
+@click.option("--chars-per-token", type=click.FloatRange(min=0.1), default=4.0,
+              show_default=True, help="Characters a token behind the simulated input tokens.")
 @provider_option
 @format_option
 def simulate_command(requests_path: str, output: str, errors: str | None, seed: int,
                      failure_rate: float, expire_rate: float, missing_rate: float,
                      cancel_rate: float, no_shuffle: bool, dimensions: int | None,
-                     batch_json: str | None, provider: str, output_format: str) -> None:
+                     batch_json: str | None, refusal_rate: float, truncation_rate: float,
+                     invalid_json_rate: float, schema_violation_rate: float,
+                     chars_per_token: float, provider: str, output_format: str) -> None:
     """Write the result files a provider would return for REQUESTS, offline."""
     result = simulate(requests_path, output=output, errors=errors, seed=seed,
                       failure_rate=failure_rate, expire_rate=expire_rate,
                       cancel_rate=cancel_rate, missing_rate=missing_rate,
                       shuffle=not no_shuffle, provider=provider,
-                      embedding_dimensions=dimensions, batch_json=batch_json)
+                      embedding_dimensions=dimensions, batch_json=batch_json,
+                      refusal_rate=refusal_rate, truncation_rate=truncation_rate,
+                      invalid_json_rate=invalid_json_rate,
+                      schema_violation_rate=schema_violation_rate,
+                      chars_per_token=chars_per_token)
     if output_format == "json":
         _echo_json({"output": result.output, "errors": result.errors, "counts": result.counts,
-                    "batch": result.batch.to_dict()})
+                    "outputs": result.outputs, "batch": result.batch.to_dict()})
         return
     counts = ", ".join(f"{count:,} {fate}" for fate, count in result.counts.items())
     click.echo(escape(f"{result.batch.id} {result.batch.status.value}: {counts}"))
+
+
+@main.command("estimate")
+@click.argument("paths", nargs=-1, required=True)
+@provider_option
+@click.option("--calibrate", "calibrate_path", metavar="JOINED",
+              help="Fit the characters-a-token ratio to a past job's joined file (from "
+              "batchio join -o, JSONL or Parquet) and estimate with it.")
+@click.option("--enqueued-limit", type=click.IntRange(min=1),
+              help="Warn where a model's input tokens in one file pass this enqueued-token "
+              "budget (what fails a batch with token_limit_exceeded).")
+@click.option("--chars-per-token", type=click.FloatRange(min=0.1),
+              help="Characters a token (default: the provider's figure, or --calibrate's).")
+@format_option
+def estimate_command(paths: tuple[str, ...], provider: str | None, calibrate_path: str | None,
+                     enqueued_limit: int | None, chars_per_token: float | None,
+                     output_format: str) -> None:
+    """Estimate request files (or a shard folder) before submit: requests, input tokens, the
+    output bound from each request's cap, and the cost range at batch prices."""
+    fitted = None if calibrate_path is None else calibrate(calibrate_path)
+    counter = (TokenCounter(chars_per_token) if chars_per_token is not None
+               else None if fitted is None else fitted.counter())
+    report = estimate(list(paths), provider=provider, counter=counter,
+                      enqueued_limit=enqueued_limit)
+    if output_format == "json":
+        document = report.to_dict()
+        if fitted is not None:
+            document["calibration"] = fitted.to_dict()
+        _echo_json(document)
+        return
+    for line in estimate_lines(report, fitted):
+        click.echo(escape(line))
 
 
 @main.command("convert")

@@ -15,6 +15,10 @@ EXPECTED = {
     "convert", "convert_results", "detect_provider", "estimate_tokens", "get_profile", "join",
     "load_batches", "read_lines", "should_retry", "simulate", "split", "validate",
     "validate_files", "write_lines", "write_retry",
+    # Results as a table, output checks, usage, cost and estimates.
+    "COLUMNS", "OUTPUT_CHECKS", "OutputCheck", "Price", "PriceTable", "TokenUsage",
+    "load_prices", "TokenCounter", "Calibration", "Estimate", "FileEstimate", "ModelEstimate",
+    "calibrate", "estimate",
 }
 
 
