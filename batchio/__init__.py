@@ -33,7 +33,7 @@ from .errors import (
 from .estimating import Calibration, Estimate, FileEstimate, ModelEstimate, calibrate, estimate
 from .ids import CallerKeys, ContentHashIds, IdStrategy, SequenceIds, UuidIds
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
-from .outputs import OUTPUT_CHECKS, OutputCheck
+from .outputs import OUTPUT_CHECKS
 from .pricing import Price, PriceTable, TokenUsage, load_prices
 from .providers import (
     PROVIDERS,
@@ -93,7 +93,6 @@ __all__ = [
     "ModelEstimate",
     "OUTPUT_CHECKS",
     "Outcome",
-    "OutputCheck",
     "PROVIDERS",
     "Price",
     "PriceTable",

@@ -16,7 +16,7 @@ EXPECTED = {
     "load_batches", "read_lines", "should_retry", "simulate", "split", "validate",
     "validate_files", "write_lines", "write_retry",
     # Results as a table, output checks, usage, cost and estimates.
-    "COLUMNS", "OUTPUT_CHECKS", "OutputCheck", "Price", "PriceTable", "TokenUsage",
+    "COLUMNS", "OUTPUT_CHECKS", "Price", "PriceTable", "TokenUsage",
     "load_prices", "TokenCounter", "Calibration", "Estimate", "FileEstimate", "ModelEstimate",
     "calibrate", "estimate",
 }
