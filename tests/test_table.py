@@ -1,0 +1,529 @@
+"""Results as a table: the joined columns for every provider, Arrow/Parquet/CSV/JSONL that
+agree with ``JoinedRow.to_dict()``, output checks, usage, cost and estimates."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.csv
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import batchio
+from batchio import COLUMNS, OUTPUT_CHECKS, TokenUsage, join, load_prices, simulate
+from batchio.cli import main
+from batchio.results import COLUMN_NAMES
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def lines(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    return path
+
+
+def chat_request(custom_id: str, body: dict[str, Any], url: str = "/v1/chat/completions"
+                 ) -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": url, "body": body}
+
+
+def openai_result(custom_id: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
+    return {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "error": None,
+            "response": {"status_code": status, "request_id": "req", "body": body}}
+
+
+def rows_of(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    return [row.to_dict() for row in join(*args, **kwargs)]
+
+
+# --- known rows: every column's value ----------------------------------------------------------
+
+def test_openai_chat_responses_embeddings_and_failures_give_their_columns(
+        tmp_path: Path) -> None:
+    vector = [0.5, -0.25, 1.0]
+    packed = base64.b64encode(struct.pack("<3f", *vector)).decode()
+    requests = lines(tmp_path / "in.jsonl", [
+        chat_request("chat", {"model": "gpt-4o-mini", "messages": [
+            {"role": "user", "content": "hi"}]}),
+        chat_request("resp", {"model": "gpt-4.1", "input": "hi"}, "/v1/responses"),
+        chat_request("emb", {"model": "text-embedding-3-small", "input": "hi",
+                             "encoding_format": "base64"}, "/v1/embeddings"),
+        chat_request("fail", {"model": "gpt-4o-mini", "messages": []}),
+        chat_request("gone", {"model": "gpt-4o-mini", "messages": []}),
+    ])
+    output = lines(tmp_path / "out.jsonl", [
+        openai_result("resp", {"object": "response", "model": "gpt-4.1-2025-04-14",
+                               "status": "incomplete",
+                               "incomplete_details": {"reason": "max_output_tokens"},
+                               "output": [
+                                   {"type": "reasoning", "summary": []},
+                                   {"type": "message", "content": [
+                                       {"type": "output_text", "text": "Hel"}]},
+                                   {"type": "message", "content": [
+                                       {"type": "output_text", "text": "lo"}]}],
+                               "usage": {"input_tokens": 10, "output_tokens": 30,
+                                         "total_tokens": 40,
+                                         "input_tokens_details": {"cached_tokens": 4},
+                                         "output_tokens_details": {"reasoning_tokens": 20}}}),
+        openai_result("chat", {"object": "chat.completion", "model": "gpt-4o-mini-2024-07-18",
+                               "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                                   "role": "assistant", "content": "Hello!",
+                                   "refusal": None}}],
+                               "usage": {"prompt_tokens": 9, "completion_tokens": 3,
+                                         "total_tokens": 12,
+                                         "prompt_tokens_details": {"cached_tokens": 0}}}),
+        openai_result("emb", {"object": "list", "model": "text-embedding-3-small",
+                              "data": [{"index": 0, "embedding": packed}],
+                              "usage": {"prompt_tokens": 1, "total_tokens": 1}}),
+        openai_result("fail", {"error": {"code": "invalid_value", "message": "bad messages"}},
+                      status=400),
+    ])
+    rows = {row["custom_id"]: row for row in rows_of(requests, outputs=output)}
+    assert [list(row) for row in rows.values()] == [list(COLUMN_NAMES)] * 5
+    chat = rows["chat"]
+    assert (chat["status"], chat["http_status"], chat["model"], chat["endpoint"]) == (
+        "succeeded", 200, "gpt-4o-mini-2024-07-18", "/v1/chat/completions")
+    assert (chat["text"], chat["finish_reason"], chat["finish_reason_raw"], chat["refusal"]) == (
+        "Hello!", "stop", "stop", None)
+    assert (chat["input_tokens"], chat["output_tokens"], chat["cached_tokens"],
+            chat["reasoning_tokens"], chat["total_tokens"]) == (9, 3, 0, None, 12)
+    assert (chat["input_line"], chat["result_file"], chat["result_line"]) == (
+        1, str(output), 2)
+    assert orjson.loads(chat["request"]) == orjson.loads(requests.read_bytes().splitlines()[0])
+    assert orjson.loads(chat["response"])["custom_id"] == "chat"
+    resp = rows["resp"]
+    assert (resp["text"], resp["finish_reason"], resp["finish_reason_raw"]) == (
+        "Hello", "length", "max_output_tokens")
+    assert (resp["input_tokens"], resp["output_tokens"], resp["cached_tokens"],
+            resp["reasoning_tokens"], resp["total_tokens"]) == (10, 30, 4, 20, 40)
+    assert rows["emb"]["embedding"] == vector and rows["emb"]["text"] is None
+    fail = rows["fail"]
+    assert (fail["status"], fail["http_status"], fail["error_code"], fail["error_message"],
+            fail["retryable"], fail["input_tokens"]) == (
+        "failed", 400, "invalid_value", "bad messages", False, None)
+    gone = rows["gone"]
+    assert (gone["status"], gone["response"], gone["result_file"], gone["model"]) == (
+        "missing", None, None, "gpt-4o-mini")
+
+
+def test_anthropic_gemini_and_mistral_answers_give_their_columns(tmp_path: Path) -> None:
+    anthropic_in = lines(tmp_path / "a.jsonl", [
+        {"custom_id": "a1", "params": {"model": "claude-haiku-4-5", "max_tokens": 50,
+                                       "messages": [{"role": "user", "content": "hi"}]}}])
+    anthropic_out = lines(tmp_path / "a-out.jsonl", [
+        {"custom_id": "a1", "result": {"type": "succeeded", "message": {
+            "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
+            "content": [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": "A"},
+                        {"type": "text", "text": "B"}],
+            "stop_reason": "max_tokens",
+            "usage": {"input_tokens": 5, "cache_read_input_tokens": 100,
+                      "cache_creation_input_tokens": 10, "output_tokens": 50}}}}])
+    [row] = rows_of(anthropic_in, outputs=anthropic_out, provider="anthropic")
+    assert (row["text"], row["finish_reason"], row["finish_reason_raw"]) == (
+        "AB", "length", "max_tokens")
+    assert (row["input_tokens"], row["cached_tokens"], row["output_tokens"],
+            row["total_tokens"], row["http_status"]) == (115, 100, 50, 165, None)
+
+    gemini_in = lines(tmp_path / "g.jsonl", [
+        {"key": "g1", "request": {"contents": [{"parts": [{"text": "hi"}]}]}}])
+    gemini_out = lines(tmp_path / "g-out.jsonl", [
+        {"key": "g1", "response": {"modelVersion": "gemini-2.5-flash", "candidates": [
+            {"content": {"parts": [{"text": "plan", "thought": True}, {"text": "Yes"}]},
+             "finishReason": "SAFETY"}],
+            "usageMetadata": {"promptTokenCount": 7, "candidatesTokenCount": 3,
+                              "thoughtsTokenCount": 11, "cachedContentTokenCount": 2,
+                              "totalTokenCount": 21}}}])
+    [row] = rows_of(gemini_in, outputs=gemini_out, provider="gemini")
+    assert (row["text"], row["finish_reason"], row["finish_reason_raw"], row["model"]) == (
+        "Yes", "content_filter", "SAFETY", "gemini-2.5-flash")
+    assert (row["input_tokens"], row["output_tokens"], row["reasoning_tokens"],
+            row["cached_tokens"], row["total_tokens"]) == (7, 14, 11, 2, 21)
+
+    mistral_in = lines(tmp_path / "m.jsonl", [chat_request("m1", {
+        "model": "mistral-small-latest", "messages": [{"role": "user", "content": "hi"}]})])
+    mistral_out = lines(tmp_path / "m-out.jsonl", [openai_result("m1", {
+        "choices": [{"finish_reason": "model_length", "message": {"content": [
+            {"type": "thinking", "thinking": []}, {"type": "text", "text": "Sure"}]}}]})])
+    [row] = rows_of(mistral_in, outputs=mistral_out, provider="mistral")
+    assert (row["text"], row["finish_reason"], row["finish_reason_raw"]) == (
+        "Sure", "length", "model_length")
+
+
+# --- every provider's simulated results, and the table formats agreeing ---------------------
+
+SIMULATED = [
+    ("openai", "chat_requests.jsonl"), ("openai", "embeddings_requests.jsonl"),
+    ("anthropic", "anthropic_requests.jsonl"), ("azure", "chat_requests.jsonl"),
+    ("groq", "chat_requests.jsonl"), ("mistral", "chat_requests.jsonl"),
+    ("together", "chat_requests.jsonl"),
+]
+
+
+@pytest.mark.parametrize(("provider", "name"), SIMULATED)
+def test_simulated_results_of_each_provider_fill_the_columns_in_input_order(
+        tmp_path: Path, provider: str, name: str) -> None:
+    requests = EXAMPLES / name
+    one_file = provider in ("anthropic",)
+    result = simulate(requests, output=tmp_path / "out.jsonl",
+                      errors=None if one_file else tmp_path / "err.jsonl", provider=provider,
+                      seed=3, failure_rate=0.2, expire_rate=0.1, missing_rate=0.1,
+                      truncation_rate=0.2, embedding_dimensions=8)
+    result_files = [tmp_path / "out.jsonl"] + ([] if one_file else [tmp_path / "err.jsonl"])
+    rows = rows_of(requests, outputs=result_files, provider=provider)
+    ids = [orjson.loads(line)["custom_id"] for line in requests.read_bytes().splitlines()]
+    assert [row["custom_id"] for row in rows] == ids
+    assert [row["input_line"] for row in rows] == list(range(1, len(ids) + 1))
+    counts = {status: sum(row["status"] == status for row in rows)
+              for status in result.counts}
+    assert counts == result.counts
+    for row in rows:
+        answer = orjson.loads(row["response"]) if row["response"] else None
+        if row["status"] != "succeeded":
+            assert row["text"] is None and row["input_tokens"] is None
+            continue
+        assert row["input_tokens"] is not None and row["input_tokens"] > 0
+        if name.startswith("embeddings"):
+            # One vector a row: a request of several inputs has them all in ``response``.
+            inputs = batchio.bodies.embedding_inputs(orjson.loads(row["request"])["body"])
+            if inputs == 1:
+                assert row["embedding"] is not None and len(row["embedding"]) == 8
+            else:
+                assert row["embedding"] is None
+                assert answer is not None
+                assert len(answer["response"]["body"]["data"]) == inputs
+            assert row["finish_reason"] is None
+        else:
+            assert isinstance(row["text"], str) and row["text"]
+            assert row["finish_reason"] in ("stop", "length")
+            assert row["output_tokens"] is not None and row["output_tokens"] > 0
+        assert answer is not None
+
+
+def test_arrow_parquet_csv_and_jsonl_agree_with_to_dict(tmp_path: Path) -> None:
+    requests = EXAMPLES / "embeddings_requests.jsonl"
+    simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl", seed=1,
+             failure_rate=0.3, embedding_dimensions=4)
+    files = [tmp_path / "out.jsonl", tmp_path / "err.jsonl"]
+    expected = rows_of(requests, outputs=files)
+    table = join(requests, outputs=files).to_arrow()
+    assert table.schema.names == list(COLUMN_NAMES)
+    assert [str(field.type) for field in table.schema] == [
+        {"list<float64>": "list<item: double>", "bool": "bool", "int64": "int64",
+         "string": "string"}[kind] for _, kind in COLUMNS]
+    assert table.to_pylist() == expected
+    batches = list(join(requests, outputs=files).iter_batches(rows=2))
+    assert [batch.num_rows for batch in batches] == [2] * (len(expected) // 2) + (
+        [1] if len(expected) % 2 else [])
+    for suffix in ("parquet", "csv", "jsonl"):
+        target = tmp_path / f"joined.{suffix}"
+        result = CliRunner().invoke(main, ["join", str(requests), "--output", str(files[0]),
+                                           "--errors", str(files[1]), "-o", str(target)])
+        assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "joined.parquet").to_pylist() == expected
+    csv_rows = pyarrow.csv.read_csv(tmp_path / "joined.csv", convert_options=pyarrow.csv.
+                                    ConvertOptions(strings_can_be_null=True)).to_pylist()
+    assert [row["custom_id"] for row in csv_rows] == [row["custom_id"] for row in expected]
+    for got, want in zip(csv_rows, expected, strict=True):
+        vector = None if got["embedding"] is None else json.loads(got["embedding"])
+        assert vector == want["embedding"]
+        assert (got["status"], got["http_status"], got["request"]) == (
+            want["status"], want["http_status"], want["request"])
+    jsonl_rows = [orjson.loads(line) for line in
+                  (tmp_path / "joined.jsonl").read_bytes().splitlines()]
+    for got, want in zip(jsonl_rows, expected, strict=True):
+        assert got["request"] == orjson.loads(want["request"])
+        assert got["response"] == (None if want["response"] is None
+                                   else orjson.loads(want["response"]))
+        assert {key: value for key, value in got.items() if key not in ("request", "response")} \
+            == {key: value for key, value in want.items() if key not in ("request", "response")}
+
+
+def test_pandas_and_polars_see_the_same_rows(tmp_path: Path) -> None:
+    requests = EXAMPLES / "chat_requests.jsonl"
+    simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl", seed=2)
+    files = [tmp_path / "out.jsonl", tmp_path / "err.jsonl"]
+    frame = join(requests, outputs=files).to_pandas()
+    assert list(frame.columns) == list(COLUMN_NAMES) and len(frame) == 12
+    polars_frame = join(requests, outputs=files).to_polars()
+    assert polars_frame.columns == list(COLUMN_NAMES)
+    assert polars_frame["custom_id"].to_list() == frame["custom_id"].tolist()
+
+
+def test_a_table_without_pyarrow_names_the_extra(tmp_path: Path) -> None:
+    requests = EXAMPLES / "chat_requests.jsonl"
+    simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl")
+    code = ("import sys; sys.modules['pyarrow'] = None; from batchio.cli import run; "
+            "sys.argv = ['batchio', 'join', sys.argv[1], '--output', sys.argv[2], "
+            "'-o', sys.argv[3]]; run()")
+    result = subprocess.run([sys.executable, "-c", code, str(requests),
+                             str(tmp_path / "out.jsonl"), str(tmp_path / "j.parquet")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "batchio: missing_extra: tables (Arrow, Parquet, CSV) need the optional extra: "
+        "pip install "
+        "'batchio[arrow]'"]
+    assert not (tmp_path / "j.parquet").exists()
+
+
+# --- output checks -------------------------------------------------------------------------------
+
+SCHEMA = {"type": "object", "properties": {"name": {"type": "string"},
+                                           "age": {"type": "integer", "minimum": 0}},
+          "required": ["name", "age"], "additionalProperties": False}
+
+
+def structured_requests(path: Path, count: int) -> Path:
+    kinds: list[dict[str, Any]] = [
+        {"response_format": {"type": "json_schema", "json_schema": {
+            "name": "person", "strict": True, "schema": SCHEMA}}},
+        {"response_format": {"type": "json_object"}},
+        {},
+    ]
+    return lines(path, [chat_request(f"r{index}", {
+        "model": "gpt-4o-mini", "max_tokens": 1000,
+        "messages": [{"role": "user", "content": f"person {index}"}], **kinds[index % 3]})
+        for index in range(count)])
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31), rates=st.lists(st.sampled_from([0.0, 0.1, 0.15, 0.25]),
+                                                  min_size=4, max_size=4),
+       provider=st.sampled_from(["openai", "anthropic"]))
+def test_check_outputs_counts_exactly_what_the_simulation_injected(
+        tmp_path: Path, seed: int, rates: list[float], provider: str) -> None:
+    folder = tmp_path / f"check-{seed}-{provider}"
+    folder.mkdir(exist_ok=True)
+    anthropic_kinds: list[dict[str, Any]] = [
+        {"tools": [{"name": "person", "input_schema": SCHEMA}],
+         "tool_choice": {"type": "tool", "name": "person"}},
+        {"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}]
+    if provider == "openai":
+        requests = structured_requests(folder / "in.jsonl", 90)
+    else:
+        requests = lines(folder / "in.jsonl", [
+            {"custom_id": f"r{index}", "params": {
+                "model": "claude-haiku-4-5", "max_tokens": 1000,
+                "messages": [{"role": "user", "content": "x"}], **anthropic_kinds[index % 2]}}
+            for index in range(90)])
+    refusal, truncated, invalid, violation = rates
+    result = simulate(requests, output=folder / "out.jsonl",
+                      errors=folder / "err.jsonl" if provider == "openai" else None,
+                      provider=provider, seed=seed, failure_rate=0.1, missing_rate=0.05,
+                      refusal_rate=refusal, truncation_rate=truncated,
+                      invalid_json_rate=invalid, schema_violation_rate=violation)
+    files = [folder / "out.jsonl"] + ([folder / "err.jsonl"] if provider == "openai" else [])
+    joined = join(requests, outputs=files, provider=provider, check_outputs=True)
+    rows = list(joined)
+    checks = joined.summary.to_dict()["output_checks"]
+    expected = dict(result.outputs)
+    expected["not_checked"] += len(rows) - result.counts["succeeded"]
+    assert checks == expected
+    assert sum(checks.values()) == len(rows)
+    assert list(checks) == list(OUTPUT_CHECKS)
+    for row in rows:
+        if row.output_check == "schema_violation":
+            assert row.output_check_message
+
+
+def test_check_outputs_reads_each_providers_request_schema(tmp_path: Path) -> None:
+    requests = lines(tmp_path / "in.jsonl", [
+        chat_request("schema-ok", {"model": "m", "messages": [], "response_format": {
+            "type": "json_schema", "json_schema": {"name": "p", "schema": SCHEMA}}}),
+        chat_request("schema-bad", {"model": "m", "messages": [], "response_format": {
+            "type": "json_schema", "json_schema": {"name": "p", "schema": SCHEMA}}}),
+        chat_request("object-bad", {"model": "m", "messages": [],
+                                    "response_format": {"type": "json_object"}}),
+        chat_request("not-json", {"model": "m", "input": "x", "text": {"format": {
+            "type": "json_schema", "name": "p", "schema": SCHEMA}}}, "/v1/responses"),
+        chat_request("cut", {"model": "m", "messages": []}),
+        chat_request("refused", {"model": "m", "messages": []}),
+        chat_request("empty", {"model": "m", "messages": []}),
+        chat_request("free", {"model": "m", "messages": []}),
+        chat_request("bad-schema", {"model": "m", "messages": [], "response_format": {
+            "type": "json_schema", "json_schema": {"name": "p", "schema": {
+                "type": "object", "properties": {"a": {"$ref": "https://example.com/x"}}}}}}),
+    ])
+
+    def chat(custom_id: str, content: Any, finish: str = "stop", refusal: Any = None
+             ) -> dict[str, Any]:
+        return openai_result(custom_id, {"choices": [{"finish_reason": finish, "message": {
+            "content": content, "refusal": refusal}}]})
+
+    output = lines(tmp_path / "out.jsonl", [
+        chat("schema-ok", '{"name": "Ada", "age": 36}'),
+        chat("schema-bad", '{"name": "Ada", "age": -1}'),
+        chat("object-bad", "[1, 2]"),
+        openai_result("not-json", {"object": "response", "status": "completed", "output": [
+            {"type": "message", "content": [{"type": "output_text", "text": "{\"name\""}]}]}),
+        chat("cut", "Once upon", "length"),
+        chat("refused", None, "stop", "I can't help with that."),
+        chat("empty", "   "),
+        chat("free", "Hello"),
+        chat("bad-schema", '{"a": 1}'),
+    ])
+    rows = {row.custom_id: row for row in join(requests, outputs=output, check_outputs=True)}
+    assert {name: row.output_check for name, row in rows.items()} == {
+        "schema-ok": "ok", "schema-bad": "schema_violation", "object-bad": "invalid_json",
+        "not-json": "invalid_json", "cut": "truncated", "refused": "refusal",
+        "empty": "empty", "free": "ok", "bad-schema": "not_checked"}
+    assert rows["schema-bad"].output_check_message == "age: -1 is less than the minimum of 0"
+    assert rows["refused"].output_check_message == "I can't help with that."
+
+
+def test_gemini_response_schema_in_openapi_form_is_checked(tmp_path: Path) -> None:
+    schema = {"type": "OBJECT", "properties": {"n": {"type": "INTEGER", "nullable": True}},
+              "required": ["n"]}
+    requests = lines(tmp_path / "in.jsonl", [
+        {"key": key, "request": {"contents": [{"parts": [{"text": "x"}]}],
+                                 "generation_config": {"response_mime_type": "application/json",
+                                                       "response_schema": schema}}}
+        for key in ("null-ok", "string-bad")])
+    output = lines(tmp_path / "out.jsonl", [
+        {"key": key, "response": {"candidates": [{"content": {"parts": [{"text": text}]},
+                                                  "finishReason": "STOP"}]}}
+        for key, text in (("null-ok", '{"n": null}'), ("string-bad", '{"n": "1"}'))])
+    rows = [row.output_check for row in join(requests, outputs=output, provider="gemini",
+                                             check_outputs=True)]
+    assert rows == ["ok", "schema_violation"]
+
+
+def test_retry_status_takes_output_checks(tmp_path: Path) -> None:
+    requests = structured_requests(tmp_path / "in.jsonl", 30)
+    result = simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl",
+                      seed=4, failure_rate=0, expire_rate=0, missing_rate=0,
+                      truncation_rate=0.2, invalid_json_rate=0.3)
+    retry = tmp_path / "retry.jsonl"
+    cli = CliRunner().invoke(main, [
+        "join", str(requests), "--output", str(tmp_path / "out.jsonl"), "--errors",
+        str(tmp_path / "err.jsonl"), "-o", str(tmp_path / "j.jsonl"), "--check-outputs",
+        "--retry", str(retry), "--retry-status", "truncated,invalid_json"])
+    assert cli.exit_code == 0, cli.output
+    expected = result.outputs["truncated"] + result.outputs["invalid_json"]
+    assert expected > 0
+    assert len(retry.read_bytes().splitlines()) == expected
+    bad = CliRunner().invoke(main, [
+        "join", str(requests), "--output", str(tmp_path / "out.jsonl"), "--retry",
+        str(retry), "--retry-status", "ok"])
+    assert bad.exit_code == 2 and "unknown status 'ok'" in bad.output
+
+
+# --- usage, prices and cost ----------------------------------------------------------------------
+
+def test_every_price_has_a_date_and_a_source() -> None:
+    table = load_prices()
+    assert len(table) >= 30
+    for price in table.prices.values():
+        assert len(price.date) == 10 and price.date[4] == "-" and price.date[7] == "-"
+        assert price.source.startswith("https://")
+        assert price.batch_input >= 0 and price.input >= price.batch_input
+        if price.output is not None:
+            assert price.batch_output is not None and price.output >= price.batch_output
+
+
+def test_the_cost_of_a_simulated_job_is_the_hand_sum(tmp_path: Path) -> None:
+    requests = EXAMPLES / "chat_requests.jsonl"
+    simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl", seed=7,
+             failure_rate=0.2)
+    joined = join(requests, outputs=[tmp_path / "out.jsonl", tmp_path / "err.jsonl"])
+    rows = [row.to_dict() for row in joined]
+    summary = joined.summary.to_dict()
+    succeeded = [row for row in rows if row["input_tokens"] is not None]
+    input_tokens = sum(row["input_tokens"] for row in succeeded)
+    output_tokens = sum(row["output_tokens"] for row in succeeded)
+    assert summary["usage"] == {"gpt-4o-mini": {
+        "requests": len(succeeded), "input_tokens": input_tokens, "cached_tokens": 0,
+        "output_tokens": output_tokens, "reasoning_tokens": 0}}
+    price = load_prices().find("openai", "gpt-4o-mini")
+    assert price is not None
+    hand = (input_tokens * price.batch_input + output_tokens * (price.batch_output or 0)) / 1e6
+    assert summary["cost"]["models"]["gpt-4o-mini"]["cost"] == round(hand, 6)
+    assert math.isclose(summary["cost"]["total"], hand, abs_tol=1e-6)
+    assert summary["cost"]["unpriced"] == []
+
+
+def test_dated_models_are_priced_as_their_name_and_unknown_ones_are_unpriced() -> None:
+    table = load_prices()
+    assert table.find("openai", "gpt-4o-mini-2024-07-18") is table.find("openai", "gpt-4o-mini")
+    assert table.find("openai", "gpt-4o-mini-x") is None
+    report = batchio.pricing.cost_report("openai", {"my-model": TokenUsage(1, 10, 0, 5, 0)})
+    assert report["unpriced"] == ["my-model"] and report["total"] == 0
+
+
+# --- estimate -------------------------------------------------------------------------------------
+
+def test_estimate_prints_the_same_figures_from_python_and_the_cli(tmp_path: Path) -> None:
+    paths = [EXAMPLES / "chat_requests.jsonl", EXAMPLES / "embeddings_requests.jsonl"]
+    report = batchio.estimate(paths)
+    cli = CliRunner().invoke(main, ["estimate", *map(str, paths), "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    assert orjson.loads(cli.output) == orjson.loads(orjson.dumps(report.to_dict()))
+    chat = report.files[0]
+    bodies = [orjson.loads(line)["body"] for line in paths[0].read_bytes().splitlines()]
+    assert chat.requests == len(bodies)
+    assert chat.input_tokens == sum(batchio.estimate_tokens(body) for body in bodies)
+    assert chat.output_cap_tokens == sum(body["max_tokens"] for body in bodies)
+    assert report.files[1].output_cap_tokens == 0 and report.files[1].uncapped == 0
+    text = CliRunner().invoke(main, ["estimate", *map(str, paths)])
+    assert f"{chat.requests:,} requests, ~{chat.input_tokens:,} input tokens" in text.output
+
+
+def test_estimate_reads_a_manifests_shards_and_warns_over_an_enqueued_limit(
+        tmp_path: Path) -> None:
+    batchio.split(EXAMPLES / "chat_requests.jsonl", tmp_path / "shards", max_requests=5)
+    report = batchio.estimate(tmp_path / "shards", enqueued_limit=100)
+    assert [item.requests for item in report.files] == [5, 5, 2]
+    assert report.total("input_tokens") == batchio.estimate(
+        EXAMPLES / "chat_requests.jsonl").total("input_tokens")
+    assert any("over the enqueued-token limit of 100" in warning
+               for item in report.files for warning in item.warnings)
+
+
+@pytest.mark.parametrize("ratio", [2.5, 4.0, 6.0])
+def test_calibrate_recovers_the_ratio_a_job_was_simulated_with(tmp_path: Path,
+                                                               ratio: float) -> None:
+    requests = lines(tmp_path / "in.jsonl", [chat_request(f"r{index}", {
+        "model": "gpt-4o-mini", "messages": [
+            {"role": "user", "content": "word " * (20 + index * 7)}]})
+        for index in range(200)])
+    simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl",
+             chars_per_token=ratio, seed=11)
+    joined_path = tmp_path / "joined.parquet"
+    cli = CliRunner().invoke(main, ["join", str(requests), "--output",
+                                    str(tmp_path / "out.jsonl"), "--errors",
+                                    str(tmp_path / "err.jsonl"), "-o", str(joined_path)])
+    assert cli.exit_code == 0, cli.output
+    fitted = batchio.calibrate(joined_path)
+    assert abs(fitted.chars_per_token - ratio) / ratio < 0.05
+    assert fitted.median_error < 0.1
+    cli = CliRunner().invoke(main, ["estimate", str(requests), "--calibrate", str(joined_path),
+                                    "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    document = orjson.loads(cli.output)
+    assert document["calibration"]["chars_per_token"] == round(fitted.chars_per_token, 4)
+    assert document["chars_per_token"] == fitted.chars_per_token
+
+
+def test_estimate_of_a_bad_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"custom_id": "a", "body": {}}\n{not json\n')
+    cli = CliRunner().invoke(main, ["estimate", str(bad)])
+    # A bad input line stops the command as it stops split: exit 2, its place named.
+    assert cli.exit_code == 2
+    assert cli.output.splitlines() == [
+        f"batchio: {bad}:2: invalid_json_line: This line is not parseable as valid JSON: "
+        "unexpected character, expected a string key (column 2)"]
+    assert pa.__version__
