@@ -333,6 +333,10 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
         raise click.UsageError("give the result files to join: --output FILE (and --errors "
                                "FILE for providers with an error file)")
     statuses = _split_statuses(retry_status)
+    checks = sorted((statuses or frozenset()) - set(STATUSES))
+    if checks and not check_outputs:
+        raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
+                               "--check-outputs")
     check_distinct_paths([*inputs, *outputs, *errors], [joined, retry_path])
     total = _total_size(inputs) + _total_size(outputs + errors)
     with _progress_total(total, "joining") as on_progress:

@@ -4,9 +4,11 @@ Owns :func:`requested_output` (what output a request body asks for: JSON with a 
 JSON object, or a forced tool's input) and :class:`OutputChecker`, which gives each
 succeeded answer one verdict of :data:`OUTPUT_CHECKS`:
 
-- ``refusal``: the model refused (a refusal field or part, or a refusal stop reason);
+- ``refusal``: the model refused (a refusal field or part, or a refusal stop reason), or
+  the provider's content filter stopped the answer;
 - ``truncated``: it stopped at the token limit (finish reason ``length``);
-- ``empty``: no answer text (or no tool input where a tool was forced);
+- ``empty``: no answer text (or no call of a forced tool); a tool call the request
+  allowed but did not force is ``ok``;
 - ``invalid_json``: JSON was asked for and the answer does not parse (or is not an object
   where ``json_object`` mode asked for one);
 - ``schema_violation``: it parses but breaks the request's schema (the first violation's
@@ -44,6 +46,12 @@ class RequestedOutput(NamedTuple):
     schema: Mapping[str, Any] | None
     object_only: bool = False
     tool: bool = False
+    #: A schema nested too deeply to convert or check.
+    too_deep: bool = False
+
+
+class _TooDeep(Exception):
+    pass
 
 
 def requested_output(body: Any) -> RequestedOutput | None:
@@ -81,13 +89,23 @@ def _openai_format(spec: Any) -> RequestedOutput | None:
 
 
 def _forced_tool(body: Mapping[str, Any]) -> RequestedOutput | None:
+    """A tool the request forces: Anthropic's ``tool_choice: {"type": "tool", "name"}``
+    (its ``input_schema``), or an OpenAI-shaped forced function (chat: ``{"type":
+    "function", "function": {"name"}}``, Responses: ``{"type": "function", "name"}``; its
+    ``parameters``)."""
     choice = body.get("tool_choice")
-    if _get(choice, "type") != "tool":
-        return None
-    name = _get(choice, "name")
-    for tool in body.get("tools") or ():
-        if _get(tool, "name") == name:
-            return RequestedOutput(_schema(_get(tool, "input_schema")), tool=True)
+    kind = _get(choice, "type")
+    if kind == "tool":
+        name = _get(choice, "name")
+        for tool in body.get("tools") or ():
+            if _get(tool, "name") == name:
+                return RequestedOutput(_schema(_get(tool, "input_schema")), tool=True)
+    elif kind == "function":
+        name = _get(_get(choice, "function"), "name") or _get(choice, "name")
+        for tool in body.get("tools") or ():
+            function = _get(tool, "function") or tool
+            if _get(function, "name") == name:
+                return RequestedOutput(_schema(_get(function, "parameters")), tool=True)
     return None
 
 
@@ -99,16 +117,25 @@ def _gemini_format(config: Any) -> RequestedOutput | None:
         return RequestedOutput(schema)
     schema = config.get("responseSchema", config.get("response_schema"))
     if isinstance(schema, dict):
-        return RequestedOutput(_from_openapi(schema))
+        try:
+            return RequestedOutput(_from_openapi(schema))
+        except _TooDeep:
+            return RequestedOutput(None, too_deep=True)
     mime = config.get("responseMimeType", config.get("response_mime_type"))
     return RequestedOutput(None) if mime == "application/json" else None
 
 
-def _from_openapi(schema: Any) -> Any:
+#: The deepest Gemini ``responseSchema`` converted; deeper ones are not checked.
+_MAX_SCHEMA_DEPTH = 64
+
+
+def _from_openapi(schema: Any, depth: int = 0) -> Any:
     """Gemini's ``responseSchema`` (an OpenAPI subset: upper-case types, ``nullable``) as a
-    JSON Schema."""
+    JSON Schema; None past :data:`_MAX_SCHEMA_DEPTH` levels (the request is not checked)."""
+    if depth > _MAX_SCHEMA_DEPTH:
+        raise _TooDeep
     if isinstance(schema, list):
-        return [_from_openapi(item) for item in schema]
+        return [_from_openapi(item, depth + 1) for item in schema]
     if not isinstance(schema, dict):
         return schema
     converted: dict[str, Any] = {}
@@ -116,9 +143,9 @@ def _from_openapi(schema: Any) -> Any:
         if key == "type" and isinstance(value, str):
             converted["type"] = value.lower()
         elif key in ("properties", "$defs", "definitions") and isinstance(value, dict):
-            converted[key] = {name: _from_openapi(sub) for name, sub in value.items()}
+            converted[key] = {name: _from_openapi(sub, depth + 1) for name, sub in value.items()}
         elif key in ("items", "anyOf", "oneOf", "allOf"):
-            converted[key] = _from_openapi(value)
+            converted[key] = _from_openapi(value, depth + 1)
         elif key not in ("nullable", "propertyOrdering", "format", "example"):
             converted[key] = value
     if schema.get("nullable") is True and isinstance(converted.get("type"), str):
@@ -137,20 +164,34 @@ class OutputChecker:
               ) -> tuple[OutputCheck, str | None]:
         """The verdict and its message for one succeeded answer (``answer`` as
         :func:`batchio.results.answer_fields` reads it) to the request ``request_body``."""
+        finish = answer.get("finish_reason")
         refusal = answer.get("refusal")
-        if answer.get("finish_reason") is None and answer.get("text") is None \
-                and answer.get("tool_input") is None and not refusal:
-            # No text and no finish reason: not a generation (embeddings, moderations).
+        tool_given = answer.get("tool_input") is not None or answer.get("tool_arguments")
+        if finish is None and answer.get("text") is None and not tool_given and not refusal:
+            # No text, no tool call and no finish reason: not a generation (embeddings).
             return "not_checked", None
-        if answer.get("finish_reason") == "refusal" or refusal:
+        if finish == "refusal" or refusal:
             return "refusal", refusal[:200] if isinstance(refusal, str) else None
-        if answer.get("finish_reason") == "length":
+        if finish == "content_filter":
+            return "refusal", f"stopped by the content filter ({answer.get('finish_reason_raw')})"
+        if finish == "length":
             return "truncated", f"stopped at the token limit ({answer.get('finish_reason_raw')})"
-        wanted = requested_output(request_body)
+        try:
+            wanted = requested_output(request_body)
+        except RecursionError:
+            return "not_checked", "the request is nested too deeply to read its schema"
         if wanted is not None and wanted.tool:
             value = answer.get("tool_input")
             if value is None:
-                return "empty", "no input for the forced tool"
+                arguments = answer.get("tool_arguments")
+                if not arguments:
+                    return "empty", "no call of the forced tool"
+                try:
+                    value = self._decode(arguments)
+                except (msgspec.DecodeError, RecursionError) as exc:
+                    return "invalid_json", f"the tool's arguments: {exc}"[:200]
+        elif tool_given or finish == "tool_calls":
+            return "ok", None  # a tool call the request allowed, not one it forced
         else:
             text = answer.get("text")
             if not isinstance(text, str) or not text.strip():
@@ -163,18 +204,29 @@ class OutputChecker:
                 return "invalid_json", str(exc)[:200]
             if wanted.object_only and not isinstance(value, dict):
                 return "invalid_json", "the answer is JSON but not an object"
+        if wanted.too_deep:
+            return "not_checked", "the request's schema is nested too deeply to check"
         if wanted.schema is None:
             return "ok", None
-        schema = self._schema(wanted.schema)
-        if isinstance(schema, str):
-            return "not_checked", schema
-        if schema.is_valid(value):
+        return self._against(wanted.schema, value)
+
+    def _against(self, schema: Mapping[str, Any], value: Any
+                 ) -> tuple[OutputCheck, str | None]:
+        try:
+            compiled = self._schema(schema)
+        except RecursionError:
+            return "not_checked", "the request's schema is nested too deeply to check"
+        if isinstance(compiled, str):
+            return "not_checked", compiled
+        try:
+            error = compiled.first_error(value)
+        except (RecursionError, ValueError) as exc:
+            return "not_checked", f"the answer could not be checked: {exc}"[:300]
+        if error is None:
             return "ok", None
-        violation = schema.explain(value)
-        if violation is None:
-            return "schema_violation", "rejected by the compiled schema"
-        where = format_param("", violation.path) or "the answer"
-        return "schema_violation", f"{where}: {violation.message}"[:300]
+        path, message = error
+        where = format_param("", path) or "the answer"
+        return "schema_violation", f"{where}: {message}"[:300]
 
     def _schema(self, schema: Mapping[str, Any]) -> CompiledSchema | str:
         """The request's schema compiled (once per distinct schema), or why it cannot be."""
@@ -185,8 +237,10 @@ class OutputChecker:
         found = self._compiled.get(key)
         if found is None:
             try:
-                found = CompiledSchema(schema, uri="the request's schema")
-            except (BatchioError, RecursionError) as exc:
+                # The compiled validator rejects a malformed schema itself; the metaschema
+                # check in Python costs about 0.7 ms a property, per distinct schema.
+                found = CompiledSchema(schema, uri="the request's schema", check=False)
+            except (BatchioError, RecursionError, ValueError) as exc:
                 found = f"the request's schema cannot be used: {exc}"[:300]
             if len(self._compiled) >= MAX_CACHED_SCHEMAS:
                 self._compiled.clear()

@@ -43,19 +43,22 @@ class TokenUsage:
     cached: int = 0
     output: int = 0
     reasoning: int = 0
+    #: Input tokens written to a prompt cache (Anthropic), part of ``input``.
+    cache_writes: int = 0
 
     def add(self, input_tokens: int | None, cached: int | None, output: int | None,
-            reasoning: int | None) -> None:
+            reasoning: int | None, cache_writes: int | None = None) -> None:
         self.requests += 1
         self.input += input_tokens or 0
         self.cached += cached or 0
         self.output += output or 0
         self.reasoning += reasoning or 0
+        self.cache_writes += cache_writes or 0
 
     def to_dict(self) -> dict[str, int]:
         return {"requests": self.requests, "input_tokens": self.input,
-                "cached_tokens": self.cached, "output_tokens": self.output,
-                "reasoning_tokens": self.reasoning}
+                "cached_tokens": self.cached, "cache_write_tokens": self.cache_writes,
+                "output_tokens": self.output, "reasoning_tokens": self.reasoning}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +87,14 @@ class Price:
             cached_price = self.batch_input
             uncertain = uncertain or usage.cached > 0
         output_price = self.batch_output or 0.0
-        dollars = ((usage.input - usage.cached) * self.batch_input
-                   + usage.cached * cached_price + usage.output * output_price) / 1_000_000
-        return dollars, uncertain
+        # Cache writes cost 1.25x the input price for five-minute entries and 2x for
+        # one-hour ones (Anthropic's pricing page); usage does not always say which, so
+        # they are priced at 1.25x and the figure is flagged.
+        uncached = usage.input - usage.cached - usage.cache_writes
+        dollars = (uncached * self.batch_input + usage.cached * cached_price
+                   + usage.cache_writes * self.batch_input * 1.25
+                   + usage.output * output_price) / 1_000_000
+        return dollars, uncertain or usage.cache_writes > 0
 
 
 class PriceTable:
@@ -95,11 +103,20 @@ class PriceTable:
     def __init__(self, prices: Iterable[Price]) -> None:
         self.prices: dict[tuple[str, str], Price] = {
             (price.provider, price.model): price for price in prices}
+        # A listed dated id also prices its undated name (claude-haiku-4-5-20251001 for
+        # claude-haiku-4-5), where that name is not listed itself and no two dated ids
+        # share it.
+        undated: dict[tuple[str, str], list[Price]] = {}
+        for (provider, model), price in self.prices.items():
+            if _DATED.search(model):
+                undated.setdefault((provider, _DATED.sub("", model)), []).append(price)
+        self._undated = {key: found[0] for key, found in undated.items()
+                         if len(found) == 1 and key not in self.prices}
 
     def find(self, provider: str, model: str) -> Price | None:
         """The price of ``model`` on ``provider``: its own entry, else (for a dated id) the
         entry of its undated name; None when neither is listed."""
-        price = self.prices.get((provider, model))
+        price = self.prices.get((provider, model)) or self._undated.get((provider, model))
         if price is None and _DATED.search(model):
             price = self.prices.get((provider, _DATED.sub("", model)))
         if price is None and model.startswith("models/"):  # Gemini's resource name

@@ -42,7 +42,7 @@ from .jsonl import (
 from .outputs import OUTPUT_CHECKS, OutputCheck, OutputChecker
 from .pricing import PriceTable, TokenUsage, cost_report
 from .providers import STATUSES, Outcome, Profile, Status, profile_for
-from .results import answer_body, answer_fields, error_message, usage_of
+from .results import COLUMN_NAMES, answer_body, answer_fields, error_message, usage_of
 
 if TYPE_CHECKING:
     import pyarrow
@@ -93,6 +93,9 @@ class JoinedRow(NamedTuple):
     endpoint: str | None = None
     output_check: OutputCheck = "not_checked"
     output_check_message: str | None = None
+    #: The answer's fields as :func:`batchio.results.answer_fields` reads them, when the
+    #: join has read them already (it does to check outputs); None otherwise.
+    answer: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as the joined table has it (:data:`batchio.results.COLUMNS`, in order):
@@ -103,43 +106,46 @@ class JoinedRow(NamedTuple):
 
 def joined_columns(row: JoinedRow) -> dict[str, Any]:
     """The joined table's columns of one row (see :meth:`JoinedRow.to_dict`)."""
+    return dict(zip(COLUMN_NAMES, joined_values(row), strict=True))
+
+
+def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
+    """The values of one row in :data:`batchio.results.COLUMNS` order: the one place a
+    row's columns are made. With ``raw_json``, ``request`` and ``response`` are the lines'
+    bytes without their line ending (for a writer that checks their UTF-8 itself)."""
     response = row.response
-    body = answer_body(response)
-    answer = answer_fields(body) if body is not None else {}
-    request_body = row.request.get("body", row.request.get("params", row.request.get(
-        "request")))
+    answer = row.answer
+    if answer is None:
+        answer = answer_fields(answer_body(response)) if response is not None else _NO_ANSWER
     model = answer.get("model")
-    if model is None and isinstance(request_body, dict):
-        requested = request_body.get("model")
+    if model is None:
+        request = row.request
+        request_body = request.get("body", request.get("params", request.get("request")))
+        requested = request_body.get("model") if isinstance(request_body, dict) else None
         model = requested if isinstance(requested, str) else None
     status_code = response.get("status_code") if isinstance(response, dict) else None
-    return {
-        "custom_id": row.custom_id,
-        "status": row.status,
-        "http_status": status_code if type(status_code) is int else None,
-        "error_code": row.error_code,
-        "error_message": error_message(row.error),
-        "retryable": row.retryable,
-        "model": model,
-        "endpoint": row.endpoint,
-        "text": answer.get("text"),
-        "finish_reason": answer.get("finish_reason"),
-        "finish_reason_raw": answer.get("finish_reason_raw"),
-        "refusal": answer.get("refusal"),
-        "input_tokens": answer.get("input_tokens"),
-        "output_tokens": answer.get("output_tokens"),
-        "cached_tokens": answer.get("cached_tokens"),
-        "reasoning_tokens": answer.get("reasoning_tokens"),
-        "total_tokens": answer.get("total_tokens"),
-        "embedding": answer.get("embedding"),
-        "output_check": row.output_check,
-        "output_check_message": row.output_check_message,
-        "input_line": row.request_line,
-        "result_file": row.result_path,
-        "result_line": row.result_line,
-        "request": _json_text(row.request_raw),
-        "response": None if row.result_raw is None else _json_text(row.result_raw),
-    }
+    get = answer.get
+    request_raw, result_raw = row.request_raw, row.result_raw
+    if raw_json:
+        request_json: Any = request_raw.rstrip(b"\r\n")
+        response_json: Any = None if result_raw is None else result_raw.rstrip(b"\r\n")
+    else:
+        request_json = _json_text(request_raw)
+        response_json = None if result_raw is None else _json_text(result_raw)
+    return (row.custom_id, row.status, _http_status(status_code),
+            row.error_code, error_message(row.error), row.retryable, model, row.endpoint,
+            get("text"), get("finish_reason"), get("finish_reason_raw"), get("refusal"),
+            get("input_tokens"), get("output_tokens"), get("cached_tokens"),
+            get("reasoning_tokens"), get("total_tokens"), get("embedding"), row.output_check,
+            row.output_check_message, row.request_line, row.result_path, row.result_line,
+            request_json, response_json)
+
+
+_NO_ANSWER: dict[str, Any] = {}
+
+
+def _http_status(value: Any) -> int | None:
+    return value if type(value) is int and -(1 << 63) <= value < 1 << 63 else None
 
 
 def _json_text(raw: bytes) -> str:
@@ -552,12 +558,12 @@ class Join:
                         summary.retryable += 1
                     if not number & 8191 and self._on_progress is not None:
                         self._on_progress(done + offset)
-                    check, message = account(outcome, value)
+                    check, message, answer = account(outcome, value)
                     yield _new_row(JoinedRow, (
                         custom_id, outcome.status, value, outcome.response, outcome.error,
                         outcome.error_code, outcome.retryable, name, number, raw,
                         result_path, result_line, result_raw, endpoint_of(value), check,
-                        message))
+                        message, answer))
                 done += end
             summary.inputs = inputs
             self._collect_orphans(locations, results.descriptors)
@@ -702,9 +708,12 @@ class _Answers:
         self.checker = OutputChecker() if check_outputs else None
 
     def account(self, outcome: Outcome, request: Mapping[str, Any]
-                ) -> tuple[OutputCheck, str | None]:
+                ) -> tuple[OutputCheck, str | None, dict[str, Any] | None]:
+        """The row's verdict and its message, and the answer's fields where they were read
+        (to check it)."""
         body = answer_body(outcome.response) if outcome.response is not None else None
         checking = self.checker is not None and outcome.status == "succeeded"
+        answer: dict[str, Any] = _NO_ANSWER
         if checking:
             answer = answer_fields(body)
             model: Any = answer.get("model")
@@ -720,14 +729,16 @@ class _Answers:
             if totals is None:
                 totals = self.usage[key] = TokenUsage()
             totals.add(tokens.get("input_tokens"), tokens.get("cached_tokens"),
-                       tokens.get("output_tokens"), tokens.get("reasoning_tokens"))
+                       tokens.get("output_tokens"), tokens.get("reasoning_tokens"),
+                       tokens.get("cache_write_tokens"))
         if self.checker is None:
-            return "not_checked", None
-        verdict: tuple[OutputCheck, str | None] = ("not_checked", None)
-        if checking:
-            verdict = self.checker.check(request.get(self.body_field, request), answer)
-        self.verdicts[verdict[0]] += 1
-        return verdict
+            return "not_checked", None, None
+        if not checking:
+            self.verdicts["not_checked"] += 1
+            return "not_checked", None, None
+        check, message = self.checker.check(request.get(self.body_field, request), answer)
+        self.verdicts[check] += 1
+        return check, message, answer
 
 
 class _ResultReader:

@@ -16,6 +16,7 @@ reasoning. Sources for each field are listed in docs/formats.md ("Result bodies"
 from __future__ import annotations
 
 import base64
+import math
 import struct
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -90,7 +91,8 @@ def answer_body(response: Any) -> Any:
 def answer_fields(body: Any) -> dict[str, Any]:
     """The answer's columns read off a result body: ``model``, ``text``, ``finish_reason``,
     ``finish_reason_raw``, ``refusal``, the token counts and ``embedding`` (absent keys
-    are null). Also ``tool_input``: the input of a forced Anthropic tool, or None."""
+    are null). Also, for output checks, the first tool call's input: ``tool_input`` (an
+    object: Anthropic, Gemini) or ``tool_arguments`` (JSON text: OpenAI-shaped)."""
     if not isinstance(body, dict):
         return {}
     if "choices" in body:
@@ -129,26 +131,35 @@ def _choices_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(first, dict):
         return {}
     message = first.get("message")
+    arguments = None
     if isinstance(message, dict):
         text = _text_of_content(message.get("content"))
         refusal = message.get("refusal")
+        calls = message.get("tool_calls")
+        call = calls[0] if isinstance(calls, list) and calls else message.get("function_call")
+        function = call.get("function", call) if isinstance(call, dict) else None
+        arguments = function.get("arguments") if isinstance(function, dict) else None
     else:
         text, refusal = first.get("text"), None
     raw = first.get("finish_reason")
     refusal = refusal if isinstance(refusal, str) else None
     return {"text": text if isinstance(text, str) else None,
             "finish_reason": "refusal" if refusal is not None else normalise_finish(raw),
-            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": refusal}
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": refusal,
+            "tool_arguments": arguments if isinstance(arguments, str) else None}
 
 
 def _responses_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     texts: list[str] = []
     refusals: list[str] = []
     called = False
+    arguments = None
     for item in body.get("output") or ():
         if not isinstance(item, dict):
             continue
         kind = item.get("type")
+        if kind == "function_call" and arguments is None:
+            arguments = item.get("arguments")
         if kind == "message":
             for part in item.get("content") or ():
                 if not isinstance(part, dict):
@@ -174,7 +185,8 @@ def _responses_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         finish = None if status is None else "other"
     return {"text": "".join(texts) if texts else None, "finish_reason": finish,
             "finish_reason_raw": raw if isinstance(raw, str) else None,
-            "refusal": "".join(refusals) if refusals else None}
+            "refusal": "".join(refusals) if refusals else None,
+            "tool_arguments": arguments if isinstance(arguments, str) else None}
 
 
 def _anthropic_fields(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,13 +218,15 @@ def _gemini_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     parts = content.get("parts") if isinstance(content, dict) else None
     texts = [part["text"] for part in parts or () if isinstance(part, dict)
              and isinstance(part.get("text"), str) and not part.get("thought")]
-    called = any(isinstance(part, dict) and "functionCall" in part for part in parts or ())
+    call = next((part["functionCall"] for part in parts or () if isinstance(part, dict)
+                 and isinstance(part.get("functionCall"), dict)), None)
     raw = first.get("finishReason")
     finish = normalise_finish(raw)
-    if finish == "stop" and called:
+    if finish == "stop" and call is not None:
         finish = "tool_calls"
     return {"text": "".join(texts) if texts else None, "finish_reason": finish,
-            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None}
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None,
+            "tool_input": call.get("args") if call is not None else None}
 
 
 def _embedding_fields(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,17 +241,42 @@ def _embedding_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(vector, str):  # encoding_format "base64": little-endian float32
         try:
             raw = base64.b64decode(vector, validate=True)
-            vector = list(struct.unpack(f"<{len(raw) // 4}f", raw[:len(raw) // 4 * 4]))
         except ValueError:
-            vector = None
-    if not isinstance(vector, list) or not all(
-            isinstance(value, (int, float)) and not isinstance(value, bool) for value in vector):
-        vector = None
-    return {"embedding": [float(value) for value in vector] if vector is not None else None}
+            raw = b"\x00"
+        # A length that is not whole float32s is not a vector: null, never cut short.
+        vector = list(struct.unpack(f"<{len(raw) // 4}f", raw)) if len(raw) % 4 == 0 else None
+    return {"embedding": _finite_floats(vector)}
+
+
+def _finite_floats(vector: Any) -> list[float] | None:
+    """The vector as floats, or None when it is not a list of finite numbers (the
+    ``response`` column keeps whatever it was)."""
+    if not isinstance(vector, list):
+        return None
+    floats = []
+    for value in vector:
+        if type(value) is float:
+            number = value
+        elif type(value) is int:
+            try:
+                number = float(value)
+            except OverflowError:
+                return None
+        else:
+            return None
+        if not math.isfinite(number):
+            return None
+        floats.append(number)
+    return floats
+
+
+_INT64 = 1 << 63
 
 
 def _count(value: Any) -> int | None:
-    return value if type(value) is int else None
+    """A count as a column holds it: an integer within 64 bits, else None (a result line
+    that says 10**30 tokens says nothing a table or a cost can use)."""
+    return value if type(value) is int and -_INT64 <= value < _INT64 else None
 
 
 def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -254,8 +293,10 @@ def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             written = _count(usage.get("cache_creation_input_tokens")) or 0
             uncached = _count(usage.get("input_tokens"))
             total_input = None if uncached is None else uncached + read + written
-            return _usage(total_input, usage.get("output_tokens"),
-                          read if "cache_read_input_tokens" in usage else None, None, None)
+            counts = _usage(total_input, usage.get("output_tokens"),
+                            read if "cache_read_input_tokens" in usage else None, None, None)
+            counts["cache_write_tokens"] = written
+            return counts
         return _usage(usage.get("input_tokens"), usage.get("output_tokens"),
                       _detail(usage, "input_tokens_details", "cached_tokens"),
                       _detail(usage, "output_tokens_details", "reasoning_tokens"),

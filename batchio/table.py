@@ -9,6 +9,7 @@ atomically. pyarrow is the optional extra ``[arrow]``; JSONL needs nothing.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -16,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 import orjson
 
-from .errors import UsageError
+from .errors import BatchioError, UsageError
 from .jsonl import AtomicFile, JsonlWriter, write_error
-from .reconcile import JoinedRow, joined_columns
-from .results import COLUMN_NAMES, COLUMNS
+from .reconcile import JoinedRow, joined_columns, joined_values
+from .results import COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow
@@ -27,8 +28,16 @@ if TYPE_CHECKING:
 TableFormat = Literal["parquet", "csv", "jsonl"]
 TABLE_FORMATS: tuple[TableFormat, ...] = ("parquet", "csv", "jsonl")
 
-#: Rows per record batch: a few tens of MB of typical chat rows.
+#: Rows per record batch handed out: a few tens of MB of typical chat rows.
 DEFAULT_BATCH_ROWS = 65_536
+#: Rows per batch (and Parquet row group) written to a file: small enough that a writer
+#: holds a few tens of MB whatever the job's size.
+WRITE_BATCH_ROWS = 16_384
+#: A batch ends early once its rows' request and result lines reach this size, so that
+#: long answers do not make memory grow with the row count.
+MAX_BATCH_BYTES = 32 << 20
+_REPEATING = ("status", "error_code", "model", "endpoint", "finish_reason",
+              "finish_reason_raw", "output_check", "result_file")
 
 
 def require_pyarrow() -> Any:
@@ -55,23 +64,59 @@ def record_batches(rows: Iterable[JoinedRow], rows_per_batch: int = DEFAULT_BATC
     if type(rows_per_batch) is not int or rows_per_batch < 1:
         raise UsageError(f"rows per batch must be a whole number of at least 1, not "
                          f"{rows_per_batch!r}")
-    pa = require_pyarrow()
+    require_pyarrow()
     schema = arrow_schema()
-    columns: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
-    appends = [(name, columns[name].append) for name in COLUMN_NAMES]
-    count = 0
+    iterator = iter(rows)
+    while True:
+        # The cyclic garbage collector is paused while a batch is assembled (never while
+        # the caller holds a batch): the rows' values hold no cycles, and the collections
+        # their allocations set off cost a quarter of this path (2026-11-23, 200,000 rows:
+        # 8.4 s with it, 6.1 s without, against 4.5 s for the join alone).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            pending, ended = _assemble(iterator, rows_per_batch)
+            batch = _batch(pending, schema) if pending else None
+        finally:
+            if paused:
+                gc.enable()
+        if batch is not None:
+            yield batch
+        if ended:
+            return
+
+
+def _assemble(rows: Iterator[JoinedRow], rows_per_batch: int
+              ) -> tuple[list[tuple[Any, ...]], bool]:
+    """Up to ``rows_per_batch`` rows' values, fewer once they hold
+    :data:`MAX_BATCH_BYTES` of JSON and text; and whether the rows ran out."""
+    pending: list[tuple[Any, ...]] = []
+    size = 0
     for row in rows:
-        values = joined_columns(row)
-        for name, append in appends:
-            append(values[name])
-        count += 1
-        if count == rows_per_batch:
-            yield pa.RecordBatch.from_pydict(columns, schema=schema)
-            for column in columns.values():
-                column.clear()
-            count = 0
-    if count:
-        yield pa.RecordBatch.from_pydict(columns, schema=schema)
+        values = joined_values(row, raw_json=True)
+        pending.append(values)
+        size += len(row.request_raw) + len(row.result_raw or b"")
+        if len(pending) >= rows_per_batch or size >= MAX_BATCH_BYTES:
+            return pending, False
+    return pending, True
+
+
+def _batch(values: list[tuple[Any, ...]], schema: pyarrow.Schema) -> pyarrow.RecordBatch:
+    """A record batch from rows of :func:`joined_values`: transposed in one step, the JSON
+    columns made from the lines' bytes (Arrow checks their UTF-8 itself, faster than
+    decoding each in Python)."""
+    pa = require_pyarrow()
+    columns = list(zip(*values, strict=True))
+    arrays = []
+    for field, column in zip(schema, columns, strict=True):
+        if field.name in _RAW_JSON:
+            arrays.append(pa.array(column, pa.binary()).cast(pa.string()))
+        else:
+            arrays.append(pa.array(column, field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+_RAW_JSON = frozenset({"request", "response"})
 
 
 def to_arrow(rows: Iterable[JoinedRow], rows_per_batch: int = DEFAULT_BATCH_ROWS
@@ -143,21 +188,24 @@ def _write_arrow(rows: Iterable[JoinedRow], name: str, kind: TableFormat, on_row
     count = 0
     try:
         if kind == "parquet":
-            writer: Any = pyarrow.parquet.ParquetWriter(output.file, schema)
+            # Dictionary pages only for the columns that repeat: dictionary-encoding the
+            # JSON and text columns, nearly all distinct, costs time and memory for nothing.
+            writer: Any = pyarrow.parquet.ParquetWriter(
+                output.file, schema, use_dictionary=list(_REPEATING), compression="zstd")
         else:
             writer = pyarrow.csv.CSVWriter(output.file, _csv_schema(schema))
         try:
-            for batch in record_batches(watched()):
+            for batch in record_batches(watched(), WRITE_BATCH_ROWS):
                 writer.write_batch(batch if kind == "parquet" else _for_csv(batch))
                 count += batch.num_rows
         finally:
             writer.close()
         output.commit()
-    except OSError as exc:
+    except BaseException as exc:
         output.discard()
-        raise write_error(name, exc) from exc
-    except BaseException:
-        output.discard()
+        # A failure to read an input (a SourceError) is the input's, not the target's.
+        if isinstance(exc, OSError) and not isinstance(exc, BatchioError):
+            raise write_error(name, exc) from exc
         raise
     return count
 

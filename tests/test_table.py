@@ -446,7 +446,7 @@ def test_the_cost_of_a_simulated_job_is_the_hand_sum(tmp_path: Path) -> None:
     output_tokens = sum(row["output_tokens"] for row in succeeded)
     assert summary["usage"] == {"gpt-4o-mini": {
         "requests": len(succeeded), "input_tokens": input_tokens, "cached_tokens": 0,
-        "output_tokens": output_tokens, "reasoning_tokens": 0}}
+        "cache_write_tokens": 0, "output_tokens": output_tokens, "reasoning_tokens": 0}}
     price = load_prices().find("openai", "gpt-4o-mini")
     assert price is not None
     hand = (input_tokens * price.batch_input + output_tokens * (price.batch_output or 0)) / 1e6
@@ -527,3 +527,121 @@ def test_estimate_of_a_bad_file_is_one_line(tmp_path: Path) -> None:
         f"batchio: {bad}:2: invalid_json_line: This line is not parseable as valid JSON: "
         "unexpected character, expected a string key (column 2)"]
     assert pa.__version__
+
+
+# --- hostile results and requests: a row's worst case is a null or a verdict, never a crash --
+
+def test_counts_beyond_64_bits_and_vectors_beyond_float_are_nulls(tmp_path: Path) -> None:
+    requests = lines(tmp_path / "in.jsonl", [
+        chat_request("big", {"model": "gpt-4o-mini", "messages": []}),
+        chat_request("emb", {"model": "text-embedding-3-small", "input": "x"},
+                     "/v1/embeddings"),
+        chat_request("nan", {"model": "text-embedding-3-small", "input": "x"},
+                     "/v1/embeddings")])
+    nan_vector = base64.b64encode(struct.pack("<2f", 1.0, float("nan"))).decode()
+    output = tmp_path / "out.jsonl"
+    output.write_bytes(b"".join([
+        b'{"custom_id": "big", "error": null, "response": {"status_code": 2000000000000000000'
+        b'0000, "body": {"choices": [{"finish_reason": "stop", "message": {"content": "hi"}}],'
+        b' "usage": {"prompt_tokens": 1000000000000000000000000000000, "completion_tokens":'
+        b' 5}}}}\n',
+        b'{"custom_id": "emb", "error": null, "response": {"status_code": 200, "body": {"data":'
+        b' [{"embedding": [1, 1' + b"0" * 400 + b']}]}}}\n',
+        orjson.dumps(openai_result("nan", {"data": [{"embedding": nan_vector}]})) + b"\n"]))
+    rows = rows_of(requests, outputs=output)
+    assert (rows[0]["http_status"], rows[0]["input_tokens"], rows[0]["output_tokens"]) == (
+        None, None, 5)
+    assert rows[1]["embedding"] is None and rows[2]["embedding"] is None
+    for target in ("j.parquet", "j.csv", "j.jsonl"):
+        cli = CliRunner().invoke(main, ["join", str(requests), "--output", str(output), "-o",
+                                        str(tmp_path / target), "--format", "json"])
+        assert cli.exit_code == 0, cli.output
+        assert orjson.loads(cli.output)["usage"]["gpt-4o-mini"]["output_tokens"] == 5
+
+
+def test_deep_recursive_and_backtracking_schemas_give_verdicts_not_failures(
+        tmp_path: Path) -> None:
+    # Written as text: deeper than orjson's own writer goes.
+    deep = '{"type": "OBJECT", "properties": {"a": ' * 300 + '{"type": "STRING"}' + "}}" * 300
+    recursive = {"$defs": {"node": {"type": "object", "properties": {
+        "next": {"$ref": "#/$defs/node"}}}}, "$ref": "#/$defs/node", "required": ["x"]}
+    deep_answer = '{"next": ' * 400 + "{}" + "}" * 400
+    requests = tmp_path / "in.jsonl"
+    requests.write_bytes(b"".join([
+        b'{"key": "deep", "request": {"contents": [], "generationConfig": {'
+        b'"responseMimeType": "application/json", "responseSchema": ' + deep.encode() + b"}}}\n",
+        orjson.dumps({"key": "recursive", "request": {"contents": [], "generationConfig": {
+            "responseJsonSchema": recursive}}}) + b"\n",
+        orjson.dumps({"key": "redos", "request": {"contents": [], "generationConfig": {
+            "responseJsonSchema": {"type": "string", "pattern": "^(a+)+$"}}}}) + b"\n"]))
+    answers = {"deep": '{"a": 1}', "recursive": deep_answer,
+               "redos": orjson.dumps("a" * 40 + "!").decode()}
+    output = lines(tmp_path / "out.jsonl", [
+        {"key": key, "response": {"candidates": [{"content": {"parts": [{"text": text}]},
+                                                  "finishReason": "STOP"}]}}
+        for key, text in answers.items()])
+    rows = {row.custom_id: (row.output_check, row.output_check_message) for row in join(
+        requests, outputs=output, provider="gemini", check_outputs=True)}
+    assert rows["deep"] == ("not_checked",
+                            "the request's schema is nested too deeply to check")
+    assert rows["recursive"][0] in ("schema_violation", "not_checked")
+    assert rows["redos"][0] == "schema_violation"
+
+
+def test_tool_calls_allowed_are_ok_and_forced_functions_are_checked(tmp_path: Path) -> None:
+    tools = [{"type": "function", "function": {"name": "person", "parameters": SCHEMA}}]
+    requests = lines(tmp_path / "in.jsonl", [
+        chat_request("allowed", {"model": "m", "messages": [], "tools": tools}),
+        chat_request("forced-ok", {"model": "m", "messages": [], "tools": tools, "tool_choice": {
+            "type": "function", "function": {"name": "person"}}}),
+        chat_request("forced-bad", {"model": "m", "messages": [], "tools": tools,
+                                    "tool_choice": {"type": "function",
+                                                    "function": {"name": "person"}}}),
+        chat_request("filtered", {"model": "m", "messages": []})])
+
+    def called(custom_id: str, arguments: str) -> dict[str, Any]:
+        return openai_result(custom_id, {"choices": [{"finish_reason": "tool_calls", "message": {
+            "content": None, "tool_calls": [{"type": "function", "function": {
+                "name": "person", "arguments": arguments}}]}}]})
+
+    output = lines(tmp_path / "out.jsonl", [
+        called("allowed", "{}"), called("forced-ok", '{"name": "Ada", "age": 1}'),
+        called("forced-bad", '{"name": "Ada"'),
+        openai_result("filtered", {"choices": [{"finish_reason": "content_filter",
+                                                "message": {"content": "Part"}}]})])
+    rows = {row.custom_id: row.output_check for row in join(requests, outputs=output,
+                                                            check_outputs=True)}
+    assert rows == {"allowed": "ok", "forced-ok": "ok", "forced-bad": "invalid_json",
+                    "filtered": "refusal"}
+
+
+def test_output_checks_as_retry_statuses_need_check_outputs(tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+    simulate(EXAMPLES / "chat_requests.jsonl", output=output, errors=tmp_path / "e.jsonl")
+    cli = CliRunner().invoke(main, ["join", str(EXAMPLES / "chat_requests.jsonl"), "--output",
+                                    str(output), "--retry", str(tmp_path / "r.jsonl"),
+                                    "--retry-status", "truncated"])
+    assert cli.exit_code == 2
+    assert "--retry-status truncated is an output check: add --check-outputs" in cli.output
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_a_missing_result_file_is_named_as_an_input_for_every_format(tmp_path: Path) -> None:
+    for target in ("j.parquet", "j.csv", "j.jsonl"):
+        cli = CliRunner().invoke(main, ["join", str(EXAMPLES / "chat_requests.jsonl"),
+                                        "--output", str(tmp_path / "absent.jsonl"), "-o",
+                                        str(tmp_path / target)])
+        assert cli.exit_code == 2, (target, cli.output)
+        assert "absent.jsonl" in cli.output and "cannot write" not in cli.output
+        assert not (tmp_path / target).exists()
+
+
+def test_anthropic_cache_writes_cost_more_and_undated_names_find_dated_prices() -> None:
+    table = load_prices()
+    dated = table.find("anthropic", "claude-haiku-4-5-20251001")
+    assert dated is not None and table.find("anthropic", "claude-haiku-4-5") is dated
+    plain, plain_uncertain = dated.cost(TokenUsage(input=1_000_000))
+    written, written_uncertain = dated.cost(TokenUsage(input=1_000_000,
+                                                       cache_writes=1_000_000))
+    assert written == pytest.approx(plain * 1.25)
+    assert written_uncertain and not plain_uncertain
