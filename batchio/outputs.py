@@ -57,7 +57,7 @@ class _TooDeep(Exception):
 def requested_output(body: Any) -> RequestedOutput | None:
     """The structured output a request body asks for, in any provider's words; None when it
     asks for free text."""
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) or _ASKING_KEYS.isdisjoint(body):
         return None
     return (_openai_format(body.get("response_format"))       # chat, Mistral, Together
             or _openai_format(_get(body.get("text"), "format"))  # Responses
@@ -65,6 +65,12 @@ def requested_output(body: Any) -> RequestedOutput | None:
             or _openai_format(body.get("output_format"))      # Anthropic (older beta name)
             or _forced_tool(body)
             or _gemini_format(body.get("generationConfig") or body.get("generation_config")))
+
+
+# The fields through which a request can ask for structured output: a body with none of
+# them asks for free text (one set test, where most bodies of a job end).
+_ASKING_KEYS = frozenset({"response_format", "text", "output_config", "output_format",
+                          "tool_choice", "generationConfig", "generation_config"})
 
 
 def _get(container: Any, key: str) -> Any:
