@@ -283,9 +283,13 @@ def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     usage = body.get("usage")
     if isinstance(usage, dict):
         if "prompt_tokens" in usage:  # chat, completions, embeddings (OpenAI-shaped)
+            prompt_details = usage.get("prompt_tokens_details")
+            completion_details = usage.get("completion_tokens_details")
             return _usage(usage.get("prompt_tokens"), usage.get("completion_tokens"),
-                          _detail(usage, "prompt_tokens_details", "cached_tokens"),
-                          _detail(usage, "completion_tokens_details", "reasoning_tokens"),
+                          prompt_details.get("cached_tokens")
+                          if type(prompt_details) is dict else None,
+                          completion_details.get("reasoning_tokens")
+                          if type(completion_details) is dict else None,
                           usage.get("total_tokens"))
         if "cache_read_input_tokens" in usage or body.get("type") == "message":
             # Anthropic: input_tokens excludes cache reads and writes; they are added back.
@@ -321,13 +325,18 @@ def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
 
 def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any
            ) -> dict[str, Any]:
-    input_count, output_count = _count(input_tokens), _count(output_tokens)
-    total_count = _count(total)
-    if total_count is None and input_count is not None:
-        total_count = input_count + (output_count or 0)
-    return {"input_tokens": input_count, "output_tokens": output_count,
-            "cached_tokens": _count(cached), "reasoning_tokens": _count(reasoning),
-            "total_tokens": total_count}
+    # _count's test written out: this runs for every row of a join.
+    low, high = -_INT64, _INT64
+    if not (type(input_tokens) is int and low <= input_tokens < high):
+        input_tokens = None
+    if not (type(output_tokens) is int and low <= output_tokens < high):
+        output_tokens = None
+    if not (type(total) is int and low <= total < high):
+        total = None if input_tokens is None else input_tokens + (output_tokens or 0)
+    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
+            "cached_tokens": _count(cached) if cached is not None else None,
+            "reasoning_tokens": _count(reasoning) if reasoning is not None else None,
+            "total_tokens": total}
 
 
 def usage_of(body: Any) -> tuple[Any, dict[str, Any]]:

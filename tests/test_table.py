@@ -211,6 +211,32 @@ def test_simulated_results_of_each_provider_fill_the_columns_in_input_order(
         assert answer is not None
 
 
+def test_simulated_gemini_results_fill_the_columns_in_input_order(tmp_path: Path) -> None:
+    requests = lines(tmp_path / "in.jsonl", [
+        {"key": f"k{index}", "request": {"contents": [{"parts": [{"text": "x" * index}]}],
+                                         "generationConfig": {"maxOutputTokens": 50}}}
+        for index in range(1, 40)])
+    result = simulate(requests, output=tmp_path / "out.jsonl", provider="gemini", seed=5,
+                      failure_rate=0.2, missing_rate=0.1)
+    rows = rows_of(requests, outputs=tmp_path / "out.jsonl", provider="gemini")
+    assert [row["custom_id"] for row in rows] == [f"k{index}" for index in range(1, 40)]
+    answers = {line["key"]: line for line in map(orjson.loads, (tmp_path / "out.jsonl")
+                                                 .read_bytes().splitlines())}
+    for row in rows:
+        if row["status"] != "succeeded":
+            assert row["input_tokens"] is None
+            continue
+        response = answers[row["custom_id"]]["response"]
+        metadata = response["usageMetadata"]
+        candidate = response["candidates"][0]
+        assert row["input_tokens"] == metadata["promptTokenCount"]
+        assert row["output_tokens"] == metadata["candidatesTokenCount"] <= 50
+        assert row["text"] == candidate["content"]["parts"][0]["text"]
+        assert row["finish_reason"] == {"STOP": "stop", "MAX_TOKENS": "length"}[
+            candidate["finishReason"]]
+    assert sum(row["status"] == "succeeded" for row in rows) == result.counts["succeeded"]
+
+
 def test_arrow_parquet_csv_and_jsonl_agree_with_to_dict(tmp_path: Path) -> None:
     requests = EXAMPLES / "embeddings_requests.jsonl"
     simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl", seed=1,
