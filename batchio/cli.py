@@ -131,17 +131,21 @@ class _Commands(click.Group):
 
 def run() -> None:
     """The ``batchio`` program: the command group, with SIGTERM handled from the first
-    command to the last byte written, and ignored once the process is only exiting (its
-    work done or ended), so that a late SIGTERM cannot turn a finished run's status into a
-    kill."""
+    command to the last byte written, and SIGINT and SIGTERM ignored once the process is
+    only exiting (its work done or ended), so that a late signal cannot turn a finished
+    run's status into a kill. One that lands as the command returns still exits 130 or
+    143, never with a traceback."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         try:
             main(standalone_mode=True)
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
     except _Terminated:
         sys.exit(EXIT_TERMINATED)
+    except KeyboardInterrupt:
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
