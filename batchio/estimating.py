@@ -56,21 +56,14 @@ class FileEstimate:
     uncertain_prices: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    @property
-    def requests(self) -> int:
-        return sum(model.requests for model in self.models.values())
+    def _sum(self, name: str) -> int:
+        return sum(getattr(model, name) for model in self.models.values())
 
-    @property
-    def input_tokens(self) -> int:
-        return sum(model.input_tokens for model in self.models.values())
-
-    @property
-    def output_cap_tokens(self) -> int:
-        return sum(model.output_cap_tokens for model in self.models.values())
-
-    @property
-    def uncapped(self) -> int:
-        return sum(model.uncapped for model in self.models.values())
+    # The file's figures: its models' summed.
+    requests = property(lambda self: self._sum("requests"))
+    input_tokens = property(lambda self: self._sum("input_tokens"))
+    output_cap_tokens = property(lambda self: self._sum("output_cap_tokens"))
+    uncapped = property(lambda self: self._sum("uncapped"))
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "requests": self.requests,
