@@ -21,7 +21,7 @@ import errno
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 import click
@@ -33,7 +33,7 @@ from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
 from .bodies import TokenCounter
 from .building import RequestWriter
 from .conversion import convert, convert_results
-from .errors import BatchioError, Problem, SourceError, UsageError, escape, quote
+from .errors import BatchioError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths
@@ -42,7 +42,7 @@ from .reconcile import RETRY_CHOICES, JoinSummary, RetryWriter, join
 from .sharding import MANIFEST_NAME, Manifest, split
 from .simulation import MAX_DIMENSIONS, simulate
 from .table import TableFormat, require_pyarrow, table_format, write_joined
-from .validation import Report, validate
+from .validation import Report, validate_each
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
 
@@ -210,7 +210,8 @@ def main() -> None:
               help="List at most N errors (and N warnings) per file, then a count per code; "
               "0 lists all.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes for one large file (default: the usable cores).")
+              help="Processes: for several files, files at once; for one large file, its "
+              "byte ranges (default: the usable cores).")
 @format_option
 def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str | None,
                      schema_path: str | None, max_errors: int, jobs: int | None,
@@ -218,23 +219,26 @@ def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str
     """Check batch files before upload; report every problem as PATH:LINE: CODE: message."""
     reports: list[Report] = []
     unreadable = False
-    for path in paths:
-        try:
-            with _progress(path, f"validating {path}") as on_progress:
-                report = validate(path, provider=provider, endpoint=endpoint,
-                                  schema=schema_path, max_errors=max_errors or None,
-                                  on_progress=on_progress, workers=jobs)
-        except (SourceError, UsageError) as exc:
+    options: dict[str, Any] = {"provider": provider, "endpoint": endpoint,
+                               "schema": schema_path, "max_errors": max_errors or None}
+    if len(paths) == 1:
+        with _progress(paths[0], f"validating {paths[0]}") as on_progress:
+            outcomes: Iterable[Report | BatchioError] = [next(validate_each(
+                paths, workers=jobs, on_progress=on_progress, **options))]
+    else:
+        outcomes = validate_each(paths, workers=jobs, **options)
+    for outcome in outcomes:
+        if isinstance(outcome, BatchioError):
             # Problems inside a file are in its report; an error here means the file (or
             # the --schema file) could not be read at all, or an argument is wrong.
-            click.echo(_one_line(exc), err=True)
-            if isinstance(exc, UsageError):
+            click.echo(_one_line(outcome), err=True)
+            if isinstance(outcome, UsageError):
                 sys.exit(EXIT_USAGE)
             unreadable = True
             continue
-        reports.append(report)
+        reports.append(outcome)
         if output_format == "text":
-            _print_report(report)
+            _print_report(outcome)
     ok = all(report.ok for report in reports)
     if output_format == "json":
         _echo_json({"ok": ok and not unreadable, "files": [r.to_dict() for r in reports]})

@@ -31,9 +31,9 @@ TABLE_FORMATS: tuple[TableFormat, ...] = ("parquet", "csv", "jsonl")
 DEFAULT_BATCH_ROWS = 65_536
 #: Rows per batch (and Parquet row group) written to a file. Memory grows with it, by
 #: about 11 KB a row of chat results (the values kept scatter Python's small-object
-#: arenas among the parsed lines freed around them): 243 MB peak at 4,096 rows, 377 MB at
-#: 16,384, for the same speed (2026-11-23, 200,000 rows).
-WRITE_BATCH_ROWS = 4_096
+#: arenas among the parsed lines freed around them): 228 MB peak at 2,048 rows, 243 MB at
+#: 4,096, 377 MB at 16,384, for the same speed (2026-11-23, 200,000 rows).
+WRITE_BATCH_ROWS = 2_048
 #: A batch ends early once its rows' request and result lines reach this size, so that
 #: long answers do not make memory grow with the row count.
 MAX_BATCH_BYTES = 16 << 20

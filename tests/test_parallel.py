@@ -8,10 +8,12 @@ from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchio import validate
+from batchio import SourceError, validate, validate_files
+from batchio.cli import main
 from batchio.providers import Limits, get_profile
 
 
@@ -68,10 +70,10 @@ def as_dict(report: Any) -> dict[str, Any]:
 @given(kinds=st.lists(st.sampled_from(DEFECTS), min_size=2, max_size=40),
        max_errors=st.none() | st.integers(min_value=0, max_value=6),
        max_requests=st.none() | st.integers(min_value=1, max_value=30),
-       final_newline=st.booleans())
-def test_two_halves_report_what_one_pass_reports(
+       final_newline=st.booleans(), workers=st.integers(min_value=2, max_value=4))
+def test_n_ranges_report_what_one_pass_reports(
         tmp_path_factory: pytest.TempPathFactory, kinds: list[str], max_errors: int | None,
-        max_requests: int | None, final_newline: bool) -> None:
+        max_requests: int | None, final_newline: bool, workers: int) -> None:
     path = tmp_path_factory.mktemp("halves") / "requests.jsonl"
     earlier: list[str] = []
     data = line("id-first")
@@ -84,8 +86,51 @@ def test_two_halves_report_what_one_pass_reports(
     profile = dataclasses.replace(get_profile("openai"), limits=Limits(
         max_requests=max_requests, max_file_bytes=4_000))
     one = validate(path, provider=profile, max_errors=max_errors, workers=1)
-    two = validate(path, provider=profile, max_errors=max_errors, workers=2)
-    assert as_dict(two) == as_dict(one)
+    several = validate(path, provider=profile, max_errors=max_errors, workers=workers)
+    assert as_dict(several) == as_dict(one)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(st.lists(st.sampled_from(DEFECTS), min_size=1, max_size=12),
+                      min_size=1, max_size=5),
+       workers=st.integers(min_value=1, max_value=4))
+def test_many_files_in_parallel_report_what_each_file_reports(
+        tmp_path_factory: pytest.TempPathFactory, files: list[list[str]], workers: int
+        ) -> None:
+    folder = tmp_path_factory.mktemp("files")
+    paths = []
+    for index, kinds in enumerate(files):
+        earlier: list[str] = []
+        data = line("id-first")
+        for number, kind in enumerate(kinds):
+            data += defective(kind, number, earlier or ["id-first"])
+            earlier.append(f"id-{number}")
+        path = folder / f"requests-{index}.jsonl"
+        path.write_bytes(data)
+        paths.append(path)
+    reports = validate_files(paths, workers=workers, max_errors=3)
+    assert [as_dict(report) for report in reports] == [
+        as_dict(validate(path, workers=1, max_errors=3)) for path in paths]
+
+
+def test_an_unreadable_file_among_many_is_one_line_and_the_others_are_checked(
+        tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(line("a") + line("a"))
+    missing = tmp_path / "missing.jsonl"
+    with pytest.raises(SourceError) as raised:
+        validate_files([good, missing, good], workers=2)
+    assert raised.value.path == str(missing)
+    result = CliRunner().invoke(main, ["validate", str(good), str(missing), str(good),
+                                       "--jobs", "2"])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines.count(f"{good}:2: duplicate_custom_id: custom_id 'a' was already used on "
+                       "line 1 [custom_id] (custom_id=a)") == 2
+    assert [text for text in lines if "missing.jsonl" in text] == [
+        f"batchio: {missing}: unreadable_file: cannot open {missing}: No such file or "
+        "directory"]
 
 
 def test_duplicates_across_the_halves_name_the_first_line(tmp_path: Path) -> None:
