@@ -612,32 +612,33 @@ def build_command(rows_path: str, output: str | None, out_dir: str | None, model
         click.echo(f"{writer.count:,} requests", err=True)
 
 
+def _rate_option(flag: str, name: str, default: float, text: str) -> Callable[[Any], Any]:
+    """An option for a share of requests, from 0 to 1."""
+    return click.option(flag, name, type=click.FloatRange(0, 1), default=default,
+                        show_default=True, help=text)
+
+
 @main.command("simulate")
 @click.argument("requests_path", metavar="REQUESTS")
 @click.option("--output", required=True, help="Where to write the output (or results) file.")
 @click.option("--errors", help="Where to write the error file (OpenAI-shaped providers).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--fail", "failure_rate", type=click.FloatRange(0, 1), default=0.02,
-              show_default=True, help="Share of requests that fail with HTTP 400/429/500.")
-@click.option("--expire", "expire_rate", type=click.FloatRange(0, 1), default=0.01,
-              show_default=True, help="Share of requests that expire.")
-@click.option("--missing", "missing_rate", type=click.FloatRange(0, 1), default=0.001,
-              show_default=True, help="Share of requests in neither file.")
-@click.option("--cancel", "cancel_rate", type=click.FloatRange(0, 1), default=0.0,
-              show_default=True, help="Share of requests cancelled.")
+@_rate_option("--fail", "failure_rate", 0.02, "Share of requests that fail with HTTP "
+              "400/429/500.")
+@_rate_option("--expire", "expire_rate", 0.01, "Share of requests that expire.")
+@_rate_option("--missing", "missing_rate", 0.001, "Share of requests in neither file.")
+@_rate_option("--cancel", "cancel_rate", 0.0, "Share of requests cancelled.")
 @click.option("--no-shuffle", is_flag=True, help="Keep results in input order.")
 @click.option("--dimensions", type=click.IntRange(min=1, max=MAX_DIMENSIONS),
               help="Embedding size for models whose size batchio does not know.")
 @click.option("--batch-json", help="Also write the matching Batch object here.")
-@click.option("--refusal", "refusal_rate", type=click.FloatRange(0, 1), default=0.0,
-              show_default=True, help="Share of succeeded answers that refuse.")
-@click.option("--truncate", "truncation_rate", type=click.FloatRange(0, 1), default=0.0,
-              show_default=True, help="Share of succeeded answers cut off at the token limit.")
-@click.option("--invalid-json", "invalid_json_rate", type=click.FloatRange(0, 1), default=0.0,
-              show_default=True, help="Share of answers to JSON requests that do not parse.")
-@click.option("--schema-violation", "schema_violation_rate", type=click.FloatRange(0, 1),
-              default=0.0, show_default=True,
-              help="Share of answers to JSON-schema requests that break the schema.")
+@_rate_option("--refusal", "refusal_rate", 0.0, "Share of succeeded answers that refuse.")
+@_rate_option("--truncate", "truncation_rate", 0.0,
+              "Share of succeeded answers cut off at the token limit.")
+@_rate_option("--invalid-json", "invalid_json_rate", 0.0,
+              "Share of answers to JSON requests that do not parse.")
+@_rate_option("--schema-violation", "schema_violation_rate", 0.0,
+              "Share of answers to JSON-schema requests that break the schema.")
 @click.option("--chars-per-token", type=click.FloatRange(min=0.1), default=4.0,
               show_default=True, help="Characters a token behind the simulated input tokens.")
 @provider_option
