@@ -159,6 +159,24 @@ def _from_openapi(schema: Any, depth: int = 0) -> Any:
     return converted
 
 
+def _how_it_ended(answer: Mapping[str, Any]) -> tuple[OutputCheck, str | None] | None:
+    """The verdict an answer's ending decides before its content is read: not a generation,
+    a refusal (or a content filter's stop), or a cut at the token limit; None otherwise."""
+    finish = answer.get("finish_reason")
+    refusal = answer.get("refusal")
+    if finish is None and answer.get("text") is None and answer.get("tool_input") is None \
+            and not answer.get("tool_arguments") and not refusal:
+        # No text, no tool call and no finish reason: not a generation (embeddings).
+        return "not_checked", None
+    if finish == "refusal" or refusal:
+        return "refusal", refusal[:200] if isinstance(refusal, str) else None
+    if finish == "content_filter":
+        return "refusal", f"stopped by the content filter ({answer.get('finish_reason_raw')})"
+    if finish == "length":
+        return "truncated", f"stopped at the token limit ({answer.get('finish_reason_raw')})"
+    return None
+
+
 class OutputChecker:
     """Gives succeeded answers their :data:`OUTPUT_CHECKS` verdict (see the module)."""
 
@@ -170,51 +188,59 @@ class OutputChecker:
               ) -> tuple[OutputCheck, str | None]:
         """The verdict and its message for one succeeded answer (``answer`` as
         :func:`batchio.results.answer_fields` reads it) to the request ``request_body``."""
-        finish = answer.get("finish_reason")
-        refusal = answer.get("refusal")
-        tool_given = answer.get("tool_input") is not None or answer.get("tool_arguments")
-        if finish is None and answer.get("text") is None and not tool_given and not refusal:
-            # No text, no tool call and no finish reason: not a generation (embeddings).
-            return "not_checked", None
-        if finish == "refusal" or refusal:
-            return "refusal", refusal[:200] if isinstance(refusal, str) else None
-        if finish == "content_filter":
-            return "refusal", f"stopped by the content filter ({answer.get('finish_reason_raw')})"
-        if finish == "length":
-            return "truncated", f"stopped at the token limit ({answer.get('finish_reason_raw')})"
+        ended = _how_it_ended(answer)
+        if ended is not None:
+            return ended
         try:
             wanted = requested_output(request_body)
         except RecursionError:
             return "not_checked", "the request is nested too deeply to read its schema"
         if wanted is not None and wanted.tool:
-            value = answer.get("tool_input")
-            if value is None:
-                arguments = answer.get("tool_arguments")
-                if not arguments:
-                    return "empty", "no call of the forced tool"
-                try:
-                    value = self._decode(arguments)
-                except (msgspec.DecodeError, RecursionError) as exc:
-                    return "invalid_json", f"the tool's arguments: {exc}"[:200]
-        elif tool_given or finish == "tool_calls":
+            value, verdict = self._tool_input(answer)
+        elif answer.get("tool_input") is not None or answer.get("tool_arguments") \
+                or answer.get("finish_reason") == "tool_calls":
             return "ok", None  # a tool call the request allowed, not one it forced
         else:
-            text = answer.get("text")
-            if not isinstance(text, str) or not text.strip():
-                return "empty", None
-            if wanted is None:
-                return "ok", None
-            try:
-                value = self._decode(text)
-            except (msgspec.DecodeError, RecursionError) as exc:
-                return "invalid_json", str(exc)[:200]
-            if wanted.object_only and not isinstance(value, dict):
-                return "invalid_json", "the answer is JSON but not an object"
+            value, verdict = self._json_answer(answer, wanted)
+        if verdict is not None:
+            return verdict
+        assert wanted is not None  # a free-text answer has its verdict already
         if wanted.too_deep:
             return "not_checked", "the request's schema is nested too deeply to check"
         if wanted.schema is None:
             return "ok", None
         return self._against(wanted.schema, value)
+
+    def _tool_input(self, answer: Mapping[str, Any]
+                    ) -> tuple[Any, tuple[OutputCheck, str | None] | None]:
+        """The forced tool's input (an object, or the JSON of OpenAI-shaped arguments), or
+        the verdict when there is none to check."""
+        value = answer.get("tool_input")
+        if value is not None:
+            return value, None
+        arguments = answer.get("tool_arguments")
+        if not arguments:
+            return None, ("empty", "no call of the forced tool")
+        try:
+            return self._decode(arguments), None
+        except (msgspec.DecodeError, RecursionError) as exc:
+            return None, ("invalid_json", f"the tool's arguments: {exc}"[:200])
+
+    def _json_answer(self, answer: Mapping[str, Any], wanted: RequestedOutput | None
+                     ) -> tuple[Any, tuple[OutputCheck, str | None] | None]:
+        """The answer's text parsed as JSON where JSON was asked for, or the verdict."""
+        text = answer.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return None, ("empty", None)
+        if wanted is None:
+            return None, ("ok", None)
+        try:
+            value = self._decode(text)
+        except (msgspec.DecodeError, RecursionError) as exc:
+            return None, ("invalid_json", str(exc)[:200])
+        if wanted.object_only and not isinstance(value, dict):
+            return None, ("invalid_json", "the answer is JSON but not an object")
+        return value, None
 
     def _against(self, schema: Mapping[str, Any], value: Any
                  ) -> tuple[OutputCheck, str | None]:
