@@ -150,26 +150,7 @@ def _choices_fields(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _responses_fields(body: Mapping[str, Any]) -> dict[str, Any]:
-    texts: list[str] = []
-    refusals: list[str] = []
-    called = False
-    arguments = None
-    for item in body.get("output") or ():
-        if not isinstance(item, dict):
-            continue
-        kind = item.get("type")
-        if kind == "function_call" and arguments is None:
-            arguments = item.get("arguments")
-        if kind == "message":
-            for part in item.get("content") or ():
-                if not isinstance(part, dict):
-                    continue
-                if part.get("type") == "output_text" and isinstance(part.get("text"), str):
-                    texts.append(part["text"])
-                elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
-                    refusals.append(part["refusal"])
-        elif isinstance(kind, str) and kind.endswith("_call"):
-            called = True
+    texts, refusals, called, arguments = _responses_output(body.get("output") or ())
     status = body.get("status")
     details = body.get("incomplete_details")
     reason = details.get("reason") if isinstance(details, dict) else None
@@ -187,6 +168,29 @@ def _responses_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             "finish_reason_raw": raw if isinstance(raw, str) else None,
             "refusal": "".join(refusals) if refusals else None,
             "tool_arguments": arguments if isinstance(arguments, str) else None}
+
+
+def _responses_output(items: Any) -> tuple[list[str], list[str], bool, Any]:
+    """A Responses ``output`` list's texts and refusals (every message item's parts, in
+    order), whether it holds a tool call, and the first function call's arguments."""
+    texts: list[str] = []
+    refusals: list[str] = []
+    called = False
+    arguments = None
+    for item in items:
+        kind = item.get("type") if isinstance(item, dict) else None
+        if kind == "message":
+            for part in item.get("content") or ():
+                kind = part.get("type") if isinstance(part, dict) else None
+                if kind == "output_text" and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+                elif kind == "refusal" and isinstance(part.get("refusal"), str):
+                    refusals.append(part["refusal"])
+        elif isinstance(kind, str) and kind.endswith("_call"):
+            called = True
+            if kind == "function_call" and arguments is None:
+                arguments = item.get("arguments")
+    return texts, refusals, called, arguments
 
 
 def _anthropic_fields(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -214,12 +218,7 @@ def _gemini_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         # A prompt blocked before any answer: no candidates, the reason in promptFeedback.
         return {"finish_reason": "content_filter" if blocked else None,
                 "finish_reason_raw": blocked if isinstance(blocked, str) else None}
-    content = first.get("content")
-    parts = content.get("parts") if isinstance(content, dict) else None
-    texts = [part["text"] for part in parts or () if isinstance(part, dict)
-             and isinstance(part.get("text"), str) and not part.get("thought")]
-    call = next((part["functionCall"] for part in parts or () if isinstance(part, dict)
-                 and isinstance(part.get("functionCall"), dict)), None)
+    texts, call = _gemini_parts(first.get("content"))
     raw = first.get("finishReason")
     finish = normalise_finish(raw)
     if finish == "stop" and call is not None:
@@ -227,6 +226,21 @@ def _gemini_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     return {"text": "".join(texts) if texts else None, "finish_reason": finish,
             "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None,
             "tool_input": call.get("args") if call is not None else None}
+
+
+def _gemini_parts(content: Any) -> tuple[list[str], dict[str, Any] | None]:
+    """A candidate's answer texts (not its thoughts) and its first function call."""
+    texts: list[str] = []
+    call = None
+    parts = content.get("parts") if isinstance(content, dict) else None
+    for part in parts if isinstance(parts, list) else ():
+        if not isinstance(part, dict):
+            continue
+        if isinstance(part.get("text"), str) and not part.get("thought"):
+            texts.append(part["text"])
+        elif call is None and isinstance(part.get("functionCall"), dict):
+            call = part["functionCall"]
+    return texts, call
 
 
 def _embedding_fields(body: Mapping[str, Any]) -> dict[str, Any]:
