@@ -141,6 +141,21 @@ def instance_of(schema: Any, root: Any = None, depth: int = 0) -> Any:
     root = schema if root is None else root
     if not isinstance(schema, dict) or depth > 32:
         return None
+    chosen = _chosen(schema, root, depth)
+    if chosen is not _NONE:
+        return chosen
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((item for item in kind if item != "null"), "null")
+    if kind is None and "properties" in schema:
+        kind = "object"
+    make = _OF_TYPE.get(kind) if isinstance(kind, str) else None
+    return None if make is None else make(schema, root, depth)
+
+
+def _chosen(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+    """The value a schema names outright (its ``$ref``'s, its ``const``, the first of its
+    ``enum`` or of its ``anyOf``/``oneOf``/``allOf``), or ``_NONE``."""
     reference = schema.get("$ref")
     if isinstance(reference, str) and reference.startswith("#/"):
         target: Any = root
@@ -155,27 +170,38 @@ def instance_of(schema: Any, root: Any = None, depth: int = 0) -> Any:
         options = schema.get(combinator)
         if isinstance(options, list) and options:
             return instance_of(options[0], root, depth + 1)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((item for item in kind if item != "null"), "null")
-    if kind == "object" or (kind is None and "properties" in schema):
-        properties = schema.get("properties")
-        if not isinstance(properties, dict):
-            properties = {}
-        return {name: instance_of(sub, root, depth + 1) for name, sub in properties.items()}
-    if kind == "array":
-        count = schema.get("minItems")
-        return [instance_of(schema.get("items"), root, depth + 1)
-                for _ in range(min(count, 64) if type(count) is int else 0)]
-    if kind == "string":
-        size = schema.get("minLength")
-        return "x" * (min(max(size, 1), 4096) if type(size) is int else 1)
-    if kind in ("integer", "number"):
-        low = schema.get("minimum")
-        return low if isinstance(low, (int, float)) and not isinstance(low, bool) else 0
-    if kind == "boolean":
-        return True
-    return None
+    return _NONE
+
+
+# One function per JSON type: the smallest value of it the schema's own bounds allow.
+
+def _object_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return {}
+    return {name: instance_of(sub, root, depth + 1) for name, sub in properties.items()}
+
+
+def _array_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+    count = schema.get("minItems")
+    return [instance_of(schema.get("items"), root, depth + 1)
+            for _ in range(min(count, 64) if type(count) is int else 0)]
+
+
+def _string_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+    size = schema.get("minLength")
+    return "x" * (min(max(size, 1), 4096) if type(size) is int else 1)
+
+
+def _number_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+    low = schema.get("minimum")
+    return low if isinstance(low, (int, float)) and not isinstance(low, bool) else 0
+
+
+_OF_TYPE: dict[str, Any] = {
+    "object": _object_of, "array": _array_of, "string": _string_of, "integer": _number_of,
+    "number": _number_of, "boolean": lambda schema, root, depth: True,
+}
 
 
 def _violation_of(schema: Mapping[str, Any], value: Any) -> Any:
