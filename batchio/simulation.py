@@ -95,14 +95,7 @@ def _openai_body(url: str, body: Mapping[str, Any], context: _Context) -> Any:
                     "finish_reason": "length" if answer.ending == "length" else "stop"}],
                 "usage": usage}
     if url.endswith("/embeddings"):
-        size = body.get("dimensions") or context.dimensions or EMBEDDING_DIMENSIONS.get(
-            str(model), DEFAULT_EMBEDDING_DIMENSIONS)
-        count = embedding_inputs(body)
-        return {"object": "list", "model": model,
-                "data": [{"object": "embedding", "index": index,
-                          "embedding": [round(rng.uniform(-1, 1), 6) for _ in range(size)]}
-                         for index in range(count)],
-                "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
+        return _embeddings_body(body, model, prompt, context)
     if url.endswith("/responses"):
         return _responses_body(answer, model, created, rng)
     if url.endswith("/completions"):
@@ -112,21 +105,37 @@ def _openai_body(url: str, body: Mapping[str, Any], context: _Context) -> Any:
                              "finish_reason": "length" if answer.ending == "length"
                              else "stop"}], "usage": usage}
     if url.endswith("/moderations"):
-        items = body.get("input")
-        count = len(items) if isinstance(items, list) and items and isinstance(
-            items[0], str) else 1
-        categories = ("harassment", "hate", "self-harm", "sexual", "violence")
-        return {"id": f"modr-{rng.getrandbits(64):016x}",
-                "model": model if "model" in body else "omni-moderation-latest",
-                "results": [{"flagged": False,
-                             "categories": dict.fromkeys(categories, False),
-                             "category_scores": {name: round(rng.random() / 100, 6)
-                                                 for name in categories}}
-                            for _ in range(count)]}
+        return _moderations_body(body, model, rng)
     if "/images/" in url:
         return {"created": created, "data": [{"b64_json": "iVBORw0KGgo="}]}
     return {"id": f"video_{rng.getrandbits(64):016x}", "object": "video", "status": "completed",
             "model": model, "created_at": created}
+
+
+def _embeddings_body(body: Mapping[str, Any], model: Any, prompt: int, context: _Context
+                     ) -> dict[str, Any]:
+    size = body.get("dimensions") or context.dimensions or EMBEDDING_DIMENSIONS.get(
+        str(model), DEFAULT_EMBEDDING_DIMENSIONS)
+    rng = context.rng
+    return {"object": "list", "model": model,
+            "data": [{"object": "embedding", "index": index,
+                      "embedding": [round(rng.uniform(-1, 1), 6) for _ in range(size)]}
+                     for index in range(embedding_inputs(body))],
+            "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
+
+
+def _moderations_body(body: Mapping[str, Any], model: Any, rng: random.Random
+                      ) -> dict[str, Any]:
+    items = body.get("input")
+    count = len(items) if isinstance(items, list) and items and isinstance(items[0], str) \
+        else 1
+    categories = ("harassment", "hate", "self-harm", "sexual", "violence")
+    return {"id": f"modr-{rng.getrandbits(64):016x}",
+            "model": model if "model" in body else "omni-moderation-latest",
+            "results": [{"flagged": False, "categories": dict.fromkeys(categories, False),
+                         "category_scores": {name: round(rng.random() / 100, 6)
+                                             for name in categories}}
+                        for _ in range(count)]}
 
 
 def _responses_body(answer: Answer, model: Any, created: int, rng: random.Random
