@@ -122,7 +122,10 @@ class AnswerMaker:
         return value, "ok" if compiled.is_valid(value) else "schema_violation"
 
     def _compiled(self, schema: Mapping[str, Any]) -> CompiledSchema | None:
-        key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        try:
+            key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # nested past orjson's limit, or an integer beyond 64 bits
+            return None
         if key not in self._schemas:
             try:
                 self._schemas[key] = CompiledSchema(schema, uri="the request's schema")

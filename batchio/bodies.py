@@ -94,16 +94,18 @@ def estimate_tokens(body: Mapping[str, Any]) -> int:
 def output_cap(body: Mapping[str, Any]) -> int | None:
     """The request's own cap on output tokens, whichever field its API names it by
     (``max_completion_tokens``, ``max_tokens``, ``max_output_tokens``, Gemini's
-    ``generationConfig.maxOutputTokens``); None when it sets none (or not as an integer)."""
+    ``generationConfig.maxOutputTokens``); None when it sets none, or none a service could
+    use (not a whole number from 1 to 2**63 - 1: no bound at all)."""
+    value: Any = None
     for name in ("max_completion_tokens", "max_tokens", "max_output_tokens"):
         value = body.get(name)
         if value is not None:
-            return value if type(value) is int else None
-    config = body.get("generationConfig") or body.get("generation_config")
-    if isinstance(config, Mapping):
-        value = config.get("maxOutputTokens", config.get("max_output_tokens"))
-        return value if type(value) is int else None
-    return None
+            break
+    else:
+        config = body.get("generationConfig") or body.get("generation_config")
+        if isinstance(config, Mapping):
+            value = config.get("maxOutputTokens", config.get("max_output_tokens"))
+    return value if type(value) is int and 0 < value < 1 << 63 else None
 
 
 def body_is_clean(schema: CompiledSchema, body: Mapping[str, Any], model_required: bool,

@@ -634,7 +634,8 @@ def _rate_option(flag: str, name: str, default: float, text: str) -> Callable[[A
 @click.option("--batch-json", help="Also write the matching Batch object here.")
 @_rate_option("--refusal", "refusal_rate", 0.0, "Share of succeeded answers that refuse.")
 @_rate_option("--truncate", "truncation_rate", 0.0,
-              "Share of succeeded answers cut off at the token limit.")
+              "Share of succeeded answers cut off at the token limit (besides those whose "
+              "drawn length passes the request's own cap, cut there as a real answer is).")
 @_rate_option("--invalid-json", "invalid_json_rate", 0.0,
               "Share of answers to JSON requests that do not parse.")
 @_rate_option("--schema-violation", "schema_violation_rate", 0.0,

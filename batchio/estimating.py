@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from .bodies import TokenCounter, output_cap, text_size
 from .errors import UsageError
-from .jsonl import Line, read_lines
+from .jsonl import Line, read_error, read_lines
 from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
 from .sharding import MANIFEST_NAME, Manifest
@@ -49,6 +51,7 @@ class FileEstimate:
     """The estimate of one request file (or shard)."""
 
     path: str
+    provider: str = "openai"
     models: dict[str, ModelEstimate] = field(default_factory=dict)
     cost_low: float = 0.0
     cost_high: float = 0.0
@@ -66,7 +69,7 @@ class FileEstimate:
     uncapped = property(lambda self: self._sum("uncapped"))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "requests": self.requests,
+        return {"path": self.path, "provider": self.provider, "requests": self.requests,
                 "input_tokens": self.input_tokens,
                 "output_cap_tokens": self.output_cap_tokens, "uncapped": self.uncapped,
                 "cost_low": round(self.cost_low, 6), "cost_high": round(self.cost_high, 6),
@@ -116,12 +119,16 @@ def estimate(
         raise UsageError(f"the enqueued-token limit must be a whole number of at least 1, "
                          f"not {enqueued_limit!r}")
     files = _request_files(paths)
-    profile = profile_for(provider, files[0] if files else None)
-    counter = counter or TokenCounter(profile.chars_per_token)
     table = prices or load_prices()
-    report = Estimate(profile.name, counter.chars_per_token)
+    first = profile_for(provider, files[0])
+    report = Estimate(first.name, (counter or TokenCounter(first.chars_per_token))
+                      .chars_per_token)
     for path in files:
-        report.files.append(_estimate_file(path, profile, counter, table, enqueued_limit))
+        # Without ``provider``, each file's provider is read off its own first request.
+        profile = first if provider is not None else profile_for(None, path)
+        report.files.append(_estimate_file(
+            path, profile, counter or TokenCounter(profile.chars_per_token), table,
+            enqueued_limit))
     return report
 
 
@@ -145,7 +152,7 @@ def _request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[st
 
 def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: PriceTable,
                    enqueued_limit: int | None) -> FileEstimate:
-    result = FileEstimate(path)
+    result = FileEstimate(path, profile.name)
     for line in read_lines(path, blank_lines="skip"):
         body = _body_of(line, profile)
         model = body.get("model")
@@ -199,6 +206,11 @@ def _has_output(line: Line, body: Mapping[str, Any], profile: Profile) -> bool:
     return not url.endswith(("/embeddings", "/moderations", "embedContent"))
 
 
+#: The range a fitted characters-a-token figure must fall in to be believed (the
+#: command line's --chars-per-token takes 0.1 and up).
+MIN_CHARS_PER_TOKEN, MAX_CHARS_PER_TOKEN = 0.1, 100.0
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     """A characters-a-token ratio fitted to a past job, with its error on that job."""
@@ -227,13 +239,15 @@ def calibrate(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
     estimate equal the summed real tokens, and the error is measured per request."""
     samples: list[tuple[int, int, int]] = []
     for row in _joined_rows(joined):
-        tokens = row.get("input_tokens")
-        request = row.get("request")
-        if isinstance(request, str):
-            import orjson
-
-            request = orjson.loads(request)
-        if type(tokens) is not int or tokens <= 0 or not isinstance(request, dict):
+        tokens = row.get("input_tokens") if isinstance(row, Mapping) else None
+        request = row.get("request") if isinstance(row, Mapping) else None
+        if isinstance(request, (str, bytes)):
+            try:
+                request = msgspec.json.decode(request)
+            except msgspec.DecodeError:
+                continue  # not a request line: nothing to learn from
+        if type(tokens) is not int or not 0 < tokens < 1 << 63 \
+                or not isinstance(request, dict):
             continue
         body = request.get("body", request.get("params", request.get("request", request)))
         if not isinstance(body, dict):
@@ -246,6 +260,10 @@ def calibrate(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
         raise UsageError("the joined file has no rows with a request and its reported input "
                          "tokens to calibrate on")
     ratio = characters / text_tokens
+    if not MIN_CHARS_PER_TOKEN <= ratio <= MAX_CHARS_PER_TOKEN:
+        raise UsageError(f"the joined file's usage gives {ratio:.3g} characters a token, "
+                         f"outside any tokenizer's range ({MIN_CHARS_PER_TOKEN} to "
+                         f"{MAX_CHARS_PER_TOKEN}): is its input_tokens column right?")
     counter = TokenCounter(ratio, per_message)
     errors = sorted(abs(counter.tokens_for(characters, messages) - tokens) / tokens
                     for characters, messages, tokens in samples)
@@ -262,11 +280,19 @@ def _joined_rows(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]]
         from .table import require_pyarrow
 
         require_pyarrow()
+        import pyarrow
         import pyarrow.parquet
 
-        batches = pyarrow.parquet.ParquetFile(name).iter_batches(
-            columns=["input_tokens", "request"])
-        return (row for batch in batches for row in batch.to_pylist())
+        try:
+            batches = pyarrow.parquet.ParquetFile(name).iter_batches(
+                columns=["input_tokens", "request"])
+            return [row for batch in batches for row in batch.to_pylist()]
+        except pyarrow.ArrowException as exc:
+            if isinstance(exc, OSError) and not isinstance(exc, pyarrow.ArrowInvalid):
+                raise read_error(name, exc) from exc
+            raise UsageError(f"{name} is not a joined table batchio can read: {exc}") from exc
+        except OSError as exc:
+            raise read_error(name, exc) from exc
     return (line.value for line in read_lines(name, blank_lines="skip"))
 
 

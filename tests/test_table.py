@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 import pyarrow as pa
 import pyarrow.csv
@@ -671,3 +672,46 @@ def test_anthropic_cache_writes_cost_more_and_undated_names_find_dated_prices() 
                                                        cache_writes=1_000_000))
     assert written == pytest.approx(plain * 1.25)
     assert written_uncertain and not plain_uncertain
+
+
+def test_estimate_takes_unusable_caps_as_none_and_reads_each_files_provider(
+        tmp_path: Path) -> None:
+    odd = tmp_path / "odd.jsonl"
+    odd.write_bytes(b"".join(msgspec.json.encode(chat_request(f"r{index}", {
+        "model": "gpt-4o-mini", "messages": [], "max_tokens": cap})) + b"\n"
+        for index, cap in enumerate([10**30, -5, 0, "9", 7])))
+    [item] = batchio.estimate(odd).files
+    assert (item.output_cap_tokens, item.uncapped) == (7, 4)
+    report = batchio.estimate([EXAMPLES / "chat_requests.jsonl",
+                               EXAMPLES / "anthropic_requests.jsonl"])
+    assert [item.provider for item in report.files] == ["openai", "anthropic"]
+    assert list(report.files[1].models) == ["claude-sonnet-4-5"]
+    assert report.files[1].input_tokens > 0
+
+
+def test_calibrate_refuses_what_is_not_a_joined_table(tmp_path: Path) -> None:
+    fake = tmp_path / "f.parquet"
+    fake.write_bytes(b"x\n")
+    with pytest.raises(batchio.UsageError, match="is not a joined table batchio can read"):
+        batchio.calibrate(fake)
+    with pytest.raises(batchio.UsageError, match="no rows with a request"):
+        batchio.calibrate([{"request": "{x", "input_tokens": 5},
+                           {"request": '{"body": {"messages": []}}', "input_tokens": 2**80}])
+    with pytest.raises(batchio.UsageError, match="outside any tokenizer's range"):
+        batchio.calibrate([{"request": '{"body": {"input": "abc"}}',
+                            "input_tokens": 10**12}])
+
+
+def test_simulate_answers_a_schema_too_deep_to_serialise(tmp_path: Path) -> None:
+    schema = '{"type": "object", "properties": {"a": ' * 200 + '{"type": "string"}' + \
+        "}}" * 200
+    requests = tmp_path / "in.jsonl"
+    requests.write_bytes(
+        b'{"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", "body": '
+        b'{"model": "gpt-4o-mini", "messages": [], "response_format": {"type": '
+        b'"json_schema", "json_schema": {"name": "deep", "schema": ' + schema.encode()
+        + b"}}}}\n")
+    result = simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "e.jsonl",
+                      failure_rate=0, expire_rate=0, missing_rate=0)
+    assert result.counts["succeeded"] == 1
+    assert sum(result.outputs.values()) == 1
