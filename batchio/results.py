@@ -48,6 +48,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("input_line", "int64"),
     ("result_file", "string"),
     ("result_line", "int64"),
+    # Last, and in this order: batchio.table.joined_line writes these two as raw JSON.
     ("request", "string"),
     ("response", "string"),
 )

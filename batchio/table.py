@@ -18,8 +18,8 @@ import orjson
 
 from .errors import BatchioError, UsageError
 from .jsonl import AtomicFile, JsonlWriter, write_error
-from .reconcile import JoinedRow, joined_columns, joined_values
-from .results import COLUMNS
+from .reconcile import JoinedRow, joined_values
+from .results import COLUMN_NAMES, COLUMNS
 
 if TYPE_CHECKING:
     import pyarrow
@@ -132,14 +132,19 @@ def table_format(path: str, to: str | None = None) -> TableFormat:
     return "jsonl"
 
 
+# A joined line's fields in column order: encoding a struct made from the row's values
+# costs 11.4 us a row against 15.3 us for the same line from a dict (2026-11-23).
+_JoinedLine = msgspec.defstruct("_JoinedLine", [(name, Any) for name in COLUMN_NAMES])
+_encode_line = msgspec.json.Encoder().encode
+
+
 def joined_line(row: JoinedRow) -> bytes:
     """One joined row as a JSONL line: the table's columns, with ``request`` and
     ``response`` as the exact JSON of the input and result lines (not strings)."""
-    values = joined_columns(row)
-    values["request"] = msgspec.Raw(row.request_raw.rstrip(b"\r\n"))
-    values["response"] = (None if row.result_raw is None
-                          else msgspec.Raw(row.result_raw.rstrip(b"\r\n")))
-    return msgspec.json.encode(values) + b"\n"
+    values = list(joined_values(row, raw_json=True))
+    values[-2] = msgspec.Raw(values[-2])
+    values[-1] = None if values[-1] is None else msgspec.Raw(values[-1])
+    return _encode_line(_JoinedLine(*values)) + b"\n"
 
 
 def write_joined(rows: Iterable[JoinedRow], target: str | os.PathLike[str],
