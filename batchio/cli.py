@@ -38,7 +38,7 @@ from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths
 from .providers import PROVIDERS, STATUSES, get_profile
-from .reconcile import RETRY_CHOICES, JoinSummary, RetryWriter, join
+from .reconcile import JoinSummary, RetryWriter, join, retry_choices
 from .sharding import MANIFEST_NAME, Manifest, split
 from .simulation import MAX_DIMENSIONS, simulate
 from .table import TableFormat, require_pyarrow, table_format, write_joined
@@ -300,12 +300,10 @@ def _progress_total(total: int, label: str) -> Iterator[Callable[[int], None] | 
 def _split_statuses(value: str | None) -> frozenset[str] | None:
     if value is None:
         return None
-    statuses = frozenset(part.strip() for part in value.split(",") if part.strip())
-    unknown = statuses - set(RETRY_CHOICES)
-    if unknown:
-        raise click.BadParameter(f"unknown status {sorted(unknown)[0]!r}; "
-                                 f"choose from {', '.join(RETRY_CHOICES)}")
-    return statuses
+    try:
+        return retry_choices(part.strip() for part in value.split(",") if part.strip())
+    except UsageError as exc:
+        raise click.BadParameter(exc.message) from exc
 
 
 @main.command("join")

@@ -27,6 +27,7 @@ from .errors import UsageError
 from .jsonl import Line, read_error, read_lines
 from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
+from .results import request_body
 from .sharding import MANIFEST_NAME, Manifest
 
 
@@ -154,7 +155,8 @@ def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: Pr
                    enqueued_limit: int | None) -> FileEstimate:
     result = FileEstimate(path, profile.name)
     for line in read_lines(path, blank_lines="skip"):
-        body = _body_of(line, profile)
+        body, _ = profile.body_of(line.value)
+        body = body if isinstance(body, dict) else {}
         model = body.get("model")
         name = model if isinstance(model, str) else "(no model)"
         entry = result.models.get(name)
@@ -188,14 +190,6 @@ def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: Pr
                 f"limit of {enqueued_limit:,} (the batch would fail with "
                 "token_limit_exceeded)")
     return result
-
-
-def _body_of(line: Line, profile: Profile) -> Mapping[str, Any]:
-    value = line.value
-    body = value.get(profile.body_field)
-    if body is None and profile.bare_body and profile.id_field not in value:
-        body = value
-    return body if isinstance(body, dict) else {}
 
 
 def _has_output(line: Line, body: Mapping[str, Any], profile: Profile) -> bool:
@@ -249,7 +243,9 @@ def calibrate(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
         if type(tokens) is not int or not 0 < tokens < 1 << 63 \
                 or not isinstance(request, dict):
             continue
-        body = request.get("body", request.get("params", request.get("request", request)))
+        body = request_body(request)
+        if body is None:  # a bare body is the line itself
+            body = request
         if not isinstance(body, dict):
             continue
         characters, messages = text_size(body)

@@ -42,7 +42,14 @@ from .jsonl import (
 from .outputs import OUTPUT_CHECKS, OutputCheck, OutputChecker
 from .pricing import PriceTable, TokenUsage, cost_report
 from .providers import STATUSES, Outcome, Profile, Status, profile_for
-from .results import COLUMN_NAMES, answer_body, answer_fields, error_message, usage_of
+from .results import (
+    COLUMN_NAMES,
+    answer_body,
+    answer_fields,
+    error_message,
+    request_body,
+    usage_of,
+)
 
 if TYPE_CHECKING:
     import pyarrow
@@ -119,9 +126,8 @@ def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
         answer = answer_fields(answer_body(response)) if response is not None else _NO_ANSWER
     model = answer.get("model")
     if model is None:
-        request = row.request
-        request_body = request.get("body", request.get("params", request.get("request")))
-        requested = request_body.get("model") if isinstance(request_body, dict) else None
+        body = request_body(row.request)
+        requested = body.get("model") if isinstance(body, dict) else None
         model = requested if isinstance(requested, str) else None
     status_code = response.get("status_code") if isinstance(response, dict) else None
     get = answer.get

@@ -81,6 +81,13 @@ def normalise_finish(raw: Any) -> FinishReason | None:
     return _FINISH.get(raw, "other") if isinstance(raw, str) else "other"
 
 
+def request_body(request: Mapping[str, Any]) -> Any:
+    """The body of a request line of any provider's shape, where its profile is not at
+    hand: ``body`` (OpenAI-shaped), ``params`` (Anthropic) or ``request`` (Gemini); None
+    when it has none of them."""
+    return request.get("body", request.get("params", request.get("request")))
+
+
 def answer_body(response: Any) -> Any:
     """The body of a successful answer inside a result's response: ``response.body`` of an
     OpenAI-shaped result (with its ``status_code``), else the response itself."""
@@ -376,4 +383,4 @@ def error_message(error: Any) -> str | None:
 
 
 __all__ = ["COLUMNS", "COLUMN_NAMES", "FinishReason", "answer_body", "answer_fields",
-           "error_message", "normalise_finish", "usage_of"]
+           "error_message", "normalise_finish", "request_body", "usage_of"]

@@ -244,12 +244,18 @@ def validate_each(
         return
     # Files share the processes: a file gets more than one only when they outnumber it.
     per_file = max(1, (usable_cores() if workers is None else workers) // len(files))
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context = _process_context()
     with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
         futures = [pool.submit(_outcome_of, path, per_file, options) for path in files]
         for future in futures:
             yield future.result()
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: forked where the platform can (no re-import), else
+    spawned."""
+    return multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
 def _outcome_of(path: str | os.PathLike[str], workers: int | None,
@@ -544,7 +550,7 @@ class _LineChecker:
         """Every check of one request line, each problem reported."""
         profile = self.profile
         value, number = line.value, line.number
-        body, bare = self._body_of(value)
+        body, bare = profile.body_of(value)
         if body is None and self._another_providers_line(value, number):
             return
         custom_id = self._check_id(value.get(profile.id_field), number)
@@ -576,16 +582,6 @@ class _LineChecker:
             # No fault with this envelope: later lines like it may take the fast lane.
             with contextlib.suppress(TypeError):
                 self.clean.setdefault((value.get("method"), url, model), [target, 0])
-
-    def _body_of(self, value: Mapping[str, Any]) -> tuple[Any, bool]:
-        """The line's body, and whether the line is a bare body (a provider that takes
-        lines of the body alone, with no id and no envelope field)."""
-        profile = self.profile
-        body = value.get(profile.body_field)
-        if (body is None and profile.bare_body and profile.id_field not in value
-                and not (self.envelope & value.keys())):
-            return value, True
-        return body, False
 
     def _check_keys_once(self, raw: bytes, number: int, custom_id: str | None) -> None:
         for key in _duplicate_keys(raw):
@@ -902,8 +898,7 @@ def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,
     must know)."""
     if not _first_line_fixes_the_file(path, profile, endpoint, cap):
         return None
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    context = _process_context()
     arguments = (profile.name, profile.limits, endpoint, schema, max_errors, cap)
     try:
         with concurrent.futures.ProcessPoolExecutor(len(ranges) - 1, mp_context=context) as pool:

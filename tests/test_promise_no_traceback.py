@@ -57,30 +57,22 @@ def test_unreadable_input_is_one_line_and_exit_2(tmp_path: Path, name: str,
     assert leftovers(tmp_path) == []
 
 
-def test_a_full_disk_is_exit_3_and_leaves_nothing_half_written() -> None:
-    with small_filesystem("64k") as disk:
+@pytest.mark.parametrize(("read_only", "lines", "reason"), [
+    (False, 2000, "No space left on device"),   # a full disk
+    (True, 20, "Read-only file system"),
+])
+def test_an_unwritable_filesystem_is_exit_3_and_leaves_nothing_half_written(
+        read_only: bool, lines: int, reason: str) -> None:
+    with small_filesystem("64k", read_only=read_only) as disk:
         source = disk.parent / f"{disk.name}-in.jsonl"
-        source.write_bytes(requests(2000))
+        source.write_bytes(requests(lines))
         try:
             for name in ("split", "join", "simulate", "convert", "build"):
                 result = run(*command(name, source, disk))
                 assert result.returncode == 3, (name, result.stderr)
                 line = one_line_error(result)
-                assert "No space left on device" in line and "unwritable_file" in line
+                assert reason in line and "unwritable_file" in line
                 assert leftovers(disk) == [], name
-        finally:
-            source.unlink()
-
-
-def test_a_read_only_filesystem_is_exit_3() -> None:
-    with small_filesystem("64k", read_only=True) as disk:
-        source = disk.parent / f"{disk.name}-in.jsonl"
-        source.write_bytes(requests(20))
-        try:
-            for name in ("split", "join", "simulate", "convert", "build"):
-                result = run(*command(name, source, disk))
-                assert result.returncode == 3, (name, result.stderr)
-                assert "Read-only file system" in one_line_error(result)
         finally:
             source.unlink()
 

@@ -161,6 +161,15 @@ class Profile:
             fields |= {"method", "url"}
         return frozenset(fields)
 
+    def body_of(self, line: Mapping[str, Any]) -> tuple[Any, bool]:
+        """A request line's body (None when it has none), and whether the line is a bare
+        body: a provider that takes lines of the body alone, with no id and no field of
+        the envelope."""
+        body = line.get(self.body_field)
+        if body is None and self.bare_body and not (self.envelope_fields & line.keys()):
+            return line, True
+        return body, False
+
     def schema_for(self, endpoint: str) -> str | None:
         """The shipped body schema name for an endpoint, or None when it is not accepted."""
         name = self.endpoints.get(endpoint)
