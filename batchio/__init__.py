@@ -34,6 +34,7 @@ from .estimating import Calibration, Estimate, FileEstimate, ModelEstimate, cali
 from .ids import CallerKeys, ContentHashIds, IdStrategy, SequenceIds, UuidIds
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
 from .outputs import OUTPUT_CHECKS
+from .parallel_join import write_join
 from .pricing import Price, PriceTable, TokenUsage, load_prices
 from .providers import (
     PROVIDERS,
@@ -131,6 +132,7 @@ __all__ = [
     "validate",
     "validate_files",
     "write_lines",
+    "write_join",
     "write_retry",
 ]
 

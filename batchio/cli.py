@@ -37,11 +37,12 @@ from .errors import BatchioError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths
+from .parallel_join import write_join
 from .providers import PROVIDERS, STATUSES, get_profile
-from .reconcile import JoinSummary, RetryWriter, join, retry_choices
-from .sharding import MANIFEST_NAME, Manifest, split
+from .reconcile import JoinSummary, join, retry_choices
+from .sharding import MANIFEST_NAME, Manifest, request_files, result_files, split
 from .simulation import MAX_DIMENSIONS, simulate
-from .table import TableFormat, require_pyarrow, table_format, write_joined
+from .table import TableFormat, require_pyarrow, table_format
 from .validation import Report, validate_each
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -307,10 +308,16 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
 
 
 @main.command("join")
-@click.argument("inputs", nargs=-1, required=True)
+@click.argument("inputs", nargs=-1)
+@click.option("--manifest", "manifests", multiple=True,
+              help="A shard folder's manifest.json (or the folder): its shards are the inputs, "
+              "in order.")
 @click.option("--output", "outputs", multiple=True, help="An output (or results) file; repeat "
               "for several.")
 @click.option("--errors", "errors", multiple=True, help="An error file; repeat for several.")
+@click.option("--results", "result_folders", multiple=True,
+              help="A folder of result files (*.jsonl, .gz, .zst), whichever shard each "
+              "answers; repeat for several.")
 @click.option("-o", "joined", default="-", show_default=True,
               help="Where to write the joined rows: .parquet, .csv, or JSONL (any other "
               "name, - for stdout).")
@@ -330,14 +337,24 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
 @format_option
 @click.option("--strict", is_flag=True,
               help="Exit 1 unless every request succeeded with no orphans or duplicates.")
-def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tuple[str, ...],
-                 joined: str, table_to: TableFormat | None, check_outputs: bool,
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that join ranges of the inputs [default: the usable cores, for "
+              "inputs of 32 MB or more]; the files written are those of one.")
+def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
+                 outputs: tuple[str, ...], errors: tuple[str, ...],
+                 result_folders: tuple[str, ...], joined: str, table_to: TableFormat | None,
+                 check_outputs: bool,
                  retry_path: str | None, retry_status: str | None, provider: str | None,
-                 index: str, output_format: str, strict: bool) -> None:
+                 index: str, output_format: str, strict: bool, jobs: int | None) -> None:
     """Join output and error files back to the INPUT request files by custom_id."""
+    if not inputs and not manifests:
+        raise click.UsageError("give the request files to join: INPUT... or --manifest "
+                               "shards/manifest.json")
+    inputs = tuple(request_files([*inputs, *manifests], what="join"))
+    outputs = (*outputs, *(path for folder in result_folders for path in result_files(folder)))
     if not outputs and not errors:
         raise click.UsageError("give the result files to join: --output FILE (and --errors "
-                               "FILE for providers with an error file)")
+                               "FILE for providers with an error file), or --results FOLDER")
     statuses = _split_statuses(retry_status)
     checks = sorted((statuses or frozenset()) - set(STATUSES))
     if checks and not check_outputs:
@@ -352,10 +369,8 @@ def join_command(inputs: tuple[str, ...], outputs: tuple[str, ...], errors: tupl
         result = join(list(inputs), outputs=list(outputs), errors=list(errors),
                       provider=provider, index=index, strict=strict, on_progress=on_progress,
                       check_outputs=check_outputs)
-        with contextlib.ExitStack() as stack:
-            retry = None if retry_path is None else stack.enter_context(
-                RetryWriter(retry_path, statuses=statuses))
-            write_joined(result, joined, kind, on_row=None if retry is None else retry.add)
+        write_join(result, joined, kind, retry=retry_path, retry_statuses=statuses,
+                   workers=jobs)
     summary = result.summary
     if output_format == "json":
         document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()

@@ -82,6 +82,7 @@ CODES: dict[str, str] = {
     "duplicate_result": "A custom_id that got more than one result line.",
     "join_not_read": "A join's summary was asked for before its rows were read (or read twice).",
     "invalid_result_line": "A result line without the fields its provider's result shape needs.",
+    "worker_failed": "A process joining part of the inputs ended without its results.",
     # Building and converting.
     "limit_exceeded": "A single request is larger than a per-file limit on its own.",
     "unconvertible_request": "A request uses a feature the target provider lacks.",

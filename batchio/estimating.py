@@ -17,7 +17,6 @@ import os
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -28,7 +27,7 @@ from .jsonl import Line, read_error, read_lines
 from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
 from .results import request_body
-from .sharding import MANIFEST_NAME, Manifest
+from .sharding import request_files
 
 
 @dataclass
@@ -119,7 +118,7 @@ def estimate(
     if enqueued_limit is not None and (type(enqueued_limit) is not int or enqueued_limit < 1):
         raise UsageError(f"the enqueued-token limit must be a whole number of at least 1, "
                          f"not {enqueued_limit!r}")
-    files = _request_files(paths)
+    files = request_files(paths, what="estimate")
     table = prices or load_prices()
     first = profile_for(provider, files[0])
     report = Estimate(first.name, (counter or TokenCounter(first.chars_per_token))
@@ -131,24 +130,6 @@ def estimate(
             path, profile, counter or TokenCounter(profile.chars_per_token), table,
             enqueued_limit))
     return report
-
-
-def _request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-                   ) -> list[str]:
-    """The files to estimate: each path, a manifest's shards in its place."""
-    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    if not given:
-        raise UsageError("no request file to estimate")
-    files: list[str] = []
-    for item in given:
-        path = Path(item)
-        manifest_path = path / MANIFEST_NAME if path.is_dir() else path
-        if manifest_path.name == MANIFEST_NAME and manifest_path.is_file():
-            manifest = Manifest.load(manifest_path.parent)
-            files.extend(str(manifest_path.parent / shard.path) for shard in manifest.shards)
-        else:
-            files.append(os.fspath(item))
-    return files
 
 
 def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: PriceTable,

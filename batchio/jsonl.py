@@ -535,6 +535,32 @@ def _line_groups(lines: Iterable[bytes]) -> Iterator[_Block]:
         yield _Block(b"".join(group), 0, size)
 
 
+def line_start_at_or_after(handle: BinaryIO, offset: int) -> int:
+    """The offset of the first line of a seekable file that starts at or after ``offset``
+    (the file's size when none does)."""
+    handle.seek(max(offset - 1, 0))
+    if offset > 0:
+        handle.readline()
+    return handle.tell()
+
+
+def line_numbers_at(handle: BinaryIO, starts: list[int]) -> list[int]:
+    """The 1-based line number at each offset of ``starts`` (increasing offsets that begin
+    lines), counted from the file's start."""
+    numbers = []
+    handle.seek(0)
+    lines, position = 0, 0
+    for start in starts:
+        while position < start:
+            block = handle.read(min(1 << 22, start - position))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            position += len(block)
+        numbers.append(lines + 1)
+    return numbers
+
+
 def read_range(
     path: str | os.PathLike[str],
     start: int,
@@ -543,8 +569,10 @@ def read_range(
     first_line: int,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     blank_lines: BlankLines = "error",
+    errors: Literal["raise", "collect"] = "collect",
 ) -> Iterator[Line | Problem]:
-    """Collect-mode reading of the lines of a plain file between two byte offsets.
+    """The lines of a plain file between two byte offsets, as :func:`read_lines` reads them
+    (in collect mode unless ``errors="raise"``).
 
     ``start`` must be the first byte of a line and ``first_line`` its number; lines are
     read until one starts at or after ``end``. For splitting one file's work between
@@ -558,9 +586,9 @@ def read_range(
     with handle:
         handle.seek(start)
         try:
-            yield from _parse_blocks(_file_blocks(handle, max_line_bytes), name, True,
-                                     max_line_bytes, blank_lines, first_line=first_line,
-                                     first_offset=start, end=end)
+            yield from _parse_blocks(_file_blocks(handle, max_line_bytes), name,
+                                     errors == "collect", max_line_bytes, blank_lines,
+                                     first_line=first_line, first_offset=start, end=end)
         except Exception as exc:
             if not is_read_failure(exc) or isinstance(exc, SourceError):
                 raise

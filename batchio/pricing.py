@@ -55,6 +55,15 @@ class TokenUsage:
         self.reasoning += reasoning or 0
         self.cache_writes += cache_writes or 0
 
+    def merge(self, other: TokenUsage) -> None:
+        """Add another tally of the same model (another part of the same job)."""
+        self.requests += other.requests
+        self.input += other.input
+        self.cached += other.cached
+        self.output += other.output
+        self.reasoning += other.reasoning
+        self.cache_writes += other.cache_writes
+
     def to_dict(self) -> dict[str, int]:
         return {"requests": self.requests, "input_tokens": self.input,
                 "cached_tokens": self.cached, "cache_write_tokens": self.cache_writes,

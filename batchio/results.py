@@ -118,7 +118,9 @@ def answer_fields(body: Any) -> dict[str, Any]:
     model = body.get("model") or body.get("modelVersion")
     if isinstance(model, str):
         fields["model"] = model
-    fields.update(_usage_fields(body))
+    counts = usage_counts(body)
+    if counts is not None:
+        fields.update(zip(USAGE_FIELDS, counts, strict=True))
     return fields
 
 
@@ -301,7 +303,16 @@ def _count(value: Any) -> int | None:
     return value if type(value) is int and -_INT64 <= value < _INT64 else None
 
 
-def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+#: What :func:`usage_counts` gives, in order (the joined table's token columns, and the
+#: input tokens written to a prompt cache, which Anthropic bills apart).
+USAGE_FIELDS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens",
+                "total_tokens", "cache_write_tokens")
+UsageCounts = tuple[Any, Any, Any, Any, Any, Any]
+
+
+def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
+    """A result body's token counts in :data:`USAGE_FIELDS` order (each an int within 64
+    bits, or None), or None when the body reports no usage."""
     usage = body.get("usage")
     if isinstance(usage, dict):
         if "prompt_tokens" in usage:  # chat, completions, embeddings (OpenAI-shaped)
@@ -312,21 +323,20 @@ def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
                           if type(prompt_details) is dict else None,
                           completion_details.get("reasoning_tokens")
                           if type(completion_details) is dict else None,
-                          usage.get("total_tokens"))
+                          usage.get("total_tokens"), None)
         if "cache_read_input_tokens" in usage or body.get("type") == "message":
             # Anthropic: input_tokens excludes cache reads and writes; they are added back.
             read = _count(usage.get("cache_read_input_tokens")) or 0
             written = _count(usage.get("cache_creation_input_tokens")) or 0
             uncached = _count(usage.get("input_tokens"))
             total_input = None if uncached is None else uncached + read + written
-            counts = _usage(total_input, usage.get("output_tokens"),
-                            read if "cache_read_input_tokens" in usage else None, None, None)
-            counts["cache_write_tokens"] = written
-            return counts
+            return _usage(total_input, usage.get("output_tokens"),
+                          read if "cache_read_input_tokens" in usage else None, None, None,
+                          written)
         return _usage(usage.get("input_tokens"), usage.get("output_tokens"),
                       _detail(usage, "input_tokens_details", "cached_tokens"),
                       _detail(usage, "output_tokens_details", "reasoning_tokens"),
-                      usage.get("total_tokens"))
+                      usage.get("total_tokens"), None)
     metadata = body.get("usageMetadata")
     if isinstance(metadata, dict):
         # Gemini: candidates exclude thoughts; both are billed as output.
@@ -336,8 +346,8 @@ def _usage_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             (candidates or 0) + (thoughts or 0))
         return _usage(metadata.get("promptTokenCount"), output,
                       metadata.get("cachedContentTokenCount"), thoughts,
-                      metadata.get("totalTokenCount"))
-    return {}
+                      metadata.get("totalTokenCount"), None)
+    return None
 
 
 def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
@@ -345,8 +355,8 @@ def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
     return inner.get(name) if isinstance(inner, dict) else None
 
 
-def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any
-           ) -> dict[str, Any]:
+def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any,
+           cache_writes: int | None) -> UsageCounts:
     # _count's test written out: this runs for every row of a join.
     low, high = -_INT64, _INT64
     if not (type(input_tokens) is int and low <= input_tokens < high):
@@ -355,19 +365,16 @@ def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, t
         output_tokens = None
     if not (type(total) is int and low <= total < high):
         total = None if input_tokens is None else input_tokens + (output_tokens or 0)
-    return {"input_tokens": input_tokens, "output_tokens": output_tokens,
-            "cached_tokens": _count(cached) if cached is not None else None,
-            "reasoning_tokens": _count(reasoning) if reasoning is not None else None,
-            "total_tokens": total}
+    return (input_tokens, output_tokens, _count(cached) if cached is not None else None,
+            _count(reasoning) if reasoning is not None else None, total, cache_writes)
 
 
-def usage_of(body: Any) -> tuple[Any, dict[str, Any]]:
-    """The model a result body names (None if none) and its token counts (empty when it
-    reports none): the part of :func:`answer_fields` a join sums for every row."""
+def usage_of(body: Any) -> tuple[Any, UsageCounts | None]:
+    """The model a result body names (None if none) and its :func:`usage_counts`: the part
+    of :func:`answer_fields` a join sums for every row."""
     if not isinstance(body, dict):
-        return None, {}
-    model = body.get("model") or body.get("modelVersion")
-    return model, _usage_fields(body)
+        return None, None
+    return body.get("model") or body.get("modelVersion"), usage_counts(body)
 
 
 def error_message(error: Any) -> str | None:
@@ -382,5 +389,6 @@ def error_message(error: Any) -> str | None:
     return None
 
 
-__all__ = ["COLUMNS", "COLUMN_NAMES", "FinishReason", "answer_body", "answer_fields",
-           "error_message", "normalise_finish", "request_body", "usage_of"]
+__all__ = ["COLUMNS", "COLUMN_NAMES", "USAGE_FIELDS", "FinishReason", "UsageCounts",
+           "answer_body", "answer_fields", "error_message", "normalise_finish", "request_body",
+           "usage_counts", "usage_of"]

@@ -20,7 +20,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -532,5 +532,44 @@ class _checked_lines:
             yield number, raw, value
 
 
-__all__ = ["MANIFEST_NAME", "Manifest", "ShardFolder", "ShardInfo",
-           "ShardLimits", "Sharder", "split"]
+def request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+                  what: str = "read") -> list[str]:
+    """Request files named by ``paths``: each path, with a manifest (or a folder holding
+    one) replaced by its shards, in the manifest's order."""
+    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not given:
+        raise UsageError(f"no request file to {what}")
+    files: list[str] = []
+    for item in given:
+        path = Path(item)
+        manifest_path = path / MANIFEST_NAME if path.is_dir() else path
+        if manifest_path.name == MANIFEST_NAME and manifest_path.is_file():
+            manifest = Manifest.load(manifest_path.parent)
+            files.extend(str(manifest_path.parent / shard.path) for shard in manifest.shards)
+        else:
+            files.append(os.fspath(item))
+    return files
+
+
+#: What a results folder's files end with (the provider's output, error or results files).
+RESULT_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+
+
+def result_files(folder: str | os.PathLike[str]) -> list[str]:
+    """The result files in ``folder`` (``*.jsonl``, ``.gz``, ``.zst``), by name: a job's
+    output and error files, whichever shard each answers (a line's content decides its
+    status, not the file it is in)."""
+    try:
+        names = sorted(entry.name for entry in os.scandir(folder)
+                       if entry.name.endswith(RESULT_SUFFIXES) and entry.is_file())
+    except OSError as exc:
+        raise SourceError(f"cannot read the results folder {os.fspath(folder)}: "
+                          f"{exc.strerror or exc}", path=os.fspath(folder)) from exc
+    if not names:
+        raise UsageError(f"no result files (*.jsonl, *.jsonl.gz, *.jsonl.zst) in "
+                         f"{os.fspath(folder)}")
+    return [os.path.join(folder, name) for name in names]
+
+
+__all__ = ["MANIFEST_NAME", "RESULT_SUFFIXES", "Manifest", "ShardFolder", "ShardInfo",
+           "ShardLimits", "Sharder", "request_files", "result_files", "split"]

@@ -9,6 +9,7 @@ atomically. pyarrow is the optional extra ``[arrow]``; JSONL needs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +18,7 @@ import msgspec
 import orjson
 
 from .errors import BatchioError, UsageError
-from .jsonl import AtomicFile, JsonlWriter, write_error
+from .jsonl import AtomicFile, ClosesOnExit, JsonlWriter, write_error
 from .reconcile import JoinedRow, joined_values
 from .results import COLUMN_NAMES, COLUMNS
 
@@ -153,56 +154,114 @@ def write_joined(rows: Iterable[JoinedRow], target: str | os.PathLike[str],
     atomically; returns the rows written. ``on_row`` is called with each row (for a retry
     file written alongside)."""
     name = os.fspath(target)
-    kind = table_format(name, to)
-    if kind == "jsonl":
-        count = 0
-        with JsonlWriter(name) as writer:
+    with JoinedSink(name, table_format(name, to)) as sink:
+        sink.add_rows(rows, on_row)
+    return sink.rows
+
+
+class JoinedSink(ClosesOnExit):
+    """A Parquet, CSV or JSONL file of joined rows that appears whole or not at all (a
+    context manager: leaving the block by an exception leaves the target as it was).
+
+    It takes rows, or what a process that joined part of the inputs made of its rows:
+    record batches (Parquet, CSV) or joined lines (JSONL).
+    """
+
+    def __init__(self, target: str, kind: TableFormat) -> None:
+        self.name = target
+        self.kind = kind
+        #: Rows written so far.
+        self.rows = 0
+        self._lines: JsonlWriter | None = None
+        self._output: AtomicFile | None = None
+        self._writer: Any = None
+        if kind == "jsonl":
+            self._lines = JsonlWriter(target)
+            return
+        require_pyarrow()
+        import pyarrow.csv
+        import pyarrow.parquet
+
+        schema = arrow_schema()
+        self._output = AtomicFile(target)
+        try:
+            with self._writing():
+                if kind == "parquet":
+                    # Dictionary pages only for the columns that repeat: dictionary-encoding
+                    # the JSON and text columns, nearly all distinct, costs time and memory
+                    # for nothing.
+                    self._writer = pyarrow.parquet.ParquetWriter(
+                        self._output.file, schema, use_dictionary=list(_REPEATING),
+                        compression="zstd")
+                else:
+                    self._writer = pyarrow.csv.CSVWriter(self._output.file,
+                                                         _csv_schema(schema))
+        except BaseException:
+            self._output.discard()
+            raise
+
+    def add_rows(self, rows: Iterable[JoinedRow], on_row: Any = None) -> None:
+        """Write the rows in order; ``on_row`` is called with each."""
+        def watched() -> Iterator[JoinedRow]:
             for row in rows:
-                writer.write_raw(joined_line(row))
                 if on_row is not None:
                     on_row(row)
-                count += 1
-        return count
-    require_pyarrow()
-    return _write_arrow(rows, name, kind, on_row)
+                yield row
 
+        if self._lines is not None:
+            write = self._lines.write_raw
+            for row in watched():
+                write(joined_line(row))
+                self.rows += 1
+            return
+        for batch in record_batches(watched(), WRITE_BATCH_ROWS):
+            self.add_batch(batch)
 
-def _write_arrow(rows: Iterable[JoinedRow], name: str, kind: TableFormat, on_row: Any
-                 ) -> int:
-    import pyarrow.csv
-    import pyarrow.parquet
+    def add_batch(self, batch: pyarrow.RecordBatch) -> None:
+        """Write one record batch of the joined table (Parquet, CSV)."""
+        with self._writing():
+            self._writer.write_batch(batch if self.kind == "parquet" else _for_csv(batch))
+        self.rows += batch.num_rows
 
-    def watched() -> Iterator[JoinedRow]:
-        for row in rows:
-            if on_row is not None:
-                on_row(row)
-            yield row
+    def add_lines(self, lines: bytes, count: int) -> None:
+        """Write ``count`` joined lines, as :func:`joined_line` makes them (JSONL)."""
+        assert self._lines is not None
+        if lines:
+            self._lines.write_raw(lines)
+        self.rows += count
 
-    schema = arrow_schema()
-    output = AtomicFile(name)
-    count = 0
-    try:
-        if kind == "parquet":
-            # Dictionary pages only for the columns that repeat: dictionary-encoding the
-            # JSON and text columns, nearly all distinct, costs time and memory for nothing.
-            writer: Any = pyarrow.parquet.ParquetWriter(
-                output.file, schema, use_dictionary=list(_REPEATING), compression="zstd")
-        else:
-            writer = pyarrow.csv.CSVWriter(output.file, _csv_schema(schema))
+    def close(self) -> None:
+        if self._lines is not None:
+            self._lines.close()
+            return
+        assert self._output is not None
         try:
-            for batch in record_batches(watched(), WRITE_BATCH_ROWS):
-                writer.write_batch(batch if kind == "parquet" else _for_csv(batch))
-                count += batch.num_rows
-        finally:
-            writer.close()
-        output.commit()
-    except BaseException as exc:
-        output.discard()
-        # A failure to read an input (a SourceError) is the input's, not the target's.
-        if isinstance(exc, OSError) and not isinstance(exc, BatchioError):
-            raise write_error(name, exc) from exc
-        raise
-    return count
+            with self._writing():
+                self._writer.close()
+                self._output.commit()
+        except BaseException:
+            self._output.discard()
+            raise
+
+    def abort(self) -> None:
+        if self._lines is not None:
+            self._lines.abort()
+            return
+        assert self._output is not None
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._output.discard()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """An OSError of the writer is the target's ``unwritable_file`` (a SourceError of a
+        read, an input's, passes as it is)."""
+        try:
+            yield
+        except OSError as exc:
+            if isinstance(exc, BatchioError):
+                raise
+            raise write_error(self.name, exc) from exc
 
 
 def _csv_schema(schema: pyarrow.Schema) -> pyarrow.Schema:
@@ -220,6 +279,6 @@ def _for_csv(batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
     return batch.set_column(index, "embedding", pa.array(texts, pa.string()))
 
 
-__all__ = ["DEFAULT_BATCH_ROWS", "TABLE_FORMATS", "TableFormat", "arrow_schema",
+__all__ = ["DEFAULT_BATCH_ROWS", "TABLE_FORMATS", "JoinedSink", "TableFormat", "arrow_schema",
            "joined_line", "record_batches", "require_pyarrow", "table_format", "to_arrow",
            "write_joined"]

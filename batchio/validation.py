@@ -32,6 +32,8 @@ from .jsonl import (
     Line,
     LineSource,
     is_plain_file,
+    line_numbers_at,
+    line_start_at_or_after,
     read_lines,
     read_range,
     source_name,
@@ -851,7 +853,7 @@ def _plan_ranges(source: LineSource, profile: Profile, schema: Any, workers: int
             starts = _line_starts_near(handle, size, count)
             if len(starts) < 2:
                 return None
-            numbers = _line_numbers_at(handle, starts)
+            numbers = line_numbers_at(handle, starts)
     except OSError:
         return None
     ends = [*starts[1:], size]
@@ -864,29 +866,12 @@ def _line_starts_near(handle: BinaryIO, size: int, count: int) -> list[int]:
     moved forward to the start of a line; fewer where parts would be empty."""
     starts = [0]
     for index in range(1, count):
-        handle.seek(max(size * index // count, starts[-1]))
-        if handle.tell() > 0:
-            handle.seek(handle.tell() - 1)
-        handle.readline()
-        if handle.tell() >= size:
+        start = line_start_at_or_after(handle, max(size * index // count, starts[-1]))
+        if start >= size:
             break
-        if handle.tell() > starts[-1]:
-            starts.append(handle.tell())
+        if start > starts[-1]:
+            starts.append(start)
     return starts
-
-
-def _line_numbers_at(handle: BinaryIO, starts: list[int]) -> list[int]:
-    """The 1-based line number at each offset of ``starts`` (which begin lines)."""
-    numbers = [1]
-    handle.seek(0)
-    lines, position = 0, 0
-    for start in starts[1:]:
-        while position < start:
-            block = handle.read(min(1 << 22, start - position))
-            lines += block.count(b"\n")
-            position += len(block)
-        numbers.append(lines + 1)
-    return numbers
 
 
 def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,

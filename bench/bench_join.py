@@ -5,8 +5,9 @@
 The data: LINES chat requests, answered in shuffled order, 5% in the error file (HTTP
 failures and expired requests), 1% missing. Targets: peak RSS under 250 MB, wall time
 within 2.5x of the bare parse; the joined table written as Parquet with the output checks
-within 1.5x of the plain join, peak RSS under 300 MB. Each join runs in a fresh
-subprocess so its peak RSS is its own.
+within 1.5x of the plain join (the rows iterated in Python), peak RSS under 300 MB: timed
+in one process and with --jobs processes. Each join runs in a fresh subprocess so its peak
+RSS is its own (the largest of its processes).
 """
 
 from __future__ import annotations
@@ -93,14 +94,14 @@ print(elapsed, peak, rows, result.summary.counts["missing"])
 TABLE_PROGRAM = """
 import resource, sys, time
 import batchio
-from batchio.table import write_joined
-inputs, output, errors, target = sys.argv[1:5]
+inputs, output, errors, target, workers = sys.argv[1:6]
 started = time.perf_counter()
 result = batchio.join(inputs, outputs=output, errors=errors,
                       check_outputs=target.endswith(".parquet"))
-rows = write_joined(result, target)
+rows = batchio.write_join(result, target, workers=int(workers))
 elapsed = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+peak = max(resource.getrusage(who).ru_maxrss * 1024
+           for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 print(elapsed, peak, rows, result.summary.counts["missing"])
 """
 
@@ -113,9 +114,10 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
 
 
 def run_join(inputs: Path, output: Path, errors: Path, index: str,
-             program: str = JOIN_PROGRAM) -> tuple[float, int, int]:
+             program: str = JOIN_PROGRAM, workers: int = 1) -> tuple[float, int, int]:
     done = subprocess.run([sys.executable, "-c", program, str(inputs), str(output),
-                           str(errors), index], capture_output=True, text=True, check=True)
+                           str(errors), index, str(workers)], capture_output=True, text=True,
+                          check=True)
     elapsed, peak, rows, _missing = done.stdout.split()
     return float(elapsed), int(peak), int(rows)
 
@@ -125,6 +127,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--sqlite", action="store_true", help="also time the SQLite index")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="processes for the written joins (besides one)")
     args = parser.parse_args()
     folder = DATA / f"join-{args.lines}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -134,8 +138,8 @@ def main() -> None:
     size = sum(path.stat().st_size for path in files)
 
     bare = bare_msgspec = float("inf")
-    joined = tabled = written = float("inf")
-    peak = table_peak = 0
+    joined = tabled = written = tabled_jobs = written_jobs = float("inf")
+    peak = table_peak = table_jobs_peak = 0
     parquet = folder / "joined.parquet"
     jsonl = folder / "joined.jsonl"
     for _ in range(args.runs):
@@ -156,6 +160,14 @@ def main() -> None:
         table_peak = max(table_peak, peak_bytes)
         elapsed, _, rows = run_join(inputs, output, errors, str(jsonl), TABLE_PROGRAM)
         written = min(written, elapsed)
+        elapsed, peak_bytes, rows = run_join(inputs, output, errors, str(parquet),
+                                             TABLE_PROGRAM, args.jobs)
+        assert rows == args.lines
+        tabled_jobs = min(tabled_jobs, elapsed)
+        table_jobs_peak = max(table_jobs_peak, peak_bytes)
+        elapsed, _, rows = run_join(inputs, output, errors, str(jsonl), TABLE_PROGRAM,
+                                    args.jobs)
+        written_jobs = min(written_jobs, elapsed)
     start_rss = [int(x) for x in subprocess.run(
         [sys.executable, "-c", BASELINE_PROGRAM], capture_output=True, text=True,
         check=True).stdout.split()][1]
@@ -168,11 +180,17 @@ def main() -> None:
           f"{start_rss / 1e6:.1f} MB after importing batchio")
     print(f"  bytes per request                {(peak - start_rss) / args.lines:7.0f} "
           "(peak RSS above the import, over the requests)")
-    print(f"  join -o joined.jsonl (no checks)  {written:7.2f} s   {written / joined:.2f}x the "
-          "join's iteration")
-    print(f"  join -o joined.parquet --check-outputs {tabled:7.2f} s   {tabled / joined:.2f}x "
-          f"the join's iteration, {tabled / written:.2f}x join -o joined.jsonl (target <= "
-          f"1.5x the plain join); peak RSS {table_peak / 1e6:.1f} MB (target < 300 MB)")
+    print("  the joined rows written to a file, by one process and by --jobs "
+          f"{args.jobs} (target: Parquet with the output checks <= 1.5x the plain join, "
+          "peak RSS < 300 MB):")
+    for title, one, many, one_peak, many_peak in (
+            ("join -o joined.jsonl (no checks)", written, written_jobs, None, None),
+            ("join -o joined.parquet --check-outputs", tabled, tabled_jobs, table_peak,
+             table_jobs_peak)):
+        memory = "" if one_peak is None or many_peak is None else (
+            f"; peak RSS {one_peak / 1e6:.0f} / {many_peak / 1e6:.0f} MB (largest process)")
+        print(f"    {title:40} --jobs 1 {one:6.2f} s ({one / joined:.2f}x the plain join), "
+              f"--jobs {args.jobs} {many:6.2f} s ({many / joined:.2f}x){memory}")
     if args.sqlite:
         elapsed, peak_bytes, rows = run_join(inputs, output, errors, "sqlite")
         print(f"  batchio.join (sqlite index)      {elapsed:7.2f} s   peak RSS "

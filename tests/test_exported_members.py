@@ -18,7 +18,7 @@ EXPECTED = {
     # Results as a table, output checks, usage, cost and estimates.
     "COLUMNS", "OUTPUT_CHECKS", "Price", "PriceTable", "TokenUsage",
     "load_prices", "TokenCounter", "Calibration", "Estimate", "FileEstimate", "ModelEstimate",
-    "calibrate", "estimate",
+    "calibrate", "estimate", "write_join",
 }
 
 

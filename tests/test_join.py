@@ -293,3 +293,19 @@ def test_the_id_read_off_the_line_start_is_the_parsed_id(
     line = dict(items)
     raw = (json.dumps(line) if spaced else orjson.dumps(line).decode()).encode() + b"\n"
     assert _id_reader("custom_id")(raw) == orjson.loads(raw)["custom_id"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (b'{"custom_id": "a", "x": 1, "custom_id": "b"}', "b"),  # the parser keeps the last
+    (b'{"custom_id": 5, "response": null}', None),
+    (b'["custom_id", "a"]', None),
+    (b'{"custom_id": "a", "response": {"body": [1, 2,}}', "a"),  # broken after its id
+    (b'{"response": {"body": [1, 2,}}, "custom_id": "a"}', None),
+    (b'{"custom_id": "\\u00e9t\\u00e9"}', "\u00e9t\u00e9"),
+    (b'{"custom_id": "\\ud800"}', None),
+    (b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b', "custom_id": "deep"}', None),
+])
+def test_the_id_of_a_result_line(raw: bytes, expected: str | None) -> None:
+    from batchio.reconcile import _id_reader
+
+    assert _id_reader("custom_id")(raw) == expected

@@ -1,0 +1,383 @@
+"""A join written to files by several processes, each joining a range of the inputs.
+
+Owns :func:`write_join`, how a join's rows reach a table file (Parquet, CSV or JSONL) and a
+retry file, in one process or in several. The result files are indexed once, here (pass
+A); the inputs are then cut into line-aligned byte ranges, and each range but the first is
+joined in a forked process that shares that index, exactly as the single pass joins it
+(same rows, line numbers and verdicts). A worker spools its rows (Arrow record batches, or
+the joined lines for JSONL) and its retry lines to a temporary folder, with the part of
+the summary its rows make. This process joins the first range straight into the target,
+then copies each worker's spool in range order and merges the parts: counts, usage and
+output checks add up, unreadable result lines follow input order, result lines no input
+claimed are orphans, and an id used in two ranges is the :class:`DuplicateIdError` the
+single pass raises, at the same second use.
+
+Rows reach a file this way, not Python code: a row handed to a caller would cost as much
+to send between processes as to make. ``join()`` iterated in Python is one pass.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import multiprocessing
+import os
+import pickle
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import BatchioError, SourceError, UsageError
+from .jsonl import (
+    Line,
+    is_plain_file,
+    line_numbers_at,
+    line_start_at_or_after,
+    read_range,
+)
+from .reconcile import (
+    Join,
+    JoinedRow,
+    JoinSummary,
+    RetryWriter,
+    _Index,
+    _Locations,
+    _MemoryIndex,
+    retry_choices,
+    should_retry,
+)
+from .table import (
+    WRITE_BATCH_ROWS,
+    JoinedSink,
+    TableFormat,
+    arrow_schema,
+    joined_line,
+    record_batches,
+    table_format,
+)
+from .validation import PARALLEL_MIN_BYTES, usable_cores
+
+#: The first range's share of the inputs: this process also writes every row to the
+#: target, so it joins less than each worker.
+FIRST_SHARE = 0.4
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """Part of one input file: its number among the inputs, byte range and first line."""
+
+    file_number: int
+    start: int
+    end: int
+    first_line: int
+
+
+@dataclass
+class _Part:
+    """What a worker sends back: its rows' summary, the results its inputs claimed, its
+    inputs with no result, and the error that stopped it (with its input place)."""
+
+    summary: JoinSummary
+    rows: int = 0
+    retry_lines: int = 0
+    claims: list[tuple[int, int]] = field(default_factory=list)
+    unanswered: list[tuple[str, int]] = field(default_factory=list)
+    error: BatchioError | None = None
+    error_place: int | None = None
+
+
+def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | None = None,
+               *, retry: str | os.PathLike[str] | None = None,
+               retry_statuses: Iterable[str] | None = None, workers: int | None = None) -> int:
+    """Write the joined rows of ``result`` (a :func:`batchio.join` not yet read) to
+    ``target`` as Parquet, CSV or JSONL (by ``to`` or the extension), and the request lines
+    worth retrying to ``retry`` (``retry_statuses`` as :class:`RetryWriter` takes them);
+    both atomically. Returns the rows written; ``result.summary`` is then complete.
+
+    ``workers``: processes to join with (default: the usable cores, for inputs of at least
+    :data:`batchio.validation.PARALLEL_MIN_BYTES`). The files written and the summary are
+    those of one pass whatever the number; inputs that are not plain files (stdin, gzip,
+    zstd), a platform that cannot fork, and an index spilled to disk are joined in one.
+    """
+    if workers is not None and (type(workers) is not int or workers < 1):
+        raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
+    name = os.fspath(target)
+    kind = table_format(name, to)
+    statuses = None if retry_statuses is None else retry_choices(retry_statuses)
+    with contextlib.ExitStack() as stack:
+        retry_writer = None if retry is None else stack.enter_context(
+            RetryWriter(retry, statuses=statuses))
+        sink = stack.enter_context(JoinedSink(name, kind))
+        plan = _plan(result, workers)
+        if plan is None:
+            sink.add_rows(result, None if retry_writer is None else retry_writer.add)
+        else:
+            _join_in_ranges(result, plan, sink, retry_writer, statuses)
+    return sink.rows
+
+
+def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
+    """The input pieces of each process, the first this one's; None to join in one."""
+    count = usable_cores() if workers is None else workers
+    if count < 2 or "fork" not in multiprocessing.get_all_start_methods() \
+            or result._index_mode == "sqlite" or result._state != "new":
+        return None
+    paths = result._inputs
+    if not all(path != "-" and is_plain_file(path) for path in paths):
+        return None
+    try:
+        sizes = [os.path.getsize(path) for path in paths]
+        total = sum(sizes)
+        if total == 0 or (workers is None and total < PARALLEL_MIN_BYTES):
+            return None
+        # Where each range starts, as (file, offset): the first range a smaller share.
+        shares = [FIRST_SHARE + (1 - FIRST_SHARE) * k / (count - 1) for k in range(count - 1)]
+        cuts = [(0, 0)] + [_line_start(paths, sizes, int(total * share)) for share in shares]
+        cuts.append((len(paths), 0))
+        pieces: list[list[_Piece]] = []
+        for (first_file, first_offset), (last_file, last_offset) in itertools.pairwise(cuts):
+            pieces.append(_pieces_between(paths, sizes, first_file, first_offset, last_file,
+                                          last_offset))
+    except OSError:
+        return None
+    pieces = [part for part in pieces if part]
+    return pieces if len(pieces) > 1 else None
+
+
+def _line_start(paths: Sequence[str], sizes: Sequence[int], position: int) -> tuple[int, int]:
+    """The first line start at or after ``position`` of the inputs laid end to end."""
+    for number, size in enumerate(sizes):
+        if position < size:
+            with open(paths[number], "rb") as handle:
+                start = line_start_at_or_after(handle, position)
+            return (number, start) if start < size else (number + 1, 0)
+        position -= size
+    return len(sizes), 0
+
+
+def _pieces_between(paths: Sequence[str], sizes: Sequence[int], first_file: int,
+                    first_offset: int, last_file: int, last_offset: int) -> list[_Piece]:
+    pieces = []
+    for number in range(first_file, min(last_file, len(paths) - 1) + 1):
+        start = first_offset if number == first_file else 0
+        end = last_offset if number == last_file else sizes[number]
+        if start < end:
+            with open(paths[number], "rb") as handle:
+                first_line = line_numbers_at(handle, [start])[0]
+            pieces.append(_Piece(number, start, end, first_line))
+    return pieces
+
+
+def _lines_of(result: Join, pieces: Sequence[_Piece]
+              ) -> Iterator[tuple[int, int, Iterator[Line]]]:
+    for piece in pieces:
+        lines: Any = read_range(result._inputs[piece.file_number], piece.start, piece.end,
+                                first_line=piece.first_line, blank_lines="skip",
+                                errors="raise")
+        yield piece.file_number, piece.start, lines
+
+
+def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
+                    retry: RetryWriter | None, statuses: frozenset[str] | None) -> None:
+    index: _Index = _MemoryIndex()
+    folder = tempfile.mkdtemp(prefix="batchio-join-parts-")
+    workers: list[Any] = []
+    try:
+        result._state = "running"
+        index, locations = result._prepare(index)
+        if not isinstance(index, _MemoryIndex):
+            # Spilled to disk: one pass (a forked process must not share the connection).
+            plan = [[piece for part in plan for piece in part]]
+        context = multiprocessing.get_context("fork")
+        for number, pieces in enumerate(plan[1:], 1):
+            worker = context.Process(target=_join_range, daemon=True, args=(
+                result, index, locations, pieces, folder, number, sink.kind, retry is not None,
+                statuses))
+            worker.start()
+            workers.append(worker)
+        unanswered = _MemoryIndex()
+        rows = result._emit(index, locations, _lines_of(result, plan[0]), unanswered,
+                            whole=False)
+        sink.add_rows(rows, None if retry is None else retry.add)
+        for number, worker in enumerate(workers, 1):
+            worker.join()
+            part = _received(folder, number, worker.exitcode)
+            _merge(result, locations, unanswered, part, plan[number])
+            _copy_spool(folder, number, part, sink, retry)
+            if result._on_progress is not None:
+                result._on_progress(result._progress_base + sum(
+                    piece.end - piece.start for pieces in plan[:number + 1]
+                    for piece in pieces))
+        descriptors = [os.open(path, os.O_RDONLY) for path in result._results]
+        try:
+            result._collect_orphans(locations, descriptors)
+        finally:
+            for descriptor in descriptors:
+                os.close(descriptor)
+        result._state = "done"
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+            worker.join()
+        shutil.rmtree(folder, ignore_errors=True)
+        index.close()
+        result._cleanup()
+
+
+def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list[_Piece],
+                folder: str, number: int, kind: TableFormat, retrying: bool,
+                statuses: frozenset[str] | None) -> None:
+    """A worker: join ``pieces`` into spool files in ``folder`` and send back its part.
+    A signal to stop is for the process that started it, which ends the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    part = _Part(JoinSummary(provider=result._profile.name,
+                             checked_outputs=result._check_outputs))
+    result._summary = part.summary
+    result._on_progress = None
+    result._progress_base = 0
+    unanswered = _MemoryIndex()
+    try:
+        rows = result._emit(index, locations, _lines_of(result, pieces), unanswered,
+                            whole=False)
+        with open(os.path.join(folder, f"{number}.retry"), "wb") as retry:
+            part.rows, part.retry_lines = _spool(rows, folder, number, kind,
+                                                 retry if retrying else None, statuses)
+    except BatchioError as exc:
+        part.error = exc
+        part.error_place = _input_place(result, exc)
+    except OSError as exc:
+        part.error = SourceError(f"cannot write the join's temporary files in {folder}: "
+                                 f"{exc.strerror or exc}", path=folder,
+                                 code="unwritable_file", errno=exc.errno)
+    except Exception as exc:
+        part.error = BatchioError(f"a worker process of the join failed: "
+                                  f"{type(exc).__name__}: {exc}", code="worker_failed")
+    part.claims = [(ordinal, claimer) for ordinal, claimer in enumerate(locations.claimed_by)
+                   if claimer]
+    part.unanswered = list(unanswered.items())
+    with open(os.path.join(folder, f"{number}.part"), "wb") as handle:
+        pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _input_place(result: Join, exc: BatchioError) -> int | None:
+    """The input place (file number << 32 | line) an error names, if it names one."""
+    if exc.line is None or exc.path not in result._inputs:
+        return None
+    return result._inputs.index(exc.path) << 32 | exc.line
+
+
+def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableFormat,
+           retry: Any, statuses: frozenset[str] | None) -> tuple[int, int]:
+    """Write the rows to the worker's spool (Arrow IPC, or joined lines) and, to ``retry``
+    if given, the request lines to retry (chosen as :class:`RetryWriter` chooses them);
+    the counts of both."""
+    count = retried = 0
+    path = os.path.join(folder, f"{number}.rows")
+
+    def watched() -> Iterator[JoinedRow]:
+        nonlocal retried
+        for row in rows:
+            if retry is not None and should_retry(row, statuses):
+                raw = row.request_raw
+                retry.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                retried += 1
+            yield row
+
+    if kind == "jsonl":
+        with open(path, "wb") as handle:
+            for row in watched():
+                handle.write(joined_line(row))
+                count += 1
+        return count, retried
+
+    import pyarrow
+
+    with pyarrow.OSFile(path, "wb") as handle, \
+            pyarrow.ipc.new_stream(handle, arrow_schema()) as stream:
+        for batch in record_batches(watched(), WRITE_BATCH_ROWS):
+            stream.write_batch(batch)
+            count += batch.num_rows
+    return count, retried
+
+
+def _received(folder: str, number: int, exitcode: int | None) -> _Part:
+    try:
+        with open(os.path.join(folder, f"{number}.part"), "rb") as handle:
+            part: _Part = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise BatchioError(f"a worker process of the join ended without its results (exit "
+                           f"status {exitcode})", code="worker_failed") from exc
+    return part
+
+
+def _merge(result: Join, locations: _Locations, unanswered: _MemoryIndex, part: _Part,
+           pieces: list[_Piece]) -> None:
+    """Fold a worker's part into the join: its claims and unanswered ids (a second use of
+    an id is the error the single pass raises at the earliest such use), then its error,
+    then its counts."""
+    claimed = locations.claimed_by
+    second_uses: list[tuple[int, str, int]] = []  # (second place, custom_id, first place)
+    for ordinal, claimer in part.claims:
+        if claimed[ordinal]:
+            first = claimed[ordinal]
+            second_uses.append((claimer - (1 << 32), _claimed_id(result, locations, ordinal),
+                                first - (1 << 32)))
+        else:
+            claimed[ordinal] = claimer
+    for custom_id, place in part.unanswered:
+        earlier = unanswered.add(custom_id, place)
+        if earlier is not None:
+            second_uses.append((place, custom_id, earlier))
+    if second_uses:
+        second, custom_id, first = min(second_uses)
+        if part.error is None or part.error_place is None or second < part.error_place:
+            result._duplicate_input(custom_id, (first >> 32, first & 0xFFFFFFFF),
+                                    result._inputs[second >> 32], second & 0xFFFFFFFF)
+    if part.error is not None:
+        raise part.error
+    result._summary.merge_inputs(part.summary)
+
+
+def _claimed_id(result: Join, locations: _Locations, ordinal: int) -> str:
+    from .reconcile import _id_reader
+
+    path = result._results[locations.files[ordinal]]
+    with open(path, "rb") as handle:
+        handle.seek(locations.offsets[ordinal])
+        raw = handle.read(locations.lengths[ordinal])
+    return _id_reader(result._profile.result_id_field)(raw) or ""
+
+
+def _copy_spool(folder: str, number: int, part: _Part, sink: JoinedSink,
+                retry: RetryWriter | None) -> None:
+    path = os.path.join(folder, f"{number}.rows")
+    if sink.kind == "jsonl":
+        with open(path, "rb") as handle:
+            for chunk in _line_chunks(handle):
+                sink.add_lines(chunk, 0)
+        sink.rows += part.rows
+    else:
+        import pyarrow
+
+        with pyarrow.OSFile(path, "rb") as handle, pyarrow.ipc.open_stream(handle) as stream:
+            for batch in stream:
+                sink.add_batch(batch)
+    if retry is not None:
+        with open(os.path.join(folder, f"{number}.retry"), "rb") as handle:
+            for chunk in _line_chunks(handle):
+                retry.add_lines(chunk, 0)
+        retry.add_lines(b"", part.retry_lines)
+    os.unlink(path)
+
+
+def _line_chunks(handle: Any) -> Iterator[bytes]:
+    """A spool's bytes in chunks of about 16 MB that end with a whole line."""
+    while chunk := handle.read(1 << 24):
+        yield chunk if chunk.endswith(b"\n") else chunk + handle.readline()
+
+
+__all__ = ["FIRST_SHARE", "write_join"]

@@ -1,0 +1,174 @@
+"""The join in several processes writes what one pass writes: rows, retry lines, summary, and
+the same error where one pass fails."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_join import batch_error, http_failure, request, succeeded, write
+
+import batchio
+from batchio import BatchioError, DuplicateIdError, write_join
+from batchio.cli import main
+
+MAKERS = {
+    "succeeded": succeeded,
+    "failed": lambda cid: http_failure(cid, 500, "server_error"),
+    "expired": lambda cid: batch_error(cid, "batch_expired"),
+}
+
+
+def answered_with_usage(custom_id: str) -> dict[str, Any]:
+    line = succeeded(custom_id)
+    line["response"]["body"]["usage"] = {"prompt_tokens": 7, "completion_tokens": 3,
+                                         "total_tokens": 10}
+    line["response"]["body"]["model"] = "gpt-4o-mini-2024-07-18"
+    return line
+
+
+def outcome(folder: Path, inputs: list[Path], outputs: list[Path], errors: list[Path],
+            kind: str, workers: int) -> tuple[Any, ...]:
+    """What write_join leaves: the joined file, the retry file and the summary; or the
+    error it raised (and that no file was left)."""
+    target = folder / f"joined-{workers}.{kind}"
+    retry = folder / f"retry-{workers}.jsonl"
+    result = batchio.join(inputs, outputs=outputs, errors=errors, check_outputs=True)
+    try:
+        rows = write_join(result, target, retry=retry, workers=workers)
+    except BatchioError as exc:
+        assert not target.exists() and not retry.exists()
+        return ("error", type(exc).__name__, exc.code, str(exc))
+    if kind == "parquet":
+        written: Any = pq.read_table(target).to_pylist()
+    else:
+        written = target.read_bytes()
+    return rows, written, retry.read_bytes(), result.summary.to_dict(), [
+        problem.to_dict() for problem in result.summary.problems]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    fates=st.lists(st.sampled_from([*MAKERS, "usage", "missing", "unreadable"]), min_size=1,
+                   max_size=40),
+    files=st.integers(min_value=1, max_value=3),
+    repeated=st.none() | st.tuples(st.integers(0, 39), st.integers(0, 39)),
+    blank_every=st.integers(min_value=0, max_value=7),
+    orphans=st.integers(min_value=0, max_value=2),
+    workers=st.integers(min_value=2, max_value=4),
+    kind=st.sampled_from(["jsonl", "parquet"]),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_a_join_in_ranges_writes_what_one_pass_writes(
+        tmp_path_factory: pytest.TempPathFactory, fates: list[str], files: int,
+        repeated: tuple[int, int] | None, blank_every: int, orphans: int, workers: int,
+        kind: str, seed: int) -> None:
+    folder = tmp_path_factory.mktemp("ranges")
+    rng = random.Random(seed)
+    ids = [f"req-{i}" for i in range(len(fates))]
+    if repeated is not None and max(repeated) < len(ids) and repeated[0] != repeated[1]:
+        ids[repeated[1]] = ids[repeated[0]]  # one id used by two inputs
+    lines = [orjson.dumps(request(cid, "x" * rng.randint(0, 300))) + b"\n" for cid in ids]
+    if blank_every:
+        lines = [line + (b"\n" if i % blank_every == 0 else b"") for i, line in
+                 enumerate(lines)]
+    inputs = []
+    for number in range(files):
+        path = folder / f"in-{number}.jsonl"
+        path.write_bytes(b"".join(lines[number::files]))
+        inputs.append(path)
+    results: list[bytes] = []
+    for cid, fate in zip(ids, fates, strict=True):
+        if fate == "missing":
+            continue
+        if fate == "unreadable":
+            results.append(b'{"custom_id": "' + cid.encode() + b'", "response": {"status\n')
+        else:
+            maker = answered_with_usage if fate == "usage" else MAKERS[fate]
+            results.append(orjson.dumps(maker(cid)) + b"\n")
+    results += [orjson.dumps(succeeded(f"orphan-{i}")) + b"\n" for i in range(orphans)]
+    rng.shuffle(results)
+    output = folder / "output.jsonl"
+    output.write_bytes(b"".join(results))
+
+    one = outcome(folder, inputs, [output], [], kind, 1)
+    many = outcome(folder, inputs, [output], [], kind, workers)
+    assert many == one
+
+
+def test_an_id_used_in_two_ranges_is_the_error_one_pass_raises(tmp_path: Path) -> None:
+    ids = [f"req-{i}" for i in range(200)]
+    ids[150] = ids[20]  # answered: the second use claims a claimed result
+    ids[180] = "never"
+    ids[190] = "never"  # unanswered twice, in the last range
+    inputs = write(tmp_path / "in.jsonl", [request(cid) for cid in ids])
+    output = write(tmp_path / "out.jsonl", [succeeded(cid) for cid in ids if cid != "never"])
+    messages = []
+    for workers in (1, 2, 3):
+        result = batchio.join(inputs, outputs=[output])
+        with pytest.raises(DuplicateIdError) as raised:
+            write_join(result, tmp_path / "joined.jsonl", workers=workers)
+        messages.append((str(raised.value), raised.value.line))
+        assert not (tmp_path / "joined.jsonl").exists()
+    assert messages[0][1] == 151
+    assert messages == [messages[0]] * 3
+
+
+def test_the_workers_leave_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    ids = [f"req-{i}" for i in range(300)]
+    inputs = write(tmp_path / "in.jsonl", [request(cid) for cid in ids])
+    output = write(tmp_path / "out.jsonl", [succeeded(cid) for cid in ids[:250]])
+    result = batchio.join(inputs, outputs=[output])
+    assert write_join(result, tmp_path / "joined.parquet", workers=3) == 300
+    assert result.summary.counts["missing"] == 50
+    assert list(spool.iterdir()) == []
+    # A bad input line in the last range: the error, and still nothing left.
+    broken = tmp_path / "broken.jsonl"
+    broken.write_bytes(inputs.read_bytes() + b'{"custom_id": "req-x", "body": \n')
+    with pytest.raises(batchio.LineError) as raised:
+        write_join(batchio.join(broken, outputs=[output]), tmp_path / "b.parquet", workers=3)
+    assert (raised.value.code, raised.value.line) == ("invalid_json_line", 301)
+    assert list(spool.iterdir()) == []
+    assert not (tmp_path / "b.parquet").exists()
+
+
+def test_join_jobs_on_the_command_line(tmp_path: Path) -> None:
+    ids = [f"req-{i}" for i in range(500)]
+    inputs = write(tmp_path / "in.jsonl", [request(cid) for cid in ids])
+    output = write(tmp_path / "out.jsonl", [succeeded(cid) for cid in ids[::2]])
+    written = {}
+    for jobs in ("1", "2"):
+        done = CliRunner().invoke(main, [
+            "join", str(inputs), "--output", str(output), "-o",
+            str(tmp_path / f"joined-{jobs}.jsonl"), "--retry", str(tmp_path / f"r-{jobs}.jsonl"),
+            "--jobs", jobs, "--format", "json"])
+        assert done.exit_code == 0, done.output
+        summary = orjson.loads(done.output)
+        assert (summary["inputs"], summary["succeeded"], summary["missing"]) == (500, 250, 250)
+        written[jobs] = ((tmp_path / f"joined-{jobs}.jsonl").read_bytes(),
+                         (tmp_path / f"r-{jobs}.jsonl").read_bytes())
+    assert written["1"] == written["2"]
+    assert written["2"][1].count(b"\n") == 250
+    done = CliRunner().invoke(main, ["join", str(inputs), "--output", str(output), "--jobs",
+                                     "0"])
+    assert done.exit_code == 2
+    assert "--jobs" in done.output
+
+
+def test_workers_must_be_a_whole_number(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a")])
+    with pytest.raises(batchio.UsageError):
+        write_join(batchio.join(inputs, outputs=[inputs]), tmp_path / "j.jsonl", workers=0)
