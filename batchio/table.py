@@ -93,18 +93,22 @@ def _assemble(rows: Iterator[JoinedRow], rows_per_batch: int
 
 
 def _batch(values: list[tuple[Any, ...]], schema: pyarrow.Schema) -> pyarrow.RecordBatch:
-    """A record batch from rows of :func:`joined_values`: transposed in one step, the JSON
-    columns made from the lines' bytes (Arrow checks their UTF-8 itself, faster than
-    decoding each in Python)."""
+    """A record batch from rows of :func:`joined_values`: the rows read as one struct array
+    (Arrow turns rows into columns itself: 5.6 against 10.3 us a row for a transpose in
+    Python, 2026-11-23), the JSON columns made from the lines' bytes (Arrow checks their
+    UTF-8 itself, faster than decoding each in Python)."""
     pa = require_pyarrow()
-    columns = list(zip(*values, strict=True))
-    arrays = []
-    for field, column in zip(schema, columns, strict=True):
-        if field.name in _RAW_JSON:
-            arrays.append(pa.array(column, pa.binary()).cast(pa.string()))
-        else:
-            arrays.append(pa.array(column, field.type))
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    rows = pa.RecordBatch.from_struct_array(pa.array(values, _row_type(schema)))
+    columns = [column.cast(pa.string()) if field.name in _RAW_JSON else column
+               for field, column in zip(schema, rows.columns, strict=True)]
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
+def _row_type(schema: pyarrow.Schema) -> pyarrow.DataType:
+    """One row of :func:`joined_values` as an Arrow struct (the JSON columns as bytes)."""
+    pa = require_pyarrow()
+    return pa.struct([pa.field(field.name, pa.binary()) if field.name in _RAW_JSON else field
+                      for field in schema])
 
 
 _RAW_JSON = frozenset({"request", "response"})
@@ -218,7 +222,9 @@ class JoinedSink(ClosesOnExit):
             self.add_batch(batch)
 
     def add_batch(self, batch: pyarrow.RecordBatch) -> None:
-        """Write one record batch of the joined table (Parquet, CSV)."""
+        """Write one record batch of the joined table (Parquet, CSV). (In this thread: a
+        writing thread of its own was slower, 15.0 to 16.9 s against 13.6 to 14.0 s for a
+        200,000-request join, the two threads taking turns at the interpreter's lock.)"""
         with self._writing():
             self._writer.write_batch(batch if self.kind == "parquet" else _for_csv(batch))
         self.rows += batch.num_rows
