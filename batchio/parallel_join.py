@@ -2,15 +2,15 @@
 
 Owns :func:`write_join`, how a join's rows reach a table file (Parquet, CSV or JSONL) and a
 retry file, in one process or in several. The result files are indexed once, here (pass
-A); the inputs are then cut into line-aligned byte ranges, and each range but the first is
-joined in a forked process that shares that index, exactly as the single pass joins it
-(same rows, line numbers and verdicts). A worker spools its rows (Arrow record batches, or
-the joined lines for JSONL) and its retry lines to a temporary folder, with the part of
-the summary its rows make. This process joins the first range straight into the target,
-then copies each worker's spool in range order and merges the parts: counts, usage and
-output checks add up, unreadable result lines follow input order, result lines no input
-claimed are orphans, and an id used in two ranges is the :class:`DuplicateIdError` the
-single pass raises, at the same second use.
+A); the inputs are then cut into line-aligned byte ranges of equal size, each joined by a
+forked worker that shares that index, exactly as the single pass joins it (same rows, line
+numbers and verdicts). A worker spools its rows (Arrow record batches, or the joined lines
+for JSONL) and its retry lines to a temporary folder, then the part of the summary its
+rows make. This process writes the rows of each range in order as they reach its spool
+(writing is all it does meanwhile, a seventh of a row's work), then folds in the parts:
+counts, usage and output checks add up, unreadable result lines follow input order,
+result lines no input claimed are orphans, and an id used in two ranges is the
+:class:`DuplicateIdError` the single pass raises, at the same second use.
 
 Rows reach a file this way, not Python code: a row handed to a caller would cost as much
 to send between processes as to make. ``join()`` iterated in Python is one pass.
@@ -19,6 +19,7 @@ to send between processes as to make. ``join()`` iterated in Python is one pass.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import multiprocessing
 import os
@@ -26,7 +27,8 @@ import pickle
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,7 @@ from .reconcile import (
     _Index,
     _Locations,
     _MemoryIndex,
+    _SqliteIndex,
     retry_choices,
     should_retry,
 )
@@ -59,10 +62,6 @@ from .table import (
     table_format,
 )
 from .validation import PARALLEL_MIN_BYTES, usable_cores
-
-#: The first range's share of the inputs: this process also writes every row to the
-#: target, so it joins less than each worker.
-FIRST_SHARE = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +119,7 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
 
 
 def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
-    """The input pieces of each process, the first this one's; None to join in one."""
+    """The input pieces of each worker process; None to join in this one."""
     count = usable_cores() if workers is None else workers
     if count < 2 or "fork" not in multiprocessing.get_all_start_methods() \
             or result._index_mode == "sqlite" or result._state != "new":
@@ -133,9 +132,9 @@ def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
         total = sum(sizes)
         if total == 0 or (workers is None and total < PARALLEL_MIN_BYTES):
             return None
-        # Where each range starts, as (file, offset): the first range a smaller share.
-        shares = [FIRST_SHARE + (1 - FIRST_SHARE) * k / (count - 1) for k in range(count - 1)]
-        cuts = [(0, 0)] + [_line_start(paths, sizes, int(total * share)) for share in shares]
+        # Where each range starts, as (file, offset): equal shares of the bytes.
+        cuts = [(0, 0)] + [_line_start(paths, sizes, total * k // count)
+                           for k in range(1, count)]
         cuts.append((len(paths), 0))
         pieces: list[list[_Piece]] = []
         for (first_file, first_offset), (last_file, last_offset) in itertools.pairwise(cuts):
@@ -190,27 +189,37 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
         index, locations = result._prepare(index)
         if not isinstance(index, _MemoryIndex):
             # Spilled to disk: one pass (a forked process must not share the connection).
-            plan = [[piece for part in plan for piece in part]]
+            unanswered: _Index = _SqliteIndex()
+            try:
+                sink.add_rows(result._emit(index, locations, result._whole_inputs(),
+                                           unanswered),
+                              None if retry is None else retry.add)
+            finally:
+                unanswered.close()
+            result._state = "done"
+            return
         context = multiprocessing.get_context("fork")
-        for number, pieces in enumerate(plan[1:], 1):
+        for number, pieces in enumerate(plan):
             worker = context.Process(target=_join_range, daemon=True, args=(
                 result, index, locations, pieces, folder, number, sink.kind, retry is not None,
                 statuses))
             worker.start()
             workers.append(worker)
-        unanswered = _MemoryIndex()
-        rows = result._emit(index, locations, _lines_of(result, plan[0]), unanswered,
-                            whole=False)
-        sink.add_rows(rows, None if retry is None else retry.add)
-        for number, worker in enumerate(workers, 1):
+        unanswered_ids = _MemoryIndex()
+        done = result._progress_base
+        for number, worker in enumerate(workers):
+            # The rows are written as the worker makes them: this process only writes.
+            _follow_spool(folder, number, worker, sink)
             worker.join()
             part = _received(folder, number, worker.exitcode)
-            _merge(result, locations, unanswered, part, plan[number])
-            _copy_spool(folder, number, part, sink, retry)
+            _merge(result, locations, unanswered_ids, part)
+            if sink.kind == "jsonl":
+                sink.add_lines(b"", part.rows)
+            if retry is not None:
+                _copy_retry_lines(folder, number, part, retry)
+            done += sum(piece.end - piece.start for piece in plan[number])
             if result._on_progress is not None:
-                result._on_progress(result._progress_base + sum(
-                    piece.end - piece.start for pieces in plan[:number + 1]
-                    for piece in pieces))
+                result._on_progress(done)
         descriptors = [os.open(path, os.O_RDONLY) for path in result._results]
         try:
             result._collect_orphans(locations, descriptors)
@@ -226,6 +235,72 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
         shutil.rmtree(folder, ignore_errors=True)
         index.close()
         result._cleanup()
+
+
+class _Following(io.RawIOBase):
+    """A worker's spool read while the worker writes it: a read that finds no new bytes
+    waits for them, until the worker has finished (its part is written, or it is gone)."""
+
+    def __init__(self, path: str, finished: Callable[[], bool]) -> None:
+        super().__init__()
+        self._path = path
+        self._finished = finished
+        self._file: io.FileIO | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` whole, waiting for the worker's bytes; fewer only at the end (a
+        reader takes a short read for the end of the stream)."""
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(view):
+            if self._file is None and os.path.exists(self._path):
+                self._file = open(self._path, "rb", buffering=0)  # noqa: SIM115
+            ended = self._finished()  # looked at before reading: no byte is missed
+            if self._file is not None:
+                count = self._file.readinto(view[filled:])
+                if count:
+                    filled += count
+                    continue
+            if ended:
+                break
+            time.sleep(0.002)
+        return filled
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> None:
+    """Write worker ``number``'s rows to the sink as they reach its spool."""
+    part_path = os.path.join(folder, f"{number}.part")
+    spool = _Following(os.path.join(folder, f"{number}.rows"),
+                       lambda: os.path.exists(part_path) or not worker.is_alive())
+    with spool:
+        if sink.kind == "jsonl":
+            pending = b""
+            while chunk := spool.read(1 << 22):
+                pending += chunk
+                cut = pending.rfind(b"\n") + 1
+                if cut:
+                    sink.add_lines(pending[:cut], 0)
+                    pending = pending[cut:]
+            return
+        import pyarrow
+
+        try:
+            with pyarrow.ipc.open_stream(spool) as stream:
+                for batch in stream:
+                    sink.add_batch(batch)
+        except (pyarrow.ArrowInvalid, OSError):
+            # A spool cut short: its worker ended before finishing it (a read comes up
+            # short only then), which is reported when its part is looked for.
+            if os.path.exists(part_path):
+                raise
 
 
 def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list[_Piece],
@@ -314,8 +389,8 @@ def _received(folder: str, number: int, exitcode: int | None) -> _Part:
     return part
 
 
-def _merge(result: Join, locations: _Locations, unanswered: _MemoryIndex, part: _Part,
-           pieces: list[_Piece]) -> None:
+def _merge(result: Join, locations: _Locations, unanswered: _MemoryIndex, part: _Part
+           ) -> None:
     """Fold a worker's part into the join: its claims and unanswered ids (a second use of
     an id is the error the single pass raises at the earliest such use), then its error,
     then its counts."""
@@ -352,26 +427,11 @@ def _claimed_id(result: Join, locations: _Locations, ordinal: int) -> str:
     return _id_reader(result._profile.result_id_field)(raw) or ""
 
 
-def _copy_spool(folder: str, number: int, part: _Part, sink: JoinedSink,
-                retry: RetryWriter | None) -> None:
-    path = os.path.join(folder, f"{number}.rows")
-    if sink.kind == "jsonl":
-        with open(path, "rb") as handle:
-            for chunk in _line_chunks(handle):
-                sink.add_lines(chunk, 0)
-        sink.rows += part.rows
-    else:
-        import pyarrow
-
-        with pyarrow.OSFile(path, "rb") as handle, pyarrow.ipc.open_stream(handle) as stream:
-            for batch in stream:
-                sink.add_batch(batch)
-    if retry is not None:
-        with open(os.path.join(folder, f"{number}.retry"), "rb") as handle:
-            for chunk in _line_chunks(handle):
-                retry.add_lines(chunk, 0)
-        retry.add_lines(b"", part.retry_lines)
-    os.unlink(path)
+def _copy_retry_lines(folder: str, number: int, part: _Part, retry: RetryWriter) -> None:
+    with open(os.path.join(folder, f"{number}.retry"), "rb") as handle:
+        for chunk in _line_chunks(handle):
+            retry.add_lines(chunk, 0)
+    retry.add_lines(b"", part.retry_lines)
 
 
 def _line_chunks(handle: Any) -> Iterator[bytes]:
@@ -380,4 +440,4 @@ def _line_chunks(handle: Any) -> Iterator[bytes]:
         yield chunk if chunk.endswith(b"\n") else chunk + handle.readline()
 
 
-__all__ = ["FIRST_SHARE", "write_join"]
+__all__ = ["write_join"]
