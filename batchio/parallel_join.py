@@ -203,7 +203,13 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
             worker = context.Process(target=_join_range, daemon=True, args=(
                 result, index, locations, pieces, folder, number, sink.kind, retry is not None,
                 statuses))
-            worker.start()
+            # The worker is born with Ctrl-C and SIGTERM held back, until it has its own
+            # handlers: one arriving as it starts would otherwise run this process's.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+            try:
+                worker.start()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
             workers.append(worker)
         unanswered_ids = _MemoryIndex()
         done = result._progress_base
@@ -235,6 +241,9 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
         shutil.rmtree(folder, ignore_errors=True)
         index.close()
         result._cleanup()
+
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
 class _Following(io.RawIOBase):
@@ -307,8 +316,11 @@ def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list
                 folder: str, number: int, kind: TableFormat, retrying: bool,
                 statuses: frozenset[str] | None) -> None:
     """A worker: join ``pieces`` into spool files in ``folder`` and send back its part.
-    A signal to stop is for the process that started it, which ends the workers."""
+    Ctrl-C is for the process that started it, which ends the workers (SIGTERM, which
+    ends a worker at once and without a word)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     part = _Part(JoinSummary(provider=result._profile.name,
                              checked_outputs=result._check_outputs))
     result._summary = part.summary

@@ -3,8 +3,13 @@ the same error where one pass fails."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +177,36 @@ def test_workers_must_be_a_whole_number(tmp_path: Path) -> None:
     inputs = write(tmp_path / "in.jsonl", [request("a")])
     with pytest.raises(batchio.UsageError):
         write_join(batchio.join(inputs, outputs=[inputs]), tmp_path / "j.jsonl", workers=0)
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
+        tmp_path: Path, signal_number: int) -> None:
+    rng = random.Random(7)
+    ids = [f"req-{i}" for i in range(60_000)]
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_bytes(b"".join(orjson.dumps(request(cid, "y" * rng.randint(50, 400))) + b"\n"
+                                for cid in ids))
+    rng.shuffle(ids)
+    output = tmp_path / "out.jsonl"
+    output.write_bytes(b"".join(orjson.dumps(succeeded(cid)) + b"\n" for cid in ids))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    target = tmp_path / "joined.parquet"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "batchio", "join", str(inputs), "--output", str(output), "-o",
+         str(target), "--jobs", "2", "--check-outputs"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(spool)})
+    # Signalled once the workers have started (their spool folder is there).
+    deadline = time.monotonic() + 60
+    while not any(spool.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert any(spool.iterdir()), "the join did not start its workers"
+    time.sleep(0.3)
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[signal_number]
+    assert b"Traceback" not in stderr
+    assert not target.exists()
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith("joined")] == []
+    assert list(spool.iterdir()) == []
