@@ -181,7 +181,7 @@ def test_workers_must_be_a_whole_number(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
-        tmp_path: Path, signal_number: int) -> None:
+        tmp_path: Path, signal_number: signal.Signals) -> None:
     rng = random.Random(7)
     ids = [f"req-{i}" for i in range(60_000)]
     inputs = tmp_path / "in.jsonl"
