@@ -430,13 +430,13 @@ def _merge(result: Join, locations: _Locations, unanswered: _MemoryIndex, part: 
 
 
 def _claimed_id(result: Join, locations: _Locations, ordinal: int) -> str:
-    from .reconcile import _id_reader
+    from .reconcile import id_reader
 
     path = result._results[locations.files[ordinal]]
     with open(path, "rb") as handle:
         handle.seek(locations.offsets[ordinal])
         raw = handle.read(locations.lengths[ordinal])
-    return _id_reader(result._profile.result_id_field)(raw) or ""
+    return id_reader(result._profile.result_id_field)(raw) or ""
 
 
 def _copy_retry_lines(folder: str, number: int, part: _Part, retry: RetryWriter) -> None:

@@ -516,7 +516,7 @@ class Join:
         files, offsets, lengths, lines = (locations.files.append, locations.offsets.append,
                                           locations.lengths.append, locations.lines.append)
         count = 0
-        read_id = _id_reader(id_field)
+        read_id = id_reader(id_field)
         for file_number, path in enumerate(self._results):
             name = self._result_names[file_number]
             with open(path, "rb", buffering=READ_BUFFER) as stream:
@@ -696,7 +696,7 @@ class Join:
         result files for their custom_id."""
         if all(claimed):
             return []
-        read_id = _id_reader(self._profile.result_id_field)
+        read_id = id_reader(self._profile.result_id_field)
         orphans = []
         for ordinal, claimer in enumerate(claimed):
             if claimer:
@@ -709,7 +709,7 @@ class Join:
         return orphans
 
 
-def _id_reader(id_field: str) -> Callable[[bytes], str | None]:
+def id_reader(id_field: str) -> Callable[[bytes], str | None]:
     """Reads the custom_id (or key) off a result line, or None when it has none.
 
     Pass A needs only the id of each result line. A decoder typed to that one field reads

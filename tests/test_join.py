@@ -286,13 +286,13 @@ def test_the_id_read_off_the_line_start_is_the_parsed_id(
         fields: dict[str, Any], custom_id: str, position: int, spaced: bool) -> None:
     import json
 
-    from batchio.reconcile import _id_reader
+    from batchio.reconcile import id_reader
 
     items = list(fields.items())
     items.insert(min(position, len(items)), ("custom_id", custom_id))
     line = dict(items)
     raw = (json.dumps(line) if spaced else orjson.dumps(line).decode()).encode() + b"\n"
-    assert _id_reader("custom_id")(raw) == orjson.loads(raw)["custom_id"]
+    assert id_reader("custom_id")(raw) == orjson.loads(raw)["custom_id"]
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -306,6 +306,6 @@ def test_the_id_read_off_the_line_start_is_the_parsed_id(
     (b'{"x": ' + b"[" * 5000 + b"]" * 5000 + b', "custom_id": "deep"}', None),
 ])
 def test_the_id_of_a_result_line(raw: bytes, expected: str | None) -> None:
-    from batchio.reconcile import _id_reader
+    from batchio.reconcile import id_reader
 
-    assert _id_reader("custom_id")(raw) == expected
+    assert id_reader("custom_id")(raw) == expected
