@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import UsageError
-from .jsonl import DEFAULT_MAX_LINE_BYTES, iter_raw_blocks, open_source
+from .jsonl import DEFAULT_MAX_LINE_BYTES, iter_raw_blocks, open_source, source_name
 from .providers import Profile, profile_for
 from .reconcile import id_reader
 from .table import require_pyarrow
@@ -43,17 +43,19 @@ def lines_schema() -> pyarrow.Schema:
                       pa.field("raw", pa.binary())])
 
 
-def read_batches(path: str | os.PathLike[str], *, rows: int = DEFAULT_ROWS,
-                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[pyarrow.RecordBatch]:
-    """Every line of a file (plain, gzip or zstd), blank lines too, as record batches of the
-    lines schema of at most ``rows`` rows. A line longer than ``max_line_bytes`` is skipped
-    unread: its row has a null ``raw``. Raises :class:`batchio.SourceError` when the file
-    cannot be read."""
+def read_batches(source: str | os.PathLike[str] | BinaryIO, *, rows: int = DEFAULT_ROWS,
+                 max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, name: str | None = None
+                 ) -> Iterator[pyarrow.RecordBatch]:
+    """Every line of a file (plain, gzip or zstd; a path, or a binary file object), blank
+    lines too, as record batches of the lines schema of at most ``rows`` rows; ``path`` is
+    ``name``, or the path read. A line longer than ``max_line_bytes`` is skipped unread:
+    its row has a null ``raw``. Raises :class:`batchio.SourceError` when the file cannot be
+    read."""
     if type(rows) is not int or rows < 1:
         raise UsageError(f"rows must be a whole number of at least 1, not {rows!r}")
     pa = require_pyarrow()
     schema = lines_schema()
-    name = os.fspath(path)
+    name = name if name is not None else source_name(source)
     numbers: list[int] = []
     offsets: list[int] = []
     raws: list[bytes | None] = []
@@ -68,7 +70,7 @@ def read_batches(path: str | os.PathLike[str], *, rows: int = DEFAULT_ROWS,
         return made
 
     number = offset = 0
-    with open_source(name) as stream:
+    with open_source(source) as stream:
         for block in iter_raw_blocks(stream, max_line_bytes):
             # An oversize line comes as its size: a row with no bytes.
             lines: Any = ([(None, block)] if isinstance(block, int) else

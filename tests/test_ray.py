@@ -1,0 +1,86 @@
+"""batchio.ray on a real local Ray cluster (two CPUs), started once for these tests."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
+ray_data = pytest.importorskip("ray.data", reason="the [ray] extra is not installed")
+
+import batchio  # noqa: E402
+import batchio.ray as batchio_ray  # noqa: E402
+from batchio.arrow import read_batches  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
+    ray_data.DataContext.get_current().enable_progress_bars = False
+    yield
+    ray.shutdown()
+
+
+def request(custom_id: str, model: str = "gpt-4o-mini") -> bytes:
+    return orjson.dumps({"custom_id": custom_id, "method": "POST",
+                         "url": "/v1/chat/completions",
+                         "body": {"model": model, "messages": [
+                             {"role": "user", "content": "hi"}]}}) + b"\n"
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> list[Path]:
+    first = tmp_path / "a.jsonl"
+    first.write_bytes(b"".join(request(f"a{i}") for i in range(5)) + b"{not json\n\n"
+                      + request("shared") + request("a0"))
+    second = tmp_path / "b.jsonl.gz"
+    second.write_bytes(gzip.compress(request("shared") + request("b1", model="gpt-4o")
+                                     + request("shared") + b'{"custom_id": "b2"}\n'))
+    third = tmp_path / "c.jsonl"
+    third.write_bytes(request("c1") + request("shared"))
+    return [first, second, third]
+
+
+def test_the_lines_dataset_is_the_readers_lines(cluster: None, files: list[Path]) -> None:
+    rows = batchio_ray.read_batch_files(files, rows=2).take_all()
+    expected = [row for path in files for batch in read_batches(path)
+                for row in batch.to_pylist()]
+    assert rows == expected  # files in the order given, lines in file order
+    assert len(rows) == 9 + 4 + 2
+
+
+def test_each_report_is_the_local_report(cluster: None, files: list[Path]) -> None:
+    reports = batchio_ray.validate(files, provider="openai")
+    local = [batchio.validate(path, provider="openai") for path in files]
+    assert [report.to_dict() for report in reports] == [report.to_dict() for report in local]
+    assert [(problem.code, problem.line) for problem in reports[0].errors] == [
+        ("invalid_json_line", 6), ("duplicate_custom_id", 9)]
+    assert [(problem.code, problem.line) for problem in reports[0].warnings] == [
+        ("blank_line", 7)]
+
+
+def test_an_id_used_in_two_files_is_found(cluster: None, files: list[Path]) -> None:
+    reports = batchio_ray.validate(files, provider="openai", unique_across_files=True)
+    across = [(Path(problem.path or "").name, problem.line, problem.message)
+              for report in reports for problem in report.errors
+              if problem.code == "duplicate_custom_id" and "already used in" in problem.message]
+    assert across == [
+        ("b.jsonl.gz", 1, f"custom_id 'shared' was already used in {files[0]} on line 8"),
+        ("c.jsonl", 2, f"custom_id 'shared' was already used in {files[0]} on line 8")]
+    # The second file's own repeat stays its own report's, reported once.
+    second: Any = reports[1]
+    assert [(problem.code, problem.line) for problem in second.errors
+            if problem.code == "duplicate_custom_id"] == [("duplicate_custom_id", 1),
+                                                         ("duplicate_custom_id", 3)]
+    assert second.counts["duplicate_custom_id"] == 2
