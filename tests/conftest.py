@@ -15,6 +15,10 @@ settings.register_profile(
     "batchio", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("batchio")
 
+# Ray clusters the tests start stay offline and quiet: no usage report sent, no token file.
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+
 
 def kill_when_halfway(program: str) -> None:
     """Run ``program`` in a new interpreter and SIGKILL it once it prints ``halfway``."""
