@@ -28,6 +28,7 @@ import shutil
 import signal
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,12 +115,13 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
         if plan is None:
             sink.add_rows(result, None if retry_writer is None else retry_writer.add)
         else:
-            _join_in_ranges(result, plan, sink, retry_writer, statuses)
+            _join_in_ranges(result, plan, sink, retry_writer, statuses, workers)
     return sink.rows
 
 
 def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
-    """The input pieces of each worker process; None to join in this one."""
+    """The input pieces of each range, in order (range k goes to worker k modulo the
+    workers); None to join in this one process."""
     count = usable_cores() if workers is None else workers
     if count < 2 or "fork" not in multiprocessing.get_all_start_methods() \
             or result._index_mode == "sqlite" or result._state != "new":
@@ -132,9 +134,11 @@ def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
         total = sum(sizes)
         if total == 0 or (workers is None and total < PARALLEL_MIN_BYTES):
             return None
-        # Where each range starts, as (file, offset): equal shares of the bytes.
-        cuts = [(0, 0)] + [_line_start(paths, sizes, total * k // count)
-                           for k in range(1, count)]
+        # Where each range starts, as (file, offset): equal shares of the bytes, a few
+        # ranges a worker (see RANGES_PER_WORKER).
+        ranges = count * RANGES_PER_WORKER
+        cuts = [(0, 0)] + [_line_start(paths, sizes, total * k // ranges)
+                           for k in range(1, ranges)]
         cuts.append((len(paths), 0))
         pieces: list[list[_Piece]] = []
         for (first_file, first_offset), (last_file, last_offset) in itertools.pairwise(cuts):
@@ -143,7 +147,7 @@ def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
     except OSError:
         return None
     pieces = [part for part in pieces if part]
-    return pieces if len(pieces) > 1 else None
+    return pieces if len(pieces) > 1 and count > 1 else None
 
 
 def _line_start(paths: Sequence[str], sizes: Sequence[int], position: int) -> tuple[int, int]:
@@ -180,7 +184,8 @@ def _lines_of(result: Join, pieces: Sequence[_Piece]
 
 
 def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
-                    retry: RetryWriter | None, statuses: frozenset[str] | None) -> None:
+                    retry: RetryWriter | None, statuses: frozenset[str] | None,
+                    workers_wanted: int | None) -> None:
     index: _Index = _MemoryIndex()
     folder = tempfile.mkdtemp(prefix="batchio-join-parts-")
     workers: list[Any] = []
@@ -199,9 +204,11 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
             result._state = "done"
             return
         context = multiprocessing.get_context("fork")
-        for number, pieces in enumerate(plan):
-            worker = context.Process(target=_join_range, daemon=True, args=(
-                result, index, locations, pieces, folder, number, sink.kind, retry is not None,
+        count = min(len(plan), usable_cores() if workers_wanted is None else workers_wanted)
+        for first in range(count):
+            ranges = [(number, plan[number]) for number in range(first, len(plan), count)]
+            worker = context.Process(target=_join_ranges, daemon=True, args=(
+                result, index, locations, ranges, folder, sink.kind, retry is not None,
                 statuses))
             # The worker is born with Ctrl-C and SIGTERM held back, until it has its own
             # handlers: one arriving as it starts would otherwise run this process's.
@@ -213,11 +220,11 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
             workers.append(worker)
         unanswered_ids = _MemoryIndex()
         done = result._progress_base
-        for number, worker in enumerate(workers):
+        for number in range(len(plan)):
             # The rows are written as the worker makes them: this process only writes.
+            worker = workers[number % len(workers)]
             _follow_spool(folder, number, worker, sink)
-            worker.join()
-            part = _received(folder, number, worker.exitcode)
+            part = _received(folder, number, worker)
             _merge(result, locations, unanswered_ids, part)
             if sink.kind == "jsonl":
                 sink.add_lines(b"", part.rows)
@@ -244,6 +251,11 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+#: Ranges a worker takes in turn with the others: this process writes the ranges in order,
+#: each as its worker makes it, so what is left to write when the workers are done is the
+#: last range, not a whole worker's share (on 2 cores, 17.7 s against 19.5 s at 1 range a
+#: worker for a 500,000-request join written as Parquet).
+RANGES_PER_WORKER = 4
 
 
 class _Following(io.RawIOBase):
@@ -312,20 +324,35 @@ def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> No
                 raise
 
 
-def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list[_Piece],
-                folder: str, number: int, kind: TableFormat, retrying: bool,
-                statuses: frozenset[str] | None) -> None:
-    """A worker: join ``pieces`` into spool files in ``folder`` and send back its part.
-    Ctrl-C is for the process that started it, which ends the workers (SIGTERM, which
-    ends a worker at once and without a word)."""
+def _join_ranges(result: Join, index: _Index, locations: _Locations,
+                 ranges: list[tuple[int, list[_Piece]]], folder: str, kind: TableFormat,
+                 retrying: bool, statuses: frozenset[str] | None) -> None:
+    """A worker: join each of its ranges into spool files in ``folder``, and send back each
+    range's part; it stops at the first range that fails. Ctrl-C is for the process that
+    started it, which ends the workers (SIGTERM, which ends a worker at once and without a
+    word)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+    result._on_progress = None
+    result._progress_base = 0
+    for number, pieces in ranges:
+        part = _join_range(result, index, locations, pieces, folder, number, kind, retrying,
+                           statuses)
+        if part.error is not None:
+            return
+
+
+def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list[_Piece],
+                folder: str, number: int, kind: TableFormat, retrying: bool,
+                statuses: frozenset[str] | None) -> _Part:
+    """Join one range into its spool and write its part (atomically: the part's presence
+    says the spool is whole). Each range claims results afresh: a second use of an id in
+    another range is found where the parts are folded in."""
     part = _Part(JoinSummary(provider=result._profile.name,
                              checked_outputs=result._check_outputs))
     result._summary = part.summary
-    result._on_progress = None
-    result._progress_base = 0
+    locations.claimed_by = array("q", bytes(8 * len(locations.claimed_by)))
     unanswered = _MemoryIndex()
     try:
         rows = result._emit(index, locations, _lines_of(result, pieces), unanswered,
@@ -346,8 +373,11 @@ def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list
     part.claims = [(ordinal, claimer) for ordinal, claimer in enumerate(locations.claimed_by)
                    if claimer]
     part.unanswered = list(unanswered.items())
-    with open(os.path.join(folder, f"{number}.part"), "wb") as handle:
+    path = os.path.join(folder, f"{number}.part")
+    with open(path + ".tmp", "wb") as handle:
         pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(path + ".tmp", path)
+    return part
 
 
 def _input_place(result: Join, exc: BatchioError) -> int | None:
@@ -391,13 +421,19 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
     return count, retried
 
 
-def _received(folder: str, number: int, exitcode: int | None) -> _Part:
+def _received(folder: str, number: int, worker: Any) -> _Part:
+    """Range ``number``'s part, once its worker has written it; a worker that ended
+    without it is a ``worker_failed`` error."""
+    path = os.path.join(folder, f"{number}.part")
+    while not os.path.exists(path) and worker.is_alive():
+        time.sleep(0.002)
     try:
-        with open(os.path.join(folder, f"{number}.part"), "rb") as handle:
+        with open(path, "rb") as handle:
             part: _Part = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError) as exc:
+        worker.join()
         raise BatchioError(f"a worker process of the join ended without its results (exit "
-                           f"status {exitcode})", code="worker_failed") from exc
+                           f"status {worker.exitcode})", code="worker_failed") from exc
     return part
 
 
