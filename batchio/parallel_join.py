@@ -253,8 +253,8 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 #: Ranges a worker takes in turn with the others: this process writes the ranges in order,
 #: each as its worker makes it, so what is left to write when the workers are done is the
-#: last range, not a whole worker's share (on 2 cores, 17.7 s against 19.5 s at 1 range a
-#: worker for a 500,000-request join written as Parquet).
+#: last range, not a whole worker's share (a 500,000-request join written as Parquet on
+#: 2 cores: 0.5 s of writing after the workers ended, against 2.1 s at one range a worker).
 RANGES_PER_WORKER = 4
 
 
