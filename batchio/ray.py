@@ -10,15 +10,17 @@ or starts a local one.
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .arrow import DEFAULT_ROWS, read_batches, with_ids
 from .errors import Problem, UsageError, quote
 from .jsonl import DEFAULT_MAX_LINE_BYTES
-from .providers import profile_for
-from .sharding import request_files
+from .providers import Profile, profile_for
+from .sharding import Manifest, request_files, split
 from .validation import Report
 from .validation import validate as validate_file
 
@@ -165,4 +167,104 @@ def _later_uses(group: pyarrow.Table, order: dict[str, int]) -> pyarrow.Table:
     })
 
 
-__all__ = ["read_batch_files", "require_ray", "validate"]
+def write_shards(dataset: Any, out_dir: str | os.PathLike[str], *,
+                 provider: str | Profile | None = None, max_requests: int | None = None,
+                 max_bytes: int | None = None, max_embedding_inputs: int | None = None,
+                 by_model: bool = False, prefix: str = "requests",
+                 overwrite: bool = False) -> Manifest:
+    """Write a Dataset of request lines (a binary ``raw`` column, as in the lines schema)
+    as shards within the provider's limits, plus ``manifest.json``: the folder
+    :func:`batchio.split` makes of the same lines, byte for byte.
+
+    Each write task puts its rows' lines in a part file named by its task index, written
+    whole or not at all, so a task that Ray runs again (a worker that died) replaces its
+    part and never adds a second; once every task is done, the parts are read in task
+    order (the Dataset's block order: keep ``preserve_order`` set, as
+    :func:`read_batch_files` does) and cut into shards by :func:`batchio.split`'s own
+    sharder on this machine. ``out_dir`` must be a folder every node can write.
+    """
+    require_ray()
+    sink = _shard_sink_type()(os.fspath(out_dir), {
+        "provider": provider if provider is None or isinstance(provider, str) else provider.name,
+        "max_requests": max_requests, "max_bytes": max_bytes,
+        "max_embedding_inputs": max_embedding_inputs, "by_model": by_model,
+        "prefix": prefix, "overwrite": overwrite})
+    dataset.write_datasink(sink)
+    if sink.manifest is None:
+        raise UsageError("the dataset was written but no manifest was made")
+    return sink.manifest  # type: ignore[no-any-return]
+
+
+#: The folder inside ``out_dir`` where write tasks put their parts, removed at the end.
+PARTS_FOLDER = ".batchio-parts"
+
+
+@functools.cache
+def _shard_sink_type() -> type:
+    ray = require_ray()
+
+    class ShardSink(ray.data.Datasink):  # type: ignore[misc,name-defined]
+        """Parts by task index, then shards by the one sharder (see write_shards)."""
+
+        def __init__(self, out_dir: str, options: dict[str, Any]) -> None:
+            self.out_dir = out_dir
+            self.options = options
+            self.manifest: Manifest | None = None
+
+        def on_write_start(self, schema: Any = None) -> None:
+            os.makedirs(os.path.join(self.out_dir, PARTS_FOLDER), exist_ok=True)
+
+        def write(self, blocks: Any, ctx: Any) -> dict[str, int]:
+            return _write_part(blocks, os.path.join(self.out_dir, PARTS_FOLDER),
+                               ctx.task_idx)
+
+        def on_write_complete(self, write_result: Any) -> None:
+            self.manifest = _shards_from_parts(self.out_dir, write_result.write_returns,
+                                               self.options)
+
+    return ShardSink
+
+
+def _write_part(blocks: Any, folder: str, task: int) -> dict[str, int]:
+    """One write task's lines in ``folder/<task>.jsonl``, replaced whole (a retried task
+    writes the same name)."""
+    from ray.data.block import BlockAccessor
+
+    path = os.path.join(folder, f"{task:08d}.jsonl")
+    temporary = f"{path}.{os.getpid()}.tmp"
+    rows = 0
+    with open(temporary, "wb") as handle:
+        for block in blocks:
+            table = BlockAccessor.for_block(block).to_arrow()
+            if "raw" not in table.column_names:
+                raise UsageError("write_shards needs a binary 'raw' column of request lines "
+                                 f"(the lines schema); the dataset has {table.column_names}")
+            for raw in table.column("raw").to_pylist():
+                if raw is None:
+                    raise UsageError("a line over the reader's size cap cannot be written "
+                                     "to a shard (its raw bytes were not read)")
+                handle.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                rows += 1
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return {"task": task, "rows": rows}
+
+
+def _shards_from_parts(out_dir: str, returns: list[dict[str, int]], options: dict[str, Any]
+                       ) -> Manifest:
+    """The parts, in task order, cut into shards by :func:`batchio.split`."""
+    folder = os.path.join(out_dir, PARTS_FOLDER)
+    tasks = sorted({entry["task"] for entry in returns})
+    joined = os.path.join(folder, "all.jsonl")
+    try:
+        with open(joined, "wb") as target:
+            for task in tasks:
+                with open(os.path.join(folder, f"{task:08d}.jsonl"), "rb") as part:
+                    shutil.copyfileobj(part, target, 1 << 20)
+        return split(joined, out_dir, **options)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = ["PARTS_FOLDER", "read_batch_files", "require_ray", "validate", "write_shards"]

@@ -84,3 +84,41 @@ def test_an_id_used_in_two_files_is_found(cluster: None, files: list[Path]) -> N
             if problem.code == "duplicate_custom_id"] == [("duplicate_custom_id", 1),
                                                          ("duplicate_custom_id", 3)]
     assert second.counts["duplicate_custom_id"] == 2
+
+
+def test_shards_written_through_ray_equal_split_after_a_killed_task(
+        cluster: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inputs = []
+    for number in range(3):
+        path = tmp_path / f"in-{number}.jsonl"
+        path.write_bytes(b"".join(request(f"r{number}-{i}") for i in range(40)))
+        inputs.append(path)
+    together = tmp_path / "together.jsonl"
+    together.write_bytes(b"".join(path.read_bytes() for path in inputs))
+    expected = batchio.split(together, tmp_path / "split", max_requests=25)
+
+    # The second write task's worker dies once, half way through its part; Ray runs the
+    # task again, which must replace the part, not add one.
+    marker = tmp_path / "killed-once"
+    base = batchio_ray._shard_sink_type()
+
+    class DiesOnce(base):  # type: ignore[misc,valid-type]
+        def write(self, blocks: Any, ctx: Any) -> Any:
+            if ctx.task_idx == 1 and not marker.exists():
+                marker.write_text("x")
+                folder = Path(self.out_dir) / batchio_ray.PARTS_FOLDER
+                (folder / f"{ctx.task_idx:08d}.jsonl.{os.getpid()}.tmp").write_bytes(b"{half")
+                os._exit(1)
+            return super().write(blocks, ctx)
+
+    monkeypatch.setattr(batchio_ray, "_shard_sink_type", lambda: DiesOnce)
+    manifest = batchio_ray.write_shards(batchio_ray.read_batch_files(inputs),
+                                        tmp_path / "ray", max_requests=25)
+    assert marker.exists()
+    assert [shard.to_dict() for shard in manifest.shards] == [
+        shard.to_dict() for shard in expected.shards]
+    for shard in expected.shards:
+        assert (tmp_path / "ray" / shard.path).read_bytes() == \
+            (tmp_path / "split" / shard.path).read_bytes()
+    assert sorted(path.name for path in (tmp_path / "ray").iterdir()) == sorted(
+        path.name for path in (tmp_path / "split").iterdir())
