@@ -10,6 +10,7 @@ or starts a local one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import shutil
@@ -17,10 +18,11 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .arrow import DEFAULT_ROWS, read_batches, with_ids
-from .errors import Problem, UsageError, quote
+from .errors import BatchioError, DuplicateIdError, Problem, UsageError, quote
 from .jsonl import DEFAULT_MAX_LINE_BYTES
 from .providers import Profile, profile_for
-from .sharding import Manifest, request_files, split
+from .reconcile import JoinSummary
+from .sharding import Manifest, request_files, result_files, split
 from .validation import Report
 from .validation import validate as validate_file
 
@@ -195,6 +197,122 @@ def write_shards(dataset: Any, out_dir: str | os.PathLike[str], *,
     return sink.manifest  # type: ignore[no-any-return]
 
 
+@dataclasses.dataclass
+class RayJoin:
+    """A join run on Ray: the joined table as a Dataset (rows in input order, the columns
+    of :data:`batchio.COLUMNS`) and the whole job's summary."""
+
+    dataset: Any
+    summary: JoinSummary
+
+
+def join(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+         results: str | os.PathLike[str], provider: str | None = None,
+         check_outputs: bool = False) -> RayJoin:
+    """Join each shard's results back to it on a Ray cluster, one task a shard.
+
+    ``inputs`` are request files (a manifest stands for its shards); ``results`` is a folder
+    of result files named after their shard (``<shard name>.output.jsonl``,
+    ``<shard name>.errors.jsonl`` and so on, compressed or not): a provider answers each
+    input file on its own, so each shard joins on its own, with no shuffle. An id used in
+    two shards is the :class:`batchio.DuplicateIdError` the local join raises (found first,
+    by a group-by over every input line). The table and the summary are those of
+    ``batchio.join(inputs, results=results)``.
+    """
+    ray = require_ray()
+    shards = request_files(inputs, what="join")
+    assigned = _results_by_shard(shards, result_files(results))
+    order = {path: number for number, path in enumerate(shards)}
+    # The first error in input order, as the local join meets it: an id a later shard
+    # uses again, or what a shard's own join raised.
+    failures: list[tuple[tuple[int, int], BatchioError]] = []
+    repeated = _id_in_two_shards(shards, provider)
+    if repeated is not None:
+        failures.append(((order[repeated.path or ""], repeated.line or 0), repeated))
+    joiner = ray.remote(_join_shard)
+    outcomes = ray.get([joiner.remote(shard, assigned[shard], provider, check_outputs)
+                        for shard in shards])
+    for number, (_, _, error) in enumerate(outcomes):
+        if error is not None:
+            failures.append(((number, error.line or 0), error))
+    if failures:
+        raise min(failures, key=lambda failure: failure[0])[1]
+    first_summary = outcomes[0][1] if outcomes else None
+    summary = JoinSummary(provider=first_summary.provider if first_summary else "openai",
+                          checked_outputs=check_outputs)
+    for _, part, _ in outcomes:
+        assert part is not None
+        summary.merge_inputs(part)
+        summary.result_lines += part.result_lines
+        summary.orphans += part.orphans
+        summary.duplicates += part.duplicates
+    tables = [table for table, _, _ in outcomes]
+    return RayJoin(ray.data.from_arrow(tables) if tables else ray.data.from_items([]),
+                   summary)
+
+
+def _results_by_shard(shards: list[str], files: list[str]) -> dict[str, list[str]]:
+    """Each shard's result files: those whose name starts with the shard's own name (the
+    longest such name, where one shard's name begins another's)."""
+    stems = {shard: _stem(shard) for shard in shards}
+    assigned: dict[str, list[str]] = {shard: [] for shard in shards}
+    for path in files:
+        name = os.path.basename(path)
+        owners = [shard for shard, stem in stems.items()
+                  if name.startswith(stem) and name[len(stem):len(stem) + 1] in (".", "-", "_")]
+        if not owners:
+            raise UsageError(f"result file {path} is named after no shard (name each after "
+                             f"its shard, such as {_stem(shards[0])}.output.jsonl)")
+        assigned[max(owners, key=lambda shard: len(stems[shard]))].append(path)
+    return assigned
+
+
+def _stem(path: str) -> str:
+    name = os.path.basename(path)
+    for suffix in (".jsonl.gz", ".jsonl.zst", ".jsonl"):
+        if name.endswith(suffix):
+            return name[:-len(suffix)]
+    return name
+
+
+def _id_in_two_shards(shards: list[str], provider: str | None) -> DuplicateIdError | None:
+    """The local join's DuplicateIdError for the first id (in input order) that a later
+    shard uses again, found by a group-by over every input line; None when there is none."""
+    order = {path: number for number, path in enumerate(shards)}
+    found = (read_batch_files(shards)
+             .map_batches(_ids_of, batch_format="pyarrow", fn_kwargs={"provider": provider})
+             .groupby("custom_id", num_partitions=max(1, min(len(shards), 64)))
+             .map_groups(_later_uses, batch_format="pyarrow", fn_kwargs={"order": order})
+             .take_all())
+    if not found:
+        return None
+    first = min(found, key=lambda use: (order[use["path"]], use["line"]))
+    profile = profile_for(provider, shards[0])
+    return DuplicateIdError(
+        f"{profile.id_field} {first['custom_id']!r} is used by two inputs: "
+        f"{first['first_path']}:{first['first_line']} and {first['path']}:{first['line']}; "
+        "results cannot be matched unambiguously",
+        path=first["path"], line=first["line"], custom_id=first["custom_id"])
+
+
+def _join_shard(shard: str, results: list[str], provider: str | None, check_outputs: bool
+                ) -> tuple[Any, JoinSummary | None, BatchioError | None]:
+    """One shard joined (a Ray task): its table and summary, or the error that stopped it."""
+    import pyarrow
+
+    from .reconcile import join as join_files
+    from .table import arrow_schema, record_batches
+
+    try:
+        joined = join_files([shard], outputs=results, provider=provider,
+                            check_outputs=check_outputs)
+        table = pyarrow.Table.from_batches(list(record_batches(joined)),
+                                           schema=arrow_schema())
+    except BatchioError as exc:
+        return None, None, exc
+    return table, joined.summary, None
+
+
 #: The folder inside ``out_dir`` where write tasks put their parts, removed at the end.
 PARTS_FOLDER = ".batchio-parts"
 
@@ -267,4 +385,5 @@ def _shards_from_parts(out_dir: str, returns: list[dict[str, int]], options: dic
         shutil.rmtree(folder, ignore_errors=True)
 
 
-__all__ = ["PARTS_FOLDER", "read_batch_files", "require_ray", "validate", "write_shards"]
+__all__ = ["PARTS_FOLDER", "RayJoin", "join", "read_batch_files", "require_ray", "validate",
+           "write_shards"]

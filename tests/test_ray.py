@@ -122,3 +122,46 @@ def test_shards_written_through_ray_equal_split_after_a_killed_task(
             (tmp_path / "split" / shard.path).read_bytes()
     assert sorted(path.name for path in (tmp_path / "ray").iterdir()) == sorted(
         path.name for path in (tmp_path / "split").iterdir())
+
+
+def shards_with_results(tmp_path: Path, ids: list[str]) -> tuple[Path, Path]:
+    source = tmp_path / "requests.jsonl"
+    source.write_bytes(b"".join(request(cid) for cid in ids))
+    manifest = batchio.split(source, tmp_path / "shards", max_requests=20)
+    results = tmp_path / "results"
+    results.mkdir()
+    for number, shard in enumerate(manifest.shards):
+        stem = Path(shard.path).name.removesuffix(".jsonl")
+        batchio.simulate(tmp_path / "shards" / shard.path, seed=number, failure_rate=0.2,
+                         expire_rate=0.1, missing_rate=0.1,
+                         output=results / f"{stem}.output.jsonl",
+                         errors=results / f"{stem}.errors.jsonl")
+    return tmp_path / "shards" / "manifest.json", results
+
+
+def test_a_join_through_ray_is_the_local_join(cluster: None, tmp_path: Path) -> None:
+    manifest, results = shards_with_results(tmp_path, [f"r{i}" for i in range(70)])
+    on_ray = batchio_ray.join(manifest, results=results, check_outputs=True)
+    local = batchio.join(manifest, results=results, check_outputs=True)
+    table = local.to_arrow()
+    import pyarrow
+
+    joined = pyarrow.concat_tables(ray.get(on_ray.dataset.to_arrow_refs()))
+    assert joined.to_pylist() == table.to_pylist()
+    assert on_ray.summary.to_dict() == local.summary.to_dict()
+    assert on_ray.summary.inputs == 70 and on_ray.summary.counts["missing"] > 0
+
+
+def test_a_join_through_ray_refuses_what_the_local_join_refuses(
+        cluster: None, tmp_path: Path) -> None:
+    ids = [f"r{i}" for i in range(70)]
+    ids[55] = "r3"  # a later shard uses an id again
+    manifest, results = shards_with_results(tmp_path, ids)
+    with pytest.raises(batchio.DuplicateIdError) as local:
+        list(batchio.join(manifest, results=results))
+    with pytest.raises(batchio.DuplicateIdError) as on_ray:
+        batchio_ray.join(manifest, results=results)
+    assert str(on_ray.value) == str(local.value)
+    (results / "stray.output.jsonl").write_bytes(b"")
+    with pytest.raises(batchio.UsageError, match="named after no shard"):
+        batchio_ray.join(manifest, results=results)
