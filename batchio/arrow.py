@@ -15,15 +15,20 @@ Needs the ``[arrow]`` extra.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .errors import UsageError
+import msgspec
+
+from .bodies import TokenCounter, embedding_inputs
+from .errors import Problem, UsageError
 from .jsonl import DEFAULT_MAX_LINE_BYTES, iter_raw_blocks, open_source, source_name
 from .providers import Profile, profile_for
 from .reconcile import id_reader
 from .table import require_pyarrow
+from .validation import Report, file_limits, validate
 
 if TYPE_CHECKING:
     import pyarrow
@@ -99,4 +104,171 @@ def with_ids(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = Non
     return batch.append_column(pa.field("custom_id", pa.string()), pa.array(ids, pa.string()))
 
 
-__all__ = ["DEFAULT_ROWS", "lines_schema", "read_batches", "with_ids"]
+#: Findings that need more than one line (a second use of an id, a second url or model,
+#: the file's totals, a CRLF reported once a file): :func:`check` leaves them to
+#: :class:`FileStats` (and an id to a group-by), which see the whole file.
+WHOLE_FILE_CODES = frozenset({"duplicate_custom_id", "url_mismatch", "model_mismatch",
+                              "too_many_tasks", "file_too_large", "too_many_embedding_inputs",
+                              "empty_file", "crlf_line_ending"})
+
+
+def problems_type() -> pyarrow.DataType:
+    """The ``problems`` column's type: a list of (severity, code, message, param)."""
+    pa = require_pyarrow()
+    return pa.list_(pa.struct([("severity", pa.string()), ("code", pa.string()),
+                               ("message", pa.string()), ("param", pa.string())]))
+
+
+def check(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = None,
+          endpoint: str | None = None, schema: Any = None) -> pyarrow.RecordBatch:
+    """``batch`` (the lines schema, request lines) with typed columns and each line's
+    problems: ``request`` (the line is a JSON object), ``custom_id``, ``url`` (the
+    endpoint, where the provider has it), ``model``, ``n_bytes``, ``embedding_inputs``
+    (counted where the provider limits them), ``input_tokens_estimate`` (by the provider's
+    :class:`batchio.TokenCounter`), and ``problems`` (list of severity, code, message,
+    param).
+
+    A line's problems are those :func:`batchio.validate` finds in it, by the validator
+    itself run over the batch's lines; what needs the whole file
+    (:data:`WHOLE_FILE_CODES`) is :class:`FileStats`'s. ``endpoint`` fixes the file's
+    endpoint, as in :func:`batchio.validate`.
+    """
+    pa = require_pyarrow()
+    profile = profile_for(provider, None)
+    raws = batch.column("raw").to_pylist()
+    found: list[list[dict[str, Any]]] = [[] for _ in raws]
+    report = validate([b"\n" if raw is None else raw for raw in raws], provider=profile,
+                      endpoint=endpoint, schema=schema, max_errors=None, workers=1)
+    for problem in report.errors + report.warnings:
+        if problem.code in WHOLE_FILE_CODES or problem.line is None:
+            continue
+        found[problem.line - 1].append({"severity": problem.severity, "code": problem.code,
+                                        "message": problem.message, "param": problem.param})
+    columns: dict[str, list[Any]] = {name: [] for name in (
+        "request", "custom_id", "url", "model", "n_bytes", "embedding_inputs",
+        "input_tokens_estimate")}
+    counter = TokenCounter(profile.chars_per_token)
+    decode = msgspec.json.Decoder().decode
+    for row, raw in enumerate(raws):
+        value: Any = None
+        if raw is None:
+            found[row] = [{"severity": "error", "code": "line_too_large", "param": None,
+                           "message": "the line is over the reader's size cap"}]
+        else:
+            try:
+                value = decode(raw)
+            except (msgspec.DecodeError, RecursionError):
+                value = None
+        facts = _line_facts(value, profile, counter)
+        for name, fact in zip(columns, (type(value) is dict, *facts[:3],
+                                        0 if raw is None else len(raw), *facts[3:]),
+                              strict=True):
+            columns[name].append(fact)
+    types = {"request": pa.bool_(), "custom_id": pa.string(), "url": pa.string(),
+             "model": pa.string(),
+             "n_bytes": pa.int64(), "embedding_inputs": pa.int64(),
+             "input_tokens_estimate": pa.int64()}
+    for name, values in columns.items():
+        batch = batch.append_column(pa.field(name, types[name]), pa.array(values, types[name]))
+    return batch.append_column(pa.field("problems", problems_type()),
+                               pa.array(found, problems_type()))
+
+
+def _line_facts(value: Any, profile: Profile, counter: TokenCounter
+                ) -> tuple[str | None, str | None, str | None, int, int]:
+    """A request line's id, endpoint, model, embedding inputs and input tokens (None and
+    0 where it has none)."""
+    if type(value) is not dict:
+        return None, None, None, 0, 0
+    custom_id = value.get(profile.id_field)
+    body, _ = profile.body_of(value)
+    body = body if isinstance(body, dict) else {}
+    if profile.carries_url:
+        url = value.get("url")
+    else:
+        url = (profile.endpoint_of_body(body) if profile.endpoint_of_body is not None
+               else None) or profile.default_endpoint
+    # An endpoint only where the provider has it; inputs counted only where the provider
+    # limits them (its embeddings endpoint), as the validator counts them.
+    url = url if type(url) is str and profile.schema_for(url) is not None else None
+    counts_inputs = (url is not None and url.endswith("/embeddings")
+                     and profile.limits.max_embedding_inputs is not None)
+    model = body.get("model")
+    return (custom_id if type(custom_id) is str else None, url,
+            model if type(model) is str else None,
+            embedding_inputs(body) if counts_inputs else 0, counter(body))
+
+
+@dataclasses.dataclass
+class FileStats:
+    """One file's totals, from :func:`check`'s columns, mergeable: ``a.merge(b)`` is the
+    stats of a's lines followed by b's (associative, so batches merge in any grouping,
+    in file order), and :meth:`problems` gives the file-level findings."""
+
+    path: str = ""
+    lines: int = 0
+    requests: int = 0
+    bytes: int = 0
+    embedding_inputs: int = 0
+    input_tokens: int = 0
+    #: Each model and url, with how many requests named it, in order of first use.
+    models: dict[str, int] = dataclasses.field(default_factory=dict)
+    urls: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def of(cls, checked: pyarrow.RecordBatch) -> FileStats:
+        """The stats of a batch :func:`check` made (its lines from one file)."""
+        stats = cls(path=(checked.column("path")[0].as_py() if checked.num_rows else ""),
+                    lines=checked.num_rows)
+        for request, size, url, model, inputs, tokens in zip(
+                checked.column("request").to_pylist(), checked.column("n_bytes").to_pylist(),
+                checked.column("url").to_pylist(), checked.column("model").to_pylist(),
+                checked.column("embedding_inputs").to_pylist(),
+                checked.column("input_tokens_estimate").to_pylist(), strict=True):
+            stats.bytes += size
+            if not request:
+                continue
+            stats.requests += 1
+            stats.embedding_inputs += inputs
+            stats.input_tokens += tokens
+            if model is not None:
+                stats.models[model] = stats.models.get(model, 0) + 1
+            if url is not None:
+                stats.urls[url] = stats.urls.get(url, 0) + 1
+        return stats
+
+    def merge(self, later: FileStats) -> FileStats:
+        """The stats of this file part followed by ``later`` (a new object)."""
+        merged = FileStats(self.path or later.path, self.lines + later.lines,
+                           self.requests + later.requests, self.bytes + later.bytes,
+                           self.embedding_inputs + later.embedding_inputs,
+                           self.input_tokens + later.input_tokens, dict(self.models),
+                           dict(self.urls))
+        for model, count in later.models.items():
+            merged.models[model] = merged.models.get(model, 0) + count
+        for url, count in later.urls.items():
+            merged.urls[url] = merged.urls.get(url, 0) + count
+        return merged
+
+    def problems(self, provider: str | Profile | None = None) -> list[Problem]:
+        """The file's own findings: its totals against the provider's per-file limits (by
+        the validator's own test), an empty file, and a second model or url where the
+        provider takes one per file (an error, or a warning where that is not known)."""
+        profile = profile_for(provider, None)
+        report = Report(path=self.path, provider=profile.name, requests=self.requests,
+                        bytes=self.bytes, embedding_inputs=self.embedding_inputs)
+        found: list[Problem] = []
+        for code, values, policy in (("model_mismatch", self.models, profile.mixed_models),
+                                     ("url_mismatch", self.urls, profile.mixed_urls)):
+            if len(values) > 1 and policy in ("error", "warning"):
+                what = "models" if code == "model_mismatch" else "urls"
+                found.append(Problem(code=code, path=self.path, severity=policy, message=(
+                    f"{len(values)} {what} in one file ({', '.join(list(values)[:3])}); "
+                    f"{profile.title} takes one per file"
+                    + ("" if policy == "error" else " (not documented either way)"))))
+        file_limits(profile, report)
+        return found + report.errors + report.warnings
+
+
+__all__ = ["DEFAULT_ROWS", "WHOLE_FILE_CODES", "FileStats", "check", "lines_schema",
+           "problems_type", "read_batches", "with_ids"]

@@ -724,6 +724,13 @@ class _LineChecker:
                            self.over_embedding_limit)
 
 
+def file_limits(profile: Profile, report: Report) -> None:
+    """Add to ``report`` what its totals (``requests``, ``bytes``, ``embedding_inputs``)
+    break of the provider's per-file limits, and ``empty_file``, as :func:`validate` does
+    at a file's end (without the line first over a limit, which only a pass knows)."""
+    _check_file_limits(profile, report, _Collector(report, None), None, None)
+
+
 def _served_by(url: Any) -> str:
     """`` (served by ...: --provider ...)`` when other providers take this url."""
     if type(url) is not str:

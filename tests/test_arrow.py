@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import batchio
-from batchio.arrow import lines_schema, read_batches, with_ids
+from batchio.arrow import WHOLE_FILE_CODES, FileStats, check, lines_schema, read_batches, with_ids
 
 line_kinds = st.one_of(
     st.builds(lambda cid: orjson.dumps({"custom_id": cid, "body": {"n": 1}}) + b"\n",
@@ -79,3 +81,84 @@ def test_an_empty_file_is_one_empty_batch_and_bad_arguments_are_usage_errors(
         list(read_batches(path, rows=0))
     with pytest.raises(batchio.SourceError):
         list(read_batches(tmp_path / "missing.jsonl"))
+
+
+def chat(custom_id: Any, model: Any = "gpt-4o-mini", url: str = "/v1/chat/completions"
+         ) -> bytes:
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": "hello there"}]}
+    if model is not None:
+        body["model"] = model
+    return orjson.dumps({"custom_id": custom_id, "method": "POST", "url": url,
+                         "body": body}) + b"\n"
+
+
+request_lines = st.one_of(
+    st.builds(chat, st.sampled_from(["a", "b", "c", "d", "e", "f", "g"])),
+    st.builds(chat, st.sampled_from(["h", "i"]), st.sampled_from(["gpt-4o", None, 7])),
+    st.builds(chat, st.sampled_from(["j", 5, None, ""])),
+    st.builds(chat, st.just("k"), url=st.sampled_from(["/v1/embeddings", "/v1/nope"])),
+    st.just(b"[1]\n"), st.just(b'{"custom_id": "x", "body": \n'), st.just(b"\n"),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(request_lines, min_size=1, max_size=30), rows=st.integers(1, 8))
+def test_each_lines_problems_are_the_validators_whatever_the_batches(
+        tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], rows: int) -> None:
+    # Runs of blank lines are one problem in a file: one blank line at a time here.
+    lines = [line for number, line in enumerate(lines)
+             if not (line == b"\n" and number and lines[number - 1] == b"\n")]
+    path = tmp_path_factory.mktemp("check") / "requests.jsonl"
+    path.write_bytes(b"".join(lines))
+    checked = [check(batch, provider="openai") for batch in read_batches(path, rows=rows)]
+    found = sorted((row["line"], problem["code"], problem["severity"])
+                   for batch in checked for row in batch.to_pylist()
+                   for problem in row["problems"])
+    report = batchio.validate(path, provider="openai", max_errors=None)
+    expected = sorted((problem.line, problem.code, problem.severity)
+                      for problem in report.errors + report.warnings
+                      if problem.code not in WHOLE_FILE_CODES)
+    assert found == expected
+    # The file's totals from merged batch stats are the validator's, whatever the grouping.
+    stats = [FileStats.of(batch) for batch in checked]
+    merged = functools.reduce(FileStats.merge, stats)
+    assert (merged.requests, merged.bytes, merged.embedding_inputs) == (
+        report.requests, report.bytes, report.embedding_inputs)
+    assert merged.urls == report.endpoints
+    if len(stats) >= 3:
+        left = stats[0].merge(stats[1]).merge(stats[2])
+        right = stats[0].merge(stats[1].merge(stats[2]))
+        assert left == right
+    assert list(merged.models) == [model for model in report.models]
+
+
+def test_the_typed_columns_and_the_file_level_findings(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(chat("a") + chat("b", model="gpt-4o") + b"[1]\n"
+                     + orjson.dumps({"custom_id": "e", "method": "POST",
+                                     "url": "/v1/embeddings",
+                                     "body": {"model": "text-embedding-3-small",
+                                              "input": ["x", "y", "z"]}}) + b"\n")
+    (batch,) = read_batches(path)
+    checked = check(batch, provider="openai")
+    rows = checked.to_pylist()
+    assert [row["request"] for row in rows] == [True, True, False, True]
+    assert [row["custom_id"] for row in rows] == ["a", "b", None, "e"]
+    assert [row["model"] for row in rows] == ["gpt-4o-mini", "gpt-4o", None,
+                                              "text-embedding-3-small"]
+    assert [row["url"] for row in rows] == ["/v1/chat/completions"] * 2 + [
+        None, "/v1/embeddings"]
+    assert [row["n_bytes"] for row in rows] == [len(line) for line in
+                                                path.read_bytes().splitlines(True)]
+    assert [row["embedding_inputs"] for row in rows] == [0, 0, 0, 3]
+    assert rows[0]["input_tokens_estimate"] > 0
+    assert [problem["code"] for problem in rows[2]["problems"]] == ["not_an_object"]
+    stats = FileStats.of(checked)
+    assert (stats.requests, stats.embedding_inputs) == (3, 3)
+    assert [(problem.code, problem.severity) for problem in stats.problems("openai")] == [
+        ("model_mismatch", "error"), ("url_mismatch", "error")]
+    over = FileStats(path="big.jsonl", requests=50_001, bytes=10)
+    assert [problem.code for problem in over.problems("openai")] == ["too_many_tasks"]
+    assert [problem.code for problem in FileStats(path="e.jsonl").problems("openai")] == [
+        "empty_file"]
