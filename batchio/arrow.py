@@ -25,9 +25,10 @@ import msgspec
 from .bodies import TokenCounter, embedding_inputs
 from .errors import Problem, UsageError
 from .jsonl import DEFAULT_MAX_LINE_BYTES, iter_raw_blocks, open_source, source_name
-from .providers import Profile, profile_for
-from .reconcile import id_reader
-from .table import require_pyarrow
+from .providers import Outcome, Profile, profile_for
+from .reconcile import JoinedRow, id_reader, joined_values
+from .results import COLUMN_NAMES
+from .table import arrow_schema, require_pyarrow
 from .validation import Report, file_limits, validate
 
 if TYPE_CHECKING:
@@ -270,5 +271,53 @@ class FileStats:
         return found + report.errors + report.warnings
 
 
-__all__ = ["DEFAULT_ROWS", "WHOLE_FILE_CODES", "FileStats", "check", "lines_schema",
+#: The joined table's columns a result line decides on its own (:func:`classify`).
+RESULT_COLUMNS = ("custom_id", "status", "http_status", "error_code", "error_message",
+                  "retryable", "model", "text", "finish_reason", "finish_reason_raw",
+                  "refusal", "input_tokens", "output_tokens", "cached_tokens",
+                  "reasoning_tokens", "total_tokens", "embedding")
+
+
+def classify(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = None
+             ) -> pyarrow.RecordBatch:
+    """``batch`` (the lines schema, result lines) with the joined table's columns that a
+    result line decides on its own (:data:`RESULT_COLUMNS`: status, error, answer text,
+    finish reason, tokens, embedding), each read as the join reads it. A line that is not
+    a result of the provider's shape is ``failed`` with ``invalid_result_line``; a blank
+    line or one over the cap has nulls."""
+    pa = require_pyarrow()
+    profile = profile_for(provider, None)
+    read_id = id_reader(profile.result_id_field)
+    decode = msgspec.json.Decoder().decode
+    positions = [COLUMN_NAMES.index(name) for name in RESULT_COLUMNS]
+    rows: list[tuple[Any, ...]] = []
+    for path, line, raw in zip(batch.column("path").to_pylist(),
+                               batch.column("line").to_pylist(),
+                               batch.column("raw").to_pylist(), strict=True):
+        if raw is None or raw.isspace():
+            rows.append((None,) * len(positions))
+            continue
+        try:
+            outcome = profile.classify_result(decode(raw))
+        except (msgspec.DecodeError, KeyError, TypeError, ValueError, AttributeError,
+                RecursionError) as exc:
+            error = {"code": "invalid_result_line",
+                     "message": f"not a result line of {profile.title}: {exc}"[:300]}
+            outcome = Outcome(read_id(raw) or "", "failed", None, error,
+                              "invalid_result_line", False)
+        values = joined_values(JoinedRow(
+            outcome.custom_id or None, outcome.status, {}, outcome.response,  # type: ignore[arg-type]
+            outcome.error, outcome.error_code, outcome.retryable, "", 0, b"", path, line,
+            raw))
+        rows.append(tuple(values[position] for position in positions))
+    schema = arrow_schema()
+    for name, column in zip(RESULT_COLUMNS, zip(*rows, strict=True) if rows else
+                            [()] * len(RESULT_COLUMNS), strict=True):
+        kind = schema.field(name).type
+        batch = batch.append_column(pa.field(name, kind), pa.array(list(column), kind))
+    return batch
+
+
+__all__ = ["DEFAULT_ROWS", "RESULT_COLUMNS", "WHOLE_FILE_CODES", "FileStats", "check", "classify",
+           "lines_schema",
            "problems_type", "read_batches", "with_ids"]

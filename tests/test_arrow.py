@@ -13,7 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import batchio
-from batchio.arrow import WHOLE_FILE_CODES, FileStats, check, lines_schema, read_batches, with_ids
+from batchio.arrow import (
+    RESULT_COLUMNS,
+    WHOLE_FILE_CODES,
+    FileStats,
+    check,
+    classify,
+    lines_schema,
+    read_batches,
+    with_ids,
+)
 
 line_kinds = st.one_of(
     st.builds(lambda cid: orjson.dumps({"custom_id": cid, "body": {"n": 1}}) + b"\n",
@@ -162,3 +171,35 @@ def test_the_typed_columns_and_the_file_level_findings(tmp_path: Path) -> None:
     assert [problem.code for problem in over.problems("openai")] == ["too_many_tasks"]
     assert [problem.code for problem in FileStats(path="e.jsonl").problems("openai")] == [
         "empty_file"]
+
+
+@pytest.mark.parametrize(("requests", "provider"), [
+    ("chat_requests.jsonl", "openai"), ("anthropic_requests.jsonl", "anthropic"),
+    ("embeddings_requests.jsonl", "openai")])
+def test_result_lines_classified_as_the_join_reads_them(tmp_path: Path, requests: str,
+                                                         provider: str) -> None:
+    source = Path(__file__).resolve().parent.parent / "examples" / requests
+    output, errors = tmp_path / "output.jsonl", tmp_path / "errors.jsonl"
+    batchio.simulate(source, output=output, errors=None if provider == "anthropic" else errors,
+                     seed=5, failure_rate=0.3, expire_rate=0.2, provider=provider)
+    with open(output, "ab") as handle:
+        handle.write(b'{"custom_id": "broken", "response": {"status\n\n')
+    joined = {(row["result_file"], row["result_line"]): row
+              for row in batchio.join(source, outputs=[output],
+                                      errors=[errors] if errors.exists() else [],
+                                      provider=provider).to_arrow().to_pylist()}
+    classified = [row for path in (output, errors) if path.exists()
+                  for batch in read_batches(path)
+                  for row in classify(batch, provider=provider).to_pylist()]
+    assert len(classified) >= len(joined)
+    for row in classified:
+        if row["raw"].isspace():
+            assert row["status"] is None
+            continue
+        if row["raw"].startswith(b'{"custom_id": "broken"'):
+            assert (row["status"], row["error_code"]) == ("failed", "invalid_result_line")
+            continue
+        expected = joined[(row["path"], row["line"])]
+        names = [name for name in RESULT_COLUMNS
+                 if name != "model" or expected["status"] == "succeeded"]
+        assert {name: row[name] for name in names} == {name: expected[name] for name in names}
