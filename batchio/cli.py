@@ -692,17 +692,19 @@ def simulate_command(requests_path: str, output: str, errors: str | None, seed: 
               "budget (what fails a batch with token_limit_exceeded).")
 @click.option("--chars-per-token", type=click.FloatRange(min=0.1),
               help="Characters a token (default: the provider's figure, or --calibrate's).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that estimate files at once (default: the usable cores).")
 @format_option
 def estimate_command(paths: tuple[str, ...], provider: str | None, calibrate_path: str | None,
                      enqueued_limit: int | None, chars_per_token: float | None,
-                     output_format: str) -> None:
+                     jobs: int | None, output_format: str) -> None:
     """Estimate request files (or a shard folder) before submit: requests, input tokens, the
     output bound from each request's cap, and the cost range at batch prices."""
     fitted = None if calibrate_path is None else calibrate(calibrate_path)
     counter = (TokenCounter(chars_per_token) if chars_per_token is not None
                else None if fitted is None else fitted.counter())
     report = estimate(list(paths), provider=provider, counter=counter,
-                      enqueued_limit=enqueued_limit)
+                      enqueued_limit=enqueued_limit, workers=jobs)
     if output_format == "json":
         document = report.to_dict()
         if fitted is not None:

@@ -12,6 +12,7 @@ report counts those (``uncapped``), and its high figure then leaves them out.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
 import os
 import statistics
@@ -28,6 +29,7 @@ from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
 from .results import request_body
 from .sharding import request_files
+from .validation import process_context, usable_cores
 
 
 @dataclass
@@ -107,6 +109,7 @@ def estimate(
     counter: TokenCounter | None = None,
     prices: PriceTable | None = None,
     enqueued_limit: int | None = None,
+    workers: int | None = None,
 ) -> Estimate:
     """Estimate request files before submit: per file (a manifest, or a folder holding one,
     stands for its shards) the requests, input tokens by ``counter`` (default: the
@@ -114,7 +117,8 @@ def estimate(
     and the cost range at batch prices. ``enqueued_limit`` warns where a model's input
     tokens in one file pass a per-model enqueued-token budget (what fails a batch with
     ``token_limit_exceeded``). Every line is read with the reader's checks; a bad line
-    raises its :class:`LineError`."""
+    raises its :class:`LineError`. ``workers``: processes that estimate files at once
+    (None: the usable cores); the report is the same."""
     if enqueued_limit is not None and (type(enqueued_limit) is not int or enqueued_limit < 1):
         raise UsageError(f"the enqueued-token limit must be a whole number of at least 1, "
                          f"not {enqueued_limit!r}")
@@ -123,13 +127,30 @@ def estimate(
     first = profile_for(provider, files[0])
     report = Estimate(first.name, (counter or TokenCounter(first.chars_per_token))
                       .chars_per_token)
+    if workers is not None and (type(workers) is not int or workers < 1):
+        raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
+    count = min(len(files), usable_cores() if workers is None else workers)
+    name = None if provider is None else first.name
+    if count > 1 and (provider is None or isinstance(provider, str)):
+        # A worker rebuilds the profile from its name (a Profile holds functions).
+        with concurrent.futures.ProcessPoolExecutor(
+                count, mp_context=process_context()) as pool:
+            futures = [pool.submit(_estimate_named, path, name, counter, table,
+                                   enqueued_limit) for path in files]
+            report.files.extend(future.result() for future in futures)
+        return report
     for path in files:
-        # Without ``provider``, each file's provider is read off its own first request.
-        profile = first if provider is not None else profile_for(None, path)
-        report.files.append(_estimate_file(
-            path, profile, counter or TokenCounter(profile.chars_per_token), table,
-            enqueued_limit))
+        report.files.append(_estimate_named(path, first if provider is not None else None,
+                                            counter, table, enqueued_limit))
     return report
+
+
+def _estimate_named(path: str, provider: str | Profile | None, counter: TokenCounter | None,
+                    table: PriceTable, enqueued_limit: int | None) -> FileEstimate:
+    # Without ``provider``, each file's provider is read off its own first request.
+    profile = profile_for(provider, path)
+    return _estimate_file(path, profile, counter or TokenCounter(profile.chars_per_token),
+                          table, enqueued_limit)
 
 
 def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: PriceTable,

@@ -246,14 +246,14 @@ def validate_each(
         return
     # Files share the processes: a file gets more than one only when they outnumber it.
     per_file = max(1, (usable_cores() if workers is None else workers) // len(files))
-    context = _process_context()
+    context = process_context()
     with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
         futures = [pool.submit(_outcome_of, path, per_file, options) for path in files]
         for future in futures:
             yield future.result()
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
+def process_context() -> multiprocessing.context.BaseContext:
     """How worker processes start: forked where the platform can (no re-import), else
     spawned."""
     return multiprocessing.get_context(
@@ -890,7 +890,7 @@ def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,
     must know)."""
     if not _first_line_fixes_the_file(path, profile, endpoint, cap):
         return None
-    context = _process_context()
+    context = process_context()
     arguments = (profile.name, profile.limits, endpoint, schema, max_errors, cap)
     try:
         with concurrent.futures.ProcessPoolExecutor(len(ranges) - 1, mp_context=context) as pool:

@@ -210,3 +210,23 @@ def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
     assert not target.exists()
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith("joined")] == []
     assert list(spool.iterdir()) == []
+
+
+def test_estimate_by_several_processes_is_the_same_report(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    batchio.split(examples / "chat_requests.jsonl", tmp_path / "shards", max_requests=3)
+    paths = [tmp_path / "shards", examples / "embeddings_requests.jsonl",
+             examples / "anthropic_requests.jsonl"]
+    one = batchio.estimate(paths, workers=1)
+    assert len(one.files) == 6
+    assert batchio.estimate(paths, workers=3).to_dict() == one.to_dict()
+    outputs = [CliRunner().invoke(main, ["estimate", *map(str, paths), "--jobs", jobs,
+                                         "--format", "json"]).output for jobs in ("1", "2")]
+    assert outputs[0] == outputs[1]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"custom_id": "a", "body": {}}\n{not json\n')
+    failed = [CliRunner().invoke(main, ["estimate", *map(str, paths), str(bad), "--jobs",
+                                        jobs]) for jobs in ("1", "2")]
+    assert [result.exit_code for result in failed] == [2, 2]
+    assert failed[0].output == failed[1].output
+    assert failed[0].output.startswith(f"batchio: {bad}:2: invalid_json_line:")
