@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import os
+import pickle
 import shutil
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -85,11 +87,14 @@ def _file_batches(path: str, rows: int, max_line_bytes: int
         yield from read_batches(stream, rows=rows, max_line_bytes=max_line_bytes, name=path)
 
 
-def validate(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
-             unique_across_files: bool = False, **options: Any) -> list[Report]:
+def validate(paths: Any, *, unique_across_files: bool = False, **options: Any
+             ) -> list[Report]:
     """Validate many files on a Ray cluster: one task a file, each report the one
     :func:`batchio.validate` gives (``options`` are its keyword arguments: ``provider``,
-    ``endpoint``, ``schema``, ``max_errors`` ...).
+    ``endpoint``, ``schema``, ``max_errors`` ...). ``paths`` are paths (a manifest stands
+    for its shards), or a Dataset of the lines schema (:func:`read_batch_files`, or lines
+    the job made itself), whose files are put back together from their lines by a
+    group-by on ``path``: the reports are then in the order of their paths.
 
     With ``unique_across_files``, a ``custom_id`` used in two files is a
     ``duplicate_custom_id`` error in the later file's report (files in the order given,
@@ -97,15 +102,20 @@ def validate(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *
     on the id over every line of the job (:func:`read_batch_files`).
     """
     ray = require_ray()
-    files = request_files(paths, what="validate")
     if options.get("on_progress") is not None:
         raise UsageError("on_progress cannot be sent to Ray tasks")
-    checker = ray.remote(_validate_one)
-    reports: list[Report] = ray.get([checker.remote(path, options) for path in files])
+    if isinstance(paths, ray.data.Dataset):
+        reports = _validate_dataset(paths, options)
+        files = [report.path for report in reports]
+    else:
+        files = request_files(paths, what="validate")
+        checker = ray.remote(_validate_one)
+        reports = ray.get([checker.remote(path, options) for path in files])
     if unique_across_files:
         provider = options.get("provider")
         name = provider if isinstance(provider, str) or provider is None else provider.name
-        _add_duplicates_across_files(reports, files, name)
+        _add_duplicates_across_files(reports, files, name, paths if isinstance(
+            paths, ray.data.Dataset) else read_batch_files(files))
     return reports
 
 
@@ -113,17 +123,44 @@ def _validate_one(path: str, options: dict[str, Any]) -> Report:
     return validate_file(path, **options)
 
 
+def _validate_dataset(dataset: Any, options: dict[str, Any]) -> list[Report]:
+    """One report per ``path`` of a lines Dataset, each file's lines in line order."""
+    rows = (dataset.groupby("path")
+            .map_groups(_validate_lines, batch_format="pyarrow",
+                        fn_kwargs={"options": options})
+            .take_all())
+    reports = [pickle.loads(row["report"]) for row in rows]
+    return sorted(reports, key=lambda report: report.path)
+
+
+def _validate_lines(group: pyarrow.Table, options: dict[str, Any]) -> pyarrow.Table:
+    """The report of one file from its lines (a group-by's group): the lines put back in
+    order as one stream, read by the validator as the file would be."""
+    import pyarrow
+
+    path = group.column("path")[0].as_py()
+    order = sorted(range(group.num_rows), key=group.column("line").to_pylist().__getitem__)
+    raws = group.column("raw").to_pylist()
+    if any(raw is None for raw in raws):
+        raise UsageError(f"{path}: a line over the reader's size cap has no bytes to "
+                         "validate; validate the file by its path")
+    stream = io.BytesIO(b"".join(raws[index] for index in order))
+    stream.name = path
+    report = validate_file(stream, **{**options, "workers": 1})
+    return pyarrow.table({"report": pyarrow.array([pickle.dumps(report)], pyarrow.binary())})
+
+
 def _add_duplicates_across_files(reports: list[Report], files: list[str],
-                                 provider: str | None) -> None:
+                                 provider: str | None, lines: Any) -> None:
     """A ``duplicate_custom_id`` error for each use of an id after its first, when the two
-    uses are in different files."""
+    uses are in different files (``lines``: the files' lines Dataset)."""
     order = {path: number for number, path in enumerate(files)}
-    ids = (read_batch_files(files)
+    ids = (lines
            .map_batches(_ids_of, batch_format="pyarrow", fn_kwargs={"provider": provider})
            .groupby("custom_id", num_partitions=max(1, min(len(files), 64)))
            .map_groups(_later_uses, batch_format="pyarrow", fn_kwargs={"order": order}))
     by_path = {report.path: report for report in reports}
-    profile = profile_for(provider, files[0] if files else None)
+    profile = profile_for(provider, None)
     for found in ids.iter_rows():
         report = by_path[found["path"]]
         problem = Problem(

@@ -165,3 +165,12 @@ def test_a_join_through_ray_refuses_what_the_local_join_refuses(
     (results / "stray.output.jsonl").write_bytes(b"")
     with pytest.raises(batchio.UsageError, match="named after no shard"):
         batchio_ray.join(manifest, results=results)
+
+
+def test_a_dataset_of_lines_is_validated_file_by_file(cluster: None, files: list[Path]) -> None:
+    lines = batchio_ray.read_batch_files(files, rows=3)
+    reports = batchio_ray.validate(lines, provider="openai", unique_across_files=True)
+    by_path = batchio_ray.validate(files, provider="openai", unique_across_files=True)
+    assert [report.path for report in reports] == sorted(str(path) for path in files)
+    assert sorted((report.to_dict() for report in reports), key=lambda r: r["path"]) == \
+        sorted((report.to_dict() for report in by_path), key=lambda r: r["path"])
