@@ -683,7 +683,7 @@ def _parse_blocks(
                         offset = block_base + run_end
                         lines.seek(run_end)
                     if blank_lines != "skip":
-                        problem = _blank_problem(number, run, path, start, offset - start,
+                        problem = blank_problem(number, run, path, start, offset - start,
                                                  blank_severity, blank_message)
                         if collect:
                             yield problem
@@ -713,7 +713,7 @@ def _blank_run(text: bytes, first: int, limit: int) -> tuple[int, int]:
     return max(1, text.count(b"\n", first, run_end)), run_end
 
 
-def _blank_problem(number: int, run: int, path: str, start: int, size: int,
+def blank_problem(number: int, run: int, path: str, start: int, size: int,
                    severity: Literal["error", "warning"], message: str) -> Problem:
     """One problem for a run of blank lines, saying how many lines it covers."""
     if run > 1:

@@ -159,3 +159,15 @@ def test_compressed_files_are_checked_whole(tmp_path: Path, suffix: str) -> None
     two = validate(path, workers=2)
     assert [(e.code, e.line) for e in two.errors] == [("duplicate_custom_id", 51)]
     assert two.to_dict() == validate(path, workers=1).to_dict()
+
+
+def test_a_run_of_blank_lines_cut_by_a_range_boundary_is_one_problem(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    # The middle of the file, where two ranges meet, is inside the run.
+    path.write_bytes(line("a") + b"\n" * 300 + line("b", note="x"))
+    one = validate(path, provider="openai", workers=1)
+    for workers in (2, 3):
+        several = validate(path, provider="openai", workers=workers)
+        assert [(p.code, p.line, p.lines) for p in several.warnings] == [
+            ("blank_line", 2, 300), ("unknown_field", 302, 1)]
+        assert as_dict(several) == as_dict(one)
