@@ -223,8 +223,12 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
         for number in range(len(plan)):
             # The rows are written as the worker makes them: this process only writes.
             worker = workers[number % len(workers)]
-            _follow_spool(folder, number, worker, sink)
+            written = _follow_spool(folder, number, worker, sink)
             part = _received(folder, number, worker)
+            if written != part.rows and part.error is None:
+                # Never a row short without a word: the spool and the part must agree.
+                raise BatchioError(f"range {number} of the join wrote {written:,} rows of "
+                                   f"its {part.rows:,}", code="worker_failed")
             _merge(result, locations, unanswered_ids, part)
             if sink.kind == "jsonl":
                 sink.add_lines(b"", part.rows)
@@ -277,9 +281,11 @@ class _Following(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(view):
+            # Whether the worker has finished is looked at first, then whether its spool
+            # exists, then what it holds: a spool finished in between is still read whole.
+            ended = self._finished()
             if self._file is None and os.path.exists(self._path):
                 self._file = open(self._path, "rb", buffering=0)  # noqa: SIM115
-            ended = self._finished()  # looked at before reading: no byte is missed
             if self._file is not None:
                 count = self._file.readinto(view[filled:])
                 if count:
@@ -296,11 +302,12 @@ class _Following(io.RawIOBase):
         super().close()
 
 
-def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> None:
-    """Write worker ``number``'s rows to the sink as they reach its spool."""
+def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> int:
+    """Write range ``number``'s rows to the sink as they reach its spool; how many."""
     part_path = os.path.join(folder, f"{number}.part")
     spool = _Following(os.path.join(folder, f"{number}.rows"),
                        lambda: os.path.exists(part_path) or not worker.is_alive())
+    rows = 0
     with spool:
         if sink.kind == "jsonl":
             pending = b""
@@ -309,19 +316,22 @@ def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> No
                 cut = pending.rfind(b"\n") + 1
                 if cut:
                     sink.add_lines(pending[:cut], 0)
+                    rows += pending.count(b"\n", 0, cut)
                     pending = pending[cut:]
-            return
+            return rows
         import pyarrow
 
         try:
             with pyarrow.ipc.open_stream(spool) as stream:
                 for batch in stream:
                     sink.add_batch(batch)
+                    rows += batch.num_rows
         except (pyarrow.ArrowInvalid, OSError):
             # A spool cut short: its worker ended before finishing it (a read comes up
             # short only then), which is reported when its part is looked for.
             if os.path.exists(part_path):
                 raise
+    return rows
 
 
 def _join_ranges(result: Join, index: _Index, locations: _Locations,

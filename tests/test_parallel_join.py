@@ -230,3 +230,29 @@ def test_estimate_by_several_processes_is_the_same_report(tmp_path: Path) -> Non
     assert [result.exit_code for result in failed] == [2, 2]
     assert failed[0].output == failed[1].output
     assert failed[0].output.startswith(f"batchio: {bad}:2: invalid_json_line:")
+
+
+def test_a_spool_that_appears_and_ends_between_two_looks_is_read_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # This process is held up right after seeing no spool yet, long enough for the worker
+    # to write its whole range and its part: the spool must still be read, every row.
+    ids = [f"req-{i}" for i in range(200)]
+    inputs = write(tmp_path / "in.jsonl", [request(cid) for cid in ids])
+    output = write(tmp_path / "out.jsonl", [succeeded(cid) for cid in ids])
+    parent, exists = os.getpid(), os.path.exists
+
+    def late(path: Any) -> bool:
+        found = exists(path)
+        if not found and str(path).endswith(".rows") and os.getpid() == parent:
+            time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(os.path, "exists", late)
+    for kind in ("jsonl", "parquet"):
+        result = batchio.join(inputs, outputs=[output])
+        target = tmp_path / f"joined.{kind}"
+        assert write_join(result, target, workers=2) == 200
+        assert result.summary.inputs == 200
+        rows = (target.read_bytes().count(b"\n") if kind == "jsonl"
+                else pq.read_table(target).num_rows)
+        assert rows == 200
