@@ -339,7 +339,7 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
               help="Exit 1 unless every request succeeded with no orphans or duplicates.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that join ranges of the inputs [default: the usable cores, for "
-              "inputs of 32 MB or more]; the files written are those of one.")
+              "inputs of 32 MB or more]; the rows and summary are those of one.")
 def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
                  outputs: tuple[str, ...], errors: tuple[str, ...],
                  result_folders: tuple[str, ...], joined: str, table_to: TableFormat | None,

@@ -19,6 +19,7 @@ to send between processes as to make. ``join()`` iterated in Python is one pass.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import itertools
 import multiprocessing
@@ -33,9 +34,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BatchioError, SourceError, UsageError
+from .errors import BatchioError, JoinError, SourceError, UsageError
 from .jsonl import (
     Line,
+    check_distinct_paths,
     is_plain_file,
     line_numbers_at,
     line_start_at_or_after,
@@ -98,14 +100,22 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
     both atomically. Returns the rows written; ``result.summary`` is then complete.
 
     ``workers``: processes to join with (default: the usable cores, for inputs of at least
-    :data:`batchio.validation.PARALLEL_MIN_BYTES`). The files written and the summary are
-    those of one pass whatever the number; inputs that are not plain files (stdin, gzip,
+    :data:`batchio.validation.PARALLEL_MIN_BYTES`). The rows and the summary are those of
+    one pass whatever the number (JSONL, CSV and retry files byte for byte; a Parquet
+    file's row groups end where ranges end); inputs that are not plain files (stdin, gzip,
     zstd), a platform that cannot fork, and an index spilled to disk are joined in one.
     """
     if workers is not None and (type(workers) is not int or workers < 1):
         raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
+    if result._state != "new" or inspect.getgeneratorstate(result._rows) != \
+            inspect.GEN_CREATED:
+        raise JoinError("this Join has been read already: write_join takes a Join no row "
+                        "of which was read; call batchio.join() again", code="join_not_read")
     name = os.fspath(target)
     kind = table_format(name, to)
+    # The files written must not be the files read (the command line checks the same).
+    check_distinct_paths([*result._inputs, *result._result_names],
+                         [name, None if retry is None else os.fspath(retry)])
     statuses = None if retry_statuses is None else retry_choices(retry_statuses)
     with contextlib.ExitStack() as stack:
         retry_writer = None if retry is None else stack.enter_context(
@@ -225,11 +235,11 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
             worker = workers[number % len(workers)]
             written = _follow_spool(folder, number, worker, sink)
             part = _received(folder, number, worker)
-            if written != part.rows and part.error is None:
+            _merge(result, locations, unanswered_ids, part)  # raises the part's own error
+            if written != part.rows:
                 # Never a row short without a word: the spool and the part must agree.
                 raise BatchioError(f"range {number} of the join wrote {written:,} rows of "
                                    f"its {part.rows:,}", code="worker_failed")
-            _merge(result, locations, unanswered_ids, part)
             if sink.kind == "jsonl":
                 sink.add_lines(b"", part.rows)
             if retry is not None:
@@ -328,9 +338,9 @@ def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> in
                     rows += batch.num_rows
         except (pyarrow.ArrowInvalid, OSError):
             # A spool cut short: its worker ended before finishing it (a read comes up
-            # short only then), which is reported when its part is looked for.
-            if os.path.exists(part_path):
-                raise
+            # short only then: a file-size limit, a full disk, a killed worker). Its part
+            # says why, or its absence does; the count of rows then cannot match.
+            pass
     return rows
 
 

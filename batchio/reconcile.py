@@ -726,7 +726,9 @@ def id_reader(id_field: str) -> Callable[[bytes], str | None]:
         rb'\{\s*(?:"[A-Za-z_]+"\s*:\s*(?:"[^"\\]*"|null|-?[0-9]+)\s*,\s*)*?"' +
         re.escape(id_field.encode()) + rb'"\s*:\s*"([^"\\]*)"').match
     decode = msgspec.json.Decoder().decode
-    failures = (msgspec.DecodeError, msgspec.ValidationError, RecursionError)
+    # Not JSON, not an object with a string id, or bytes that are not UTF-8 inside the id
+    # (msgspec raises UnicodeDecodeError there): all ValueErrors.
+    failures = (ValueError, RecursionError)
 
     def read_id(raw: bytes) -> str | None:
         try:

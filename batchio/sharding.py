@@ -559,6 +559,8 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
     """The result files in ``folder`` (``*.jsonl``, ``.gz``, ``.zst``), by name: a job's
     output and error files, whichever shard each answers (a line's content decides its
     status, not the file it is in)."""
+    if not isinstance(folder, (str, os.PathLike)):
+        raise UsageError(f"results must be one folder's path, not {type(folder).__name__}")
     try:
         names = sorted(entry.name for entry in os.scandir(folder)
                        if entry.name.endswith(RESULT_SUFFIXES) and entry.is_file())

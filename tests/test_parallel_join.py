@@ -256,3 +256,39 @@ def test_a_spool_that_appears_and_ends_between_two_looks_is_read_whole(
         rows = (target.read_bytes().count(b"\n") if kind == "jsonl"
                 else pq.read_table(target).num_rows)
         assert rows == 200
+
+
+def test_write_join_refuses_what_would_lose_data(tmp_path: Path) -> None:
+    ids = [f"req-{i}" for i in range(20)]
+    inputs = write(tmp_path / "in.jsonl", [request(cid) for cid in ids])
+    output = write(tmp_path / "out.jsonl", [succeeded(cid) for cid in ids])
+    before = (inputs.read_bytes(), output.read_bytes())
+    for target, retry in ((inputs, None), (tmp_path / "j.jsonl", output),
+                          (output, tmp_path / "r.jsonl")):
+        for workers in (1, 2):
+            with pytest.raises(batchio.UsageError) as raised:
+                write_join(batchio.join(inputs, outputs=[output]), target, retry=retry,
+                           workers=workers)
+            assert raised.value.code == "same_file"
+    assert (inputs.read_bytes(), output.read_bytes()) == before
+    # A Join some of whose rows were read is refused, not written short.
+    partly = batchio.join(inputs, outputs=[output])
+    next(iter(partly))
+    with pytest.raises(batchio.JoinError) as refused:
+        write_join(partly, tmp_path / "short.jsonl", workers=2)
+    assert refused.value.code == "join_not_read"
+    assert not (tmp_path / "short.jsonl").exists()
+    with pytest.raises(batchio.UsageError):
+        batchio.join(inputs, results=[tmp_path])  # type: ignore[arg-type]
+
+
+def test_a_result_id_that_is_not_utf8_is_a_reported_line(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a"), request("b")])
+    output = tmp_path / "out.jsonl"
+    output.write_bytes(orjson.dumps(succeeded("a")) + b"\n"
+                       + orjson.dumps(succeeded("b")).replace(b'"b"', b'"\xff b"', 1) + b"\n")
+    for workers in (1, 2):
+        result = batchio.join(inputs, outputs=[output])
+        write_join(result, tmp_path / f"j{workers}.jsonl", workers=workers)
+        assert [(p.code, p.line) for p in result.summary.problems] == [("invalid_utf8", 2)]
+        assert result.summary.counts["missing"] == 1
