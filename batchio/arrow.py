@@ -184,14 +184,10 @@ def _line_facts(value: Any, profile: Profile, counter: TokenCounter
     custom_id = value.get(profile.id_field)
     body, _ = profile.body_of(value)
     body = body if isinstance(body, dict) else {}
-    if profile.carries_url:
-        url = value.get("url")
-    else:
-        url = (profile.endpoint_of_body(body) if profile.endpoint_of_body is not None
-               else None) or profile.default_endpoint
+    url = profile.endpoint_of_line(value)
     # An endpoint only where the provider has it; inputs counted only where the provider
     # limits them (its embeddings endpoint), as the validator counts them.
-    url = url if type(url) is str and profile.schema_for(url) is not None else None
+    url = url if url is not None and profile.schema_for(url) is not None else None
     counts_inputs = (url is not None and url.endswith("/embeddings")
                      and profile.limits.max_embedding_inputs is not None)
     model = body.get("model")

@@ -51,9 +51,8 @@ from .reconcile import (
     _Index,
     _Locations,
     _MemoryIndex,
-    _SqliteIndex,
+    id_reader,
     retry_choices,
-    should_retry,
 )
 from .table import (
     WRITE_BATCH_ROWS,
@@ -204,13 +203,8 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
         index, locations = result._prepare(index)
         if not isinstance(index, _MemoryIndex):
             # Spilled to disk: one pass (a forked process must not share the connection).
-            unanswered: _Index = _SqliteIndex()
-            try:
-                sink.add_rows(result._emit(index, locations, result._whole_inputs(),
-                                           unanswered),
-                              None if retry is None else retry.add)
-            finally:
-                unanswered.close()
+            sink.add_rows(result._emit_all(index, locations),
+                          None if retry is None else retry.add)
             result._state = "done"
             return
         context = multiprocessing.get_context("fork")
@@ -247,12 +241,7 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
             done += sum(piece.end - piece.start for piece in plan[number])
             if result._on_progress is not None:
                 result._on_progress(done)
-        descriptors = [os.open(path, os.O_RDONLY) for path in result._results]
-        try:
-            result._collect_orphans(locations, descriptors)
-        finally:
-            for descriptor in descriptors:
-                os.close(descriptor)
+        result._collect_orphans(locations)
         result._state = "done"
     finally:
         for worker in workers:
@@ -377,9 +366,14 @@ def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list
     try:
         rows = result._emit(index, locations, _lines_of(result, pieces), unanswered,
                             whole=False)
-        with open(os.path.join(folder, f"{number}.retry"), "wb") as retry:
-            part.rows, part.retry_lines = _spool(rows, folder, number, kind,
-                                                 retry if retrying else None, statuses)
+        if retrying:
+            # The retry lines chosen by the one rule, the RetryWriter's, into the spool.
+            with RetryWriter(os.path.join(folder, f"{number}.retry"),
+                             statuses=statuses) as retry:
+                part.rows = _spool(rows, folder, number, kind, retry.add)
+            part.retry_lines = retry.count
+        else:
+            part.rows = _spool(rows, folder, number, kind, None)
     except BatchioError as exc:
         part.error = exc
         part.error_place = _input_place(result, exc)
@@ -408,20 +402,16 @@ def _input_place(result: Join, exc: BatchioError) -> int | None:
 
 
 def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableFormat,
-           retry: Any, statuses: frozenset[str] | None) -> tuple[int, int]:
-    """Write the rows to the worker's spool (Arrow IPC, or joined lines) and, to ``retry``
-    if given, the request lines to retry (chosen as :class:`RetryWriter` chooses them);
-    the counts of both."""
-    count = retried = 0
+           on_row: Callable[[JoinedRow], Any] | None) -> int:
+    """Write the rows to the worker's spool (Arrow IPC, or joined lines), calling ``on_row``
+    with each; how many."""
+    count = 0
     path = os.path.join(folder, f"{number}.rows")
 
     def watched() -> Iterator[JoinedRow]:
-        nonlocal retried
         for row in rows:
-            if retry is not None and should_retry(row, statuses):
-                raw = row.request_raw
-                retry.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                retried += 1
+            if on_row is not None:
+                on_row(row)
             yield row
 
     if kind == "jsonl":
@@ -429,7 +419,7 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
             for row in watched():
                 handle.write(joined_line(row))
                 count += 1
-        return count, retried
+        return count
 
     import pyarrow
 
@@ -438,7 +428,7 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
         for batch in record_batches(watched(), WRITE_BATCH_ROWS):
             stream.write_batch(batch)
             count += batch.num_rows
-    return count, retried
+    return count
 
 
 def _received(folder: str, number: int, worker: Any) -> _Part:
@@ -486,8 +476,6 @@ def _merge(result: Join, locations: _Locations, unanswered: _MemoryIndex, part: 
 
 
 def _claimed_id(result: Join, locations: _Locations, ordinal: int) -> str:
-    from .reconcile import id_reader
-
     path = result._results[locations.files[ordinal]]
     with open(path, "rb") as handle:
         handle.seek(locations.offsets[ordinal])

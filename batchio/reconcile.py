@@ -449,11 +449,7 @@ class Join:
         index: _Index = _MemoryIndex() if self._index_mode != "sqlite" else _SqliteIndex()
         try:
             index, locations = self._prepare(index)
-            unanswered = _SqliteIndex() if isinstance(index, _SqliteIndex) else _MemoryIndex()
-            try:
-                yield from self._emit(index, locations, self._whole_inputs(), unanswered)
-            finally:
-                unanswered.close()
+            yield from self._emit_all(index, locations)
             self._state = "done"
         finally:
             index.close()
@@ -468,6 +464,14 @@ class Join:
         if self._strict:
             self._check_strictly(index, locations)
         return index, locations
+
+    def _emit_all(self, index: _Index, locations: _Locations) -> Iterator[JoinedRow]:
+        """Pass B over every input, its unanswered ids kept where the index is."""
+        unanswered = _SqliteIndex() if isinstance(index, _SqliteIndex) else _MemoryIndex()
+        try:
+            yield from self._emit(index, locations, self._whole_inputs(), unanswered)
+        finally:
+            unanswered.close()
 
     def _whole_inputs(self) -> Iterator[tuple[int, int, Iterator[Line]]]:
         """Each input file's number, first offset and lines, in order."""
@@ -488,12 +492,7 @@ class Join:
                 if ordinal is not None:
                     claimed[ordinal] = 1
         if not all(claimed):
-            descriptors = [os.open(path, os.O_RDONLY) for path in self._results]
-            try:
-                self._summary.orphans = self._orphans(claimed, locations, descriptors)
-            finally:
-                for descriptor in descriptors:
-                    os.close(descriptor)
+            self._summary.orphans = self._orphans(claimed, locations)
             raise JoinError(self._strict_message(), code="orphan_result")
 
     def _strict_message(self) -> str:
@@ -576,7 +575,7 @@ class Join:
                                 self._profile.classify_result, self._unreadable)
         look_up = self._look_up
         account = _Answers(self._summary, self._profile, self._check_outputs).account
-        endpoint_of = self._endpoint_of
+        endpoint_of = self._profile.endpoint_of_line
         on_progress = self._on_progress
         # The common case inline (an input whose id has one result, not yet claimed): a
         # call less a row; _look_up has the rest.
@@ -623,7 +622,7 @@ class Join:
                 done += end - first_offset
             summary.inputs += inputs
             if whole:
-                self._collect_orphans(locations, results.descriptors)
+                self._collect_orphans(locations)
             if on_progress is not None:
                 on_progress(done)
         finally:
@@ -652,17 +651,6 @@ class Join:
         claimed[ordinal] = (file_number + 1) << 32 | number
         return results.outcome(ordinal, custom_id)
 
-    def _endpoint_of(self, value: Mapping[str, Any]) -> str | None:
-        """The endpoint a request line is for: its url, or its provider's for its body."""
-        profile = self._profile
-        if profile.carries_url:
-            url = value.get("url")
-            return url if type(url) is str else None
-        body = value.get(profile.body_field)
-        if profile.endpoint_of_body is not None and isinstance(body, dict):
-            return profile.endpoint_of_body(body) or profile.default_endpoint
-        return profile.default_endpoint
-
     def _unreadable(self, custom_id: str, exc: Exception, path: str, line: int) -> Outcome:
         """A result line that names its request but says nothing readable about it: the
         request counts as failed, and the line is reported."""
@@ -687,25 +675,28 @@ class Join:
             f"and {name}:{number}; results cannot be matched unambiguously",
             path=name, line=number, custom_id=custom_id)
 
-    def _collect_orphans(self, locations: _Locations, descriptors: list[int]) -> None:
-        self._summary.orphans += self._orphans(locations.claimed_by, locations, descriptors)
+    def _collect_orphans(self, locations: _Locations) -> None:
+        """Add the result lines no input claimed to the summary's orphans."""
+        self._summary.orphans += self._orphans(locations.claimed_by, locations)
 
-    def _orphans(self, claimed: Sequence[int], locations: _Locations,
-                 descriptors: list[int]) -> list[ResultRef]:
-        """Result lines no input claimed (a 0 in ``claimed``), read back through the open
-        result files for their custom_id."""
+    def _orphans(self, claimed: Sequence[int], locations: _Locations) -> list[ResultRef]:
+        """Result lines no input claimed (a 0 in ``claimed``), read back for their
+        custom_id."""
         if all(claimed):
             return []
         read_id = id_reader(self._profile.result_id_field)
         orphans = []
-        for ordinal, claimer in enumerate(claimed):
-            if claimer:
-                continue
-            file_number = locations.files[ordinal]
-            raw = os.pread(descriptors[file_number], locations.lengths[ordinal],
-                           locations.offsets[ordinal])
-            orphans.append(ResultRef(read_id(raw) or "", self._result_names[file_number],
-                                     locations.lines[ordinal]))
+        with contextlib.ExitStack() as files:
+            handles = [files.enter_context(open(path, "rb", buffering=0))
+                       for path in self._results]
+            for ordinal, claimer in enumerate(claimed):
+                if claimer:
+                    continue
+                file_number = locations.files[ordinal]
+                raw = os.pread(handles[file_number].fileno(), locations.lengths[ordinal],
+                               locations.offsets[ordinal])
+                orphans.append(ResultRef(read_id(raw) or "", self._result_names[file_number],
+                                         locations.lines[ordinal]))
         return orphans
 
 

@@ -532,9 +532,7 @@ class _LineChecker:
         """The endpoint of a line that carries no url."""
         if self.fixed_endpoint is not None:
             return self.fixed_endpoint
-        if self.profile.endpoint_of_body is not None:
-            return self.profile.endpoint_of_body(body) or self.profile.default_endpoint
-        return self.profile.default_endpoint
+        return self.profile.endpoint_for_body(body)
 
     def _count_embeddings(self, body: Mapping[str, Any], number: int) -> None:
         count = embedding_inputs(body)

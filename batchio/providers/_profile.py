@@ -170,6 +170,21 @@ class Profile:
             return line, True
         return body, False
 
+    def endpoint_for_body(self, body: Mapping[str, Any]) -> str:
+        """The endpoint a body is for, on a provider whose lines carry no url: the one the
+        body says (Gemini: embedContent or generateContent), else the provider's."""
+        said = self.endpoint_of_body(body) if self.endpoint_of_body is not None else None
+        return said or self.default_endpoint
+
+    def endpoint_of_line(self, line: Mapping[str, Any]) -> str | None:
+        """The endpoint a request line is for: its url (None when it has no string url),
+        or :meth:`endpoint_for_body` of its body where lines carry none."""
+        if self.carries_url:
+            url = line.get("url")
+            return url if type(url) is str else None
+        body, _ = self.body_of(line)
+        return self.endpoint_for_body(body if isinstance(body, dict) else {})
+
     def schema_for(self, endpoint: str) -> str | None:
         """The shipped body schema name for an endpoint, or None when it is not accepted."""
         name = self.endpoints.get(endpoint)
