@@ -21,6 +21,7 @@ An error raised because of another keeps it as ``__cause__``.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -281,3 +282,12 @@ class BatchObjectError(BatchioError, ValueError):
     """A Batch object has a field of the wrong type or an unknown value."""
 
     default_code = "invalid_batch"
+
+
+def import_extra(module: str, needs: str, install: str) -> Any:
+    """An optional dependency imported, or the :class:`UsageError` (``missing_extra``)
+    saying what needs it and what installs it: ``"<needs>: pip install <install>"``."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UsageError(f"{needs}: pip install {install}", code="missing_extra") from None

@@ -1,11 +1,12 @@
-"""Ray Data for batch files: many files read and validated across a cluster's cores.
+"""Ray Data for batch files: many files read, validated, sharded and joined on a cluster.
 
 Owns :func:`read_batch_files` (a ``ray.data.Dataset`` of the lines schema of
-:mod:`batchio.arrow`, one read task per file) and :func:`validate` (one
-:class:`batchio.Report` per file, each the one :func:`batchio.validate` gives for that file,
-and optionally the ids used in more than one file, found by a group-by over the whole job).
-Needs the ``[ray]`` extra; it joins the Ray cluster the caller has started (``ray.init()``)
-or starts a local one.
+:mod:`batchio.arrow`, one read task per file), :func:`validate` (one :class:`batchio.Report`
+per file, each the one :func:`batchio.validate` gives, and optionally the ids used in more
+than one file, found by a group-by over the whole job), :func:`write_shards` (a Datasink
+whose folder is the one :func:`batchio.split` makes, whatever Ray retries) and :func:`join`
+(one task a shard, the joined table as a Dataset). Needs the ``[ray]`` extra; it joins the
+Ray cluster the caller has started (``ray.init()``) or starts a local one.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .arrow import DEFAULT_ROWS, read_batches, with_ids
-from .errors import BatchioError, DuplicateIdError, Problem, UsageError, quote
+from .errors import BatchioError, DuplicateIdError, Problem, UsageError, import_extra, quote
 from .jsonl import DEFAULT_MAX_LINE_BYTES
 from .providers import Profile, profile_for
-from .reconcile import JoinSummary
-from .sharding import Manifest, request_files, result_files, split
+from .reconcile import JoinSummary, duplicate_input
+from .sharding import RESULT_SUFFIXES, Manifest, request_files, result_files, split
 from .validation import Report
 from .validation import validate as validate_file
 
@@ -34,13 +35,8 @@ if TYPE_CHECKING:
 
 def require_ray() -> Any:
     """The ray module, or a :class:`UsageError` naming the extra that installs it."""
-    try:
-        import ray
-        import ray.data
-    except ImportError:
-        raise UsageError("Ray Data support needs the optional extra: pip install "
-                         "'batchio[ray]'", code="missing_extra") from None
-    return ray
+    import_extra("ray.data", "Ray Data support needs the optional extra", "'batchio[ray]'")
+    return import_extra("ray", "Ray Data support needs the optional extra", "'batchio[ray]'")
 
 
 def read_batch_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
@@ -154,11 +150,7 @@ def _add_duplicates_across_files(reports: list[Report], files: list[str],
                                  provider: str | None, lines: Any) -> None:
     """A ``duplicate_custom_id`` error for each use of an id after its first, when the two
     uses are in different files (``lines``: the files' lines Dataset)."""
-    order = {path: number for number, path in enumerate(files)}
-    ids = (lines
-           .map_batches(_ids_of, batch_format="pyarrow", fn_kwargs={"provider": provider})
-           .groupby("custom_id", num_partitions=max(1, min(len(files), 64)))
-           .map_groups(_later_uses, batch_format="pyarrow", fn_kwargs={"order": order}))
+    ids = _uses_in_later_files(lines, files, provider)
     by_path = {report.path: report for report in reports}
     profile = profile_for(provider, None)
     for found in ids.iter_rows():
@@ -172,6 +164,17 @@ def _add_duplicates_across_files(reports: list[Report], files: list[str],
         report.counts["duplicate_custom_id"] = report.counts.get("duplicate_custom_id", 0) + 1
     for report in reports:
         report.errors.sort(key=lambda problem: problem.line or 0)
+
+
+def _uses_in_later_files(lines: Any, files: list[str], provider: str | None) -> Any:
+    """A Dataset of each id's first use in every file after the file of its first use
+    (``custom_id``, ``path``, ``line``, ``first_path``, ``first_line``), from a Dataset of
+    the lines of ``files`` (in that order), by a group-by on the id."""
+    order = {path: number for number, path in enumerate(files)}
+    return (lines
+            .map_batches(_ids_of, batch_format="pyarrow", fn_kwargs={"provider": provider})
+            .groupby("custom_id", num_partitions=max(1, min(len(files), 64)))
+            .map_groups(_later_uses, batch_format="pyarrow", fn_kwargs={"order": order}))
 
 
 def _ids_of(batch: pyarrow.RecordBatch, provider: str | None) -> pyarrow.RecordBatch:
@@ -305,8 +308,9 @@ def _results_by_shard(shards: list[str], files: list[str]) -> dict[str, list[str
 
 
 def _stem(path: str) -> str:
+    """A file's name without its JSONL suffix (compressed or not)."""
     name = os.path.basename(path)
-    for suffix in (".jsonl.gz", ".jsonl.zst", ".jsonl"):
+    for suffix in sorted(RESULT_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
             return name[:-len(suffix)]
     return name
@@ -315,21 +319,14 @@ def _stem(path: str) -> str:
 def _id_in_two_shards(shards: list[str], provider: str | None) -> DuplicateIdError | None:
     """The local join's DuplicateIdError for the first id (in input order) that a later
     shard uses again, found by a group-by over every input line; None when there is none."""
-    order = {path: number for number, path in enumerate(shards)}
-    found = (read_batch_files(shards)
-             .map_batches(_ids_of, batch_format="pyarrow", fn_kwargs={"provider": provider})
-             .groupby("custom_id", num_partitions=max(1, min(len(shards), 64)))
-             .map_groups(_later_uses, batch_format="pyarrow", fn_kwargs={"order": order})
-             .take_all())
+    found = _uses_in_later_files(read_batch_files(shards), shards, provider).take_all()
     if not found:
         return None
+    order = {path: number for number, path in enumerate(shards)}
     first = min(found, key=lambda use: (order[use["path"]], use["line"]))
-    profile = profile_for(provider, shards[0])
-    return DuplicateIdError(
-        f"{profile.id_field} {first['custom_id']!r} is used by two inputs: "
-        f"{first['first_path']}:{first['first_line']} and {first['path']}:{first['line']}; "
-        "results cannot be matched unambiguously",
-        path=first["path"], line=first["line"], custom_id=first["custom_id"])
+    return duplicate_input(profile_for(provider, shards[0]).id_field, first["custom_id"],
+                           first["first_path"], first["first_line"], first["path"],
+                           first["line"])
 
 
 def _join_shard(shard: str, results: list[str], provider: str | None, check_outputs: bool

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import msgspec
 
-from .errors import DuplicateIdError, JoinError, LineError, Problem, UsageError
+from .errors import DuplicateIdError, JoinError, LineError, Problem, UsageError, import_extra
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     READ_BUFFER,
@@ -380,20 +380,12 @@ class Join:
 
     def to_polars(self) -> Any:
         """The rows as a polars DataFrame (polars installed, with the ``[arrow]`` extra)."""
-        try:
-            import polars
-        except ImportError:
-            raise UsageError("to_polars() needs polars: pip install polars",
-                             code="missing_extra") from None
+        polars = import_extra("polars", "to_polars() needs polars", "polars")
         return polars.from_arrow(self.to_arrow())
 
     def to_pandas(self) -> Any:
         """The rows as a pandas DataFrame (pandas installed, with the ``[arrow]`` extra)."""
-        try:
-            import pandas  # noqa: F401
-        except ImportError:
-            raise UsageError("to_pandas() needs pandas: pip install pandas",
-                             code="missing_extra") from None
+        import_extra("pandas", "to_pandas() needs pandas", "pandas")
         return self.to_arrow().to_pandas()
 
     def close(self) -> None:
@@ -669,11 +661,8 @@ class Join:
 
     def _duplicate_input(self, custom_id: str, first: tuple[int, int], name: str,
                          number: int) -> None:
-        first_place = f"{self._inputs[first[0]]}:{first[1]}"
-        raise DuplicateIdError(
-            f"{self._profile.id_field} {custom_id!r} is used by two inputs: {first_place} "
-            f"and {name}:{number}; results cannot be matched unambiguously",
-            path=name, line=number, custom_id=custom_id)
+        raise duplicate_input(self._profile.id_field, custom_id, self._inputs[first[0]],
+                              first[1], name, number)
 
     def _collect_orphans(self, locations: _Locations) -> None:
         """Add the result lines no input claimed to the summary's orphans."""
@@ -698,6 +687,15 @@ class Join:
                 orphans.append(ResultRef(read_id(raw) or "", self._result_names[file_number],
                                          locations.lines[ordinal]))
         return orphans
+
+
+def duplicate_input(id_field: str, custom_id: str, first_path: str, first_line: int,
+                    path: str, line: int) -> DuplicateIdError:
+    """The error for an id two input lines use: their results could not be told apart."""
+    return DuplicateIdError(
+        f"{id_field} {custom_id!r} is used by two inputs: {first_path}:{first_line} and "
+        f"{path}:{line}; results cannot be matched unambiguously",
+        path=path, line=line, custom_id=custom_id)
 
 
 def id_reader(id_field: str) -> Callable[[bytes], str | None]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 import orjson
 
-from .errors import BatchioError, UsageError
+from .errors import BatchioError, UsageError, import_extra
 from .jsonl import AtomicFile, ClosesOnExit, JsonlWriter, write_error
 from .reconcile import JoinedRow, joined_values
 from .results import COLUMN_NAMES, COLUMNS
@@ -45,12 +45,8 @@ _REPEATING = ("status", "error_code", "model", "endpoint", "finish_reason",
 
 def require_pyarrow() -> Any:
     """The pyarrow module, or a :class:`UsageError` naming the extra that installs it."""
-    try:
-        import pyarrow
-    except ImportError:
-        raise UsageError("tables (Arrow, Parquet, CSV) need the optional extra: pip install "
-                         "'batchio[arrow]'", code="missing_extra") from None
-    return pyarrow
+    return import_extra("pyarrow", "tables (Arrow, Parquet, CSV) need the optional extra",
+                        "'batchio[arrow]'")
 
 
 def arrow_schema() -> pyarrow.Schema:
