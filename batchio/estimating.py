@@ -12,7 +12,6 @@ report counts those (``uncapped``), and its high figure then leaves them out.
 
 from __future__ import annotations
 
-import concurrent.futures
 import math
 import os
 import statistics
@@ -29,7 +28,7 @@ from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
 from .results import request_body
 from .sharding import request_files
-from .validation import process_context, usable_cores
+from .validation import each_in_processes, usable_cores
 
 
 @dataclass
@@ -130,18 +129,13 @@ def estimate(
     if workers is not None and (type(workers) is not int or workers < 1):
         raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
     count = min(len(files), usable_cores() if workers is None else workers)
-    name = None if provider is None else first.name
-    if count > 1 and (provider is None or isinstance(provider, str)):
-        # A worker rebuilds the profile from its name (a Profile holds functions).
-        with concurrent.futures.ProcessPoolExecutor(
-                count, mp_context=process_context()) as pool:
-            futures = [pool.submit(_estimate_named, path, name, counter, table,
-                                   enqueued_limit) for path in files]
-            report.files.extend(future.result() for future in futures)
-        return report
-    for path in files:
-        report.files.append(_estimate_named(path, first if provider is not None else None,
-                                            counter, table, enqueued_limit))
+    # Another process rebuilds the profile from its name (a Profile holds functions).
+    sendable = provider is None or isinstance(provider, str)
+    named: str | Profile | None = None if provider is None else (
+        first.name if sendable else first)
+    report.files.extend(each_in_processes(
+        _estimate_named, [(path, named, counter, table, enqueued_limit) for path in files],
+        count if sendable else 1))
     return report
 
 

@@ -242,14 +242,25 @@ def validate_each(
         raise UsageError(f"workers must be at least 1, not {workers}")
     count = min(usable_cores() if workers is None else workers, len(files))
     if count < 2 or not _can_send(options):
-        for path in files:
-            yield _outcome_of(path, workers, options)
+        yield from each_in_processes(_outcome_of, [(path, workers, options) for path in files],
+                                     1)
         return
     # Files share the processes: a file gets more than one only when they outnumber it.
     per_file = max(1, (usable_cores() if workers is None else workers) // len(files))
-    context = process_context()
-    with concurrent.futures.ProcessPoolExecutor(count, mp_context=context) as pool:
-        futures = [pool.submit(_outcome_of, path, per_file, options) for path in files]
+    yield from each_in_processes(_outcome_of, [(path, per_file, options) for path in files],
+                                 count)
+
+
+def each_in_processes(function: Callable[..., Any], calls: list[tuple[Any, ...]],
+                      count: int) -> Iterator[Any]:
+    """``function(*arguments)`` for each of ``calls``, in order: by ``count`` processes when
+    that is two or more (the arguments and results go between processes), else here."""
+    if count < 2:
+        for arguments in calls:
+            yield function(*arguments)
+        return
+    with concurrent.futures.ProcessPoolExecutor(count, mp_context=process_context()) as pool:
+        futures = [pool.submit(function, *arguments) for arguments in calls]
         for future in futures:
             yield future.result()
 
