@@ -62,6 +62,7 @@ from .table import (
     joined_line,
     record_batches,
     table_format,
+    watched,
 )
 from .validation import PARALLEL_MIN_BYTES, usable_cores
 
@@ -407,16 +408,9 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
     with each; how many."""
     count = 0
     path = os.path.join(folder, f"{number}.rows")
-
-    def watched() -> Iterator[JoinedRow]:
-        for row in rows:
-            if on_row is not None:
-                on_row(row)
-            yield row
-
     if kind == "jsonl":
         with open(path, "wb") as handle:
-            for row in watched():
+            for row in watched(rows, on_row):
                 handle.write(joined_line(row))
                 count += 1
         return count
@@ -425,7 +419,7 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
 
     with pyarrow.OSFile(path, "wb") as handle, \
             pyarrow.ipc.new_stream(handle, arrow_schema()) as stream:
-        for batch in record_batches(watched(), WRITE_BATCH_ROWS):
+        for batch in record_batches(watched(rows, on_row), WRITE_BATCH_ROWS):
             stream.write_batch(batch)
             count += batch.num_rows
     return count

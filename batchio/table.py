@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -203,19 +203,13 @@ class JoinedSink(ClosesOnExit):
 
     def add_rows(self, rows: Iterable[JoinedRow], on_row: Any = None) -> None:
         """Write the rows in order; ``on_row`` is called with each."""
-        def watched() -> Iterator[JoinedRow]:
-            for row in rows:
-                if on_row is not None:
-                    on_row(row)
-                yield row
-
         if self._lines is not None:
             write = self._lines.write_raw
-            for row in watched():
+            for row in watched(rows, on_row):
                 write(joined_line(row))
                 self.rows += 1
             return
-        for batch in record_batches(watched(), WRITE_BATCH_ROWS):
+        for batch in record_batches(watched(rows, on_row), WRITE_BATCH_ROWS):
             self.add_batch(batch)
 
     def add_batch(self, batch: pyarrow.RecordBatch) -> None:
@@ -265,6 +259,15 @@ class JoinedSink(ClosesOnExit):
             if isinstance(exc, BatchioError):
                 raise
             raise write_error(self.name, exc) from exc
+
+
+def watched(rows: Iterable[JoinedRow], on_row: Callable[[JoinedRow], Any] | None
+            ) -> Iterator[JoinedRow]:
+    """The rows, ``on_row`` called with each as it passes (a retry file written alongside)."""
+    for row in rows:
+        if on_row is not None:
+            on_row(row)
+        yield row
 
 
 def _csv_schema(schema: pyarrow.Schema) -> pyarrow.Schema:
