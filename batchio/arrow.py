@@ -24,7 +24,13 @@ import msgspec
 
 from .bodies import TokenCounter, embedding_inputs
 from .errors import Problem, UsageError
-from .jsonl import DEFAULT_MAX_LINE_BYTES, iter_raw_blocks, open_source, source_name
+from .jsonl import (
+    DECODE_FAILURES,
+    DEFAULT_MAX_LINE_BYTES,
+    iter_raw_blocks,
+    open_source,
+    source_name,
+)
 from .providers import Outcome, Profile, profile_for
 from .reconcile import JoinedRow, id_reader, joined_values
 from .results import COLUMN_NAMES
@@ -158,7 +164,7 @@ def check(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = None,
         else:
             try:
                 value = decode(raw)
-            except (msgspec.DecodeError, RecursionError):
+            except DECODE_FAILURES:  # what the reader itself refuses (problems above)
                 value = None
         facts = _line_facts(value, profile, counter)
         for name, fact in zip(columns, (type(value) is dict, *facts[:3],

@@ -250,7 +250,7 @@ class _Blank(Exception):
 #: It reads integers of any size exactly, and is faster than orjson on request lines.
 _decoder = msgspec.json.Decoder()
 #: What the decoder raises for a line that is not a JSON value it can read.
-_DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
+DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 #: Nesting depth allowed (orjson's limit, and the one batchio has always documented).
 MAX_NESTING = 1024
 
@@ -615,7 +615,7 @@ def _parse_blocks(
     # each block's lines to a sub-generator (``yield from``) costs about 22 ns a line, 2% of
     # a reader that runs at 1.0x the bare orjson loop (measured 2026-11-23, 2M items).
     decode = _decoder.decode
-    failures = _DECODE_FAILURES
+    failures = DECODE_FAILURES
     tuple_new, line_type, object_type, size_of, type_of = _tuple_new, Line, dict, len, type
     oversize_type, bytes_io = _Oversize, io.BytesIO
     look_for_crlf = collect
@@ -769,7 +769,7 @@ def _examine(raw: bytes, number: int, start: int, path: str, max_line_bytes: int
         value = _decode(body)
     except _Blank:
         problems.append(problem("blank_line", "blank line"))
-    except (*_DECODE_FAILURES, _TooDeep) as failure:
+    except (*DECODE_FAILURES, _TooDeep) as failure:
         explain = _classify if size <= _EXPLAIN_IN_FULL else _classify_briefly
         code, message, column = explain(body, failure)
         if column is not None:

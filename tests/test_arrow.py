@@ -203,3 +203,12 @@ def test_result_lines_classified_as_the_join_reads_them(tmp_path: Path, requests
         names = [name for name in RESULT_COLUMNS
                  if name != "model" or expected["status"] == "succeeded"]
         assert {name: row[name] for name in names} == {name: expected[name] for name in names}
+
+
+def test_a_line_that_is_not_utf8_is_its_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(chat("a") + chat("b").replace(b"hello", b"h\xffllo"))
+    (batch,) = read_batches(path)
+    rows = check(batch, provider="openai").to_pylist()
+    assert [problem["code"] for problem in rows[1]["problems"]] == ["invalid_utf8"]
+    assert (rows[1]["request"], rows[1]["custom_id"]) == (False, None)
