@@ -19,7 +19,7 @@ import stat
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, BinaryIO, Literal, NamedTuple, TypeVar, Union, cast, overload
 
@@ -570,29 +570,54 @@ def read_range(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     blank_lines: BlankLines = "error",
     errors: Literal["raise", "collect"] = "collect",
-) -> Iterator[Line | Problem]:
+) -> RangeLines:
     """The lines of a plain file between two byte offsets, as :func:`read_lines` reads them
     (in collect mode unless ``errors="raise"``).
 
     ``start`` must be the first byte of a line and ``first_line`` its number; lines are
     read until one starts at or after ``end``. For splitting one file's work between
-    processes: numbers and offsets are those of the whole file.
+    processes: offsets are those of the whole file, and numbers count on from
+    ``first_line`` (pass 1 to number the range's lines by themselves, and shift them by
+    the lines of the ranges before it, :attr:`RangeLines.lines_read`, once those are known).
     """
-    name = os.fspath(path)
-    try:
-        handle = open(path, "rb", buffering=0)  # noqa: SIM115
-    except OSError as exc:
-        raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name) from exc
-    with handle:
-        handle.seek(start)
+    return RangeLines(os.fspath(path), start, end, first_line, max_line_bytes, blank_lines,
+                      errors == "collect")
+
+
+class RangeLines:
+    """The lines of a byte range of a file (iterate once); once read to the end,
+    :attr:`lines_read` says how many lines the range held, blank and oversize ones
+    included."""
+
+    def __init__(self, path: str, start: int, end: int, first_line: int,
+                 max_line_bytes: int, blank_lines: BlankLines, collect: bool) -> None:
+        #: The lines of the range, None until it has been read to its end.
+        self.lines_read: int | None = None
+        self._lines = self._read(path, start, end, first_line, max_line_bytes, blank_lines,
+                                 collect)
+
+    def __iter__(self) -> Iterator[Line | Problem]:
+        # The generator itself: a range's lines cost no more than a file's.
+        return self._lines
+
+    def _read(self, path: str, start: int, end: int, first_line: int, max_line_bytes: int,
+              blank_lines: BlankLines, collect: bool) -> Iterator[Line | Problem]:
         try:
-            yield from _parse_blocks(_file_blocks(handle, max_line_bytes), name,
-                                     errors == "collect", max_line_bytes, blank_lines,
-                                     first_line=first_line, first_offset=start, end=end)
-        except Exception as exc:
-            if not is_read_failure(exc) or isinstance(exc, SourceError):
-                raise
-            raise read_error(name, exc) from exc
+            handle = open(path, "rb", buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise SourceError(f"cannot open {path}: {exc.strerror or exc}", path=path) from exc
+        with handle:
+            handle.seek(start)
+            try:
+                last = yield from _parse_blocks(_file_blocks(handle, max_line_bytes), path,
+                                                collect, max_line_bytes, blank_lines,
+                                                first_line=first_line, first_offset=start,
+                                                end=end)
+            except Exception as exc:
+                if not is_read_failure(exc) or isinstance(exc, SourceError):
+                    raise
+                raise read_error(path, exc) from exc
+        self.lines_read = last - first_line + 1
 
 
 def _parse_blocks(
@@ -604,7 +629,7 @@ def _parse_blocks(
     first_line: int = 1,
     first_offset: int = 0,
     end: int = _NEVER,
-) -> Iterator[Any]:
+) -> Generator[Any, None, int]:
     # The hot loop, in two lanes. The fast lane takes a block whose lines cannot be over
     # the cap and holds no CRLF still to report: a line costs one decode, one tuple and a
     # comparison of its end with where the lane stops (the block's last whole line, or
@@ -627,7 +652,7 @@ def _parse_blocks(
     for block in blocks:
         if type_of(block) is oversize_type:
             if offset >= end:
-                return
+                return number
             number += 1
             size = cast(_Oversize, block).size
             problems = [_oversize_problem(size, max_line_bytes, number, path, offset)]
@@ -665,7 +690,7 @@ def _parse_blocks(
                             yield tuple_new(line_type, (number, start, raw, value))
                             continue
                 if start >= end:
-                    return
+                    return number - 1  # the line that starts past the range is not its own
                 if offset > whole_end:
                     # The start of a line that the next block holds whole.
                     number -= 1
@@ -703,6 +728,7 @@ def _parse_blocks(
                     look_for_crlf = crlf_here = False
                     careful = whole - first > max_line_bytes
                     stop = -1 if careful else min(whole_end, end)
+    return number
 
 
 def _blank_run(text: bytes, first: int, limit: int) -> tuple[int, int]:
