@@ -21,6 +21,7 @@ from .conversion import Conversion, convert, convert_results
 from .errors import (
     CODES,
     BatchioError,
+    BatchioWarning,
     BatchObjectError,
     DuplicateIdError,
     JoinError,
@@ -68,6 +69,7 @@ __all__ = [
     "BatchObjectError",
     "BatchStatus",
     "BatchioError",
+    "BatchioWarning",
     "CODES",
     "COLUMNS",
     "Calibration",

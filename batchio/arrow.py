@@ -55,6 +55,32 @@ def lines_schema() -> pyarrow.Schema:
                       pa.field("raw", pa.binary())])
 
 
+def _columns(batch: pyarrow.RecordBatch, *names: str) -> list[list[Any]]:
+    """The named columns of a lines-schema batch as lists; a :class:`batchio.UsageError`
+    where ``batch`` is not a record batch or lacks one of them, or holds it as another
+    type (a ``raw`` of text, say)."""
+    pa = require_pyarrow()
+    kinds = {"path": (pa.types.is_string, pa.types.is_large_string),
+             "line": (pa.types.is_integer,), "offset": (pa.types.is_integer,),
+             "raw": (pa.types.is_binary, pa.types.is_large_binary)}
+    if not isinstance(batch, (pa.RecordBatch, pa.Table)):
+        raise UsageError(f"a record batch of the lines schema is needed, not "
+                         f"{type(batch).__name__}")
+    columns = []
+    for name in names:
+        index = batch.schema.get_field_index(name)
+        if index < 0:
+            raise UsageError(f"the batch has no {name!r} column (it has "
+                             f"{', '.join(batch.schema.names) or 'none'}): a batch of the "
+                             "lines schema is needed (batchio.arrow.read_batches)")
+        kind = batch.schema.field(index).type
+        if not any(test(kind) for test in kinds[name]):
+            raise UsageError(f"the batch's {name!r} column is {kind}, not the lines "
+                             f"schema's {lines_schema().field(name).type}")
+        columns.append(batch.column(index).to_pylist())
+    return columns
+
+
 def read_batches(source: str | os.PathLike[str] | BinaryIO, *, rows: int = DEFAULT_ROWS,
                  max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, name: str | None = None
                  ) -> Iterator[pyarrow.RecordBatch]:
@@ -107,7 +133,8 @@ def with_ids(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = Non
     pa = require_pyarrow()
     profile = profile_for(provider, None)
     read_id = id_reader(profile.result_id_field if results else profile.id_field)
-    ids = [None if raw is None else read_id(raw) for raw in batch.column("raw").to_pylist()]
+    [raws] = _columns(batch, "raw")
+    ids = [None if raw is None else read_id(raw) for raw in raws]
     return batch.append_column(pa.field("custom_id", pa.string()), pa.array(ids, pa.string()))
 
 
@@ -142,7 +169,7 @@ def check(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = None,
     """
     pa = require_pyarrow()
     profile = profile_for(provider, None)
-    raws = batch.column("raw").to_pylist()
+    [raws] = _columns(batch, "raw")
     found: list[list[dict[str, Any]]] = [[] for _ in raws]
     report = validate([b"\n" if raw is None else raw for raw in raws], provider=profile,
                       endpoint=endpoint, schema=schema, max_errors=None, workers=1)
@@ -293,9 +320,7 @@ def classify(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = Non
     decode = msgspec.json.Decoder().decode
     positions = [COLUMN_NAMES.index(name) for name in RESULT_COLUMNS]
     rows: list[tuple[Any, ...]] = []
-    for path, line, raw in zip(batch.column("path").to_pylist(),
-                               batch.column("line").to_pylist(),
-                               batch.column("raw").to_pylist(), strict=True):
+    for path, line, raw in zip(*_columns(batch, "path", "line", "raw"), strict=True):
         if raw is None or raw.isspace():
             rows.append((None,) * len(positions))
             continue

@@ -21,6 +21,7 @@ import errno
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
@@ -33,7 +34,7 @@ from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
 from .bodies import TokenCounter
 from .building import RequestWriter
 from .conversion import convert, convert_results
-from .errors import BatchioError, Problem, UsageError, escape, quote
+from .errors import BatchioError, BatchioWarning, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths
@@ -71,6 +72,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
+#: Codes of errors that stop a command because its check found problems (``join --strict``
+#: refusing orphan or duplicate result lines): exit 1, as when a check reports them.
+_FINDINGS = frozenset({"orphan_result", "duplicate_result"})
+
+
 def exit_status(exc: BaseException) -> int:
     """The exit status for an error that ends a command."""
     if isinstance(exc, _Terminated):
@@ -78,6 +84,8 @@ def exit_status(exc: BaseException) -> int:
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     if isinstance(exc, BatchioError):
+        if exc.code in _FINDINGS:
+            return EXIT_PROBLEMS
         # An error that stops a command is about its arguments or its input (a file that
         # cannot be read, or read as what it should be), unless an output cannot be written.
         return EXIT_WRITE if exc.code == "unwritable_file" else EXIT_USAGE
@@ -108,7 +116,10 @@ class _Commands(click.Group):
         with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
             previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", BatchioWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
@@ -128,6 +139,14 @@ class _Commands(click.Group):
             if previous is not None:
                 with contextlib.suppress(ValueError):
                     signal.signal(signal.SIGTERM, previous)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str,
+                  lineno: int, file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr: ``batchio: warning: <place>: <code>: <what>``."""
+    text = str(message)
+    click.echo(escape(f"batchio: warning: {text}" if issubclass(category, BatchioWarning)
+                      else f"batchio: warning: {category.__name__}: {text}"), err=True)
 
 
 def run() -> None:

@@ -16,6 +16,8 @@ The tree (each error also subclasses the builtin a caller would catch)::
     ├── JoinError(ValueError)        results cannot be joined back to their inputs
     └── BatchObjectError(ValueError) a Batch object with a wrong field
 
+    BatchioWarning(UserWarning)      what batchio went on with but a user should know
+
 An error raised because of another keeps it as ``__cause__``.
 """
 
@@ -50,6 +52,10 @@ CODES: dict[str, str] = {
     "same_file": "Two paths of one command name the same file (an output over an input).",
     "target_exists": "The output folder already holds shards or a manifest (see --overwrite).",
     "target_locked": "Another batchio run is writing shards to the same folder.",
+    "incomplete_manifest": "The manifest's split did not finish (complete: false): its shards "
+                           "do not hold every request.",
+    "changed_shard": "Warning: a shard's size differs from its manifest's (changed since "
+                     "split).",
     "missing_extra": "A compressed file needs an optional extra that is not installed.",
     "unknown_provider": "The provider name is not one batchio knows.",
     # The request envelope.
@@ -282,6 +288,20 @@ class BatchObjectError(BatchioError, ValueError):
     """A Batch object has a field of the wrong type or an unknown value."""
 
     default_code = "invalid_batch"
+
+
+class BatchioWarning(UserWarning):
+    """Something batchio went on with that a user should know (``warnings.warn``); the
+    command line prints it as ``batchio: warning: ...``. ``code`` is one of :data:`CODES`."""
+
+    def __init__(self, message: str, *, code: str, path: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.path = path
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{where}{self.code}: {self.args[0]}"
 
 
 def import_extra(module: str, needs: str, install: str) -> Any:

@@ -923,32 +923,33 @@ def _sync_in_background(fd: int) -> Future[None]:
     return _sync_pool[1].submit(getattr(os, "fdatasync", os.fsync), fd)
 
 
+def _file_identity(path: str | os.PathLike[str]) -> list[object]:
+    """What names one file however it is spelt (its real path, and its device and inode
+    where it exists); empty for ``-`` and for devices, FIFOs and other files that are not
+    regular, which may repeat."""
+    name = os.fspath(path)
+    if name == "-":
+        return []
+    try:
+        info = os.stat(name)
+    except OSError:
+        return [os.path.realpath(name)]
+    if not stat.S_ISREG(info.st_mode):
+        return []
+    return [os.path.realpath(name), (info.st_dev, info.st_ino)]
+
+
 def check_distinct_paths(reads: Iterable[str | os.PathLike[str] | None],
                          writes: Iterable[str | os.PathLike[str] | None]) -> None:
     """Refuse, before anything is written, an output that is also an input or another
     output (the same file by any name: links, ``..``). ``-`` and devices such as
     ``/dev/null`` may repeat. Raises :class:`UsageError` (code ``same_file``)."""
-    def identity(path: str | os.PathLike[str]) -> tuple[str, object] | None:
-        name = os.fspath(path)
-        if name == "-":
-            return None
-        try:
-            info = os.stat(name)
-        except OSError:
-            return (os.path.realpath(name), None)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        return (os.path.realpath(name), (info.st_dev, info.st_ino))
-
     seen: dict[object, str] = {}
     for role, paths in (("read", reads), ("write", writes)):
         for path in paths:
             if path is None:
                 continue
-            found = identity(path)
-            if found is None:
-                continue
-            keys = [found[0]] + ([found[1]] if found[1] is not None else [])
+            keys = _file_identity(path)
             earlier = next((seen[key] for key in keys if key in seen), None)
             if earlier is not None and role == "write":
                 raise UsageError(f"{os.fspath(path)} is also {earlier}: writing it would "
@@ -957,6 +958,21 @@ def check_distinct_paths(reads: Iterable[str | os.PathLike[str] | None],
             for key in keys:
                 seen.setdefault(key, f"{'an input' if role == 'read' else 'an output'} "
                                      f"({os.fspath(path)})")
+
+
+def check_read_once(paths: Iterable[str | os.PathLike[str]], what: str) -> None:
+    """Refuse a file named twice among ``paths`` (by any name), whose lines would be
+    counted twice. Raises :class:`UsageError` (code ``same_file``)."""
+    seen: dict[object, str] = {}
+    for path in paths:
+        keys = _file_identity(path)
+        earlier = next((seen[key] for key in keys if key in seen), None)
+        if earlier is not None:
+            raise UsageError(f"{os.fspath(path)} is named twice as {what} (also as "
+                             f"{earlier}): its lines would count twice; name it once",
+                             code="same_file", path=os.fspath(path))
+        for key in keys:
+            seen.setdefault(key, os.fspath(path))
 
 
 def write_error(target: str, exc: OSError) -> SourceError:

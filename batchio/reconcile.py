@@ -25,14 +25,21 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import msgspec
 
-from .errors import DuplicateIdError, JoinError, LineError, Problem, UsageError, import_extra
+from .errors import (
+    DuplicateIdError,
+    JoinError,
+    LineError,
+    Problem,
+    UsageError,
+    import_extra,
+)
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     READ_BUFFER,
     ClosesOnExit,
     JsonlWriter,
     Line,
-    check_distinct_paths,
+    check_read_once,
     is_plain_file,
     is_read_failure,
     iter_raw_blocks,
@@ -475,7 +482,7 @@ class Join:
         """``strict``: duplicates and orphans raise before any row is yielded (orphans are
         found by reading the inputs' ids once first)."""
         if self._summary.duplicates:
-            raise JoinError(self._strict_message(), code="duplicate_result")
+            raise self._strict_error("duplicate", self._summary.duplicates)
         claimed = bytearray(len(locations))
         id_field = self._profile.id_field
         for name in self._inputs:
@@ -485,17 +492,20 @@ class Join:
                     claimed[ordinal] = 1
         if not all(claimed):
             self._summary.orphans = self._orphans(claimed, locations)
-            raise JoinError(self._strict_message(), code="orphan_result")
+            raise self._strict_error("orphan", self._summary.orphans)
 
-    def _strict_message(self) -> str:
-        parts = []
-        for what, refs in (("orphan", self._summary.orphans),
-                           ("duplicate", self._summary.duplicates)):
-            if refs:
-                ref = refs[0]
-                parts.append(f"{len(refs)} {what} result lines (first: {ref.path}:{ref.line} "
-                             f"custom_id={ref.custom_id})")
-        return "; ".join(parts)
+    @staticmethod
+    def _strict_error(what: str, refs: Sequence[ResultRef]) -> JoinError:
+        """The error a strict join raises for its orphan or duplicate result lines, at the
+        first of them."""
+        first = refs[0]
+        lines = "line" if len(refs) == 1 else "lines"
+        why = ("its custom_id is not among the inputs" if what == "orphan" else
+               "its custom_id has a result line before this one")
+        return JoinError(f"{len(refs):,} {what} result {lines}, the first here: {why}; a "
+                         "strict join accepts none",
+                         code=f"{what}_result", path=first.path, line=first.line,
+                         custom_id=first.custom_id)
 
     def _index_results(self, index: _Index) -> tuple[_Index, _Locations]:
         """Pass A: custom_id -> result ordinal, and where each result line is."""
@@ -893,7 +903,7 @@ def join(
     if results is not None:
         outputs = [*_as_paths(outputs), *result_files(results)]
     # A result file named twice (--output and --errors alike) would count every line twice.
-    check_distinct_paths([], [*_as_paths(outputs), *_as_paths(errors)])
+    check_read_once([*_as_paths(outputs), *_as_paths(errors)], "a result file")
     return Join(paths, _as_paths(outputs), _as_paths(errors),
                 profile_for(provider, paths[0] if paths else None), strict, index,
                 spill_threshold, on_progress, check_outputs)

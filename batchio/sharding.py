@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import os
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,15 @@ import msgspec
 import orjson
 
 from .bodies import embedding_inputs
-from .errors import LimitError, LineError, Problem, SourceError, UsageError
+from .errors import (
+    BatchioWarning,
+    LimitError,
+    LineError,
+    Problem,
+    SourceError,
+    UsageError,
+    quote,
+)
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
@@ -102,6 +111,8 @@ class Manifest:
         try:
             data = msgspec.json.decode(path.read_bytes())
             shards = [ShardInfo(**shard) for shard in data["shards"]]
+            for shard in shards:
+                _check_shard_path(shard.path)
             return cls(provider=data["provider"], shards=shards,
                        complete=bool(data.get("complete", True)),
                        blank_lines=int(data.get("blank_lines", 0)))
@@ -111,6 +122,15 @@ class Manifest:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise SourceError(f"cannot read manifest {path}: not a batchio manifest ({exc})",
                               path=str(path)) from exc
+
+
+def _check_shard_path(name: object) -> None:
+    """A manifest names each shard by its file name in the manifest's folder: a path that
+    leaves the folder is not batchio's (and is never followed)."""
+    if type(name) is not str or not name or name in (".", "..") \
+            or os.path.basename(name) != name or "\\" in name:
+        raise ValueError(f"shard path {quote(name)} is not a file name in the manifest's "
+                         "folder")
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,10 +564,35 @@ def request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         path = Path(item)
         manifest_path = path / MANIFEST_NAME if path.is_dir() else path
         if manifest_path.name == MANIFEST_NAME and manifest_path.is_file():
-            manifest = Manifest.load(manifest_path.parent)
-            files.extend(str(manifest_path.parent / shard.path) for shard in manifest.shards)
+            files.extend(_shard_files(manifest_path))
         else:
             files.append(os.fspath(item))
+    return files
+
+
+def _shard_files(manifest_path: Path) -> list[str]:
+    """The shards a manifest lists, in its order: refused while the split that wrote it has
+    not finished (its shards may not hold every request), with a warning for each shard whose
+    size is no longer the manifest's (a shard is read as it is now)."""
+    manifest = Manifest.load(manifest_path)
+    name = os.fspath(manifest_path)
+    if not manifest.complete:
+        raise UsageError(
+            "the split that wrote it did not finish (complete: false): the "
+            f"{len(manifest.shards):,} shards it lists may not hold every request; split "
+            "again with --overwrite, or name the shard files to read just those",
+            code="incomplete_manifest", path=name)
+    files = []
+    for shard in manifest.shards:
+        shard_path = os.path.join(manifest_path.parent, shard.path)
+        with contextlib.suppress(OSError):  # a missing shard is the reader's error
+            size = os.path.getsize(shard_path)
+            if size != shard.bytes:
+                warnings.warn(BatchioWarning(
+                    f"{size:,} bytes, not the {shard.bytes:,} that {name} lists: changed "
+                    "since split (read as it is now)", code="changed_shard", path=shard_path),
+                    stacklevel=4)
+        files.append(shard_path)
     return files
 
 

@@ -212,3 +212,19 @@ def test_a_line_that_is_not_utf8_is_its_problem_not_a_crash(tmp_path: Path) -> N
     rows = check(batch, provider="openai").to_pylist()
     assert [problem["code"] for problem in rows[1]["problems"]] == ["invalid_utf8"]
     assert (rows[1]["request"], rows[1]["custom_id"]) == (False, None)
+
+
+@pytest.mark.parametrize("kernel", [with_ids, check, classify])
+def test_a_batch_that_is_not_of_the_lines_schema_is_a_usage_error(kernel: Any) -> None:
+    import pyarrow as pa
+
+    no_raw = pa.record_batch({"path": ["p"], "line": [1], "offset": [0], "text": ["{}"]})
+    with pytest.raises(batchio.UsageError, match=r"^invalid_argument: the batch has no "
+                       r"'raw' column \(it has path, line, offset, text\)"):
+        kernel(no_raw)
+    text_raw = no_raw.rename_columns(["path", "line", "offset", "raw"])
+    with pytest.raises(batchio.UsageError, match=r"^invalid_argument: the batch's 'raw' "
+                       r"column is string, not the lines schema's binary$"):
+        kernel(text_raw)
+    with pytest.raises(batchio.UsageError, match=r"not list$"):
+        kernel([b"{}\n"])

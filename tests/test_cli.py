@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,6 +143,29 @@ def test_join_strict_exits_1_and_retry_status_selects(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "12 inputs: 0 succeeded, 0 failed, 0 expired, 0 cancelled, 12 missing" in result.output
     assert retry.read_bytes() == b""
+
+
+def _answer(custom_id: str) -> dict[str, Any]:
+    return {"id": "b", "custom_id": custom_id, "error": None,
+            "response": {"status_code": 200, "request_id": "r", "body": {}}}
+
+
+@pytest.mark.parametrize(("extra", "code"), [("ghost", "orphan_result"),
+                                             ("request-00002", "duplicate_result")])
+def test_join_strict_refuses_orphan_and_duplicate_results_with_exit_1_and_their_place(
+        tmp_path: Path, extra: str, code: str) -> None:
+    answers = [_answer(f"request-{number:05}") for number in range(1, 13)]
+    output = write(tmp_path / "out.jsonl", [*answers, _answer(extra)])
+    joined, retry = tmp_path / "joined.jsonl", tmp_path / "retry.jsonl"
+    result = run("join", EXAMPLES / "chat_requests.jsonl", "--output", output, "--strict",
+                 "-o", joined, "--retry", retry)
+    assert result.exit_code == 1
+    why = ("is not among the inputs" if extra == "ghost" else
+           "has a result line before this one")
+    assert result.output.splitlines() == [
+        f"batchio: {output}:13: {code}: 1 {code.split('_')[0]} result line, the first here: "
+        f"its custom_id {why}; a strict join accepts none (custom_id={extra})"]
+    assert not joined.exists() and not retry.exists()
 
 
 def test_join_bad_retry_status_is_a_usage_error(tmp_path: Path) -> None:

@@ -6,7 +6,8 @@ import batchio
 
 EXPECTED = {
     "Batch", "BatchErrorEntry", "BatchHistory", "BatchObjectError", "BatchStatus",
-    "BatchioError", "CODES", "CallerKeys", "ContentHashIds", "Conversion", "CrossCheck",
+    "BatchioError", "BatchioWarning", "CODES", "CallerKeys", "ContentHashIds", "Conversion",
+    "CrossCheck",
     "Detection", "DuplicateIdError", "IdRule", "IdStrategy", "Join", "JoinError",
     "JoinSummary", "JoinedRow", "JsonlWriter", "LimitError", "Limits", "Line", "LineError",
     "Manifest", "Outcome", "PROVIDERS", "Problem", "Profile", "Progress", "Report",

@@ -12,7 +12,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchio import DuplicateIdError, JoinError, RetryWriter, join, should_retry, write_retry
+from batchio import (
+    DuplicateIdError,
+    JoinError,
+    RetryWriter,
+    UsageError,
+    join,
+    should_retry,
+    write_retry,
+)
 
 
 def request(custom_id: str, content: str = "hi") -> dict[str, Any]:
@@ -116,7 +124,9 @@ def test_strict_mode_raises_on_orphans(tmp_path: Path) -> None:
     output = write(tmp_path / "out.jsonl", [succeeded("a"), succeeded("ghost")])
     with pytest.raises(JoinError) as raised:
         list(join(inputs, outputs=output, strict=True))
-    assert "ghost" in raised.value.message
+    error = raised.value
+    assert (error.code, error.path, error.line, error.custom_id) == (
+        "orphan_result", str(output), 2, "ghost")
 
 
 def test_duplicate_input_ids_raise_naming_both_lines(tmp_path: Path) -> None:
@@ -309,3 +319,16 @@ def test_the_id_of_a_result_line(raw: bytes, expected: str | None) -> None:
     from batchio.reconcile import id_reader
 
     assert id_reader("custom_id")(raw) == expected
+
+
+def test_a_result_file_named_twice_is_refused_as_read_twice(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [request("a")])
+    (tmp_path / "res").mkdir()
+    output = write(tmp_path / "res" / "out.jsonl", [succeeded("a")])
+    for kwargs in ({"outputs": output, "errors": tmp_path / "res" / ".." / "res" / "out.jsonl"},
+                   {"outputs": output, "results": tmp_path / "res"}):
+        with pytest.raises(UsageError) as raised:
+            join(inputs, **kwargs)  # type: ignore[arg-type]
+        assert raised.value.code == "same_file"
+        assert "is named twice as a result file" in raised.value.message
+        assert "its lines would count twice" in raised.value.message

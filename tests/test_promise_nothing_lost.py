@@ -13,6 +13,7 @@ import zstandard
 from promises import leftovers, one_line_error, request, requests, run
 
 from batchio import (
+    BatchioWarning,
     JoinError,
     LineError,
     Manifest,
@@ -86,6 +87,67 @@ def test_a_complete_manifest_matches_its_shards(tmp_path: Path) -> None:
     for shard in manifest.shards:
         data = (tmp_path / "out" / shard.path).read_bytes()
         assert hashlib.sha256(data).hexdigest() == shard.sha256 and len(data) == shard.bytes
+
+
+def test_a_manifest_whose_split_did_not_finish_is_refused_by_every_reader(
+        tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3) + b"[1]\n")
+    with pytest.raises(LineError):
+        split(tmp_path / "in.jsonl", tmp_path / "out", max_requests=1)
+    (tmp_path / "out.jsonl").write_bytes(b"")
+    with pytest.raises(UsageError) as raised:
+        join(tmp_path / "out", outputs=tmp_path / "out.jsonl")
+    assert (raised.value.code, raised.value.path) == (
+        "incomplete_manifest", str(tmp_path / "out" / "manifest.json"))
+    for command in (["estimate", "out/manifest.json"],
+                    ["join", "--manifest", "out", "--output", "out.jsonl", "-o", "j.jsonl"]):
+        result = run(*command, cwd=tmp_path)
+        assert result.returncode == 2
+        assert one_line_error(result) == (
+            "batchio: out/manifest.json: incomplete_manifest: the split that wrote it did not "
+            "finish (complete: false): the 2 shards it lists may not hold every request; "
+            "split again with --overwrite, or name the shard files to read just those")
+    assert not (tmp_path / "j.jsonl").exists()
+
+
+def test_a_shard_changed_since_split_is_read_as_it_is_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(4))
+    split(tmp_path / "in.jsonl", tmp_path / "out", max_requests=2)
+    shard = tmp_path / "out" / "requests-00002.jsonl"
+    shard.write_bytes(shard.read_bytes() + requests(1, "extra"))
+    (tmp_path / "out.jsonl").write_bytes(b"")
+    with pytest.warns(BatchioWarning) as warned:
+        joined = join(tmp_path / "out", outputs=tmp_path / "out.jsonl")
+    assert [(w.message.code, w.message.path) for w in warned  # type: ignore[union-attr]
+            ] == [("changed_shard", str(shard))]
+    assert [row.custom_id for row in joined][-1] == "extra0"
+    result = run("join", "--manifest", "out", "--output", "out.jsonl", "-o", "j.jsonl",
+                 cwd=tmp_path)
+    assert result.returncode == 0
+    size = shard.stat().st_size
+    assert result.stderr.splitlines()[0] == (
+        f"batchio: warning: out/requests-00002.jsonl: changed_shard: {size:,} bytes, not the "
+        f"{size - len(requests(1, 'extra')):,} that out/manifest.json lists: changed since "
+        "split (read as it is now)")
+    assert "5 inputs" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["../in.jsonl", "/etc/passwd", "sub/x.jsonl", "..", ""])
+def test_a_manifest_naming_a_shard_outside_its_folder_is_not_read(tmp_path: Path,
+                                                                  name: str) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    split(tmp_path / "in.jsonl", tmp_path / "out")
+    manifest = tmp_path / "out" / "manifest.json"
+    data = orjson.loads(manifest.read_bytes())
+    data["shards"][0]["path"] = name
+    manifest.write_bytes(orjson.dumps(data))
+    with pytest.raises(SourceError, match="is not a file name in the manifest's folder"):
+        join(tmp_path / "out", outputs=tmp_path / "in.jsonl")
+    result = run("estimate", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line_error(result).startswith(
+        "batchio: out/manifest.json: unreadable_file: cannot read manifest out/manifest.json: "
+        "not a batchio manifest (shard path ")
 
 
 def test_model_names_that_read_alike_get_their_own_shards(tmp_path: Path) -> None:
