@@ -81,6 +81,17 @@ def _columns(batch: pyarrow.RecordBatch, *names: str) -> list[list[Any]]:
     return columns
 
 
+def _set_column(batch: pyarrow.RecordBatch, field: pyarrow.Field, values: pyarrow.Array
+                ) -> pyarrow.RecordBatch:
+    """``batch`` with the column ``field`` holding ``values``: replaced where the batch has
+    one of that name (a kernel run twice gives one column, not two of one name), else
+    added."""
+    index = batch.schema.get_field_index(field.name)
+    if index >= 0:
+        return batch.set_column(index, field, values)
+    return batch.append_column(field, values)
+
+
 def read_batches(source: str | os.PathLike[str] | BinaryIO, *, rows: int = DEFAULT_ROWS,
                  max_line_bytes: int = DEFAULT_MAX_LINE_BYTES, name: str | None = None
                  ) -> Iterator[pyarrow.RecordBatch]:
@@ -135,7 +146,7 @@ def with_ids(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = Non
     read_id = id_reader(profile.result_id_field if results else profile.id_field)
     [raws] = _columns(batch, "raw")
     ids = [None if raw is None else read_id(raw) for raw in raws]
-    return batch.append_column(pa.field("custom_id", pa.string()), pa.array(ids, pa.string()))
+    return _set_column(batch, pa.field("custom_id", pa.string()), pa.array(ids, pa.string()))
 
 
 #: Findings that need more than one line (a second use of an id, a second url or model,
@@ -203,8 +214,8 @@ def check(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = None,
              "n_bytes": pa.int64(), "embedding_inputs": pa.int64(),
              "input_tokens_estimate": pa.int64()}
     for name, values in columns.items():
-        batch = batch.append_column(pa.field(name, types[name]), pa.array(values, types[name]))
-    return batch.append_column(pa.field("problems", problems_type()),
+        batch = _set_column(batch, pa.field(name, types[name]), pa.array(values, types[name]))
+    return _set_column(batch, pa.field("problems", problems_type()),
                                pa.array(found, problems_type()))
 
 
@@ -341,7 +352,7 @@ def classify(batch: pyarrow.RecordBatch, *, provider: str | Profile | None = Non
     for name, column in zip(RESULT_COLUMNS, zip(*rows, strict=True) if rows else
                             [()] * len(RESULT_COLUMNS), strict=True):
         kind = schema.field(name).type
-        batch = batch.append_column(pa.field(name, kind), pa.array(list(column), kind))
+        batch = _set_column(batch, pa.field(name, kind), pa.array(list(column), kind))
     return batch
 
 

@@ -220,7 +220,7 @@ def main() -> None:
 
 
 @main.command("validate")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1, required=True, metavar="PATHS...")
 @provider_option
 @click.option("--endpoint", help="The endpoint the batch will be created for (default: each "
               "line's url, or the provider's endpoint for the first body).")
@@ -236,11 +236,14 @@ def main() -> None:
 def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str | None,
                      schema_path: str | None, max_errors: int, jobs: int | None,
                      output_format: str) -> None:
-    """Check batch files before upload; report every problem as PATH:LINE: CODE: message."""
+    """Check batch files before upload; report every problem as PATH:LINE: CODE: message.
+
+    A shard folder or its manifest.json stands for its shards."""
     reports: list[Report] = []
     unreadable = False
     options: dict[str, Any] = {"provider": provider, "endpoint": endpoint,
                                "schema": schema_path, "max_errors": max_errors or None}
+    paths = tuple(request_files(paths, what="validate"))
     if len(paths) == 1:
         with _progress(paths[0], f"validating {paths[0]}") as on_progress:
             outcomes: Iterable[Report | BatchioError] = [next(validate_each(

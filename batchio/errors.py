@@ -58,6 +58,8 @@ CODES: dict[str, str] = {
                      "split).",
     "missing_extra": "A compressed file needs an optional extra that is not installed.",
     "unknown_provider": "The provider name is not one batchio knows.",
+    "provider_assumed": "Warning: input read once (stdin, a pipe) gives no line to detect its "
+                        "provider by: openai is assumed unless one is given.",
     # The request envelope.
     "missing_custom_id": "The request line has no custom_id.",
     "invalid_custom_id": "custom_id is not a non-empty string.",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
 from .results import request_body
 from .sharding import request_files
-from .validation import each_in_processes, usable_cores
+from .validation import check_workers, each_in_processes, usable_cores
 
 
 @dataclass
@@ -102,7 +102,7 @@ class Estimate:
 
 
 def estimate(
-    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     provider: str | Profile | None = None,
     counter: TokenCounter | None = None,
@@ -126,8 +126,7 @@ def estimate(
     first = profile_for(provider, files[0])
     report = Estimate(first.name, (counter or TokenCounter(first.chars_per_token))
                       .chars_per_token)
-    if workers is not None and (type(workers) is not int or workers < 1):
-        raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
+    check_workers(workers)
     count = min(len(files), usable_cores() if workers is None else workers)
     # Another process rebuilds the profile from its name (a Profile holds functions).
     sendable = provider is None or isinstance(provider, str)

@@ -83,6 +83,57 @@ def source_name(source: object) -> str:
     return str(getattr(source, "name", "<stream>"))
 
 
+def check_source(source: object) -> None:
+    """Refuse, as a :class:`UsageError`, what is not a source of lines: a path is a ``str``
+    or ``os.PathLike`` (bytes would be read as numbers, one a line), content a binary file
+    object or an iterable of lines."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        raise UsageError(f"a source of lines is a path (str or os.PathLike), a binary file "
+                         f"or an iterable of lines, not {type(source).__name__}: for content "
+                         "in memory, pass io.BytesIO(data) or data.splitlines()")
+    if not isinstance(source, (str, os.PathLike, Iterable)) and not hasattr(source, "read"):
+        raise UsageError(f"a source of lines is a path (str or os.PathLike), a binary file "
+                         f"or an iterable of lines, not {type(source).__name__}")
+
+
+def path_list(paths: object, what: str) -> list[str]:
+    """``paths`` (one path, or an iterable of them, read once) as a list of names; a
+    :class:`UsageError` for anything else (bytes, None, a number, a file object)."""
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    if isinstance(paths, (bytes, bytearray, memoryview)) or hasattr(paths, "read") \
+            or not isinstance(paths, Iterable):
+        raise UsageError(f"{what} must be a path or a list of paths (str or os.PathLike), "
+                         f"not {type(paths).__name__}")
+    names = []
+    for path in paths:
+        if not isinstance(path, (str, os.PathLike)):
+            raise UsageError(f"{what} must be paths (str or os.PathLike), not "
+                             f"{type(path).__name__}")
+        names.append(os.fspath(path))
+    return names
+
+
+def can_read_twice(source: object) -> bool:
+    """True for a source that can be opened and read again: a path to a regular file (a
+    pipe, a FIFO, ``<(cat f)``, ``-`` and file objects give their lines once)."""
+    return isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-" \
+        and os.path.isfile(source)
+
+
+def reads_once(source: object) -> bool:
+    """True for a source whose lines come once: stdin (``-``), a file object or iterable of
+    lines, a pipe, a FIFO or a device (not a path that is missing or a folder, which the
+    reader refuses)."""
+    if not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
+        return True
+    try:
+        mode = os.stat(source).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def is_plain_file(path: str | os.PathLike[str]) -> bool:
     """True for a regular file that is not gzip or zstd: one that can be read at offsets."""
     if os.fspath(path) == "-" or not os.path.isfile(path):
@@ -387,6 +438,7 @@ def read_lines(
         raise UsageError(f"blank_lines must be error, warning or skip, not {blank_lines!r}")
     if isinstance(source, io.TextIOBase):
         raise UsageError("read_lines needs a binary file object: open the file with 'rb'")
+    check_source(source)
     return _read(source, errors == "collect", max_line_bytes, blank_lines)
 
 
@@ -960,19 +1012,25 @@ def check_distinct_paths(reads: Iterable[str | os.PathLike[str] | None],
                                      f"({os.fspath(path)})")
 
 
-def check_read_once(paths: Iterable[str | os.PathLike[str]], what: str) -> None:
-    """Refuse a file named twice among ``paths`` (by any name), whose lines would be
-    counted twice. Raises :class:`UsageError` (code ``same_file``)."""
-    seen: dict[object, str] = {}
-    for path in paths:
-        keys = _file_identity(path)
-        earlier = next((seen[key] for key in keys if key in seen), None)
-        if earlier is not None:
-            raise UsageError(f"{os.fspath(path)} is named twice as {what} (also as "
-                             f"{earlier}): its lines would count twice; name it once",
-                             code="same_file", path=os.fspath(path))
-        for key in keys:
-            seen.setdefault(key, os.fspath(path))
+def check_read_once(roles: Mapping[str, Iterable[str | os.PathLike[str]]]) -> None:
+    """Refuse a file named twice among the files a command reads (by any name), whose
+    lines would be read twice: ``roles`` maps what the files are (``"a result file"``) to
+    their paths. Raises :class:`UsageError` (code ``same_file``)."""
+    seen: dict[object, tuple[str, str]] = {}
+    for role, paths in roles.items():
+        for path in paths:
+            keys = _file_identity(path)
+            earlier = next((seen[key] for key in keys if key in seen), None)
+            name = os.fspath(path)
+            if earlier is not None:
+                earlier_role, earlier_name = earlier
+                said = (f"is named twice as {role} (also as {earlier_name})"
+                        if earlier_role == role else
+                        f"is named as {role} and as {earlier_role} ({earlier_name})")
+                raise UsageError(f"{name} {said}: its lines would be read twice; name each "
+                                 "file once, in its one role", code="same_file", path=name)
+            for key in keys:
+                seen.setdefault(key, (role, name))
 
 
 def write_error(target: str, exc: OSError) -> SourceError:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BatchioError, JoinError, SourceError, UsageError
+from .errors import BatchioError, JoinError, SourceError
 from .jsonl import (
     Line,
     check_distinct_paths,
@@ -64,7 +64,7 @@ from .table import (
     table_format,
     watched,
 )
-from .validation import PARALLEL_MIN_BYTES, usable_cores
+from .validation import PARALLEL_MIN_BYTES, check_workers, usable_cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +105,7 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
     file's row groups end where ranges end); inputs that are not plain files (stdin, gzip,
     zstd), a platform that cannot fork, and an index spilled to disk are joined in one.
     """
-    if workers is not None and (type(workers) is not int or workers < 1):
-        raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
+    check_workers(workers)
     if result._state != "new" or inspect.getgeneratorstate(result._rows) != \
             inspect.GEN_CREATED:
         raise JoinError("this Join has been read already: write_join takes a Join no row "

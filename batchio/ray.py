@@ -17,7 +17,7 @@ import io
 import os
 import pickle
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .arrow import DEFAULT_ROWS, read_batches, with_ids
@@ -39,7 +39,7 @@ def require_ray() -> Any:
     return import_extra("ray", "Ray Data support needs the optional extra", "'batchio[ray]'")
 
 
-def read_batch_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+def read_batch_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                      rows: int = DEFAULT_ROWS,
                      max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> Any:
     """Request or result files (a manifest stands for its shards) as a
@@ -246,7 +246,7 @@ class RayJoin:
     summary: JoinSummary
 
 
-def join(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+def join(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
          results: str | os.PathLike[str], provider: str | None = None,
          check_outputs: bool = False) -> RayJoin:
     """Join each shard's results back to it on a Ray cluster, one task a shard.

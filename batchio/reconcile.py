@@ -44,6 +44,7 @@ from .jsonl import (
     is_read_failure,
     iter_raw_blocks,
     open_source,
+    path_list,
     read_error,
     read_lines,
 )
@@ -309,13 +310,6 @@ class _SqliteIndex:
         with contextlib.suppress(Exception):
             self._db.close()
         shutil.rmtree(self._folder, ignore_errors=True)
-
-
-def _as_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-              ) -> list[str]:
-    if isinstance(paths, (str, os.PathLike)):
-        return [os.fspath(paths)]
-    return [os.fspath(path) for path in paths]
 
 
 class Join:
@@ -866,10 +860,10 @@ class _Locations:
 
 
 def join(
-    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
-    outputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
-    errors: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] = (),
+    outputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
+    errors: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
     provider: str | Profile | None = None,
     strict: bool = False,
     index: str = "auto",
@@ -899,12 +893,18 @@ def join(
     """
     if index not in ("auto", "memory", "sqlite"):
         raise UsageError(f"index must be auto, memory or sqlite, not {index!r}")
+    if type(spill_threshold) is not int or spill_threshold < 0:
+        raise UsageError(f"spill_threshold must be a whole number of at least 0, not "
+                         f"{spill_threshold!r}")
     paths = request_files(inputs, what="join")
+    output_paths = path_list(outputs, "outputs")
+    error_paths = path_list(errors, "errors")
     if results is not None:
-        outputs = [*_as_paths(outputs), *result_files(results)]
-    # A result file named twice (--output and --errors alike) would count every line twice.
-    check_read_once([*_as_paths(outputs), *_as_paths(errors)], "a result file")
-    return Join(paths, _as_paths(outputs), _as_paths(errors),
+        output_paths += result_files(results)
+    # A file read in two roles would count its lines twice (a result file named as --output
+    # and --errors), or read requests as results.
+    check_read_once({"an input": paths, "a result file": [*output_paths, *error_paths]})
+    return Join(paths, output_paths, error_paths,
                 profile_for(provider, paths[0] if paths else None), strict, index,
                 spill_threshold, on_progress, check_outputs)
 

@@ -21,7 +21,7 @@ import itertools
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from .errors import (
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
+    path_list,
     read_lines,
     write_error,
     write_file_atomically,
@@ -109,17 +110,19 @@ class Manifest:
         if path.is_dir():
             path = path / MANIFEST_NAME
         try:
-            data = msgspec.json.decode(path.read_bytes())
-            shards = [ShardInfo(**shard) for shard in data["shards"]]
-            for shard in shards:
+            data = msgspec.json.decode(path.read_bytes(), type=_ManifestFile)
+            for shard in data.shards:
                 _check_shard_path(shard.path)
-            return cls(provider=data["provider"], shards=shards,
-                       complete=bool(data.get("complete", True)),
-                       blank_lines=int(data.get("blank_lines", 0)))
+            if data.requests is not None and data.requests != sum(
+                    shard.requests for shard in data.shards):
+                raise ValueError(f"it counts {data.requests:,} requests, its shards "
+                                 f"{sum(shard.requests for shard in data.shards):,}")
+            return cls(provider=data.provider, shards=data.shards, complete=data.complete,
+                       blank_lines=data.blank_lines)
         except OSError as exc:
             raise SourceError(f"cannot read manifest {path}: {exc.strerror or exc}",
                               path=str(path), errno=exc.errno) from exc
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, msgspec.ValidationError) as exc:
             raise SourceError(f"cannot read manifest {path}: not a batchio manifest ({exc})",
                               path=str(path)) from exc
 
@@ -131,6 +134,17 @@ def _check_shard_path(name: object) -> None:
             or os.path.basename(name) != name or "\\" in name:
         raise ValueError(f"shard path {quote(name)} is not a file name in the manifest's "
                          "folder")
+
+
+class _ManifestFile(msgspec.Struct, frozen=True):
+    """``manifest.json`` as it is read: every field of its type (``complete: "false"`` is
+    no manifest, not a true one)."""
+
+    provider: str
+    shards: list[ShardInfo]
+    complete: bool = True
+    blank_lines: int = 0
+    requests: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,11 +566,11 @@ class _checked_lines:
             yield number, raw, value
 
 
-def request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+def request_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
                   what: str = "read") -> list[str]:
     """Request files named by ``paths``: each path, with a manifest (or a folder holding
     one) replaced by its shards, in the manifest's order."""
-    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    given = path_list(paths, f"the request files to {what}")
     if not given:
         raise UsageError(f"no request file to {what}")
     files: list[str] = []
@@ -567,6 +581,8 @@ def request_files(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
             files.extend(_shard_files(manifest_path))
         else:
             files.append(os.fspath(item))
+    if not files:
+        raise UsageError(f"no request file to {what}: {', '.join(given)} lists no shards")
     return files
 
 
@@ -583,8 +599,13 @@ def _shard_files(manifest_path: Path) -> list[str]:
             "again with --overwrite, or name the shard files to read just those",
             code="incomplete_manifest", path=name)
     files = []
+    folder = os.path.realpath(manifest_path.parent)
     for shard in manifest.shards:
         shard_path = os.path.join(manifest_path.parent, shard.path)
+        if os.path.dirname(os.path.realpath(shard_path)) != folder:
+            raise SourceError(f"shard {shard.path} of {name} is a link out of its folder: "
+                              "batchio reads only the shards in a manifest's folder",
+                              path=shard_path)
         with contextlib.suppress(OSError):  # a missing shard is the reader's error
             size = os.path.getsize(shard_path)
             if size != shard.bytes:

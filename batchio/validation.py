@@ -33,15 +33,17 @@ from .jsonl import (
     Line,
     LineSource,
     blank_problem,
+    can_read_twice,
     is_plain_file,
     line_start_at_or_after,
+    path_list,
     read_lines,
     read_range,
     source_name,
 )
 from .providers import PROVIDERS, Limits, Profile, detect_provider, get_profile
 from .schemas import CompiledSchema, compiled, load_user_schema
-from .sharding import ShardLimits
+from .sharding import ShardLimits, request_files
 
 #: Problems of each severity a report lists unless told otherwise; past it they are only
 #: counted (per code), so memory stays bounded whatever the file holds.
@@ -219,7 +221,8 @@ def blank_policy(profile: Profile) -> BlankLines:
 def validate_files(
     paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None, **options: Any,
 ) -> list[Report]:
-    """:func:`validate` each path with the same options; one report per path, in order.
+    """:func:`validate` each path with the same options; one report per file, in order (a
+    shard folder or its ``manifest.json`` stands for its shards).
 
     Several files are checked in parallel by ``workers`` processes (default: the usable
     cores; 1 checks them one after another here), each report the one a single
@@ -236,10 +239,11 @@ def validate_each(
     paths: Iterable[str | os.PathLike[str]], *, workers: int | None = None, **options: Any,
 ) -> Iterator[Report | BatchioError]:
     """Each path's report, in order, or the :class:`BatchioError` that stopped its check
-    (a file that cannot be read); files checked in parallel as in :func:`validate_files`."""
-    files = list(paths)
-    if workers is not None and workers < 1:
-        raise UsageError(f"workers must be at least 1, not {workers}")
+    (a file that cannot be read); files checked in parallel as in :func:`validate_files`.
+    A shard folder or its ``manifest.json`` stands for its shards."""
+    check_workers(workers)
+    given = path_list(paths, "the files to validate")
+    files = request_files(given, what="validate") if given else []
     count = min(usable_cores() if workers is None else workers, len(files))
     if count < 2 or not _can_send(options):
         yield from each_in_processes(_outcome_of, [(path, workers, options) for path in files],
@@ -320,7 +324,7 @@ def _first_request(source: LineSource, cap: int
     """The first request line's object, for detecting the provider; and, for a source that
     cannot be read twice, the lines read so far followed by the rest (their blank lines
     reported as warnings: the provider is not known yet)."""
-    rereadable = isinstance(source, (str, os.PathLike)) and os.fspath(source) != "-"
+    rereadable = can_read_twice(source)
     lines = read_lines(source, errors="collect", max_line_bytes=cap,
                        blank_lines="skip" if rereadable else "warning")
     head: list[Line | Problem] = []
@@ -841,6 +845,12 @@ def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
                         checker.input_counts, lines.lines_read)
 
 
+def check_workers(workers: object) -> None:
+    """Refuse a ``workers=`` that is not None or a whole number of at least 1."""
+    if workers is not None and (type(workers) is not int or workers < 1):
+        raise UsageError(f"workers must be a whole number of at least 1, not {workers!r}")
+
+
 def usable_cores() -> int:
     """The cores this process may run on."""
     with contextlib.suppress(AttributeError, OSError):
@@ -853,8 +863,7 @@ def _plan_ranges(source: LineSource, profile: Profile, schema: Any, workers: int
     """Line-aligned byte ranges of a large plain file, one per worker; None to check it in
     one pass. Nothing is read but a line's end at each cut: a pass counting the lines
     before each range would be work no process shares (0.14 s of 1.4 s on 425 MB)."""
-    if workers is not None and workers < 1:
-        raise UsageError(f"workers must be at least 1, not {workers}")
+    check_workers(workers)
     count = usable_cores() if workers is None else workers
     if count < 2 or not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
         return None

@@ -228,3 +228,14 @@ def test_a_batch_that_is_not_of_the_lines_schema_is_a_usage_error(kernel: Any) -
         kernel(text_raw)
     with pytest.raises(batchio.UsageError, match=r"not list$"):
         kernel([b"{}\n"])
+
+
+def test_a_kernel_run_twice_replaces_its_columns() -> None:
+    import pyarrow as pa
+
+    batch = pa.record_batch({"path": ["p"], "line": [1], "offset": [0],
+                             "raw": [b'{"custom_id": "a", "body": {}}\n']})
+    for kernel in (with_ids, check, classify):
+        once = kernel(batch)
+        assert kernel(once).schema.names == once.schema.names
+        assert kernel(once).to_pylist() == once.to_pylist()

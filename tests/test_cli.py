@@ -223,5 +223,6 @@ def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     result = run("join", "-", "--output", output, "-o", tmp_path / "joined.jsonl",
                  "--format", "json", input=(EXAMPLES / "chat_requests.jsonl").read_bytes())
     assert result.exit_code == 0, result.output
-    summary = orjson.loads(result.output)
+    summary = orjson.loads(result.stdout)
     assert (summary["inputs"], summary["succeeded"], summary["missing"]) == (12, 1, 11)
+    assert result.stderr.startswith("batchio: warning: <stdin>: provider_assumed: ")

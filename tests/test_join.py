@@ -331,4 +331,4 @@ def test_a_result_file_named_twice_is_refused_as_read_twice(tmp_path: Path) -> N
             join(inputs, **kwargs)  # type: ignore[arg-type]
         assert raised.value.code == "same_file"
         assert "is named twice as a result file" in raised.value.message
-        assert "its lines would count twice" in raised.value.message
+        assert "its lines would be read twice" in raised.value.message

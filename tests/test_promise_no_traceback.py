@@ -7,6 +7,7 @@ import gzip
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -14,10 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from promises import leftovers, one_line_error, request, requests, run, small_filesystem
 
+import batchio
+
 COMMANDS = {
     "validate": ["validate", "{in}"],
     "split": ["split", "{in}", "--out-dir", "{out}/shards"],
-    "join": ["join", "{in}", "--output", "{in}", "-o", "{out}/joined.jsonl"],
+    "join": ["join", "{in}", "--output", "/dev/null", "-o", "{out}/joined.jsonl"],
     "simulate": ["simulate", "{in}", "--output", "{out}/o.jsonl", "--errors", "{out}/e.jsonl",
                  "--batch-json", "{out}/batch.json"],
     "convert": ["convert", "{in}", "-o", "{out}/c.jsonl"],
@@ -159,3 +162,36 @@ def test_no_input_and_no_option_ends_in_a_traceback(
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode in (0, 1, 2), (args, result.stderr)
     assert stat.S_ISDIR(folder.stat().st_mode)
+
+
+EXAMPLE = str(Path(__file__).resolve().parent.parent / "examples" / "chat_requests.jsonl")
+#: The package, untyped: these calls pass what its types refuse, as a caller may.
+api: Any = batchio
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: api.join(b"in.jsonl"), "the request files to join must be a path or a list "
+     "of paths (str or os.PathLike), not bytes"),
+    (lambda: api.join(None), "not NoneType"),
+    (lambda: api.join(5), "not int"),
+    (lambda: api.join(EXAMPLE, outputs=None), "outputs must be a path or a list of "
+     "paths (str or os.PathLike), not NoneType"),
+    (lambda: api.join(EXAMPLE, errors=[5]), "errors must be paths (str or os.PathLike), "
+     "not int"),
+    (lambda: api.join(EXAMPLE, spill_threshold="x"), "spill_threshold must be a whole "
+     "number of at least 0, not 'x'"),
+    (lambda: api.validate(None), "a source of lines is a path (str or os.PathLike), a "
+     "binary file or an iterable of lines, not NoneType"),
+    (lambda: api.validate(b"in.jsonl"), "not bytes: for content in memory, pass "
+     "io.BytesIO(data) or data.splitlines()"),
+    (lambda: api.validate(EXAMPLE, workers="2"), "workers must be a whole number of at "
+     "least 1, not '2'"),
+    (lambda: api.validate_files(EXAMPLE, workers=0), "workers must be a whole number of "
+     "at least 1, not 0"),
+    (lambda: list(api.read_lines(7)), "not int"),
+])
+def test_odd_arguments_to_the_python_api_are_usage_errors(call: Any, message: str) -> None:
+    with pytest.raises(batchio.UsageError) as raised:
+        call()
+    assert raised.value.code == "invalid_argument"
+    assert raised.value.message.endswith(message)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import os
+import threading
 from pathlib import Path
 
 import orjson
@@ -24,6 +26,7 @@ from batchio import (
     read_lines,
     split,
     validate,
+    validate_files,
     write_lines,
     write_retry,
 )
@@ -342,3 +345,125 @@ def test_request_writer_after_close_refuses_to_lose_a_request(tmp_path: Path) ->
 def test_read_lines_refuses_a_text_stream() -> None:
     with pytest.raises(UsageError, match="binary"):
         read_lines(io.StringIO('{"a": 1}\n'))
+
+
+def _fed_fifo(path: Path, data: bytes) -> threading.Thread:
+    """A FIFO at ``path`` that a thread fills with ``data`` once a reader opens it."""
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with open(path, "wb") as fifo:
+            fifo.write(data)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("command", [
+    ["validate", "in.fifo"],
+    ["estimate", "in.fifo", "--format", "json"],
+    ["split", "in.fifo", "--out-dir", "shards", "--max-requests", "2"],
+    ["join", "in.fifo", "--output", "out.jsonl", "-o", "joined.jsonl"],
+    ["simulate", "in.fifo", "--output", "sim.jsonl", "--missing", "0"],
+])
+def test_input_read_once_from_a_fifo_loses_no_request(tmp_path: Path,
+                                                      command: list[str]) -> None:
+    (tmp_path / "out.jsonl").write_bytes(b"".join(orjson.dumps({
+        "custom_id": f"r{n}", "response": {"status_code": 200, "body": {}}, "error": None})
+        + b"\n" for n in range(5)))
+    feeder = _fed_fifo(tmp_path / "in.fifo", requests(5))
+    result = run(*command, cwd=tmp_path, timeout=60)
+    feeder.join(5)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 0, result.stderr
+    if command[0] == "validate":
+        assert "ok (5 requests, 5 lines" in result.stderr + result.stdout
+    else:
+        assert result.stderr.splitlines()[0] == (
+            "batchio: warning: in.fifo: provider_assumed: read once (stdin, a pipe or a "
+            "FIFO), so its provider is not detected: openai is assumed; give --provider "
+            "(provider= in Python) to choose")
+    if command[0] == "estimate":
+        assert orjson.loads(result.stdout)["requests"] == 5
+    elif command[0] == "split":
+        assert Manifest.load(tmp_path / "shards").requests == 5
+    elif command[0] == "join":
+        assert "5 inputs: 5 succeeded" in result.stderr
+        assert len((tmp_path / "joined.jsonl").read_bytes().splitlines()) == 5
+    elif command[0] == "simulate":
+        assert len((tmp_path / "sim.jsonl").read_bytes().splitlines()) >= 4
+
+
+def test_result_files_given_as_iterators_are_read_once(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3))
+    (tmp_path / "out.jsonl").write_bytes(b"".join(orjson.dumps({
+        "custom_id": f"r{n}", "response": {"status_code": 200, "body": {}}, "error": None})
+        + b"\n" for n in range(3)))
+    joined = join(tmp_path / "in.jsonl", outputs=iter([tmp_path / "out.jsonl"]),
+                  errors=iter([]))
+    assert [row.status for row in joined] == ["succeeded"] * 3
+    assert write_retry(join(tmp_path / "in.jsonl", outputs=iter([tmp_path / "out.jsonl"])),
+                       tmp_path / "retry.jsonl") == 0
+
+
+def test_a_file_read_both_as_input_and_as_results_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(3))
+    (tmp_path / "out.jsonl").write_bytes(b"")
+    with pytest.raises(UsageError) as raised:
+        join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl",
+             errors=tmp_path / "in.jsonl")
+    assert raised.value.code == "same_file"
+    split(tmp_path / "in.jsonl", tmp_path / "shards")
+    result = run("join", "--manifest", "shards", "--results", "shards", "-o", "j.jsonl",
+                 "--retry", "r.jsonl", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line_error(result) == (
+        "batchio: shards/requests-00001.jsonl: same_file: shards/requests-00001.jsonl is "
+        "named as a result file and as an input (shards/requests-00001.jsonl): its lines "
+        "would be read twice; name each file once, in its one role")
+    assert not (tmp_path / "j.jsonl").exists() and not (tmp_path / "r.jsonl").exists()
+
+
+def test_a_manifest_of_no_shards_or_of_wrong_types_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "zero").mkdir()
+    (tmp_path / "zero" / "manifest.json").write_bytes(
+        b'{"provider": "openai", "complete": true, "shards": []}')
+    for command in (["estimate", "zero"], ["validate", "zero"],
+                    ["join", "--manifest", "zero", "--output", "zero/manifest.json"]):
+        result = run(*command, cwd=tmp_path)
+        assert result.returncode == 2
+        assert one_line_error(result) == (
+            f"batchio: invalid_argument: no request file to {command[0]}: zero lists no "
+            "shards")
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    split(tmp_path / "in.jsonl", tmp_path / "out")
+    manifest = tmp_path / "out" / "manifest.json"
+    data = orjson.loads(manifest.read_bytes())
+    manifest.write_bytes(orjson.dumps({**data, "complete": "false"}))
+    result = run("estimate", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line_error(result).endswith(
+        "not a batchio manifest (Expected `bool`, got `str` - at `$.complete`)")
+
+
+def test_a_shard_linked_out_of_its_folder_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    split(tmp_path / "in.jsonl", tmp_path / "out")
+    shard = tmp_path / "out" / "requests-00001.jsonl"
+    shard.unlink()
+    shard.symlink_to(tmp_path / "in.jsonl")
+    with pytest.raises(SourceError, match="is a link out of its folder"):
+        join(tmp_path / "out")
+
+
+def test_validate_reads_a_shard_folder_as_its_shards(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(5))
+    split(tmp_path / "in.jsonl", tmp_path / "out", max_requests=2)
+    result = run("validate", "out", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    files = orjson.loads(result.stdout)["files"]
+    assert [(file["path"], file["requests"]) for file in files] == [
+        ("out/requests-00001.jsonl", 2), ("out/requests-00002.jsonl", 2),
+        ("out/requests-00003.jsonl", 1)]
+    assert [report.requests for report in validate_files([tmp_path / "out"])] == [2, 2, 1]

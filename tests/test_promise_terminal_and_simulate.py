@@ -17,7 +17,7 @@ HOSTILE = "a\x1b]0;PWNED\x07\x1b[2J\nfake.jsonl: ok (forged line)\r"
 @pytest.mark.parametrize("command", [
     ["validate", "in.jsonl"],
     ["split", "in.jsonl", "--out-dir", "out"],
-    ["join", "in.jsonl", "--output", "in.jsonl", "-o", "j.jsonl"],
+    ["join", "in.jsonl", "--output", "/dev/null", "-o", "j.jsonl"],
     ["convert", "in.jsonl", "-o", "c.jsonl"],
 ])
 def test_no_control_character_from_a_file_reaches_the_terminal(tmp_path: Path,

@@ -7,12 +7,12 @@ name. Adding a provider is one new module plus its tests, and its name in ``_MOD
 from __future__ import annotations
 
 import importlib
-import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import BatchioWarning, UsageError
 from ._profile import STATUSES, IdRule, Limits, Outcome, Policy, Profile, Status
 
 _MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "together", "vllm")
@@ -64,10 +64,12 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
 
 def first_request(source: Any) -> Mapping[str, Any] | None:
     """The first request line's object of a file given by path (None for a stream, which
-    cannot be read twice, or a file with no readable request line)."""
-    from ..jsonl import Line, read_lines
+    cannot be read twice, or a file with no readable request line). Only a regular file is
+    read for it: a pipe or FIFO (``<(cat f)``, ``mkfifo``) gives its lines once, to the
+    reader that follows."""
+    from ..jsonl import Line, can_read_twice, read_lines
 
-    if not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
+    if not can_read_twice(source):
         return None
     lines = read_lines(source, errors="collect")
     try:
@@ -84,6 +86,14 @@ def profile_for(provider: str | Profile | None, source: Any) -> Profile:
     (a path) names by its shape: see :func:`detect_provider`."""
     if provider is not None:
         return get_profile(provider)
+    from ..jsonl import reads_once, source_name
+
+    if source is not None and reads_once(source):
+        # Its lines are for the reader that follows: none can be spent on detection.
+        warnings.warn(BatchioWarning(
+            "read once (stdin, a pipe or a FIFO), so its provider is not detected: openai is "
+            "assumed; give --provider (provider= in Python) to choose", code="provider_assumed",
+            path=source_name(source)), stacklevel=3)
     return get_profile(detect_provider(first_request(source)).provider)
 
 
