@@ -77,6 +77,8 @@ CODES: dict[str, str] = {
     "unknown_field": "Warning: a top-level field the provider's request line does not define.",
     "duplicate_key": "Warning: a key appears twice in one object; readers may keep either.",
     "mixed_shapes": "The line has another provider's shape than the file's first request.",
+    "provider_ambiguous": "Warning: the file's shape fits several providers; it meets the "
+                          "rules of the one it was checked by, not those of another.",
     "unsupported_parameter": "A parameter of a sibling endpoint, which the service rejects.",
     "invalid_body": "The request body breaks its endpoint's schema (param says where).",
     "stream_not_supported": "The request body sets stream to true, which batches do not allow.",

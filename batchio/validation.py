@@ -41,7 +41,7 @@ from .jsonl import (
     read_range,
     source_name,
 )
-from .providers import PROVIDERS, Limits, Profile, detect_provider, get_profile
+from .providers import PROVIDERS, Detection, Limits, Profile, detect_provider, get_profile
 from .schemas import CompiledSchema, compiled, load_user_schema
 from .sharding import ShardLimits, request_files
 
@@ -190,6 +190,10 @@ def validate(
     if provider is None:
         first, lines = _first_request(source, max_line_bytes or DEFAULT_MAX_LINE_BYTES)
         detection = detect_provider(first)
+        if detection.alternatives and lines is None:
+            return _validate_as_any(source, detection, endpoint=endpoint, schema=schema,
+                                    max_errors=max_errors, max_line_bytes=max_line_bytes,
+                                    on_progress=on_progress, workers=workers)
         provider, hint = detection.provider, detection.hint
     profile = get_profile(provider)
     if endpoint is not None and profile.schema_for(endpoint) is None:
@@ -300,6 +304,36 @@ def _looks_like_paths(source: object) -> bool:
                or (isinstance(item, str) and not item.lstrip().startswith(("{", "["))
                    and "\n" not in item.rstrip("\n") and item.strip() != "")
                for item in source)
+
+
+def _validate_as_any(source: LineSource, detection: Detection, **options: Any) -> Report:
+    """A file whose shape several providers share, checked by each one's rules in turn: the
+    first report with no error, with a warning naming what the ones before it found (the
+    service the file is for is not known, and none of them is to be taken for it); else the
+    first provider's report, its first error naming the others."""
+    failed: list[Report] = []
+    for name in (detection.provider, *detection.alternatives):
+        report = validate(source, provider=name, **options)
+        # Progress is told once: by the first pass.
+        options["on_progress"] = None
+        if report.ok:
+            if failed:
+                first = failed[0].errors[0]
+                report.warnings.insert(0, Problem(
+                    code="provider_ambiguous", severity="warning", path=report.path,
+                    message=f"checked by {report_title(report)}'s rules: the file's shape "
+                    f"is also {report_title(failed[0])}'s, whose rules find "
+                    f"{failed[0].error_count:,} errors here (the first: line {first.line}: "
+                    f"{first.code}); give --provider to check against one of them"))
+                report.counts["provider_ambiguous"] = 1
+            return _finish(report, True, None)
+        failed.append(report)
+    return _finish(failed[0], True, detection.hint)
+
+
+def report_title(report: Report) -> str:
+    """The title of the provider a report was made for."""
+    return get_profile(report.provider).title
 
 
 def _finish(report: Report, detected: bool, hint: str | None) -> Report:
@@ -631,10 +665,10 @@ class _LineChecker:
         if type(custom_id) is not str or not custom_id:
             return None
         first = self.seen.setdefault(custom_id, number)
-        if first != number:
+        if first != number and profile.duplicate_ids != "allowed":
             self._add("duplicate_custom_id",
                       f"{profile.id_field} {quote(custom_id)} was already used on line {first}",
-                      number, profile.id_field, custom_id)
+                      number, profile.id_field, custom_id, profile.duplicate_ids)
         return custom_id
 
     def _check_url(self, value: Mapping[str, Any], body: Any, number: int,
@@ -954,7 +988,7 @@ def _merge(results: list[_RangeResult], profile: Profile, max_errors: int | None
         result.base = base
         base += result.lines_read
     once: set[tuple[str, str]] = set()
-    for problem in _problems_in_file_order(results, profile.id_field):
+    for problem in _problems_in_file_order(results, profile):
         if problem.severity == "warning" and problem.code in _ONCE_WARNINGS:
             # Warnings a single pass gives once per file (or per value).
             if (problem.code, problem.message) in once:
@@ -973,11 +1007,12 @@ _SAME_LINE_ORDER = {"missing_custom_id": 0, "invalid_custom_id": 0, "custom_id_t
                     "custom_id_charset": 0, "duplicate_custom_id": 1}
 
 
-def _problems_in_file_order(results: list[_RangeResult], id_field: str) -> list[Problem]:
+def _problems_in_file_order(results: list[_RangeResult], profile: Profile) -> list[Problem]:
     """Every range's problems at their lines in the file, plus the duplicates across ranges
     (found from the ranges' ids, named after the id's first use in the whole file), sorted
     as one pass lists them."""
     problems: list[Problem] = []
+    id_field = profile.id_field
 
     def already_used(custom_id: str, last: int) -> str:
         # The first range (up to ``last``) that used the id holds its first use.
@@ -1001,11 +1036,13 @@ def _problems_in_file_order(results: list[_RangeResult], id_field: str) -> list[
         # The ids a range shares with earlier ranges, by a set intersection in C (0.13 s of
         # Python loops over 500,000 ids, a few ms this way).
         seen = result.seen
-        for custom_id in seen.keys() & earlier_ids:
+        for custom_id in (seen.keys() & earlier_ids
+                          if profile.duplicate_ids != "allowed" else ()):
             problems.append(Problem(
                 code="duplicate_custom_id", line=base + seen[custom_id], param=id_field,
                 custom_id=custom_id, path=result.report.path,
-                message=already_used(custom_id, number - 1)))
+                message=already_used(custom_id, number - 1),
+                severity="warning" if profile.duplicate_ids == "warning" else "error"))
         if number < len(results) - 1:
             earlier_ids = set(earlier_ids) | seen.keys()
     problems.sort(key=lambda p: (p.line or 0, _SAME_LINE_ORDER.get(p.code, 2)))

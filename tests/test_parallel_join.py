@@ -175,15 +175,16 @@ def test_join_jobs_on_the_command_line(tmp_path: Path) -> None:
 
 def test_workers_must_be_a_whole_number(tmp_path: Path) -> None:
     inputs = write(tmp_path / "in.jsonl", [request("a")])
-    with pytest.raises(batchio.UsageError):
-        write_join(batchio.join(inputs, outputs=[inputs]), tmp_path / "j.jsonl", workers=0)
+    output = write(tmp_path / "out.jsonl", [succeeded("a")])
+    with pytest.raises(batchio.UsageError, match="workers must be a whole number"):
+        write_join(batchio.join(inputs, outputs=[output]), tmp_path / "j.jsonl", workers=0)
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
         tmp_path: Path, signal_number: signal.Signals) -> None:
     rng = random.Random(7)
-    ids = [f"req-{i}" for i in range(60_000)]
+    ids = [f"req-{i}" for i in range(120_000)]
     inputs = tmp_path / "in.jsonl"
     inputs.write_bytes(b"".join(orjson.dumps(request(cid, "y" * rng.randint(50, 400))) + b"\n"
                                 for cid in ids))

@@ -75,7 +75,15 @@ def test_each_rule_fails_with_its_code_and_line(tmp_path: Path, provider: str) -
         report = validate(path, provider=provider)
         assert report.ok
         assert [(w.code, w.line) for w in report.warnings] == [("missing_custom_id", 2)]
-    check({**rows[1], profile.id_field: rows[0][profile.id_field]}, "duplicate_custom_id")
+    repeated = {**rows[1], profile.id_field: rows[0][profile.id_field]}
+    if profile.duplicate_ids == "error":
+        check(repeated, "duplicate_custom_id")
+    else:
+        # The runner runs both requests (vLLM): a warning.
+        report = validate(rewrite(tmp_path / "broken.jsonl", [rows[0], repeated, rows[2]]),
+                          provider=provider)
+        assert report.ok
+        assert [(w.code, w.line) for w in report.warnings] == [("duplicate_custom_id", 2)]
     check({k: v for k, v in rows[1].items() if k != profile.body_field}, "missing_body")
     check({**rows[1], profile.body_field: "text"}, "body_not_object")
     if profile.carries_url:

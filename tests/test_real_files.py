@@ -87,7 +87,7 @@ PUBLISHED: list[tuple[str, bool, list[dict[str, Any] | bytes], str]] = [
         {"key": "emb-2", "request": {"content": {"parts": [{"text": "Quantum computing"}]},
                                      "task_type": "RETRIEVAL_DOCUMENT", "title": "QC"}},
     ], "developers.googleblog.com: Gemini Batch API now supports Embeddings (2025-09-08)"),
-    ("mistral", False, [
+    ("mistral", True, [
         {"custom_id": "0", "body": {"max_tokens": 100, "messages": [
             {"role": "user", "content": "What is the best French cheese?"}]}},
         {"custom_id": "img-1", "body": {"model": "pixtral-12b-latest", "messages": [
@@ -187,12 +187,74 @@ def test_text_output_says_the_provider_was_detected(tmp_path: Path) -> None:
     assert f"{path}: provider anthropic (detected from the first request" in result.output
 
 
-def test_an_ambiguous_shape_keeps_openai_and_names_the_likely_providers(tmp_path: Path
-                                                                        ) -> None:
-    path = write(tmp_path / "m.jsonl", PUBLISHED[9][2])
+def test_a_shape_mistral_and_together_share_is_checked_by_the_rules_it_meets(
+        tmp_path: Path) -> None:
+    chat = {"messages": [{"role": "user", "content": "hi"}]}
+    # Two models: Mistral takes one a batch (an error), Together does not say (a warning).
+    two_models = write(tmp_path / "t.jsonl", [
+        {"custom_id": "a", "body": {"model": "m1", **chat}},
+        {"custom_id": "b", "body": {"model": "m2", **chat}}])
+    report = validate(two_models)
+    assert (report.provider, report.provider_detected, report.ok) == ("together", True, True)
+    assert [(w.code, w.line) for w in report.warnings] == [
+        ("provider_ambiguous", None), ("model_mismatch", 2)]
+    assert report.warnings[0].message == (
+        "checked by Together AI batch's rules: the file's shape is also Mistral batch's, "
+        "whose rules find 1 errors here (the first: line 2: model_mismatch); give "
+        "--provider to check against one of them")
+    # A body neither takes: the first's errors, naming both.
+    neither = write(tmp_path / "n.jsonl", [{"custom_id": "a", "body": {"model": "m"}}])
+    report = validate(neither)
+    assert (report.provider, report.ok) == ("mistral", False)
+    assert [(e.code, e.line) for e in report.errors] == [("invalid_body", 1)]
+    assert report.errors[0].message.endswith(
+        "(lines of this shape are also mistral or together's: try --provider mistral or "
+        "--provider together)")
+    # A stream is read once: by the first provider's rules.
+    assert validate(two_models.read_bytes().splitlines()).provider == "mistral"
+
+
+@pytest.mark.parametrize(("body", "endpoint"), [
+    ({"model": "mistral-ocr-latest", "document": {"type": "document_url",
+                                                  "document_url": "https://x/a.pdf"}},
+     "/v1/ocr"),
+    ({"model": "mistral-embed", "input": ["a", "b"]}, "/v1/embeddings"),
+    ({"model": "codestral-latest", "prompt": "def f(", "suffix": "return 1"},
+     "/v1/fim/completions"),
+    ({"model": "mistral-small-latest", "messages": [{"role": "user", "content": "hi"}]},
+     "/v1/chat/completions"),
+])
+def test_a_mistral_lines_endpoint_is_read_off_its_body(tmp_path: Path, body: dict[str, Any],
+                                                       endpoint: str) -> None:
+    path = write(tmp_path / "x.jsonl", [{"custom_id": "a", "body": body}])
+    for report in (validate(path, provider="mistral"), validate(path)):
+        assert (report.ok, report.provider, list(report.endpoints)) == (
+            True, "mistral", [endpoint]), report.errors
+
+
+def test_vllm_runs_a_file_that_repeats_an_id_or_names_two_models(tmp_path: Path) -> None:
+    # vLLM's own tests run these files to exit 0 (tests/entrypoints/launchers/
+    # test_run_batch.py, INPUT_RERANK_BATCH and INPUT_EMBEDDING_BATCH).
+    rerank = {"method": "POST", "url": "/v1/rerank", "body": {
+        "model": "BAAI/bge-reranker-v2-m3", "query": "q", "documents": ["a", "b"]}}
+    path = write(tmp_path / "r.jsonl", [{"custom_id": "request-1", **rerank},
+                                        {"custom_id": "request-2", **rerank},
+                                        {"custom_id": "request-2", **rerank}])
     report = validate(path)
-    assert report.provider == "openai" and not report.ok
-    assert "--provider mistral or --provider together" in report.errors[0].message
+    assert (report.provider, report.ok) == ("vllm", True)
+    assert [(w.code, w.line, w.severity) for w in report.warnings] == [
+        ("duplicate_custom_id", 3, "warning")]
+    embed = {"method": "POST", "url": "/v1/embeddings"}
+    path = write(tmp_path / "e.jsonl", [
+        {"custom_id": "request-1", **embed, "body": {
+            "model": "intfloat/multilingual-e5-small", "input": "Hello world!"}},
+        {"custom_id": "request-2", **embed, "body": {
+            "model": "NonExistModel", "input": "Hello world!"}}])
+    report = validate(path)
+    assert (report.provider, report.provider_detected, report.ok) == ("vllm", True, True)
+    assert [(w.code, w.line) for w in report.warnings] == [("model_mismatch", 2)]
+    # The same file under OpenAI's rules: one model a file.
+    assert [e.code for e in validate(path, provider="openai").errors] == ["model_mismatch"]
 
 
 def test_a_line_of_another_providers_shape_says_so(tmp_path: Path) -> None:

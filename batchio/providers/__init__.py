@@ -23,11 +23,19 @@ PROVIDERS: tuple[str, ...] = _MODULES
 
 @dataclass(frozen=True, slots=True)
 class Detection:
-    """Which provider a request line's shape names, and a hint where the shape is shared."""
+    """Which provider a request line's shape names, and the others it may be, in the order
+    a check tries them, where the shape is shared."""
 
     provider: str
     #: Set where the shape fits more than one provider: the likely ``--provider`` values.
     hint: str | None = None
+    #: The other providers whose lines have this shape (``hint`` names them all).
+    alternatives: tuple[str, ...] = ()
+
+    @classmethod
+    def among(cls, *providers: str) -> Detection:
+        """A shape several providers share: the first, with the rest as alternatives."""
+        return cls(providers[0], " or ".join(providers), providers[1:])
 
 
 def detect_provider(line: Mapping[str, Any] | None) -> Detection:
@@ -36,9 +44,10 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
     ``params`` is Anthropic's; ``key``/``request`` (or a bare ``contents``) Gemini's;
     ``method``/``url``/``body`` the OpenAI family's, refined by the url where it says more:
     a url ending in ``/score`` or ``/rerank`` is vLLM's, an audio request naming its audio by
-    ``file_url`` vLLM's and by ``url`` Groq's, a url without ``/v1`` Azure's. A
-    ``custom_id``/``body`` line with no url is Mistral's or Together's: ambiguous, so OpenAI
-    stays the profile and the hint names both.
+    ``file_url`` vLLM's and by ``url`` Groq's, a url without ``/v1`` Azure's, and a model
+    named as a repository (``org/name``, which no OpenAI model id is) Groq's or vLLM's.
+    A ``custom_id``/``body`` line with no url and no method is Mistral's or Together's (the
+    endpoint is set on their jobs; OpenAI's lines must carry one).
     """
     if not line:
         return Detection("openai")
@@ -56,9 +65,14 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
             return Detection("vllm" if "file_url" in body else "groq")
         if url.startswith("/") and not url.startswith("/v1/"):
             return Detection("azure")
+        model = body.get("model")
+        if isinstance(model, str) and "/" in model:
+            # Hugging Face repository names: vLLM serves them, Groq names some models so.
+            return Detection.among("groq", "vllm") if url == "/v1/chat/completions" \
+                else Detection("vllm")
         return Detection("openai")
     if "body" in line and "method" not in line:
-        return Detection("openai", hint="mistral or together")
+        return Detection.among("mistral", "together")
     return Detection("openai")
 
 

@@ -111,6 +111,10 @@ class Profile:
     mixed_models: Policy = "error"
     #: A blank line in a request file (``blank_line``).
     blank_lines: Policy = "warning"
+    #: A custom_id used twice in one file (``duplicate_custom_id``): an error where the
+    #: service rejects the file, a warning where it runs both requests (their results then
+    #: cannot be told apart by id).
+    duplicate_ids: Policy = "error"
     #: False where a line without an id is accepted (it is then a warning: its result
     #: cannot be matched back by id).
     id_required: bool = True

@@ -6,12 +6,38 @@ Sources (read 2026-11): https://docs.mistral.ai/capabilities/batch/ and mistrala
 ``AssistantMessage`` (``prefix``). Results come back OpenAI-shaped (``response.status_code``
 and ``body``); codes of requests that never ran are not documented, so OpenAI's are assumed
 (uncertain). 1,000,000 requests per batch is reported by third parties (uncertain); no
-per-file size limit is documented.
+per-file size limit is documented. The endpoint is a parameter of the job
+(``batch.jobs.create(endpoint=...)``, client-python's ``examples/mistral/jobs``), so a
+line's endpoint is read off its body (:func:`endpoint_of_body`) unless one is given.
 """
+
+from collections.abc import Mapping
+from typing import Any
 
 from ._profile import IdRule, Limits, Profile
 from ._results import openai_shape
 from .openai import CANCELLED, EXPIRED, RETRYABLE
+
+
+def endpoint_of_body(body: Mapping[str, Any]) -> str | None:
+    """The endpoint a body is for, read off the field its endpoint requires (the file does
+    not say: the endpoint is set on the job): ``document`` OCR, ``messages`` chat, ``prompt``
+    FIM, ``inputs`` conversations, ``input`` embeddings (moderations and classifications
+    take the same body), a ``file_url``, ``file`` or ``file_id`` audio; else None (chat)."""
+    for field_name, endpoint in _ENDPOINT_BY_FIELD:
+        if field_name in body:
+            return endpoint
+    return None
+
+
+# In order: a chat body may also hold ``prompt``-like fields of its own, so ``messages``
+# decides before ``prompt``.
+_ENDPOINT_BY_FIELD = (("document", "/v1/ocr"), ("messages", "/v1/chat/completions"),
+                      ("prompt", "/v1/fim/completions"), ("inputs", "/v1/conversations"),
+                      ("input", "/v1/embeddings"), ("file_url", "/v1/audio/transcriptions"),
+                      ("file", "/v1/audio/transcriptions"),
+                      ("file_id", "/v1/audio/transcriptions"))
+
 
 PROFILE = Profile(
     name="mistral",
@@ -39,6 +65,7 @@ PROFILE = Profile(
     mixed_models="error",
     blank_lines="warning",
     id_required=False,
+    endpoint_of_body=endpoint_of_body,
     result_shape="openai",
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,

@@ -7,9 +7,19 @@ and the older together-python ``BatchEndpoint`` (completions). Whether one file 
 two models is not documented: a warning.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from ._profile import IdRule, Limits, Profile
 from ._results import openai_shape
 from .openai import CANCELLED, EXPIRED, RETRYABLE
+
+
+def endpoint_of_body(body: Mapping[str, Any]) -> str | None:
+    """The endpoint is set on the job: a ``prompt`` body without ``messages`` is for
+    completions, else chat completions (None)."""
+    return "/v1/completions" if "prompt" in body and "messages" not in body else None
+
 
 PROFILE = Profile(
     name="together",
@@ -29,6 +39,7 @@ PROFILE = Profile(
     model_required=frozenset({"/v1/chat/completions", "/v1/completions"}),
     mixed_models="warning",
     blank_lines="warning",
+    endpoint_of_body=endpoint_of_body,
     result_shape="openai",
     # Result codes for expired and cancelled requests are not documented (uncertain).
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),

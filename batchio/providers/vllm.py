@@ -9,7 +9,10 @@ and ``/v1/embeddings``, any url ending in ``/score`` or ``/rerank``, and (v0.16 
 lines skipped. A line that fails the runner's own schema stops the whole run, with no
 per-line report: what a pre-check is for. ``body.model`` is optional (``model: str | None``);
 one run serves one model, and lines naming another fail one by one. Per-request errors are
-inline in the output file. The runner has no per-file limits.
+inline in the output file. The runner has no per-file limits, and does not check that ids
+are unique (only a comment asks it): ``tests/entrypoints/launchers/test_run_batch.py``
+runs ``INPUT_RERANK_BATCH``, which uses ``request-2`` twice, and expects exit 0 with no
+error on any line. A repeated id is a warning.
 """
 
 from collections.abc import Mapping
@@ -52,6 +55,7 @@ PROFILE = Profile(
     mixed_urls="allowed",
     mixed_models="warning",
     blank_lines="allowed",
+    duplicate_ids="warning",
     result_shape="openai",
     classify_result=vllm_result,
     expired_codes=EXPIRED,
