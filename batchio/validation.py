@@ -323,7 +323,8 @@ def _validate_as_any(source: LineSource, detection: Detection, **options: Any) -
                     code="provider_ambiguous", severity="warning", path=report.path,
                     message=f"checked by {report_title(report)}'s rules: the file's shape "
                     f"is also {report_title(failed[0])}'s, whose rules find "
-                    f"{failed[0].error_count:,} errors here (the first: line {first.line}: "
+                    f"{failed[0].error_count:,} error{'s' if failed[0].error_count != 1 else ''}"
+                    f" here (the first: line {first.line}: "
                     f"{first.code}); give --provider to check against one of them"))
                 report.counts["provider_ambiguous"] = 1
             return _finish(report, True, None)

@@ -200,7 +200,7 @@ def test_a_shape_mistral_and_together_share_is_checked_by_the_rules_it_meets(
         ("provider_ambiguous", None), ("model_mismatch", 2)]
     assert report.warnings[0].message == (
         "checked by Together AI batch's rules: the file's shape is also Mistral batch's, "
-        "whose rules find 1 errors here (the first: line 2: model_mismatch); give "
+        "whose rules find 1 error here (the first: line 2: model_mismatch); give "
         "--provider to check against one of them")
     # A body neither takes: the first's errors, naming both.
     neither = write(tmp_path / "n.jsonl", [{"custom_id": "a", "body": {"model": "m"}}])
