@@ -398,6 +398,9 @@ def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
         document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()
         click.echo(document, err=joined == "-")
     else:
+        if provider is None:
+            click.echo(f"provider {summary.provider} (detected from the first request; "
+                       "--provider to choose)", err=True)
         for text in _summary_lines(summary):
             click.echo(text, err=True)
     readable = summary.result_lines - len(summary.problems)

@@ -332,3 +332,20 @@ def test_a_result_file_named_twice_is_refused_as_read_twice(tmp_path: Path) -> N
         assert raised.value.code == "same_file"
         assert "is named twice as a result file" in raised.value.message
         assert "its lines would be read twice" in raised.value.message
+
+
+def test_a_quota_error_is_not_worth_retrying_though_it_is_a_429(tmp_path: Path) -> None:
+    # OpenAI answers an account out of credits or over a spend limit with HTTP 429, like a
+    # rate limit; resubmitting fails the same way until the billing is fixed.
+    quota = http_failure("b", 429, "insufficient_quota")
+    quota["response"]["body"]["error"]["type"] = "insufficient_quota"
+    spend = http_failure("c", 429, "project_spend_limit_exceeded")
+    inputs = write(tmp_path / "in.jsonl", [request("a"), request("b"), request("c")])
+    output = write(tmp_path / "out.jsonl", [http_failure("a", 429, "rate_limit_exceeded"),
+                                            quota, spend])
+    result = join(inputs, outputs=output)
+    assert [(row.error_code, row.retryable) for row in result] == [
+        ("rate_limit_exceeded", True), ("insufficient_quota", False),
+        ("project_spend_limit_exceeded", False)]
+    assert result.summary.retryable == 1
+    assert write_retry(join(inputs, outputs=output), tmp_path / "retry.jsonl") == 1

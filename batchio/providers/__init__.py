@@ -45,7 +45,7 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
     ``method``/``url``/``body`` the OpenAI family's, refined by the url where it says more:
     a url ending in ``/score`` or ``/rerank`` is vLLM's, an audio request naming its audio by
     ``file_url`` vLLM's and by ``url`` Groq's, a url without ``/v1`` Azure's, and a model
-    named as a repository (``org/name``, which no OpenAI model id is) Groq's or vLLM's.
+    named as a repository (``org/name``, which no OpenAI model id is) vLLM's or Groq's.
     A ``custom_id``/``body`` line with no url and no method is Mistral's or Together's (the
     endpoint is set on their jobs; OpenAI's lines must carry one).
     """
@@ -67,8 +67,10 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
             return Detection("azure")
         model = body.get("model")
         if isinstance(model, str) and "/" in model:
-            # Hugging Face repository names: vLLM serves them, Groq names some models so.
-            return Detection.among("groq", "vllm") if url == "/v1/chat/completions" \
+            # Hugging Face repository names: vLLM serves them, and Groq names some models
+            # so. vLLM's rules first: they take what Groq's take but its per-file limits,
+            # and its result reader reads Groq's result lines too (and vLLM's older ones).
+            return Detection.among("vllm", "groq") if url == "/v1/chat/completions" \
                 else Detection("vllm")
         return Detection("openai")
     if "body" in line and "method" not in line:

@@ -18,8 +18,23 @@ _new = tuple.__new__
 _RETRYABLE_HTTP = frozenset({408, 409, 429})
 
 
+# Quota and billing errors: HTTP 429 like a rate limit, but resubmitting fails the same way
+# until credits are added or a spend limit is raised (OpenAI's error-codes guide: the type
+# ``insufficient_quota`` and the codes under it, read 2026-12).
+_QUOTA_ERRORS = frozenset({"insufficient_quota", "credit_balance_exhausted",
+                           "organization_spend_limit_exceeded", "project_spend_limit_exceeded",
+                           "organization_usage_limit_exceeded", "billing_hard_limit_reached"})
+
+
 def _retryable_http(status_code: int) -> bool:
     return status_code in _RETRYABLE_HTTP or status_code >= 500
+
+
+def _quota_error(error: Any) -> bool:
+    """True for an error object that says the account is out of quota or over a spend
+    limit (by its code or its type): never worth resubmitting as it is."""
+    return isinstance(error, dict) and (error.get("code") in _QUOTA_ERRORS
+                                        or error.get("type") in _QUOTA_ERRORS)
 
 
 def _outcome(*fields: Any) -> Outcome:
@@ -52,8 +67,9 @@ def openai_shape(
             if code in cancelled_codes:
                 return _outcome(custom_id, "cancelled", response, error, code, True)
             status_code = response.get("status_code") if isinstance(response, dict) else None
-            retryable = code in retryable_codes or (
-                isinstance(status_code, int) and _retryable_http(status_code))
+            retryable = (code in retryable_codes or (
+                isinstance(status_code, int) and _retryable_http(status_code))) \
+                and not _quota_error(error)
             return _outcome(custom_id, "failed", response, error, code, retryable)
         if not isinstance(response, dict):
             raise ValueError("result line has neither a response nor an error")
@@ -68,7 +84,8 @@ def openai_shape(
         if isinstance(body_error, dict):
             code = body_error.get("code") or body_error.get("type")
         code = code if isinstance(code, str) else f"http_{status_code}"
-        retryable = _retryable_http(status_code) or code in retryable_codes
+        retryable = (_retryable_http(status_code) or code in retryable_codes) \
+            and not _quota_error(body_error)
         return _outcome(custom_id, "failed", response, body_error, code, retryable)
 
     return classify
