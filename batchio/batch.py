@@ -204,6 +204,11 @@ class Batch:
         return from_mistral(source)
 
     @classmethod
+    def from_gemini(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """A Gemini batch job as a Batch (see :func:`from_gemini`)."""
+        return from_gemini(source)
+
+    @classmethod
     def from_dict(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         """Parse a dict, a JSON string, or an object with ``model_dump()``.
 
@@ -342,7 +347,7 @@ class Batch:
 
     def _provider(self) -> str:
         """The provider whose object this was read from (kept under its name in ``extra``)."""
-        return next((name for name in ("anthropic", "together", "mistral")
+        return next((name for name in ("anthropic", "together", "mistral", "gemini")
                      if isinstance(self.extra.get(name), Mapping)), "openai")
 
     def reconcile(
@@ -715,21 +720,97 @@ def from_mistral(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     return Batch.from_dict(converted)
 
 
+# Gemini batch states: the REST API's GenerateContentBatch ``state`` (BATCH_STATE_*) and the
+# google-genai SDK's BatchJob ``state`` (JOB_STATE_*), read 2026-12 (ai.google.dev
+# batch-mode guide and API reference). A paused job (Vertex AI) is still in progress.
+_GEMINI_STATES = {"PENDING": "validating", "QUEUED": "validating", "RUNNING": "in_progress",
+                  "PAUSED": "in_progress", "SUCCEEDED": "completed",
+                  "PARTIALLY_SUCCEEDED": "completed", "FAILED": "failed",
+                  "CANCELLING": "cancelling", "CANCELLED": "cancelled", "EXPIRED": "expired"}
+
+
+def _gemini_field(data: Mapping[str, Any], camel: str) -> Any:
+    """A field of a Gemini object by its REST (camelCase) or SDK (snake_case) name."""
+    if camel in data:
+        return data[camel]
+    return data.get("".join(f"_{char.lower()}" if char.isupper() else char for char in camel))
+
+
+def _gemini_count(stats: Mapping[str, Any], camel: str) -> int | None:
+    # 64-bit counts come as JSON strings in the REST API ("requestCount": "2").
+    value = _gemini_field(stats, camel)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if value is None or (type(value) is int and value >= 0):
+        return value
+    raise _fail(f"batchStats.{camel}", f"must be a whole number, not {value!r}")
+
+
+def from_gemini(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """A Gemini batch (the long-running operation ``batches.get`` returns, its
+    ``metadata``, or the google-genai SDK's BatchJob) as a :class:`Batch`; the original is
+    kept whole under ``gemini``. ``BATCH_STATE_*`` and ``JOB_STATE_*`` map onto the
+    lifecycle (pending is validating, partially succeeded is completed); ``batchStats``
+    gives the request counts."""
+    data = dict(_as_mapping(source))
+    metadata = data.get("metadata")
+    job = metadata if isinstance(metadata, Mapping) and "state" in metadata else data
+    state = job.get("state")
+    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
+    if name not in _GEMINI_STATES:
+        raise _fail("state", f"is not a known Gemini batch state: {state!r}")
+    status = _GEMINI_STATES[name]
+    stats = _gemini_field(job, "batchStats") or {}
+    if not isinstance(stats, Mapping):
+        raise _fail("batchStats", "must be an object")
+    total = _gemini_count(stats, "requestCount")
+    created = _unix_seconds(_gemini_field(job, "createTime"), "createTime")
+    output = _gemini_field(job, "output") or _gemini_field(job, "dest") or {}
+    kind = str(job.get("@type", ""))
+    converted: dict[str, Any] = {
+        "id": job.get("name") or data.get("name"), "object": "batch",
+        "endpoint": "embedContent" if "Embed" in kind else "generateContent",
+        "status": status, "created_at": created if created is not None else 0,
+        "in_progress_at": _unix_seconds(_gemini_field(job, "startTime"), "startTime")
+        if status != "validating" else None,
+        "output_file_id": (_gemini_field(output, "responsesFile")
+                           or _gemini_field(output, "fileName"))
+        if isinstance(output, Mapping) else None,
+        "model": job.get("model"),
+        "request_counts": None if total is None else {
+            "total": total, "completed": _gemini_count(stats, "successfulRequestCount") or 0,
+            "failed": _gemini_count(stats, "failedRequestCount") or 0},
+        "gemini": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = _unix_seconds(_gemini_field(job, "endTime"), "endTime")
+    return Batch.from_dict(converted)
+
+
 #: How to read each provider's batch objects.
 _READERS: dict[str, Callable[[Any], Batch]] = {
-    "anthropic": from_anthropic, "together": from_together, "mistral": from_mistral}
+    "anthropic": from_anthropic, "together": from_together, "mistral": from_mistral,
+    "gemini": from_gemini}
 
 
 def batch_provider(data: Mapping[str, Any]) -> str:
     """Whose batch object this is, by its shape: Anthropic's ``message_batch`` type or
     ``processing_status``, Together's ``job_deadline`` or ``progress``, Mistral's
-    ``total_requests``; otherwise the OpenAI shape (OpenAI, Azure, Groq, vLLM gateways)."""
+    ``total_requests``, Gemini's ``BATCH_STATE_``/``JOB_STATE_`` state (of the operation's
+    ``metadata``, or its own); otherwise the OpenAI shape (OpenAI, Azure, Groq, vLLM
+    gateways)."""
     if data.get("type") == "message_batch" or "processing_status" in data:
         return "anthropic"
     if "job_deadline" in data or ("progress" in data and "request_counts" not in data):
         return "together"
     if "total_requests" in data or "succeeded_requests" in data:
         return "mistral"
+    metadata = data.get("metadata")
+    state = (metadata.get("state") if isinstance(metadata, Mapping) else None) \
+        or data.get("state")
+    if isinstance(state, str) and state.startswith(("BATCH_STATE_", "JOB_STATE_")):
+        return "gemini"
     return "openai"
 
 
@@ -744,9 +825,9 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
                  ) -> list[Batch]:
     """Batch objects from a file: one JSON object, a JSON list, or JSONL (a polling log).
 
-    ``provider`` names whose objects they are (``anthropic``, ``together`` and ``mistral``
-    have their own shapes, mapped onto the same lifecycle); without it each object's shape
-    says. Raises :class:`SourceError` when the file cannot be read, and
+    ``provider`` names whose objects they are (``anthropic``, ``together``, ``mistral`` and
+    ``gemini`` have their own shapes, mapped onto the same lifecycle); without it each
+    object's shape says. Raises :class:`SourceError` when the file cannot be read, and
     :class:`BatchObjectError` or :class:`LineError` when it holds no Batch objects.
     """
     def parse(item: Any) -> Batch:
@@ -788,5 +869,6 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",
                           "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
-                          "batch_provider", "from_anthropic", "from_mistral", "from_together",
+                          "batch_provider", "from_anthropic", "from_gemini", "from_mistral",
+                          "from_together",
                           "load_batches", "reachable"]

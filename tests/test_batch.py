@@ -275,3 +275,60 @@ def test_status_of_an_anthropic_batch_cross_checks_its_results(tmp_path: Path) -
     assert result.exit_code == 1, result.output
     assert "the server says 2 failed but the files hold 1 failed lines" in result.output
     assert "7 completed, 2 failed of 9" in result.output
+
+
+# The operation the Gemini REST API's batches.get returns (ai.google.dev batch-mode guide).
+GEMINI_OPERATION = {
+    "name": "batches/abc123",
+    "metadata": {
+        "@type": "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+        "model": "models/gemini-2.5-flash", "displayName": "my batch",
+        "inputConfig": {"fileName": "files/in1"},
+        "output": {"responsesFile": "files/batch-abc123"},
+        "createTime": "2026-01-06T11:09:11.943530657Z",
+        "endTime": "2026-01-06T11:10:19.736868930Z",
+        "batchStats": {"requestCount": "3", "successfulRequestCount": "2",
+                       "failedRequestCount": "1"},
+        "state": "BATCH_STATE_SUCCEEDED", "name": "batches/abc123"},
+    "done": True}
+
+
+def test_a_gemini_batch_operation_maps_onto_the_lifecycle(tmp_path: Path) -> None:
+    batch = Batch.from_gemini(GEMINI_OPERATION)
+    assert (batch.id, batch.status, batch.endpoint, batch.model) == (
+        "batches/abc123", "completed", "generateContent", "models/gemini-2.5-flash")
+    assert batch.request_counts is not None
+    assert (batch.request_counts.total, batch.request_counts.completed,
+            batch.request_counts.failed) == (3, 2, 1)
+    assert (batch.created_at, batch.completed_at) == (1767697751, 1767697819)
+    assert batch.output_file_id == "files/batch-abc123"
+    assert batch.check() == []
+    path = tmp_path / "batch.json"
+    path.write_bytes(orjson.dumps(GEMINI_OPERATION))
+    result = CliRunner().invoke(main, ["status", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].split() == [
+        "batches/abc123", "completed", "generateContent", "models/gemini-2.5-flash"]
+
+
+@pytest.mark.parametrize(("state", "status"), [
+    ("JOB_STATE_PENDING", "validating"), ("JOB_STATE_RUNNING", "in_progress"),
+    ("JOB_STATE_SUCCEEDED", "completed"), ("JOB_STATE_PARTIALLY_SUCCEEDED", "completed"),
+    ("JOB_STATE_FAILED", "failed"), ("JOB_STATE_CANCELLED", "cancelled"),
+    ("JOB_STATE_EXPIRED", "expired"), ("BATCH_STATE_RUNNING", "in_progress")])
+def test_a_gemini_sdk_batch_job_maps_its_state(state: str, status: str) -> None:
+    # google-genai's BatchJob, as model_dump(mode="json") writes it (snake_case).
+    job = {"name": "batches/x", "display_name": "d", "state": state,
+           "create_time": "2026-01-06T11:09:11Z", "start_time": "2026-01-06T11:09:20Z",
+           "end_time": "2026-01-06T11:10:19Z" if status in (
+               "completed", "failed", "cancelled", "expired") else None,
+           "model": "models/gemini-2.5-flash", "dest": {"file_name": "files/out"}}
+    batch = Batch.from_gemini(job)
+    assert (batch.status, batch.output_file_id) == (status, "files/out")
+    assert batch.to_dict()["gemini"] == job
+
+
+def test_an_unknown_gemini_state_is_one_error() -> None:
+    with pytest.raises(BatchObjectError, match="is not a known Gemini batch state: "
+                       "'JOB_STATE_UNSPECIFIED'"):
+        Batch.from_gemini({"name": "batches/x", "state": "JOB_STATE_UNSPECIFIED"})
