@@ -21,6 +21,7 @@ import errno
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
@@ -528,6 +529,12 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
             yield f"  {progress.requests_per_second:,.1f} requests/s"
         if not batch.status.is_terminal and progress.running_seconds is not None:
             yield f"  running for {_duration(progress.running_seconds)} (as of now)"
+    if not batch.status.is_terminal and batch.expires_at is not None \
+            and batch.expires_at < time.time():
+        # A batch still running past its deadline is an old snapshot: the service has
+        # ended (expired) it since.
+        yield (f"  past its expires_at by {_duration(time.time() - batch.expires_at)}: "
+               "this is an old snapshot; the batch has ended since (poll it again)")
     yield "  " + ", ".join(f"{name} {_duration(seconds)}"
                            for name, seconds in batch.durations().items())
     for entry in batch.errors or ():

@@ -332,3 +332,20 @@ def test_an_unknown_gemini_state_is_one_error() -> None:
     with pytest.raises(BatchObjectError, match="is not a known Gemini batch state: "
                        "'JOB_STATE_UNSPECIFIED'"):
         Batch.from_gemini({"name": "batches/x", "state": "JOB_STATE_UNSPECIFIED"})
+
+
+def test_status_says_a_running_batch_past_its_deadline_is_an_old_snapshot(
+        tmp_path: Path) -> None:
+    anthropic = {"id": "msgbatch_01", "type": "message_batch",
+                 "processing_status": "in_progress",
+                 "request_counts": {"processing": 3, "succeeded": 0, "errored": 0,
+                                    "canceled": 0, "expired": 0},
+                 "created_at": "2024-10-24T10:00:00Z", "expires_at": "2024-10-25T10:00:00Z",
+                 "ended_at": None, "cancel_initiated_at": None, "results_url": None}
+    path = tmp_path / "batch.json"
+    path.write_bytes(orjson.dumps(anthropic))
+    result = CliRunner().invoke(main, ["status", str(path)])
+    assert result.exit_code == 0, result.output
+    [line] = [text for text in result.output.splitlines() if "expires_at" in text]
+    assert line.startswith("  past its expires_at by ")
+    assert line.endswith(": this is an old snapshot; the batch has ended since (poll it again)")
