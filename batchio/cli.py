@@ -38,7 +38,7 @@ from .conversion import convert, convert_results
 from .errors import BatchioError, BatchioWarning, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
-from .jsonl import check_distinct_paths
+from .jsonl import check_distinct_paths, reads_once
 from .parallel_join import write_join
 from .providers import PROVIDERS, STATUSES, get_profile
 from .reconcile import JoinSummary, join, retry_choices
@@ -399,7 +399,8 @@ def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
         document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()
         click.echo(document, err=joined == "-")
     else:
-        if provider is None:
+        if provider is None and not reads_once(inputs[0]):
+            # (Input read once has said, as a warning, that its provider was assumed.)
             click.echo(f"provider {summary.provider} (detected from the first request; "
                        "--provider to choose)", err=True)
         for text in _summary_lines(summary):

@@ -22,7 +22,14 @@ import orjson
 
 from .bodies import explain_body
 from .errors import BatchioError, LineError, Problem, UsageError, quote
-from .jsonl import JsonlWriter, check_distinct_paths, read_lines, write_file_atomically
+from .jsonl import (
+    JsonlWriter,
+    check_distinct_paths,
+    check_source,
+    check_target,
+    read_lines,
+    write_file_atomically,
+)
 from .providers import Profile, get_profile, profile_for
 from .schemas import compiled
 
@@ -280,6 +287,8 @@ def convert(
     maps each new id to the original. Given an existing mapping file from an earlier
     conversion, ids found in it are restored to their originals.
     """
+    check_source(source)
+    check_target(target, "target")
     source_profile = profile_for(from_provider, source)
     target_profile = get_profile(to_provider)
     kinds = (_kind(source_profile), _kind(target_profile))

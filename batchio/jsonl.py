@@ -96,6 +96,14 @@ def check_source(source: object) -> None:
                          f"or an iterable of lines, not {type(source).__name__}")
 
 
+def check_target(target: object, what: str = "the file to write") -> None:
+    """Refuse, as a :class:`UsageError`, a target that is not a path: a ``str`` or
+    ``os.PathLike`` that is not empty (``-`` is stdout)."""
+    if not isinstance(target, (str, os.PathLike)) or not os.fspath(target):
+        shown = repr(target) if isinstance(target, str) else type(target).__name__
+        raise UsageError(f"{what} must be a path (str or os.PathLike), not {shown}")
+
+
 def path_list(paths: object, what: str) -> list[str]:
     """``paths`` (one path, or an iterable of them, read once) as a list of names; a
     :class:`UsageError` for anything else (bytes, None, a number, a file object)."""
@@ -1019,7 +1027,8 @@ def check_read_once(roles: Mapping[str, Iterable[str | os.PathLike[str]]]) -> No
     seen: dict[object, tuple[str, str]] = {}
     for role, paths in roles.items():
         for path in paths:
-            keys = _file_identity(path)
+            # Standard input is read once: by one role.
+            keys = ["-"] if os.fspath(path) == "-" else _file_identity(path)
             earlier = next((seen[key] for key in keys if key in seen), None)
             name = os.fspath(path)
             if earlier is not None:
@@ -1059,6 +1068,7 @@ class AtomicFile:
     """
 
     def __init__(self, target: str | os.PathLike[str]) -> None:
+        check_target(target)
         self.target = os.fspath(target)
         self.temp: str | None = None
         #: True when the target is written in place (stdout, a device, a FIFO).
@@ -1305,6 +1315,12 @@ class JsonlWriter(ClosesOnExit):
 
 def write_lines(target: str | os.PathLike[str], objects: Iterable[Mapping[str, Any]]) -> int:
     """Write every object to ``target`` atomically; returns the number of lines written."""
+    if isinstance(objects, (str, bytes, bytearray, memoryview, Mapping)) \
+            or not isinstance(objects, Iterable):
+        # A string or a mapping is iterable, by characters or keys: not lines.
+        raise UsageError(f"objects must be an iterable of JSON objects, not "
+                         f"{type(objects).__name__}")
+    check_target(target)
     with JsonlWriter(target) as writer:
         for obj in objects:
             writer.write(obj)

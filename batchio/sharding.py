@@ -42,12 +42,14 @@ from .errors import (
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
+    check_source,
+    check_target,
     path_list,
     read_lines,
     write_error,
     write_file_atomically,
 )
-from .providers import Profile, profile_for
+from .providers import PROVIDERS, Profile, profile_for
 
 MANIFEST_NAME = "manifest.json"
 
@@ -111,8 +113,13 @@ class Manifest:
             path = path / MANIFEST_NAME
         try:
             data = msgspec.json.decode(path.read_bytes(), type=_ManifestFile)
+            if data.provider not in PROVIDERS:
+                raise ValueError(f"provider {quote(data.provider)} is not one batchio knows")
             for shard in data.shards:
                 _check_shard_path(shard.path)
+                for count in ("requests", "bytes", "tokens", "embedding_inputs"):
+                    if getattr(shard, count) < 0:
+                        raise ValueError(f"shard {quote(shard.path)} counts {count} below 0")
             if data.requests is not None and data.requests != sum(
                     shard.requests for shard in data.shards):
                 raise ValueError(f"it counts {data.requests:,} requests, its shards "
@@ -131,7 +138,7 @@ def _check_shard_path(name: object) -> None:
     """A manifest names each shard by its file name in the manifest's folder: a path that
     leaves the folder is not batchio's (and is never followed)."""
     if type(name) is not str or not name or name in (".", "..") \
-            or os.path.basename(name) != name or "\\" in name:
+            or os.path.basename(name) != name or "\\" in name or "\x00" in name:
         raise ValueError(f"shard path {quote(name)} is not a file name in the manifest's "
                          "folder")
 
@@ -504,6 +511,8 @@ def split(
     ``target_exists``) unless ``overwrite=True``. On an error the shards finished so far
     stay, whole and listed, and the manifest says ``complete: false``.
     """
+    check_source(source)
+    check_target(out_dir, "out_dir")
     profile = profile_for(provider, source)
     limits = ShardLimits.for_profile(profile, max_requests=max_requests, max_bytes=max_bytes,
                                      max_embedding_inputs=max_embedding_inputs)

@@ -22,7 +22,15 @@ from ._simulated_answers import Answer, AnswerMaker
 from .batch import Batch
 from .bodies import embedding_inputs
 from .errors import LineError, UsageError
-from .jsonl import JsonlWriter, Line, check_distinct_paths, read_lines, write_file_atomically
+from .jsonl import (
+    JsonlWriter,
+    Line,
+    check_distinct_paths,
+    check_source,
+    check_target,
+    read_lines,
+    write_file_atomically,
+)
 from .outputs import OUTPUT_CHECKS
 from .providers import Profile, profile_for
 
@@ -361,6 +369,8 @@ def simulate(
     if embedding_dimensions is not None and not 1 <= embedding_dimensions <= MAX_DIMENSIONS:
         raise UsageError(f"embedding dimensions must be from 1 to {MAX_DIMENSIONS:,}, not "
                          f"{embedding_dimensions:,}")
+    check_source(requests)
+    check_target(output, "output")
     check_distinct_paths([requests], [output, errors, batch_json])
     profile = profile_for(provider, requests)
     if errors is not None and profile.one_result_file:

@@ -17,8 +17,9 @@ import itertools
 import json
 import multiprocessing
 import os
+import signal
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -186,7 +187,7 @@ def validate(
     user_schema = _user_schema(schema)
     lines: Iterator[Line | Problem] | None = None
     detected = provider is None
-    hint = None
+    others: Sequence[str] = ()
     if provider is None:
         first, lines = _first_request(source, max_line_bytes or DEFAULT_MAX_LINE_BYTES)
         detection = detect_provider(first)
@@ -194,7 +195,9 @@ def validate(
             return _validate_as_any(source, detection, endpoint=endpoint, schema=schema,
                                     max_errors=max_errors, max_line_bytes=max_line_bytes,
                                     on_progress=on_progress, workers=workers)
-        provider, hint = detection.provider, detection.hint
+        # Read once: the first provider that serves the endpoint, the others named.
+        names = _serving(detection, endpoint)
+        provider, others = names[0], names[1:]
     profile = get_profile(provider)
     if endpoint is not None and profile.schema_for(endpoint) is None:
         raise UsageError(f"endpoint {endpoint!r} is not accepted by {profile.title}; "
@@ -206,7 +209,7 @@ def validate(
             report = _validate_in_ranges(os.fspath(cast(Any, source)), ranges, profile,
                                          endpoint, schema, max_errors, cap, on_progress)
             if report is not None:
-                return _finish(report, detected, hint)
+                return _finish(report, detected)
         lines = read_lines(source, errors="collect", max_line_bytes=cap,
                            blank_lines=blank_policy(profile))
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
@@ -214,7 +217,7 @@ def validate(
                            endpoint)
     checker.run(lines, on_progress)
     checker.check_file_limits()
-    return _finish(report, detected, hint)
+    return _finish(report, detected, others, read_once=True)
 
 
 def blank_policy(profile: Profile) -> BlankLines:
@@ -249,7 +252,8 @@ def validate_each(
     given = path_list(paths, "the files to validate")
     files = request_files(given, what="validate") if given else []
     count = min(usable_cores() if workers is None else workers, len(files))
-    if count < 2 or not _can_send(options):
+    # Standard input is this process's: no other can read it.
+    if count < 2 or not _can_send(options) or "-" in map(os.fspath, files):
         yield from each_in_processes(_outcome_of, [(path, workers, options) for path in files],
                                      1)
         return
@@ -267,10 +271,36 @@ def each_in_processes(function: Callable[..., Any], calls: list[tuple[Any, ...]]
         for arguments in calls:
             yield function(*arguments)
         return
-    with concurrent.futures.ProcessPoolExecutor(count, mp_context=process_context()) as pool:
+    with worker_pool(count) as pool:
         futures = [pool.submit(function, *arguments) for arguments in calls]
         for future in futures:
             yield future.result()
+
+
+@contextlib.contextmanager
+def worker_pool(count: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
+    """A pool of ``count`` worker processes (:func:`quiet_worker`), shut down on leaving;
+    on Ctrl-C, SIGTERM or an error its workers end at once, not when their task is done."""
+    pool = concurrent.futures.ProcessPoolExecutor(count, mp_context=process_context(),
+                                                  initializer=quiet_worker)
+    try:
+        yield pool
+    except BaseException:
+        # The pool keeps its processes by pid; they are ours alone to end.
+        processes = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def quiet_worker() -> None:
+    """A worker's signals: Ctrl-C and SIGTERM are for the process that started it, which
+    ends its pool (a forked worker would otherwise run that process's handlers, and print
+    a traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def process_context() -> multiprocessing.context.BaseContext:
@@ -310,26 +340,50 @@ def _validate_as_any(source: LineSource, detection: Detection, **options: Any) -
     """A file whose shape several providers share, checked by each one's rules in turn: the
     first report with no error, with a warning naming what the ones before it found (the
     service the file is for is not known, and none of them is to be taken for it); else the
-    first provider's report, its first error naming the others."""
+    first provider's report, its first error naming the others. An ``endpoint`` leaves out
+    the providers that do not serve it."""
+    names = _serving(detection, options.get("endpoint"))
     failed: list[Report] = []
-    for name in (detection.provider, *detection.alternatives):
+    for name in names:
         report = validate(source, provider=name, **options)
         # Progress is told once: by the first pass.
         options["on_progress"] = None
         if report.ok:
             if failed:
-                first = failed[0].errors[0]
-                report.warnings.insert(0, Problem(
-                    code="provider_ambiguous", severity="warning", path=report.path,
-                    message=f"checked by {report_title(report)}'s rules: the file's shape "
-                    f"is also {report_title(failed[0])}'s, whose rules find "
-                    f"{failed[0].error_count:,} error{'s' if failed[0].error_count != 1 else ''}"
-                    f" here (the first: line {first.line}: "
-                    f"{first.code}); give --provider to check against one of them"))
-                report.counts["provider_ambiguous"] = 1
-            return _finish(report, True, None)
+                _add_note(report, options.get("max_errors"), _ambiguous_message(
+                    report, failed[0], "whose rules find"))
+            return _finish(report, True)
         failed.append(report)
-    return _finish(failed[0], True, detection.hint)
+    return _finish(failed[0], True, names[1:])
+
+
+def _serving(detection: Detection, endpoint: str | None) -> list[str]:
+    """The providers a shape may be, in the order they are tried, less those that do not
+    serve ``endpoint``; the first of them where none does (its error names its endpoints)."""
+    names = [name for name in (detection.provider, *detection.alternatives)
+             if endpoint is None or get_profile(name).schema_for(endpoint) is not None]
+    return names or [detection.provider]
+
+
+def _ambiguous_message(report: Report, other: Report, finding: str) -> str:
+    """What ``provider_ambiguous`` says: whose rules checked the file, and what another
+    provider's rules found in it."""
+    count = other.error_count
+    first = (f"the first: line {other.errors[0].line}: {other.errors[0].code}"
+             if other.errors else f"codes: {', '.join(sorted(other.counts))}")
+    return (f"checked by {report_title(report)}'s rules: the file's shape is also "
+            f"{report_title(other)}'s, {finding} {count:,} error{'s' if count != 1 else ''} "
+            f"here ({first}); give --provider to check against one of them")
+
+
+def _add_note(report: Report, max_errors: int | None, message: str) -> None:
+    """A ``provider_ambiguous`` warning first among the report's warnings, within its cap."""
+    report.counts["provider_ambiguous"] = report.counts.get("provider_ambiguous", 0) + 1
+    if max_errors is not None and len(report.warnings) >= max_errors:
+        report.warnings_truncated += 1
+        return
+    report.warnings.insert(0, Problem(code="provider_ambiguous", severity="warning",
+                                      path=report.path, message=message))
 
 
 def report_title(report: Report) -> str:
@@ -337,15 +391,19 @@ def report_title(report: Report) -> str:
     return get_profile(report.provider).title
 
 
-def _finish(report: Report, detected: bool, hint: str | None) -> Report:
-    """Say how the provider was chosen; where the shape fitted several, name the others in
-    the first error."""
+def _finish(report: Report, detected: bool, others: Sequence[str] = (),
+            read_once: bool = False) -> Report:
+    """Say how the provider was chosen; where the shape fits other providers too, the first
+    error names them (``read_once``: the input could be checked by one's rules only)."""
     report.provider_detected = detected
-    if hint and report.errors:
+    if others and report.errors:
         first = report.errors[0]
+        how = " only, the input being read once" if read_once else ""
+        also = " or ".join(get_profile(name).title for name in others)
+        try_them = " or ".join(f"--provider {name}" for name in others)
         report.errors[0] = dataclasses.replace(first, message=(
-            f"{first.message} (lines of this shape are also {hint}'s: try --provider "
-            f"{hint.split(' or ')[0]} or --provider {hint.split(' or ')[-1]})"))
+            f"{first.message} (checked by {report_title(report)}'s rules{how}; lines of this "
+            f"shape are also {also}'s: try {try_them})"))
     return report
 
 
@@ -947,10 +1005,9 @@ def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,
     must know)."""
     if not _first_line_fixes_the_file(path, profile, endpoint, cap):
         return None
-    context = process_context()
     arguments = (profile.name, profile.limits, endpoint, schema, max_errors, cap)
     try:
-        with concurrent.futures.ProcessPoolExecutor(len(ranges) - 1, mp_context=context) as pool:
+        with worker_pool(len(ranges) - 1) as pool:
             others = [pool.submit(_check_range, path, byte_range, *arguments)
                       for byte_range in ranges[1:]]
             first = _check_range(path, ranges[0], *arguments, on_progress=on_progress)

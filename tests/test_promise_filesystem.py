@@ -203,3 +203,22 @@ def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
                           "| head -c 10", shell=True, cwd=tmp_path, capture_output=True,
                           text=True, executable="/bin/bash")
     assert "unwritable" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_whole_group_ends_validate_jobs_with_one_line(
+        tmp_path: Path, how: signal.Signals) -> None:
+    # As `timeout` or a terminal's Ctrl-C do: the command and its worker processes at once,
+    # the workers idle or busy. A FIFO that nothing writes to yet holds the run open.
+    (tmp_path / "a.jsonl").write_bytes(requests(2000))
+    os.mkfifo(tmp_path / "late.fifo")
+    process = subprocess.Popen(
+        [*BATCHIO, "validate", "--jobs", "2", "a.jsonl", "a.jsonl", "late.fifo"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    time.sleep(2)
+    os.killpg(process.pid, how)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[how]
+    assert stderr.splitlines() == [
+        {signal.SIGTERM: "batchio: terminated", signal.SIGINT: "batchio: interrupted"}[how]]

@@ -189,6 +189,16 @@ api: Any = batchio
     (lambda: api.validate_files(EXAMPLE, workers=0), "workers must be a whole number of "
      "at least 1, not 0"),
     (lambda: list(api.read_lines(7)), "not int"),
+    (lambda: api.split(None, "out"), "not NoneType"),
+    (lambda: api.split(EXAMPLE, ""), "out_dir must be a path (str or os.PathLike), not ''"),
+    (lambda: api.simulate(5, output="o.jsonl"), "not int"),
+    (lambda: api.convert(EXAMPLE, None), "target must be a path (str or os.PathLike), not "
+     "NoneType"),
+    (lambda: api.write_lines(None, [{}]), "the file to write must be a path (str or "
+     "os.PathLike), not NoneType"),
+    (lambda: api.write_lines("never.jsonl", b"ab"), "objects must be an iterable of JSON "
+     "objects, not bytes"),
+    (lambda: api.write_lines("never.jsonl", {"a": 1}), "not dict"),
 ])
 def test_odd_arguments_to_the_python_api_are_usage_errors(call: Any, message: str) -> None:
     with pytest.raises(batchio.UsageError) as raised:

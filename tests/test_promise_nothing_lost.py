@@ -467,3 +467,43 @@ def test_validate_reads_a_shard_folder_as_its_shards(tmp_path: Path) -> None:
         ("out/requests-00001.jsonl", 2), ("out/requests-00002.jsonl", 2),
         ("out/requests-00003.jsonl", 1)]
     assert [report.requests for report in validate_files([tmp_path / "out"])] == [2, 2, 1]
+
+
+def test_standard_input_is_read_in_one_role_and_by_this_process(tmp_path: Path) -> None:
+    data = requests(3)
+    result = run("join", "-", "--output", "-", "-o", "j.jsonl", cwd=tmp_path, stdin=data)
+    assert result.returncode == 2
+    assert one_line_error(result) == (
+        "batchio: -: same_file: - is named as a result file and as an input (-): its lines "
+        "would be read twice; name each file once, in its one role")
+    assert not (tmp_path / "j.jsonl").exists()
+    (tmp_path / "in.jsonl").write_bytes(data)
+    result = run("validate", "--jobs", "2", "-", "in.jsonl", "--format", "json",
+                 cwd=tmp_path, stdin=data)
+    assert result.returncode == 0, result.stderr
+    assert [file["requests"] for file in orjson.loads(result.stdout)["files"]] == [3, 3]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"provider": "nope"}, "provider 'nope' is not one batchio knows"),
+    ({"path": "a\x00b"}, "shard path 'a\\x00b' is not a file name in the manifest's folder"),
+    ({"bytes": -1}, "shard 'requests-00001.jsonl' counts bytes below 0"),
+])
+def test_a_manifest_with_a_field_no_split_writes_is_one_line(tmp_path: Path,
+                                                            change: dict[str, object],
+                                                            message: str) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    split(tmp_path / "in.jsonl", tmp_path / "out")
+    manifest = tmp_path / "out" / "manifest.json"
+    data = orjson.loads(manifest.read_bytes())
+    if "provider" in change:
+        data.update(change)
+    else:
+        data["shards"][0].update(change)
+    manifest.write_bytes(orjson.dumps(data))
+    for command in (["validate", "out"], ["estimate", "out"]):
+        result = run(*command, cwd=tmp_path)
+        assert result.returncode == 2
+        assert one_line_error(result) == (
+            "batchio: out/manifest.json: unreadable_file: cannot read manifest "
+            f"out/manifest.json: not a batchio manifest ({message})")

@@ -208,8 +208,8 @@ def test_a_shape_mistral_and_together_share_is_checked_by_the_rules_it_meets(
     assert (report.provider, report.ok) == ("mistral", False)
     assert [(e.code, e.line) for e in report.errors] == [("invalid_body", 1)]
     assert report.errors[0].message.endswith(
-        "(lines of this shape are also mistral or together's: try --provider mistral or "
-        "--provider together)")
+        "(checked by Mistral batch's rules; lines of this shape are also Together AI "
+        "batch's: try --provider together)")
     # A stream is read once: by the first provider's rules.
     assert validate(two_models.read_bytes().splitlines()).provider == "mistral"
 
@@ -485,3 +485,31 @@ def test_zero_of_zero_requests_is_progress_unknown() -> None:
     progress = BatchHistory([batch]).progress()
     assert progress is not None and progress.percent is None
     assert progress.eta_seconds is None
+
+
+def test_a_shared_shape_with_an_endpoint_or_no_listed_problems(tmp_path: Path) -> None:
+    chat = {"messages": [{"role": "user", "content": "hi"}]}
+    two_models = write(tmp_path / "t.jsonl", [
+        {"custom_id": "a", "body": {"model": "m1", **chat}},
+        {"custom_id": "b", "body": {"model": "m2", **chat}}])
+    report = validate(two_models, max_errors=0)
+    assert (report.provider, report.ok, report.warnings) == ("together", True, [])
+    assert report.counts == {"model_mismatch": 1, "provider_ambiguous": 1}
+    # Together serves /v1/completions, Mistral does not: Together's rules alone.
+    prompts = write(tmp_path / "p.jsonl", [
+        {"custom_id": "a", "body": {"model": "m", "prompt": "Once upon"}}])
+    report = validate(prompts, endpoint="/v1/completions")
+    assert (report.provider, report.ok, report.warnings) == ("together", True, [])
+    result = CliRunner().invoke(main, ["validate", "--endpoint", "/v1/completions",
+                                       str(prompts)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_shared_shape_read_once_says_whose_rules_checked_it(tmp_path: Path) -> None:
+    lines = [orjson.dumps({"custom_id": c, "body": {"model": m, "messages": [
+        {"role": "user", "content": "hi"}]}}) for c, m in (("a", "m1"), ("b", "m2"))]
+    report = validate(lines)
+    assert (report.provider, report.ok) == ("mistral", False)
+    assert report.errors[0].message.endswith(
+        "(checked by Mistral batch's rules only, the input being read once; lines of this "
+        "shape are also Together AI batch's: try --provider together)")
