@@ -64,7 +64,7 @@ from .table import (
     table_format,
     watched,
 )
-from .validation import PARALLEL_MIN_BYTES, check_workers, usable_cores
+from .validation import PARALLEL_MIN_BYTES, check_workers, quiet_worker, usable_cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,8 +340,7 @@ def _join_ranges(result: Join, index: _Index, locations: _Locations,
     range's part; it stops at the first range that fails. Ctrl-C is for the process that
     started it, which ends the workers (SIGTERM, which ends a worker at once and without a
     word)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    quiet_worker()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     result._on_progress = None
     result._progress_base = 0
