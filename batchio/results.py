@@ -347,6 +347,13 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         return _usage(metadata.get("promptTokenCount"), output,
                       metadata.get("cachedContentTokenCount"), thoughts,
                       metadata.get("totalTokenCount"), None)
+    token_count = body.get("tokenCount")
+    if token_count is not None and "embedding" in body:
+        # Gemini's batch embedding answer: its input's tokens, a 64-bit count that JSON
+        # carries as a string ("tokenCount": "7"; google-genai SingleEmbedContentResponse).
+        if isinstance(token_count, str) and token_count.isdigit():
+            token_count = int(token_count)
+        return _usage(token_count, None, None, None, None, None)
     return None
 
 

@@ -715,3 +715,13 @@ def test_simulate_answers_a_schema_too_deep_to_serialise(tmp_path: Path) -> None
                       failure_rate=0, expire_rate=0, missing_rate=0)
     assert result.counts["succeeded"] == 1
     assert sum(result.outputs.values()) == 1
+
+
+def test_a_gemini_batch_embedding_counts_its_tokens_as_input() -> None:
+    # google-genai SingleEmbedContentResponse: the embedding and its input's tokenCount,
+    # a 64-bit count that the JSON of a batch result carries as a string.
+    from batchio.results import answer_fields
+
+    fields = answer_fields({"embedding": {"values": [0.25, -0.5]}, "tokenCount": "7"})
+    assert (fields["embedding"], fields["input_tokens"], fields["output_tokens"],
+            fields["total_tokens"]) == ([0.25, -0.5], 7, None, 7)
