@@ -13,11 +13,14 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import io
 import itertools
 import json
 import multiprocessing
 import os
 import signal
+import sys
+import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -40,6 +43,7 @@ from .jsonl import (
     path_list,
     read_lines,
     read_range,
+    reads_once,
     source_name,
 )
 from .providers import PROVIDERS, Detection, Limits, Profile, detect_provider, get_profile
@@ -184,20 +188,34 @@ def validate(
                          "batchio.validate_files(paths) for several")
     if max_errors is not None and max_errors < 0:
         raise UsageError(f"max_errors must be at least 0, not {max_errors}")
+    options: dict[str, Any] = {"endpoint": endpoint, "schema": schema,
+                               "max_errors": max_errors, "max_line_bytes": max_line_bytes,
+                               "on_progress": on_progress, "workers": workers}
+    if provider is not None:
+        return _finish(_validate_as(source, provider, None, **options), False)
+    if reads_once(source) and (isinstance(source, (str, os.PathLike))
+                               or hasattr(source, "read")):
+        with _Recorder(source) as recorder:
+            return _validate_recorded(recorder, options)
+    first, lines = _first_request(source, max_line_bytes or DEFAULT_MAX_LINE_BYTES)
+    detection = detect_provider(first)
+    if lines is None:
+        if detection.alternatives:
+            return _validate_as_any(source, detection, **options)
+        return _finish(_validate_as(source, detection.provider, None, **options), True)
+    # Lines given once, as Python objects: the first provider's rules, the others named.
+    names = _serving(detection, endpoint)
+    return _finish(_validate_as(source, names[0], lines, **options), True, names[1:],
+                   read_once=True)
+
+
+def _validate_as(source: LineSource, provider: str | Profile,
+                 lines: Iterator[Line | Problem] | None, *, endpoint: str | None,
+                 schema: Any, max_errors: int | None, max_line_bytes: int | None,
+                 on_progress: Callable[[int], None] | None, workers: int | None) -> Report:
+    """One file checked by one provider's rules (``lines``: the source's lines, where
+    detection has begun reading a stream)."""
     user_schema = _user_schema(schema)
-    lines: Iterator[Line | Problem] | None = None
-    detected = provider is None
-    others: Sequence[str] = ()
-    if provider is None:
-        first, lines = _first_request(source, max_line_bytes or DEFAULT_MAX_LINE_BYTES)
-        detection = detect_provider(first)
-        if detection.alternatives and lines is None:
-            return _validate_as_any(source, detection, endpoint=endpoint, schema=schema,
-                                    max_errors=max_errors, max_line_bytes=max_line_bytes,
-                                    on_progress=on_progress, workers=workers)
-        # Read once: the first provider that serves the endpoint, the others named.
-        names = _serving(detection, endpoint)
-        provider, others = names[0], names[1:]
     profile = get_profile(provider)
     if endpoint is not None and profile.schema_for(endpoint) is None:
         raise UsageError(f"endpoint {endpoint!r} is not accepted by {profile.title}; "
@@ -209,7 +227,7 @@ def validate(
             report = _validate_in_ranges(os.fspath(cast(Any, source)), ranges, profile,
                                          endpoint, schema, max_errors, cap, on_progress)
             if report is not None:
-                return _finish(report, detected)
+                return report
         lines = read_lines(source, errors="collect", max_line_bytes=cap,
                            blank_lines=blank_policy(profile))
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
@@ -217,7 +235,30 @@ def validate(
                            endpoint)
     checker.run(lines, on_progress)
     checker.check_file_limits()
-    return _finish(report, detected, others, read_once=True)
+    return report
+
+
+def _validate_recorded(recorder: _Recorder, options: dict[str, Any]) -> Report:
+    """A stream read once, detected: checked as it streams by the first provider's rules,
+    and where its shape is shared and those rules find errors, its copy by the others'."""
+    first, lines = _first_request(recorder, options["max_line_bytes"]
+                                  or DEFAULT_MAX_LINE_BYTES)
+    names = _serving(detect_provider(first), options["endpoint"])
+    if len(names) < 2:
+        recorder.stop_keeping()
+    report = _validate_as(recorder, names[0], lines, **options)
+    if len(names) < 2 or report.ok:
+        return _finish(report, True)
+    if not recorder.keeping:
+        return _finish(report, True, names[1:], read_once=True)
+    again = {**options, "on_progress": None, "workers": 1}
+
+    def check(name: str) -> Report:
+        if name == names[0]:
+            return report
+        return _renamed(_validate_as(recorder.again(), name, None, **again), recorder.name)
+
+    return _first_met(names, check, options["max_errors"])
 
 
 def blank_policy(profile: Profile) -> BlankLines:
@@ -337,24 +378,15 @@ def _looks_like_paths(source: object) -> bool:
 
 
 def _validate_as_any(source: LineSource, detection: Detection, **options: Any) -> Report:
-    """A file whose shape several providers share, checked by each one's rules in turn: the
-    first report with no error, with a warning naming what the ones before it found (the
-    service the file is for is not known, and none of them is to be taken for it); else the
-    first provider's report, its first error naming the others. An ``endpoint`` leaves out
-    the providers that do not serve it."""
-    names = _serving(detection, options.get("endpoint"))
-    failed: list[Report] = []
-    for name in names:
+    """A file whose shape several providers share, checked by each one's rules in turn (see
+    :func:`_first_met`)."""
+    def check(name: str) -> Report:
         report = validate(source, provider=name, **options)
-        # Progress is told once: by the first pass.
-        options["on_progress"] = None
-        if report.ok:
-            if failed:
-                _add_note(report, options.get("max_errors"), _ambiguous_message(
-                    report, failed[0], "whose rules find"))
-            return _finish(report, True)
-        failed.append(report)
-    return _finish(failed[0], True, names[1:])
+        options["on_progress"] = None  # progress is told once: by the first pass
+        return report
+
+    return _first_met(_serving(detection, options.get("endpoint")), check,
+                      options.get("max_errors"))
 
 
 def _serving(detection: Detection, endpoint: str | None) -> list[str]:
@@ -363,6 +395,81 @@ def _serving(detection: Detection, endpoint: str | None) -> list[str]:
     names = [name for name in (detection.provider, *detection.alternatives)
              if endpoint is None or get_profile(name).schema_for(endpoint) is not None]
     return names or [detection.provider]
+
+
+def _first_met(names: Sequence[str], check: Callable[[str], Report],
+               max_errors: int | None) -> Report:
+    """The first report with no error among ``check(name)`` for each provider in turn, with
+    a warning naming what the ones before it found (the service the file is for is not
+    known, and none of them is to be taken for it); else the first provider's report, its
+    first error naming the others."""
+    failed: list[Report] = []
+    for name in names:
+        report = check(name)
+        if report.ok:
+            if failed:
+                _add_note(report, max_errors, _ambiguous_message(
+                    report, failed[0], "whose rules find"))
+            return _finish(report, True)
+        failed.append(report)
+    return _finish(failed[0], True, names[1:])
+
+
+class _Recorder(io.RawIOBase):
+    """A stream read once (stdin, a pipe, a FIFO, a file object) that keeps a copy of the
+    bytes it gives, in a temporary file, until told to stop: so that a shape several
+    providers share can be checked by each one's rules, as a file's is."""
+
+    def __init__(self, source: LineSource) -> None:
+        super().__init__()
+        self.name = source_name(source)
+        if isinstance(source, (str, os.PathLike)):
+            self._raw: Any = (sys.stdin.buffer if os.fspath(source) == "-"
+                              else open(source, "rb"))  # noqa: SIM115
+            self._owned = self._raw is not sys.stdin.buffer
+        else:
+            self._raw, self._owned = source, False
+        self.copy: Any = tempfile.TemporaryFile()  # noqa: SIM115
+        self.keeping = True
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        size = len(data)
+        buffer[:size] = data
+        if self.keeping and size:
+            try:
+                self.copy.write(data)
+            except OSError:
+                # No room for the copy: this stream is checked by one provider's rules.
+                self.stop_keeping()
+        return size
+
+    def stop_keeping(self) -> None:
+        self.keeping = False
+        self.copy.close()
+
+    def again(self) -> BinaryIO:
+        """The bytes given so far, from the first, as a file to read again."""
+        self.copy.flush()
+        self.copy.seek(0)
+        return cast(BinaryIO, self.copy)
+
+    def close(self) -> None:
+        if self._owned:
+            self._raw.close()
+        self.copy.close()
+        super().close()
+
+
+def _renamed(report: Report, name: str) -> Report:
+    """A report made of a copy, under the name of what was copied."""
+    report.path = name
+    report.errors = [dataclasses.replace(p, path=name) for p in report.errors]
+    report.warnings = [dataclasses.replace(p, path=name) for p in report.warnings]
+    return report
 
 
 def _ambiguous_message(report: Report, other: Report, finding: str) -> str:

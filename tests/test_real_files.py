@@ -513,3 +513,24 @@ def test_a_shared_shape_read_once_says_whose_rules_checked_it(tmp_path: Path) ->
     assert report.errors[0].message.endswith(
         "(checked by Mistral batch's rules only, the input being read once; lines of this "
         "shape are also Together AI batch's: try --provider together)")
+
+
+def test_a_shared_shape_read_from_a_stream_gets_the_files_verdict(tmp_path: Path) -> None:
+    import io
+
+    chat = {"messages": [{"role": "user", "content": "hi"}]}
+    path = write(tmp_path / "t.jsonl", [{"custom_id": "a", "body": {"model": "m1", **chat}},
+                                        {"custom_id": "b", "body": {"model": "m2", **chat}}])
+    from_file = validate(path)
+    from_stream = validate(io.BytesIO(path.read_bytes()))
+    assert (from_stream.provider, from_stream.ok) == (from_file.provider, from_file.ok) == (
+        "together", True)
+    assert [(w.code, w.line, w.message) for w in from_stream.warnings] == [
+        (w.code, w.line, w.message) for w in from_file.warnings]
+    assert {w.path for w in from_stream.warnings} == {"<stream>"}
+    result = CliRunner().invoke(main, ["validate", "-", "--format", "json"],
+                                input=path.read_bytes())
+    assert result.exit_code == 0, result.output
+    [document] = orjson.loads(result.stdout)["files"]
+    assert (document["path"], document["provider"], document["ok"]) == (
+        "<stdin>", "together", True)
