@@ -794,6 +794,13 @@ _READERS: dict[str, Callable[[Any], Batch]] = {
     "gemini": from_gemini}
 
 
+def read_batch(data: Mapping[str, Any], provider: str | None = None) -> Batch:
+    """A provider's own batch object as a :class:`Batch`: read as ``provider``'s (without
+    it, as its shape says, :func:`batch_provider`)."""
+    name = provider if provider is not None else batch_provider(data)
+    return _READERS.get(name, Batch.from_dict)(data)
+
+
 def batch_provider(data: Mapping[str, Any]) -> str:
     """Whose batch object this is, by its shape: Anthropic's ``message_batch`` type or
     ``processing_status``, Together's ``job_deadline`` or ``progress``, Mistral's
@@ -835,8 +842,7 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
             raise BatchObjectError("the file holds no Batch object: found a JSON "
                                    f"{json_type(item)} where one was expected",
                                    code="invalid_batch")
-        name = provider if provider is not None else batch_provider(item)
-        return _READERS.get(name, Batch.from_dict)(item)
+        return read_batch(item, provider)
 
     name = os.fspath(source)
     try:
@@ -871,4 +877,4 @@ __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHisto
                           "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
                           "batch_provider", "from_anthropic", "from_gemini", "from_mistral",
                           "from_together",
-                          "load_batches", "reachable"]
+                          "load_batches", "reachable", "read_batch"]

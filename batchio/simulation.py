@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from ._simulated_answers import Answer, AnswerMaker
-from .batch import Batch
+from .batch import Batch, read_batch
 from .bodies import embedding_inputs
 from .errors import LineError, UsageError
 from .jsonl import (
@@ -438,6 +438,10 @@ def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: 
                 "archived_at": None,
                 "results_url": f"https://api.anthropic.com/v1/messages/batches/"
                                f"msgbatch_sim_{seed:08x}/results"}
+    own = _OWN_SHAPES.get(profile.name)
+    if own is not None:
+        return own(seed, created, status, total, counts["succeeded"], failed, endpoint,
+                   has_error_file)
     data: dict[str, Any] = {
         "id": f"batch_sim_{seed:08x}", "object": "batch", "endpoint": endpoint,
         "errors": None, "input_file_id": "file-sim-input", "completion_window": "24h",
@@ -456,10 +460,55 @@ def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: 
     return data
 
 
+def _gemini_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+                  failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """The operation Gemini's ``batches.get`` returns (its counts are JSON strings)."""
+    name = f"batches/sim{seed:08x}"
+    kind = "EmbedContentBatch" if endpoint == "embedContent" else "GenerateContentBatch"
+    return {"name": name, "done": True, "metadata": {
+        "@type": f"type.googleapis.com/google.ai.generativelanguage.v1main.{kind}",
+        "name": name, "displayName": "batchio simulation",
+        "createTime": _rfc3339(created), "updateTime": _rfc3339(created + 3_660),
+        "endTime": _rfc3339(created + 3_660),
+        "batchStats": {"requestCount": str(total), "successfulRequestCount": str(succeeded),
+                       "failedRequestCount": str(failed)},
+        "state": f"BATCH_STATE_{_OWN_STATUS[status][0]}",
+        "output": {"responsesFile": f"files/{name.split('/')[1]}-results"}}}
+
+
+def _together_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+                    failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """Together's batch job (no request counts; ISO times)."""
+    return {"id": f"sim-{seed:08x}", "status": _OWN_STATUS[status][1], "endpoint": endpoint,
+            "input_file_id": "file-sim-input", "output_file_id": "file-sim-output",
+            "error_file_id": "file-sim-errors" if has_error_file else None,
+            "created_at": _rfc3339(created), "completed_at": _rfc3339(created + 3_660),
+            "job_deadline": _rfc3339(created + 86_400), "progress": 100.0}
+
+
+def _mistral_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+                   failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """Mistral's batch job (Unix-second times, request counts of its own)."""
+    return {"id": f"sim-{seed:08x}", "object": "batch", "status": _OWN_STATUS[status][2],
+            "endpoint": endpoint, "input_files": ["file-sim-input"],
+            "output_file": "file-sim-output",
+            "error_file": "file-sim-errors" if has_error_file else None,
+            "created_at": created, "started_at": created + 60,
+            "completed_at": created + 3_660, "total_requests": total,
+            "succeeded_requests": succeeded, "failed_requests": failed}
+
+
+# A simulated job's status in Gemini's, Together's and Mistral's words.
+_OWN_STATUS = {"completed": ("SUCCEEDED", "COMPLETED", "SUCCESS"),
+               "expired": ("EXPIRED", "EXPIRED", "TIMEOUT_EXCEEDED"),
+               "cancelled": ("CANCELLED", "CANCELLED", "CANCELLED")}
+_OWN_SHAPES: dict[str, Callable[..., dict[str, Any]]] = {
+    "gemini": _gemini_batch, "together": _together_batch, "mistral": _mistral_batch}
+
+
 def _rfc3339(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _load_batch(document: Mapping[str, Any], provider: str) -> Batch:
-    return (Batch.from_anthropic(document) if provider == "anthropic"
-            else Batch.from_dict(document))
+    return read_batch(document, provider)

@@ -539,15 +539,16 @@ def test_a_shared_shape_read_from_a_stream_gets_the_files_verdict(tmp_path: Path
 def test_gemini_takes_one_object_where_a_list_is_expected(tmp_path: Path) -> None:
     # Google's JSON reader takes a single object for a repeated field: the cookbook's
     # System_instructions_REST notebook sends these bodies and gets answers.
-    lines = [{"key": "a", "request": {
+    lines: list[dict[str, Any] | bytes] = [{"key": "a", "request": {
         "system_instruction": {"parts": {"text": "You are a cat."}},
         "contents": {"parts": {"text": "Hello there"}}}},
         {"key": "b", "request": {"systemInstruction": {"parts": {"text": "Be brief."}},
                                  "contents": [{"role": "user", "parts": {"text": "Hi"}}]}}]
     report = validate(write(tmp_path / "g.jsonl", lines), provider="gemini")
     assert report.errors == [], report.errors
-    embed = [{"key": "c", "request": {"content": {"parts": {"text": "embed me"}}}}]
+    embed: list[dict[str, Any] | bytes] = [
+        {"key": "c", "request": {"content": {"parts": {"text": "embed me"}}}}]
     assert validate(write(tmp_path / "e.jsonl", embed), provider="gemini").ok
-    broken = [{"key": "a", "request": {"contents": "Hello there"}}]
+    broken: list[dict[str, Any] | bytes] = [{"key": "a", "request": {"contents": "Hi"}}]
     report = validate(write(tmp_path / "b.jsonl", broken), provider="gemini")
     assert [(e.code, e.line) for e in report.errors] == [("invalid_body", 1)]

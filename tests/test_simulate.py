@@ -10,7 +10,18 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batchio import Batch, join, read_lines, simulate
+from batchio import (
+    PROVIDERS,
+    Batch,
+    RequestWriter,
+    get_profile,
+    join,
+    load_batches,
+    read_lines,
+    simulate,
+    write_retry,
+)
+from batchio._cli_input import prompt_body
 from batchio.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -103,3 +114,29 @@ def test_simulate_cli(tmp_path: Path) -> None:
     bad = CliRunner().invoke(main, ["simulate", str(CHAT), "--output", str(tmp_path / "o"),
                                     "--fail", "0.9", "--expire", "0.9"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_every_provider_simulated_joins_and_reads_back_its_own_batch_object(
+        tmp_path: Path, provider: str) -> None:
+    profile = get_profile(provider)
+    requests = tmp_path / "in.jsonl"
+    with RequestWriter(requests, provider=provider) as writer:
+        for number in range(200):
+            writer.add(prompt_body(profile, profile.default_endpoint, model="model-a",
+                                   prompt=f"question {number}", system=None,
+                                   max_tokens=20))
+    errors = tmp_path / "err.jsonl" if not profile.one_result_file else None
+    result = simulate(requests, output=tmp_path / "out.jsonl", errors=errors, seed=3,
+                      failure_rate=0.2, expire_rate=0.2, cancel_rate=0.2, missing_rate=0.1,
+                      batch_json=tmp_path / "batch.json", provider=provider)
+    joined = join(requests, outputs=tmp_path / "out.jsonl", errors=errors or (),
+                  provider=provider)
+    retry = write_retry(joined, tmp_path / "retry.jsonl")
+    assert joined.summary.counts == result.counts
+    assert retry >= result.counts["expired"] + result.counts["cancelled"] + \
+        result.counts["missing"]
+    [batch] = load_batches(tmp_path / "batch.json")
+    assert batch.status == result.batch.status and batch.check() == []
+    status = CliRunner().invoke(main, ["status", str(tmp_path / "batch.json")])
+    assert status.exit_code == 0, status.output

@@ -15,11 +15,16 @@ from typing import Any
 from ._profile import IdRule, Limits, Profile
 from ._results import gemini_shape
 
-# google.rpc codes (by name or number) worth retrying as they are: RESOURCE_EXHAUSTED (8),
-# UNAVAILABLE (14), DEADLINE_EXCEEDED (4), INTERNAL (13). No per-request expired or cancelled
-# code is documented: an expired job has no results at all.
+# google.rpc codes (by name or number; googleapis google/rpc/code.proto) worth retrying as
+# they are: RESOURCE_EXHAUSTED (8), UNAVAILABLE (14), DEADLINE_EXCEEDED (4), INTERNAL (13).
+# A request's DEADLINE_EXCEEDED ("the deadline expired before the operation could
+# complete") is its expiry, and CANCELLED (1, "the operation was cancelled") its
+# cancellation: both resubmitted as they are. The batch docs name no per-request code of
+# their own (an expired job has no results at all: its requests are missing).
 RETRYABLE = frozenset({"RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL",
                        "8", "14", "4", "13"})
+EXPIRED = frozenset({"DEADLINE_EXCEEDED", "4"})
+CANCELLED = frozenset({"CANCELLED", "1"})
 
 
 def endpoint_of_body(body: Mapping[str, Any]) -> str:
@@ -47,7 +52,9 @@ PROFILE = Profile(
     bare_body=True,
     endpoint_of_body=endpoint_of_body,
     result_shape="gemini",
-    classify_result=gemini_shape(frozenset(), frozenset(), RETRYABLE),
+    classify_result=gemini_shape(EXPIRED, CANCELLED, RETRYABLE),
+    expired_codes=EXPIRED,
+    cancelled_codes=CANCELLED,
     result_id_field="key",
     result_files=("results",),
     retryable_codes=RETRYABLE,
