@@ -10,6 +10,7 @@ output to restore them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -21,7 +22,7 @@ from typing import Any
 import orjson
 
 from .bodies import explain_body
-from .errors import BatchioError, LineError, Problem, UsageError, quote
+from .errors import BatchioError, DuplicateIdError, LineError, Problem, UsageError, quote
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
@@ -301,6 +302,9 @@ def convert(
     restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
     result = Conversion()
     taken: set[str] = set()
+    # Each source id's line: a repeated id would give two requests whose results could not
+    # be told apart (the mapping sends both back to it).
+    first_lines: dict[str, int] = {}
     endpoint = target_profile.default_endpoint
     with JsonlWriter(target) as writer:
         for line in read_lines(source):
@@ -310,6 +314,12 @@ def convert(
             if not isinstance(original, str) or not isinstance(body, dict):
                 raise LineError("not a request line of the source provider", line=line.number,
                                 path=os.fspath(source), code="missing_body")
+            first = first_lines.setdefault(original, line.number)
+            if first != line.number:
+                raise DuplicateIdError(
+                    f"{source_profile.id_field} {quote(original)} was already used on line "
+                    f"{first}: the results of the two could not be told apart",
+                    path=os.fspath(source), line=line.number, custom_id=original)
             try:
                 if source_profile.carries_url and value.get("url") not in (
                         None, "/v1/chat/completions", "/chat/completions"):
@@ -342,6 +352,11 @@ def convert(
             write_file_atomically(mapping_path, orjson.dumps(
                 result.remapped, option=orjson.OPT_INDENT_2) + b"\n")
             result.mapping_path = os.fspath(mapping_path)
+        elif mapping is None:
+            # An earlier conversion's ids file beside this output is not this one's: it
+            # would give results back under ids this file does not have.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(mapping_path)
     return result
 
 

@@ -8,6 +8,7 @@ Batch object. Deterministic for a seed. For tests of code downstream of a batch 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections import Counter
@@ -397,15 +398,22 @@ def simulate(
             counts[fate] += 1
             if fate != "missing":
                 files.add(*write_line(fate, custom_id, url, body, context))
-        files.close()
+        document = _batch_document(profile, counts, total, seed, endpoint or
+                                   profile.default_endpoint, "errors" in files.writers)
+        # The Batch object first: where it cannot be written, no result file is either.
+        if batch_json is not None:
+            write_file_atomically(batch_json, orjson.dumps(
+                document, option=orjson.OPT_INDENT_2) + b"\n")
+        try:
+            files.close()
+        except BaseException:
+            if batch_json is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(batch_json)
+            raise
     except BaseException:
         files.abort()
         raise
-    document = _batch_document(profile, counts, total, seed, endpoint or
-                               profile.default_endpoint, "errors" in files.writers)
-    if batch_json is not None:
-        write_file_atomically(batch_json, orjson.dumps(
-            document, option=orjson.OPT_INDENT_2) + b"\n")
     batch = _load_batch(document, profile.name)
     errors_path = None if errors is None else os.fspath(errors)
     return Simulation(os.fspath(output), errors_path, batch, counts,

@@ -507,3 +507,14 @@ def test_a_manifest_with_a_field_no_split_writes_is_one_line(tmp_path: Path,
         assert one_line_error(result) == (
             "batchio: out/manifest.json: unreadable_file: cannot read manifest "
             f"out/manifest.json: not a batchio manifest ({message})")
+
+
+def test_simulate_writes_no_result_file_when_its_batch_object_cannot_be_written(
+        tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(5))
+    result = run("simulate", "in.jsonl", "--output", "o.jsonl", "--errors", "e.jsonl",
+                 "--batch-json", "/dev/full", cwd=tmp_path)
+    assert result.returncode == 3
+    assert one_line_error(result) == ("batchio: /dev/full: unwritable_file: cannot write "
+                                      "/dev/full: No space left on device")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl"]

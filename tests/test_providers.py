@@ -281,3 +281,24 @@ def test_openai_to_anthropic_to_openai_keeps_every_requests_meaning(
     returned = lines(folder / "back.jsonl")
     assert [line["custom_id"] for line in returned] == [row["custom_id"] for row in rows]
     assert [meaning(line["body"]) for line in returned] == [meaning(row["body"]) for row in rows]
+
+
+def test_convert_refuses_a_repeated_id_and_leaves_no_stale_ids_file(tmp_path: Path) -> None:
+    from batchio import DuplicateIdError
+
+    line = {"method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}
+    repeated = rewrite(tmp_path / "dup.jsonl", [{"custom_id": "dup", **line},
+                                                {"custom_id": "dup", **line}])
+    with pytest.raises(DuplicateIdError) as raised:
+        convert(repeated, tmp_path / "out.jsonl", to_provider="anthropic")
+    assert (raised.value.line, raised.value.custom_id) == (2, "dup")
+    assert not (tmp_path / "out.jsonl").exists()
+    # A first conversion remaps ids Anthropic refuses; a second, of clean ids, to the same
+    # output removes the first one's ids file (it would restore ids this file lacks).
+    spaced = rewrite(tmp_path / "spaced.jsonl", [{"custom_id": "has space", **line}])
+    assert convert(spaced, tmp_path / "out.jsonl", to_provider="anthropic").remapped
+    assert (tmp_path / "out.jsonl.ids.json").exists()
+    clean = rewrite(tmp_path / "clean.jsonl", [{"custom_id": "clean", **line}])
+    assert not convert(clean, tmp_path / "out.jsonl", to_provider="anthropic").remapped
+    assert not (tmp_path / "out.jsonl.ids.json").exists()
