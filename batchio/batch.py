@@ -484,6 +484,15 @@ def _counts_add_up(batch: Batch) -> _Breaches:
                f" is more than total ({counts.total})")
 
 
+def _completed_counts_every_request(batch: Batch) -> _Breaches:
+    """A completed batch has done every request: none is left uncounted."""
+    counts = batch.request_counts
+    if batch.status is BatchStatus.COMPLETED and counts is not None \
+            and counts.done < counts.total:
+        yield ("request_counts", f"a completed batch counts {counts.done:,} of its "
+               f"{counts.total:,} requests as completed or failed")
+
+
 def _completed_has_a_file(batch: Batch) -> _Breaches:
     if batch.status is BatchStatus.COMPLETED and batch.output_file_id is None \
             and batch.error_file_id is None:
@@ -504,7 +513,8 @@ def _metadata_within_limits(batch: Batch) -> _Breaches:
 
 _BATCH_RULES: tuple[Callable[[Batch], _Breaches], ...] = (
     _timestamps_of_reached_statuses, _terminal_has_its_timestamp, _timestamps_in_order,
-    _counts_add_up, _completed_has_a_file, _metadata_within_limits)
+    _counts_add_up, _completed_counts_every_request, _completed_has_a_file,
+    _metadata_within_limits)
 
 
 class BatchHistory:

@@ -422,9 +422,9 @@ def simulate(
 
 def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: int,
                     endpoint: str, has_error_file: bool) -> dict[str, Any]:
-    """The Batch object of the simulated job in the provider's own shape, its counts
-    matching the files: completed is the successful lines, failed every other line
-    written."""
+    """The Batch object of the simulated job in the provider's own shape: completed counts
+    the successful lines and the missing requests (counted by the server, absent from the
+    files), failed every other line written."""
     created = _EPOCH + seed % 86_400
     status = ("cancelled" if counts["cancelled"] else "expired" if counts["expired"]
               else "completed")
@@ -446,10 +446,12 @@ def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: 
                 "archived_at": None,
                 "results_url": f"https://api.anthropic.com/v1/messages/batches/"
                                f"msgbatch_sim_{seed:08x}/results"}
+    # A missing request was counted by the server (as completed), but its result line is
+    # not in the files: what a cross-check is for.
+    completed = counts["succeeded"] + counts["missing"]
     own = _OWN_SHAPES.get(profile.name)
     if own is not None:
-        return own(seed, created, status, total, counts["succeeded"], failed, endpoint,
-                   has_error_file)
+        return own(seed, created, status, total, completed, failed, endpoint, has_error_file)
     data: dict[str, Any] = {
         "id": f"batch_sim_{seed:08x}", "object": "batch", "endpoint": endpoint,
         "errors": None, "input_file_id": "file-sim-input", "completion_window": "24h",
@@ -457,7 +459,7 @@ def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: 
         "error_file_id": "file-sim-errors" if has_error_file else None,
         "created_at": created, "in_progress_at": created + 60,
         "expires_at": created + 86_400,
-        "request_counts": {"total": total, "completed": counts["succeeded"], "failed": failed},
+        "request_counts": {"total": total, "completed": completed, "failed": failed},
     }
     if status == "completed":
         data.update(finalizing_at=created + 3_600, completed_at=created + 3_660)

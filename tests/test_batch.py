@@ -349,3 +349,14 @@ def test_status_says_a_running_batch_past_its_deadline_is_an_old_snapshot(
     [line] = [text for text in result.output.splitlines() if "expires_at" in text]
     assert line.startswith("  past its expires_at by ")
     assert line.endswith(": this is an old snapshot; the batch has ended since (poll it again)")
+
+
+def test_a_completed_batch_that_leaves_requests_uncounted_is_inconsistent() -> None:
+    batch = Batch.from_dict({
+        "id": "batch_1", "object": "batch", "endpoint": "/v1/chat/completions",
+        "status": "completed", "created_at": 1, "in_progress_at": 2, "finalizing_at": 3,
+        "completed_at": 4, "output_file_id": "file-o",
+        "request_counts": {"total": 300, "completed": 280, "failed": 5}})
+    assert [(p.param, p.message) for p in batch.check()] == [
+        ("request_counts", "a completed batch counts 285 of its 300 requests as completed "
+                           "or failed")]

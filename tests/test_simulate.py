@@ -95,11 +95,16 @@ def test_join_accounts_for_every_simulated_request(
     batch = Batch.from_dict((folder / "batch.json").read_bytes())
     assert batch.request_counts is not None
     assert batch.request_counts.total == summary.inputs
-    assert batch.request_counts.completed == summary.counts["succeeded"]
+    # A missing request is one the server counted whose line is not in the files.
+    assert batch.request_counts.completed == (summary.counts["succeeded"]
+                                              + summary.counts["missing"])
     assert batch.request_counts.failed == (summary.counts["failed"] + summary.counts["expired"]
                                            + summary.counts["cancelled"])
     assert batch.check() == []
-    assert batch.reconcile(output=folder / "out.jsonl", errors=folder / "err.jsonl").ok
+    cross = batch.reconcile(output=folder / "out.jsonl", errors=folder / "err.jsonl")
+    assert cross.ok == (summary.counts["missing"] == 0)
+    assert [p.param for p in cross.problems] == (
+        ["request_counts.completed"] if summary.counts["missing"] else [])
 
 
 def test_simulate_cli(tmp_path: Path) -> None:
