@@ -122,7 +122,7 @@ def prompt_body(
 
     Chat endpoints get a system and a user message, embeddings get ``input``, Responses
     gets ``input`` and ``instructions``, Anthropic gets ``system`` and the ``max_tokens``
-    it requires (1024 unless given), Gemini gets ``contents``.
+    it requires (1024 unless given), Gemini gets ``contents`` (``content`` to embed).
     """
     body: dict[str, Any] = {} if model is None else {"model": model}
     fill = _PROMPT_FIELDS.get(profile.endpoints.get(endpoint) or "", _chat_fields)
@@ -147,6 +147,12 @@ def _gemini_fields(prompt: str, system: str | None, max_tokens: int | None,
     if config:
         fields["generationConfig"] = config
     return fields
+
+
+def _gemini_embedding_fields(prompt: str, system: str | None, max_tokens: int | None,
+                             temperature: float | None) -> dict[str, Any]:
+    # An embedContent request embeds one Content (Gemini's embedding batch lines).
+    return {"content": {"parts": [{"text": prompt}]}}
 
 
 def _responses_fields(prompt: str, system: str | None, max_tokens: int | None,
@@ -184,6 +190,7 @@ _PROMPT_FIELDS: dict[str, Callable[[str, str | None, int | None, float | None],
                                    dict[str, Any]]] = {
     "openai/embeddings": _embedding_fields,
     "gemini/generate-content": _gemini_fields,
+    "gemini/embed-content": _gemini_embedding_fields,
     "openai/responses": _responses_fields,
     "openai/completions": _completion_fields,
     "anthropic/messages": _messages_fields,

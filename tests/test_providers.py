@@ -299,3 +299,24 @@ def test_convert_refuses_a_repeated_id_and_leaves_no_stale_ids_file(tmp_path: Pa
     clean = rewrite(tmp_path / "clean.jsonl", [{"custom_id": "clean", **line}])
     assert not convert(clean, tmp_path / "out.jsonl", to_provider="anthropic").remapped
     assert not (tmp_path / "out.jsonl.ids.json").exists()
+
+
+PROMPTED = {"openai/chat-completions", "mistral/chat-completions", "openai/embeddings",
+            "openai/responses", "openai/completions", "anthropic/messages",
+            "gemini/generate-content", "gemini/embed-content"}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_prompt_body_for_every_endpoint_passes_its_providers_rules(
+        tmp_path: Path, provider: str) -> None:
+    profile = get_profile(provider)
+    for endpoint, schema in profile.endpoints.items():
+        if schema not in PROMPTED:
+            continue  # bodies that hold more than a prompt (images, audio): build's rows
+            # cannot say them
+        path = tmp_path / f"{provider}.jsonl"
+        with RequestWriter(path, provider=provider, endpoint=endpoint) as writer:
+            writer.add(prompt_body(profile, endpoint, model="model-a", prompt="hello"))
+        report = validate(path, provider=provider, endpoint=endpoint if not
+                          profile.carries_url else None)
+        assert report.ok, (provider, endpoint, report.errors)
