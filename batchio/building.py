@@ -121,18 +121,25 @@ class RequestWriter(ClosesOnExit):
         if custom_id is None:
             custom_id = self.ids.make_id(body, url=self.endpoint, index=self.count)
         self._check_id(custom_id, row)
-        model = self._check_body(body, custom_id, row)
+        # type() first: an isinstance check against the Mapping ABC costs half a microsecond.
+        if type(body) is not dict and not isinstance(body, Mapping):
+            raise LineError(f"row {row}: the body must be a mapping, not "
+                            f"{type(body).__name__}", code="body_not_object", line=row,
+                            custom_id=custom_id)
         if self._carries_url:
             line = {self._id_field: custom_id, "method": "POST", "url": self.endpoint,
                     self._body_field: body}
         else:
             line = {self._id_field: custom_id, self._body_field: body}
         try:
+            # Written first: a value JSON cannot carry (bytes, a set, a key that is not a
+            # string) is its own error, before the schema's engine meets it.
             raw = dumps_line(line)
         except LineError as exc:
             # The path is the line's own (body.…), as the validator names it.
             raise LineError(f"row {row}: {exc.message}", code=exc.code, line=row,
                             custom_id=custom_id, param=exc.param) from exc
+        model = self._check_body(body, custom_id, row)
         tokens = self.token_counter(body) if self.count_tokens else 0
         inputs = embedding_inputs(body) if self._counting_inputs else 0
         if self._sharder is not None:
@@ -160,12 +167,8 @@ class RequestWriter(ClosesOnExit):
                                    f"used by row {first}", line=row, custom_id=custom_id)
 
     def _check_body(self, body: Any, custom_id: str, row: int) -> str | None:
-        """The body's schema and model rules (the validator's); returns its model."""
-        # type() first: an isinstance check against the Mapping ABC costs half a microsecond.
-        if type(body) is not dict and not isinstance(body, Mapping):
-            raise LineError(f"row {row}: the body must be a mapping, not "
-                            f"{type(body).__name__}", code="body_not_object", line=row,
-                            custom_id=custom_id)
+        """The body's schema and model rules (the validator's); returns its model. The
+        body is a mapping (:meth:`add` has checked)."""
         model = body.get("model")
         if not self.validate:
             return model if type(model) is str else None

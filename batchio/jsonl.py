@@ -926,8 +926,10 @@ def dumps_line(obj: Mapping[str, Any]) -> bytes:
     try:
         raw = orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError as exc:
-        code = "integer_out_of_range" if "64-bit" in str(exc) else "invalid_json_line"
-        raise LineError(f"cannot serialise as JSON: {exc}", code=code) from exc
+        if "Recursion limit" not in str(exc):
+            code = "integer_out_of_range" if "64-bit" in str(exc) else "invalid_json_line"
+            raise LineError(f"cannot serialise as JSON: {exc}", code=code) from exc
+        raw = _deep_line(obj)
     if _has_null(raw):
         # orjson writes NaN and Infinity as null: only a line with a null can hold one.
         where = _non_finite_at(obj)
@@ -936,6 +938,18 @@ def dumps_line(obj: Mapping[str, Any]) -> bytes:
                             "(JSON has no NaN or Infinity)", code="non_finite_number",
                             param=where[0] or None)
     return raw
+
+
+def _deep_line(obj: Mapping[str, Any]) -> bytes:
+    """A line nested deeper than orjson writes (255 levels) but within what the reader
+    reads (1024): written by msgspec, which nests as deep as the interpreter lets it."""
+    try:
+        return msgspec.json.encode(obj) + b"\n"
+    except RecursionError as exc:
+        raise LineError("cannot serialise as JSON: nested too deeply", code="nesting_too_deep"
+                        ) from exc
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise LineError(f"cannot serialise as JSON: {exc}", code="invalid_json_line") from exc
 
 
 def dumps_exact(obj: Mapping[str, Any]) -> bytes:

@@ -360,3 +360,31 @@ def test_one_file_over_a_limit_raises_and_keeps_what_fits(tmp_path: Path) -> Non
             writer.add(body("c"))
         assert "row 3" in raised.value.message
     assert len(list(read_lines(path))) == 2
+
+
+def test_the_writer_refuses_what_json_cannot_carry_with_a_code_and_writes_deep_bodies(
+        tmp_path: Path) -> None:
+    import batchio
+
+    base = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    with batchio.RequestWriter(tmp_path / "w.jsonl", endpoint="/v1/chat/completions") as writer:
+        for extra in ({"metadata": {"v": b"a"}}, {1: 2}, {"metadata": {"s": {1, 2}}}):
+            with pytest.raises(batchio.LineError) as raised:
+                writer.add({**base, **extra})
+            assert (raised.value.code, raised.value.line) == ("invalid_json_line", 1)
+        deep: dict[str, Any] = {}
+        inner = deep
+        for _ in range(300):  # past orjson's 255 levels, within the reader's 1024
+            inner["a"] = {}
+            inner = inner["a"]
+        writer.add({**base, "metadata_deep": deep})
+        too_deep: dict[str, Any] = {}
+        inner = too_deep
+        for _ in range(3000):
+            inner["a"] = {}
+            inner = inner["a"]
+        with pytest.raises(batchio.LineError) as raised:
+            writer.add({**base, "x": too_deep})
+        assert raised.value.code == "nesting_too_deep"
+    [line] = list(batchio.read_lines(tmp_path / "w.jsonl"))
+    assert line.value["body"]["metadata_deep"] == deep
