@@ -366,9 +366,10 @@ def test_the_writer_refuses_what_json_cannot_carry_with_a_code_and_writes_deep_b
         tmp_path: Path) -> None:
     import batchio
 
-    base = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    base: dict[Any, Any] = {"model": "m", "messages": [{"role": "user", "content": "x"}]}
+    odd: list[dict[Any, Any]] = [{"metadata": {"v": b"a"}}, {1: 2}, {"metadata": {"s": {1, 2}}}]
     with batchio.RequestWriter(tmp_path / "w.jsonl", endpoint="/v1/chat/completions") as writer:
-        for extra in ({"metadata": {"v": b"a"}}, {1: 2}, {"metadata": {"s": {1, 2}}}):
+        for extra in odd:
             with pytest.raises(batchio.LineError) as raised:
                 writer.add({**base, **extra})
             assert (raised.value.code, raised.value.line) == ("invalid_json_line", 1)
