@@ -70,11 +70,17 @@ def check_template(template: str) -> list[str]:
                 continue
             if not name or name.isdigit() or any(mark in name for mark in ".["):
                 raise UsageError(f"--template fields must name a row field, not {{{name}}}")
+            if "{" in (spec or ""):
+                # A width or precision taken from a row could be any size.
+                raise UsageError(f"--template field {{{name}}} takes its format from another "
+                                 "field; write the format out")
             widths = [int(width) for width in re.findall(r"[0-9]+", spec or "")]
             if any(width > MAX_TEMPLATE_WIDTH for width in widths):
                 raise UsageError(f"--template field {{{name}}} asks for a width over "
                                  f"{MAX_TEMPLATE_WIDTH:,}")
             fields.append(name)
+    except UsageError:
+        raise
     except ValueError as exc:
         raise UsageError(f"--template is not a format string: {exc}") from exc
     return fields

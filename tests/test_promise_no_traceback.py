@@ -121,6 +121,7 @@ def test_convert_leaves_out_malformed_bodies(tmp_path: Path, body: dict[str, obj
     ["split", "in.jsonl", "--out-dir", "o", "--max-requests", "0"],
     ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id:>999999999}"],
     ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id.__class__}"],
+    ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id:{custom_id}}"],
     ["validate", "in.jsonl", "--endpoint", "/v1/bogus"],
     ["join", "in.jsonl", "--output", "in.jsonl", "--retry-status", "bogus"],
 ])
@@ -129,6 +130,7 @@ def test_absurd_options_are_refused_up_front(tmp_path: Path, args: list[str]) ->
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.count("invalid_argument") <= 1  # one message, not one inside another
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl"]
 
 
