@@ -401,25 +401,43 @@ def _load_mapping(path: str | os.PathLike[str]) -> dict[str, str]:
 # --- result files ---------------------------------------------------------------------------
 
 
+def _openai_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """Anthropic's usage in OpenAI's terms: prompt tokens count the cache reads and writes
+    (which Anthropic's ``input_tokens`` leaves out), the reads also as cached tokens."""
+    read = usage.get("cache_read_input_tokens") or 0
+    written = usage.get("cache_creation_input_tokens") or 0
+    prompt = (usage.get("input_tokens") or 0) + read + written
+    completion = usage.get("output_tokens") or 0
+    return {"prompt_tokens": prompt, "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": read}}
+
+
 def anthropic_result_to_openai(line: Mapping[str, Any], custom_id: str) -> dict[str, Any]:
     """One Anthropic results line as an OpenAI output line with the same meaning."""
     result = line["result"]
     kind = result["type"]
     if kind == "succeeded":
         message = result["message"]
-        text = "".join(block.get("text", "") for block in message.get("content", [])
+        blocks = message.get("content", [])
+        text = "".join(block.get("text", "") for block in blocks
                        if block.get("type") == "text")
-        usage = message.get("usage") or {}
-        prompt, completion = usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+        answer: dict[str, Any] = {"role": "assistant", "content": text}
+        # Tool calls: Anthropic's input object is OpenAI's arguments as JSON text.
+        calls = [{"id": block.get("id"), "type": "function", "function": {
+                     "name": block.get("name"),
+                     "arguments": orjson.dumps(block.get("input", {})).decode()}}
+                 for block in blocks if block.get("type") == "tool_use"]
+        if calls:
+            answer["tool_calls"] = calls
         return {"id": f"batch_req_{message.get('id', custom_id)}", "custom_id": custom_id,
                 "response": {"status_code": 200, "request_id": message.get("id"), "body": {
                     "id": message.get("id"), "object": "chat.completion",
                     "model": message.get("model"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                    "choices": [{"index": 0, "message": answer,
                                  "finish_reason": _FINISH_REASONS.get(
                                      message.get("stop_reason"), "stop")}],
-                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                              "total_tokens": prompt + completion}}},
+                    "usage": _openai_usage(message.get("usage") or {})}},
                 "error": None}
     if kind == "errored":
         wrapper = result.get("error") or {}

@@ -320,3 +320,23 @@ def test_a_prompt_body_for_every_endpoint_passes_its_providers_rules(
         report = validate(path, provider=provider, endpoint=endpoint if not
                           profile.carries_url else None)
         assert report.ok, (provider, endpoint, report.errors)
+
+
+def test_an_anthropic_tool_call_and_cache_tokens_survive_conversion_to_openai(
+        tmp_path: Path) -> None:
+    from batchio.conversion import anthropic_result_to_openai
+
+    line = {"custom_id": "a", "result": {"type": "succeeded", "message": {
+        "id": "msg_1", "model": "claude-sonnet-4-5", "stop_reason": "tool_use",
+        "content": [{"type": "text", "text": "Checking."},
+                    {"type": "tool_use", "id": "toolu_1", "name": "get_weather",
+                     "input": {"city": "Paris"}}],
+        "usage": {"input_tokens": 10, "output_tokens": 5, "cache_read_input_tokens": 5000,
+                  "cache_creation_input_tokens": 300}}}}
+    body = anthropic_result_to_openai(line, "a")["response"]["body"]
+    [choice] = body["choices"]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["tool_calls"] == [{"id": "toolu_1", "type": "function", "function": {
+        "name": "get_weather", "arguments": '{"city":"Paris"}'}}]
+    assert body["usage"] == {"prompt_tokens": 5310, "completion_tokens": 5,
+                             "total_tokens": 5315, "prompt_tokens_details": {"cached_tokens": 5000}}
