@@ -325,8 +325,11 @@ def convert(
                         None, "/v1/chat/completions", "/chat/completions"):
                     raise Unconvertible("url", f"endpoint {quote(value.get('url'), 60)}: only "
                                         "chat completions convert")
-                _check_source_body(source_profile, body)
+                _check_body(source_profile, source_profile.default_endpoint, body,
+                            "the body is not a valid request")
                 converted = _convert_body(kinds, body, model, max_tokens)
+                _check_body(target_profile, endpoint, converted,
+                            f"{target_profile.title} would refuse the converted request")
             except Unconvertible as exc:
                 problem = Problem(code="unconvertible_request", line=line.number,
                                   param=".".join(filter(None, (source_profile.body_field,
@@ -360,10 +363,12 @@ def convert(
     return result
 
 
-def _check_source_body(profile: Profile, body: Mapping[str, Any]) -> None:
-    """A body that breaks its own provider's schema cannot be converted faithfully: it is
-    reported (as the validator explains it) and left out, never half converted."""
-    name = profile.schema_for(profile.default_endpoint)
+def _check_body(profile: Profile, endpoint: str, body: Mapping[str, Any], what: str) -> None:
+    """A body that breaks its provider's schema is :class:`Unconvertible`: a source body
+    cannot be converted faithfully, and a converted one would be refused by its target
+    (a chat of only a system message has no Anthropic message). It is reported (as the
+    validator explains it) and left out, never half converted."""
+    name = profile.schema_for(endpoint)
     if name is None:
         return
     schema = compiled(name)
@@ -372,7 +377,7 @@ def _check_source_body(profile: Profile, body: Mapping[str, Any]) -> None:
     problem = explain_body(schema, body, "", "invalid_body")
     param = problem.param if problem is not None and problem.param else ""
     reason = problem.message if problem is not None else "the body breaks its schema"
-    raise Unconvertible(param, f"the body is not a valid request: {reason}")
+    raise Unconvertible(param, f"{what}: {reason}")
 
 
 def _convert_body(kinds: tuple[str, str], body: Mapping[str, Any], model: str | None,

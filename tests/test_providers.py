@@ -340,3 +340,19 @@ def test_an_anthropic_tool_call_and_cache_tokens_survive_conversion_to_openai(
         "name": "get_weather", "arguments": '{"city":"Paris"}'}}]
     assert body["usage"] == {"prompt_tokens": 5310, "completion_tokens": 5,
                              "total_tokens": 5315, "prompt_tokens_details": {"cached_tokens": 5000}}
+
+
+def test_a_request_its_target_would_refuse_is_left_out_not_converted(tmp_path: Path) -> None:
+    line = {"method": "POST", "url": "/v1/chat/completions"}
+    source = rewrite(tmp_path / "in.jsonl", [
+        {"custom_id": "only-system", **line, "body": {"model": "m", "messages": [
+            {"role": "system", "content": "Be brief."}]}},
+        {"custom_id": "fine", **line, "body": {"model": "m", "messages": [
+            {"role": "user", "content": "hi"}]}}])
+    result = convert(source, tmp_path / "out.jsonl", to_provider="anthropic")
+    assert result.converted == 1
+    assert [(p.code, p.line, p.custom_id) for p in result.skipped] == [
+        ("unconvertible_request", 1, "only-system")]
+    assert result.skipped[0].message.startswith(
+        "Anthropic Message Batches would refuse the converted request: ")
+    assert validate(tmp_path / "out.jsonl", provider="anthropic").ok
