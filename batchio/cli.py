@@ -392,6 +392,10 @@ def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
         result = join(list(inputs), outputs=list(outputs), errors=list(errors),
                       provider=provider, index=index, strict=strict, on_progress=on_progress,
                       check_outputs=check_outputs)
+        if joined == "-":
+            # Rows go out as they are made: an input id used twice, which ends the join,
+            # is looked for before the first.
+            result.check_inputs_unique()
         write_join(result, joined, kind, retry=retry_path, retry_statuses=statuses,
                    workers=jobs)
     summary = result.summary

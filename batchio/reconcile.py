@@ -39,6 +39,7 @@ from .jsonl import (
     ClosesOnExit,
     JsonlWriter,
     Line,
+    can_read_twice,
     check_read_once,
     is_plain_file,
     is_read_failure,
@@ -471,6 +472,25 @@ class Join:
         for file_number, name in enumerate(self._inputs):
             # A blank line holds no request: nothing to join, nothing lost.
             yield file_number, 0, read_lines(name, blank_lines="skip")
+
+    def check_inputs_unique(self) -> None:
+        """Look for an input id used twice before any row is made, for a target that
+        cannot take rows back (standard output): raises the :class:`DuplicateIdError` the
+        join would, at the same two lines. One more read of the inputs; inputs read once
+        (stdin) are left to the join."""
+        id_field = self._profile.id_field
+        first_uses: dict[str, tuple[str, int]] = {}
+        for name in self._inputs:
+            if not can_read_twice(name):
+                return
+            for line in read_lines(name, blank_lines="skip"):
+                custom_id = line.value.get(id_field)
+                if type(custom_id) is not str:
+                    continue  # the join's own error, at its line
+                first = first_uses.setdefault(custom_id, (name, line.number))
+                if first != (name, line.number):
+                    raise duplicate_input(id_field, custom_id, first[0], first[1], name,
+                                          line.number)
 
     def _check_strictly(self, index: _Index, locations: _Locations) -> None:
         """``strict``: duplicates and orphans raise before any row is yielded (orphans are

@@ -226,3 +226,19 @@ def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     summary = orjson.loads(result.stdout)
     assert (summary["inputs"], summary["succeeded"], summary["missing"]) == (12, 1, 11)
     assert result.stderr.startswith("batchio: warning: <stdin>: provider_assumed: ")
+
+
+def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Path) -> None:
+    rows = [{"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
+             "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}
+            for n in range(50)]
+    rows[45]["custom_id"] = "r3"
+    inputs = write(tmp_path / "in.jsonl", rows)
+    output = write(tmp_path / "out.jsonl", [_answer(f"r{n}") for n in range(50)])
+    result = run("join", inputs, "--output", output, "-o", "-")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"batchio: {inputs}:46: duplicate_custom_id: custom_id 'r3' is used by two inputs: "
+        f"{inputs}:4 and {inputs}:46; results cannot be matched unambiguously "
+        "(custom_id=r3)"]
