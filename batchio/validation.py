@@ -381,7 +381,7 @@ def _validate_as_any(source: LineSource, detection: Detection, **options: Any) -
     """A file whose shape several providers share, checked by each one's rules in turn (see
     :func:`_first_met`)."""
     def check(name: str) -> Report:
-        report = validate(source, provider=name, **options)
+        report = _validate_as(source, name, None, **options)
         options["on_progress"] = None  # progress is told once: by the first pass
         return report
 
@@ -408,8 +408,7 @@ def _first_met(names: Sequence[str], check: Callable[[str], Report],
         report = check(name)
         if report.ok:
             if failed:
-                _add_note(report, max_errors, _ambiguous_message(
-                    report, failed[0], "whose rules find"))
+                _add_note(report, max_errors, _ambiguous_message(report, failed[0]))
             return _finish(report, True)
         failed.append(report)
     return _finish(failed[0], True, names[1:])
@@ -472,14 +471,14 @@ def _renamed(report: Report, name: str) -> Report:
     return report
 
 
-def _ambiguous_message(report: Report, other: Report, finding: str) -> str:
+def _ambiguous_message(report: Report, other: Report) -> str:
     """What ``provider_ambiguous`` says: whose rules checked the file, and what another
     provider's rules found in it."""
     count = other.error_count
     first = (f"the first: line {other.errors[0].line}: {other.errors[0].code}"
              if other.errors else f"codes: {', '.join(sorted(other.counts))}")
     return (f"checked by {report_title(report)}'s rules: the file's shape is also "
-            f"{report_title(other)}'s, {finding} {count:,} error{'s' if count != 1 else ''} "
+            f"{report_title(other)}'s, whose rules find {count:,} error{'s' if count != 1 else ''} "
             f"here ({first}); give --provider to check against one of them")
 
 
