@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from .errors import BatchObjectError, Problem, SourceError
+from .errors import BatchObjectError, Problem, SourceError, quote
 from .jsonl import json_type, read_lines
 from .providers import get_profile
 
@@ -127,12 +127,20 @@ def _fail(name: str, message: str) -> BatchObjectError:
     return BatchObjectError(f"Batch field {name!r} {message}", param=name)
 
 
+#: The latest time a Batch object may carry (the end of year 9999, the last a date can
+#: name): a larger number is no time at all, and durations from it overflow.
+_LAST_SECOND = 253_402_300_799
+
+
 def _int_or_none(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
     if value is None:
         return None
     if type(value) is not int:
-        raise _fail(name, f"must be an integer (Unix seconds) or null, not {value!r}")
+        raise _fail(name, f"must be an integer (Unix seconds) or null, not {quote(value)}")
+    if not 0 <= value <= _LAST_SECOND:
+        raise _fail(name, f"must be Unix seconds from 0 to {_LAST_SECOND:,} (year 9999), "
+                          f"not {quote(value)}")
     return value
 
 
@@ -223,9 +231,9 @@ class Batch:
             status = BatchStatus(data.get("status"))
         except ValueError:
             raise _fail("status", f"is not a known status: {data.get('status')!r}") from None
-        created_at = data.get("created_at")
-        if type(created_at) is not int:
-            raise _fail("created_at", f"must be an integer (Unix seconds), not {created_at!r}")
+        created_at = _int_or_none(data, "created_at")
+        if created_at is None:
+            raise _fail("created_at", "must be an integer (Unix seconds), not null")
         known = {name: _int_or_none(data, name) for name in TIMESTAMP_FIELDS[1:]}
         strings = {name: _str_or_none(data, name) for name in _STRING_FIELDS}
         errors, errors_extra = cls._parse_errors(data.get("errors"))
@@ -598,7 +606,7 @@ def _unix_seconds(value: Any, name: str) -> int | None:
         raise _fail(name, f"is not an RFC 3339 time: {value!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
+    return _int_or_none({name: int(moment.timestamp())}, name)
 
 
 def from_anthropic(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
@@ -836,6 +844,9 @@ def batch_provider(data: Mapping[str, Any]) -> str:
 MAX_BATCH_FILE = 64 << 20
 #: The largest Batch object on one line of a polling log.
 MAX_BATCH_LINE = 4 << 20
+#: The most of a polling log read (a day of objects polled every second is about 170 MB):
+#: past it ``status`` stops with ``file_too_large`` instead of reading without end.
+MAX_BATCH_LOG = 256 << 20
 
 
 def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
@@ -869,8 +880,15 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
             value = None
     try:
         if value is None:
-            return [parse(line.value)
-                    for line in read_lines(name, max_line_bytes=MAX_BATCH_LINE)]
+            batches = []
+            for line in read_lines(name, max_line_bytes=MAX_BATCH_LINE):
+                if line.offset >= MAX_BATCH_LOG:
+                    raise SourceError(
+                        f"{name}: more than {MAX_BATCH_LOG >> 20:,} MiB of Batch objects: "
+                        "batchio reads a polling log up to that size (keep its latest "
+                        "objects)", path=name, code="file_too_large")
+                batches.append(parse(line.value))
+            return batches
         if isinstance(value, list):
             return [parse(item) for item in value]
         if isinstance(value, dict) and value.get("object") == "list" and "data" in value:

@@ -86,7 +86,8 @@ CODES: dict[str, str] = {
     # Whole-file limits.
     "empty_file": "The file holds no requests.",
     "too_many_tasks": "The file holds more requests than the provider allows per file.",
-    "file_too_large": "The file is larger than the provider allows per file.",
+    "file_too_large": "The file is larger than the provider allows per file (or, for "
+                      "Batch objects and polling logs, than batchio reads: 256 MiB).",
     "too_many_embedding_inputs": "Embedding inputs summed over the file exceed the limit.",
     # Joining results.
     "orphan_result": "A result line whose custom_id is not among the inputs.",
@@ -94,6 +95,8 @@ CODES: dict[str, str] = {
     "join_not_read": "A join's summary was asked for before its rows were read (or read twice).",
     "invalid_result_line": "A result line without the fields its provider's result shape needs.",
     "worker_failed": "A process joining part of the inputs ended without its results.",
+    "misfiled_results": "A shard's result file holds another shard's answers (a join shard "
+                        "by shard would count them missing).",
     # Building and converting.
     "limit_exceeded": "A single request is larger than a per-file limit on its own.",
     "unconvertible_request": "A request uses a feature the target provider lacks.",

@@ -459,7 +459,8 @@ def _read(source: LineSource, collect: bool, max_line_bytes: int, blank_lines: B
         return
     with open_source(cast("str | os.PathLike[str] | BinaryIO", source)) as stream:
         try:
-            yield from _parse_blocks(_file_blocks(stream, max_line_bytes), path, collect,
+            yield from _parse_blocks(_file_blocks(stream, max_line_bytes, not collect), path,
+                                     collect,
                                      max_line_bytes, blank_lines)
         except Exception as exc:
             if not is_read_failure(exc) or isinstance(exc, SourceError):
@@ -510,7 +511,8 @@ class _Oversize(NamedTuple):
     size: int
 
 
-def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
+def _file_blocks(stream: BinaryIO, cap: int, stop_at_oversize: bool = False
+                 ) -> Iterator[_Block | _Oversize]:
     """A stream's lines in blocks of about ``READ_BUFFER`` bytes, read without copying.
 
     Each read is parsed where it lies (``io.BytesIO`` over bytes shares their buffer); only
@@ -519,7 +521,10 @@ def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
     megabyte-sized allocation can make the allocator hand memory back and fault it in again.
 
     A line that grows past ``cap`` bytes is dropped as it is read, up to its newline, and
-    reported by size: memory stays within the cap and one read, whatever the input.
+    reported by size: memory stays within the cap and one read, whatever the input. With
+    ``stop_at_oversize`` (a reader that raises at the first bad line) the first such line is
+    reported, by its size so far, as soon as it passes the cap, and nothing more is read:
+    a stream with no newline (``/dev/zero``) ends the read instead of running forever.
     """
     read = getattr(stream, "read1", None) or stream.read
     pending: list[bytes] = []
@@ -538,6 +543,9 @@ def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
                     skipped += len(data)
                 elif pending_size + len(data) > cap:
                     skipped, pending, pending_size = pending_size + len(data), [], 0
+                    if stop_at_oversize:
+                        yield _Oversize(skipped)
+                        return
                 else:
                     pending.append(data)
                     pending_size += len(data)
@@ -560,6 +568,9 @@ def _file_blocks(stream: BinaryIO, cap: int) -> Iterator[_Block | _Oversize]:
         if rest < len(data):
             if len(data) - rest > cap:
                 skipped = len(data) - rest
+                if stop_at_oversize:
+                    yield _Oversize(skipped)
+                    return
             else:
                 pending.append(data[rest:])
                 pending_size = len(data) - rest
@@ -1076,12 +1087,15 @@ class AtomicFile:
     the mode a plain ``open()`` would give under the umask, or the mode of the file it
     replaces. A symbolic link is followed: the file it points at is replaced, the link
     stays. A device, FIFO or socket (``/dev/null``, a pipe) is written in place, never
-    replaced. ``-`` is stdout. :meth:`discard` removes the temporary file, so the target is
-    left as it was. Every ``OSError`` becomes a :class:`SourceError` with code
-    ``unwritable_file`` and the ``OSError`` as its cause.
+    replaced. With ``follow_links=False`` (files batchio names in a folder of its own:
+    shards, manifests) nothing at the name is followed or written through: a link, FIFO or
+    device there is replaced by the rename, so the file is made in the folder. ``-`` is
+    stdout. :meth:`discard` removes the temporary file, so the target is left as it was.
+    Every ``OSError`` becomes a :class:`SourceError` with code ``unwritable_file`` and the
+    ``OSError`` as its cause.
     """
 
-    def __init__(self, target: str | os.PathLike[str]) -> None:
+    def __init__(self, target: str | os.PathLike[str], *, follow_links: bool = True) -> None:
         check_target(target)
         self.target = os.fspath(target)
         self.temp: str | None = None
@@ -1090,7 +1104,7 @@ class AtomicFile:
         if self.target == "-":
             self.file: Any = sys.stdout.buffer
             return
-        if os.path.abspath(self.target).startswith(("/dev/", "/proc/")):
+        if follow_links and os.path.abspath(self.target).startswith(("/dev/", "/proc/")):
             # /dev/stdout, /dev/fd/N, /dev/null: whatever they lead to (a pipe, the file a
             # shell redirected to, a device) is written in place, never replaced; our own
             # stdout through its own stream, so that what else is printed there follows.
@@ -1103,9 +1117,15 @@ class AtomicFile:
             except OSError as exc:
                 raise write_error(self.target, exc) from exc
             return
-        path = os.path.realpath(self.target)
+        # A file batchio names itself in a folder (a shard, a manifest) is made at that name:
+        # whatever is there (a planted link, a FIFO) is replaced by the rename, never
+        # written through.
+        path = os.path.realpath(self.target) if follow_links else os.path.abspath(self.target)
         try:
-            existing: os.stat_result | None = os.stat(path)
+            existing: os.stat_result | None = os.stat(path) if follow_links else os.lstat(path)
+            if existing is not None and not follow_links and not stat.S_ISDIR(
+                    existing.st_mode) and not stat.S_ISREG(existing.st_mode):
+                existing = None
         except FileNotFoundError:
             existing = None
         except OSError as exc:
@@ -1165,9 +1185,10 @@ class AtomicFile:
             self.temp = None
 
 
-def write_file_atomically(target: str | os.PathLike[str], data: bytes) -> None:
+def write_file_atomically(target: str | os.PathLike[str], data: bytes, *,
+                          follow_links: bool = True) -> None:
     """Write ``data`` to ``target`` whole or not at all (see :class:`AtomicFile`)."""
-    output = AtomicFile(target)
+    output = AtomicFile(target, follow_links=follow_links)
     try:
         output.file.write(data)
     except OSError as exc:
@@ -1217,14 +1238,15 @@ class JsonlWriter(ClosesOnExit):
     syscall releases the GIL), which overlaps most of the disk's work with making the rest.
     """
 
-    def __init__(self, target: str | os.PathLike[str], *, compresslevel: int = 6) -> None:
+    def __init__(self, target: str | os.PathLike[str], *, compresslevel: int = 6,
+                 follow_links: bool = True) -> None:
         self.target = os.fspath(target)
         self.lines = 0
         self.bytes = 0
         self._closed = False
         self._layers: list[Any] = []
         self._syncing: Future[None] | None = None
-        self._output = AtomicFile(self.target)
+        self._output = AtomicFile(self.target, follow_links=follow_links)
         try:
             self._file: Any = self._output.file
             self._next_sync = _NEVER if self._output.in_place else SYNC_EVERY

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._workers import quiet_worker, remove_stale_spools, spool_folder
 from .errors import BatchioError, JoinError, SourceError
 from .jsonl import (
     Line,
@@ -64,7 +65,7 @@ from .table import (
     table_format,
     watched,
 )
-from .validation import PARALLEL_MIN_BYTES, check_workers, quiet_worker, usable_cores
+from .validation import PARALLEL_MIN_BYTES, check_workers, usable_cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,8 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
     check_distinct_paths([*result._inputs, *result._result_names],
                          [name, None if retry is None else os.fspath(retry)])
     statuses = None if retry_statuses is None else retry_choices(retry_statuses)
+    # Spools of joins killed outright (SIGKILL leaves them) go before this one adds its own.
+    remove_stale_spools(SPOOL_PREFIX)
     with contextlib.ExitStack() as stack:
         retry_writer = None if retry is None else stack.enter_context(
             RetryWriter(retry, statuses=statuses))
@@ -196,7 +199,10 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
                     retry: RetryWriter | None, statuses: frozenset[str] | None,
                     workers_wanted: int | None) -> None:
     index: _Index = _MemoryIndex()
-    folder = tempfile.mkdtemp(prefix="batchio-join-parts-")
+    try:
+        folder = spool_folder(SPOOL_PREFIX)
+    except OSError as exc:
+        raise _spool_error(tempfile.gettempdir(), exc.errno) from exc
     workers: list[Any] = []
     try:
         result._state = "running"
@@ -213,7 +219,7 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
             ranges = [(number, plan[number]) for number in range(first, len(plan), count)]
             worker = context.Process(target=_join_ranges, daemon=True, args=(
                 result, index, locations, ranges, folder, sink.kind, retry is not None,
-                statuses))
+                statuses, os.getpid()))
             # The worker is born with Ctrl-C and SIGTERM held back, until it has its own
             # handlers: one arriving as it starts would otherwise run this process's.
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
@@ -254,6 +260,19 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+#: The name of the join's spool folders in the temporary folder (the owner's pid follows).
+SPOOL_PREFIX = "batchio-join-parts-"
+#: A worker that cannot write its spool ends with this status plus the errno (capped), so
+#: that the process that started it can say why in one line.
+_SPOOL_EXIT = 100
+
+
+def _spool_error(folder: str, error: int | None) -> SourceError:
+    """The error of a join whose temporary files cannot be written (exit 3)."""
+    reason = os.strerror(error) if error else "cannot be written"
+    return SourceError(f"cannot write the join's temporary files in {folder}: {reason} (set "
+                       "TMPDIR to a folder with room, or join with --jobs 1, which needs none)",
+                       path=folder, code="unwritable_file", errno=error)
 #: Ranges a worker takes in turn with the others: this process writes the ranges in order,
 #: each as its worker makes it, so what is left to write when the workers are done is the
 #: last range, not a whole worker's share (a 500,000-request join written as Parquet on
@@ -318,37 +337,62 @@ def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> in
                     rows += pending.count(b"\n", 0, cut)
                     pending = pending[cut:]
             return rows
-        import pyarrow
 
-        try:
-            with pyarrow.ipc.open_stream(spool) as stream:
-                for batch in stream:
-                    sink.add_batch(batch)
-                    rows += batch.num_rows
-        except (pyarrow.ArrowInvalid, OSError):
-            # A spool cut short: its worker ended before finishing it (a read comes up
-            # short only then: a file-size limit, a full disk, a killed worker). Its part
-            # says why, or its absence does; the count of rows then cannot match.
-            pass
+        for batch in _spooled_batches(spool):
+            # A write error here is the target's (a full disk: unwritable_file), raised as
+            # it is: it is not a spool cut short.
+            sink.add_batch(batch)
+            rows += batch.num_rows
     return rows
+
+
+def _spooled_batches(spool: _Following) -> Iterator[Any]:
+    """The record batches of a worker's Arrow spool, until it ends or is cut short: its
+    worker ended before finishing it (a read comes up short only then: a file-size limit,
+    a full disk, a killed worker). Its part says why, or its absence does; the count of
+    rows then cannot match."""
+    import pyarrow
+
+    try:
+        stream = pyarrow.ipc.open_stream(spool)
+    except (pyarrow.ArrowInvalid, OSError):
+        return
+    with stream:
+        while True:
+            try:
+                batch = stream.read_next_batch()
+            except StopIteration:
+                return
+            except (pyarrow.ArrowInvalid, OSError):
+                return
+            yield batch
 
 
 def _join_ranges(result: Join, index: _Index, locations: _Locations,
                  ranges: list[tuple[int, list[_Piece]]], folder: str, kind: TableFormat,
-                 retrying: bool, statuses: frozenset[str] | None) -> None:
+                 retrying: bool, statuses: frozenset[str] | None, parent: int) -> None:
     """A worker: join each of its ranges into spool files in ``folder``, and send back each
     range's part; it stops at the first range that fails. Ctrl-C is for the process that
     started it, which ends the workers (SIGTERM, which ends a worker at once and without a
-    word)."""
-    quiet_worker()
+    word); it ends with that process however it ends. Whatever stops it is said by its
+    part or its exit status, never by a traceback of its own."""
+    quiet_worker(parent)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     result._on_progress = None
     result._progress_base = 0
-    for number, pieces in ranges:
-        part = _join_range(result, index, locations, pieces, folder, number, kind, retrying,
-                           statuses)
-        if part.error is not None:
-            return
+    try:
+        for number, pieces in ranges:
+            part = _join_range(result, index, locations, pieces, folder, number, kind,
+                               retrying, statuses)
+            if part.error is not None:
+                break
+    except OSError as exc:
+        # Its part could not be written (a full or read-only temporary folder).
+        os._exit(_SPOOL_EXIT + min(exc.errno or 0, 150))
+    except BaseException:
+        os._exit(1)
+    # Leave at once, as a forked child should: nothing of the parent's to flush or run.
+    os._exit(0)
 
 
 def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list[_Piece],
@@ -377,9 +421,7 @@ def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list
         part.error = exc
         part.error_place = _input_place(result, exc)
     except OSError as exc:
-        part.error = SourceError(f"cannot write the join's temporary files in {folder}: "
-                                 f"{exc.strerror or exc}", path=folder,
-                                 code="unwritable_file", errno=exc.errno)
+        part.error = _spool_error(folder, exc.errno)
     except Exception as exc:
         part.error = BatchioError(f"a worker process of the join failed: "
                                   f"{type(exc).__name__}: {exc}", code="worker_failed")
@@ -434,6 +476,8 @@ def _received(folder: str, number: int, worker: Any) -> _Part:
             part: _Part = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError) as exc:
         worker.join()
+        if worker.exitcode is not None and worker.exitcode >= _SPOOL_EXIT:
+            raise _spool_error(folder, worker.exitcode - _SPOOL_EXIT) from exc
         raise BatchioError(f"a worker process of the join ended without its results (exit "
                            f"status {worker.exitcode})", code="worker_failed") from exc
     return part

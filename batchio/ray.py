@@ -11,6 +11,7 @@ Ray cluster the caller has started (``ray.init()``) or starts a local one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import io
@@ -21,7 +22,15 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .arrow import DEFAULT_ROWS, read_batches, with_ids
-from .errors import BatchioError, DuplicateIdError, Problem, UsageError, import_extra, quote
+from .errors import (
+    BatchioError,
+    DuplicateIdError,
+    JoinError,
+    Problem,
+    UsageError,
+    import_extra,
+    quote,
+)
 from .jsonl import DEFAULT_MAX_LINE_BYTES
 from .providers import Profile, profile_for
 from .reconcile import JoinSummary, duplicate_input
@@ -281,6 +290,7 @@ def join(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
             failures.append(((number, error.line or 0), error))
     if failures:
         raise min(failures, key=lambda failure: failure[0])[1]
+    _refuse_misfiled_results(outcomes)
     first_summary = outcomes[0][1] if outcomes else None
     summary = JoinSummary(provider=first_summary.provider if first_summary else "openai",
                           checked_outputs=check_outputs)
@@ -293,6 +303,34 @@ def join(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
     tables = [table for table, _, _ in outcomes]
     return RayJoin(ray.data.from_arrow(tables) if tables else ray.data.from_items([]),
                    summary)
+
+
+def _refuse_misfiled_results(outcomes: list[tuple[Any, JoinSummary | None, Any]]) -> None:
+    """A result line read as an orphan of one shard whose id is another shard's request:
+    its result file holds that shard's answers (appended to the wrong file). Each shard
+    joins only its own files here, so the other shard would count the request missing (and
+    retry it, paying again) where ``batchio.join`` on the folder finds it answered: refused,
+    with the place of the first such line."""
+    import pyarrow.compute
+
+    orphans = {ref.custom_id: ref for _, part, _ in outcomes if part is not None
+               for ref in part.orphans}
+    if not orphans:
+        return
+    wanted = pyarrow.array(list(orphans), pyarrow.string())
+    for table, _, _ in outcomes:
+        if table is None or not table.num_rows:
+            continue
+        found = table.filter(pyarrow.compute.is_in(table.column("custom_id"), wanted))
+        if found.num_rows:
+            ref = orphans[found.column("custom_id")[0].as_py()]
+            raise JoinError(
+                f"{ref.path}:{ref.line}: custom_id {quote(ref.custom_id)} is a request of "
+                "another shard than the one this file is named after: results were filed "
+                "under the wrong shard; join the folder with batchio.join(inputs, "
+                "results=...), which matches across it, or rename the file",
+                code="misfiled_results", path=ref.path, line=ref.line,
+                custom_id=ref.custom_id)
 
 
 def _results_by_shard(shards: list[str], files: list[str]) -> dict[str, list[str]]:
@@ -368,7 +406,7 @@ def _shard_sink_type() -> type:
             self.manifest: Manifest | None = None
 
         def on_write_start(self, schema: Any = None) -> None:
-            os.makedirs(os.path.join(self.out_dir, PARTS_FOLDER), exist_ok=True)
+            _make_parts_folder(self.out_dir)
 
         def write(self, blocks: Any, ctx: Any) -> dict[str, int]:
             return _write_part(blocks, os.path.join(self.out_dir, PARTS_FOLDER),
@@ -381,44 +419,85 @@ def _shard_sink_type() -> type:
     return ShardSink
 
 
+def _make_parts_folder(out_dir: str) -> str:
+    """``out_dir``'s parts folder, made a real folder in it: a link or file planted at its
+    name is removed (itself, never what it points at), never written through."""
+    folder = os.path.join(out_dir, PARTS_FOLDER)
+    os.makedirs(out_dir, exist_ok=True)
+    if os.path.islink(folder) or (os.path.lexists(folder) and not os.path.isdir(folder)):
+        os.unlink(folder)
+    os.makedirs(folder, exist_ok=True)
+    return folder
+
+
+#: How a file batchio makes in the parts folder is opened: created there, never through a
+#: link at its name.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+@contextlib.contextmanager
+def _folder_descriptor(folder: str) -> Iterator[int]:
+    """The parts folder opened as a folder (not through a link), for names made in it."""
+    descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+                         | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        yield descriptor
+    finally:
+        os.close(descriptor)
+
+
+def _create_in(folder: int, name: str) -> io.BufferedWriter:
+    """A new file ``name`` in the folder ``folder`` (a descriptor): whatever had the name
+    goes first, and the file is made there (``O_EXCL``), never through a link."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name, dir_fd=folder)
+    return open(os.open(name, _CREATE, 0o666, dir_fd=folder), "wb")
+
+
 def _write_part(blocks: Any, folder: str, task: int) -> dict[str, int]:
     """One write task's lines in ``folder/<task>.jsonl``, replaced whole (a retried task
     writes the same name)."""
     from ray.data.block import BlockAccessor
 
-    path = os.path.join(folder, f"{task:08d}.jsonl")
-    temporary = f"{path}.{os.getpid()}.tmp"
+    name = f"{task:08d}.jsonl"
+    temporary = f"{name}.{os.getpid()}.tmp"
     rows = 0
-    with open(temporary, "wb") as handle:
-        for block in blocks:
-            table = BlockAccessor.for_block(block).to_arrow()
-            if "raw" not in table.column_names:
-                raise UsageError("write_shards needs a binary 'raw' column of request lines "
-                                 f"(the lines schema); the dataset has {table.column_names}")
-            for raw in table.column("raw").to_pylist():
-                if raw is None:
-                    raise UsageError("a line over the reader's size cap cannot be written "
-                                     "to a shard (its raw bytes were not read)")
-                handle.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                rows += 1
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    with _folder_descriptor(folder) as descriptor:
+        with _create_in(descriptor, temporary) as handle:
+            for block in blocks:
+                table = BlockAccessor.for_block(block).to_arrow()
+                if "raw" not in table.column_names:
+                    raise UsageError("write_shards needs a binary 'raw' column of request "
+                                     f"lines (the lines schema); the dataset has "
+                                     f"{table.column_names}")
+                for raw in table.column("raw").to_pylist():
+                    if raw is None:
+                        raise UsageError("a line over the reader's size cap cannot be "
+                                         "written to a shard (its raw bytes were not read)")
+                    handle.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                    rows += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, name, src_dir_fd=descriptor, dst_dir_fd=descriptor)
     return {"task": task, "rows": rows}
 
 
 def _shards_from_parts(out_dir: str, returns: list[dict[str, int]], options: dict[str, Any]
                        ) -> Manifest:
-    """The parts, in task order, cut into shards by :func:`batchio.split`."""
-    folder = os.path.join(out_dir, PARTS_FOLDER)
+    """The parts, in task order, cut into shards by :func:`batchio.split` (no part at all,
+    for an empty Dataset: the folder and manifest of no shards that ``split`` makes of an
+    empty file)."""
+    folder = _make_parts_folder(out_dir)
     tasks = sorted({entry["task"] for entry in returns})
-    joined = os.path.join(folder, "all.jsonl")
     try:
-        with open(joined, "wb") as target:
+        with _folder_descriptor(folder) as descriptor, \
+                _create_in(descriptor, "all.jsonl") as target:
             for task in tasks:
-                with open(os.path.join(folder, f"{task:08d}.jsonl"), "rb") as part:
-                    shutil.copyfileobj(part, target, 1 << 20)
-        return split(joined, out_dir, **options)
+                part = os.open(f"{task:08d}.jsonl", os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0),
+                               dir_fd=descriptor)
+                with open(part, "rb") as source:
+                    shutil.copyfileobj(source, target, 1 << 20)
+        return split(os.path.join(folder, "all.jsonl"), out_dir, **options)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import msgspec
+import orjson
 
 from .errors import (
     DuplicateIdError,
@@ -145,6 +146,8 @@ def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
     status_code = response.get("status_code") if isinstance(response, dict) else None
     get = answer.get
     request_raw, result_raw = row.request_raw, row.result_raw
+    if result_raw is not None and row.error_code == "invalid_result_line":
+        result_raw = _as_json(result_raw)
     if raw_json:
         request_json: Any = request_raw.rstrip(b"\r\n")
         response_json: Any = None if result_raw is None else result_raw.rstrip(b"\r\n")
@@ -165,6 +168,18 @@ _NO_ANSWER: dict[str, Any] = {}
 
 def _http_status(value: Any) -> int | None:
     return value if type(value) is int and -(1 << 63) <= value < 1 << 63 else None
+
+
+def _as_json(raw: bytes) -> bytes:
+    """A result line as JSON for the ``response`` column: the line itself where it is JSON,
+    else a JSON string of its text, each byte that is not UTF-8 escaped as ``\\xNN``; so
+    every table format holds it whole and valid (a line of bad UTF-8 or cut-off JSON is
+    still a row, never a broken file)."""
+    try:
+        msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return orjson.dumps(raw.rstrip(b"\r\n").decode("utf-8", "backslashreplace"))
+    return raw
 
 
 def _json_text(raw: bytes) -> str:

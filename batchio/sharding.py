@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import os
 import re
+import stat
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -101,8 +102,8 @@ class Manifest:
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Write ``manifest.json`` in ``folder``, whole or not at all."""
         path = Path(folder) / MANIFEST_NAME
-        write_file_atomically(path, orjson.dumps(self.to_dict(),
-                                                 option=orjson.OPT_INDENT_2) + b"\n")
+        write_file_atomically(path, orjson.dumps(self.to_dict(), option=orjson.OPT_INDENT_2)
+                              + b"\n", follow_links=False)
         return path
 
     @classmethod
@@ -115,8 +116,13 @@ class Manifest:
             data = msgspec.json.decode(path.read_bytes(), type=_ManifestFile)
             if data.provider not in PROVIDERS:
                 raise ValueError(f"provider {quote(data.provider)} is not one batchio knows")
+            seen: set[str] = set()
             for shard in data.shards:
                 _check_shard_path(shard.path)
+                if shard.path in seen:
+                    # Read twice, its requests would be counted, checked and sent twice.
+                    raise ValueError(f"it lists shard {quote(shard.path)} twice")
+                seen.add(shard.path)
                 for count in ("requests", "bytes", "tokens", "embedding_inputs"):
                     if getattr(shard, count) < 0:
                         raise ValueError(f"shard {quote(shard.path)} counts {count} below 0")
@@ -236,7 +242,7 @@ class _Shard:
         self.last_id: str | None = None
         self.path = folder / name
         # Last: once its temporary file exists, nothing can stop the shard being made.
-        self.writer = JsonlWriter(self.path)
+        self.writer = JsonlWriter(self.path, follow_links=False)
 
     def write(self, raw: bytes, custom_id: str | None, tokens: int, inputs: int) -> None:
         """Append one line, which ends in a newline."""
@@ -279,7 +285,7 @@ class _Shard:
     def landed(self) -> bool:
         """True once the shard is whole at its name: its file is written only by renaming
         the finished temporary file there (the folder held no shard of that name before)."""
-        return self.path.exists()
+        return os.path.lexists(self.path)
 
 
 _SHARD_NAME = re.compile(r"-[0-9]{5}\.jsonl\Z")
@@ -339,7 +345,7 @@ class ShardFolder:
         like shards or like batchio's temporary files."""
         owned: list[Path] = []
         manifest = self.path / MANIFEST_NAME
-        if manifest.exists():
+        if os.path.lexists(manifest):
             owned.append(manifest)
             with contextlib.suppress(SourceError):
                 owned += [self.path / shard.path for shard in Manifest.load(manifest).shards
@@ -351,16 +357,21 @@ class ShardFolder:
                     and (name.startswith(f".{prefix}-") or name.startswith(
                         f".{MANIFEST_NAME}."))):
                 owned.append(entry)
-        # A link is never batchio's own (a planted one must not redirect a removal).
-        return list(dict.fromkeys(path for path in owned
-                                  if path.is_file() and not path.is_symlink()))
+        # A link at a shard's or the manifest's name is in the way too: it is removed
+        # itself (unlinking a link never touches what it points at), and no shard is ever
+        # written through it. (Temporary names are unique: a link at one is harmless.)
+        return list(dict.fromkeys(
+            path for path in owned
+            if path.is_file() and not path.is_symlink()
+            or path.is_symlink() and not path.name.endswith(".tmp")))
 
     def _claim(self, prefix: str, overwrite: bool) -> None:
         owned = self._owned_files(prefix)
         if not owned:
             return
-        # An input among the files to remove would be lost: same_file, whatever the flag.
-        check_distinct_paths(self._reads, owned)
+        # An input among the files to remove would be lost: same_file, whatever the flag
+        # (a link removed leaves what it points at, an input or not, as it was).
+        check_distinct_paths(self._reads, [path for path in owned if not path.is_symlink()])
         if not overwrite:
             names = ", ".join(path.name for path in owned[:3])
             more = f" and {len(owned) - 3} more" if len(owned) > 3 else ""
@@ -608,22 +619,34 @@ def _shard_files(manifest_path: Path) -> list[str]:
             "again with --overwrite, or name the shard files to read just those",
             code="incomplete_manifest", path=name)
     files = []
-    folder = os.path.realpath(manifest_path.parent)
     for shard in manifest.shards:
         shard_path = os.path.join(manifest_path.parent, shard.path)
-        if os.path.dirname(os.path.realpath(shard_path)) != folder:
-            raise SourceError(f"shard {shard.path} of {name} is a link out of its folder: "
-                              "batchio reads only the shards in a manifest's folder",
-                              path=shard_path)
-        with contextlib.suppress(OSError):  # a missing shard is the reader's error
-            size = os.path.getsize(shard_path)
-            if size != shard.bytes:
-                warnings.warn(BatchioWarning(
-                    f"{size:,} bytes, not the {shard.bytes:,} that {name} lists: changed "
-                    "since split (read as it is now)", code="changed_shard", path=shard_path),
-                    stacklevel=4)
+        size = _regular_file_in(manifest_path.parent, shard_path, f"shard of {name}")
+        if size is not None and size != shard.bytes:
+            warnings.warn(BatchioWarning(
+                f"{size:,} bytes, not the {shard.bytes:,} that {name} lists: changed "
+                "since split (read as it is now)", code="changed_shard", path=shard_path),
+                stacklevel=4)
         files.append(shard_path)
     return files
+
+
+def _regular_file_in(folder: str | os.PathLike[str], path: str, what: str) -> int | None:
+    """The size of ``path``, a file batchio reads because a folder holds it (a shard, a
+    result file): refused when it is a link out of ``folder`` or not a regular file (a FIFO
+    would block the reader forever, a device never ends), looked at without opening it.
+    None when it is not there (the reader's error to report)."""
+    if os.path.dirname(os.path.realpath(path)) != os.path.realpath(folder):
+        raise SourceError(f"{path}: a link out of its folder: batchio reads only the files "
+                          f"in the folder ({what})", path=path)
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        raise SourceError(f"{path}: not a regular file ({what}): batchio reads only regular "
+                          "files from a folder", path=path)
+    return found.st_size
 
 
 #: What a results folder's files end with (the provider's output, error or results files).
@@ -638,14 +661,17 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
         raise UsageError(f"results must be one folder's path, not {type(folder).__name__}")
     try:
         names = sorted(entry.name for entry in os.scandir(folder)
-                       if entry.name.endswith(RESULT_SUFFIXES) and entry.is_file())
+                       if entry.name.endswith(RESULT_SUFFIXES) and not entry.is_dir())
     except OSError as exc:
         raise SourceError(f"cannot read the results folder {os.fspath(folder)}: "
                           f"{exc.strerror or exc}", path=os.fspath(folder)) from exc
     if not names:
         raise UsageError(f"no result files (*.jsonl, *.jsonl.gz, *.jsonl.zst) in "
                          f"{os.fspath(folder)}")
-    return [os.path.join(folder, name) for name in names]
+    paths = [os.path.join(folder, name) for name in names]
+    for path in paths:
+        _regular_file_in(folder, path, f"result file in {os.fspath(folder)}")
+    return paths
 
 
 __all__ = ["MANIFEST_NAME", "RESULT_SUFFIXES", "Manifest", "ShardFolder", "ShardInfo",

@@ -16,9 +16,7 @@ import dataclasses
 import io
 import itertools
 import json
-import multiprocessing
 import os
-import signal
 import sys
 import tempfile
 from array import array
@@ -29,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from ._workers import process_context, quiet_worker
 from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
 from .errors import BatchioError, Problem, SourceError, UsageError, quote
 from .jsonl import (
@@ -323,7 +322,8 @@ def worker_pool(count: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
     """A pool of ``count`` worker processes (:func:`quiet_worker`), shut down on leaving;
     on Ctrl-C, SIGTERM or an error its workers end at once, not when their task is done."""
     pool = concurrent.futures.ProcessPoolExecutor(count, mp_context=process_context(),
-                                                  initializer=quiet_worker)
+                                                  initializer=quiet_worker,
+                                                  initargs=(os.getpid(),))
     try:
         yield pool
     except BaseException:
@@ -334,21 +334,6 @@ def worker_pool(count: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-
-
-def quiet_worker() -> None:
-    """A worker's signals: Ctrl-C and SIGTERM are for the process that started it, which
-    ends its pool (a forked worker would otherwise run that process's handlers, and print
-    a traceback of its own)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def process_context() -> multiprocessing.context.BaseContext:
-    """How worker processes start: forked where the platform can (no re-import), else
-    spawned."""
-    return multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
 
 
 def _outcome_of(path: str | os.PathLike[str], workers: int | None,
