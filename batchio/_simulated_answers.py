@@ -12,6 +12,7 @@ labelled by construction with the verdict ``join --check-outputs`` should reach.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -59,6 +60,9 @@ class AnswerMaker:
         self.counter = TokenCounter(chars_per_token)
         self.can_refuse = can_refuse
         self._schemas: dict[bytes, CompiledSchema | None] = {}
+        #: Faults drawn for answers they cannot apply to (JSON faults on a request that
+        #: asks for no JSON, a refusal where the answer's shape cannot say it), per fault.
+        self.unapplied: Counter[str] = Counter()
 
     def answer(self, body: Mapping[str, Any], generates: bool = True,
                refusable: bool = True) -> Answer:
@@ -72,19 +76,27 @@ class AnswerMaker:
             return Answer(None, None, "stop", prompt, 0, "not_checked")
         cap = output_cap(body)
         fault = self._draw_fault()
+        if fault == "refusal":
+            # A refusal comes first: it is a few words, which no cap cuts.
+            if self.can_refuse and refusable:
+                return Answer(None, None, "refusal", prompt, min(completion, 20), "refusal")
+            self.unapplied["refusal"] += 1
         if (type(cap) is int and 0 < cap <= completion) or fault == "truncated":
             # Cut off at the request's own cap (or, with no cap, where it was drawn).
             limit = cap if type(cap) is int and cap > 0 else completion
             return Answer(words(rng, 6), None, "length", prompt, min(completion, limit),
                           "truncated")
-        if fault == "refusal" and self.can_refuse and refusable:
-            return Answer(None, None, "refusal", prompt, completion, "refusal")
         wanted = requested_output(body)
         if wanted is None:
+            if fault in ("invalid_json", "schema_violation"):
+                self.unapplied[fault] += 1
             return Answer(words(rng, 12), None, "stop", prompt, completion, "ok")
         value, verdict = self._structured(wanted.schema, wanted.object_only, fault)
+        if fault in ("invalid_json", "schema_violation") and verdict != fault:
+            self.unapplied[fault] += 1
         if wanted.tool:
             if verdict == "invalid_json":  # a tool's input is always JSON
+                self.unapplied["invalid_json"] += 1
                 value, verdict = self._structured(wanted.schema, True, None)
             return Answer(None, value, "stop", prompt, completion, verdict)
         if verdict == "invalid_json":

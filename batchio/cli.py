@@ -39,6 +39,7 @@ from .errors import BatchioError, BatchioWarning, Problem, UsageError, escape, q
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths, reads_once
+from .outputs import OUTPUT_CHECKS
 from .parallel_join import write_join
 from .providers import PROVIDERS, STATUSES, get_profile
 from .reconcile import JoinSummary, join, retry_choices
@@ -325,7 +326,7 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
     if value is None:
         return None
     try:
-        return retry_choices(part.strip() for part in value.split(",") if part.strip())
+        return retry_choices(value)
     except UsageError as exc:
         raise click.BadParameter(exc.message) from exc
 
@@ -350,10 +351,11 @@ def _split_statuses(value: str | None) -> frozenset[str] | None:
               help="Check each answer against what its request asked for (JSON, its schema, "
               "truncation, refusal, empty): the output_check column and counts.")
 @click.option("--retry", "retry_path", help="Write the request lines to resubmit here.")
-@click.option("--retry-status", "retry_status",
-              help="Comma-separated statuses or output checks for --retry (default: failed "
-              "with a retryable cause, expired, cancelled, missing; e.g. "
-              "truncated,invalid_json,schema_violation with --check-outputs).")
+@click.option("--retry-status", "retry_status", metavar="LIST",
+              help="What --retry holds: comma-separated statuses or output checks; +X adds "
+              "to the default (retryable failures, expired, cancelled, missing), -X takes "
+              "from it, a list without +/- replaces it; e.g. +truncated,+schema_violation "
+              "(with --check-outputs).")
 @provider_option
 @click.option("--index", type=click.Choice(["auto", "memory", "sqlite"]), default="auto",
               show_default=True, help="Where the custom_id index lives.")
@@ -379,7 +381,7 @@ def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
         raise click.UsageError("give the result files to join: --output FILE (and --errors "
                                "FILE for providers with an error file), or --results FOLDER")
     statuses = _split_statuses(retry_status)
-    checks = sorted((statuses or frozenset()) - set(STATUSES))
+    checks = sorted((statuses or frozenset()) & set(OUTPUT_CHECKS))
     if checks and not check_outputs:
         raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
                                "--check-outputs")
@@ -426,6 +428,10 @@ def _summary_lines(summary: JoinSummary) -> Iterator[str]:
         codes = ", ".join(f"{code} {count:,}" for code, count in
                           summary.error_codes.most_common())
         yield escape(f"error codes: {codes}")
+    if summary.unusable_usage:
+        yield (f"warning: {summary.unusable_usage:,} result lines report usage with no count "
+               "that can be used (below 0, past 64 bits, not a number): their tokens are "
+               "not in the usage or the cost")
     for problem in summary.problems[:20]:
         yield _style_problem(problem)
     for ref in summary.orphans[:20]:
@@ -682,14 +688,17 @@ def _rate_option(flag: str, name: str, default: float, text: str) -> Callable[[A
 @click.option("--dimensions", type=click.IntRange(min=1, max=MAX_DIMENSIONS),
               help="Embedding size for models whose size batchio does not know.")
 @click.option("--batch-json", help="Also write the matching Batch object here.")
-@_rate_option("--refusal", "refusal_rate", 0.0, "Share of succeeded answers that refuse.")
+@_rate_option("--refusal", "refusal_rate", 0.0, "Share of succeeded answers that refuse "
+              "(drawn first: a refusal is never cut at the request's cap).")
 @_rate_option("--truncate", "truncation_rate", 0.0,
               "Share of succeeded answers cut off at the token limit (besides those whose "
               "drawn length passes the request's own cap, cut there as a real answer is).")
 @_rate_option("--invalid-json", "invalid_json_rate", 0.0,
-              "Share of answers to JSON requests that do not parse.")
+              "Share of answers to JSON requests that do not parse (drawn among all "
+              "succeeded answers; a warning counts those whose request asks for no JSON).")
 @_rate_option("--schema-violation", "schema_violation_rate", 0.0,
-              "Share of answers to JSON-schema requests that break the schema.")
+              "Share of answers to JSON-schema requests that break the schema (a warning "
+              "counts those drawn where no schema can be broken).")
 @click.option("--chars-per-token", type=click.FloatRange(min=0.1), default=4.0,
               show_default=True, help="Characters a token behind the simulated input tokens.")
 @provider_option

@@ -83,6 +83,8 @@ CODES: dict[str, str] = {
     "invalid_body": "The request body breaks its endpoint's schema (param says where).",
     "stream_not_supported": "The request body sets stream to true, which batches do not allow.",
     "custom_schema": "The request body breaks the user's own schema given with --schema.",
+    "invalid_json_schema": "The JSON Schema a request gives its answer (structured output, a "
+                           "forced tool) is not a usable schema; the service refuses it.",
     # Whole-file limits.
     "empty_file": "The file holds no requests.",
     "too_many_tasks": "The file holds more requests than the provider allows per file.",
@@ -100,6 +102,8 @@ CODES: dict[str, str] = {
     # Building and converting.
     "limit_exceeded": "A single request is larger than a per-file limit on its own.",
     "unconvertible_request": "A request uses a feature the target provider lacks.",
+    "fault_not_applied": "Warning: simulate drew a fault (refusal, invalid JSON, schema "
+                         "violation) for answers it cannot apply to; they answer as asked.",
     # The Batch object.
     "invalid_batch": "A Batch object field has the wrong type or value.",
     "illegal_transition": "Two polled Batch objects are not a legal step of the lifecycle.",

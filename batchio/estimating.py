@@ -87,7 +87,15 @@ class Estimate:
     chars_per_token: float
     files: list[FileEstimate] = field(default_factory=list)
 
+    #: The figures :meth:`total` sums over the files.
+    TOTALS = ("requests", "input_tokens", "output_cap_tokens", "uncapped", "cost_low",
+              "cost_high")
+
     def total(self, name: str) -> Any:
+        """One figure (a name of :attr:`TOTALS`) summed over the files."""
+        if name not in self.TOTALS:
+            raise UsageError(f"Estimate.total sums one of {', '.join(self.TOTALS)}, not "
+                             f"{name!r}")
         return sum(getattr(item, name) for item in self.files)
 
     def to_dict(self) -> dict[str, Any]:
@@ -235,6 +243,10 @@ def calibrate(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
                 request = msgspec.json.decode(request)
             except msgspec.DecodeError:
                 continue  # not a request line: nothing to learn from
+        if type(tokens) is float and tokens.is_integer():
+            # A table saved back by pandas makes a count column with a null in it float64:
+            # a whole float is still a count.
+            tokens = int(tokens)
         if type(tokens) is not int or not 0 < tokens < 1 << 63 \
                 or not isinstance(request, dict):
             continue

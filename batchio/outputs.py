@@ -21,6 +21,8 @@ Each distinct schema is compiled once, keyed by its canonical bytes.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
 
@@ -28,6 +30,7 @@ import msgspec
 import orjson
 
 from .errors import BatchioError
+from .jsonl import json_type
 from .schemas import CompiledSchema, format_param
 
 OutputCheck = Literal["ok", "not_checked", "invalid_json", "schema_violation", "truncated",
@@ -48,6 +51,11 @@ class RequestedOutput(NamedTuple):
     tool: bool = False
     #: A schema nested too deeply to convert or check.
     too_deep: bool = False
+    #: Where the schema is in the body (``response_format.json_schema.schema``).
+    param: str | None = None
+    #: What stands where the schema should be when it is no schema object: a boolean
+    #: schema (``false`` admits no answer) or a value that is no schema at all.
+    other: Any = None
 
 
 class _TooDeep(Exception):
@@ -59,12 +67,13 @@ def requested_output(body: Any) -> RequestedOutput | None:
     asks for free text."""
     if not isinstance(body, dict) or _ASKING_KEYS.isdisjoint(body):
         return None
-    return (_openai_format(body.get("response_format"))       # chat, Mistral, Together
-            or _openai_format(_get(body.get("text"), "format"))  # Responses
-            or _openai_format(_get(body.get("output_config"), "format"))  # Anthropic
-            or _openai_format(body.get("output_format"))      # Anthropic (older beta name)
+    return (_openai_format(body.get("response_format"), "response_format")  # chat, Mistral
+            or _openai_format(_get(body.get("text"), "format"), "text.format")  # Responses
+            or _openai_format(_get(body.get("output_config"), "format"),
+                              "output_config.format")  # Anthropic
+            or _openai_format(body.get("output_format"), "output_format")  # older beta name
             or _forced_tool(body)
-            or _gemini_format(body.get("generationConfig") or body.get("generation_config")))
+            or _gemini_format(body))
 
 
 # The fields through which a request can ask for structured output: a body with none of
@@ -77,20 +86,26 @@ def _get(container: Any, key: str) -> Any:
     return container.get(key) if isinstance(container, dict) else None
 
 
-def _schema(value: Any) -> Mapping[str, Any] | None:
-    return value if isinstance(value, dict) else None
+def _requested(schema: Any, param: str, **flags: bool) -> RequestedOutput:
+    """A request's output with the schema found at ``param`` (None: none there)."""
+    if schema is None or isinstance(schema, dict):
+        return RequestedOutput(schema, param=param, **flags)
+    return RequestedOutput(None, param=param, other=schema, **flags)
 
 
-def _openai_format(spec: Any) -> RequestedOutput | None:
+def _openai_format(spec: Any, param: str) -> RequestedOutput | None:
     kind = _get(spec, "type")
     if kind == "json_schema":
         # Chat wraps it ({"json_schema": {"name", "schema"}}); Responses and Anthropic do not.
         wrapped = _get(spec, "json_schema")
-        schema = _get(wrapped, "schema") if isinstance(wrapped, dict) else _get(spec, "schema")
-        return RequestedOutput(_schema(schema), object_only=schema is None)
+        if isinstance(wrapped, dict):
+            schema, param = _get(wrapped, "schema"), f"{param}.json_schema.schema"
+        else:
+            schema, param = _get(spec, "schema"), f"{param}.schema"
+        return _requested(schema, param, object_only=schema is None)
     if kind == "json_object":
         # Together's older form puts a schema beside the type.
-        return RequestedOutput(_schema(_get(spec, "schema")), object_only=True)
+        return _requested(_get(spec, "schema"), f"{param}.schema", object_only=True)
     return None
 
 
@@ -101,32 +116,42 @@ def _forced_tool(body: Mapping[str, Any]) -> RequestedOutput | None:
     ``parameters``)."""
     choice = body.get("tool_choice")
     kind = _get(choice, "type")
+    tools = body.get("tools")
+    if not isinstance(tools, list):
+        return None
     if kind == "tool":
         name = _get(choice, "name")
-        for tool in body.get("tools") or ():
+        for number, tool in enumerate(tools):
             if _get(tool, "name") == name:
-                return RequestedOutput(_schema(_get(tool, "input_schema")), tool=True)
+                return _requested(_get(tool, "input_schema"),
+                                  f"tools[{number}].input_schema", tool=True)
     elif kind == "function":
         name = _get(_get(choice, "function"), "name") or _get(choice, "name")
-        for tool in body.get("tools") or ():
-            function = _get(tool, "function") or tool
+        for number, tool in enumerate(tools):
+            wrapped = _get(tool, "function")
+            function = wrapped or tool
             if _get(function, "name") == name:
-                return RequestedOutput(_schema(_get(function, "parameters")), tool=True)
+                where = f"tools[{number}].function" if wrapped else f"tools[{number}]"
+                return _requested(_get(function, "parameters"), f"{where}.parameters",
+                                  tool=True)
     return None
 
 
-def _gemini_format(config: Any) -> RequestedOutput | None:
+def _gemini_format(body: Mapping[str, Any]) -> RequestedOutput | None:
+    where = "generationConfig" if body.get("generationConfig") else "generation_config"
+    config = body.get(where)
     if not isinstance(config, dict):
         return None
-    schema = config.get("responseJsonSchema", config.get("response_json_schema"))
-    if isinstance(schema, dict):
-        return RequestedOutput(schema)
-    schema = config.get("responseSchema", config.get("response_schema"))
-    if isinstance(schema, dict):
-        try:
-            return RequestedOutput(_from_openapi(schema))
-        except _TooDeep:
-            return RequestedOutput(None, too_deep=True)
+    for name in ("responseJsonSchema", "response_json_schema"):
+        if name in config and config[name] is not None:
+            return _requested(config[name], f"{where}.{name}")
+    for name in ("responseSchema", "response_schema"):
+        schema = config.get(name)
+        if isinstance(schema, dict):
+            try:
+                return RequestedOutput(_from_openapi(schema), param=f"{where}.{name}")
+            except _TooDeep:
+                return RequestedOutput(None, too_deep=True, param=f"{where}.{name}")
     mime = config.get("responseMimeType", config.get("response_mime_type"))
     return RequestedOutput(None) if mime == "application/json" else None
 
@@ -181,8 +206,8 @@ class OutputChecker:
     """Gives succeeded answers their :data:`OUTPUT_CHECKS` verdict (see the module)."""
 
     def __init__(self) -> None:
-        self._compiled: dict[bytes, CompiledSchema | str] = {}
-        self._decode = msgspec.json.Decoder().decode
+        self._schemas = SchemaCache()
+        self._decode = _decode_answer
 
     def check(self, request_body: Any, answer: Mapping[str, Any]
               ) -> tuple[OutputCheck, str | None]:
@@ -207,6 +232,12 @@ class OutputChecker:
         assert wanted is not None  # a free-text answer has its verdict already
         if wanted.too_deep:
             return "not_checked", "the request's schema is nested too deeply to check"
+        if wanted.other is not None:
+            if wanted.other is False:
+                return "schema_violation", "the request's schema is false: it admits no answer"
+            if wanted.other is not True:
+                return "not_checked", (f"invalid_json_schema: the request's schema cannot be "
+                                       f"used: {_not_a_schema(wanted.other)}")
         if wanted.schema is None:
             return "ok", None
         return self._against(wanted.schema, value)
@@ -245,23 +276,77 @@ class OutputChecker:
     def _against(self, schema: Mapping[str, Any], value: Any
                  ) -> tuple[OutputCheck, str | None]:
         try:
-            compiled = self._schema(schema)
+            compiled = self._schemas.get(schema)
         except RecursionError:
             return "not_checked", "the request's schema is nested too deeply to check"
         if isinstance(compiled, str):
-            return "not_checked", compiled
+            return "not_checked", f"invalid_json_schema: {compiled}"[:300]
+        # An answer may hold an integer longer than Python converts by default (see
+        # _decode_answer): the validator reads it as text.
+        previous = sys.get_int_max_str_digits()
+        sys.set_int_max_str_digits(0)
         try:
             error = compiled.first_error(value)
         except (RecursionError, ValueError) as exc:
             return "not_checked", f"the answer could not be checked: {exc}"[:300]
+        finally:
+            sys.set_int_max_str_digits(previous)
         if error is None:
             return "ok", None
         path, message = error
         where = format_param("", path) or "the answer"
         return "schema_violation", f"{where}: {message}"[:300]
 
-    def _schema(self, schema: Mapping[str, Any]) -> CompiledSchema | str:
-        """The request's schema compiled (once per distinct schema), or why it cannot be."""
+
+_decode = msgspec.json.Decoder().decode
+#: The longest integer an answer is read with exactly (longer ones are read as infinite:
+#: converting a digit string to an int takes time that grows with its square).
+_MAX_INTEGER_DIGITS = 100_000
+
+
+def _decode_answer(text: str | bytes) -> Any:
+    """An answer's JSON. Integers of any length are valid JSON: one longer than Python
+    reads by default (4,300 digits) is read exactly up to :data:`_MAX_INTEGER_DIGITS`, so
+    that a schema's ``maximum`` judges it (``schema_violation``), not the parser
+    (``invalid_json``)."""
+    try:
+        return _decode(text)
+    except msgspec.DecodeError as exc:
+        if "Integer value out of range" not in str(exc):
+            raise
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        return json.loads(text, parse_int=_long_int, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise msgspec.DecodeError(str(exc)) from exc
+    finally:
+        sys.set_int_max_str_digits(previous)
+
+
+def _long_int(digits: str) -> int | float:
+    if len(digits) > _MAX_INTEGER_DIGITS:
+        return float("-inf") if digits.startswith("-") else float("inf")
+    return int(digits)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _not_a_schema(value: Any) -> str:
+    return f"a JSON {json_type(value)} stands where a schema object should be"
+
+
+class SchemaCache:
+    """The schemas of requests, each distinct one compiled once (keyed by its canonical
+    bytes; a job has a few), with the reason a schema cannot be compiled."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[bytes, CompiledSchema | str] = {}
+
+    def get(self, schema: Mapping[str, Any]) -> CompiledSchema | str:
+        """The schema compiled, or why it cannot be (one line)."""
         try:
             key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
         except TypeError:  # an integer orjson cannot write: rare enough to key by repr
@@ -269,16 +354,41 @@ class OutputChecker:
         found = self._compiled.get(key)
         if found is None:
             try:
-                # The compiled validator rejects a malformed schema itself; the metaschema
-                # check in Python costs about 0.7 ms a property, per distinct schema.
+                # The compiled validator checks the schema against its metaschema itself
+                # (a bad type, a pattern that is no regular expression, a $ref it cannot
+                # resolve locally); the check in Python would cost about 0.7 ms a property.
                 found = CompiledSchema(schema, uri="the request's schema", check=False)
             except (BatchioError, RecursionError, ValueError) as exc:
-                found = f"the request's schema cannot be used: {exc}"[:300]
+                cause = exc.__cause__ or exc
+                reason = getattr(cause, "message", None) or str(cause)
+                found = reason.split("\n", 1)[0][:240]
             if len(self._compiled) >= MAX_CACHED_SCHEMAS:
                 self._compiled.clear()
             self._compiled[key] = found
         return found
 
 
+def schema_problem(body: Any, schemas: SchemaCache) -> tuple[str, str] | None:
+    """Where and why the schema a request body asks its answer to keep (structured output,
+    a forced tool) cannot be used, as ``(param within the body, message)``; None when it
+    asks for none or its schema compiles. The service refuses such a request (HTTP 400)."""
+    if not isinstance(body, dict) or _ASKING_KEYS.isdisjoint(body):
+        return None
+    try:
+        wanted = requested_output(body)
+    except RecursionError:
+        return None
+    # (A value that is no schema object at all is the body schema's to report.)
+    if wanted is None or wanted.param is None or wanted.schema is None:
+        return None
+    try:
+        compiled = schemas.get(wanted.schema)
+    except RecursionError:
+        return None
+    if isinstance(compiled, str):
+        return wanted.param, f"{wanted.param} is not a usable JSON Schema: {compiled}"
+    return None
+
+
 __all__ = ["MAX_CACHED_SCHEMAS", "OUTPUT_CHECKS", "OutputCheck", "OutputChecker",
-           "RequestedOutput", "requested_output"]
+           "RequestedOutput", "SchemaCache", "requested_output", "schema_problem"]

@@ -31,7 +31,7 @@ from .errors import (
     import_extra,
     quote,
 )
-from .jsonl import DEFAULT_MAX_LINE_BYTES
+from .jsonl import DEFAULT_MAX_LINE_BYTES, check_read_once
 from .providers import Profile, profile_for
 from .reconcile import JoinSummary, duplicate_input
 from .sharding import RESULT_SUFFIXES, Manifest, request_files, result_files, split
@@ -115,6 +115,7 @@ def validate(paths: Any, *, unique_across_files: bool = False, **options: Any
         files = [report.path for report in reports]
     else:
         files = request_files(paths, what="validate")
+        check_read_once({"a file to validate": files})
         checker = ray.remote(_validate_one)
         reports = ray.get([checker.remote(path, options) for path in files])
     if unique_across_files:

@@ -33,6 +33,7 @@ from .errors import (
     Problem,
     UsageError,
     import_extra,
+    quote,
 )
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
@@ -214,6 +215,9 @@ class JoinSummary:
     #: Tokens per model (the answer's model, else the request's), over every row whose
     #: result reports usage: succeeded rows and failures that carry a body with usage.
     usage: dict[str, TokenUsage] = field(default_factory=dict)
+    #: Result lines whose usage names no count that can be used (below 0, past 64 bits,
+    #: not a number): left out of ``usage`` and the cost, which are short by their tokens.
+    unusable_usage: int = 0
 
     @property
     def clean(self) -> bool:
@@ -235,6 +239,7 @@ class JoinSummary:
                                   for check in OUTPUT_CHECKS}}
                if self.checked_outputs else {}),
             "usage": {model: tokens.to_dict() for model, tokens in sorted(self.usage.items())},
+            "unusable_usage": self.unusable_usage,
             "cost": self.cost(),
         }
 
@@ -249,6 +254,7 @@ class JoinSummary:
         self.problems.extend(part.problems)
         self.retryable += part.retryable
         self.output_checks.update(part.output_checks)
+        self.unusable_usage += part.unusable_usage
         for model, tokens in part.usage.items():
             self.usage.setdefault(model, TokenUsage()).merge(tokens)
 
@@ -795,6 +801,7 @@ class _Answers:
     outputs, gives each row its verdict (:class:`batchio.outputs.OutputChecker`)."""
 
     def __init__(self, summary: JoinSummary, profile: Profile, check_outputs: bool) -> None:
+        self.summary = summary
         self.usage = summary.usage
         self.verdicts = summary.output_checks
         self.body_field = profile.body_field
@@ -831,6 +838,8 @@ class _Answers:
         where the answer names none)."""
         input_tokens, output_tokens, cached, reasoning, _total, cache_writes = counts
         if input_tokens is None and output_tokens is None:
+            # A usage with no count to use: said, not summed as nothing.
+            self.summary.unusable_usage += 1
             return
         if not isinstance(model, str):
             requested = request.get(self.body_field)
@@ -944,23 +953,47 @@ def join(
                 spill_threshold, on_progress, check_outputs)
 
 
-#: The statuses a retry file holds by default; ``failed`` only with a retryable cause.
-DEFAULT_RETRY_STATUSES: frozenset[str] = frozenset({"failed", "expired", "cancelled", "missing"})
-#: What a retry file may be asked to hold: statuses, and the output checks' findings (a
-#: join with ``check_outputs=True``) such as ``truncated`` or ``invalid_json``.
-RETRY_CHOICES: tuple[str, ...] = (*STATUSES, *(check for check in OUTPUT_CHECKS
-                                                if check not in ("ok", "not_checked")))
+#: What a retry file holds by default: failed rows with a retryable cause (``retryable``),
+#: and expired, cancelled and missing ones.
+DEFAULT_RETRY_STATUSES: frozenset[str] = frozenset({"retryable", "expired", "cancelled",
+                                                    "missing"})
+#: What a retry file may be asked to hold: statuses (``failed`` is every failure,
+#: ``retryable`` the failures worth resubmitting unchanged), and the output checks' findings
+#: (a join with ``check_outputs=True``) such as ``truncated`` or ``invalid_json``.
+RETRY_CHOICES: tuple[str, ...] = (*STATUSES, "retryable",
+                                  *(check for check in OUTPUT_CHECKS
+                                    if check not in ("ok", "not_checked")))
 
 
-def retry_choices(statuses: Iterable[str]) -> frozenset[str]:
-    """``statuses`` checked against :data:`RETRY_CHOICES` (a :class:`UsageError` names the
-    first unknown one)."""
-    chosen = frozenset(statuses)
-    unknown = chosen - set(RETRY_CHOICES)
-    if unknown:
-        raise UsageError(f"unknown status {sorted(unknown)[0]!r}; choose from "
-                         f"{', '.join(RETRY_CHOICES)}")
-    return chosen
+def retry_choices(statuses: str | Iterable[str]) -> frozenset[str]:
+    """What a retry file holds, from the words of ``--retry-status`` / ``retry_statuses=``
+    (a comma-separated string or a list): ``default`` (:data:`DEFAULT_RETRY_STATUSES`),
+    statuses and output checks (:data:`RETRY_CHOICES`), and ``+X`` / ``-X`` to add to or
+    take from the default (``+truncated,+schema_violation`` is the default and those two);
+    a list without ``+`` or ``-`` replaces the default. A :class:`UsageError` names an
+    unknown word, and an empty list (an unset shell variable) is refused: it would retry
+    nothing without a word."""
+    words = [word.strip() for word in (statuses.split(",") if isinstance(statuses, str)
+                                       else statuses)]
+    words = [word for word in words if word]
+    if not words:
+        raise UsageError("the retry statuses are empty: name at least one (or 'default'), or "
+                         "leave the option out for the default set", code="invalid_argument")
+    relative = any(word[0] in "+-" for word in words)
+    chosen = set(DEFAULT_RETRY_STATUSES) if relative else set()
+    for word in words:
+        sign, name = (word[0], word[1:].strip()) if word[0] in "+-" else ("", word)
+        named = DEFAULT_RETRY_STATUSES if name == "default" else {name}
+        unknown = sorted(named - set(RETRY_CHOICES))
+        if unknown:
+            raise UsageError(f"unknown retry status {unknown[0]!r}; choose from default, "
+                             f"{', '.join(RETRY_CHOICES)} (+X adds to the default, -X takes "
+                             "from it)")
+        if sign == "-":
+            chosen -= named
+        else:
+            chosen |= named
+    return frozenset(chosen)
 
 
 def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
@@ -968,14 +1001,13 @@ def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
 
     By default: expired, cancelled and missing rows, and failed rows with a retryable cause
     (HTTP 429 or 5xx, or the provider's rate-limit and timeout codes). Given ``statuses``
-    explicitly, every row with one of them as its status or its output check.
+    (as :func:`retry_choices` reads them), every row with one of them as its status or its
+    output check; ``retryable`` takes the failed rows with a retryable cause.
     """
-    if statuses is None:
-        if row.status == "failed":
-            return row.retryable
-        return row.status in DEFAULT_RETRY_STATUSES
-    chosen = statuses if isinstance(statuses, (set, frozenset)) else set(statuses)
-    return row.status in chosen or row.output_check in chosen
+    chosen = DEFAULT_RETRY_STATUSES if statuses is None else (
+        statuses if isinstance(statuses, (set, frozenset)) else retry_choices(statuses))
+    return (row.status in chosen or row.output_check in chosen
+            or (row.status == "failed" and row.retryable and "retryable" in chosen))
 
 
 class RetryWriter(ClosesOnExit):
@@ -990,12 +1022,20 @@ class RetryWriter(ClosesOnExit):
                  statuses: Iterable[str] | None = None) -> None:
         self.statuses = None if statuses is None else retry_choices(statuses)
         self.count = 0
+        self._written: set[str] = set()
         self._writer = JsonlWriter(target)
 
     def add(self, row: JoinedRow) -> bool:
-        """Write the row's request if it is to be retried; True when it was."""
+        """Write the row's request if it is to be retried; True when it was. A row whose
+        custom_id was written already is refused (:class:`UsageError`): the provider
+        refuses a file that repeats an id."""
         if not should_retry(row, self.statuses):
             return False
+        if row.custom_id in self._written:
+            raise UsageError(f"custom_id {quote(row.custom_id)} is in the retry file already: "
+                             "a provider refuses a file that repeats an id (add each row "
+                             "once)", code="duplicate_custom_id", custom_id=row.custom_id)
+        self._written.add(row.custom_id)
         self._writer.write_raw(row.request_raw)
         self.count += 1
         return True

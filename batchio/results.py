@@ -298,9 +298,9 @@ _INT64 = 1 << 63
 
 
 def _count(value: Any) -> int | None:
-    """A count as a column holds it: an integer within 64 bits, else None (a result line
-    that says 10**30 tokens says nothing a table or a cost can use)."""
-    return value if type(value) is int and -_INT64 <= value < _INT64 else None
+    """A count as a column holds it: a whole number from 0 within 64 bits, else None (a
+    result line that says -5 or 10**30 tokens says nothing a table or a cost can use)."""
+    return value if type(value) is int and 0 <= value < _INT64 else None
 
 
 #: What :func:`usage_counts` gives, in order (the joined table's token columns, and the
@@ -362,18 +362,23 @@ def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
     return inner.get(name) if isinstance(inner, dict) else None
 
 
+#: The counts of a usage that has a count no table or bill can use.
+UNUSABLE_USAGE: UsageCounts = (None, None, None, None, None, None)
+
+
 def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any,
            cache_writes: int | None) -> UsageCounts:
+    """The counts, each a whole number from 0 within 64 bits; one that is given and is not
+    (-5, 2**70, "7") makes the whole usage :data:`UNUSABLE_USAGE`: a line that counts one
+    thing wrong is trusted for none (the join counts such lines, ``unusable_usage``)."""
     # _count's test written out: this runs for every row of a join.
-    low, high = -_INT64, _INT64
-    if not (type(input_tokens) is int and low <= input_tokens < high):
-        input_tokens = None
-    if not (type(output_tokens) is int and low <= output_tokens < high):
-        output_tokens = None
-    if not (type(total) is int and low <= total < high):
+    high = _INT64
+    for value in (input_tokens, output_tokens, cached, reasoning, total):
+        if value is not None and not (type(value) is int and 0 <= value < high):
+            return UNUSABLE_USAGE
+    if total is None:
         total = None if input_tokens is None else input_tokens + (output_tokens or 0)
-    return (input_tokens, output_tokens, _count(cached) if cached is not None else None,
-            _count(reasoning) if reasoning is not None else None, total, cache_writes)
+    return (input_tokens, output_tokens, cached, reasoning, total, cache_writes)
 
 
 def usage_of(body: Any) -> tuple[Any, UsageCounts | None]:

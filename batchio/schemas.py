@@ -105,10 +105,10 @@ class CompiledSchema:
                 schema, registry=rust_registry, retriever=_refuse_remote)
         except jsonschema.SchemaError as exc:
             raise BatchioError(f"invalid schema {self.uri}: {exc.message}",
-                               code="unreadable_file") from None
+                               code="unreadable_file") from exc
         except (ValueError, jsonschema_rs.ReferencingError) as exc:
             raise BatchioError(f"schema {self.uri} cannot be compiled: {exc}",
-                               code="unreadable_file") from None
+                               code="unreadable_file") from exc
         self._explainer = jsonschema.Draft202012Validator(schema, registry=python_registry)
         self.is_valid = self._fast.is_valid
 

@@ -362,8 +362,8 @@ class ShardFolder:
         # written through it. (Temporary names are unique: a link at one is harmless.)
         return list(dict.fromkeys(
             path for path in owned
-            if path.is_file() and not path.is_symlink()
-            or path.is_symlink() and not path.name.endswith(".tmp")))
+            if (path.is_file() and not path.is_symlink())
+            or (path.is_symlink() and not path.name.endswith(".tmp"))))
 
     def _claim(self, prefix: str, overwrite: bool) -> None:
         owned = self._owned_files(prefix)

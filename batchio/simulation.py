@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import orjson
 from ._simulated_answers import Answer, AnswerMaker
 from .batch import Batch, read_batch
 from .bodies import embedding_inputs
-from .errors import LineError, UsageError
+from .errors import BatchioWarning, LineError, UsageError
 from .jsonl import (
     JsonlWriter,
     Line,
@@ -414,10 +415,29 @@ def simulate(
     except BaseException:
         files.abort()
         raise
+    _warn_unapplied(context.answers.unapplied, os.fspath(requests))
     batch = _load_batch(document, profile.name)
     errors_path = None if errors is None else os.fspath(errors)
     return Simulation(os.fspath(output), errors_path, batch, counts,
                       {check: context.verdicts.get(check, 0) for check in OUTPUT_CHECKS})
+
+
+_UNAPPLIED = {
+    "refusal": "a refusal was drawn for {count:,} answers whose shape cannot say it refused "
+               "(Gemini's, or an endpoint with no text answer): they answer as asked",
+    "invalid_json": "invalid JSON was drawn for {count:,} answers whose requests ask for no "
+                    "JSON (or force a tool, whose input is always JSON): they answer as asked",
+    "schema_violation": "a schema violation was drawn for {count:,} answers whose requests "
+                        "give no schema that an answer can break: they answer as asked",
+}
+
+
+def _warn_unapplied(unapplied: Counter[str], path: str) -> None:
+    """A warning for each fault drawn where it cannot apply: the share asked for is then not
+    the share the files hold, which a user should know."""
+    for fault, count in unapplied.items():
+        warnings.warn(BatchioWarning(_UNAPPLIED[fault].format(count=count),
+                                     code="fault_not_applied", path=path), stacklevel=3)
 
 
 def _batch_document(profile: Profile, counts: dict[str, int], total: int, seed: int,

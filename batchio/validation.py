@@ -37,6 +37,7 @@ from .jsonl import (
     LineSource,
     blank_problem,
     can_read_twice,
+    check_read_once,
     is_plain_file,
     line_start_at_or_after,
     path_list,
@@ -45,6 +46,7 @@ from .jsonl import (
     reads_once,
     source_name,
 )
+from .outputs import SchemaCache, schema_problem
 from .providers import PROVIDERS, Detection, Limits, Profile, detect_provider, get_profile
 from .schemas import CompiledSchema, compiled, load_user_schema
 from .sharding import ShardLimits, request_files
@@ -291,6 +293,8 @@ def validate_each(
     check_workers(workers)
     given = path_list(paths, "the files to validate")
     files = request_files(given, what="validate") if given else []
+    # A file named twice would have its report twice, and its ids reported used twice.
+    check_read_once({"a file to validate": files})
     count = min(usable_cores() if workers is None else workers, len(files))
     # Standard input is this process's: no other can read it.
     if count < 2 or not _can_send(options) or "-" in map(os.fspath, files):
@@ -587,6 +591,8 @@ class _LineChecker:
         self.report = report
         self.collector = collector
         self.user_schema = user_schema
+        #: The schemas requests give their answers, each compiled once.
+        self.schemas = SchemaCache()
         #: The endpoint every line must use (``--endpoint``), if given.
         self.fixed_endpoint = endpoint
         self.first_url: tuple[str, int] | None = None
@@ -688,6 +694,7 @@ class _LineChecker:
         user_schema = self.user_schema
         count_embeddings = self._count_embeddings
         body_clean = body_is_clean
+        schemas = self.schemas
 
         def takes(value: dict[str, Any], number: int) -> bool:
             body = value.get(body_field)
@@ -709,6 +716,7 @@ class _LineChecker:
                     and body_clean(target.schema, body, target.model_required,
                                    target.misplaced_names)
                     and (user_schema is None or user_schema.is_valid(body))
+                    and schema_problem(body, schemas) is None
                     and seen_setdefault(custom_id, number) == number):
                 return False
             entry[1] += 1
@@ -775,6 +783,11 @@ class _LineChecker:
             if target.counts_inputs:
                 self._count_embeddings(body, number)
             self._check_body(target, body, number, custom_id, bare)
+        unusable = schema_problem(body, self.schemas)
+        if unusable is not None:
+            param, message = unusable
+            self._add("invalid_json_schema", message, number,
+                      param if bare else f"{profile.body_field}.{param}", custom_id)
         if self.user_schema is not None and not self.user_schema.is_valid(body):
             self._explain(self.user_schema, body, number, custom_id, "custom_schema")
         self._check_keys_once(line.raw, number, custom_id)

@@ -77,6 +77,7 @@ def openai_shape(
         if not isinstance(status_code, int) or isinstance(status_code, bool):
             raise TypeError("response.status_code is not an integer")
         if 200 <= status_code < 300:
+            _check_answer_body(response.get("body"))
             return _outcome(custom_id, "succeeded", response, None, None, False)
         body = response.get("body")
         body_error = body.get("error") if isinstance(body, dict) else None
@@ -89,6 +90,21 @@ def openai_shape(
         return _outcome(custom_id, "failed", response, body_error, code, retryable)
 
     return classify
+
+
+def _check_answer_body(body: Any) -> None:
+    """A successful response's body must be an answer: an object, and a completion's
+    ``choices`` a list holding at least one choice object (a 200 with ``[]``, ``"str"``,
+    ``{"choices": []}`` or ``{"choices": [null]}`` answers nothing: the line is not a
+    result, and its request failed with ``invalid_result_line``)."""
+    if not isinstance(body, dict):
+        raise ValueError("response.body of a successful response is not an object")
+    if "choices" in body:
+        choices = body["choices"]
+        if not isinstance(choices, list) or not choices \
+                or not all(isinstance(choice, dict) for choice in choices):
+            raise ValueError("response.body.choices holds no choice: a completion without "
+                             "an answer")
 
 
 def anthropic_shape(
