@@ -84,6 +84,8 @@ class AnswerMaker:
         if (type(cap) is int and 0 < cap <= completion) or fault == "truncated":
             # Cut off at the request's own cap (or, with no cap, where it was drawn).
             limit = cap if type(cap) is int and cap > 0 else completion
+            if fault in ("invalid_json", "schema_violation"):
+                self.unapplied[fault] += 1  # the cut comes first, as a real answer's does
             return Answer(words(rng, 6), None, "length", prompt, min(completion, limit),
                           "truncated")
         wanted = requested_output(body)

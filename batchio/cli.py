@@ -76,7 +76,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 #: Codes of errors that stop a command because its check found problems (``join --strict``
 #: refusing orphan or duplicate result lines): exit 1, as when a check reports them.
-_FINDINGS = frozenset({"orphan_result", "duplicate_result"})
+_FINDINGS = frozenset({"orphan_result", "duplicate_result", "results_do_not_match"})
 
 
 def exit_status(exc: BaseException) -> int:
@@ -429,9 +429,9 @@ def _summary_lines(summary: JoinSummary) -> Iterator[str]:
                           summary.error_codes.most_common())
         yield escape(f"error codes: {codes}")
     if summary.unusable_usage:
-        yield (f"warning: {summary.unusable_usage:,} result lines report usage with no count "
-               "that can be used (below 0, past 64 bits, not a number): their tokens are "
-               "not in the usage or the cost")
+        yield (f"warning: {summary.unusable_usage:,} result lines report a token count that "
+               "cannot be used (below 0, past 64 bits, not a number): it is not in the usage "
+               "or the cost")
     for problem in summary.problems[:20]:
         yield _style_problem(problem)
     for ref in summary.orphans[:20]:

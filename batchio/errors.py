@@ -93,6 +93,9 @@ CODES: dict[str, str] = {
     "too_many_embedding_inputs": "Embedding inputs summed over the file exceed the limit.",
     # Joining results.
     "orphan_result": "A result line whose custom_id is not among the inputs.",
+    "results_do_not_match": "No result line answers any input: the results (or the inputs) "
+                            "are another job's; nothing is written.",
+    "most_results_orphans": "Warning: most result lines answer none of the inputs.",
     "duplicate_result": "A custom_id that got more than one result line.",
     "join_not_read": "A join's summary was asked for before its rows were read (or read twice).",
     "invalid_result_line": "A result line without the fields its provider's result shape needs.",

@@ -1067,6 +1067,20 @@ def check_read_once(roles: Mapping[str, Iterable[str | os.PathLike[str]]]) -> No
                 seen.setdefault(key, (role, name))
 
 
+def repeated_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str]]:
+    """Each path that names a file named earlier in ``paths`` (by any name), with that
+    earlier name."""
+    seen: dict[object, str] = {}
+    for path in paths:
+        name = os.fspath(path)
+        keys = ["-"] if name == "-" else _file_identity(path)
+        earlier = next((seen[key] for key in keys if key in seen), None)
+        if earlier is not None:
+            yield name, earlier
+        for key in keys:
+            seen.setdefault(key, name)
+
+
 def write_error(target: str, exc: OSError) -> SourceError:
     """The SourceError for an output that cannot be written (code ``unwritable_file``)."""
     return SourceError(f"cannot write {target}: {exc.strerror or exc}", path=target,

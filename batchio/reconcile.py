@@ -17,6 +17,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import warnings
 from array import array
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ import msgspec
 import orjson
 
 from .errors import (
+    BatchioWarning,
     DuplicateIdError,
     JoinError,
     LineError,
@@ -215,8 +217,8 @@ class JoinSummary:
     #: Tokens per model (the answer's model, else the request's), over every row whose
     #: result reports usage: succeeded rows and failures that carry a body with usage.
     usage: dict[str, TokenUsage] = field(default_factory=dict)
-    #: Result lines whose usage names no count that can be used (below 0, past 64 bits,
-    #: not a number): left out of ``usage`` and the cost, which are short by their tokens.
+    #: Result lines whose usage gives a count that cannot be used (below 0, past 64 bits,
+    #: not a number): it is left out of ``usage`` and the cost, which are short by it.
     unusable_usage: int = 0
 
     @property
@@ -476,9 +478,37 @@ class Join:
         self._results = [self._seekable(number, path)
                          for number, path in enumerate(self._result_names)]
         index, locations = self._index_results(index)
+        self._check_results_match(index, locations)
         if self._strict:
             self._check_strictly(index, locations)
         return index, locations
+
+    def _check_results_match(self, index: _Index, locations: _Locations) -> None:
+        """Refuse, before the first row, result files that answer none of the inputs (another
+        job's results folder): the join would count every input missing and its retry file
+        would resubmit, and pay for, the whole job. The inputs' ids are read until the first
+        that has a result, which in a right join is the first input; inputs read once are
+        left to the count at the end (:meth:`_collect_orphans`)."""
+        if not len(locations):
+            return
+        id_field = self._profile.id_field
+        inputs = 0
+        for name in self._inputs:
+            if not can_read_twice(name):
+                return
+            for line in read_lines(name, blank_lines="skip"):
+                custom_id = line.value.get(id_field)
+                if type(custom_id) is str and index.get(custom_id) is not None:
+                    return
+                inputs += 1
+        raise self._no_match(inputs, len(locations))
+
+    def _no_match(self, inputs: int, results: int) -> JoinError:
+        return JoinError(
+            f"none of the {results:,} result lines answers any of the {inputs:,} inputs: they "
+            "are another job's results (or these are another job's requests); nothing was "
+            "written, and no retry file, which would resubmit and pay for the whole job",
+            code="results_do_not_match", path=self._result_names[0])
 
     def _emit_all(self, index: _Index, locations: _Locations) -> Iterator[JoinedRow]:
         """Pass B over every input, its unanswered ids kept where the index is."""
@@ -710,8 +740,19 @@ class Join:
                               first[1], name, number)
 
     def _collect_orphans(self, locations: _Locations) -> None:
-        """Add the result lines no input claimed to the summary's orphans."""
-        self._summary.orphans += self._orphans(locations.claimed_by, locations)
+        """Add the result lines no input claimed to the summary's orphans: where no result
+        line answered any input, the :meth:`_check_results_match` error (inputs read once
+        are only known here), and where most did not, a warning with their share."""
+        orphans = self._orphans(locations.claimed_by, locations)
+        self._summary.orphans += orphans
+        results = len(locations)
+        if orphans and len(orphans) == results:
+            raise self._no_match(self._summary.inputs, results)
+        if len(orphans) * 2 > results:
+            warnings.warn(BatchioWarning(
+                f"{len(orphans):,} of the {results:,} result lines ({len(orphans) / results:.0%})"
+                " answer none of the inputs: are some of these results another job's?",
+                code="most_results_orphans", path=self._result_names[0]), stacklevel=2)
 
     def _orphans(self, claimed: Sequence[int], locations: _Locations) -> list[ResultRef]:
         """Result lines no input claimed (a 0 in ``claimed``), read back for their
@@ -836,10 +877,11 @@ class _Answers:
     def _tally(self, model: Any, counts: UsageCounts, request: Mapping[str, Any]) -> None:
         """Adds one answer's tokens to its model's totals (the model the request named,
         where the answer names none)."""
-        input_tokens, output_tokens, cached, reasoning, _total, cache_writes = counts
-        if input_tokens is None and output_tokens is None:
-            # A usage with no count to use: said, not summed as nothing.
+        input_tokens, output_tokens, cached, reasoning, _total, cache_writes, unusable = counts
+        if unusable:
+            # A count that could not be used is left out of the sums: said, not hidden.
             self.summary.unusable_usage += 1
+        if input_tokens is None and output_tokens is None:
             return
         if not isinstance(model, str):
             requested = request.get(self.body_field)
@@ -986,7 +1028,7 @@ def retry_choices(statuses: str | Iterable[str]) -> frozenset[str]:
         named = DEFAULT_RETRY_STATUSES if name == "default" else {name}
         unknown = sorted(named - set(RETRY_CHOICES))
         if unknown:
-            raise UsageError(f"unknown retry status {unknown[0]!r}; choose from default, "
+            raise UsageError(f"unknown status {unknown[0]!r}; choose from default, "
                              f"{', '.join(RETRY_CHOICES)} (+X adds to the default, -X takes "
                              "from it)")
         if sign == "-":

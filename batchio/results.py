@@ -306,8 +306,10 @@ def _count(value: Any) -> int | None:
 #: What :func:`usage_counts` gives, in order (the joined table's token columns, and the
 #: input tokens written to a prompt cache, which Anthropic bills apart).
 USAGE_FIELDS = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens",
-                "total_tokens", "cache_write_tokens")
-UsageCounts = tuple[Any, Any, Any, Any, Any, Any]
+                "total_tokens", "cache_write_tokens", "unusable_usage")
+#: The counts of :data:`USAGE_FIELDS`, the last a flag: True when the usage gave a count
+#: that cannot be used (below 0, past 64 bits, not a number), which stands as None.
+UsageCounts = tuple[Any, Any, Any, Any, Any, Any, bool]
 
 
 def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
@@ -362,23 +364,26 @@ def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
     return inner.get(name) if isinstance(inner, dict) else None
 
 
-#: The counts of a usage that has a count no table or bill can use.
-UNUSABLE_USAGE: UsageCounts = (None, None, None, None, None, None)
-
-
 def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any,
            cache_writes: int | None) -> UsageCounts:
-    """The counts, each a whole number from 0 within 64 bits; one that is given and is not
-    (-5, 2**70, "7") makes the whole usage :data:`UNUSABLE_USAGE`: a line that counts one
-    thing wrong is trusted for none (the join counts such lines, ``unusable_usage``)."""
+    """The counts, each a whole number from 0 within 64 bits or None; one given that is not
+    (-5, 2**70, "7") is None and sets the flag (the join counts such lines)."""
     # _count's test written out: this runs for every row of a join.
     high = _INT64
-    for value in (input_tokens, output_tokens, cached, reasoning, total):
-        if value is not None and not (type(value) is int and 0 <= value < high):
-            return UNUSABLE_USAGE
-    if total is None:
+    unusable = False
+    if input_tokens is not None and not (type(input_tokens) is int and 0 <= input_tokens < high):
+        input_tokens, unusable = None, True
+    if output_tokens is not None and not (
+            type(output_tokens) is int and 0 <= output_tokens < high):
+        output_tokens, unusable = None, True
+    if cached is not None and not (type(cached) is int and 0 <= cached < high):
+        cached, unusable = None, True
+    if reasoning is not None and not (type(reasoning) is int and 0 <= reasoning < high):
+        reasoning, unusable = None, True
+    if not (type(total) is int and 0 <= total < high):
+        unusable = unusable or total is not None
         total = None if input_tokens is None else input_tokens + (output_tokens or 0)
-    return (input_tokens, output_tokens, cached, reasoning, total, cache_writes)
+    return (input_tokens, output_tokens, cached, reasoning, total, cache_writes, unusable)
 
 
 def usage_of(body: Any) -> tuple[Any, UsageCounts | None]:

@@ -637,7 +637,7 @@ def _regular_file_in(folder: str | os.PathLike[str], path: str, what: str) -> in
     would block the reader forever, a device never ends), looked at without opening it.
     None when it is not there (the reader's error to report)."""
     if os.path.dirname(os.path.realpath(path)) != os.path.realpath(folder):
-        raise SourceError(f"{path}: a link out of its folder: batchio reads only the files "
+        raise SourceError(f"{path} is a link out of its folder: batchio reads only the files "
                           f"in the folder ({what})", path=path)
     try:
         found = os.stat(path)

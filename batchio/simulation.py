@@ -425,10 +425,12 @@ def simulate(
 _UNAPPLIED = {
     "refusal": "a refusal was drawn for {count:,} answers whose shape cannot say it refused "
                "(Gemini's, or an endpoint with no text answer): they answer as asked",
-    "invalid_json": "invalid JSON was drawn for {count:,} answers whose requests ask for no "
-                    "JSON (or force a tool, whose input is always JSON): they answer as asked",
-    "schema_violation": "a schema violation was drawn for {count:,} answers whose requests "
-                        "give no schema that an answer can break: they answer as asked",
+    "invalid_json": "invalid JSON was drawn for {count:,} answers that ask for no JSON, "
+                    "force a tool (whose input is always JSON) or are cut at their request's "
+                    "cap first: they answer as asked",
+    "schema_violation": "a schema violation was drawn for {count:,} answers that give no "
+                        "schema an answer can break or are cut at their request's cap first: "
+                        "they answer as asked",
 }
 
 

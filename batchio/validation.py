@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -29,7 +30,7 @@ from typing import Any, BinaryIO, cast
 
 from ._workers import process_context, quiet_worker
 from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
-from .errors import BatchioError, Problem, SourceError, UsageError, quote
+from .errors import BatchioError, BatchioWarning, Problem, SourceError, UsageError, quote
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     BlankLines,
@@ -37,13 +38,13 @@ from .jsonl import (
     LineSource,
     blank_problem,
     can_read_twice,
-    check_read_once,
     is_plain_file,
     line_start_at_or_after,
     path_list,
     read_lines,
     read_range,
     reads_once,
+    repeated_files,
     source_name,
 )
 from .outputs import SchemaCache, schema_problem
@@ -293,8 +294,12 @@ def validate_each(
     check_workers(workers)
     given = path_list(paths, "the files to validate")
     files = request_files(given, what="validate") if given else []
-    # A file named twice would have its report twice, and its ids reported used twice.
-    check_read_once({"a file to validate": files})
+    # A file named twice is checked twice: said, so that two reports are not taken for two
+    # files.
+    for name, earlier in repeated_files(files):
+        warnings.warn(BatchioWarning(f"named twice (also as {earlier}): it is checked, and "
+                                     "reported, twice", code="same_file", path=name),
+                      stacklevel=2)
     count = min(usable_cores() if workers is None else workers, len(files))
     # Standard input is this process's: no other can read it.
     if count < 2 or not _can_send(options) or "-" in map(os.fspath, files):

@@ -211,9 +211,10 @@ def test_a_signal_to_the_whole_group_ends_validate_jobs_with_one_line(
     # As `timeout` or a terminal's Ctrl-C do: the command and its worker processes at once,
     # the workers idle or busy. A FIFO that nothing writes to yet holds the run open.
     (tmp_path / "a.jsonl").write_bytes(requests(2000))
+    (tmp_path / "b.jsonl").write_bytes(requests(2000))
     os.mkfifo(tmp_path / "late.fifo")
     process = subprocess.Popen(
-        [*BATCHIO, "validate", "--jobs", "2", "a.jsonl", "a.jsonl", "late.fifo"],
+        [*BATCHIO, "validate", "--jobs", "2", "a.jsonl", "b.jsonl", "late.fifo"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     time.sleep(2)

@@ -174,3 +174,51 @@ def test_a_dataset_of_lines_is_validated_file_by_file(cluster: None, files: list
     assert [report.path for report in reports] == sorted(str(path) for path in files)
     assert sorted((report.to_dict() for report in reports), key=lambda r: r["path"]) == \
         sorted((report.to_dict() for report in by_path), key=lambda r: r["path"])
+
+
+def test_a_join_through_ray_refuses_results_filed_under_another_shard(
+        cluster: None, tmp_path: Path) -> None:
+    manifest, results = shards_with_results(tmp_path, [f"r{i}" for i in range(40)])
+    # The second shard's answers appended to the first shard's output file.
+    first, second = sorted(results.glob("*.output.jsonl"))[:2]
+    with first.open("ab") as handle:
+        handle.write(second.read_bytes())
+    second.write_bytes(b"")
+    local = batchio.join(manifest, results=results)
+    list(local)
+    assert local.summary.orphans == []  # the local join matches across the folder
+    with pytest.raises(batchio.JoinError) as raised:
+        batchio_ray.join(manifest, results=results)
+    assert raised.value.code == "misfiled_results"
+    assert raised.value.path == str(first)
+
+
+def test_write_shards_of_an_empty_dataset_writes_a_manifest_of_no_shards(
+        cluster: None, tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    manifest = batchio_ray.write_shards(batchio_ray.read_batch_files([tmp_path / "empty.jsonl"]),
+                                        tmp_path / "out")
+    assert (manifest.requests, manifest.shards, manifest.complete) == (0, [], True)
+    assert batchio.Manifest.load(tmp_path / "out").requests == 0
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["manifest.json"]
+
+
+def test_write_shards_never_writes_through_a_planted_link(cluster: None, tmp_path: Path
+                                                          ) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b"".join(request(f"r{i}") for i in range(30)))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "requests-00001.jsonl").symlink_to(victim)
+    (out / batchio_ray.PARTS_FOLDER).symlink_to(elsewhere)
+    manifest = batchio_ray.write_shards(batchio_ray.read_batch_files([source]), out,
+                                        overwrite=True)
+    assert manifest.requests == 30
+    assert victim.read_text() == "keep me"
+    assert list(elsewhere.iterdir()) == []
+    assert not (out / "requests-00001.jsonl").is_symlink()
+    assert (out / "requests-00001.jsonl").read_bytes() == source.read_bytes()
