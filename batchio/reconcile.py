@@ -478,9 +478,9 @@ class Join:
         self._results = [self._seekable(number, path)
                          for number, path in enumerate(self._result_names)]
         index, locations = self._index_results(index)
-        self._check_results_match(index, locations)
         if self._strict:
             self._check_strictly(index, locations)
+        self._check_results_match(index, locations)
         return index, locations
 
     def _check_results_match(self, index: _Index, locations: _Locations) -> None:
@@ -501,7 +501,8 @@ class Join:
                 if type(custom_id) is str and index.get(custom_id) is not None:
                     return
                 inputs += 1
-        raise self._no_match(inputs, len(locations))
+        if inputs:  # no request at all: nothing to retry, nothing to pay twice for
+            raise self._no_match(inputs, len(locations))
 
     def _no_match(self, inputs: int, results: int) -> JoinError:
         return JoinError(
@@ -746,7 +747,7 @@ class Join:
         orphans = self._orphans(locations.claimed_by, locations)
         self._summary.orphans += orphans
         results = len(locations)
-        if orphans and len(orphans) == results:
+        if orphans and len(orphans) == results and self._summary.inputs:
             raise self._no_match(self._summary.inputs, results)
         if len(orphans) * 2 > results:
             warnings.warn(BatchioWarning(
