@@ -253,6 +253,14 @@ def test_every_input_is_accounted_for_exactly_once(
 
     result = join([inputs_a, inputs_b], outputs=outputs, errors=errors, index=index)
     retry = folder / "retry.jsonl"
+    if not answered and orphans:
+        # Results that answer none of the inputs are another job's: refused, no retry file.
+        with pytest.raises(JoinError) as raised, RetryWriter(retry) as retry_writer:
+            for row in result:
+                retry_writer.add(row)
+        assert raised.value.code == "results_do_not_match"
+        assert not retry.exists()
+        return
     with RetryWriter(retry) as retry_writer:
         rows = [row for row in result if retry_writer.add(row) or True]
 
