@@ -20,9 +20,7 @@ from typing import Any, Literal
 import orjson
 
 from .bodies import TokenCounter, output_cap
-from .errors import BatchioError
-from .outputs import OutputCheck, requested_output
-from .schemas import CompiledSchema
+from .outputs import OutputCheck, SchemaCache, requested_output
 
 #: The faults a simulation can inject into answers, in the order they are drawn.
 ANSWER_FAULTS = ("refusal", "truncated", "invalid_json", "schema_violation")
@@ -59,7 +57,7 @@ class AnswerMaker:
         self.faults = {name: rate for name, rate in faults.items() if rate}
         self.counter = TokenCounter(chars_per_token)
         self.can_refuse = can_refuse
-        self._schemas: dict[bytes, CompiledSchema | None] = {}
+        self._schemas = SchemaCache()
         #: Faults drawn for answers they cannot apply to (JSON faults on a request that
         #: asks for no JSON, a refusal where the answer's shape cannot say it), per fault.
         self.unapplied: Counter[str] = Counter()
@@ -130,22 +128,14 @@ class AnswerMaker:
                 value = broken
         if schema is None:
             return value, "ok"
-        compiled = self._compiled(schema)
-        if compiled is None:
+        # The join's own cache: a schema it cannot use is one this label cannot either.
+        try:
+            compiled = self._schemas.get(schema)
+        except RecursionError:
+            return value, "not_checked"
+        if isinstance(compiled, str):
             return value, "not_checked"
         return value, "ok" if compiled.is_valid(value) else "schema_violation"
-
-    def _compiled(self, schema: Mapping[str, Any]) -> CompiledSchema | None:
-        try:
-            key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # nested past orjson's limit, or an integer beyond 64 bits
-            return None
-        if key not in self._schemas:
-            try:
-                self._schemas[key] = CompiledSchema(schema, uri="the request's schema")
-            except (BatchioError, RecursionError):
-                self._schemas[key] = None
-        return self._schemas[key]
 
 
 _NONE = object()

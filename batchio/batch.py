@@ -138,6 +138,11 @@ def _int_or_none(data: Mapping[str, Any], name: str) -> int | None:
         return None
     if type(value) is not int:
         raise _fail(name, f"must be an integer (Unix seconds) or null, not {quote(value)}")
+    return _seconds(name, value)
+
+
+def _seconds(name: str, value: int) -> int:
+    """A time in Unix seconds, refused outside 0 to :data:`_LAST_SECOND`."""
     if not 0 <= value <= _LAST_SECOND:
         raise _fail(name, f"must be Unix seconds from 0 to {_LAST_SECOND:,} (year 9999), "
                           f"not {quote(value)}")
@@ -606,7 +611,7 @@ def _unix_seconds(value: Any, name: str) -> int | None:
         raise _fail(name, f"is not an RFC 3339 time: {value!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return _int_or_none({name: int(moment.timestamp())}, name)
+    return _seconds(name, int(moment.timestamp()))
 
 
 def from_anthropic(source: Mapping[str, Any] | str | bytes | Any) -> Batch:

@@ -1049,36 +1049,28 @@ def check_read_once(roles: Mapping[str, Iterable[str | os.PathLike[str]]]) -> No
     """Refuse a file named twice among the files a command reads (by any name), whose
     lines would be read twice: ``roles`` maps what the files are (``"a result file"``) to
     their paths. Raises :class:`UsageError` (code ``same_file``)."""
-    seen: dict[object, tuple[str, str]] = {}
-    for role, paths in roles.items():
-        for path in paths:
-            # Standard input is read once: by one role.
-            keys = ["-"] if os.fspath(path) == "-" else _file_identity(path)
-            earlier = next((seen[key] for key in keys if key in seen), None)
-            name = os.fspath(path)
-            if earlier is not None:
-                earlier_role, earlier_name = earlier
-                said = (f"is named twice as {role} (also as {earlier_name})"
-                        if earlier_role == role else
-                        f"is named as {role} and as {earlier_role} ({earlier_name})")
-                raise UsageError(f"{name} {said}: its lines would be read twice; name each "
-                                 "file once, in its one role", code="same_file", path=name)
-            for key in keys:
-                seen.setdefault(key, (role, name))
+    named = [(role, os.fspath(path)) for role, paths in roles.items() for path in paths]
+    for later, earlier in repeated_files(name for _, name in named):
+        (role, name), (earlier_role, earlier_name) = named[later], named[earlier]
+        said = (f"is named twice as {role} (also as {earlier_name})"
+                if earlier_role == role else
+                f"is named as {role} and as {earlier_role} ({earlier_name})")
+        raise UsageError(f"{name} {said}: its lines would be read twice; name each file "
+                         "once, in its one role", code="same_file", path=name)
 
 
-def repeated_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str]]:
-    """Each path that names a file named earlier in ``paths`` (by any name), with that
-    earlier name."""
-    seen: dict[object, str] = {}
-    for path in paths:
-        name = os.fspath(path)
-        keys = ["-"] if name == "-" else _file_identity(path)
+def repeated_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[int, int]]:
+    """For each path that names a file named earlier in ``paths`` (by any name; standard
+    input, ``-``, is one file), its position and the earlier one's."""
+    seen: dict[object, int] = {}
+    for position, path in enumerate(paths):
+        # Standard input is read once: named twice, it is the same stream.
+        keys = ["-"] if os.fspath(path) == "-" else _file_identity(path)
         earlier = next((seen[key] for key in keys if key in seen), None)
         if earlier is not None:
-            yield name, earlier
+            yield position, earlier
         for key in keys:
-            seen.setdefault(key, name)
+            seen.setdefault(key, position)
 
 
 def write_error(target: str, exc: OSError) -> SourceError:

@@ -21,9 +21,10 @@ Each distinct schema is compiled once, keyed by its canonical bytes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal, NamedTuple
 
 import msgspec
@@ -281,16 +282,13 @@ class OutputChecker:
             return "not_checked", "the request's schema is nested too deeply to check"
         if isinstance(compiled, str):
             return "not_checked", f"invalid_json_schema: {compiled}"[:300]
-        # An answer may hold an integer longer than Python converts by default (see
-        # _decode_answer): the validator reads it as text.
-        previous = sys.get_int_max_str_digits()
-        sys.set_int_max_str_digits(0)
         try:
-            error = compiled.first_error(value)
+            # An answer may hold an integer longer than Python converts by default (see
+            # _decode_answer): the validator reads it as text.
+            with _integers_of_any_length():
+                error = compiled.first_error(value)
         except (RecursionError, ValueError) as exc:
             return "not_checked", f"the answer could not be checked: {exc}"[:300]
-        finally:
-            sys.set_int_max_str_digits(previous)
         if error is None:
             return "ok", None
         path, message = error
@@ -314,12 +312,21 @@ def _decode_answer(text: str | bytes) -> Any:
     except msgspec.DecodeError as exc:
         if "Integer value out of range" not in str(exc):
             raise
+    try:
+        with _integers_of_any_length():
+            return json.loads(text, parse_int=_long_int, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise msgspec.DecodeError(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _integers_of_any_length() -> Iterator[None]:
+    """Python's limit on converting long integers to and from text lifted for the block
+    (the length is bounded by :func:`_long_int` where answers are read)."""
     previous = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(0)
     try:
-        return json.loads(text, parse_int=_long_int, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
-        raise msgspec.DecodeError(str(exc)) from exc
+        yield
     finally:
         sys.set_int_max_str_digits(previous)
 
@@ -372,8 +379,6 @@ def schema_problem(body: Any, schemas: SchemaCache) -> tuple[str, str] | None:
     """Where and why the schema a request body asks its answer to keep (structured output,
     a forced tool) cannot be used, as ``(param within the body, message)``; None when it
     asks for none or its schema compiles. The service refuses such a request (HTTP 400)."""
-    if not isinstance(body, dict) or _ASKING_KEYS.isdisjoint(body):
-        return None
     try:
         wanted = requested_output(body)
     except RecursionError:

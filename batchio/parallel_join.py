@@ -361,9 +361,7 @@ def _spooled_batches(spool: _Following) -> Iterator[Any]:
         while True:
             try:
                 batch = stream.read_next_batch()
-            except StopIteration:
-                return
-            except (pyarrow.ArrowInvalid, OSError):
+            except (StopIteration, pyarrow.ArrowInvalid, OSError):
                 return
             yield batch
 

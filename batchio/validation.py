@@ -296,10 +296,10 @@ def validate_each(
     files = request_files(given, what="validate") if given else []
     # A file named twice is checked twice: said, so that two reports are not taken for two
     # files.
-    for name, earlier in repeated_files(files):
-        warnings.warn(BatchioWarning(f"named twice (also as {earlier}): it is checked, and "
-                                     "reported, twice", code="same_file", path=name),
-                      stacklevel=2)
+    for later, earlier in repeated_files(files):
+        warnings.warn(BatchioWarning(f"named twice (also as {files[earlier]}): it is checked, "
+                                     "and reported, twice", code="same_file",
+                                     path=files[later]), stacklevel=2)
     count = min(usable_cores() if workers is None else workers, len(files))
     # Standard input is this process's: no other can read it.
     if count < 2 or not _can_send(options) or "-" in map(os.fspath, files):
