@@ -66,7 +66,7 @@ class _TooDeep(Exception):
 def requested_output(body: Any) -> RequestedOutput | None:
     """The structured output a request body asks for, in any provider's words; None when it
     asks for free text."""
-    if not isinstance(body, dict) or _ASKING_KEYS.isdisjoint(body):
+    if not isinstance(body, dict) or ASKING_KEYS.isdisjoint(body):
         return None
     return (_openai_format(body.get("response_format"), "response_format")  # chat, Mistral
             or _openai_format(_get(body.get("text"), "format"), "text.format")  # Responses
@@ -77,9 +77,9 @@ def requested_output(body: Any) -> RequestedOutput | None:
             or _gemini_format(body))
 
 
-# The fields through which a request can ask for structured output: a body with none of
-# them asks for free text (one set test, where most bodies of a job end).
-_ASKING_KEYS = frozenset({"response_format", "text", "output_config", "output_format",
+#: The fields through which a request can ask for structured output: a body with none of
+#: them asks for free text (one set test, where most bodies of a job end).
+ASKING_KEYS = frozenset({"response_format", "text", "output_config", "output_format",
                           "tool_choice", "generationConfig", "generation_config"})
 
 
@@ -395,5 +395,5 @@ def schema_problem(body: Any, schemas: SchemaCache) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["MAX_CACHED_SCHEMAS", "OUTPUT_CHECKS", "OutputCheck", "OutputChecker",
+__all__ = ["ASKING_KEYS", "MAX_CACHED_SCHEMAS", "OUTPUT_CHECKS", "OutputCheck", "OutputChecker",
            "RequestedOutput", "SchemaCache", "requested_output", "schema_problem"]

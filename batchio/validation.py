@@ -47,7 +47,7 @@ from .jsonl import (
     repeated_files,
     source_name,
 )
-from .outputs import SchemaCache, schema_problem
+from .outputs import ASKING_KEYS, SchemaCache, schema_problem
 from .providers import PROVIDERS, Detection, Limits, Profile, detect_provider, get_profile
 from .schemas import CompiledSchema, compiled, load_user_schema
 from .sharding import ShardLimits, request_files
@@ -700,6 +700,11 @@ class _LineChecker:
         count_embeddings = self._count_embeddings
         body_clean = body_is_clean
         schemas = self.schemas
+        # Most bodies ask for no structured output: one set test, schema_problem's own
+        # first, spares them the call (300,000 chat lines in one process, 2026-12-06:
+        # 1.50-1.62 s with the call against 1.39-1.46 s without, the version before the
+        # schema check 1.31-1.44 s).
+        asks_nothing = ASKING_KEYS.isdisjoint
 
         def takes(value: dict[str, Any], number: int) -> bool:
             body = value.get(body_field)
@@ -721,7 +726,7 @@ class _LineChecker:
                     and body_clean(target.schema, body, target.model_required,
                                    target.misplaced_names)
                     and (user_schema is None or user_schema.is_valid(body))
-                    and schema_problem(body, schemas) is None
+                    and (asks_nothing(body) or schema_problem(body, schemas) is None)
                     and seen_setdefault(custom_id, number) == number):
                 return False
             entry[1] += 1
