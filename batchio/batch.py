@@ -370,17 +370,20 @@ class Batch:
         errors: str | os.PathLike[str] | None = None,
         inputs: str | os.PathLike[str] | None = None,
         provider: str | None = None,
+        results: Iterable[str | os.PathLike[str]] = (),
     ) -> CrossCheck:
         """Count the lines of the downloaded files and compare them with ``request_counts``.
 
         Which file a line is in does not decide its fate (HTTP failures can sit in the
         output file): each line is read by the provider's result shape, and a successful
-        line is one that shape calls succeeded.
+        line is one that shape calls succeeded. ``results`` are all of the job's result
+        files (output and error files alike), so both counts are compared.
         """
         profile = get_profile(provider or self._provider())
         classify = profile.classify_result
         succeeded = failed = 0
-        for path in (output, errors):
+        results = list(results)
+        for path in (output, errors, *results):
             if path is None:
                 continue
             for line in read_lines(path):
@@ -402,12 +405,12 @@ class Batch:
         if counts is None:
             add("request_counts", "the batch has no request_counts to compare with")
         else:
-            if output is not None and succeeded != counts.completed:
+            if (output is not None or results) and succeeded != counts.completed:
                 add("request_counts.completed",
                     f"the server says {counts.completed:,} completed but the files hold "
                     f"{succeeded:,} successful lines")
             one_file = profile.one_result_file
-            if (errors is not None or (one_file and output is not None)) \
+            if (errors is not None or results or (one_file and output is not None)) \
                     and failed != counts.failed:
                 add("request_counts.failed",
                     f"the server says {counts.failed:,} failed but the files hold "

@@ -1,11 +1,13 @@
 """The ``batchio`` command line: a thin layer over the library.
 
 Each command parses its arguments, calls one library function, formats the value it
-returns, and sets the exit status. Every failure is one line on stderr, never a traceback,
-and one of the documented exit statuses, decided in one place (:class:`_Commands`):
+returns, and sets the exit status. What every command shares (the option vocabulary, one
+line per error, the ``--format json`` envelope, the exit statuses) is in
+:mod:`batchio._cli_base`:
 
 - 0: all is well; 1: problems were found and reported (validate, ``join --strict``, an
-  inconsistent ``status``, requests ``convert`` left out);
+  inconsistent ``status``, requests ``convert`` left out, results that answer none of the
+  requests);
 - 2: a usage error, or input that cannot be read as what it should be (a file that cannot
   be opened, read or decompressed, a bad line where a command needs good ones);
 - 3: an output cannot be written (read-only, disk full, file too large, no permission);
@@ -15,140 +17,69 @@ and one of the documented exit statuses, decided in one place (:class:`_Commands
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
 import os
 import signal
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NoReturn
+from pathlib import Path
+from typing import Any
 
 import click
-import orjson
 
 from . import __version__
+from ._cli_base import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Command,
+    Commands,
+    Terminated,
+    count,
+    dollars,
+    echo,
+    exit_status,
+    finish,
+    format_option,
+    hidden_option,
+    jobs_option,
+    json_mode,
+    max_errors_option,
+    note,
+    on_sigterm,
+    one_line,
+    out_option,
+    overwrite_option,
+    progress,
+    provider_option,
+    quiet_option,
+    total_size,
+    warn,
+)
 from ._cli_input import check_template, parse_size, prompt_body, read_rows, row_prompt, row_text
 from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
 from .bodies import TokenCounter
 from .building import RequestWriter
 from .conversion import convert, convert_results
-from .errors import BatchioError, BatchioWarning, Problem, UsageError, escape, quote
+from .errors import BatchioError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths, reads_once
 from .outputs import OUTPUT_CHECKS
 from .parallel_join import write_join
-from .providers import PROVIDERS, STATUSES, get_profile
+from .pricing import load_prices
+from .providers import PROVIDERS, STATUSES, Profile, get_profile, profile_for
 from .reconcile import JoinSummary, join, retry_choices
 from .sharding import MANIFEST_NAME, Manifest, request_files, result_files, split
 from .simulation import MAX_DIMENSIONS, simulate
 from .table import TableFormat, require_pyarrow, table_format
 from .validation import Report, validate_each
 
-_PROGRESS_MIN_BYTES = 4 * 1024 * 1024
-
-#: Exit statuses (the module docstring says when each is used).
-EXIT_PROBLEMS, EXIT_USAGE, EXIT_WRITE, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 2, 3, 130, 143
-
-#: errno values that mean "this cannot be written here".
-_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM,
-                           errno.EDQUOT, errno.EISDIR, errno.ENOTDIR, errno.EEXIST})
-
-provider_option = click.option(
-    "--provider", type=click.Choice(PROVIDERS), default=None,
-    help="The batch API whose formats and limits apply (default: read off the first "
-    "request's shape).")
-format_option = click.option(
-    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-    show_default=True, help="Human-readable text, or one JSON document on stdout.")
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is, so that it unwinds as for Ctrl-C."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated
-
-
-#: Codes of errors that stop a command because its check found problems (``join --strict``
-#: refusing orphan or duplicate result lines): exit 1, as when a check reports them.
-_FINDINGS = frozenset({"orphan_result", "duplicate_result", "results_do_not_match"})
-
-
-def exit_status(exc: BaseException) -> int:
-    """The exit status for an error that ends a command."""
-    if isinstance(exc, _Terminated):
-        return EXIT_TERMINATED
-    if isinstance(exc, KeyboardInterrupt):
-        return EXIT_INTERRUPTED
-    if isinstance(exc, BatchioError):
-        if exc.code in _FINDINGS:
-            return EXIT_PROBLEMS
-        # An error that stops a command is about its arguments or its input (a file that
-        # cannot be read, or read as what it should be), unless an output cannot be written.
-        return EXIT_WRITE if exc.code == "unwritable_file" else EXIT_USAGE
-    if isinstance(exc, OSError):
-        return EXIT_WRITE if exc.errno in _WRITE_ERRNOS else EXIT_USAGE
-    return EXIT_USAGE
-
-
-def _one_line(exc: BaseException) -> str:
-    """``batchio: <what went wrong> [code]`` for an error that ends a command."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "batchio: terminated" if isinstance(exc, _Terminated) else "batchio: interrupted"
-    if isinstance(exc, BatchioError):
-        text = str(exc)
-        return f"batchio: {text}" if f"{exc.code}:" in text else f"batchio: {text} [{exc.code}]"
-    if isinstance(exc, OSError):
-        where = f" {exc.filename}" if exc.filename else ""
-        return f"batchio: cannot write{where}: {exc.strerror or exc} [unwritable_file]" \
-            if exc.errno in _WRITE_ERRNOS else f"batchio:{where} {exc.strerror or exc}"
-    return f"batchio: {type(exc).__name__}: {exc}"
-
-
-class _Commands(click.Group):
-    """The command group, with the one place where errors become messages and exit codes."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        previous = None
-        with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
-            previous = signal.signal(signal.SIGTERM, _on_sigterm)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("always", BatchioWarning)
-                warnings.showwarning = _show_warning
-                return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except BrokenPipeError:
-            # The reader of our output went away (| head): nothing more to say to it.
-            with contextlib.suppress(OSError):
-                sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-            sys.exit(141)
-        except (BatchioError, OSError, KeyboardInterrupt, MemoryError, RecursionError) as exc:
-            if isinstance(exc, OSError) and exc.errno == errno.EPIPE:
-                # The reader of our output went away (| head): nothing more to say to it.
-                with contextlib.suppress(OSError):
-                    sys.stdout = open(os.devnull, "w")  # noqa: SIM115
-                sys.exit(141)
-            click.echo(escape(_one_line(exc)), err=True)
-            sys.exit(exit_status(exc))
-        finally:
-            if previous is not None:
-                with contextlib.suppress(ValueError):
-                    signal.signal(signal.SIGTERM, previous)
-
-
-def _show_warning(message: Warning | str, category: type[Warning], filename: str,
-                  lineno: int, file: Any = None, line: str | None = None) -> None:
-    """A warning as one line on stderr: ``batchio: warning: <place>: <code>: <what>``."""
-    text = str(message)
-    click.echo(escape(f"batchio: warning: {text}" if issubclass(category, BatchioWarning)
-                      else f"batchio: warning: {category.__name__}: {text}"), err=True)
+__all__ = ["EXIT_INTERRUPTED", "EXIT_PROBLEMS", "EXIT_TERMINATED", "EXIT_USAGE",
+           "estimate_lines", "exit_status", "main", "run"]
 
 
 def run() -> None:
@@ -157,32 +88,222 @@ def run() -> None:
     only exiting (its work done or ended), so that a late signal cannot turn a finished
     run's status into a kill. One that lands as the command returns still exits 130 or
     143, never with a traceback."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         try:
             main(standalone_mode=True)
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except _Terminated:
+    except Terminated:
         sys.exit(EXIT_TERMINATED)
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
 
 
-def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
-    click.echo(escape(f"batchio: {message}"), err=True)
-    sys.exit(status)
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"],
+                                             "max_content_width": 100})
+@click.version_option(__version__, prog_name="batchio")
+def main() -> None:
+    """Build, check, shard, estimate, simulate and join the JSONL files of LLM batch APIs,
+    offline and with no API key.
+
+    batchio does not submit batches: upload, create, poll and download them with the
+    provider's SDK or console, and hand the files to batchio before and after.
+    """
 
 
-def _echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
+# --- build ----------------------------------------------------------------------------------
+
+ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashIds}
 
 
-def _progress(path: str, label: str) -> contextlib.AbstractContextManager[
-        Callable[[int], None] | None]:
-    """A progress bar on stderr for a large file, only when stderr is a terminal."""
-    return _progress_total(_total_size((path,)), label)
+def _size(value: str | None) -> int | None:
+    return None if value is None else parse_size(value)
+
+
+def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, str | None]:
+    """The provider a build writes for: the one named, else the one that serves the model
+    (by the price table's lists), else OpenAI's shape; with why, unless it was named."""
+    if provider is not None:
+        return get_profile(provider), None
+    serving = [] if model is None else load_prices().providers_of(model)
+    chosen = "openai" if not serving or "openai" in serving else serving[0]
+    reason = f"model {model} is served by it" if serving else (
+        "assumed: no --model names a provider" if model is None
+        else f"assumed: model {model} is in no provider's price list")
+    return get_profile(chosen), f"provider {chosen}: {reason}; --provider to choose"
+
+
+@main.command("build", cls=Command, short_help="Turn the rows of a CSV or JSONL file into "
+              "request lines (one file, or shards within the provider's limits).",
+              examples=["batchio build examples/pipeline/questions.csv --model gpt-4o-mini "
+                        "--template 'Explain {topic} to {audience}.' --id-field question_id "
+                        "-o requests.jsonl"])
+@click.argument("rows_path", metavar="ROWS")
+@out_option("The one request file to write (- for stdout; .gz and .zst compress).")
+@click.option("--out-dir", metavar="DIR", help="A folder for shards and manifest.json.")
+@click.option("--model", metavar="NAME", help="The model every request names.")
+@click.option("--endpoint", metavar="URL",
+              help="The endpoint (default: the provider's chat endpoint).")
+@click.option("--system", metavar="TEXT", help="A system prompt for every request.")
+@click.option("--prompt-field", default="prompt", show_default=True, metavar="FIELD",
+              help="The row field holding the prompt.")
+@click.option("--template", metavar="TEXT", help="A Python format string over the row's "
+              "fields, e.g. 'Summarise: {text}' (instead of --prompt-field).")
+@click.option("--id-field", metavar="FIELD",
+              help="A row field to use as custom_id (the caller's own key).")
+@click.option("--ids", "id_strategy", type=click.Choice(sorted(ID_STRATEGIES)),
+              default="sequence", show_default=True, help="How to make custom_ids.")
+@click.option("--max-tokens", type=click.IntRange(min=1), metavar="N",
+              help="max_tokens of each request.")
+@click.option("--temperature", type=click.FloatRange(0, 2), metavar="T")
+@click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
+              help="Requests per shard.")
+@click.option("--max-bytes", metavar="SIZE", help="Bytes per shard, e.g. 100MB.")
+@overwrite_option
+@provider_option("The batch API to write for (default: the one that serves --model, else "
+                 "openai).")
+@format_option
+@quiet_option
+def build_command(rows_path: str, out: str | None, out_dir: str | None, model: str | None,
+                  endpoint: str | None, system: str | None, prompt_field: str,
+                  template: str | None, id_field: str | None, id_strategy: str,
+                  max_tokens: int | None, temperature: float | None,
+                  max_requests: int | None, max_bytes: str | None, overwrite: bool,
+                  provider: str | None, output_format: str, quiet: bool) -> None:
+    """Turn the rows of ROWS (a CSV file with a header, or JSONL) into request lines: one
+    file (-o) or shards within the provider's limits with a manifest (--out-dir)."""
+    if (out is None) == (out_dir is None):
+        raise click.UsageError("give exactly one of -o PATH or --out-dir DIR")
+    template_fields = [] if template is None else check_template(template)
+    profile, chosen = _build_provider(provider, model)
+    limit = profile.limits.max_requests
+    if max_requests is not None and limit is not None and max_requests > limit:
+        warn(f"--max-requests {max_requests:,} is over {profile.title}'s {limit:,} "
+              "requests per file", "over_limit")
+    target = out_dir if out_dir is not None else out or ""
+    check_distinct_paths([rows_path], [out])
+    rows = read_rows(rows_path)
+    with RequestWriter(target, endpoint=endpoint, provider=profile,
+                       ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
+                       max_bytes=_size(max_bytes), folder=out_dir is not None,
+                       overwrite=overwrite) as writer:
+        for number, row in rows:
+            prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
+                                template=template, template_fields=template_fields)
+            body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
+                               system=system, max_tokens=max_tokens, temperature=temperature)
+            key = None if id_field is None else row_text(row, id_field, number, rows_path,
+                                                         "id")
+            try:
+                writer.add(body, custom_id=key)
+            except BatchioError as exc:
+                exc.path, exc.line = rows_path, number
+                raise
+    why = "" if chosen is None or quiet else f" ({chosen})"
+    if writer.manifest is not None:
+        _echo_manifest(writer.manifest, target, why)
+        finish({"provider": profile.name, "out_dir": target, **writer.manifest.to_dict()})
+    echo(escape(f"{target}: {writer.count:,} requests{why}" if target != "-"
+                else f"{writer.count:,} requests{why}"), err=target == "-")
+    finish({"provider": profile.name, "out": target, "requests": writer.count},
+           err=target == "-")
+
+
+def _echo_manifest(manifest: Manifest, folder: str, why: str = "") -> None:
+    for shard in manifest.shards:
+        echo(escape(f"{os.path.join(folder, shard.path)}: {shard.requests:,} requests, "
+                    f"{shard.bytes:,} bytes, model {shard.model}, "
+                    f"{shard.first_custom_id} .. {shard.last_custom_id}"))
+    blank = f"; {manifest.blank_lines:,} blank lines left out" if manifest.blank_lines else ""
+    echo(escape(f"{len(manifest.shards)} shards, {manifest.requests:,} requests{blank}; "
+                f"manifest {os.path.join(folder, MANIFEST_NAME)}{why}"))
+
+
+# --- validate -------------------------------------------------------------------------------
+
+@main.command("validate", cls=Command, short_help="Check request files before upload, by "
+              "the provider's published rules; every problem as PATH:LINE: CODE: message.",
+              examples=["batchio validate examples/chat_requests.jsonl",
+                        "batchio validate --format json examples/anthropic_requests.jsonl"])
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@provider_option()
+@click.option("--endpoint", metavar="URL", help="The endpoint the batch will be created for "
+              "(default: each line's url, or the provider's endpoint for the first body).")
+@click.option("--schema", "schema_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Your own JSON Schema, applied to every request body in addition.")
+@max_errors_option(100, "errors (and N warnings) per file")
+@jobs_option("Processes: for several files, files at once; for one large file, its byte "
+             "ranges (default: the usable cores).")
+@format_option
+@quiet_option
+def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str | None,
+                     schema_path: str | None, max_errors: int, jobs: int | None,
+                     output_format: str, quiet: bool) -> None:
+    """Check request files before upload. A shard folder or its manifest.json stands for
+    its shards."""
+    reports: list[Report] = []
+    unreadable = False
+    options: dict[str, Any] = {"provider": provider, "endpoint": endpoint,
+                               "schema": schema_path, "max_errors": max_errors or None}
+    paths = tuple(request_files(paths, what="validate"))
+    if len(paths) == 1:
+        with progress(total_size(paths), f"validating {paths[0]}") as on_progress:
+            outcomes: Iterable[Report | BatchioError] = [next(validate_each(
+                paths, workers=jobs, on_progress=on_progress, **options))]
+    else:
+        outcomes = validate_each(paths, workers=jobs, **options)
+    said: str | None = None
+    for outcome in outcomes:
+        if isinstance(outcome, BatchioError):
+            # Problems inside a file are in its report; an error here means the file (or
+            # the --schema file) could not be read at all, or an argument is wrong.
+            click.echo(escape(one_line(outcome)), err=True)
+            if isinstance(outcome, UsageError):
+                sys.exit(EXIT_USAGE)
+            unreadable = True
+            continue
+        reports.append(outcome)
+        if not json_mode():
+            # The provider detected is said once, and again only for a file that differs.
+            detected = outcome.provider if outcome.provider_detected else None
+            _print_report(outcome, detected if detected != said and not quiet else None)
+            said = detected or said
+    ok = all(report.ok for report in reports)
+    status = EXIT_USAGE if unreadable else EXIT_OK if ok else EXIT_PROBLEMS
+    if len(reports) > 1 and not json_mode():
+        errors = sum(report.error_count for report in reports)
+        failing = sum(not report.ok for report in reports)
+        echo(f"{len(reports)} files, {sum(r.requests for r in reports):,} requests: "
+             + ("all ok" if ok else f"{count(errors, 'error')} in {count(failing, 'file')}"))
+    finish({"files": [report.to_dict() for report in reports],
+            "requests": sum(report.requests for report in reports),
+            "errors": sum(report.error_count for report in reports),
+            "unreadable": unreadable}, status)
+
+
+def _print_report(report: Report, detected: str | None = None) -> None:
+    """A report as compiler-style lines: its problems by line, a count of those not listed
+    per code, the provider ``detected`` off the file, and the summary line."""
+    for problem in sorted(report.errors + report.warnings,
+                          key=lambda p: (p.line is None, p.line or 0)):
+        click.echo(_style_problem(problem))
+    listed: dict[str, int] = {}
+    for problem in report.errors + report.warnings:
+        listed[problem.code] = listed.get(problem.code, 0) + problem.lines
+    more = {code: number - listed.get(code, 0) for code, number in report.counts.items()
+            if number > listed.get(code, 0)}
+    if more:
+        total = sum(more.values())
+        per_code = ", ".join(f"{code} {number:,}" for code, number in
+                             sorted(more.items(), key=lambda item: -item[1]))
+        click.echo(f"{escape(report.path)}: ... and {total:,} more ({per_code}); "
+                   "--max-errors 0 lists all")
+    if detected is not None:
+        click.echo(f"{escape(report.path)}: provider {detected} (detected from the first "
+                   "request; --provider to choose)")
+    click.echo(_summary_line(report))
 
 
 def _style_problem(problem: Problem) -> str:
@@ -192,13 +313,9 @@ def _style_problem(problem: Problem) -> str:
     return head + click.style(problem.code, fg=colour, bold=True) + ":" + rest if sep else text
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
-
-
 def _summary_line(report: Report) -> str:
-    counts = f"{report.requests:,} requests, {report.lines:,} lines, {report.bytes:,} bytes"
-    details = [counts]
+    figures = f"{report.requests:,} requests, {report.lines:,} lines, {report.bytes:,} bytes"
+    details = [figures]
     if report.endpoint:
         urls = list(report.endpoints) or [report.endpoint]
         details.append(f"endpoint {', '.join(urls)}")
@@ -209,241 +326,80 @@ def _summary_line(report: Report) -> str:
     if report.ok:
         verdict = click.style("ok", fg="green", bold=True)
     else:
-        verdict = click.style(_count(report.error_count, "error"), fg="red", bold=True)
+        verdict = click.style(count(report.error_count, "error"), fg="red", bold=True)
     if report.warning_count:
-        verdict += ", " + _count(report.warning_count, "warning")
+        verdict += ", " + count(report.warning_count, "warning")
     return f"{escape(report.path)}: {verdict} ({escape('; '.join(details))})"
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="batchio")
-def main() -> None:
-    """Read, build, validate, shard, join and convert LLM batch JSONL files, offline."""
+# --- split ----------------------------------------------------------------------------------
 
-
-@main.command("validate")
-@click.argument("paths", nargs=-1, required=True, metavar="PATHS...")
-@provider_option
-@click.option("--endpoint", help="The endpoint the batch will be created for (default: each "
-              "line's url, or the provider's endpoint for the first body).")
-@click.option("--schema", "schema_path", type=click.Path(dir_okay=False),
-              help="Your own JSON Schema, applied to every request body in addition.")
-@click.option("--max-errors", type=click.IntRange(min=0), default=100, show_default=True,
-              help="List at most N errors (and N warnings) per file, then a count per code; "
-              "0 lists all.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes: for several files, files at once; for one large file, its "
-              "byte ranges (default: the usable cores).")
+@main.command("split", cls=Command, short_help="Stream a request file into shards within "
+              "the provider's limits, bytes untouched, with a manifest.",
+              examples=["batchio split examples/chat_requests.jsonl --out-dir shards "
+                        "--max-requests 5 --overwrite"])
+@click.argument("input_path", metavar="PATH")
+@click.option("--out-dir", required=True, metavar="DIR",
+              help="Folder for the shards and manifest.json.")
+@click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
+              help="Requests per shard (default: the provider's limit).")
+@click.option("--max-bytes", metavar="SIZE",
+              help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
+@click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
+@overwrite_option
+@provider_option()
 @format_option
-def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str | None,
-                     schema_path: str | None, max_errors: int, jobs: int | None,
-                     output_format: str) -> None:
-    """Check batch files before upload; report every problem as PATH:LINE: CODE: message.
-
-    A shard folder or its manifest.json stands for its shards."""
-    reports: list[Report] = []
-    unreadable = False
-    options: dict[str, Any] = {"provider": provider, "endpoint": endpoint,
-                               "schema": schema_path, "max_errors": max_errors or None}
-    paths = tuple(request_files(paths, what="validate"))
-    if len(paths) == 1:
-        with _progress(paths[0], f"validating {paths[0]}") as on_progress:
-            outcomes: Iterable[Report | BatchioError] = [next(validate_each(
-                paths, workers=jobs, on_progress=on_progress, **options))]
-    else:
-        outcomes = validate_each(paths, workers=jobs, **options)
-    for outcome in outcomes:
-        if isinstance(outcome, BatchioError):
-            # Problems inside a file are in its report; an error here means the file (or
-            # the --schema file) could not be read at all, or an argument is wrong.
-            click.echo(_one_line(outcome), err=True)
-            if isinstance(outcome, UsageError):
-                sys.exit(EXIT_USAGE)
-            unreadable = True
-            continue
-        reports.append(outcome)
-        if output_format == "text":
-            _print_report(outcome)
-    ok = all(report.ok for report in reports)
-    if output_format == "json":
-        _echo_json({"ok": ok and not unreadable, "files": [r.to_dict() for r in reports]})
-    sys.exit(EXIT_USAGE if unreadable else 0 if ok else EXIT_PROBLEMS)
+@quiet_option
+def split_command(input_path: str, out_dir: str, max_requests: int | None,
+                  max_bytes: str | None, by_model: bool, overwrite: bool,
+                  provider: str | None, output_format: str, quiet: bool) -> None:
+    """Stream PATH into shards within the provider's limits, bytes untouched."""
+    manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
+                     max_bytes=_size(max_bytes), by_model=by_model, overwrite=overwrite)
+    _echo_manifest(manifest, out_dir)
+    finish({"out_dir": out_dir, **manifest.to_dict()})
 
 
-def _print_report(report: Report) -> None:
-    """A report as compiler-style lines: its problems by line, a count of those not listed
-    per code, the provider when it was read off the file, and the summary line."""
-    for problem in sorted(report.errors + report.warnings,
-                          key=lambda p: (p.line is None, p.line or 0)):
-        click.echo(_style_problem(problem))
-    listed: dict[str, int] = {}
-    for problem in report.errors + report.warnings:
-        listed[problem.code] = listed.get(problem.code, 0) + problem.lines
-    more = {code: count - listed.get(code, 0) for code, count in report.counts.items()
-            if count > listed.get(code, 0)}
-    if more:
-        total = sum(more.values())
-        per_code = ", ".join(f"{code} {count:,}" for code, count in
-                             sorted(more.items(), key=lambda item: -item[1]))
-        click.echo(f"{escape(report.path)}: ... and {total:,} more ({per_code}); "
-                   "--max-errors 0 lists all")
-    if report.provider_detected:
-        click.echo(f"{escape(report.path)}: provider {report.provider} (detected from the "
-                   "first request; --provider to choose)")
-    click.echo(_summary_line(report))
+# --- estimate -------------------------------------------------------------------------------
 
-
-def _total_size(paths: tuple[str, ...]) -> int:
-    total = 0
-    for path in paths:
-        if path == "-":
-            continue
-        with contextlib.suppress(OSError):
-            total += os.path.getsize(path)
-    return total
-
-
-@contextlib.contextmanager
-def _progress_total(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar over ``total`` bytes on stderr, only when stderr is a terminal."""
-    if total < _PROGRESS_MIN_BYTES or not sys.stderr.isatty():
-        yield None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
-        done = 0
-
-        def update(position: int) -> None:
-            nonlocal done
-            position = min(position, total)
-            if position > done:
-                bar.update(position - done)
-                done = position
-
-        yield update
-
-
-def _split_statuses(value: str | None) -> frozenset[str] | None:
-    if value is None:
-        return None
-    try:
-        return retry_choices(value)
-    except UsageError as exc:
-        raise click.BadParameter(exc.message) from exc
-
-
-@main.command("join")
-@click.argument("inputs", nargs=-1)
-@click.option("--manifest", "manifests", multiple=True,
-              help="A shard folder's manifest.json (or the folder): its shards are the inputs, "
-              "in order.")
-@click.option("--output", "outputs", multiple=True, help="An output (or results) file; repeat "
-              "for several.")
-@click.option("--errors", "errors", multiple=True, help="An error file; repeat for several.")
-@click.option("--results", "result_folders", multiple=True,
-              help="A folder of result files (*.jsonl, .gz, .zst), whichever shard each "
-              "answers; repeat for several.")
-@click.option("-o", "joined", default="-", show_default=True,
-              help="Where to write the joined rows: .parquet, .csv, or JSONL (any other "
-              "name, - for stdout).")
-@click.option("--to", "table_to", type=click.Choice(["parquet", "csv", "jsonl"]),
-              help="The format of -o, whatever its name.")
-@click.option("--check-outputs", is_flag=True,
-              help="Check each answer against what its request asked for (JSON, its schema, "
-              "truncation, refusal, empty): the output_check column and counts.")
-@click.option("--retry", "retry_path", help="Write the request lines to resubmit here.")
-@click.option("--retry-status", "retry_status", metavar="LIST",
-              help="What --retry holds: comma-separated statuses or output checks; +X adds "
-              "to the default (retryable failures, expired, cancelled, missing), -X takes "
-              "from it, a list without +/- replaces it; e.g. +truncated,+schema_violation "
-              "(with --check-outputs).")
-@provider_option
-@click.option("--index", type=click.Choice(["auto", "memory", "sqlite"]), default="auto",
-              show_default=True, help="Where the custom_id index lives.")
+@main.command("estimate", cls=Command, short_help="Estimate request files before submit: "
+              "requests, input tokens, the output bound and the cost range at batch prices.",
+              examples=["batchio estimate examples/chat_requests.jsonl",
+                        "batchio estimate --format json examples/anthropic_requests.jsonl"])
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@provider_option()
+@click.option("--calibrate", "calibrate_path", metavar="FILE",
+              help="Fit the characters-a-token ratio to a past job's joined file (from "
+              "batchio join -o, JSONL or Parquet) and estimate with it.")
+@click.option("--enqueued-limit", type=click.IntRange(min=1), metavar="N",
+              help="Warn where a model's input tokens in one file pass this enqueued-token "
+              "budget (what fails a batch with token_limit_exceeded).")
+@click.option("--chars-per-token", type=click.FloatRange(min=0.1), metavar="X",
+              help="Characters a token (default: the provider's figure, or --calibrate's).")
+@jobs_option("Processes that estimate files at once (default: the usable cores).")
 @format_option
-@click.option("--strict", is_flag=True,
-              help="Exit 1 unless every request succeeded with no orphans or duplicates.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes that join ranges of the inputs [default: the usable cores, for "
-              "inputs of 32 MB or more]; the rows and summary are those of one.")
-def join_command(inputs: tuple[str, ...], manifests: tuple[str, ...],
-                 outputs: tuple[str, ...], errors: tuple[str, ...],
-                 result_folders: tuple[str, ...], joined: str, table_to: TableFormat | None,
-                 check_outputs: bool,
-                 retry_path: str | None, retry_status: str | None, provider: str | None,
-                 index: str, output_format: str, strict: bool, jobs: int | None) -> None:
-    """Join output and error files back to the INPUT request files by custom_id."""
-    if not inputs and not manifests:
-        raise click.UsageError("give the request files to join: INPUT... or --manifest "
-                               "shards/manifest.json")
-    inputs = tuple(request_files([*inputs, *manifests], what="join"))
-    outputs = (*outputs, *(path for folder in result_folders for path in result_files(folder)))
-    if not outputs and not errors:
-        raise click.UsageError("give the result files to join: --output FILE (and --errors "
-                               "FILE for providers with an error file), or --results FOLDER")
-    statuses = _split_statuses(retry_status)
-    checks = sorted((statuses or frozenset()) & set(OUTPUT_CHECKS))
-    if checks and not check_outputs:
-        raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
-                               "--check-outputs")
-    check_distinct_paths([*inputs, *outputs, *errors], [joined, retry_path])
-    total = _total_size(inputs) + _total_size(outputs + errors)
-    with _progress_total(total, "joining") as on_progress:
-        kind = table_format(joined, table_to)
-        if kind != "jsonl":
-            require_pyarrow()
-        result = join(list(inputs), outputs=list(outputs), errors=list(errors),
-                      provider=provider, index=index, strict=strict, on_progress=on_progress,
-                      check_outputs=check_outputs)
-        if joined == "-":
-            # Rows go out as they are made: an input id used twice, which ends the join,
-            # is looked for before the first.
-            result.check_inputs_unique()
-        write_join(result, joined, kind, retry=retry_path, retry_statuses=statuses,
-                   workers=jobs)
-    summary = result.summary
-    if output_format == "json":
-        document = orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2).decode()
-        click.echo(document, err=joined == "-")
-    else:
-        if provider is None and not reads_once(inputs[0]):
-            # (Input read once has said, as a warning, that its provider was assumed.)
-            click.echo(f"provider {summary.provider} (detected from the first request; "
-                       "--provider to choose)", err=True)
-        for text in _summary_lines(summary):
-            click.echo(text, err=True)
-    readable = summary.result_lines - len(summary.problems)
-    if summary.result_lines and readable <= 0:
-        click.echo(f"batchio: none of the {summary.result_lines:,} result lines could be read "
-                   "as a result (see above)", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    sys.exit(EXIT_PROBLEMS if strict and not summary.clean else 0)
-
-
-def _summary_lines(summary: JoinSummary) -> Iterator[str]:
-    """The text a join prints on stderr: counts, error codes, the first problems."""
-    counts = ", ".join(f"{summary.counts[status]:,} {status}" for status in STATUSES)
-    yield (f"{summary.inputs:,} inputs: {counts}; {len(summary.orphans):,} orphans, "
-           f"{len(summary.duplicates):,} duplicates")
-    if summary.error_codes:
-        codes = ", ".join(f"{code} {count:,}" for code, count in
-                          summary.error_codes.most_common())
-        yield escape(f"error codes: {codes}")
-    if summary.unusable_usage:
-        yield (f"warning: {summary.unusable_usage:,} result lines report a token count that "
-               "cannot be used (below 0, past 64 bits, not a number): it is not in the usage "
-               "or the cost")
-    for problem in summary.problems[:20]:
-        yield _style_problem(problem)
-    for ref in summary.orphans[:20]:
-        yield escape(f"{ref.path}:{ref.line}: orphan_result: custom_id {quote(ref.custom_id)} "
-                     "is not among the inputs")
-    for ref in summary.duplicates[:20]:
-        yield escape(f"{ref.path}:{ref.line}: duplicate_result: custom_id "
-                     f"{quote(ref.custom_id)} already has a result")
+@quiet_option
+def estimate_command(paths: tuple[str, ...], provider: str | None, calibrate_path: str | None,
+                     enqueued_limit: int | None, chars_per_token: float | None,
+                     jobs: int | None, output_format: str, quiet: bool) -> None:
+    """Estimate request files (or a shard folder) before submit: requests, input tokens, the
+    output bound from each request's cap, and the cost range at batch prices."""
+    fitted = None if calibrate_path is None else calibrate(calibrate_path)
+    counter = (TokenCounter(chars_per_token) if chars_per_token is not None
+               else None if fitted is None else fitted.counter())
+    report = estimate(list(paths), provider=provider, counter=counter,
+                      enqueued_limit=enqueued_limit, workers=jobs)
+    for line in estimate_lines(report, fitted):
+        echo(escape(line))
+    document = report.to_dict()
+    if fitted is not None:
+        document["calibration"] = fitted.to_dict()
+    finish(document)
 
 
 def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Iterator[str]:
-    """The text ``batchio estimate`` prints."""
+    """The text ``batchio estimate`` prints: a cost range only over what is priced, and
+    "unknown" where nothing is."""
     if fitted is not None:
         yield (f"calibrated on {fitted.requests:,} requests: {fitted.chars_per_token:.2f} "
                f"characters a token (median error {fitted.median_error:.1%}, 90th percentile "
@@ -452,23 +408,371 @@ def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Itera
         bound = (f"; {item.uncapped:,} with no output cap" if item.uncapped else "")
         yield (f"{item.path}: {item.requests:,} requests, ~{item.input_tokens:,} input tokens, "
                f"at most {item.output_cap_tokens:,} output tokens{bound}; "
-               f"{_dollars(item.cost_low)} to {_dollars(item.cost_high)} at batch prices")
+               f"{_cost_range(item.cost_low, item.cost_high, item.requests, _unpriced(item))}")
         if item.unpriced:
-            yield f"  unpriced models: {', '.join(item.unpriced)}"
+            yield (f"  unpriced models ({_unpriced(item):,} requests): "
+                   f"{', '.join(item.unpriced)}")
         for warning in item.warnings:
             yield f"  warning: {warning}"
     if len(report.files) > 1:
+        unpriced = sum(_unpriced(item) for item in report.files)
         yield (f"total: {report.total('requests'):,} requests, "
                f"~{report.total('input_tokens'):,} input tokens, "
-               f"{_dollars(report.total('cost_low'))} to "
-               f"{_dollars(report.total('cost_high'))}")
+               f"{_cost_range(report.total('cost_low'), report.total('cost_high'), report.total('requests'), unpriced)}")  # noqa: E501
     yield (f"(input tokens estimated at {report.chars_per_token:.2f} characters a token; "
            "prices from batchio/prices.json)")
 
 
-def _dollars(amount: float) -> str:
-    """US dollars: cents, or four decimals under a dollar (small jobs cost fractions)."""
-    return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
+def _unpriced(item: Any) -> int:
+    """Requests of a file estimate whose model has no price."""
+    return sum(item.models[name].requests for name in item.unpriced if name in item.models)
+
+
+def _cost_range(low: float, high: float, requests: int, unpriced: int) -> str:
+    if requests and unpriced >= requests:
+        return "cost unknown (no price for its models)"
+    text = f"{dollars(low)} to {dollars(high)} at batch prices"
+    return text + (f" (without the {unpriced:,} unpriced requests)" if unpriced else "")
+
+
+# --- simulate -------------------------------------------------------------------------------
+
+def _rate_option(flag: str, name: str, default: float, text: str
+                 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An option for a share of requests, from 0 to 1."""
+    return click.option(flag, name, type=click.FloatRange(0, 1), default=default,
+                        show_default=True, metavar="SHARE", help=text)
+
+
+def _stem(path: str) -> str:
+    """A request file's name without its JSONL and compression suffixes."""
+    name = "requests" if path == "-" else Path(path).name
+    for suffix in (".gz", ".zst", ".jsonl", ".json"):
+        name = name.removesuffix(suffix)
+    return name or "requests"
+
+
+def simulation_paths(requests: str, out_dir: str, profile: Profile) -> dict[str, str | None]:
+    """The files ``simulate --out-dir`` writes, named after the request file as the
+    provider names its own: ``STEM.output.jsonl`` and ``STEM.errors.jsonl`` (one
+    ``STEM.results.jsonl`` for a provider with one result file) and ``STEM.batch.json``."""
+    stem = os.path.join(out_dir, _stem(requests))
+    if profile.one_result_file:
+        return {"output": f"{stem}.results.jsonl", "errors": None,
+                "batch_json": f"{stem}.batch.json"}
+    return {"output": f"{stem}.output.jsonl", "errors": f"{stem}.errors.jsonl",
+            "batch_json": f"{stem}.batch.json"}
+
+
+@main.command("simulate", cls=Command, short_help="Write the result files and Batch object "
+              "a provider would return for a request file, offline, with the faults you ask.",
+              aliases={"old_output": ("out", "--output", "-o/--out")},
+              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results "
+                        "--seed 1 --fail 0.1"])
+@click.argument("requests_path", metavar="PATH")
+@click.option("--out-dir", metavar="DIR", help="A folder for the result files, named after "
+              "PATH as the provider names them (PATH.output.jsonl and PATH.errors.jsonl, or "
+              "PATH.results.jsonl) and the Batch object (PATH.batch.json).")
+@out_option("One file for every result line instead (output and error lines together).")
+@hidden_option("--output", "old_output", metavar="PATH")
+@hidden_option("--errors", metavar="PATH")
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N")
+@_rate_option("--fail", "failure_rate", 0.02, "Share of requests that fail with HTTP "
+              "400/429/500.")
+@_rate_option("--expire", "expire_rate", 0.01, "Share of requests that expire.")
+@_rate_option("--missing", "missing_rate", 0.001, "Share of requests in neither file.")
+@_rate_option("--cancel", "cancel_rate", 0.0, "Share of requests cancelled.")
+@click.option("--no-shuffle", is_flag=True, help="Keep results in input order.")
+@click.option("--dimensions", type=click.IntRange(min=1, max=MAX_DIMENSIONS), metavar="N",
+              help="Embedding size for models whose size batchio does not know.")
+@click.option("--batch-json", metavar="PATH", help="Also write the matching Batch object "
+              "here (--out-dir writes it as PATH.batch.json).")
+@_rate_option("--refusal", "refusal_rate", 0.0, "Share of succeeded answers that refuse "
+              "(drawn first: a refusal is never cut at the request's cap).")
+@_rate_option("--truncate", "truncation_rate", 0.0,
+              "Share of succeeded answers cut off at the token limit (besides those whose "
+              "drawn length passes the request's own cap, cut there as a real answer is).")
+@_rate_option("--invalid-json", "invalid_json_rate", 0.0,
+              "Share of answers to JSON requests that do not parse (drawn among all "
+              "succeeded answers; a warning counts those whose request asks for no JSON).")
+@_rate_option("--schema-violation", "schema_violation_rate", 0.0,
+              "Share of answers to JSON-schema requests that break the schema (a warning "
+              "counts those drawn where no schema can be broken).")
+@click.option("--chars-per-token", type=click.FloatRange(min=0.1), default=4.0,
+              show_default=True, metavar="X",
+              help="Characters a token behind the simulated input tokens.")
+@provider_option()
+@format_option
+@quiet_option
+def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
+                     errors: str | None, seed: int, failure_rate: float, expire_rate: float,
+                     missing_rate: float, cancel_rate: float, no_shuffle: bool,
+                     dimensions: int | None, batch_json: str | None, refusal_rate: float,
+                     truncation_rate: float, invalid_json_rate: float,
+                     schema_violation_rate: float, chars_per_token: float,
+                     provider: str | None, output_format: str, quiet: bool) -> None:
+    """Write the result files a provider would return for the requests in PATH, offline."""
+    if (out is None) == (out_dir is None):
+        raise click.UsageError("give exactly one of --out-dir DIR or -o PATH")
+    if errors is not None:
+        warn("simulate --errors is now --out-dir, which names the output and error files",
+              "deprecated_option")
+    paths: dict[str, str | None] = {"output": out, "errors": errors, "batch_json": batch_json}
+    if out_dir is not None:
+        profile = _detected(requests_path) if provider is None and not reads_once(
+            requests_path) else get_profile(provider or "openai")
+        provider = profile.name
+        os.makedirs(out_dir, exist_ok=True)
+        named = simulation_paths(requests_path, out_dir, profile)
+        paths = {**named, "batch_json": batch_json or named["batch_json"]}
+    result = simulate(requests_path, output=paths["output"] or "", errors=paths["errors"],
+                      seed=seed, failure_rate=failure_rate, expire_rate=expire_rate,
+                      cancel_rate=cancel_rate, missing_rate=missing_rate,
+                      shuffle=not no_shuffle, provider=provider,
+                      embedding_dimensions=dimensions, batch_json=paths["batch_json"],
+                      refusal_rate=refusal_rate, truncation_rate=truncation_rate,
+                      invalid_json_rate=invalid_json_rate,
+                      schema_violation_rate=schema_violation_rate,
+                      chars_per_token=chars_per_token)
+    fates = ", ".join(f"{number:,} {fate}" for fate, number in result.counts.items())
+    echo(escape(f"{result.batch.id} {result.batch.status.value}: {fates}"))
+    written = [path for path in (result.output, result.errors, paths["batch_json"]) if path]
+    echo(escape("wrote " + ", ".join(written)))
+    finish({"output": result.output, "errors": result.errors, "batch_json": paths["batch_json"],
+            "counts": result.counts, "outputs": result.outputs,
+            "batch": result.batch.to_dict()})
+
+
+def _detected(path: str) -> Profile:
+    return profile_for(None, path)
+
+
+# --- join -----------------------------------------------------------------------------------
+
+def _result_paths(paths: Iterable[str]) -> list[str]:
+    """Result files named by ``--results``: each file, and each folder's result files."""
+    found: list[str] = []
+    for path in paths:
+        found.extend(result_files(path) if os.path.isdir(path) else [path])
+    return found
+
+
+def _retry_statuses(value: str | None) -> frozenset[str] | None:
+    if value is None:
+        return None
+    try:
+        return retry_choices(value)
+    except UsageError as exc:
+        raise click.BadParameter(exc.message, param_hint="--retry-status") from exc
+
+
+@main.command("join", cls=Command, short_help="Join result files back to the request "
+              "files, every request accounted for once: a table, a summary with the cost, "
+              "and the requests to retry.",
+              aliases={"old_outputs": ("results", "--output", "--results"),
+                       "old_to": ("table_as", "--to", "--as")},
+              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results && "
+                        "batchio join examples/chat_requests.jsonl --results results "
+                        "-o joined.jsonl --retry retry.jsonl"])
+@click.argument("inputs", nargs=-1, metavar="PATH...")
+@click.option("--results", multiple=True, metavar="PATH",
+              help="A result file, or a folder of them (*.jsonl, .gz, .zst): output and "
+              "error files alike, whichever shard each answers; repeat for several.")
+@click.option("--errors", multiple=True, metavar="PATH",
+              help="An error file (read as --results are); repeat for several.")
+@hidden_option("--manifest", "manifests", multiple=True, metavar="PATH")
+@hidden_option("--output", "old_outputs", multiple=True, metavar="PATH")
+@out_option("Where to write the joined rows: .parquet, .csv, or JSONL (any other name; - "
+            "for stdout). Without it, only the summary (and --retry) is written.")
+@click.option("--as", "table_as", type=click.Choice(["parquet", "csv", "jsonl"]),
+              help="The format of -o, whatever its name.")
+@hidden_option("--to", "old_to", type=click.Choice(["parquet", "csv", "jsonl"]))
+@click.option("--check-outputs", is_flag=True,
+              help="Check each answer against what its request asked for (JSON, its schema, "
+              "truncation, refusal, empty): the output_check column and counts.")
+@click.option("--retry", "retry_path", metavar="PATH",
+              help="Write the request lines to resubmit here.")
+@click.option("--retry-status", "retry_status", metavar="LIST",
+              help="What --retry holds: comma-separated statuses or output checks; +X adds "
+              "to the default (retryable failures, expired, cancelled, missing), -X takes "
+              "from it, a list without +/- replaces it; e.g. +truncated,+schema_violation "
+              "(with --check-outputs).")
+@provider_option()
+@click.option("--index", type=click.Choice(["auto", "memory", "sqlite"]), default="auto",
+              show_default=True, help="Where the custom_id index lives.")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 unless every request succeeded with no orphans or duplicates.")
+@jobs_option("Processes that join ranges of the inputs [default: the usable cores, for "
+             "inputs of 32 MB or more]; the rows and summary are those of one.")
+@max_errors_option(20, "unreadable result lines, orphans and duplicates")
+@format_option
+@quiet_option
+def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tuple[str, ...],
+                 manifests: tuple[str, ...], out: str | None, table_as: TableFormat | None,
+                 check_outputs: bool, retry_path: str | None, retry_status: str | None,
+                 provider: str | None, index: str, strict: bool, jobs: int | None,
+                 max_errors: int, output_format: str, quiet: bool) -> None:
+    """Join the result files back to the request files (PATH: files, shard folders or
+    manifests) by custom_id."""
+    if not inputs and not manifests:
+        raise click.UsageError("give the request files to join: PATH... (files, a shard "
+                               "folder or its manifest.json)")
+    inputs = tuple(request_files([*inputs, *manifests], what="join"))
+    result_paths = _result_paths(results)
+    if not result_paths and not errors:
+        raise click.UsageError("give the result files to join: --results PATH (a file or a "
+                               "folder; repeat for several)")
+    statuses = _retry_statuses(retry_status)
+    checks = sorted((statuses or frozenset()) & set(OUTPUT_CHECKS))
+    if checks and not check_outputs:
+        raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
+                               "--check-outputs")
+    check_distinct_paths([*inputs, *result_paths, *errors], [out, retry_path])
+    rows_on_stdout = out == "-"
+    with progress(total_size([*inputs, *result_paths, *errors]), "joining") as on_progress:
+        kind = table_format(out or "-", table_as)
+        if out is not None and kind != "jsonl":
+            require_pyarrow()
+        joined = join(list(inputs), outputs=result_paths, errors=list(errors),
+                      provider=provider, index=index, strict=strict, on_progress=on_progress,
+                      check_outputs=check_outputs)
+        if rows_on_stdout:
+            # Rows go out as they are made: an input id used twice, which ends the join,
+            # is looked for before the first.
+            joined.check_inputs_unique()
+        rows = write_join(joined, out, kind, retry=retry_path, retry_statuses=statuses,
+                          workers=jobs)
+    summary = joined.summary
+    if summary.unusable_usage:
+        warn(f"{summary.unusable_usage:,} result lines report a token count that cannot be "
+             "used (below 0, past 64 bits, not a number): it is not in the usage or the cost",
+             "unusable_usage")
+    if provider is None and not reads_once(inputs[0]):
+        # (Input read once has said, as a warning, that its provider was assumed.)
+        note(f"provider {summary.provider} (detected from the first request; --provider to "
+             "choose)")
+    unreadable = summary.result_lines and summary.result_lines <= len(summary.problems)
+    status = EXIT_PROBLEMS if unreadable or (strict and not summary.clean) else EXIT_OK
+    written = {"out": out, "rows": rows if out is not None else 0, "format": kind if out
+               else None, "retry": retry_path}
+    for text in join_lines(summary, written, max_errors):
+        echo(text, err=rows_on_stdout)
+    if unreadable:
+        click.echo(f"batchio: none of the {summary.result_lines:,} result lines could be read "
+                   "as a result (see above)", err=True)
+    if out is None and not quiet:
+        note("no rows written: -o PATH writes the joined table (-o - for stdout)")
+    finish({**summary.to_dict(), "files": written}, status, err=rows_on_stdout)
+
+
+def join_lines(summary: JoinSummary, written: dict[str, Any], max_errors: int = 20
+               ) -> Iterator[str]:
+    """The text summary of a join: what happened to the requests, the output checks, the
+    cost, what was written and where; then error codes and the first problems."""
+    counts = ", ".join(f"{summary.counts[status]:,} {status}" + (
+        f" ({summary.retryable:,} retryable)" if status == "failed" and summary.counts[status]
+        else "") for status in STATUSES)
+    yield (f"{summary.inputs:,} requests: {counts}; {len(summary.orphans):,} orphans, "
+           f"{len(summary.duplicates):,} duplicates")
+    if summary.checked_outputs:
+        checks = summary.output_checks
+        failed = {check: checks[check] for check in OUTPUT_CHECKS
+                  if check != "ok" and checks.get(check)}
+        text = ", ".join(f"{number:,} {check}" for check, number in failed.items())
+        yield (f"output checks: {checks.get('ok', 0):,} ok" + (f", {text}" if text else "")
+               + f" (of {summary.counts['succeeded']:,} succeeded)")
+    yield _cost_line(summary.cost())
+    out = written.get("out")
+    if out is not None and out != "-":
+        yield escape(f"wrote {out} ({written['rows']:,} rows, {written['format']})")
+    if written.get("retry") is not None:
+        yield escape(f"wrote {written['retry']} ({count(summary.retry_requests or 0, 'request')}"
+                     " to retry)")
+    if summary.error_codes:
+        codes = ", ".join(f"{code} {number:,}" for code, number in
+                          summary.error_codes.most_common())
+        yield escape(f"error codes: {codes}")
+    limit = max_errors or None
+    for problem in summary.problems[:limit]:
+        yield _style_problem(problem)
+    for ref in summary.orphans[:limit]:
+        yield escape(f"{ref.path}:{ref.line}: orphan_result: custom_id {quote(ref.custom_id)} "
+                     "is not among the inputs")
+    for ref in summary.duplicates[:limit]:
+        yield escape(f"{ref.path}:{ref.line}: duplicate_result: custom_id "
+                     f"{quote(ref.custom_id)} already has a result")
+    hidden = sum(max(0, len(found) - (limit or len(found))) for found in (
+        summary.problems, summary.orphans, summary.duplicates))
+    if hidden:
+        yield f"... and {hidden:,} more; --max-errors 0 lists all"
+
+
+def _cost_line(cost: dict[str, Any]) -> str:
+    """The cost at batch prices, flagged where a price used is uncertain and short by the
+    models no price is known for."""
+    uncertain = [model for model, entry in cost["models"].items() if entry["uncertain"]]
+    text = f"cost: {dollars(cost['total'])} at batch prices"
+    if not cost["models"] and cost["unpriced"]:
+        text = "cost: unknown (no price for the models used)"
+    if uncertain:
+        text += f" (uncertain: {', '.join(uncertain)})"
+    if cost["unpriced"] and cost["models"]:
+        text += f"; unpriced: {', '.join(cost['unpriced'])}"
+    return escape(text)
+
+
+# --- status ---------------------------------------------------------------------------------
+
+@main.command("status", cls=Command, short_help="Summarise a Batch object (or a polling log "
+              "of them) and cross-check it with its files.",
+              aliases={"old_output": ("results", "--output", "--results"),
+                       "old_input": ("requests", "--input", "--requests")},
+              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results && "
+                        "batchio status results/chat_requests.batch.json --results results "
+                        "--requests examples/chat_requests.jsonl"])
+@click.argument("batch_json", metavar="PATH")
+@click.option("--results", multiple=True, metavar="PATH", help="The downloaded result files "
+              "(output and error files, or a folder of them), to cross-check the counts.")
+@click.option("--errors", "errors", metavar="PATH", help="The downloaded error file, to "
+              "cross-check.")
+@click.option("--requests", "requests", metavar="PATH",
+              help="The request file, to cross-check request_counts.total.")
+@hidden_option("--output", "old_output", multiple=True, metavar="PATH")
+@hidden_option("--input", "old_input", metavar="PATH")
+@provider_option()
+@format_option
+@quiet_option
+def status_command(batch_json: str, results: tuple[str, ...], errors: str | None,
+                   requests: str | None, provider: str | None, output_format: str,
+                   quiet: bool) -> None:
+    """Summarise a Batch object (PATH: one, or a polling log of them) and cross-check its
+    files."""
+    history = BatchHistory(load_batches(batch_json, provider=provider))
+    batch = history.latest
+    problems = [dataclasses.replace(problem, path=batch_json) for problem in history.check()]
+    cross = None
+    result_paths = _result_paths(results)
+    if result_paths or errors or requests:
+        cross = batch.reconcile(results=result_paths, errors=errors, inputs=requests,
+                                provider=provider)
+        problems += [dataclasses.replace(problem, path=problem.path or batch_json)
+                     for problem in cross.problems]
+    progress_now = history.progress()
+    if not json_mode():
+        for text in _status_lines(batch, progress_now, cross):
+            click.echo(text)
+        for problem in problems:
+            click.echo(_style_problem(problem))
+        click.echo("consistent" if not problems else f"{len(problems)} problems")
+    finish({
+        "batch": batch.to_dict(),
+        "polls": len(history.batches),
+        "progress": None if progress_now is None else dataclasses.asdict(progress_now),
+        "files": None if cross is None else {
+            "succeeded_lines": cross.succeeded_lines, "failed_lines": cross.failed_lines,
+            "input_lines": cross.input_lines},
+        "problems": [problem.to_dict() for problem in problems],
+    }, EXIT_PROBLEMS if problems else EXIT_OK)
 
 
 def _duration(seconds: float | None) -> str:
@@ -484,44 +788,6 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     filled = width if not total else round(width * done / total)
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
-
-@main.command("status")
-@click.argument("batch_json")
-@click.option("--output", "output", help="The downloaded output file, to cross-check.")
-@click.option("--errors", "errors", help="The downloaded error file, to cross-check.")
-@click.option("--input", "inputs", help="The input file, to cross-check request_counts.total.")
-@provider_option
-@format_option
-def status_command(batch_json: str, output: str | None, errors: str | None,
-                   inputs: str | None, provider: str | None, output_format: str) -> None:
-    """Summarise a Batch object (or a polling log of them) and cross-check its files."""
-    history = BatchHistory(load_batches(batch_json, provider=provider))
-    batch = history.latest
-    problems = [dataclasses.replace(problem, path=batch_json) for problem in history.check()]
-    cross = None
-    if output or errors or inputs:
-        cross = batch.reconcile(output=output, errors=errors, inputs=inputs, provider=provider)
-        problems += [dataclasses.replace(problem, path=problem.path or batch_json)
-                     for problem in cross.problems]
-    progress = history.progress()
-    if output_format == "json":
-        _echo_json({
-            "ok": not problems,
-            "batch": batch.to_dict(),
-            "polls": len(history.batches),
-            "progress": None if progress is None else dataclasses.asdict(progress),
-            "files": None if cross is None else {
-                "succeeded_lines": cross.succeeded_lines, "failed_lines": cross.failed_lines,
-                "input_lines": cross.input_lines},
-            "problems": [problem.to_dict() for problem in problems],
-        })
-    else:
-        for text in _status_lines(batch, progress, cross):
-            click.echo(text)
-        for problem in problems:
-            click.echo(_style_problem(problem))
-        click.echo("consistent" if not problems else f"{len(problems)} problems")
-    sys.exit(EXIT_PROBLEMS if problems else 0)
 
 
 def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | None
@@ -557,248 +823,67 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
                + ("" if cross.input_lines is None else f", {cross.input_lines:,} inputs"))
 
 
-def _size(value: str | None) -> int | None:
-    return None if value is None else parse_size(value)
+# --- convert --------------------------------------------------------------------------------
 
-
-def _echo_manifest(manifest: Manifest, folder: str, output_format: str) -> None:
-    if output_format == "json":
-        _echo_json(manifest.to_dict())
-        return
-    for shard in manifest.shards:
-        click.echo(escape(f"{os.path.join(folder, shard.path)}: {shard.requests:,} requests, "
-                          f"{shard.bytes:,} bytes, model {shard.model}, "
-                          f"{shard.first_custom_id} .. {shard.last_custom_id}"))
-    blank = f"; {manifest.blank_lines:,} blank lines left out" if manifest.blank_lines else ""
-    click.echo(escape(f"{len(manifest.shards)} shards, {manifest.requests:,} requests{blank}; "
-                      f"manifest {os.path.join(folder, MANIFEST_NAME)}"))
-
-
-overwrite_option = click.option(
-    "--overwrite", is_flag=True, help="Replace the shards and manifest of an earlier run in "
-    "the folder (only files batchio names as its own are removed).")
-
-
-@main.command("split")
-@click.argument("input_path", metavar="INPUT")
-@click.option("--out-dir", required=True, help="Folder for the shards and manifest.json.")
-@click.option("--max-requests", type=click.IntRange(min=1),
-              help="Requests per shard (default: the provider's limit).")
-@click.option("--max-bytes", help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
-@click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
-@overwrite_option
-@provider_option
-@format_option
-def split_command(input_path: str, out_dir: str, max_requests: int | None,
-                  max_bytes: str | None, by_model: bool, overwrite: bool,
-                  provider: str | None, output_format: str) -> None:
-    """Stream INPUT into shards within the provider's limits, bytes untouched."""
-    manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
-                     max_bytes=_size(max_bytes), by_model=by_model, overwrite=overwrite)
-    _echo_manifest(manifest, out_dir, output_format)
-
-
-ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashIds}
-
-
-@main.command("build")
-@click.argument("rows_path", metavar="ROWS")
-@click.option("-o", "output", help="One request file to write (- for stdout; .gz and .zst "
-              "compress).")
-@click.option("--out-dir", help="A folder for shards and manifest.json.")
-@click.option("--model", help="The model every request names.")
-@click.option("--endpoint", help="The endpoint (default: the provider's chat endpoint).")
-@click.option("--system", help="A system prompt for every request.")
-@click.option("--prompt-field", default="prompt", show_default=True,
-              help="The row field holding the prompt.")
-@click.option("--template", help="A Python format string over the row's fields, e.g. "
-              "'Summarise: {text}' (instead of --prompt-field).")
-@click.option("--id-field", help="A row field to use as custom_id (the caller's own key).")
-@click.option("--ids", "id_strategy", type=click.Choice(sorted(ID_STRATEGIES)),
-              default="sequence", show_default=True, help="How to make custom_ids.")
-@click.option("--max-tokens", type=click.IntRange(min=1), help="max_tokens of each request.")
-@click.option("--temperature", type=click.FloatRange(0, 2))
-@click.option("--max-requests", type=click.IntRange(min=1), help="Requests per shard.")
-@click.option("--max-bytes", help="Bytes per shard, e.g. 100MB.")
-@overwrite_option
-@click.option("--provider", type=click.Choice(PROVIDERS), default="openai", show_default=True,
-              help="The batch API to write for.")
-@format_option
-def build_command(rows_path: str, output: str | None, out_dir: str | None, model: str | None,
-                  endpoint: str | None, system: str | None, prompt_field: str,
-                  template: str | None, id_field: str | None, id_strategy: str,
-                  max_tokens: int | None, temperature: float | None,
-                  max_requests: int | None, max_bytes: str | None, overwrite: bool,
-                  provider: str, output_format: str) -> None:
-    """Turn the rows of a CSV or JSONL file into request lines."""
-    if (output is None) == (out_dir is None):
-        raise click.UsageError("give exactly one of -o FILE or --out-dir DIR")
-    template_fields = [] if template is None else check_template(template)
-    profile = get_profile(provider)
-    limit = profile.limits.max_requests
-    if max_requests is not None and limit is not None and max_requests > limit:
-        click.echo(f"batchio: warning: --max-requests {max_requests:,} is over "
-                   f"{profile.title}'s {limit:,} requests per file", err=True)
-    target = out_dir if out_dir is not None else output or ""
-    check_distinct_paths([rows_path], [output])
-    rows = read_rows(rows_path)
-    with RequestWriter(target, endpoint=endpoint, provider=profile,
-                       ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
-                       max_bytes=_size(max_bytes), folder=out_dir is not None,
-                       overwrite=overwrite) as writer:
-        for number, row in rows:
-            prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
-                                template=template, template_fields=template_fields)
-            body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
-                               system=system, max_tokens=max_tokens, temperature=temperature)
-            key = None if id_field is None else row_text(row, id_field, number, rows_path,
-                                                         "id")
-            try:
-                writer.add(body, custom_id=key)
-            except BatchioError as exc:
-                exc.path, exc.line = rows_path, number
-                raise
-    if writer.manifest is not None:
-        _echo_manifest(writer.manifest, target, output_format)
-    elif output_format == "json":
-        _echo_json({"path": target, "requests": writer.count})
-    elif target != "-":
-        click.echo(escape(f"{target}: {writer.count:,} requests"))
-    else:
-        click.echo(f"{writer.count:,} requests", err=True)
-
-
-def _rate_option(flag: str, name: str, default: float, text: str) -> Callable[[Any], Any]:
-    """An option for a share of requests, from 0 to 1."""
-    return click.option(flag, name, type=click.FloatRange(0, 1), default=default,
-                        show_default=True, help=text)
-
-
-@main.command("simulate")
-@click.argument("requests_path", metavar="REQUESTS")
-@click.option("--output", required=True, help="Where to write the output (or results) file.")
-@click.option("--errors", help="Where to write the error file (OpenAI-shaped providers).")
-@click.option("--seed", type=int, default=0, show_default=True)
-@_rate_option("--fail", "failure_rate", 0.02, "Share of requests that fail with HTTP "
-              "400/429/500.")
-@_rate_option("--expire", "expire_rate", 0.01, "Share of requests that expire.")
-@_rate_option("--missing", "missing_rate", 0.001, "Share of requests in neither file.")
-@_rate_option("--cancel", "cancel_rate", 0.0, "Share of requests cancelled.")
-@click.option("--no-shuffle", is_flag=True, help="Keep results in input order.")
-@click.option("--dimensions", type=click.IntRange(min=1, max=MAX_DIMENSIONS),
-              help="Embedding size for models whose size batchio does not know.")
-@click.option("--batch-json", help="Also write the matching Batch object here.")
-@_rate_option("--refusal", "refusal_rate", 0.0, "Share of succeeded answers that refuse "
-              "(drawn first: a refusal is never cut at the request's cap).")
-@_rate_option("--truncate", "truncation_rate", 0.0,
-              "Share of succeeded answers cut off at the token limit (besides those whose "
-              "drawn length passes the request's own cap, cut there as a real answer is).")
-@_rate_option("--invalid-json", "invalid_json_rate", 0.0,
-              "Share of answers to JSON requests that do not parse (drawn among all "
-              "succeeded answers; a warning counts those whose request asks for no JSON).")
-@_rate_option("--schema-violation", "schema_violation_rate", 0.0,
-              "Share of answers to JSON-schema requests that break the schema (a warning "
-              "counts those drawn where no schema can be broken).")
-@click.option("--chars-per-token", type=click.FloatRange(min=0.1), default=4.0,
-              show_default=True, help="Characters a token behind the simulated input tokens.")
-@provider_option
-@format_option
-def simulate_command(requests_path: str, output: str, errors: str | None, seed: int,
-                     failure_rate: float, expire_rate: float, missing_rate: float,
-                     cancel_rate: float, no_shuffle: bool, dimensions: int | None,
-                     batch_json: str | None, refusal_rate: float, truncation_rate: float,
-                     invalid_json_rate: float, schema_violation_rate: float,
-                     chars_per_token: float, provider: str, output_format: str) -> None:
-    """Write the result files a provider would return for REQUESTS, offline."""
-    result = simulate(requests_path, output=output, errors=errors, seed=seed,
-                      failure_rate=failure_rate, expire_rate=expire_rate,
-                      cancel_rate=cancel_rate, missing_rate=missing_rate,
-                      shuffle=not no_shuffle, provider=provider,
-                      embedding_dimensions=dimensions, batch_json=batch_json,
-                      refusal_rate=refusal_rate, truncation_rate=truncation_rate,
-                      invalid_json_rate=invalid_json_rate,
-                      schema_violation_rate=schema_violation_rate,
-                      chars_per_token=chars_per_token)
-    if output_format == "json":
-        _echo_json({"output": result.output, "errors": result.errors, "counts": result.counts,
-                    "outputs": result.outputs, "batch": result.batch.to_dict()})
-        return
-    counts = ", ".join(f"{count:,} {fate}" for fate, count in result.counts.items())
-    click.echo(escape(f"{result.batch.id} {result.batch.status.value}: {counts}"))
-
-
-@main.command("estimate")
-@click.argument("paths", nargs=-1, required=True)
-@provider_option
-@click.option("--calibrate", "calibrate_path", metavar="JOINED",
-              help="Fit the characters-a-token ratio to a past job's joined file (from "
-              "batchio join -o, JSONL or Parquet) and estimate with it.")
-@click.option("--enqueued-limit", type=click.IntRange(min=1),
-              help="Warn where a model's input tokens in one file pass this enqueued-token "
-              "budget (what fails a batch with token_limit_exceeded).")
-@click.option("--chars-per-token", type=click.FloatRange(min=0.1),
-              help="Characters a token (default: the provider's figure, or --calibrate's).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes that estimate files at once (default: the usable cores).")
-@format_option
-def estimate_command(paths: tuple[str, ...], provider: str | None, calibrate_path: str | None,
-                     enqueued_limit: int | None, chars_per_token: float | None,
-                     jobs: int | None, output_format: str) -> None:
-    """Estimate request files (or a shard folder) before submit: requests, input tokens, the
-    output bound from each request's cap, and the cost range at batch prices."""
-    fitted = None if calibrate_path is None else calibrate(calibrate_path)
-    counter = (TokenCounter(chars_per_token) if chars_per_token is not None
-               else None if fitted is None else fitted.counter())
-    report = estimate(list(paths), provider=provider, counter=counter,
-                      enqueued_limit=enqueued_limit, workers=jobs)
-    if output_format == "json":
-        document = report.to_dict()
-        if fitted is not None:
-            document["calibration"] = fitted.to_dict()
-        _echo_json(document)
-        return
-    for line in estimate_lines(report, fitted):
-        click.echo(escape(line))
-
-
-@main.command("convert")
-@click.argument("input_path", metavar="INPUT")
+@main.command("convert", cls=Command, short_help="Convert request files (or result files) "
+              "between providers' formats, offline, with ids the target accepts.",
+              examples=["batchio convert examples/chat_requests.jsonl --to anthropic "
+                        "--model claude-haiku-4-5 -o anthropic_requests.jsonl"])
+@click.argument("input_path", metavar="PATH", required=False)
 @click.option("--from", "from_provider", type=click.Choice(PROVIDERS), default=None,
-              help="The provider INPUT is written for (default: read off its first line; "
-              "for --results, anthropic).")
+              metavar="NAME", help="The provider PATH is written for (default: read off its "
+              "first line; for --results, anthropic).")
 @click.option("--to", "to_provider", type=click.Choice(PROVIDERS), default="anthropic",
-              show_default=True, help="The provider to write for (results: always openai).")
-@click.option("-o", "output", required=True, help="Where to write the converted file.")
-@click.option("--results", is_flag=True,
-              help="INPUT is a result file: convert it to OpenAI output lines.")
-@click.option("--mapping", help="The id mapping file (default: OUT.ids.json); an existing "
-              "one restores original ids.")
-@click.option("--model", help="Give every converted request this model.")
+              show_default=True, metavar="NAME",
+              help="The provider to write requests for (results: always openai).")
+@out_option("Where to write the converted file.", required=True)
+@click.option("--results", "results_path", is_flag=False, flag_value="", default=None,
+              metavar="PATH", help="Convert this result file to OpenAI output lines instead "
+              "of requests.")
+@click.option("--mapping", metavar="PATH", help="The id mapping file (default: OUT.ids.json); "
+              "an existing one restores original ids.")
+@click.option("--model", metavar="NAME", help="Give every converted request this model.")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=1024, show_default=True,
-              help="max_tokens for requests that set none, where the target requires it.")
+              metavar="N", help="max_tokens for requests that set none, where the target "
+              "requires it.")
 @click.option("--strict", is_flag=True, help="Fail on the first request that cannot be "
               "converted faithfully, instead of leaving it out.")
+@max_errors_option(20, "requests left out")
 @format_option
-def convert_command(input_path: str, from_provider: str | None, to_provider: str, output: str,
-                    results: bool, mapping: str | None, model: str | None, max_tokens: int,
-                    strict: bool, output_format: str) -> None:
-    """Convert INPUT between providers' formats, offline."""
-    if results:
-        conversion = convert_results(input_path, output,
+@quiet_option
+def convert_command(input_path: str | None, from_provider: str | None, to_provider: str,
+                    out: str, results_path: str | None, mapping: str | None,
+                    model: str | None, max_tokens: int, strict: bool, max_errors: int,
+                    output_format: str, quiet: bool) -> None:
+    """Convert the requests in PATH (or the results in --results PATH) between providers'
+    formats, offline."""
+    if results_path == "":
+        # The flag of an earlier release: PATH is the result file.
+        warn("convert PATH --results is now convert --results PATH", "deprecated_option")
+        results_path, input_path = input_path, None
+    if (input_path is None) == (results_path is None):
+        raise click.UsageError("give the requests to convert as PATH, or the results as "
+                               "--results PATH (not both)")
+    if results_path is not None:
+        conversion = convert_results(results_path, out,
                                      from_provider=from_provider or "anthropic",
                                      mapping=mapping)
     else:
-        conversion = convert(input_path, output, from_provider=from_provider,
+        assert input_path is not None
+        conversion = convert(input_path, out, from_provider=from_provider,
                              to_provider=to_provider, strict=strict, model=model,
                              max_tokens=max_tokens, mapping=mapping)
-    if output_format == "json":
-        _echo_json(conversion.to_dict())
-    else:
-        for problem in conversion.skipped:
+    if not json_mode():
+        limit = max_errors or None
+        for problem in conversion.skipped[:limit]:
             click.echo(_style_problem(problem), err=True)
+        hidden = len(conversion.skipped) - len(conversion.skipped[:limit])
+        if hidden:
+            click.echo(f"... and {hidden:,} more left out; --max-errors 0 lists all", err=True)
         mapped = (f"; {len(conversion.remapped):,} ids remapped ({conversion.mapping_path})"
                   if conversion.remapped else "")
-        click.echo(escape(f"{output}: {conversion.converted:,} converted, "
+        click.echo(escape(f"{out}: {conversion.converted:,} converted, "
                           f"{len(conversion.skipped):,} left out{mapped}"),
-                   err=output in ("-", "/dev/stdout"))
-    sys.exit(0 if conversion.ok else 1)
+                   err=out in ("-", "/dev/stdout"))
+    finish(conversion.to_dict(), EXIT_OK if conversion.ok else EXIT_PROBLEMS,
+           err=out in ("-", "/dev/stdout"))

@@ -49,6 +49,12 @@ CODES: dict[str, str] = {
     "unreadable_file": "The file cannot be opened, read or decompressed.",
     "unwritable_file": "A file cannot be written: read-only, disk full, too large, no permission.",
     "invalid_argument": "An argument is out of range or names something batchio does not know.",
+    "usage_error": "The command line is not one the command takes: an unknown option or "
+                   "command, a missing argument, options that exclude each other.",
+    "deprecated_option": "Warning: an option spelt as an earlier release spelt it; it still "
+                         "works, under its new name.",
+    "over_limit": "Warning: a limit asked for is over the provider's own (the provider's "
+                  "applies).",
     "same_file": "Two paths of one command name the same file (an output over an input).",
     "target_exists": "The output folder already holds shards or a manifest (see --overwrite).",
     "target_locked": "Another batchio run is writing shards to the same folder.",
@@ -96,6 +102,8 @@ CODES: dict[str, str] = {
     "results_do_not_match": "No result line answers any input: the results (or the inputs) "
                             "are another job's; nothing is written.",
     "most_results_orphans": "Warning: most result lines answer none of the inputs.",
+    "unusable_usage": "Warning: result lines report a token count that cannot be used (below "
+                      "0, past 64 bits, not a number): the usage and cost are short by it.",
     "duplicate_result": "A custom_id that got more than one result line.",
     "join_not_read": "A join's summary was asked for before its rows were read (or read twice).",
     "invalid_result_line": "A result line without the fields its provider's result shape needs.",

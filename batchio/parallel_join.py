@@ -92,13 +92,16 @@ class _Part:
     error_place: int | None = None
 
 
-def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | None = None,
-               *, retry: str | os.PathLike[str] | None = None,
+def write_join(result: Join, target: str | os.PathLike[str] | None,
+               to: TableFormat | None = None, *, retry: str | os.PathLike[str] | None = None,
                retry_statuses: Iterable[str] | None = None, workers: int | None = None) -> int:
     """Write the joined rows of ``result`` (a :func:`batchio.join` not yet read) to
     ``target`` as Parquet, CSV or JSONL (by ``to`` or the extension), and the request lines
     worth retrying to ``retry`` (``retry_statuses`` as :class:`RetryWriter` takes them);
-    both atomically. Returns the rows written; ``result.summary`` is then complete.
+    both atomically. Returns the rows joined; ``result.summary`` is then complete, its
+    ``retry_requests`` the lines the retry file holds.
+
+    ``target`` None joins without writing a table (the summary and the retry file only).
 
     ``workers``: processes to join with (default: the usable cores, for inputs of at least
     :data:`batchio.validation.PARALLEL_MIN_BYTES`). The rows and the summary are those of
@@ -111,8 +114,8 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
             inspect.GEN_CREATED:
         raise JoinError("this Join has been read already: write_join takes a Join no row "
                         "of which was read; call batchio.join() again", code="join_not_read")
-    name = os.fspath(target)
-    kind = table_format(name, to)
+    name = None if target is None else os.fspath(target)
+    kind = table_format(name or "-", to)
     # The files written must not be the files read (the command line checks the same).
     check_distinct_paths([*result._inputs, *result._result_names],
                          [name, None if retry is None else os.fspath(retry)])
@@ -122,13 +125,19 @@ def write_join(result: Join, target: str | os.PathLike[str], to: TableFormat | N
     with contextlib.ExitStack() as stack:
         retry_writer = None if retry is None else stack.enter_context(
             RetryWriter(retry, statuses=statuses))
-        sink = stack.enter_context(JoinedSink(name, kind))
-        plan = _plan(result, workers)
-        if plan is None:
-            sink.add_rows(result, None if retry_writer is None else retry_writer.add)
+        on_row = None if retry_writer is None else retry_writer.add
+        if name is None:
+            rows = sum(1 for _ in watched(result, on_row))
         else:
-            _join_in_ranges(result, plan, sink, retry_writer, statuses, workers)
-    return sink.rows
+            sink = stack.enter_context(JoinedSink(name, kind))
+            plan = _plan(result, workers)
+            if plan is None:
+                sink.add_rows(result, on_row)
+            else:
+                _join_in_ranges(result, plan, sink, retry_writer, statuses, workers)
+            rows = sink.rows
+    result.summary.retry_requests = None if retry_writer is None else retry_writer.count
+    return rows
 
 
 def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:

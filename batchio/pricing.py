@@ -132,6 +132,12 @@ class PriceTable:
             return self.find(provider, model.removeprefix("models/"))
         return price
 
+    def providers_of(self, model: str) -> list[str]:
+        """The providers whose prices list ``model`` (its own entry or its undated name),
+        in the table's order: who serves it, as far as batchio knows."""
+        providers = dict.fromkeys(provider for provider, _ in self.prices)
+        return [provider for provider in providers if self.find(provider, model) is not None]
+
     def __len__(self) -> int:
         return len(self.prices)
 

@@ -220,6 +220,8 @@ class JoinSummary:
     #: Result lines whose usage gives a count that cannot be used (below 0, past 64 bits,
     #: not a number): it is left out of ``usage`` and the cost, which are short by it.
     unusable_usage: int = 0
+    #: The request lines a retry file written with the join holds (None: none was).
+    retry_requests: int | None = None
 
     @property
     def clean(self) -> bool:
@@ -243,6 +245,7 @@ class JoinSummary:
             "usage": {model: tokens.to_dict() for model, tokens in sorted(self.usage.items())},
             "unusable_usage": self.unusable_usage,
             "cost": self.cost(),
+            "retry_requests": self.retry_requests,
         }
 
     def merge_inputs(self, part: JoinSummary) -> None:

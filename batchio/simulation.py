@@ -376,8 +376,8 @@ def simulate(
     check_distinct_paths([requests], [output, errors, batch_json])
     profile = profile_for(provider, requests)
     if errors is not None and profile.one_result_file:
-        raise UsageError(f"{profile.title} returns every result in one file: give --output "
-                         "only, not --errors")
+        raise UsageError(f"{profile.title} returns every result in one file: give output "
+                         "only, not errors")
     faults = _checked_rates(refusal=refusal_rate, truncated=truncation_rate,
                             invalid_json=invalid_json_rate,
                             schema_violation=schema_violation_rate)

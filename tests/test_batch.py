@@ -199,7 +199,7 @@ def test_status_command(tmp_path: Path) -> None:
     assert "8 completed, 2 failed of 10" in result.output
     assert "queued 1m00s, running 10m00s, finalizing 0m40s" in result.output
     output = results_file(tmp_path / "out.jsonl", 7, 0)
-    result = CliRunner().invoke(main, ["status", str(log), "--output", str(output),
+    result = CliRunner().invoke(main, ["status", str(log), "--results", str(output),
                                        "--format", "json"])
     assert result.exit_code == 1
     document = orjson.loads(result.output)
@@ -271,7 +271,7 @@ def test_status_of_an_anthropic_batch_cross_checks_its_results(tmp_path: Path) -
     path = tmp_path / "batch.json"
     path.write_bytes(orjson.dumps(anthropic_batch()))
     result = CliRunner().invoke(main, ["status", str(path), "--provider", "anthropic",
-                                       "--output", str(results)])
+                                       "--results", str(results)])
     assert result.exit_code == 1, result.output
     assert "the server says 2 failed but the files hold 1 failed lines" in result.output
     assert "7 completed, 2 failed of 9" in result.output

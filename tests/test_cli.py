@@ -114,7 +114,7 @@ def test_join_writes_rows_retry_file_and_json_summary(tmp_path: Path) -> None:
         {"id": "b3", "custom_id": "request-00003", "response": None,
          "error": {"code": "batch_expired", "message": "expired"}}])
     joined, retry = tmp_path / "joined.jsonl", tmp_path / "retry.jsonl"
-    result = run("join", inputs, "--output", output, "--errors", errors, "-o", joined,
+    result = run("join", inputs, "--results", output, "--errors", errors, "-o", joined,
                  "--retry", retry, "--format", "json")
     assert result.exit_code == 0, result.output
     summary = orjson.loads(result.output)
@@ -138,10 +138,10 @@ def test_join_strict_exits_1_and_retry_status_selects(tmp_path: Path) -> None:
     inputs = EXAMPLES / "chat_requests.jsonl"
     output = write(tmp_path / "out.jsonl", [])
     retry = tmp_path / "retry.jsonl"
-    result = run("join", inputs, "--output", output, "--retry", retry, "--retry-status",
+    result = run("join", inputs, "--results", output, "--retry", retry, "--retry-status",
                  "succeeded", "--strict", "-o", tmp_path / "joined.jsonl")
     assert result.exit_code == 1
-    assert "12 inputs: 0 succeeded, 0 failed, 0 expired, 0 cancelled, 12 missing" in result.output
+    assert "12 requests: 0 succeeded, 0 failed, 0 expired, 0 cancelled, 12 missing" in result.output
     assert retry.read_bytes() == b""
 
 
@@ -157,7 +157,7 @@ def test_join_strict_refuses_orphan_and_duplicate_results_with_exit_1_and_their_
     answers = [_answer(f"request-{number:05}") for number in range(1, 13)]
     output = write(tmp_path / "out.jsonl", [*answers, _answer(extra)])
     joined, retry = tmp_path / "joined.jsonl", tmp_path / "retry.jsonl"
-    result = run("join", EXAMPLES / "chat_requests.jsonl", "--output", output, "--strict",
+    result = run("join", EXAMPLES / "chat_requests.jsonl", "--results", output, "--strict",
                  "-o", joined, "--retry", retry)
     assert result.exit_code == 1
     why = ("is not among the inputs" if extra == "ghost" else
@@ -176,7 +176,7 @@ def test_join_bad_retry_status_is_a_usage_error(tmp_path: Path) -> None:
 def test_join_duplicate_inputs_exit_2(tmp_path: Path) -> None:
     inputs = write(tmp_path / "in.jsonl", [{"custom_id": "a"}, {"custom_id": "a"}])
     output = write(tmp_path / "out.jsonl", [])
-    result = run("join", inputs, "--output", output, "-o", tmp_path / "joined.jsonl")
+    result = run("join", inputs, "--results", output, "-o", tmp_path / "joined.jsonl")
     assert result.exit_code == 2
     assert "used by two inputs" in result.output
     assert not (tmp_path / "joined.jsonl").exists()
@@ -200,12 +200,12 @@ def test_no_input_makes_a_command_crash(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "any.jsonl"
     path.write_bytes(data)
     for args in (["validate", path], ["validate", "--provider", "anthropic", path],
-                 ["join", EXAMPLES / "chat_requests.jsonl", "--output", path, "-o",
+                 ["join", EXAMPLES / "chat_requests.jsonl", "--results", path, "-o",
                   tmp_path / "joined.jsonl"],
                  ["join", path, "-o", tmp_path / "joined2.jsonl"],
                  ["split", path, "--out-dir", tmp_path / "split"],
                  ["status", path],
-                 ["simulate", path, "--output", tmp_path / "simulated.jsonl"],
+                 ["simulate", path, "-o", tmp_path / "simulated.jsonl"],
                  ["convert", path, "-o", tmp_path / "converted.jsonl"],
                  ["convert", "--results", "--from", "anthropic", path, "-o",
                   tmp_path / "results.jsonl"],
@@ -220,7 +220,7 @@ def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     output = write(tmp_path / "out.jsonl", [
         {"id": "b1", "custom_id": "request-00002", "error": None,
          "response": {"status_code": 200, "request_id": "r", "body": {}}}])
-    result = run("join", "-", "--output", output, "-o", tmp_path / "joined.jsonl",
+    result = run("join", "-", "--results", output, "-o", tmp_path / "joined.jsonl",
                  "--format", "json", input=(EXAMPLES / "chat_requests.jsonl").read_bytes())
     assert result.exit_code == 0, result.output
     summary = orjson.loads(result.stdout)
@@ -235,7 +235,7 @@ def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Pat
     rows[45]["custom_id"] = "r3"
     inputs = write(tmp_path / "in.jsonl", rows)
     output = write(tmp_path / "out.jsonl", [_answer(f"r{n}") for n in range(50)])
-    result = run("join", inputs, "--output", output, "-o", "-")
+    result = run("join", inputs, "--results", output, "-o", "-")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [

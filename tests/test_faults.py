@@ -135,7 +135,7 @@ def test_sigkill_of_a_join_ends_its_workers_and_the_next_run_removes_the_spool(
     spool.mkdir()
     environment = {**os.environ, "TMPDIR": str(spool)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "batchio", "join", str(inputs), "--output", str(output), "-o",
+        [sys.executable, "-m", "batchio", "join", str(inputs), "--results", str(output), "-o",
          str(folder / "joined.parquet"), "--jobs", "2"], stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, env=environment)
     deadline = time.monotonic() + 60
@@ -155,7 +155,7 @@ def test_sigkill_of_a_join_ends_its_workers_and_the_next_run_removes_the_spool(
     assert not any(_alive(pid) for pid in workers), "a worker outlived its killed parent"
     # The next run removes what the killed one left, and leaves nothing itself.
     small_inputs, small_output = _join_files(folder, 50)
-    again = run("join", small_inputs, "--output", small_output, "-o", folder / "again.jsonl",
+    again = run("join", small_inputs, "--results", small_output, "-o", folder / "again.jsonl",
                 "--jobs", "2", env={"TMPDIR": str(spool)})
     assert again.returncode == 0, again.stderr
     assert list(spool.iterdir()) == []
@@ -164,7 +164,7 @@ def test_sigkill_of_a_join_ends_its_workers_and_the_next_run_removes_the_spool(
 def test_a_full_temporary_folder_is_one_line_and_exit_3(tmp_path: Path) -> None:
     inputs, output = _join_files(tmp_path, 3_000)
     with small_filesystem("64k") as disk:
-        result = run("join", inputs, "--output", output, "-o", tmp_path / "joined.parquet",
+        result = run("join", inputs, "--results", output, "-o", tmp_path / "joined.parquet",
                      "--jobs", "2", env={"TMPDIR": str(disk)})
         assert result.returncode == 3, result.stderr
         line = one_line_error(result)
@@ -178,7 +178,7 @@ def test_a_full_target_under_two_processes_is_the_write_error(tmp_path: Path, su
                                                                ) -> None:
     inputs, output = _join_files(tmp_path, 3_000)
     with small_filesystem("64k") as disk:
-        result = run("join", inputs, "--output", output, "-o", disk / f"joined.{suffix}",
+        result = run("join", inputs, "--results", output, "-o", disk / f"joined.{suffix}",
                      "--jobs", "2")
         assert result.returncode == 3, result.stderr
         line = one_line_error(result)
@@ -209,7 +209,7 @@ def test_a_fifo_in_a_shard_folder_is_refused_without_blocking(tmp_path: Path, co
     shard = tmp_path / "shards" / "requests-00002.jsonl"
     shard.unlink()
     os.mkfifo(shard)
-    extra = ["--output", "in.jsonl"] if command == "join" else []
+    extra = ["--results", "in.jsonl"] if command == "join" else []
     result = run(command, "shards", *extra, cwd=tmp_path, timeout=60)
     assert result.returncode == 2
     line = one_line_error(result)
@@ -226,7 +226,7 @@ def test_a_manifest_that_lists_a_shard_twice_is_refused_by_every_reader(tmp_path
     manifest["requests"] += manifest["shards"][0]["requests"]
     path.write_bytes(orjson.dumps(manifest))
     for args in (["validate", "shards"], ["estimate", "shards"],
-                 ["join", "shards", "--output", "in.jsonl"]):
+                 ["join", "shards", "--results", "in.jsonl"]):
         result = run(*args, cwd=tmp_path)
         assert result.returncode == 2, (args, result.stdout)
         assert "lists shard 'requests-00001.jsonl' twice" in one_line_error(result)
@@ -242,7 +242,7 @@ def test_status_of_an_endless_device_ends_with_one_line(tmp_path: Path) -> None:
     batch = {"id": "batch_1", "object": "batch", "status": "completed", "created_at": 1,
              "request_counts": {"total": 1, "completed": 1, "failed": 0}}
     (tmp_path / "batch.json").write_bytes(orjson.dumps(batch))
-    result = run("status", "batch.json", "--output", "/dev/zero", cwd=tmp_path, timeout=120)
+    result = run("status", "batch.json", "--results", "/dev/zero", cwd=tmp_path, timeout=120)
     assert result.returncode == 2
     assert "line_too_large" in one_line_error(result)
 
@@ -409,7 +409,7 @@ def test_usage_that_cannot_be_used_is_null_and_counted(tmp_path: Path, usage: An
     assert summary.unusable_usage == 4
     assert summary.usage["gpt-4o-mini"].to_dict()["input_tokens"] == 10
     assert summary.to_dict()["unusable_usage"] == 4
-    cli = run("join", inputs, "--output", output, "-o", tmp_path / "j.jsonl")
+    cli = run("join", inputs, "--results", output, "-o", tmp_path / "j.jsonl")
     assert "4 result lines report a token count that cannot be used" in cli.stderr
 
 
@@ -430,7 +430,7 @@ def test_a_200_without_an_answer_is_an_invalid_result_line(tmp_path: Path, body:
 def test_an_empty_retry_status_is_a_usage_error(tmp_path: Path) -> None:
     write(tmp_path / "in.jsonl", [request("a")])
     write(tmp_path / "out.jsonl", [succeeded("a")])
-    result = run("join", "in.jsonl", "--output", "out.jsonl", "-o", "j.jsonl", "--retry",
+    result = run("join", "in.jsonl", "--results", "out.jsonl", "-o", "j.jsonl", "--retry",
                  "r.jsonl", "--retry-status", "", cwd=tmp_path)
     assert result.returncode == 2
     assert "retry statuses are empty" in result.stderr
@@ -478,12 +478,12 @@ def test_simulated_refusals_are_all_refusals_and_faults_that_cannot_apply_are_sa
     for line in lines:
         line["body"]["max_tokens"] = 20
     write(tmp_path / "in.jsonl", lines)
-    result = run("simulate", "in.jsonl", "--output", "out.jsonl", "--errors", "err.jsonl",
+    result = run("simulate", "in.jsonl", "-o", "out.jsonl",
                  "--fail", "0", "--expire", "0", "--missing", "0", "--refusal", "1",
                  "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert orjson.loads(result.stdout)["outputs"]["refusal"] == 300
-    result = run("simulate", "in.jsonl", "--output", "out2.jsonl", "--fail", "0", "--expire",
+    result = run("simulate", "in.jsonl", "-o", "out2.jsonl", "--fail", "0", "--expire",
                  "0", "--missing", "0", "--invalid-json", "1", cwd=tmp_path)
     assert result.returncode == 0
     assert "fault_not_applied" in result.stderr and "300 answers" in result.stderr

@@ -157,7 +157,7 @@ def test_join_jobs_on_the_command_line(tmp_path: Path) -> None:
     written = {}
     for jobs in ("1", "2"):
         done = CliRunner().invoke(main, [
-            "join", str(inputs), "--output", str(output), "-o",
+            "join", str(inputs), "--results", str(output), "-o",
             str(tmp_path / f"joined-{jobs}.jsonl"), "--retry", str(tmp_path / f"r-{jobs}.jsonl"),
             "--jobs", jobs, "--format", "json"])
         assert done.exit_code == 0, done.output
@@ -167,7 +167,7 @@ def test_join_jobs_on_the_command_line(tmp_path: Path) -> None:
                          (tmp_path / f"r-{jobs}.jsonl").read_bytes())
     assert written["1"] == written["2"]
     assert written["2"][1].count(b"\n") == 250
-    done = CliRunner().invoke(main, ["join", str(inputs), "--output", str(output), "--jobs",
+    done = CliRunner().invoke(main, ["join", str(inputs), "--results", str(output), "--jobs",
                                      "0"])
     assert done.exit_code == 2
     assert "--jobs" in done.output
@@ -195,7 +195,7 @@ def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
     spool.mkdir()
     target = tmp_path / "joined.parquet"
     process = subprocess.Popen(
-        [sys.executable, "-m", "batchio", "join", str(inputs), "--output", str(output), "-o",
+        [sys.executable, "-m", "batchio", "join", str(inputs), "--results", str(output), "-o",
          str(target), "--jobs", "2", "--check-outputs"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(spool)})
     # Signalled once the workers have started (their spool folder is there).

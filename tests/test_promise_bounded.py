@@ -48,7 +48,7 @@ EXPECTED = {
     ("split", "blank"): (0, "10,000,000 blank lines left out"),
     ("join", "newline-free"): (2, "invalid_json_line"),
     ("join", "bomb"): (2, "line_too_large"),
-    ("join", "blank"): (0, "0 inputs"),
+    ("join", "blank"): (0, "0 requests"),
     ("status", "newline-free"): (2, "line_too_large"),
     ("status", "bomb"): (2, "line_too_large"),
     ("status", "blank"): (2, "blank_line"),
@@ -63,7 +63,7 @@ def test_hostile_input_in_bounded_memory(tmp_path: Path, hostile: dict[str, Path
     results.write_bytes(requests(1))
     args = {"validate": ["validate", "--provider", "openai", source],
             "split": ["split", "--provider", "openai", source, "--out-dir", tmp_path / "out"],
-            "join": ["join", "--provider", "openai", source, "--output", results, "-o",
+            "join": ["join", "--provider", "openai", source, "--results", results, "-o",
                      tmp_path / "joined.jsonl"],
             "status": ["status", "--provider", "openai", source]}[name]
     result = run(*args, address_space=LIMIT, timeout=600)

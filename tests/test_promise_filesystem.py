@@ -24,8 +24,8 @@ def test_o_dev_null_keeps_the_device(tmp_path: Path) -> None:
     os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
     (tmp_path / "in.jsonl").write_bytes(requests(5))
     for args in (["convert", "in.jsonl", "-o", device],
-                 ["simulate", "in.jsonl", "--output", device],
-                 ["join", "in.jsonl", "--output", "/dev/null", "-o", device]):
+                 ["simulate", "in.jsonl", "-o", device],
+                 ["join", "in.jsonl", "--results", "/dev/null", "-o", device]):
         result = run(*args, cwd=tmp_path)
         assert result.returncode in (0, 1), result.stderr
         assert stat.S_ISCHR(device.stat().st_mode)

@@ -20,8 +20,8 @@ import batchio
 COMMANDS = {
     "validate": ["validate", "{in}"],
     "split": ["split", "{in}", "--out-dir", "{out}/shards"],
-    "join": ["join", "{in}", "--output", "/dev/null", "-o", "{out}/joined.jsonl"],
-    "simulate": ["simulate", "{in}", "--output", "{out}/o.jsonl", "--errors", "{out}/e.jsonl",
+    "join": ["join", "{in}", "--results", "/dev/null", "-o", "{out}/joined.jsonl"],
+    "simulate": ["simulate", "{in}", "-o", "{out}/o.jsonl",
                  "--batch-json", "{out}/batch.json"],
     "convert": ["convert", "{in}", "-o", "{out}/c.jsonl"],
     "build": ["build", "{in}", "-o", "{out}/b.jsonl", "--model", "m",
@@ -115,7 +115,7 @@ def test_convert_leaves_out_malformed_bodies(tmp_path: Path, body: dict[str, obj
 
 
 @pytest.mark.parametrize("args", [
-    ["simulate", "in.jsonl", "--output", "o.jsonl", "--dimensions", "100000000"],
+    ["simulate", "in.jsonl", "-o", "o.jsonl", "--dimensions", "100000000"],
     ["split", "in.jsonl", "--out-dir", "o", "--max-bytes", "0"],
     ["split", "in.jsonl", "--out-dir", "o", "--max-bytes", "0.5"],
     ["split", "in.jsonl", "--out-dir", "o", "--max-requests", "0"],
@@ -123,7 +123,7 @@ def test_convert_leaves_out_malformed_bodies(tmp_path: Path, body: dict[str, obj
     ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id.__class__}"],
     ["build", "in.jsonl", "-o", "b.jsonl", "--template", "{custom_id:{custom_id}}"],
     ["validate", "in.jsonl", "--endpoint", "/v1/bogus"],
-    ["join", "in.jsonl", "--output", "in.jsonl", "--retry-status", "bogus"],
+    ["join", "in.jsonl", "--results", "in.jsonl", "--retry-status", "bogus"],
 ])
 def test_absurd_options_are_refused_up_front(tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "in.jsonl").write_bytes(requests(2))

@@ -103,7 +103,7 @@ def test_a_manifest_whose_split_did_not_finish_is_refused_by_every_reader(
     assert (raised.value.code, raised.value.path) == (
         "incomplete_manifest", str(tmp_path / "out" / "manifest.json"))
     for command in (["estimate", "out/manifest.json"],
-                    ["join", "--manifest", "out", "--output", "out.jsonl", "-o", "j.jsonl"]):
+                    ["join", "--manifest", "out", "--results", "out.jsonl", "-o", "j.jsonl"]):
         result = run(*command, cwd=tmp_path)
         assert result.returncode == 2
         assert one_line_error(result) == (
@@ -124,7 +124,7 @@ def test_a_shard_changed_since_split_is_read_as_it_is_with_a_warning(tmp_path: P
     assert [(w.message.code, w.message.path) for w in warned  # type: ignore[union-attr]
             ] == [("changed_shard", str(shard))]
     assert [row.custom_id for row in joined][-1] == "extra0"
-    result = run("join", "--manifest", "out", "--output", "out.jsonl", "-o", "j.jsonl",
+    result = run("join", "--manifest", "out", "--results", "out.jsonl", "-o", "j.jsonl",
                  cwd=tmp_path)
     assert result.returncode == 0
     size = shard.stat().st_size
@@ -132,7 +132,7 @@ def test_a_shard_changed_since_split_is_read_as_it_is_with_a_warning(tmp_path: P
         f"batchio: warning: out/requests-00002.jsonl: changed_shard: {size:,} bytes, not the "
         f"{size - len(requests(1, 'extra')):,} that out/manifest.json lists: changed since "
         "split (read as it is now)")
-    assert "5 inputs" in result.stderr
+    assert "5 requests" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["../in.jsonl", "/etc/passwd", "sub/x.jsonl", "..", ""])
@@ -259,14 +259,14 @@ def test_build_reads_a_csv_with_a_byte_order_mark_and_names_missing_fields(
 
 
 @pytest.mark.parametrize("args", [
-    ["join", "in.jsonl", "--output", "out.jsonl", "--errors", "out.jsonl"],
-    ["join", "in.jsonl", "--output", "out.jsonl", "--retry", "in.jsonl"],
-    ["join", "in.jsonl", "--output", "out.jsonl", "-o", "in.jsonl"],
-    ["join", "in.jsonl", "--output", "out.jsonl", "-o", "./out.jsonl"],
+    ["join", "in.jsonl", "--results", "out.jsonl", "--errors", "out.jsonl"],
+    ["join", "in.jsonl", "--results", "out.jsonl", "--retry", "in.jsonl"],
+    ["join", "in.jsonl", "--results", "out.jsonl", "-o", "in.jsonl"],
+    ["join", "in.jsonl", "--results", "out.jsonl", "-o", "./out.jsonl"],
     ["convert", "in.jsonl", "-o", "in.jsonl"],
     ["convert", "in.jsonl", "-o", "c.jsonl", "--mapping", "c.jsonl"],
-    ["simulate", "in.jsonl", "--output", "o.jsonl", "--errors", "o.jsonl"],
-    ["simulate", "in.jsonl", "--output", "in.jsonl"],
+    ["simulate", "in.jsonl", "-o", "o.jsonl", "--batch-json", "o.jsonl"],
+    ["simulate", "in.jsonl", "-o", "in.jsonl"],
     ["build", "in.jsonl", "-o", "in.jsonl", "--prompt-field", "custom_id"],
 ])
 def test_one_file_for_two_roles_is_refused_before_anything_is_written(
@@ -326,7 +326,7 @@ def test_join_says_why_when_nothing_can_be_joined(tmp_path: Path, results: str |
     (tmp_path / "out.jsonl").write_bytes(b"not json\n{]\n")
     args = ["join", "in.jsonl", "-o", "j.jsonl"]
     if results:
-        args += ["--output", "out.jsonl"]
+        args += ["--results", "out.jsonl"]
     result = run(*args, cwd=tmp_path)
     assert result.returncode in ((2,) if results is None else (1,))
     assert ("give the result files" if results is None else
@@ -364,8 +364,8 @@ def _fed_fifo(path: Path, data: bytes) -> threading.Thread:
     ["validate", "in.fifo"],
     ["estimate", "in.fifo", "--format", "json"],
     ["split", "in.fifo", "--out-dir", "shards", "--max-requests", "2"],
-    ["join", "in.fifo", "--output", "out.jsonl", "-o", "joined.jsonl"],
-    ["simulate", "in.fifo", "--output", "sim.jsonl", "--missing", "0"],
+    ["join", "in.fifo", "--results", "out.jsonl", "-o", "joined.jsonl"],
+    ["simulate", "in.fifo", "-o", "sim.jsonl", "--missing", "0"],
 ])
 def test_input_read_once_from_a_fifo_loses_no_request(tmp_path: Path,
                                                       command: list[str]) -> None:
@@ -389,7 +389,7 @@ def test_input_read_once_from_a_fifo_loses_no_request(tmp_path: Path,
     elif command[0] == "split":
         assert Manifest.load(tmp_path / "shards").requests == 5
     elif command[0] == "join":
-        assert "5 inputs: 5 succeeded" in result.stderr
+        assert "5 requests: 5 succeeded" in result.stdout
         assert len((tmp_path / "joined.jsonl").read_bytes().splitlines()) == 5
     elif command[0] == "simulate":
         assert len((tmp_path / "sim.jsonl").read_bytes().splitlines()) >= 4
@@ -430,7 +430,7 @@ def test_a_manifest_of_no_shards_or_of_wrong_types_is_one_line(tmp_path: Path) -
     (tmp_path / "zero" / "manifest.json").write_bytes(
         b'{"provider": "openai", "complete": true, "shards": []}')
     for command in (["estimate", "zero"], ["validate", "zero"],
-                    ["join", "--manifest", "zero", "--output", "zero/manifest.json"]):
+                    ["join", "--manifest", "zero", "--results", "zero/manifest.json"]):
         result = run(*command, cwd=tmp_path)
         assert result.returncode == 2
         assert one_line_error(result) == (
@@ -471,7 +471,7 @@ def test_validate_reads_a_shard_folder_as_its_shards(tmp_path: Path) -> None:
 
 def test_standard_input_is_read_in_one_role_and_by_this_process(tmp_path: Path) -> None:
     data = requests(3)
-    result = run("join", "-", "--output", "-", "-o", "j.jsonl", cwd=tmp_path, stdin=data)
+    result = run("join", "-", "--results", "-", "-o", "j.jsonl", cwd=tmp_path, stdin=data)
     assert result.returncode == 2
     assert one_line_error(result) == (
         "batchio: -: same_file: - is named as a result file and as an input (-): its lines "
@@ -512,7 +512,7 @@ def test_a_manifest_with_a_field_no_split_writes_is_one_line(tmp_path: Path,
 def test_simulate_writes_no_result_file_when_its_batch_object_cannot_be_written(
         tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(requests(5))
-    result = run("simulate", "in.jsonl", "--output", "o.jsonl", "--errors", "e.jsonl",
+    result = run("simulate", "in.jsonl", "-o", "o.jsonl",
                  "--batch-json", "/dev/full", cwd=tmp_path)
     assert result.returncode == 3
     assert one_line_error(result) == ("batchio: /dev/full: unwritable_file: cannot write "

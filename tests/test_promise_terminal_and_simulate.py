@@ -17,7 +17,7 @@ HOSTILE = "a\x1b]0;PWNED\x07\x1b[2J\nfake.jsonl: ok (forged line)\r"
 @pytest.mark.parametrize("command", [
     ["validate", "in.jsonl"],
     ["split", "in.jsonl", "--out-dir", "out"],
-    ["join", "in.jsonl", "--output", "/dev/null", "-o", "j.jsonl"],
+    ["join", "in.jsonl", "--results", "/dev/null", "-o", "j.jsonl"],
     ["convert", "in.jsonl", "-o", "c.jsonl"],
 ])
 def test_no_control_character_from_a_file_reaches_the_terminal(tmp_path: Path,
@@ -44,7 +44,7 @@ def test_simulated_anthropic_batches_are_what_status_reads(tmp_path: Path) -> No
                                               "messages": [{"role": "user", "content": "x"}]}}
             for i in range(20)]
     (tmp_path / "in.jsonl").write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
-    done = run("simulate", "in.jsonl", "--output", "o.jsonl", "--batch-json", "b.json",
+    done = run("simulate", "in.jsonl", "-o", "o.jsonl", "--batch-json", "b.json",
                "--provider", "anthropic", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     document = orjson.loads((tmp_path / "b.json").read_bytes())
@@ -56,7 +56,7 @@ def test_simulated_anthropic_batches_are_what_status_reads(tmp_path: Path) -> No
 def test_errors_for_a_one_file_provider_is_refused(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(b'{"custom_id": "a", "params": {"model": "c", '
                                         b'"max_tokens": 5, "messages": []}}\n')
-    result = run("simulate", "in.jsonl", "--output", "o.jsonl", "--errors", "e.jsonl",
+    result = run("simulate", "in.jsonl", "-o", "o.jsonl", "--errors", "e.jsonl",
                  "--provider", "anthropic", cwd=tmp_path)
     assert result.returncode == 2
     assert "returns every result in one file" in result.stderr
@@ -89,13 +89,13 @@ def test_the_simulated_batch_names_the_files_endpoint(tmp_path: Path) -> None:
 
 def test_cli_and_python_simulate_the_same(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(requests(300))
-    run("simulate", "in.jsonl", "--output", "cli-o.jsonl", "--errors", "cli-e.jsonl",
-        cwd=tmp_path)
+    run("simulate", "in.jsonl", "--out-dir", "cli", cwd=tmp_path)
     simulate(tmp_path / "in.jsonl", output=tmp_path / "py-o.jsonl",
-             errors=tmp_path / "py-e.jsonl")
-    for kind in ("o", "e"):
-        assert (tmp_path / f"cli-{kind}.jsonl").read_bytes() == (
-            tmp_path / f"py-{kind}.jsonl").read_bytes()
+             errors=tmp_path / "py-e.jsonl", batch_json=tmp_path / "py-b.json")
+    for cli, python in (("output.jsonl", "o.jsonl"), ("errors.jsonl", "e.jsonl"),
+                        ("batch.json", "b.json")):
+        assert (tmp_path / "cli" / f"in.{cli}").read_bytes() == (
+            tmp_path / f"py-{python}").read_bytes()
 
 
 def test_status_gives_no_eta_past_expiry_or_from_one_snapshot(tmp_path: Path) -> None:

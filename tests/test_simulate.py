@@ -109,14 +109,18 @@ def test_join_accounts_for_every_simulated_request(
 
 def test_simulate_cli(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, [
-        "simulate", str(CHAT), "--output", str(tmp_path / "out.jsonl"), "--errors",
+        "simulate", str(CHAT), "-o", str(tmp_path / "out.jsonl"), "--errors",
         str(tmp_path / "err.jsonl"), "--seed", "1", "--fail", "0.25", "--expire", "0",
         "--batch-json", str(tmp_path / "batch.json"), "--format", "json"])
     assert result.exit_code == 0, result.output
-    document = orjson.loads(result.output)
+    document = orjson.loads(result.stdout)
+    assert result.stderr == ("batchio: warning: simulate --errors is now --out-dir, which "
+                             "names the output and error files\n")
+    assert document["warnings"] == [{"code": "deprecated_option", "message": (
+        "simulate --errors is now --out-dir, which names the output and error files")}]
     assert sum(document["counts"].values()) == 12
     assert document["batch"]["status"] == "completed"
-    bad = CliRunner().invoke(main, ["simulate", str(CHAT), "--output", str(tmp_path / "o"),
+    bad = CliRunner().invoke(main, ["simulate", str(CHAT), "-o", str(tmp_path / "o"),
                                     "--fail", "0.9", "--expire", "0.9"])
     assert bad.exit_code == 2
 

@@ -255,7 +255,7 @@ def test_arrow_parquet_csv_and_jsonl_agree_with_to_dict(tmp_path: Path) -> None:
         [1] if len(expected) % 2 else [])
     for suffix in ("parquet", "csv", "jsonl"):
         target = tmp_path / f"joined.{suffix}"
-        result = CliRunner().invoke(main, ["join", str(requests), "--output", str(files[0]),
+        result = CliRunner().invoke(main, ["join", str(requests), "--results", str(files[0]),
                                            "--errors", str(files[1]), "-o", str(target)])
         assert result.exit_code == 0, result.output
     assert pq.read_table(tmp_path / "joined.parquet").to_pylist() == expected
@@ -292,7 +292,7 @@ def test_a_table_without_pyarrow_names_the_extra(tmp_path: Path) -> None:
     requests = EXAMPLES / "chat_requests.jsonl"
     simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl")
     code = ("import sys; sys.modules['pyarrow'] = None; from batchio.cli import run; "
-            "sys.argv = ['batchio', 'join', sys.argv[1], '--output', sys.argv[2], "
+            "sys.argv = ['batchio', 'join', sys.argv[1], '--results', sys.argv[2], "
             "'-o', sys.argv[3]]; run()")
     result = subprocess.run([sys.executable, "-c", code, str(requests),
                              str(tmp_path / "out.jsonl"), str(tmp_path / "j.parquet")],
@@ -435,7 +435,7 @@ def test_retry_status_takes_output_checks(tmp_path: Path) -> None:
                       truncation_rate=0.2, invalid_json_rate=0.3)
     retry = tmp_path / "retry.jsonl"
     cli = CliRunner().invoke(main, [
-        "join", str(requests), "--output", str(tmp_path / "out.jsonl"), "--errors",
+        "join", str(requests), "--results", str(tmp_path / "out.jsonl"), "--errors",
         str(tmp_path / "err.jsonl"), "-o", str(tmp_path / "j.jsonl"), "--check-outputs",
         "--retry", str(retry), "--retry-status", "truncated,invalid_json"])
     assert cli.exit_code == 0, cli.output
@@ -443,7 +443,7 @@ def test_retry_status_takes_output_checks(tmp_path: Path) -> None:
     assert expected > 0
     assert len(retry.read_bytes().splitlines()) == expected
     bad = CliRunner().invoke(main, [
-        "join", str(requests), "--output", str(tmp_path / "out.jsonl"), "--retry",
+        "join", str(requests), "--results", str(tmp_path / "out.jsonl"), "--retry",
         str(retry), "--retry-status", "ok"])
     assert bad.exit_code == 2 and "unknown status 'ok'" in bad.output
 
@@ -497,7 +497,9 @@ def test_estimate_prints_the_same_figures_from_python_and_the_cli(tmp_path: Path
     report = batchio.estimate(paths)
     cli = CliRunner().invoke(main, ["estimate", *map(str, paths), "--format", "json"])
     assert cli.exit_code == 0, cli.output
-    assert orjson.loads(cli.output) == orjson.loads(orjson.dumps(report.to_dict()))
+    assert orjson.loads(cli.output) == {
+        "command": "estimate", "ok": True, "exit_status": 0, "warnings": [],
+        **orjson.loads(orjson.dumps(report.to_dict()))}
     chat = report.files[0]
     bodies = [orjson.loads(line)["body"] for line in paths[0].read_bytes().splitlines()]
     assert chat.requests == len(bodies)
@@ -529,7 +531,7 @@ def test_calibrate_recovers_the_ratio_a_job_was_simulated_with(tmp_path: Path,
     simulate(requests, output=tmp_path / "out.jsonl", errors=tmp_path / "err.jsonl",
              chars_per_token=ratio, seed=11)
     joined_path = tmp_path / "joined.parquet"
-    cli = CliRunner().invoke(main, ["join", str(requests), "--output",
+    cli = CliRunner().invoke(main, ["join", str(requests), "--results",
                                     str(tmp_path / "out.jsonl"), "--errors",
                                     str(tmp_path / "err.jsonl"), "-o", str(joined_path)])
     assert cli.exit_code == 0, cli.output
@@ -580,10 +582,10 @@ def test_counts_beyond_64_bits_and_vectors_beyond_float_are_nulls(tmp_path: Path
         None, None, 5)
     assert rows[1]["embedding"] is None and rows[2]["embedding"] is None
     for target in ("j.parquet", "j.csv", "j.jsonl"):
-        cli = CliRunner().invoke(main, ["join", str(requests), "--output", str(output), "-o",
+        cli = CliRunner().invoke(main, ["join", str(requests), "--results", str(output), "-o",
                                         str(tmp_path / target), "--format", "json"])
         assert cli.exit_code == 0, cli.output
-        assert orjson.loads(cli.output)["usage"]["gpt-4o-mini"]["output_tokens"] == 5
+        assert orjson.loads(cli.stdout)["usage"]["gpt-4o-mini"]["output_tokens"] == 5
 
 
 def test_deep_recursive_and_backtracking_schemas_give_verdicts_not_failures(
@@ -645,7 +647,7 @@ def test_tool_calls_allowed_are_ok_and_forced_functions_are_checked(tmp_path: Pa
 def test_output_checks_as_retry_statuses_need_check_outputs(tmp_path: Path) -> None:
     output = tmp_path / "out.jsonl"
     simulate(EXAMPLES / "chat_requests.jsonl", output=output, errors=tmp_path / "e.jsonl")
-    cli = CliRunner().invoke(main, ["join", str(EXAMPLES / "chat_requests.jsonl"), "--output",
+    cli = CliRunner().invoke(main, ["join", str(EXAMPLES / "chat_requests.jsonl"), "--results",
                                     str(output), "--retry", str(tmp_path / "r.jsonl"),
                                     "--retry-status", "truncated"])
     assert cli.exit_code == 2
@@ -656,7 +658,7 @@ def test_output_checks_as_retry_statuses_need_check_outputs(tmp_path: Path) -> N
 def test_a_missing_result_file_is_named_as_an_input_for_every_format(tmp_path: Path) -> None:
     for target in ("j.parquet", "j.csv", "j.jsonl"):
         cli = CliRunner().invoke(main, ["join", str(EXAMPLES / "chat_requests.jsonl"),
-                                        "--output", str(tmp_path / "absent.jsonl"), "-o",
+                                        "--results", str(tmp_path / "absent.jsonl"), "-o",
                                         str(tmp_path / target)])
         assert cli.exit_code == 2, (target, cli.output)
         assert "absent.jsonl" in cli.output and "cannot write" not in cli.output
