@@ -107,7 +107,7 @@ def usage_line(exc: click.UsageError) -> str:
     """A usage error as one line: ``batchio: <command> [<option>]: <code>: <reason>; see
     batchio <command> --help``."""
     ctx = exc.ctx
-    command = ctx.info_name if ctx is not None and ctx.parent is not None else None
+    command = " ".join(ctx.command_path.split()[1:]) or None if ctx is not None else None
     param = getattr(exc, "param", None)
     if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter):
         code = "invalid_argument"
@@ -215,7 +215,9 @@ class Command(click.Command):
         self.examples = tuple(examples)
 
     def invoke(self, ctx: click.Context) -> Any:
-        ctx.meta["batchio.command"] = self.name
+        parent = ctx.parent
+        ctx.meta["batchio.command"] = self.name if parent is None or parent.parent is None \
+            else f"{parent.info_name} {self.name}"
         ctx.meta["batchio.format"] = ctx.params.get("output_format", "text")
         ctx.meta["batchio.quiet"] = bool(ctx.params.get("quiet", False))
         ctx.meta["batchio.warnings"] = []

@@ -17,6 +17,7 @@ line per error, the ``--format json`` envelope, the exit statuses) is in
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import os
 import signal
@@ -63,6 +64,7 @@ from ._cli_input import check_template, parse_size, prompt_body, read_rows, row_
 from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
 from .bodies import TokenCounter
 from .building import RequestWriter
+from .campaign import POLICIES, Campaign, Policy, RoundStatus
 from .conversion import convert, convert_results
 from .errors import BatchioError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
@@ -887,3 +889,178 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                    err=out in ("-", "/dev/stdout"))
     finish(conversion.to_dict(), EXIT_OK if conversion.ok else EXIT_PROBLEMS,
            err=out in ("-", "/dev/stdout"))
+
+
+# --- campaign -------------------------------------------------------------------------------
+
+class _Campaign(click.Group):
+    """The ``campaign`` commands, in the order of a job."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        order = ("record", "status", "retry", "final")
+        return sorted(self.commands, key=lambda name: (
+            order.index(name) if name in order else len(order), name))
+
+
+@main.group("campaign", cls=_Campaign, short_help="Record a job's rounds (requests, results, "
+            "Batch objects) in a ledger; its status, the next round to retry, one final "
+            "table.")
+def campaign_group() -> None:
+    """A job's rounds in one SQLite ledger: record each round's files, see what is still
+    owed and what it cost, write the next round's requests, and one final table with one
+    row per custom_id."""
+
+
+def _round_line(item: RoundStatus) -> str:
+    counts = item.counts
+    waiting = "" if item.answered else " (no results yet)"
+    return (f"round {item.round} ({item.provider or 'provider unknown'}): "
+            f"{counts['requests']:,} requests{waiting}: {counts['succeeded']:,} succeeded"
+            + (f" ({counts['output_check_failed']:,} with a failed output check)"
+               if item.checked_outputs else "")
+            + f", {counts['failed']:,} failed ({counts['failed_retryable']:,} retryable), "
+            f"{counts['expired']:,} expired, {counts['cancelled']:,} cancelled, "
+            f"{counts['missing']:,} missing; {item.orphans:,} orphans; "
+            f"{dollars(item.cost_usd)}"
+            + ("; batches " + ", ".join(f"{batch['id']} {batch['status']}"
+                                        for batch in item.batches) if item.batches else ""))
+
+
+@campaign_group.command("record", cls=Command, short_help="Record a round's request files, "
+                        "result files and Batch objects; the round is joined again.",
+                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
+                                  "results && batchio campaign record job.ledger --round 1 "
+                                  "--requests examples/chat_requests.jsonl --results results "
+                                  "--batch results/chat_requests.batch.json"])
+@click.argument("ledger", metavar="LEDGER")
+@click.option("--round", "round_number", type=click.IntRange(min=1), required=True,
+              metavar="N", help="The round these files belong to (1 for the first).")
+@click.option("--requests", multiple=True, metavar="PATH",
+              help="A request file, shard folder or manifest of the round; repeatable.")
+@click.option("--results", multiple=True, metavar="PATH", help="A result file (output or "
+              "error) or a folder of them; repeatable.")
+@click.option("--batch", "batches", multiple=True, metavar="PATH",
+              help="A Batch object (or a polling log of them); repeatable.")
+@click.option("--check-outputs", is_flag=True, help="Check the round's answers against what "
+              "their requests asked for (kept for the round).")
+@click.option("--replace", is_flag=True,
+              help="Record a file whose content changed since it was recorded.")
+@provider_option()
+@format_option
+@quiet_option
+def campaign_record_command(ledger: str, round_number: int, requests: tuple[str, ...],
+                            results: tuple[str, ...], batches: tuple[str, ...],
+                            check_outputs: bool, replace: bool, provider: str | None,
+                            output_format: str, quiet: bool) -> None:
+    """Record a round's files in the campaign ledger LEDGER (made if absent)."""
+    if not requests and not results and not batches:
+        raise click.UsageError("nothing to record: give --requests, --results or --batch")
+    with Campaign(ledger) as campaign:
+        recording = campaign.record(round_number, requests=requests, results=results,
+                                    batches=batches, provider=provider,
+                                    check_outputs=check_outputs, replace=replace)
+    added = collections.Counter({"requests": "request", "results": "result"}.get(
+        item.kind, item.kind) for item in recording.added)
+    said = ", ".join(count(number, f"{kind} file") for kind, number in sorted(added.items()))
+    echo(escape(f"round {round_number}: recorded {said or 'no new file'}"
+                + (f" ({count(len(recording.unchanged), 'file')} unchanged)"
+                   if recording.unchanged else "")
+                + (f", {count(len(recording.replaced), 'file')} replaced"
+                   if recording.replaced else "")))
+    if recording.status is not None:
+        echo(escape(_round_line(recording.status)))
+    finish(recording.to_dict())
+
+
+@campaign_group.command("status", cls=Command, short_help="What every round did, what is "
+                        "still owed, and what the job cost.",
+                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
+                                  "results && batchio campaign record job.ledger --round 1 "
+                                  "--requests examples/chat_requests.jsonl --results results "
+                                  "&& batchio campaign status job.ledger"])
+@click.argument("ledger", metavar="LEDGER")
+@format_option
+@quiet_option
+def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> None:
+    """The job in LEDGER: in total (each request's best outcome so far, what is still owed,
+    the cost of every attempt), then round by round."""
+    with Campaign(ledger, create=False) as campaign:
+        report = campaign.status()
+    total = report.total
+    echo(f"{total['requests']:,} requests: {total['succeeded']:,} succeeded"
+         f" ({total['output_check_failed']:,} with a failed output check), "
+         f"{total['failed']:,} failed ({total['failed_retryable']:,} retryable), "
+         f"{total['expired']:,} expired, {total['cancelled']:,} cancelled, "
+         f"{total['missing']:,} missing; {total['owed']:,} still owed")
+    echo(f"cost: {dollars(total['cost_usd'])} at batch prices for {total['attempts']:,} "
+         f"attempts in {count(len(report.rounds), 'round')}")
+    for item in report.rounds:
+        echo(escape(_round_line(item)))
+    for warning in report.warnings:
+        warn(f"{ledger}: {warning['code']}: {warning['message']}", warning["code"])
+    finish(report.to_dict())
+
+
+@campaign_group.command("retry", cls=Command, short_help="Write the next round's request "
+                        "shards: the requests whose best outcome so far is to be retried.",
+                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
+                                  "results --fail 0.3 && batchio campaign record job.ledger "
+                                  "--round 1 --requests examples/chat_requests.jsonl "
+                                  "--results results && batchio campaign retry job.ledger "
+                                  "--out-dir round2 --overwrite"])
+@click.argument("ledger", metavar="LEDGER")
+@click.option("--out-dir", required=True, metavar="DIR",
+              help="Folder for the next round's shards and manifest.json.")
+@click.option("--retry-status", "retry_status", metavar="LIST",
+              help="Which outcomes to retry, as join --retry-status takes them (default: "
+              "retryable failures, expired, cancelled, missing; +X adds, -X takes away).")
+@click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
+              help="Requests per shard (default: the provider's limit).")
+@click.option("--max-bytes", metavar="SIZE",
+              help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
+@click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
+@overwrite_option
+@format_option
+@quiet_option
+def campaign_retry_command(ledger: str, out_dir: str, retry_status: str | None,
+                           max_requests: int | None, max_bytes: str | None, by_model: bool,
+                           overwrite: bool, output_format: str, quiet: bool) -> None:
+    """Write the next round's requests from LEDGER: the original request lines, byte for
+    byte, of every request whose best outcome so far is to be retried."""
+    statuses = _retry_statuses(retry_status)
+    with Campaign(ledger, create=False) as campaign:
+        retried = campaign.retry(out_dir, statuses=statuses, max_requests=max_requests,
+                                 max_bytes=_size(max_bytes), by_model=by_model,
+                                 overwrite=overwrite)
+    _echo_manifest(retried.manifest, out_dir)
+    finish(retried.to_dict())
+
+
+@campaign_group.command("final", cls=Command, short_help="Write one table with one row per "
+                        "custom_id: each request's chosen answer across every round.",
+                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
+                                  "results && batchio campaign record job.ledger --round 1 "
+                                  "--requests examples/chat_requests.jsonl --results results "
+                                  "&& batchio campaign final job.ledger -o final.jsonl"])
+@click.argument("ledger", metavar="LEDGER")
+@out_option("Where to write the table: .parquet, .csv, or JSONL (any other name).",
+            required=True)
+@click.option("--as", "table_as", type=click.Choice(["parquet", "csv", "jsonl"]),
+              help="The format of -o, whatever its name.")
+@click.option("--policy", type=click.Choice(POLICIES), default="best", show_default=True,
+              help="best: the best outcome, then the latest round; latest: the latest round "
+              "with a result line.")
+@format_option
+@quiet_option
+def campaign_final_command(ledger: str, out: str, table_as: TableFormat | None,
+                           policy: Policy, output_format: str, quiet: bool) -> None:
+    """Write LEDGER's final table: one row per custom_id, the joined table's columns plus
+    round, attempts, cost_usd and total_cost_usd."""
+    kind = table_format(out, table_as)
+    if kind != "jsonl":
+        require_pyarrow()
+    with Campaign(ledger, create=False) as campaign:
+        rows = campaign.final(policy).write(out, kind)
+    echo(escape(f"wrote {out} ({rows:,} rows, {kind}, policy {policy})"),
+         err=out == "-")
+    finish({"out": out, "rows": rows, "format": kind, "policy": policy}, err=out == "-")

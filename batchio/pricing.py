@@ -201,4 +201,32 @@ def cost_report(provider: str, usage: Mapping[str, TokenUsage],
             "models": models, "unpriced": unpriced}
 
 
-__all__ = ["PRICES_PATH", "Price", "PriceTable", "TokenUsage", "cost_report", "load_prices"]
+class AnswerCost:
+    """The cost of one answer at batch prices (what a row's ``cost_usd`` holds): its
+    tokens priced as :func:`cost_report` prices a model's sum, None where the model has no
+    price or the answer reports no tokens."""
+
+    def __init__(self, provider: str, prices: PriceTable | None = None) -> None:
+        self.provider = provider
+        self.table = prices or load_prices()
+        self._prices: dict[str, Price | None] = {}
+
+    def __call__(self, model: str | None, input_tokens: int | None, cached: int | None,
+                 output: int | None, reasoning: int | None,
+                 cache_writes: int | None = None) -> float | None:
+        if model is None or (input_tokens is None and output is None):
+            return None
+        price = self._prices.get(model, _UNSEEN)
+        if price is _UNSEEN:
+            price = self._prices[model] = self.table.find(self.provider, model)
+        if price is None or not isinstance(price, Price):
+            return None
+        usage = TokenUsage()
+        usage.add(input_tokens, cached, output, reasoning, cache_writes)
+        return price.cost(usage)[0]
+
+
+_UNSEEN: Any = object()
+
+__all__ = ["PRICES_PATH", "AnswerCost", "Price", "PriceTable", "TokenUsage", "cost_report",
+           "load_prices"]

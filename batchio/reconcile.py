@@ -1052,8 +1052,16 @@ def should_retry(row: JoinedRow, statuses: Iterable[str] | None = None) -> bool:
     """
     chosen = DEFAULT_RETRY_STATUSES if statuses is None else (
         statuses if isinstance(statuses, (set, frozenset)) else retry_choices(statuses))
-    return (row.status in chosen or row.output_check in chosen
-            or (row.status == "failed" and row.retryable and "retryable" in chosen))
+    return is_retried(row.status, row.output_check, row.retryable, chosen)
+
+
+def is_retried(status: str, output_check: str, retryable: bool,
+               chosen: frozenset[str] | set[str]) -> bool:
+    """The one rule of what a retry file holds: an outcome whose status or output check is
+    among ``chosen`` (:func:`retry_choices`), or a failure with a retryable cause where
+    ``retryable`` is chosen."""
+    return (status in chosen or output_check in chosen
+            or (status == "failed" and retryable and "retryable" in chosen))
 
 
 class RetryWriter(ClosesOnExit):

@@ -22,7 +22,7 @@ import os
 import re
 import stat
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -529,16 +529,31 @@ def split(
                                      max_embedding_inputs=max_embedding_inputs)
     name = os.fspath(source)
     lines = _checked_lines(source, name, profile)
-    # The input is opened, and its first line read, before the folder is touched: an input
-    # that cannot be read leaves the folder as it was.
+    manifest = write_shards(((name, number, raw, value) for number, raw, value in lines),
+                            out_dir, profile=profile, limits=limits, by_model=by_model,
+                            prefix=prefix, overwrite=overwrite, reads=(source,),
+                            blank_lines=lambda: lines.blank_lines)
+    return manifest
+
+
+def write_shards(lines: Iterable[tuple[str, int, bytes, dict[str, Any]]],
+                 out_dir: str | os.PathLike[str], *, profile: Profile, limits: ShardLimits,
+                 by_model: bool = False, prefix: str = "requests", overwrite: bool = False,
+                 reads: Iterable[str | os.PathLike[str]] = (),
+                 blank_lines: Callable[[], int] | None = None) -> Manifest:
+    """Write request lines, each ``(file, line number, exact bytes, value)`` and already
+    checked, into shards within ``limits`` plus a manifest (what :func:`split` and a
+    campaign's retry round write). The first line is read before the folder is touched:
+    input that cannot be read leaves the folder as it was."""
     iterator = iter(lines)
     first = next(iterator, None)
-    sharder = Sharder(ShardFolder(out_dir, prefix, overwrite, reads=(source,)), limits,
+    sharder = Sharder(ShardFolder(out_dir, prefix, overwrite, reads=tuple(reads)), limits,
                       by_model, prefix, profile)
     id_field, body_field = profile.id_field, profile.body_field
     counts_inputs = limits.max_embedding_inputs is not None
     try:
-        for number, raw, value in itertools.chain(() if first is None else (first,), iterator):
+        for name, number, raw, value in itertools.chain(
+                () if first is None else (first,), iterator):
             body = value.get(body_field)
             body = body if type(body) is dict else {}
             url = value.get("url") if profile.carries_url else profile.default_endpoint
@@ -548,7 +563,8 @@ def split(
                 "/embeddings") else 0
             sharder.add(raw, value.get(id_field), model if type(model) is str else None,
                         url, 0, inputs, name, number)
-        sharder.manifest.blank_lines = lines.blank_lines
+        if blank_lines is not None:
+            sharder.manifest.blank_lines = blank_lines()
     except BaseException:
         sharder.abort()
         raise
@@ -675,4 +691,5 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
 
 
 __all__ = ["MANIFEST_NAME", "RESULT_SUFFIXES", "Manifest", "ShardFolder", "ShardInfo",
-           "ShardLimits", "Sharder", "request_files", "result_files", "split"]
+           "ShardLimits", "Sharder", "request_files", "result_files", "split",
+           "write_shards"]

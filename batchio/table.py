@@ -165,10 +165,12 @@ class JoinedSink(ClosesOnExit):
     context manager: leaving the block by an exception leaves the target as it was).
 
     It takes rows, or what a process that joined part of the inputs made of its rows:
-    record batches (Parquet, CSV) or joined lines (JSONL).
+    record batches (Parquet, CSV) or joined lines (JSONL). ``schema`` is the joined table's
+    unless given (a table with more columns, written by batches or lines).
     """
 
-    def __init__(self, target: str, kind: TableFormat) -> None:
+    def __init__(self, target: str, kind: TableFormat,
+                 schema: pyarrow.Schema | None = None) -> None:
         self.name = target
         self.kind = kind
         #: Rows written so far.
@@ -183,7 +185,7 @@ class JoinedSink(ClosesOnExit):
         import pyarrow.csv
         import pyarrow.parquet
 
-        schema = arrow_schema()
+        schema = arrow_schema() if schema is None else schema
         self._output = AtomicFile(target)
         try:
             with self._writing():

@@ -24,12 +24,15 @@ from batchio.providers import PROVIDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-COMMANDS = ["build", "validate", "split", "estimate", "simulate", "join", "status", "convert"]
+COMMANDS = ["build", "validate", "split", "estimate", "simulate", "join", "campaign record",
+            "campaign status", "campaign retry", "campaign final", "status", "convert"]
 
 
 def command(name: str) -> click.Command:
-    found = main.commands[name]
-    assert isinstance(found, click.Command)
+    found: click.Command = main
+    for word in name.split():
+        assert isinstance(found, click.Group)
+        found = found.commands[word]
     return found
 
 
@@ -61,13 +64,17 @@ SHARED: dict[str, tuple[str, Any]] = {
 }
 
 #: Where each shared option must be (a command that reads files, reports problems...).
-EVERYWHERE = {"--format", "--quiet", "--provider"}
+EVERYWHERE = {"--format", "--quiet"}
 WHERE = {
+    "--provider": {"build", "validate", "split", "estimate", "simulate", "join",
+                   "campaign record", "status"},
     "--jobs": {"validate", "join", "estimate"},
     "--max-errors": {"validate", "join", "convert"},
-    "--overwrite": {"build", "split"},
-    "-o": {"build", "simulate", "join", "convert"},
-    "--out-dir": {"build", "split", "simulate"},
+    "--overwrite": {"build", "split", "campaign retry"},
+    "-o": {"build", "simulate", "join", "convert", "campaign final"},
+    "--out-dir": {"build", "split", "simulate", "campaign retry"},
+    "--results": {"join", "status", "convert", "campaign record"},
+    "--retry-status": {"join", "campaign retry"},
 }
 
 #: Options whose value is a file or folder, by parameter name.
@@ -93,14 +100,14 @@ def test_shared_options_have_one_name_and_one_meaning(name: str) -> None:
         assert option.name == param_name, (name, flag, option.name)
         if not option.is_flag:
             assert _type_name(option.type) == _type_name(kind), (name, flag)
-    for flag in EVERYWHERE - ({"--provider"} if name == "convert" else set()):
+    for flag in EVERYWHERE:
         assert flag in options, (name, flag)
     for flag, commands in WHERE.items():
         assert (flag in options) == (name in commands), (name, flag)
     if "--provider" in options:
         assert options["--provider"].default is None, f"{name} --provider must detect"
     # Old spellings that changed meaning are no longer shown.
-    for flag in ("--output", "--input", "--manifest", "--batch"):
+    for flag in ("--output", "--input", "--manifest"):
         assert flag not in options, (name, flag)
     assert ("--to" in options) == (name == "convert")
 
@@ -114,7 +121,7 @@ def test_metavars_say_what_they_take(name: str) -> None:
             name, param.name)
         if param.name in PATH_PARAMS:
             assert param.metavar in {"PATH", "DIR", "FILE"}, (name, param.name, param.metavar)
-    help_text = CliRunner().invoke(main, [name, "--help"]).output
+    help_text = CliRunner().invoke(main, [*name.split(), "--help"]).output
     assert " TEXT " not in help_text.replace("--system TEXT", "").replace(
         "--template TEXT", "")
     assert "INTEGER" not in help_text and "FLOAT" not in help_text
@@ -155,7 +162,7 @@ def test_every_help_ends_with_examples_that_run(name: str, scratch: Path) -> Non
     found = command(name)
     examples = getattr(found, "examples", ())
     assert examples, f"{name} --help has no example"
-    text = CliRunner().invoke(main, [name, "--help"]).output
+    text = CliRunner().invoke(main, [*name.split(), "--help"]).output
     assert text.rstrip().endswith(examples[-1].split()[-1])
     for example in examples:
         assert example.startswith("batchio ")
@@ -168,8 +175,9 @@ def test_every_help_ends_with_examples_that_run(name: str, scratch: Path) -> Non
         assert run_shell(example, scratch).returncode == 0, example
 
 
-USAGE = re.compile(r"^batchio: (?P<place>[a-z]+(?: [-\w.]+)?): (?P<code>usage_error|"
-                   r"invalid_argument): (?P<reason>.+) \(see batchio [a-z]+ --help\)$")
+USAGE = re.compile(r"^batchio: (?P<place>(?:campaign )?[a-z]+(?: [-\w.]+)?): (?P<code>"
+                   r"usage_error|invalid_argument): (?P<reason>.+) \(see batchio "
+                   r"(?:campaign )?[a-z]+ --help\)$")
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -183,7 +191,7 @@ def test_a_usage_error_is_one_line_and_exit_2(name: str, args: list[str], code: 
     given = args if args else []
     if not args and name == "join":
         given = [str(EXAMPLES / "chat_requests.jsonl")]  # no --results
-    result = CliRunner().invoke(main, [name, *given])
+    result = CliRunner().invoke(main, [*name.split(), *given])
     assert result.exit_code == 2, (name, args, result.output)
     lines = result.stderr.splitlines()
     assert len(lines) == 1, lines
@@ -228,6 +236,13 @@ def json_runs(folder: Path) -> dict[str, list[str]]:
         "simulate": ["simulate", chat, "--out-dir", str(folder / "results"), "--fail", "0.3"],
         "join": ["join", chat, "--results", str(folder / "results"), "-o",
                  str(folder / "j.jsonl"), "--retry", str(folder / "retry.jsonl")],
+        "campaign record": ["campaign", "record", str(folder / "job.ledger"), "--round", "1",
+                            "--requests", chat, "--results", str(folder / "results")],
+        "campaign status": ["campaign", "status", str(folder / "job.ledger")],
+        "campaign retry": ["campaign", "retry", str(folder / "job.ledger"), "--out-dir",
+                           str(folder / "round2")],
+        "campaign final": ["campaign", "final", str(folder / "job.ledger"), "-o",
+                           str(folder / "final.parquet")],
         "status": ["status", str(folder / "results" / "chat_requests.batch.json"),
                    "--results", str(folder / "results")],
         "convert": ["convert", chat, "--to", "anthropic", "--model", "claude-haiku-4-5", "-o",

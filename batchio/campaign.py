@@ -1,0 +1,876 @@
+"""The campaign ledger: a job's rounds of requests, results and Batch objects, recorded in
+SQLite, merged into one answer per request.
+
+Owns :class:`Campaign`: what a round's files are (by path, size and sha256, never a copy),
+what became of each request in each round (batchio's own :func:`batchio.join`: status,
+output check, tokens, cost), the status of the whole job, the next round's request shards
+(:meth:`Campaign.retry`), and the final table (:meth:`Campaign.final`), one row per
+``custom_id`` whatever the order the rounds and files were recorded in.
+
+The ledger holds ids, outcomes and the places of request lines; bodies stay in the files,
+which the final table and a retry round read again (a file that changed since it was
+recorded is refused, ``changed_file``). Every change is one transaction (``BEGIN
+IMMEDIATE``, WAL): a command killed at any moment leaves the ledger as it was before it or
+after it, and two at once are serialised (the second waits for the first, then refuses
+with ``ledger_busy`` past :data:`BUSY_SECONDS`).
+
+The outcome order that decides the best answer (:func:`outcome_rank`, lower is better):
+succeeded with its output check ok or not checked; succeeded with a failed output check;
+failed and retryable; expired or cancelled; failed and not retryable; missing.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import os
+import sqlite3
+import time
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import orjson
+
+from .batch import Batch, load_batches, read_batch
+from .errors import BatchioWarning, JoinError, SourceError, UsageError, quote
+from .jsonl import read_lines
+from .pricing import AnswerCost
+from .providers import get_profile, profile_for
+from .reconcile import JoinedRow, is_retried, join, retry_choices
+from .results import answer_body, request_body, usage_of
+from .sharding import Manifest, ShardLimits, request_files, result_files, write_shards
+from .table import (
+    WRITE_BATCH_ROWS,
+    JoinedSink,
+    TableFormat,
+    arrow_schema,
+    joined_line,
+    record_batches,
+    require_pyarrow,
+    table_format,
+)
+
+if TYPE_CHECKING:
+    import pyarrow
+
+Policy = Literal["best", "latest"]
+#: One path, or several.
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+POLICIES: tuple[Policy, ...] = ("best", "latest")
+
+#: How long a command waits for another that is changing the ledger.
+BUSY_SECONDS = 60.0
+#: The ledger's format, written in it and checked on open.
+LEDGER_FORMAT, LEDGER_VERSION = "batchio-campaign", "1"
+
+#: The columns the final table adds to the joined table's.
+FINAL_COLUMNS = (("round", "int64"), ("attempts", "int64"), ("cost_usd", "float64"),
+                 ("total_cost_usd", "float64"))
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+    round INTEGER PRIMARY KEY,
+    provider TEXT,
+    check_outputs INTEGER NOT NULL DEFAULT 0,
+    answered INTEGER NOT NULL DEFAULT 0,
+    result_lines INTEGER NOT NULL DEFAULT 0,
+    orphans INTEGER NOT NULL DEFAULT 0,
+    duplicates INTEGER NOT NULL DEFAULT 0,
+    invalid_result_lines INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS files (
+    file INTEGER PRIMARY KEY,
+    round INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('requests', 'results', 'batch')),
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    recorded_at REAL NOT NULL,
+    UNIQUE (kind, path)
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    round INTEGER NOT NULL,
+    custom_id TEXT NOT NULL,
+    file INTEGER NOT NULL,
+    line INTEGER NOT NULL,
+    body_hash INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    output_check TEXT NOT NULL,
+    retryable INTEGER NOT NULL,
+    error_code TEXT,
+    model TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    rank INTEGER NOT NULL,
+    PRIMARY KEY (round, custom_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outcomes_by_id ON outcomes (custom_id, round);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    round INTEGER NOT NULL,
+    file INTEGER NOT NULL,
+    provider TEXT,
+    status TEXT NOT NULL,
+    total INTEGER,
+    completed INTEGER,
+    failed INTEGER
+);
+"""
+
+_OUTCOME_COLUMNS = ("round", "custom_id", "file", "line", "body_hash", "status",
+                    "output_check", "retryable", "error_code", "model", "input_tokens",
+                    "output_tokens", "cost_usd", "rank")
+_INSERT_OUTCOME = (f"INSERT INTO outcomes ({', '.join(_OUTCOME_COLUMNS)}) "
+                   f"VALUES ({', '.join('?' * len(_OUTCOME_COLUMNS))})")
+#: Outcome rows inserted at once: the rows held in memory while a round is recorded.
+_INSERT_CHUNK = 20_000
+
+#: The window that picks each id's answer, by policy: best outcome then latest round, or
+#: the latest round with a result line (then the latest round that asked).
+_ORDER = {"best": "rank, round DESC",
+          "latest": "status = 'missing', round DESC"}
+
+
+def outcome_rank(status: str, output_check: str, retryable: bool) -> int:
+    """How good an outcome is, 0 best: the order the ``best`` policy chooses by (the module
+    docstring lists it)."""
+    if status == "succeeded":
+        return 0 if output_check in ("ok", "not_checked") else 1
+    if status == "failed":
+        return 2 if retryable else 4
+    if status in ("expired", "cancelled"):
+        return 3
+    return 5
+
+
+def _body_hash(request: Mapping[str, Any]) -> int:
+    """A request body's fingerprint, whatever its key order (a changed request is a changed
+    body under the same custom_id)."""
+    body = request_body(request)
+    digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """A file of a round, as the ledger knows it."""
+
+    round: int
+    kind: str
+    path: str
+    size: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"round": self.round, "kind": self.kind, "path": self.path, "size": self.size,
+                "sha256": self.sha256}
+
+
+@dataclass
+class Recording:
+    """What :meth:`Campaign.record` did: the files it added (or found unchanged), whether
+    the round was joined again, and the round as it now stands."""
+
+    round: int
+    added: list[RecordedFile] = field(default_factory=list)
+    unchanged: list[RecordedFile] = field(default_factory=list)
+    replaced: list[RecordedFile] = field(default_factory=list)
+    batches: list[str] = field(default_factory=list)
+    joined: bool = False
+    status: RoundStatus | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"round": self.round, "added": [item.to_dict() for item in self.added],
+                "unchanged": [item.to_dict() for item in self.unchanged],
+                "replaced": [item.to_dict() for item in self.replaced],
+                "batches": self.batches, "joined": self.joined,
+                "status": None if self.status is None else self.status.to_dict()}
+
+
+#: The counts a round's status and the campaign's total give, in order.
+COUNTS = ("requests", "succeeded", "output_check_failed", "failed", "failed_retryable",
+          "expired", "cancelled", "missing")
+
+
+@dataclass
+class RoundStatus:
+    """One round: its requests and what became of them, its batches, tokens and cost."""
+
+    round: int
+    provider: str | None = None
+    answered: bool = False
+    checked_outputs: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    result_lines: int = 0
+    orphans: int = 0
+    duplicates: int = 0
+    invalid_result_lines: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    files: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"round": self.round, "provider": self.provider, "answered": self.answered,
+                "checked_outputs": self.checked_outputs, **self.counts,
+                "result_lines": self.result_lines, "orphans": self.orphans,
+                "duplicates": self.duplicates,
+                "invalid_result_lines": self.invalid_result_lines,
+                "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "cost_usd": round(self.cost_usd, 6), "batches": self.batches,
+                "files": self.files}
+
+
+@dataclass
+class CampaignStatus:
+    """The whole job: each round, and in total each id's best outcome so far (the final
+    table's ``best`` choice), ``owed`` the ids with no usable answer yet; the cost of
+    every attempt; and warnings (:class:`Problem`-like dicts: code, message, count)."""
+
+    rounds: list[RoundStatus] = field(default_factory=list)
+    total: dict[str, Any] = field(default_factory=dict)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rounds": [item.to_dict() for item in self.rounds], "total": self.total,
+                "campaign_warnings": self.warnings}
+
+
+@dataclass
+class RetryRound:
+    """What :meth:`Campaign.retry` wrote: the next round's shards, and the ids left out
+    because the round that last asked for them has no results yet."""
+
+    manifest: Manifest
+    requests: int
+    awaiting_results: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"requests": self.requests, "awaiting_results": self.awaiting_results,
+                **self.manifest.to_dict()}
+
+
+class Campaign:
+    """A job's ledger in an SQLite file at ``path`` (made by the first :meth:`record`;
+    ``create=False`` refuses a path that holds none). A context manager."""
+
+    def __init__(self, path: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.path = os.fspath(path)
+        if not create and not os.path.isfile(self.path):
+            raise SourceError(f"no campaign ledger at {self.path} (batchio campaign record "
+                              "makes one)", path=self.path, code="unreadable_file")
+        try:
+            self._db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise SourceError(f"cannot open the campaign ledger {self.path}: {exc}",
+                              path=self.path, code="unreadable_file") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._ensure_schema()
+        except sqlite3.OperationalError as exc:
+            self._db.close()
+            raise self._busy_or(exc) from exc
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise SourceError(f"{self.path} is not a campaign ledger: {exc}", path=self.path,
+                              code="unreadable_file") from exc
+
+    # --- the ledger itself ------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        tables = {row[0] for row in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "ledger" in tables:
+            found = dict(self._db.execute("SELECT key, value FROM ledger"))
+            if found.get("format") != LEDGER_FORMAT:
+                raise SourceError(f"{self.path} is an SQLite file but not a campaign ledger",
+                                  path=self.path, code="unreadable_file")
+            if found.get("version") != LEDGER_VERSION:
+                raise SourceError(f"{self.path} is a campaign ledger of version "
+                                  f"{found.get('version')}, which this batchio does not read",
+                                  path=self.path, code="unreadable_file")
+            return
+        if tables:
+            raise SourceError(f"{self.path} is an SQLite file but not a campaign ledger",
+                              path=self.path, code="unreadable_file")
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.executemany("INSERT INTO ledger VALUES (?, ?)", [
+                ("format", LEDGER_FORMAT), ("version", LEDGER_VERSION)])
+
+    def _busy_or(self, exc: sqlite3.OperationalError) -> Exception:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return UsageError(f"the campaign ledger {self.path} is being changed by another "
+                              f"command (waited {BUSY_SECONDS:.0f} s); run this one after it",
+                              code="ledger_busy", path=self.path)
+        return SourceError(f"cannot use the campaign ledger {self.path}: {exc}",
+                           path=self.path, code="unwritable_file")
+
+    class _Transaction:
+        def __init__(self, campaign: Campaign) -> None:
+            self.campaign = campaign
+
+        def __enter__(self) -> sqlite3.Connection:
+            try:
+                self.campaign._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise self.campaign._busy_or(exc) from exc
+            return self.campaign._db
+
+        def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                     traceback: object) -> None:
+            db = self.campaign._db
+            if kind is None:
+                try:
+                    db.execute("COMMIT")
+                except sqlite3.OperationalError as error:
+                    db.execute("ROLLBACK")
+                    raise self.campaign._busy_or(error) from error
+            elif db.in_transaction:
+                db.execute("ROLLBACK")
+
+    def _transaction(self) -> Campaign._Transaction:
+        """One change of the ledger: all of it or none (``BEGIN IMMEDIATE``: a second
+        command waits for the first)."""
+        return Campaign._Transaction(self)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Campaign:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- recording --------------------------------------------------------------------------
+
+    def record(self, round: int, *, requests: Paths = (), results: Paths = (),
+               batches: Iterable[Any] = (), provider: str | None = None,
+               check_outputs: bool = False, replace: bool = False) -> Recording:
+        """Record a round's request files (files, shard folders or manifests), result files
+        (output and error files, files or folders) and Batch objects (files of them, or
+        the objects: a dict, a :class:`Batch`, an SDK object), and join the round again
+        when its requests or results changed.
+
+        Recording the same files again changes nothing; a recorded file whose content
+        changed is refused (``changed_file``) unless ``replace``; a file belongs to one
+        round. Results that answer none of the round's requests are refused
+        (``results_do_not_match``) and nothing is recorded. ``check_outputs`` checks the
+        round's answers against what their requests asked for (kept for the round)."""
+        if type(round) is not int or round < 1:
+            raise UsageError(f"round must be a whole number from 1, not {round!r}",
+                             code="invalid_argument")
+        request_paths = request_files(_paths(requests), what="record") if _paths(
+            requests) else []
+        result_paths = [found for path in _paths(results)
+                        for found in (result_files(path) if os.path.isdir(path) else [path])]
+        batch_items = list(batches)
+        if not request_paths and not result_paths and not batch_items:
+            raise UsageError("nothing to record: give requests, results or batches",
+                             code="invalid_argument")
+        fingerprints = [(kind, _fingerprint(path)) for kind, paths in (
+            ("requests", request_paths), ("results", result_paths)) for path in paths]
+        objects = [_batch_object(item, provider) for item in batch_items]
+        recording = Recording(round)
+        with self._transaction() as db:
+            stored = db.execute("SELECT provider, check_outputs FROM rounds WHERE round = ?",
+                                (round,)).fetchone()
+            if stored is None:
+                db.execute("INSERT INTO rounds (round, provider, check_outputs) VALUES "
+                           "(?, ?, ?)", (round, provider, int(check_outputs)))
+                stored = (provider, int(check_outputs))
+            changed = bool(check_outputs and not stored[1])
+            if changed or (provider is not None and stored[0] not in (None, provider)):
+                db.execute("UPDATE rounds SET provider = ?, check_outputs = ? WHERE round = ?",
+                           (provider or stored[0], int(check_outputs or stored[1]), round))
+                changed = True
+            for kind, (path, size, sha256) in fingerprints:
+                changed |= self._add_file(db, recording, kind, path, size, sha256, replace)
+            for (path, size, sha256), batch, batch_provider in objects:
+                self._add_file(db, recording, "batch", path, size, sha256, replace)
+                file_id = db.execute("SELECT file FROM files WHERE kind = 'batch' AND "
+                                     "path = ?", (path,)).fetchone()[0]
+                counts = batch.request_counts
+                db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+                    batch.id, round, file_id, batch_provider, batch.status.value,
+                    None if counts is None else counts.total,
+                    None if counts is None else counts.completed,
+                    None if counts is None else counts.failed))
+                recording.batches.append(batch.id)
+            if changed:
+                recording.joined = self._join_round(db, round)
+        recording.status = self._round_status(round)
+        return recording
+
+    def _add_file(self, db: sqlite3.Connection, recording: Recording, kind: str, path: str,
+                  size: int, sha256: str, replace: bool) -> bool:
+        """Add a file to the round (True when the round's content changed)."""
+        item = RecordedFile(recording.round, kind, path, size, sha256)
+        found = db.execute("SELECT round, sha256 FROM files WHERE kind = ? AND path = ?",
+                           (kind, path)).fetchone()
+        if found is None:
+            db.execute("INSERT INTO files (round, kind, path, size, sha256, recorded_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (recording.round, kind, path, size, sha256, time.time()))
+            recording.added.append(item)
+            return True
+        if found[0] != recording.round:
+            raise UsageError(f"{path} is recorded for round {found[0]} already: a file "
+                             "belongs to one round", code="invalid_argument", path=path)
+        if found[1] == sha256:
+            recording.unchanged.append(item)
+            return False
+        if not replace:
+            raise UsageError(f"{path} changed since it was recorded for round {found[0]} "
+                             "(its sha256 differs): --replace (replace=True) records it as "
+                             "it is now", code="changed_file", path=path)
+        db.execute("UPDATE files SET size = ?, sha256 = ?, recorded_at = ? WHERE kind = ? "
+                   "AND path = ?", (size, sha256, time.time(), kind, path))
+        recording.replaced.append(item)
+        return True
+
+    def _round_files(self, db: sqlite3.Connection, round: int, kind: str
+                     ) -> list[tuple[int, str]]:
+        return list(db.execute("SELECT file, path FROM files WHERE round = ? AND kind = ? "
+                               "ORDER BY file", (round, kind)))
+
+    def _join_round(self, db: sqlite3.Connection, round: int) -> bool:
+        """Replace the round's outcomes with what joining its files now gives (True when it
+        had requests to join)."""
+        db.execute("DELETE FROM outcomes WHERE round = ?", (round,))
+        requests = self._round_files(db, round, "requests")
+        results = self._round_files(db, round, "results")
+        db.execute("UPDATE rounds SET answered = ?, result_lines = 0, orphans = 0, "
+                   "duplicates = 0, invalid_result_lines = 0 WHERE round = ?",
+                   (int(bool(requests and results)), round))
+        if not requests:
+            return False
+        provider, check_outputs = db.execute(
+            "SELECT provider, check_outputs FROM rounds WHERE round = ?", (round,)).fetchone()
+        if provider is None:
+            provider = profile_for(None, requests[0][1]).name
+            db.execute("UPDATE rounds SET provider = ? WHERE round = ?", (provider, round))
+        file_ids = {path: file_id for file_id, path in requests}
+        joined = join([path for _, path in requests], outputs=[path for _, path in results],
+                      provider=provider, check_outputs=bool(check_outputs))
+        price = AnswerCost(provider)
+        pending: list[tuple[Any, ...]] = []
+        with joined:
+            for row in joined:
+                pending.append(_outcome(round, file_ids[row.request_path], row, price))
+                if len(pending) >= _INSERT_CHUNK:
+                    db.executemany(_INSERT_OUTCOME, pending)
+                    pending.clear()
+            db.executemany(_INSERT_OUTCOME, pending)
+        summary = joined.summary
+        if results:
+            db.execute("UPDATE rounds SET result_lines = ?, orphans = ?, duplicates = ?, "
+                       "invalid_result_lines = ? WHERE round = ?",
+                       (summary.result_lines, len(summary.orphans), len(summary.duplicates),
+                        len(summary.problems), round))
+        return True
+
+    # --- status -----------------------------------------------------------------------------
+
+    def _round_status(self, round: int) -> RoundStatus:
+        found = self._db.execute(
+            "SELECT provider, answered, check_outputs, result_lines, orphans, duplicates, "
+            "invalid_result_lines FROM rounds WHERE round = ?", (round,)).fetchone()
+        status = RoundStatus(round)
+        if found is None:
+            return status
+        (status.provider, answered, checked, status.result_lines, status.orphans,
+         status.duplicates, status.invalid_result_lines) = found
+        status.answered, status.checked_outputs = bool(answered), bool(checked)
+        counts = self._db.execute(
+            "SELECT COUNT(*), TOTAL(status = 'succeeded'), TOTAL(rank = 1), "
+            "TOTAL(status = 'failed'), TOTAL(status = 'failed' AND retryable), "
+            "TOTAL(status = 'expired'), TOTAL(status = 'cancelled'), "
+            "TOTAL(status = 'missing'), TOTAL(input_tokens), TOTAL(output_tokens), "
+            "TOTAL(cost_usd) FROM outcomes WHERE round = ?", (round,)).fetchone()
+        status.counts = {name: int(value) for name, value in zip(COUNTS, counts[:8],
+                                                                 strict=True)}
+        status.input_tokens, status.output_tokens = int(counts[8]), int(counts[9])
+        status.cost_usd = float(counts[10])
+        status.batches = [
+            {"id": batch_id, "provider": provider, "status": state, "total": total,
+             "completed": completed, "failed": failed}
+            for batch_id, provider, state, total, completed, failed in self._db.execute(
+                "SELECT batch_id, provider, status, total, completed, failed FROM batches "
+                "WHERE round = ? ORDER BY batch_id", (round,))]
+        status.files = dict(self._db.execute(
+            "SELECT kind, COUNT(*) FROM files WHERE round = ? GROUP BY kind", (round,)))
+        return status
+
+    def rounds(self) -> list[int]:
+        """The rounds recorded, in order."""
+        return [row[0] for row in self._db.execute("SELECT round FROM rounds ORDER BY round")]
+
+    def status(self) -> CampaignStatus:
+        """Each round, the whole job (each id's best outcome so far), and what to look at."""
+        report = CampaignStatus([self._round_status(round) for round in self.rounds()])
+        best = self._db.execute(
+            f"SELECT COUNT(*), TOTAL(status = 'succeeded'), TOTAL(rank = 1), "
+            f"TOTAL(status = 'failed'), TOTAL(status = 'failed' AND retryable), "
+            f"TOTAL(status = 'expired'), TOTAL(status = 'cancelled'), "
+            f"TOTAL(status = 'missing'), TOTAL(rank > 0) FROM ({_chosen_sql('best')})"
+        ).fetchone()
+        total: dict[str, Any] = {name: int(value) for name, value in zip(
+            COUNTS, best[:8], strict=True)}
+        total["owed"] = int(best[8])
+        spent = self._db.execute("SELECT TOTAL(input_tokens), TOTAL(output_tokens), "
+                                 "TOTAL(cost_usd), COUNT(*) FROM outcomes").fetchone()
+        total.update(input_tokens=int(spent[0]), output_tokens=int(spent[1]),
+                     cost_usd=round(float(spent[2]), 6), attempts=int(spent[3]))
+        report.total = total
+        report.warnings = list(self._warnings(report))
+        return report
+
+    def _warnings(self, report: CampaignStatus) -> Iterator[dict[str, Any]]:
+        again = self._db.execute(
+            "SELECT COUNT(DISTINCT later.custom_id), MIN(later.custom_id) FROM outcomes AS "
+            "earlier JOIN outcomes AS later ON later.custom_id = earlier.custom_id AND "
+            "later.round > earlier.round WHERE earlier.rank = 0").fetchone()
+        if again[0]:
+            yield {"code": "already_answered", "count": again[0], "message": (
+                f"{again[0]:,} requests answered usably in an earlier round were asked again "
+                f"in a later one (paid twice), e.g. custom_id {quote(again[1])}")}
+        changed = self._db.execute(
+            "SELECT COUNT(DISTINCT later.custom_id), MIN(later.custom_id) FROM outcomes AS "
+            "earlier JOIN outcomes AS later ON later.custom_id = earlier.custom_id AND "
+            "later.round > earlier.round WHERE later.body_hash != earlier.body_hash"
+        ).fetchone()
+        if changed[0]:
+            yield {"code": "changed_request", "count": changed[0], "message": (
+                f"{changed[0]:,} requests have another body under the same custom_id than in "
+                f"an earlier round, e.g. custom_id {quote(changed[1])}: their answers are not "
+                "answers to one question")}
+        for item in report.rounds:
+            if item.counts["requests"] and not item.answered:
+                yield {"code": "awaiting_results", "count": item.counts["requests"],
+                       "message": f"round {item.round}: {item.counts['requests']:,} requests "
+                       "recorded, no results yet (record them with --results)"}
+            if item.files.get("results") and not item.files.get("requests"):
+                yield {"code": "awaiting_results", "count": 0,
+                       "message": f"round {item.round}: results recorded, but no requests "
+                       "to join them to (record them with --requests)"}
+            totals = [batch["total"] for batch in item.batches if batch["total"] is not None]
+            if totals and item.counts["requests"] and sum(totals) != item.counts["requests"]:
+                yield {"code": "inconsistent_batch", "count": 1, "message": (
+                    f"round {item.round}: its batches say {sum(totals):,} requests, its "
+                    f"request files hold {item.counts['requests']:,}")}
+            done = [batch["completed"] for batch in item.batches
+                    if batch["completed"] is not None and batch["status"] in (
+                        "completed", "expired", "cancelled", "failed")]
+            if done and item.answered and len(done) == len(item.batches) \
+                    and sum(done) != item.counts["succeeded"]:
+                yield {"code": "inconsistent_batch", "count": 1, "message": (
+                    f"round {item.round}: its batches say {sum(done):,} completed, its "
+                    f"result files hold {item.counts['succeeded']:,} succeeded")}
+
+    # --- the next round ---------------------------------------------------------------------
+
+    def retry(self, out_dir: str | os.PathLike[str], *,
+              statuses: Iterable[str] | str | None = None, max_requests: int | None = None,
+              max_bytes: int | None = None, by_model: bool = False,
+              overwrite: bool = False) -> RetryRound:
+        """Write the next round's request shards (and manifest) in ``out_dir``: the request
+        lines, byte for byte, from the latest round that asked for each id whose best
+        outcome so far is chosen by ``statuses`` (as ``retry_statuses=`` reads them;
+        default: retryable failures, expired, cancelled, missing). Ids whose latest round
+        has no results recorded yet are left out (counted, and a warning says so): they may
+        still be answered."""
+        chosen = retry_choices(statuses if statuses is not None else "default")
+        latest = self._db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
+        if latest is None:
+            raise UsageError(f"the campaign ledger {self.path} has no rounds yet",
+                             code="invalid_argument")
+        provider = self._db.execute(
+            "SELECT provider FROM rounds WHERE provider IS NOT NULL ORDER BY round DESC"
+        ).fetchone()
+        profile = get_profile(provider[0] if provider else "openai")
+        limits = ShardLimits.for_profile(profile, max_requests=max_requests,
+                                         max_bytes=max_bytes)
+        waiting = [0]
+
+        def selected() -> Iterator[tuple[str, int, str]]:
+            for path, line, custom_id, status, check, retryable, answered in \
+                    self._db.execute(_RETRY_SQL):
+                if is_retried(status, check, bool(retryable), chosen):
+                    if answered:
+                        yield path, line, custom_id
+                    else:
+                        waiting[0] += 1
+
+        paths: list[str] = []
+        manifest = write_shards(_lines_at(selected(), paths, profile.id_field), out_dir,
+                                profile=profile, limits=limits, by_model=by_model,
+                                prefix="requests", overwrite=overwrite, reads=paths)
+        if waiting[0]:
+            warnings.warn(BatchioWarning(
+                f"{waiting[0]:,} requests are left out: the round that last asked for them "
+                "has no results recorded yet (record them, then retry)",
+                code="awaiting_results", path=self.path), stacklevel=2)
+        return RetryRound(manifest, manifest.requests, waiting[0])
+
+    # --- the final table --------------------------------------------------------------------
+
+    def final(self, policy: Policy = "best") -> FinalTable:
+        """One row per custom_id across every round (see :class:`FinalTable`)."""
+        if policy not in POLICIES:
+            raise UsageError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}",
+                             code="invalid_argument")
+        return FinalTable(self, policy)
+
+    def _final_rows(self, policy: Policy) -> Iterator[tuple[JoinedRow, tuple[Any, ...]]]:
+        """Each id's chosen row with the final columns' values, round by round in each
+        round's input order: each round is joined again, in step with the ledger's
+        choices for it (both in file and line order)."""
+        chosen = self._db.execute(
+            f"SELECT round, file, line, attempts, cost_usd, total_cost_usd FROM "
+            f"({_chosen_sql(policy)}) ORDER BY round, file, line")
+        current = next(chosen, None)
+        while current is not None:
+            round = current[0]
+            requests = self._round_files(self._db, round, "requests")
+            results = self._round_files(self._db, round, "results")
+            _check_unchanged(self._db, [path for _, path in requests + results])
+            provider, check_outputs = self._db.execute(
+                "SELECT provider, check_outputs FROM rounds WHERE round = ?",
+                (round,)).fetchone()
+            file_ids = {path: file_id for file_id, path in requests}
+            with join([path for _, path in requests], outputs=[path for _, path in results],
+                      provider=provider, check_outputs=bool(check_outputs)) as joined:
+                for row in joined:
+                    if current is None or current[0] != round:
+                        break
+                    if (file_ids[row.request_path], row.request_line) == current[1:3]:
+                        yield row, (round, current[3], current[4], current[5])
+                        current = next(chosen, None)
+            if current is not None and current[0] == round:
+                raise JoinError(f"round {round}: its files no longer hold a request the "
+                                "ledger recorded (file changed?)", code="changed_file")
+
+
+class FinalTable:
+    """The final table of a campaign: one row per custom_id, the joined table's columns
+    plus ``round`` (the round its answer came from), ``attempts`` (the rounds that asked),
+    ``cost_usd`` (this answer) and ``total_cost_usd`` (every attempt of this id). Rows come
+    round by round, each round's in its input order. Iterate it for ``(JoinedRow,
+    extras)`` pairs, or read it as a table; it can be read more than once."""
+
+    def __init__(self, campaign: Campaign, policy: Policy) -> None:
+        self.campaign = campaign
+        self.policy = policy
+
+    def __iter__(self) -> Iterator[tuple[JoinedRow, tuple[Any, ...]]]:
+        return self.campaign._final_rows(self.policy)
+
+    def iter_batches(self, rows: int = 65_536) -> Iterator[pyarrow.RecordBatch]:
+        """The table as Arrow record batches of at most ``rows`` rows (``[arrow]``)."""
+        pa = require_pyarrow()
+        schema = final_schema()
+        extras: collections.deque[tuple[Any, ...]] = collections.deque()
+
+        def joined_rows() -> Iterator[JoinedRow]:
+            for row, extra in self:
+                extras.append(extra)
+                yield row
+
+        for batch in record_batches(joined_rows(), rows):
+            taken = [extras.popleft() for _ in range(batch.num_rows)]
+            columns = list(batch.columns)
+            for index, (name, _) in enumerate(FINAL_COLUMNS):
+                columns.append(pa.array([extra[index] for extra in taken],
+                                        schema.field(name).type))
+            yield pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    def to_arrow(self) -> pyarrow.Table:
+        pa = require_pyarrow()
+        return pa.Table.from_batches(list(self.iter_batches()), schema=final_schema())
+
+    def to_pandas(self) -> Any:
+        from .errors import import_extra
+
+        import_extra("pandas", "to_pandas() needs pandas", "pandas")
+        return self.to_arrow().to_pandas()
+
+    def to_polars(self) -> Any:
+        from .errors import import_extra
+
+        polars = import_extra("polars", "to_polars() needs polars", "polars")
+        return polars.from_arrow(self.to_arrow())
+
+    def write(self, target: str | os.PathLike[str], to: TableFormat | None = None) -> int:
+        """Write the table to ``target`` as Parquet, CSV or JSONL (by ``to`` or the
+        extension), atomically; returns the rows written."""
+        name = os.fspath(target)
+        kind = table_format(name, to)
+        with JoinedSink(name, kind, schema=final_schema() if kind != "jsonl" else None
+                        ) as sink:
+            if kind == "jsonl":
+                for row, extra in self:
+                    line = joined_line(row)
+                    sink.add_lines(line[:-2] + b"," + orjson.dumps(dict(zip(
+                        (name for name, _ in FINAL_COLUMNS), extra, strict=True)))[1:]
+                        + b"\n", 1)
+            else:
+                for batch in self.iter_batches(WRITE_BATCH_ROWS):
+                    sink.add_batch(batch)
+        return sink.rows
+
+
+def final_schema() -> pyarrow.Schema:
+    """The final table's Arrow schema: the joined table's, then :data:`FINAL_COLUMNS`."""
+    pa = require_pyarrow()
+    types = {"int64": pa.int64(), "float64": pa.float64()}
+    schema = arrow_schema()
+    for name, kind in FINAL_COLUMNS:
+        schema = schema.append(pa.field(name, types[kind]))
+    return schema
+
+
+def _chosen_sql(policy: Policy) -> str:
+    """Each id's chosen outcome row, with ``attempts`` and ``total_cost_usd``."""
+    return (f"SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY custom_id ORDER BY "
+            f"{_ORDER[policy]}) AS choice, COUNT(*) OVER (PARTITION BY custom_id) AS "
+            f"attempts, SUM(cost_usd) OVER (PARTITION BY custom_id) AS total_cost_usd "
+            f"FROM outcomes) WHERE choice = 1")
+
+
+#: Each id's best outcome, with the place of its request line in the latest round that
+#: asked for it, in file and line order.
+_RETRY_SQL = """
+SELECT files.path, latest.line, latest.custom_id, best.status, best.output_check,
+       best.retryable, rounds.answered
+FROM (SELECT custom_id, status, output_check, retryable, ROW_NUMBER() OVER (
+        PARTITION BY custom_id ORDER BY rank, round DESC) AS n FROM outcomes) AS best
+JOIN (SELECT custom_id, round, file, line, ROW_NUMBER() OVER (
+        PARTITION BY custom_id ORDER BY round DESC) AS n FROM outcomes) AS latest
+  ON latest.custom_id = best.custom_id AND latest.n = 1
+JOIN rounds ON rounds.round = latest.round
+JOIN files ON files.file = latest.file
+WHERE best.n = 1
+ORDER BY latest.round, latest.file, latest.line
+"""
+
+
+def _outcome(round: int, file_id: int, row: JoinedRow, price: AnswerCost) -> tuple[Any, ...]:
+    """A joined row as the ledger keeps it (:data:`_OUTCOME_COLUMNS`)."""
+    model, counts = usage_of(answer_body(row.response)) if row.response is not None else (
+        None, None)
+    if not isinstance(model, str):
+        body = request_body(row.request)
+        model = body.get("model") if isinstance(body, dict) else None
+        model = model if isinstance(model, str) else None
+    input_tokens = output_tokens = cost = None
+    if counts is not None:
+        input_tokens, output_tokens, cached, reasoning, _, cache_writes, _ = counts
+        cost = price(model, input_tokens, cached, output_tokens, reasoning, cache_writes)
+    return (round, row.custom_id, file_id, row.request_line, _body_hash(row.request),
+            row.status, row.output_check, int(row.retryable), row.error_code, model,
+            input_tokens, output_tokens, cost,
+            outcome_rank(row.status, row.output_check, row.retryable))
+
+
+def _lines_at(places: Iterable[tuple[str, int, str]], paths: list[str], id_field: str
+              ) -> Iterator[tuple[str, int, bytes, dict[str, Any]]]:
+    """The request lines at ``places`` (path, line, custom_id; in file and line order),
+    each checked to be the id the ledger recorded there."""
+    reader: Iterator[Any] | None = None
+    current: str | None = None
+    for path, number, custom_id in places:
+        if path != current:
+            current = path
+            paths.append(path)
+            reader = iter(read_lines(path))
+        assert reader is not None
+        for line in reader:
+            if line.number == number:
+                value = line.value
+                found = value.get(id_field)
+                if found != custom_id:
+                    raise UsageError(f"{path}:{number} holds custom_id {quote(found)}, not "
+                                     f"{quote(custom_id)} as when it was recorded: the file "
+                                     "changed", code="changed_file", path=path, line=number)
+                yield path, number, line.raw, value
+                break
+            if line.number > number:
+                break
+        else:
+            raise UsageError(f"{path} ends before line {number}, where custom_id "
+                             f"{quote(custom_id)} was recorded: the file changed",
+                             code="changed_file", path=path, line=number)
+
+
+def _check_unchanged(db: sqlite3.Connection, paths: Sequence[str]) -> None:
+    """Refuse files whose size is no longer what the ledger recorded."""
+    for path in paths:
+        size = db.execute("SELECT size FROM files WHERE path = ?", (path,)).fetchone()
+        try:
+            now = os.path.getsize(path)
+        except OSError as exc:
+            raise SourceError(f"cannot read {path}, recorded in the campaign: "
+                              f"{exc.strerror or exc}", path=path) from exc
+        if size is not None and size[0] != now:
+            raise UsageError(f"{path} changed since it was recorded ({now:,} bytes, not "
+                             f"{size[0]:,}): record it again with --replace",
+                             code="changed_file", path=path)
+
+
+def _paths(items: Paths) -> list[str]:
+    if isinstance(items, (str, os.PathLike)):
+        return [os.fspath(items)]
+    return [os.fspath(item) for item in items]
+
+
+def _fingerprint(path: str) -> tuple[str, int, str]:
+    """A file's absolute path, size and sha256."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+                size += len(block)
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}", path=path,
+                          errno=exc.errno) from exc
+    return os.path.abspath(path), size, digest.hexdigest()
+
+
+def _batch_object(item: Any, provider: str | None
+                  ) -> tuple[tuple[str, int, str], Batch, str | None]:
+    """A Batch object to record: from a file (its last object, a polling log's latest),
+    or an object (a dict, a :class:`Batch`, an SDK object), with its fingerprint."""
+    if isinstance(item, (str, os.PathLike)):
+        path = os.fspath(item)
+        batches = load_batches(path, provider=provider)
+        return _fingerprint(path), batches[-1], provider
+    if isinstance(item, Batch):
+        batch = item
+        data = batch.to_dict()
+    else:
+        dump = getattr(item, "model_dump", None)
+        data = dump(mode="json") if callable(dump) else item
+        if not isinstance(data, Mapping):
+            raise UsageError(f"a batch to record must be a path, a dict, a Batch or an SDK "
+                             f"object, not {type(item).__name__}", code="invalid_argument")
+        batch = read_batch(data, provider)
+    raw = orjson.dumps(data, option=orjson.OPT_SORT_KEYS, default=str)
+    return (f"<batch {batch.id}>", len(raw), hashlib.sha256(raw).hexdigest()), batch, provider
+
+
+__all__ = ["COUNTS", "FINAL_COLUMNS", "POLICIES", "Campaign", "CampaignStatus", "FinalTable",
+           "Recording", "RetryRound", "RoundStatus", "final_schema", "outcome_rank"]
