@@ -17,6 +17,7 @@ from .batch import (
 )
 from .bodies import TokenCounter, estimate_tokens
 from .building import RequestWriter
+from .campaign import Campaign, CampaignStatus, FinalTable, Recording, RetryRound, RoundStatus
 from .conversion import Conversion, convert, convert_results
 from .errors import (
     CODES,
@@ -74,6 +75,8 @@ __all__ = [
     "COLUMNS",
     "Calibration",
     "CallerKeys",
+    "Campaign",
+    "CampaignStatus",
     "ContentHashIds",
     "Conversion",
     "CrossCheck",
@@ -81,6 +84,7 @@ __all__ = [
     "DuplicateIdError",
     "Estimate",
     "FileEstimate",
+    "FinalTable",
     "IdRule",
     "IdStrategy",
     "Join",
@@ -102,11 +106,14 @@ __all__ = [
     "Problem",
     "Profile",
     "Progress",
+    "Recording",
     "Report",
     "RequestCounts",
     "RequestWriter",
     "ResultRef",
+    "RetryRound",
     "RetryWriter",
+    "RoundStatus",
     "SequenceIds",
     "ShardInfo",
     "ShardLimits",

@@ -401,6 +401,12 @@ class Campaign:
                 self._add_file(db, recording, "batch", path, size, sha256, replace)
                 file_id = db.execute("SELECT file FROM files WHERE kind = 'batch' AND "
                                      "path = ?", (path,)).fetchone()[0]
+                owner = db.execute("SELECT round FROM batches WHERE batch_id = ?",
+                                   (batch.id,)).fetchone()
+                if owner is not None and owner[0] != round:
+                    raise UsageError(f"batch {batch.id} is recorded for round {owner[0]} "
+                                     "already: a batch belongs to one round",
+                                     code="invalid_argument", path=path)
                 counts = batch.request_counts
                 db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
                     batch.id, round, file_id, batch_provider, batch.status.value,

@@ -219,7 +219,7 @@ def _echo_manifest(manifest: Manifest, folder: str, why: str = "") -> None:
                     f"{shard.bytes:,} bytes, model {shard.model}, "
                     f"{shard.first_custom_id} .. {shard.last_custom_id}"))
     blank = f"; {manifest.blank_lines:,} blank lines left out" if manifest.blank_lines else ""
-    echo(escape(f"{len(manifest.shards)} shards, {manifest.requests:,} requests{blank}; "
+    echo(escape(f"{count(len(manifest.shards), 'shard')}, {manifest.requests:,} requests{blank}; "
                 f"manifest {os.path.join(folder, MANIFEST_NAME)}{why}"))
 
 
@@ -513,36 +513,52 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                      truncation_rate: float, invalid_json_rate: float,
                      schema_violation_rate: float, chars_per_token: float,
                      provider: str | None, output_format: str, quiet: bool) -> None:
-    """Write the result files a provider would return for the requests in PATH, offline."""
+    """Write the result files a provider would return for the requests in PATH, offline. A
+    shard folder (or its manifest.json) stands for its shards: each is answered as its own
+    batch into --out-dir, with the seed plus its number."""
     if (out is None) == (out_dir is None):
         raise click.UsageError("give exactly one of --out-dir DIR or -o PATH")
     if errors is not None:
         warn("simulate --errors is now --out-dir, which names the output and error files",
-              "deprecated_option")
-    paths: dict[str, str | None] = {"output": out, "errors": errors, "batch_json": batch_json}
-    if out_dir is not None:
-        profile = _detected(requests_path) if provider is None and not reads_once(
-            requests_path) else get_profile(provider or "openai")
-        provider = profile.name
-        os.makedirs(out_dir, exist_ok=True)
-        named = simulation_paths(requests_path, out_dir, profile)
-        paths = {**named, "batch_json": batch_json or named["batch_json"]}
-    result = simulate(requests_path, output=paths["output"] or "", errors=paths["errors"],
-                      seed=seed, failure_rate=failure_rate, expire_rate=expire_rate,
-                      cancel_rate=cancel_rate, missing_rate=missing_rate,
-                      shuffle=not no_shuffle, provider=provider,
-                      embedding_dimensions=dimensions, batch_json=paths["batch_json"],
-                      refusal_rate=refusal_rate, truncation_rate=truncation_rate,
-                      invalid_json_rate=invalid_json_rate,
-                      schema_violation_rate=schema_violation_rate,
-                      chars_per_token=chars_per_token)
-    fates = ", ".join(f"{number:,} {fate}" for fate, number in result.counts.items())
-    echo(escape(f"{result.batch.id} {result.batch.status.value}: {fates}"))
-    written = [path for path in (result.output, result.errors, paths["batch_json"]) if path]
-    echo(escape("wrote " + ", ".join(written)))
-    finish({"output": result.output, "errors": result.errors, "batch_json": paths["batch_json"],
-            "counts": result.counts, "outputs": result.outputs,
-            "batch": result.batch.to_dict()})
+             "deprecated_option")
+    shards = request_files([requests_path], what="simulate") if os.path.isdir(
+        requests_path) or Path(requests_path).name == MANIFEST_NAME else [requests_path]
+    if len(shards) > 1 and out_dir is None:
+        raise click.UsageError(f"{requests_path} holds {len(shards)} shards: give --out-dir "
+                               "DIR for their results")
+    documents = []
+    for number, shard in enumerate(shards):
+        paths: dict[str, str | None] = {"output": out, "errors": errors,
+                                        "batch_json": batch_json}
+        shard_provider = provider
+        if out_dir is not None:
+            profile = _detected(shard) if provider is None and not reads_once(shard) \
+                else get_profile(provider or "openai")
+            shard_provider = profile.name
+            os.makedirs(out_dir, exist_ok=True)
+            named = simulation_paths(shard, out_dir, profile)
+            paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
+                     else named["batch_json"]}
+        result = simulate(shard, output=paths["output"] or "", errors=paths["errors"],
+                          seed=seed + number, failure_rate=failure_rate,
+                          expire_rate=expire_rate, cancel_rate=cancel_rate,
+                          missing_rate=missing_rate, shuffle=not no_shuffle,
+                          provider=shard_provider, embedding_dimensions=dimensions,
+                          batch_json=paths["batch_json"], refusal_rate=refusal_rate,
+                          truncation_rate=truncation_rate,
+                          invalid_json_rate=invalid_json_rate,
+                          schema_violation_rate=schema_violation_rate,
+                          chars_per_token=chars_per_token)
+        fates = ", ".join(f"{number:,} {fate}" for fate, number in result.counts.items())
+        echo(escape(f"{result.batch.id} {result.batch.status.value}: {fates}"))
+        written = [path for path in (result.output, result.errors, paths["batch_json"])
+                   if path]
+        echo(escape("wrote " + ", ".join(written)))
+        documents.append({"requests": shard, "output": result.output,
+                          "errors": result.errors, "batch_json": paths["batch_json"],
+                          "counts": result.counts, "outputs": result.outputs,
+                          "batch": result.batch.to_dict()})
+    finish(documents[0] if len(documents) == 1 else {"simulations": documents})
 
 
 def _detected(path: str) -> Profile:

@@ -20,6 +20,8 @@ EXPECTED = {
     "COLUMNS", "OUTPUT_CHECKS", "Price", "PriceTable", "TokenUsage",
     "load_prices", "TokenCounter", "Calibration", "Estimate", "FileEstimate", "ModelEstimate",
     "calibrate", "estimate", "write_join",
+    # A job of several rounds.
+    "Campaign", "CampaignStatus", "FinalTable", "Recording", "RetryRound", "RoundStatus",
 }
 
 
