@@ -33,6 +33,7 @@ from .errors import (
     UsageError,
 )
 from .estimating import Calibration, Estimate, FileEstimate, ModelEstimate, calibrate, estimate
+from .handoff import write_results
 from .ids import CallerKeys, ContentHashIds, IdStrategy, SequenceIds, UuidIds
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
 from .outputs import OUTPUT_CHECKS
@@ -142,6 +143,7 @@ __all__ = [
     "validate_files",
     "write_lines",
     "write_join",
+    "write_results",
     "write_retry",
 ]
 
