@@ -19,7 +19,7 @@ def anthropic_request(custom_id: str) -> dict[str, Any]:
 
 
 #: One result line of each type, as Anthropic's results file holds them.
-LINES = [
+LINES: list[dict[str, Any]] = [
     {"custom_id": "a", "result": {"type": "succeeded", "message": {
         "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
         "content": [{"type": "text", "text": "Hello there"}], "stop_reason": "end_turn",
