@@ -42,33 +42,3 @@ def test_the_ray_example_runs_on_a_local_cluster(tmp_path: Path) -> None:
     assert table.num_rows == 1000
     assert table.column("custom_id").to_pylist() == [f"p-{i:05d}" for i in range(1000)]
 
-
-def test_the_rounds_example_runs_a_three_round_campaign_twice(tmp_path: Path) -> None:
-    import orjson
-    import pyarrow.parquet
-
-    import batchio
-
-    script = ROOT / "examples" / "rounds" / "run.sh"
-    # The README tells users to run it from the repository's root; batchio on PATH.
-    env = {**__import__("os").environ,
-           "PATH": f"{Path(sys.executable).parent}:{__import__('os').environ['PATH']}"}
-    for _ in range(2):  # a second run in the same folder starts the job over, cleanly
-        done = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True,
-                              text=True, timeout=300, cwd=ROOT, env=env)
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "Traceback" not in done.stderr
-    table = pyarrow.parquet.read_table(tmp_path / "final.parquet").to_pylist()
-    assert len(table) == 30 and len({row["custom_id"] for row in table}) == 30
-    with batchio.Campaign(tmp_path / "job.ledger", create=False) as campaign:
-        status = campaign.status()
-    assert status.total["requests"] == 30
-    assert status.total["succeeded"] == sum(row["status"] == "succeeded" for row in table)
-    rounds = [item.round for item in status.rounds]
-    assert rounds[0] == 1 and rounds == list(range(1, len(rounds) + 1))
-    # Every id of round 2 was retried from round 1's own request line.
-    first = {orjson.loads(line)["custom_id"]: line
-             for shard in sorted((tmp_path / "round1").glob("requests-*.jsonl"))
-             for line in shard.read_bytes().splitlines()}
-    for line in (tmp_path / "round2" / "requests-00001.jsonl").read_bytes().splitlines():
-        assert first[orjson.loads(line)["custom_id"]] == line

@@ -53,14 +53,14 @@ def test_the_tour_runs_from_the_shell_then_from_python(
         workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tour = section("A tour")
     commands = blocks(tour, "bash")
-    assert len(commands) == 10
+    assert len(commands) == 11
     for command in commands:
         done = shell(command, workspace)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     monkeypatch.chdir(workspace)
     namespace: dict[str, object] = {}
     snippets = blocks(tour, "python")
-    assert len(snippets) == 12
+    assert len(snippets) == 13
     for snippet in snippets:
         exec(compile(snippet, "README.md", "exec"), namespace)
 
@@ -97,3 +97,31 @@ def test_the_error_code_table_lists_every_code() -> None:
     text = section("Error codes")
     listed = re.findall(r"^\| `([a-z0-9_]+)` \|", text, re.MULTILINE)
     assert listed == list(CODES)
+
+
+def test_the_readmes_rounds_example_runs_a_three_round_campaign_twice(tmp_path: Path) -> None:
+    import orjson
+    import pyarrow.parquet
+
+    import batchio
+
+    command = re.search(r"`(bash examples/rounds/run\.sh) /tmp/rounds`", README)
+    assert command, "the README names the rounds example"
+    for _ in range(2):  # a second run in the same folder starts the job over, cleanly
+        done = shell(f"{command[1]} {tmp_path}", ROOT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+    table = pyarrow.parquet.read_table(tmp_path / "final.parquet").to_pylist()
+    assert len(table) == 30 and len({row["custom_id"] for row in table}) == 30
+    with batchio.Campaign(tmp_path / "job.ledger", create=False) as campaign:
+        status = campaign.status()
+    assert status.total["requests"] == 30
+    assert status.total["succeeded"] == sum(row["status"] == "succeeded" for row in table)
+    rounds = [item.round for item in status.rounds]
+    assert rounds[0] == 1 and rounds == list(range(1, len(rounds) + 1))
+    # Every id of round 2 was retried from round 1's own request line.
+    first = {orjson.loads(line)["custom_id"]: line
+             for shard in sorted((tmp_path / "round1").glob("requests-*.jsonl"))
+             for line in shard.read_bytes().splitlines()}
+    for line in (tmp_path / "round2" / "requests-00001.jsonl").read_bytes().splitlines():
+        assert first[orjson.loads(line)["custom_id"]] == line
