@@ -15,6 +15,8 @@ import string
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from .errors import LineError, SourceError, UsageError, quote
 from .jsonl import read_lines
 from .providers import Profile
@@ -60,7 +62,7 @@ def read_rows(source: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, A
         raise SourceError(f"cannot read {name} as CSV: {exc}", path=name) from exc
 
 
-def check_template(template: str) -> list[str]:
+def check_template(template: str, option: str = "--template") -> list[str]:
     """The fields a --template names; raises :class:`UsageError` for one that cannot be
     used (bad syntax, a positional field, a width past :data:`MAX_TEMPLATE_WIDTH`)."""
     fields: list[str] = []
@@ -69,21 +71,92 @@ def check_template(template: str) -> list[str]:
             if name is None:
                 continue
             if not name or name.isdigit() or any(mark in name for mark in ".["):
-                raise UsageError(f"--template fields must name a row field, not {{{name}}}")
+                raise UsageError(f"{option} fields must name a row field, not {{{name}}}")
             if "{" in (spec or ""):
                 # A width or precision taken from a row could be any size.
-                raise UsageError(f"--template field {{{name}}} takes its format from another "
+                raise UsageError(f"{option} field {{{name}}} takes its format from another "
                                  "field; write the format out")
             widths = [int(width) for width in re.findall(r"[0-9]+", spec or "")]
             if any(width > MAX_TEMPLATE_WIDTH for width in widths):
-                raise UsageError(f"--template field {{{name}}} asks for a width over "
+                raise UsageError(f"{option} field {{{name}}} asks for a width over "
                                  f"{MAX_TEMPLATE_WIDTH:,}")
             fields.append(name)
     except UsageError:
         raise
     except ValueError as exc:
-        raise UsageError(f"--template is not a format string: {exc}") from exc
+        raise UsageError(f"{option} is not a format string: {exc}") from exc
     return fields
+
+
+def read_json_file(path: str, what: str) -> Any:
+    """A JSON file named by an option (a schema, a body template), or the error naming it."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_OPTION_FILE + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read {what} {path}: {exc.strerror or exc}", path=path,
+                          errno=exc.errno) from exc
+    if len(data) > MAX_OPTION_FILE:
+        raise UsageError(f"{what} {path} is larger than {MAX_OPTION_FILE:,} bytes",
+                         code="file_too_large", path=path)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{what} {path} is not JSON: {exc}", code="invalid_json_line",
+                         path=path) from exc
+
+
+#: The largest schema or body template read from a file.
+MAX_OPTION_FILE = 16 << 20
+
+
+class BodyTemplate:
+    """A JSON body with ``{field}`` slots in its strings, filled from each row: the slots
+    are filled inside the parsed strings, so a row's text can never change the body's
+    structure (no text pasting into JSON)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.body = read_json_file(path, "the body template")
+        if not isinstance(self.body, dict):
+            raise UsageError(f"the body template {path} must be a JSON object",
+                             code="body_not_object", path=path)
+        self.fields: list[str] = []
+        for text in _strings(self.body):
+            for name in check_template(text, "--body-template"):
+                if name not in self.fields:
+                    self.fields.append(name)
+
+    def fill(self, row: dict[str, Any], number: int, path: str) -> dict[str, Any]:
+        values = {name: row_text(row, name, number, path, "template") for name in self.fields}
+        try:
+            filled = _fill(self.body, values)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise LineError(f"row {number}: --body-template cannot be filled: {exc}",
+                            line=number, path=path, code="invalid_body") from exc
+        assert isinstance(filled, dict)
+        return filled
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**values) if "{" in value else value
+    if isinstance(value, dict):
+        return {key: _fill(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fill(item, values) for item in value]
+    return value
 
 
 def row_text(row: dict[str, Any], field: str, number: int, path: str, what: str) -> str:

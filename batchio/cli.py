@@ -60,7 +60,16 @@ from ._cli_base import (
     total_size,
     warn,
 )
-from ._cli_input import check_template, parse_size, prompt_body, read_rows, row_prompt, row_text
+from ._cli_input import (
+    BodyTemplate,
+    check_template,
+    parse_size,
+    prompt_body,
+    read_json_file,
+    read_rows,
+    row_prompt,
+    row_text,
+)
 from .batch import Batch, BatchHistory, CrossCheck, Progress, load_batches
 from .bodies import TokenCounter
 from .building import RequestWriter
@@ -77,6 +86,7 @@ from .providers import PROVIDERS, STATUSES, Profile, get_profile, profile_for
 from .reconcile import JoinSummary, join, retry_choices
 from .sharding import MANIFEST_NAME, Manifest, request_files, result_files, split
 from .simulation import MAX_DIMENSIONS, simulate
+from .structured import SCHEMA_NAME, structured_output, with_structured_output
 from .table import TableFormat, require_pyarrow, table_format
 from .validation import Report, validate_each
 
@@ -153,6 +163,16 @@ def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, s
               help="The row field holding the prompt.")
 @click.option("--template", metavar="TEXT", help="A Python format string over the row's "
               "fields, e.g. 'Summarise: {text}' (instead of --prompt-field).")
+@click.option("--body-template", metavar="FILE", help="A JSON request body whose strings "
+              "hold {field} slots, filled from each row inside the parsed strings (instead "
+              "of --template and --system; --model still applies).")
+@click.option("--json-schema", "json_schema", metavar="FILE", help="Ask for a JSON answer "
+              "keeping this JSON Schema, in the provider's own form (response_format, "
+              "text.format, output_config.format or generationConfig.responseJsonSchema).")
+@click.option("--schema-name", metavar="NAME", help="The schema's name where the provider's "
+              "form has one (default: the schema file's name, else 'answer').")
+@click.option("--strict/--no-strict", "strict_schema", default=True, show_default=True,
+              help="OpenAI-shaped strict mode: the answer keeps the schema exactly.")
 @click.option("--id-field", metavar="FIELD",
               help="A row field to use as custom_id (the caller's own key).")
 @click.option("--ids", "id_strategy", type=click.Choice(sorted(ID_STRATEGIES)),
@@ -170,7 +190,9 @@ def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, s
 @quiet_option
 def build_command(rows_path: str, out: str | None, out_dir: str | None, model: str | None,
                   endpoint: str | None, system: str | None, prompt_field: str,
-                  template: str | None, id_field: str | None, id_strategy: str,
+                  template: str | None, body_template: str | None,
+                  json_schema: str | None, schema_name: str | None, strict_schema: bool,
+                  id_field: str | None, id_strategy: str,
                   max_tokens: int | None, temperature: float | None,
                   max_requests: int | None, max_bytes: str | None, overwrite: bool,
                   provider: str | None, output_format: str, quiet: bool) -> None:
@@ -178,8 +200,19 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
     file (-o) or shards within the provider's limits with a manifest (--out-dir)."""
     if (out is None) == (out_dir is None):
         raise click.UsageError("give exactly one of -o PATH or --out-dir DIR")
+    if body_template is not None and (template is not None or system is not None):
+        raise click.UsageError("--body-template is the whole body: give it without "
+                               "--template and --system")
     template_fields = [] if template is None else check_template(template)
+    shaped = None if body_template is None else BodyTemplate(body_template)
     profile, chosen = _build_provider(provider, model)
+    fragment = None
+    if json_schema is not None:
+        name = schema_name or Path(json_schema).name.split(".")[0]
+        fragment = structured_output(
+            read_json_file(json_schema, "the JSON Schema"), provider=profile,
+            endpoint=endpoint, name=name if SCHEMA_NAME.fullmatch(name) or schema_name
+            else "answer", strict=strict_schema)
     limit = profile.limits.max_requests
     if max_requests is not None and limit is not None and max_requests > limit:
         warn(f"--max-requests {max_requests:,} is over {profile.title}'s {limit:,} "
@@ -192,10 +225,18 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
                        max_bytes=_size(max_bytes), folder=out_dir is not None,
                        overwrite=overwrite) as writer:
         for number, row in rows:
-            prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
-                                template=template, template_fields=template_fields)
-            body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
-                               system=system, max_tokens=max_tokens, temperature=temperature)
+            if shaped is not None:
+                body = shaped.fill(row, number, rows_path)
+                if model is not None:
+                    body["model"] = model
+            else:
+                prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
+                                    template=template, template_fields=template_fields)
+                body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
+                                   system=system, max_tokens=max_tokens,
+                                   temperature=temperature)
+            if fragment is not None:
+                body = with_structured_output(body, fragment)
             key = None if id_field is None else row_text(row, id_field, number, rows_path,
                                                          "id")
             try:
