@@ -80,6 +80,14 @@ CODES: dict[str, str] = {
     "body_not_object": "The request body is not a JSON object.",
     "missing_model": "The request body names no model.",
     "model_mismatch": "body.model differs from the model of the file's first request.",
+    "strict_schema_violation": "A structured output's schema breaks the provider's strict-mode "
+                               "rules (every property required, additionalProperties false).",
+    "unsupported_schema_keyword": "A structured output's schema uses a keyword the provider "
+                                  "refuses (an error) or ignores (a warning).",
+    "schema_too_large": "A structured output's schema passes one of the provider's size "
+                        "limits (properties, nesting, enum values, characters).",
+    "foreign_model": "Warning: the model is one only another provider serves (by the price "
+                     "table's lists).",
     "unknown_field": "Warning: a top-level field the provider's request line does not define.",
     "duplicate_key": "Warning: a key appears twice in one object; readers may keep either.",
     "mixed_shapes": "The line has another provider's shape than the file's first request.",

@@ -351,13 +351,21 @@ class SchemaCache:
 
     def __init__(self) -> None:
         self._compiled: dict[bytes, CompiledSchema | str] = {}
+        #: What else is worked out once per distinct schema (a provider's rules on it),
+        #: by a name for the work and the schema's canonical bytes.
+        self.memo: dict[tuple[str, bytes], Any] = {}
+
+    @staticmethod
+    def key(schema: Any) -> bytes:
+        """A schema's canonical bytes: equal schemas, whatever their key order, share it."""
+        try:
+            return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # an integer orjson cannot write: rare enough to key by repr
+            return repr(schema).encode()
 
     def get(self, schema: Mapping[str, Any]) -> CompiledSchema | str:
         """The schema compiled, or why it cannot be (one line)."""
-        try:
-            key = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
-        except TypeError:  # an integer orjson cannot write: rare enough to key by repr
-            key = repr(schema).encode()
+        key = self.key(schema)
         found = self._compiled.get(key)
         if found is None:
             try:

@@ -201,6 +201,24 @@ def cost_report(provider: str, usage: Mapping[str, TokenUsage],
             "models": models, "unpriced": unpriced}
 
 
+#: Providers that serve only their own models: a model listed only under some of them is
+#: theirs. (Azure and vLLM name models by the user's deployments: never a foreign model.)
+OWN_MODELS = frozenset({"openai", "anthropic", "gemini", "mistral"})
+
+
+def foreign_model(provider: str, model: str, prices: PriceTable | None = None
+                  ) -> list[str] | None:
+    """The providers that serve ``model`` when none of them is ``provider`` and all serve
+    only their own models (``gpt-4o-mini`` in an Anthropic file): a request the provider
+    will refuse for its model. None otherwise, and for a model no price lists."""
+    if provider in ("azure", "vllm"):
+        return None
+    serving = (prices or load_prices()).providers_of(model)
+    if not serving or provider in serving or not set(serving) <= OWN_MODELS:
+        return None
+    return serving
+
+
 class AnswerCost:
     """The cost of one answer at batch prices (what a row's ``cost_usd`` holds): its
     tokens priced as :func:`cost_report` prices a model's sum, None where the model has no

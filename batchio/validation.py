@@ -47,8 +47,10 @@ from .jsonl import (
     repeated_files,
     source_name,
 )
-from .outputs import ASKING_KEYS, SchemaCache, schema_problem
+from .outputs import ASKING_KEYS, SchemaCache
+from .pricing import foreign_model
 from .providers import PROVIDERS, Detection, Limits, Profile, detect_provider, get_profile
+from .schema_rules import schema_problems
 from .schemas import CompiledSchema, compiled, load_user_schema
 from .sharding import ShardLimits, request_files
 
@@ -700,6 +702,7 @@ class _LineChecker:
         count_embeddings = self._count_embeddings
         body_clean = body_is_clean
         schemas = self.schemas
+        provider = profile.name
         # Most bodies ask for no structured output: one set test, schema_problem's own
         # first, spares them the call (300,000 chat lines in one process, 2026-12-06:
         # 1.50-1.62 s with the call against 1.39-1.46 s without, the version before the
@@ -726,7 +729,7 @@ class _LineChecker:
                     and body_clean(target.schema, body, target.model_required,
                                    target.misplaced_names)
                     and (user_schema is None or user_schema.is_valid(body))
-                    and (asks_nothing(body) or schema_problem(body, schemas) is None)
+                    and (asks_nothing(body) or not schema_problems(body, schemas, provider))
                     and seen_setdefault(custom_id, number) == number):
                 return False
             entry[1] += 1
@@ -793,11 +796,10 @@ class _LineChecker:
             if target.counts_inputs:
                 self._count_embeddings(body, number)
             self._check_body(target, body, number, custom_id, bare)
-        unusable = schema_problem(body, self.schemas)
-        if unusable is not None:
-            param, message = unusable
-            self._add("invalid_json_schema", message, number,
-                      param if bare else f"{profile.body_field}.{param}", custom_id)
+        for code, severity, param, message in schema_problems(body, self.schemas,
+                                                               profile.name):
+            self._add(code, message, number,
+                      param if bare else f"{profile.body_field}.{param}", custom_id, severity)
         if self.user_schema is not None and not self.user_schema.is_valid(body):
             self._explain(self.user_schema, body, number, custom_id, "custom_schema")
         self._check_keys_once(line.raw, number, custom_id)
@@ -915,7 +917,15 @@ class _LineChecker:
             # body's schema says so (a model must be a string).
             return model, model is None and url not in profile.model_required
         models = self.report.models
-        models[model] = models.get(model, 0) + 1
+        seen = models.get(model, 0)
+        models[model] = seen + 1
+        if not seen:
+            serving = foreign_model(profile.name, model)
+            if serving is not None:
+                self._add("foreign_model", f"model {quote(model, 60)} is served by "
+                          f"{', '.join(serving)}, not {profile.title}: the request will fail "
+                          "for its model (convert --model names another)", number, param,
+                          custom_id, "warning")
         if self.first_model is None:
             self.first_model = (model, number)
             return model, True

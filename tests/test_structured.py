@@ -113,3 +113,204 @@ def test_a_body_template_is_filled_inside_its_strings(tmp_path: Path) -> None:
         "build", str(rows), "--body-template", str(tmp_path / "body.json"), "--template",
         "{title}", "-o", str(tmp_path / "x.jsonl")])
     assert missing.exit_code == 2 and "without --template" in missing.stderr
+
+
+# --- the schema checked before upload, by each provider's rules ----------------------------
+
+def obj(**properties: Any) -> dict[str, Any]:
+    """A strict-mode object: every property required, no others."""
+    return {"type": "object", "properties": properties, "required": list(properties),
+            "additionalProperties": False}
+
+
+STR: dict[str, Any] = {"type": "string"}
+
+
+def line_for(provider: str, schema: Any, *, strict: bool = True,
+             endpoint: str | None = None) -> tuple[dict[str, Any], str]:
+    """A request line asking for ``schema``, and where its schema is (param)."""
+    if provider in ("openai", "groq"):
+        model = "gpt-4o-mini" if provider == "openai" else "llama-3.1-8b-instant"
+        body: dict[str, Any]
+        if endpoint == "/v1/responses":
+            body = {"model": model, "input": "x", "text": {"format": {
+                "type": "json_schema", "name": "a", "strict": strict, "schema": schema}}}
+            return ({"custom_id": "r1", "method": "POST", "url": endpoint, "body": body},
+                    "body.text.format.schema")
+        body = {"model": model, "messages": [{"role": "user", "content": "x"}],
+                "response_format": {"type": "json_schema", "json_schema": {
+                    "name": "a", "strict": strict, "schema": schema}}}
+        return ({"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions",
+                 "body": body}, "body.response_format.json_schema.schema")
+    if provider == "anthropic":
+        return ({"custom_id": "r1", "params": {
+            "model": "claude-haiku-4-5", "max_tokens": 10,
+            "messages": [{"role": "user", "content": "x"}],
+            "output_config": {"format": {"type": "json_schema", "schema": schema}}}},
+            "params.output_config.format.schema")
+    return ({"key": "r1", "request": {"contents": [{"role": "user", "parts": [{"text": "x"}]}],
+                                      "generationConfig": {
+                                          "responseMimeType": "application/json",
+                                          "responseJsonSchema": schema}}},
+            "request.generationConfig.responseJsonSchema")
+
+
+def deep(levels: int) -> dict[str, Any]:
+    schema = obj(leaf=STR)
+    for _ in range(levels - 1):
+        schema = obj(inner=schema)
+    return schema
+
+
+RECURSIVE = {**obj(root={"$ref": "#/$defs/node"}), "$defs": {"node": obj(
+    children={"type": "array", "items": {"$ref": "#/$defs/node"}})}}
+
+#: (provider, schema, options, code, severity, path within the schema); each rule's source
+#: is in batchio/schema_rules.py's docstring.
+BROKEN: list[tuple[str, Any, dict[str, Any], str, str, str]] = [
+    # OpenAI strict mode (platform.openai.com/docs/guides/structured-outputs).
+    ("openai", {**obj(a=STR, b=STR), "required": ["a"]}, {}, "strict_schema_violation",
+     "error", "properties.b"),  # every property required
+    ("openai", {"type": "object", "properties": {"a": STR}, "required": ["a"]}, {},
+     "strict_schema_violation", "error", "additionalProperties"),  # additionalProperties
+    ("openai", {**obj(a=STR), "additionalProperties": True}, {},
+     "strict_schema_violation", "error", "additionalProperties"),
+    ("openai", obj(inner={"type": "object", "properties": {"x": STR}, "required": ["x"]}),
+     {}, "strict_schema_violation", "error", "properties.inner.additionalProperties"),
+    ("openai", {"anyOf": [obj(a=STR), obj(b=STR)]}, {}, "strict_schema_violation", "error",
+     ""),  # the root must be an object, not anyOf
+    ("openai", {"type": "array", "items": STR}, {}, "strict_schema_violation", "error", ""),
+    ("openai", obj(a={"allOf": [STR]}), {}, "unsupported_schema_keyword", "error",
+     "properties.a.allOf"),  # allOf, not, if/then/else, dependent*: not supported
+    ("openai", obj(a={"type": "string", "not": {"const": "x"}}), {},
+     "unsupported_schema_keyword", "error", "properties.a.not"),
+    ("openai", obj(a={"type": "string", "if": {"const": "x"}, "then": STR}), {},
+     "unsupported_schema_keyword", "error", "properties.a.if"),
+    ("openai", {**obj(a=STR), "dependentRequired": {"a": []}}, {},
+     "unsupported_schema_keyword", "error", "dependentRequired"),
+    ("openai", obj(a={"type": "string", "format": "uri"}), {}, "unsupported_schema_keyword",
+     "warning", "properties.a.format"),  # only the listed formats
+    ("openai", deep(11), {}, "schema_too_large", "error",
+     ".".join(["properties.inner"] * 10)),  # 10 levels of nesting
+    ("openai", obj(**{f"p{i}": STR for i in range(5_001)}), {}, "schema_too_large",
+     "error", ""),  # 5,000 properties
+    ("openai", obj(a={"type": "integer", "enum": list(range(1_001))}), {},
+     "schema_too_large", "error", ""),  # 1,000 enum values
+    ("openai", obj(a={"type": "string", "enum": [f"{i:070d}" for i in range(251)]}), {},
+     "schema_too_large", "error", "properties.a.enum"),  # 15,000 characters past 250
+    ("openai", obj(a={"type": "string", "enum": ["x" * 60_001, "y" * 60_001]}), {},
+     "schema_too_large", "error", ""),  # 120,000 characters of names and values
+    ("openai", {"type": "objekt"}, {}, "invalid_json_schema", "error", ""),  # no schema
+    ("openai", {**obj(a=STR, b=STR), "required": ["a"]}, {"endpoint": "/v1/responses"},
+     "strict_schema_violation", "error", "properties.b"),  # Responses' text.format
+    # Groq strict mode (console.groq.com/docs/structured-outputs).
+    ("groq", {**obj(a=STR, b=STR), "required": ["b"]}, {}, "strict_schema_violation",
+     "error", "properties.a"),
+    # Anthropic (docs.claude.com/en/docs/build-with-claude/structured-outputs): a 400 each.
+    ("anthropic", obj(n={"type": "integer", "minimum": 0}), {},
+     "unsupported_schema_keyword", "error", "properties.n.minimum"),
+    ("anthropic", obj(n={"type": "number", "multipleOf": 2}), {},
+     "unsupported_schema_keyword", "error", "properties.n.multipleOf"),
+    ("anthropic", obj(s={"type": "string", "maxLength": 5}), {},
+     "unsupported_schema_keyword", "error", "properties.s.maxLength"),
+    ("anthropic", obj(l={"type": "array", "items": STR, "minItems": 2}), {},
+     "unsupported_schema_keyword", "error", "properties.l.minItems"),
+    ("anthropic", obj(l={"type": "array", "items": STR, "uniqueItems": True}), {},
+     "unsupported_schema_keyword", "error", "properties.l.uniqueItems"),
+    ("anthropic", {**obj(a=STR), "additionalProperties": True}, {},
+     "unsupported_schema_keyword", "error", "additionalProperties"),
+    ("anthropic", RECURSIVE, {}, "unsupported_schema_keyword", "error",
+     "$defs.node.properties.children.items.$ref"),  # no recursive schemas
+    ("anthropic", obj(a={"$ref": "https://example.com/a.json"}), {},
+     "invalid_json_schema", "error", ""),  # no external $ref (batchio resolves none either)
+    ("anthropic", obj(a={"enum": [{"x": 1}, "y"]}), {}, "unsupported_schema_keyword",
+     "error", "properties.a.enum"),  # enums of primitive values
+    ("anthropic", {"type": "object", "properties": {f"p{i}": STR for i in range(25)}}, {},
+     "schema_too_large", "error", ""),  # 24 optional parameters
+    ("anthropic", obj(**{f"p{i}": {"type": ["string", "null"]} for i in range(17)}), {},
+     "schema_too_large", "error", ""),  # 16 with anyOf or a list of types
+    # Gemini (ai.google.dev/api/generate-content): unread keywords are ignored.
+    ("gemini", obj(s={"type": "string", "minLength": 2}), {},
+     "unsupported_schema_keyword", "warning", "properties.s.minLength"),
+    ("gemini", obj(s={"type": "string", "pattern": "^a"}), {},
+     "unsupported_schema_keyword", "warning", "properties.s.pattern"),
+]
+
+
+@pytest.mark.parametrize(("provider", "schema", "options", "code", "severity", "path"),
+                         BROKEN, ids=[f"{case[0]}-{case[3]}-{case[5] or 'root'}"[:60]
+                                      for case in BROKEN])
+def test_a_schema_the_provider_refuses_gets_its_code_and_path(
+        tmp_path: Path, provider: str, schema: Any, options: dict[str, Any], code: str,
+        severity: str, path: str) -> None:
+    line, param = line_for(provider, schema, **options)
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    report = batchio.validate(tmp_path / "in.jsonl", provider=provider)
+    found = [problem for problem in report.errors + report.warnings if problem.code == code]
+    assert found, [problem.describe() for problem in report.errors + report.warnings]
+    assert found[0].param == (f"{param}.{path}" if path else param)
+    assert found[0].severity == severity
+    assert report.ok == (severity == "warning")
+
+
+VALID = [
+    ("openai", obj(a=STR, b={"type": ["integer", "null"], "minimum": 0},
+                   c={"type": "array", "items": obj(d={"type": "string",
+                                                       "format": "date-time"})},
+                   e={"anyOf": [obj(f=STR), {"type": "null"}]}), {}),
+    ("openai", {**obj(a=STR, b=STR), "required": ["a"]}, {"strict": False}),  # opts out
+    ("openai", {**obj(node={"$ref": "#/$defs/node"}),
+                "$defs": {"node": obj(next={"anyOf": [{"$ref": "#/$defs/node"},
+                                                      {"type": "null"}]})}}, {}),
+    ("openai", deep(10), {}),
+    ("openai", obj(a=STR), {"endpoint": "/v1/responses"}),
+    ("groq", obj(a=STR), {}),
+    ("groq", {"type": "object", "properties": {"a": STR}}, {"strict": False}),
+    ("anthropic", {"type": "object", "properties": {"a": STR, "b": {
+        "type": "array", "items": STR, "minItems": 1}, "c": {"enum": ["x", 1, None]},
+        "d": {"type": "string", "format": "date"}}, "required": ["a"],
+        "additionalProperties": False, "$defs": {"unused": STR}}, {}),
+    ("gemini", obj(s={"type": "string", "format": "date-time", "enum": ["a"]},
+                   n={"type": "integer", "minimum": 0, "maximum": 9}), {}),
+]
+
+
+@pytest.mark.parametrize(("provider", "schema", "options"), VALID)
+def test_a_schema_the_provider_takes_passes(tmp_path: Path, provider: str, schema: Any,
+                                            options: dict[str, Any]) -> None:
+    line, _ = line_for(provider, schema, **options)
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    report = batchio.validate(tmp_path / "in.jsonl", provider=provider)
+    assert report.ok and not report.warnings, [
+        problem.describe() for problem in report.errors + report.warnings]
+
+
+def test_gemini_response_schema_is_openapi_and_refuses_unknown_fields(tmp_path: Path
+                                                                      ) -> None:
+    config = {"responseMimeType": "application/json", "responseSchema": {
+        "type": "OBJECT", "properties": {"a": {"type": "STRING"}},
+        "additionalProperties": False}}
+    line = {"key": "r1", "request": {"contents": [{"role": "user", "parts": [{"text": "x"}]}],
+                                     "generationConfig": config}}
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    report = batchio.validate(tmp_path / "in.jsonl", provider="gemini")
+    assert [(p.code, p.param) for p in report.errors] == [
+        ("unsupported_schema_keyword",
+         "request.generationConfig.responseSchema.additionalProperties")]
+    config["responseJsonSchema"] = obj(a=STR)
+    del config["responseSchema"]["additionalProperties"]  # type: ignore[attr-defined]
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    report = batchio.validate(tmp_path / "in.jsonl", provider="gemini")
+    assert [(p.code, p.param) for p in report.errors] == [
+        ("unsupported_schema_keyword", "request.generationConfig.responseSchema")]
+
+
+def test_one_schema_for_many_lines_is_judged_once(tmp_path: Path) -> None:
+    line, _ = line_for("openai", {**obj(a=STR, b=STR), "required": ["a"]})
+    lines = []
+    for number in range(2_000):
+        line["custom_id"] = f"r{number}"
+        lines.append(orjson.dumps(line))
+    (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    report = batchio.validate(tmp_path / "in.jsonl", provider="openai", max_errors=0)
+    assert report.counts["strict_schema_violation"] == 2_000
