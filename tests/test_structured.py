@@ -314,3 +314,24 @@ def test_one_schema_for_many_lines_is_judged_once(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     report = batchio.validate(tmp_path / "in.jsonl", provider="openai", max_errors=0)
     assert report.counts["strict_schema_violation"] == 2_000
+
+
+@pytest.mark.parametrize(("provider", "model", "warned"), [
+    ("anthropic", "gpt-4o-mini", True), ("openai", "claude-haiku-4-5", True),
+    ("anthropic", "claude-haiku-4-5", False), ("openai", "llama-3.1-8b-instant", False),
+    ("azure", "claude-haiku-4-5", False), ("openai", "my-fine-tune", False)])
+def test_a_model_only_another_provider_serves_is_a_warning(
+        tmp_path: Path, provider: str, model: str, warned: bool) -> None:
+    path = tmp_path / "in.jsonl"
+    with batchio.RequestWriter(path, provider=provider) as writer:
+        for _ in range(3):
+            body: dict[str, Any] = {"model": model,
+                                    "messages": [{"role": "user", "content": "x"}]}
+            if provider == "anthropic":
+                body["max_tokens"] = 10
+            writer.add(body)
+    report = batchio.validate(path, provider=provider)
+    foreign = [problem for problem in report.warnings if problem.code == "foreign_model"]
+    assert len(foreign) == (1 if warned else 0)
+    if warned:
+        assert foreign[0].line == 1 and model in foreign[0].message
