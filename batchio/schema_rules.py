@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import Severity, quote
-from .outputs import RequestedOutput, SchemaCache, requested_output, schema_problem
+from .outputs import RequestedOutput, SchemaCache, requested_output
 
 RuleSet = Literal["openai_strict", "groq_strict", "anthropic", "gemini_json", "gemini_openapi"]
 
@@ -64,13 +64,12 @@ def rules_for(provider: str, wanted: RequestedOutput, body: Mapping[str, Any]
     if provider == "anthropic":
         if param.startswith(("output_config", "output_format")):
             return "anthropic"
-        return "anthropic" if wanted.tool and _strict_tool(body, param) else None
+        return "anthropic" if wanted.tool and wanted.strict else None
     if provider == "gemini":
         if param.endswith(("responseSchema", "response_schema")):
             return "gemini_openapi"
         return "gemini_json" if param.endswith(("JsonSchema", "json_schema")) else None
-    strict = _strict_flag(body, param, wanted.tool)
-    if not strict:
+    if not wanted.strict:
         return None
     if provider in ("openai", "azure"):
         return "openai_strict"
@@ -87,18 +86,6 @@ def _dig(body: Mapping[str, Any], param: str) -> Any:
         else:
             return None
     return value
-
-
-def _strict_flag(body: Mapping[str, Any], param: str, tool: bool) -> bool:
-    """Whether the schema at ``param`` is in strict mode: the ``strict`` beside it (in the
-    ``json_schema`` of chat, the ``format`` of Responses, the function of a tool)."""
-    holder = _dig(body, param.rsplit(".", 1)[0]) if "." in param else None
-    return isinstance(holder, Mapping) and holder.get("strict") is True
-
-
-def _strict_tool(body: Mapping[str, Any], param: str) -> bool:
-    holder = _dig(body, param.rsplit(".", 1)[0])
-    return isinstance(holder, Mapping) and holder.get("strict") is True
 
 
 # --- walking a schema -----------------------------------------------------------------------
@@ -388,45 +375,47 @@ def schema_problems(body: Any, schemas: SchemaCache, provider: str
                     ) -> list[tuple[str, Severity, str, str]]:
     """Everything wrong with the schema a request body asks its answer to keep, as
     ``(code, severity, param within the body, message)``: a schema that is no JSON Schema
-    (``invalid_json_schema``), then the provider's rules on it. Each distinct schema is
-    judged once per rule set (``schemas`` remembers)."""
-    unusable = schema_problem(body, schemas)
-    if unusable is not None:
-        return [("invalid_json_schema", "error", unusable[0], unusable[1])]
+    (``invalid_json_schema``), else the provider's rules on it. Each distinct schema is
+    judged once per rule set and place (``schemas`` remembers)."""
     try:
         wanted = requested_output(body)
     except RecursionError:
         return []
+    # (A value that is no schema object at all is the body schema's to report.)
     if wanted is None or wanted.param is None or wanted.schema is None:
         return []
     rules = rules_for(provider, wanted, body)
-    problems: list[tuple[str, Severity, str, str]] = []
-    if rules is None:
-        return problems
     schema = _dig(body, wanted.param) if rules == "gemini_openapi" else wanted.schema
-    if not isinstance(schema, Mapping):
-        return problems
-    memo_key = (rules, schemas.key(schema))
-    findings = schemas.memo.get(memo_key)
-    if findings is None:
-        try:
-            findings = schema_findings(rules, schema)
-        except RecursionError:
-            findings = []
-        schemas.memo[memo_key] = findings
-    problems.extend((finding.code, finding.severity, _join(wanted.param, finding.path),
-                     f"{_join(wanted.param, finding.path)}: {finding.message}")
-                    for finding in findings)
-    if rules.startswith("gemini"):
-        config = _dig(body, wanted.param.split(".", 1)[0])
+    param = wanted.param
+    problems: list[tuple[str, Severity, str, str]] = list(schemas.remember(
+        f"{rules}:{param}", schema, lambda: _judged(rules, param, wanted, schemas, schema)))
+    if rules is not None and rules.startswith("gemini"):
+        config = _dig(body, param.split(".", 1)[0])
         if isinstance(config, Mapping) and any(name in config for name in (
                 "responseJsonSchema", "response_json_schema")) and any(
                 name in config for name in ("responseSchema", "response_schema")):
-            where = f"{wanted.param.split('.', 1)[0]}.responseSchema"
+            where = f"{param.split('.', 1)[0]}.responseSchema"
             problems.append(("unsupported_schema_keyword", "error", where,
                              f"{where}: give responseJsonSchema or responseSchema, not both "
                              "(Gemini: responseSchema must be omitted)"))
     return problems
+
+
+def _judged(rules: RuleSet | None, param: str, wanted: RequestedOutput,
+            schemas: SchemaCache, schema: Any) -> tuple[tuple[str, Severity, str, str], ...]:
+    """The problems of one distinct schema at ``param`` under ``rules``."""
+    compiled = schemas.get(wanted.schema) if wanted.schema is not None else None
+    if isinstance(compiled, str):
+        return (("invalid_json_schema", "error", param,
+                 f"{param} is not a usable JSON Schema: {compiled}"),)
+    if rules is None or not isinstance(schema, Mapping):
+        return ()
+    try:
+        findings = schema_findings(rules, schema)
+    except RecursionError:
+        return ()
+    return tuple((finding.code, finding.severity, _join(param, finding.path),
+                  f"{_join(param, finding.path)}: {finding.message}") for finding in findings)
 
 
 __all__ = ["RuleSet", "SchemaFinding", "rules_for", "schema_findings", "schema_problems"]

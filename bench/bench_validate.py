@@ -11,12 +11,13 @@ Also prints a pure-``jsonschema`` loop on a sample, and the memory kept per requ
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
 import jsonschema
 import orjson
-from _common import DATA, best_of, chat_requests, report
+from _common import DATA, best_of, chat_requests, machine, paired_ratio, report
 from bench_read import bare_msgspec, bare_orjson
 
 from batchio import validate
@@ -45,11 +46,59 @@ def bytes_per_request(lines: int) -> float:
     return total / lines
 
 
+#: The one schema of the structured-output file: a product, strict mode.
+PRODUCT_SCHEMA = {
+    "type": "object", "additionalProperties": False,
+    "required": ["name", "price", "tags", "dimensions"],
+    "properties": {
+        "name": {"type": "string"}, "price": {"type": "number", "minimum": 0},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "dimensions": {"type": "object", "additionalProperties": False,
+                       "required": ["width", "height"],
+                       "properties": {"width": {"type": "number"},
+                                      "height": {"type": "number"}}}}}
+
+
+def structured_pair(lines: int) -> tuple[str, str]:
+    """The same chat lines twice: plain, and each asking for one schema (strict mode)."""
+    plain = chat_requests(DATA / f"chat-{lines}.jsonl", lines)
+    asking = DATA / f"chat-{lines}-schema.jsonl"
+    if not asking.exists():
+        fragment = {"type": "json_schema", "json_schema": {
+            "name": "product", "strict": True, "schema": PRODUCT_SCHEMA}}
+        with open(plain, "rb") as source, open(asking, "wb") as target:
+            for raw in source:
+                line = orjson.loads(raw)
+                line["body"]["response_format"] = fragment
+                target.write(orjson.dumps(line) + b"\n")
+    return str(plain), str(asking)
+
+
+def schema_checks(lines: int, runs: int) -> None:
+    """validate(workers=1) on lines that carry one schema against the same lines without it:
+    what checking the schema (compiled once, the provider's rules judged once) costs."""
+    plain, asking = structured_pair(lines)
+    assert validate(asking, provider="openai").ok
+    without, with_schema = best_of(runs, lambda: validate(plain, workers=1),
+                                   lambda: validate(asking, workers=1))
+    extra = os.path.getsize(asking) - os.path.getsize(plain)
+    print(f"\nvalidate {lines:,} chat lines each asking for one JSON schema (+{extra / 1e6:.0f} "
+          f"MB of schema text)  [{machine()}]")
+    print(f"  without the schema      {without:6.2f} s")
+    print(f"  with the schema         {with_schema:6.2f} s   {with_schema / without:.2f}x, "
+          f"{(with_schema - without) / lines * 1e6:.1f} us a line more; median of the rounds "
+          f"{paired_ratio(without, with_schema):.2f}x as fast")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--schema-lines", type=int, default=50_000,
+                        help="lines of the structured-output comparison (0: skip it)")
     args = parser.parse_args()
+    if args.schema_lines:
+        schema_checks(args.schema_lines, args.runs)
     path = str(chat_requests(DATA / f"chat-{args.lines}.jsonl", args.lines))
     result = validate(path, provider="openai")
     assert result.requests == args.lines, result.errors[:3]
