@@ -31,8 +31,11 @@ PUBLISHED: list[tuple[str, bool, list[dict[str, Any] | bytes], str]] = [
                 {"role": "user", "content": "Hello world!"}], "max_tokens": 1000}},
         {"custom_id": "request-2", "method": "POST", "url": CHAT, "body": {
             "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}],
+            # Strict mode refuses an object without additionalProperties: false
+            # ("'additionalProperties' is required to be supplied and to be false").
             "response_format": {"type": "json_schema", "json_schema": {
-                "name": "Answer", "schema": {"type": "object"}, "strict": True}}}},
+                "name": "Answer", "strict": True, "schema": {
+                    "type": "object", "properties": {}, "additionalProperties": False}}}}},
     ], "https://platform.openai.com/docs/guides/batch"),
     ("openai", True, [
         {"custom_id": "r-1", "method": "POST", "url": "/v1/responses", "body": {

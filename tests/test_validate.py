@@ -65,7 +65,8 @@ VALID_BODIES: dict[str, list[dict[str, Any]]] = {
         {"model": "m", "messages": [{"role": "user", "content": "json please"}],
          "response_format": {"type": "json_schema", "json_schema": {
              "name": "answer", "strict": True,
-             "schema": {"type": "object", "properties": {"a": {"type": "string"}}}}},
+             "schema": {"type": "object", "properties": {"a": {"type": "string"}},
+                        "required": ["a"], "additionalProperties": False}}},
          "temperature": 0, "max_completion_tokens": 50, "seed": 42, "stream": False,
          "some_future_parameter": {"x": 1}},
     ],
