@@ -335,3 +335,26 @@ def test_a_model_only_another_provider_serves_is_a_warning(
     assert len(foreign) == (1 if warned else 0)
     if warned:
         assert foreign[0].line == 1 and model in foreign[0].message
+
+
+@pytest.mark.parametrize(("provider", "field", "belongs"), [
+    ("anthropic", "response_format", "output_config.format"),
+    ("gemini", "response_format", "generationConfig.responseJsonSchema"),
+    ("gemini", "responseJsonSchema", "generationConfig.responseJsonSchema"),
+    ("openai-responses", "response_format", "text.format"),
+])
+def test_another_apis_name_for_structured_output_is_refused_with_the_right_one(
+        tmp_path: Path, provider: str, field: str, belongs: str) -> None:
+    if provider == "openai-responses":
+        line: dict[str, Any] = {"custom_id": "r1", "method": "POST", "url": "/v1/responses",
+                                "body": {"model": "gpt-4o-mini", "input": "x"}}
+        provider, body = "openai", line["body"]
+    else:
+        line, _ = line_for(provider, obj(a=STR))
+        body = line[batchio.get_profile(provider).body_field]
+    body[field] = {"type": "json_schema", "json_schema": {"name": "a", "schema": obj(a=STR)}}
+    (tmp_path / "in.jsonl").write_bytes(orjson.dumps(line) + b"\n")
+    report = batchio.validate(tmp_path / "in.jsonl", provider=provider)
+    assert [(p.code, p.param.rsplit(".", 1)[-1]) for p in report.errors][:1] == [
+        ("unsupported_parameter", field)]
+    assert f"use {belongs}" in report.errors[0].message

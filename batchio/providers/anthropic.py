@@ -18,6 +18,14 @@ EXPIRED = frozenset({"expired"})
 CANCELLED = frozenset({"canceled"})
 RETRYABLE = frozenset({"overloaded_error", "api_error", "rate_limit_error"})
 
+# Other APIs' names for the structured output the Messages API takes as output_config.format
+# (it refuses a field it does not define: "Extra inputs are not permitted").
+MISPLACED = {"/v1/messages": {"response_format": "output_config.format",
+                              "text": "output_config.format",
+                              "json_schema": "output_config.format",
+                              "max_completion_tokens": "max_tokens",
+                              "max_output_tokens": "max_tokens"}}
+
 PROFILE = Profile(
     name="anthropic",
     title="Anthropic Message Batches",
@@ -39,4 +47,5 @@ PROFILE = Profile(
     expired_codes=EXPIRED,
     cancelled_codes=CANCELLED,
     retryable_codes=RETRYABLE,
+    misplaced=MISPLACED,
 )

@@ -32,6 +32,16 @@ def endpoint_of_body(body: Mapping[str, Any]) -> str:
     return "embedContent" if "content" in body and "contents" not in body else "generateContent"
 
 
+# Fields that belong inside generationConfig, or are other APIs' names for it (the API
+# refuses an unknown field: "Invalid JSON payload received. Unknown name").
+MISPLACED = {"generateContent": {
+    "response_format": "generationConfig.responseJsonSchema",
+    "responseJsonSchema": "generationConfig.responseJsonSchema",
+    "responseSchema": "generationConfig.responseSchema",
+    "responseMimeType": "generationConfig.responseMimeType",
+    "temperature": "generationConfig.temperature",
+    "maxOutputTokens": "generationConfig.maxOutputTokens"}}
+
 PROFILE = Profile(
     name="gemini",
     title="Google Gemini Batch API",
@@ -58,4 +68,5 @@ PROFILE = Profile(
     result_id_field="key",
     result_files=("results",),
     retryable_codes=RETRYABLE,
+    misplaced=MISPLACED,
 )
