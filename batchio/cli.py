@@ -902,6 +902,9 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
 @click.option("--mapping", metavar="PATH", help="The id mapping file (default: OUT.ids.json); "
               "an existing one restores original ids.")
 @click.option("--model", metavar="NAME", help="Give every converted request this model.")
+@click.option("--model-map", metavar="FILE", help="A JSON object mapping each source model "
+              "to the target's model (a request whose model only another provider serves "
+              "is left out unless --model or --model-map names one).")
 @click.option("--max-tokens", type=click.IntRange(min=1), default=1024, show_default=True,
               metavar="N", help="max_tokens for requests that set none, where the target "
               "requires it.")
@@ -912,7 +915,8 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
 @quiet_option
 def convert_command(input_path: str | None, from_provider: str | None, to_provider: str,
                     out: str, results_path: str | None, mapping: str | None,
-                    model: str | None, max_tokens: int, strict: bool, max_errors: int,
+                    model: str | None, model_map: str | None, max_tokens: int, strict: bool,
+                    max_errors: int,
                     output_format: str, quiet: bool) -> None:
     """Convert the requests in PATH (or the results in --results PATH) between providers'
     formats, offline."""
@@ -929,16 +933,29 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                                      mapping=mapping)
     else:
         assert input_path is not None
+        models = None if model_map is None else read_json_file(model_map, "the model map")
+        if models is not None and not (isinstance(models, dict) and all(
+                isinstance(value, str) for value in models.values())):
+            raise click.BadParameter("a JSON object of model names to model names",
+                                     param_hint="--model-map")
         conversion = convert(input_path, out, from_provider=from_provider,
                              to_provider=to_provider, strict=strict, model=model,
-                             max_tokens=max_tokens, mapping=mapping)
+                             max_tokens=max_tokens, mapping=mapping, model_map=models)
     if not json_mode():
+        # One line per cause, with its count and first place: 20,000 requests left out
+        # for one reason are one line.
+        causes: dict[tuple[str | None, str], list[Problem]] = {}
+        for problem in conversion.skipped:
+            causes.setdefault((problem.param, problem.message), []).append(problem)
         limit = max_errors or None
-        for problem in conversion.skipped[:limit]:
-            click.echo(_style_problem(problem), err=True)
-        hidden = len(conversion.skipped) - len(conversion.skipped[:limit])
+        for found in list(causes.values())[:limit]:
+            more = f" (and {len(found) - 1:,} more requests)" if len(found) > 1 else ""
+            click.echo(_style_problem(found[0]) + more, err=True)
+        hidden = len(causes) - len(list(causes)[:limit])
         if hidden:
-            click.echo(f"... and {hidden:,} more left out; --max-errors 0 lists all", err=True)
+            click.echo(f"... and {hidden:,} more causes; --max-errors 0 lists all", err=True)
+        if not conversion.converted:
+            click.echo(escape(f"batchio: nothing converted: {out} was not written"), err=True)
         mapped = (f"; {len(conversion.remapped):,} ids remapped ({conversion.mapping_path})"
                   if conversion.remapped else "")
         click.echo(escape(f"{out}: {conversion.converted:,} converted, "

@@ -31,6 +31,7 @@ from .jsonl import (
     read_lines,
     write_file_atomically,
 )
+from .pricing import foreign_model
 from .providers import Profile, get_profile, profile_for
 from .schemas import compiled
 
@@ -127,7 +128,133 @@ def _part_to_openai(part: Any, param: str) -> dict[str, Any]:
 
 
 _CHAT_TO_MESSAGES_KEYS = {"model", "messages", "max_tokens", "max_completion_tokens",
-                          "temperature", "top_p", "stop", "user", "stream"}
+                          "temperature", "top_p", "stop", "user", "stream", "response_format",
+                          "tools", "tool_choice", "parallel_tool_calls"}
+
+#: The name a chat ``json_schema`` format gets where the source has none (Anthropic's
+#: output_config.format is unnamed).
+SCHEMA_NAME = "answer"
+
+
+def _format_to_anthropic(spec: Any) -> dict[str, Any]:
+    """A chat ``response_format`` as Anthropic's ``output_config`` (structured outputs)."""
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    if kind == "text":
+        return {}
+    wrapped = spec.get("json_schema") if kind == "json_schema" else None
+    schema = wrapped.get("schema") if isinstance(wrapped, dict) else None
+    if not isinstance(schema, dict):
+        raise Unconvertible("response_format", "a JSON answer without a schema (json_object) "
+                            "has no Anthropic equivalent: give a json_schema")
+    return {"output_config": {"format": {"type": "json_schema", "schema": schema}}}
+
+
+def _format_to_chat(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Anthropic's ``output_config.format`` (or the beta's ``output_format``) as a chat
+    ``response_format``: named :data:`SCHEMA_NAME`, strict (Anthropic's structured
+    outputs always keep the schema)."""
+    config = params.get("output_config")
+    if config is not None and (not isinstance(config, dict) or set(config) - {"format"}):
+        extra = sorted(set(config) - {"format"}) if isinstance(config, dict) else []
+        raise Unconvertible(f"output_config.{extra[0]}" if extra else "output_config",
+                            "output_config other than format has no chat equivalent")
+    spec = config.get("format") if isinstance(config, dict) else params.get("output_format")
+    if spec is None:
+        return {}
+    schema = spec.get("schema") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or spec.get("type") != "json_schema" or \
+            not isinstance(schema, dict):
+        raise Unconvertible("output_config.format", "a format other than json_schema")
+    return {"response_format": {"type": "json_schema", "json_schema": {
+        "name": SCHEMA_NAME, "strict": True, "schema": schema}}}
+
+
+def _tools_to_anthropic(body: Mapping[str, Any]) -> dict[str, Any]:
+    """Chat function tools, tool_choice and parallel_tool_calls as Anthropic's."""
+    converted: dict[str, Any] = {}
+    tools = body.get("tools")
+    if tools is not None:
+        out = []
+        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(tool, dict) or tool.get("type") != "function" or \
+                    not isinstance(function, dict):
+                raise Unconvertible(f"tools[{index}]", "a tool other than a function")
+            unknown = set(function) - {"name", "description", "parameters", "strict"}
+            if unknown:
+                raise Unconvertible(f"tools[{index}].function.{sorted(unknown)[0]}",
+                                    "a function field with no Anthropic equivalent")
+            item: dict[str, Any] = {"name": function.get("name")}
+            if function.get("description") is not None:
+                item["description"] = function["description"]
+            item["input_schema"] = function.get("parameters") or {"type": "object",
+                                                                  "properties": {}}
+            if function.get("strict") is not None:
+                item["strict"] = function["strict"]
+            out.append(item)
+        converted["tools"] = out
+    choice = body.get("tool_choice")
+    parallel = body.get("parallel_tool_calls")
+    if choice is not None or parallel is False:
+        if choice is None or choice == "auto":
+            mapped: dict[str, Any] = {"type": "auto"}
+        elif choice == "required":
+            mapped = {"type": "any"}
+        elif choice == "none":
+            mapped = {"type": "none"}
+        elif isinstance(choice, dict) and choice.get("type") == "function" and isinstance(
+                choice.get("function"), dict):
+            mapped = {"type": "tool", "name": choice["function"].get("name")}
+        else:
+            raise Unconvertible("tool_choice", f"tool_choice {quote(choice, 60)}")
+        if parallel is False:
+            if mapped["type"] == "none":
+                raise Unconvertible("parallel_tool_calls", "parallel_tool_calls with no tool")
+            mapped["disable_parallel_tool_use"] = True
+        converted["tool_choice"] = mapped
+    return converted
+
+
+def _tools_to_chat(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Anthropic's client tools and tool_choice as chat function tools."""
+    converted: dict[str, Any] = {}
+    tools = params.get("tools")
+    if tools is not None:
+        out = []
+        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+            if not isinstance(tool, dict) or tool.get("type") not in (None, "custom"):
+                kind = tool.get("type") if isinstance(tool, dict) else tool
+                raise Unconvertible(f"tools[{index}]", f"a server tool (type {quote(kind, 40)})")
+            unknown = set(tool) - {"name", "description", "input_schema", "strict", "type"}
+            if unknown:
+                raise Unconvertible(f"tools[{index}].{sorted(unknown)[0]}",
+                                    "a tool field with no chat equivalent")
+            function: dict[str, Any] = {"name": tool.get("name")}
+            if tool.get("description") is not None:
+                function["description"] = tool["description"]
+            function["parameters"] = tool.get("input_schema")
+            if tool.get("strict") is not None:
+                function["strict"] = tool["strict"]
+            out.append({"type": "function", "function": function})
+        converted["tools"] = out
+    choice = params.get("tool_choice")
+    if choice is not None:
+        kind = choice.get("type") if isinstance(choice, dict) else None
+        if not isinstance(choice, dict) or set(choice) - {"type", "name",
+                                                          "disable_parallel_tool_use"}:
+            raise Unconvertible("tool_choice", f"tool_choice {quote(choice, 60)}")
+        if kind == "tool":
+            converted["tool_choice"] = {"type": "function",
+                                        "function": {"name": choice.get("name")}}
+        elif kind in ("auto", "any", "none"):
+            mapped = {"auto": "auto", "any": "required", "none": "none"}[kind]
+            # "auto" is chat's default where tools are given: said only where it was.
+            converted["tool_choice"] = mapped
+        else:
+            raise Unconvertible("tool_choice.type", f"tool_choice type {quote(kind, 40)}")
+        if choice.get("disable_parallel_tool_use") is True:
+            converted["parallel_tool_calls"] = False
+    return converted
 
 
 def chat_to_messages(body: Mapping[str, Any], *, model: str | None = None,
@@ -161,6 +288,9 @@ def chat_to_messages(body: Mapping[str, Any], *, model: str | None = None,
         params["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
     if body.get("user") is not None:
         params["metadata"] = {"user_id": body["user"]}
+    if body.get("response_format") is not None:
+        params.update(_format_to_anthropic(body["response_format"]))
+    params.update(_tools_to_anthropic(body))
     return params
 
 
@@ -198,7 +328,8 @@ def _content_to_anthropic(content: Any, param: str) -> str | list[dict[str, Any]
 
 
 _MESSAGES_TO_CHAT_KEYS = {"model", "messages", "max_tokens", "system", "temperature", "top_p",
-                          "stop_sequences", "metadata", "stream"}
+                          "stop_sequences", "metadata", "stream", "output_config",
+                          "output_format", "tools", "tool_choice"}
 
 
 def messages_to_chat(params: Mapping[str, Any], *, model: str | None = None
@@ -240,6 +371,8 @@ def messages_to_chat(params: Mapping[str, Any], *, model: str | None = None
         if set(metadata) != {"user_id"}:
             raise Unconvertible("metadata", "metadata other than user_id")
         body["user"] = metadata["user_id"]
+    body.update(_format_to_chat(params))
+    body.update(_tools_to_chat(params))
     return body
 
 
@@ -277,15 +410,20 @@ def convert(
     model: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     mapping: str | os.PathLike[str] | None = None,
+    model_map: Mapping[str, str] | None = None,
 ) -> Conversion:
     """Convert a request file from one provider's format to another's.
 
-    Chat completions requests convert to Anthropic messages and back; OpenAI-shaped
-    providers convert into each other by their envelopes. ``model`` renames the model on
-    every request. A request that cannot be converted faithfully is reported with its line
-    and left out; with ``strict=True`` it raises :class:`LineError` instead and nothing is
-    written. Ids the target rejects are replaced, and ``OUT.ids.json`` (or ``mapping``)
-    maps each new id to the original. Given an existing mapping file from an earlier
+    Chat completions requests convert to Anthropic messages and back (messages, system,
+    limits, sampling, structured output, function tools and tool choice); OpenAI-shaped
+    providers convert into each other by their envelopes. ``model`` names the model of
+    every request, ``model_map`` the target's model for each source model; a request whose
+    model only another provider serves (``gpt-4o-mini`` to Anthropic) is left out unless
+    one of them names its model. A request that cannot be converted faithfully is reported
+    with its line and left out; with ``strict=True`` it raises :class:`LineError` instead
+    and nothing is written. When no request converts, no file is written. Ids the target
+    rejects are replaced, and ``OUT.ids.json`` (or ``mapping``) maps each new id to the
+    original. Given an existing mapping file from an earlier
     conversion, ids found in it are restored to their originals.
     """
     check_source(source)
@@ -327,7 +465,8 @@ def convert(
                                         "chat completions convert")
                 _check_body(source_profile, source_profile.default_endpoint, body,
                             "the body is not a valid request")
-                converted = _convert_body(kinds, body, model, max_tokens)
+                converted = _convert_body(kinds, body, _target_model(
+                    body.get("model"), model, model_map, target_profile), max_tokens)
                 _check_body(target_profile, endpoint, converted,
                             f"{target_profile.title} would refuse the converted request")
             except Unconvertible as exc:
@@ -351,6 +490,10 @@ def convert(
             line_out[target_profile.body_field] = converted
             writer.write(line_out)
             result.converted += 1
+        if not result.converted:
+            # Nothing to upload: no file where an upload script would find one.
+            writer.abort()
+            return result
         if result.remapped:
             write_file_atomically(mapping_path, orjson.dumps(
                 result.remapped, option=orjson.OPT_INDENT_2) + b"\n")
@@ -361,6 +504,24 @@ def convert(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(mapping_path)
     return result
+
+
+def _target_model(source: Any, model: str | None, model_map: Mapping[str, str] | None,
+                  target: Profile) -> str | None:
+    """The model a converted request names: ``model``, else the source model's entry in
+    ``model_map``, else the source model where the target serves it (an
+    :class:`Unconvertible` where only another provider does)."""
+    if model is not None:
+        return model
+    if model_map and isinstance(source, str) and source in model_map:
+        return model_map[source]
+    if isinstance(source, str):
+        serving = foreign_model(target.name, source)
+        if serving is not None:
+            raise Unconvertible("model", f"model {quote(source, 60)} is served by "
+                                f"{', '.join(serving)}, not {target.title}: name the target's "
+                                "model with --model or --model-map (model=, model_map=)")
+    return None
 
 
 def _check_body(profile: Profile, endpoint: str, body: Mapping[str, Any], what: str) -> None:

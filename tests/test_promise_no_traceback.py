@@ -23,7 +23,7 @@ COMMANDS = {
     "join": ["join", "{in}", "--results", "/dev/null", "-o", "{out}/joined.jsonl"],
     "simulate": ["simulate", "{in}", "-o", "{out}/o.jsonl",
                  "--batch-json", "{out}/batch.json"],
-    "convert": ["convert", "{in}", "-o", "{out}/c.jsonl"],
+    "convert": ["convert", "{in}", "-o", "{out}/c.jsonl", "--model", "claude-haiku-4-5"],
     "build": ["build", "{in}", "-o", "{out}/b.jsonl", "--model", "m",
               "--prompt-field", "custom_id"],
     "status": ["status", "{in}"],

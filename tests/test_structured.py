@@ -355,6 +355,46 @@ def test_another_apis_name_for_structured_output_is_refused_with_the_right_one(
     body[field] = {"type": "json_schema", "json_schema": {"name": "a", "schema": obj(a=STR)}}
     (tmp_path / "in.jsonl").write_bytes(orjson.dumps(line) + b"\n")
     report = batchio.validate(tmp_path / "in.jsonl", provider=provider)
-    assert [(p.code, p.param.rsplit(".", 1)[-1]) for p in report.errors][:1] == [
+    assert [(p.code, (p.param or "").rsplit(".", 1)[-1]) for p in report.errors][:1] == [
         ("unsupported_parameter", field)]
     assert f"use {belongs}" in report.errors[0].message
+
+
+def test_anthropic_structured_requests_convert_to_openai_and_back(tmp_path: Path) -> None:
+    line, _ = line_for("anthropic", obj(name=STR, price={"type": "number"}))
+    line["params"]["tools"] = [{"name": "lookup", "input_schema": obj(q=STR)}]
+    line["params"]["tool_choice"] = {"type": "tool", "name": "lookup"}
+    source = tmp_path / "anthropic.jsonl"
+    source.write_bytes(orjson.dumps(line) + b"\n")
+    there = batchio.convert(source, tmp_path / "openai.jsonl", to_provider="openai",
+                            model="gpt-4o-mini")
+    assert there.ok, there.skipped
+    body = orjson.loads((tmp_path / "openai.jsonl").read_bytes())["body"]
+    assert body["response_format"] == {"type": "json_schema", "json_schema": {
+        "name": "answer", "strict": True, "schema": obj(name=STR, price={"type": "number"})}}
+    assert body["tool_choice"] == {"type": "function", "function": {"name": "lookup"}}
+    assert batchio.validate(tmp_path / "openai.jsonl", provider="openai").ok
+    back = batchio.convert(tmp_path / "openai.jsonl", tmp_path / "back.jsonl",
+                           to_provider="anthropic", model="claude-haiku-4-5")
+    assert back.ok
+    params = orjson.loads((tmp_path / "back.jsonl").read_bytes())["params"]
+    assert params["output_config"] == line["params"]["output_config"]
+    assert params["tools"] == line["params"]["tools"]
+    assert params["tool_choice"] == line["params"]["tool_choice"]
+
+
+def test_a_conversion_where_nothing_converts_writes_no_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    with batchio.RequestWriter(source) as writer:
+        for _ in range(30):
+            writer.add({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}],
+                        "response_format": {"type": "json_object"}})
+    done = CliRunner().invoke(main, ["convert", str(source), "--to", "anthropic", "--model",
+                                     "claude-haiku-4-5", "-o", str(tmp_path / "out.jsonl")])
+    assert done.exit_code == 1
+    assert not (tmp_path / "out.jsonl").exists()
+    lines = done.stderr.splitlines()
+    assert lines[0].endswith("(and 29 more requests)") and "json_object" in lines[0]
+    assert lines[1] == f"batchio: nothing converted: {tmp_path / 'out.jsonl'} was not written"
+    assert len(lines) == 2  # one line for the one cause, and the note
+    assert done.stdout == f"{tmp_path / 'out.jsonl'}: 0 converted, 30 left out\n"
