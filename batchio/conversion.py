@@ -376,6 +376,239 @@ def messages_to_chat(params: Mapping[str, Any], *, model: str | None = None
     return body
 
 
+# --- chat completions <-> Gemini generateContent ---------------------------------------------
+
+_CHAT_TO_GEMINI_KEYS = {"model", "messages", "max_tokens", "max_completion_tokens",
+                        "temperature", "top_p", "stop", "stream", "response_format", "tools",
+                        "tool_choice", "seed"}
+_GEMINI_MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
+
+
+def _parts_to_gemini(content: Any, param: str) -> list[dict[str, Any]]:
+    if isinstance(content, str):
+        return [{"text": content}]
+    if not isinstance(content, list):
+        raise Unconvertible(f"{param}.content", "a message without content")
+    parts = []
+    for number, part in enumerate(content):
+        where = f"{param}.content[{number}]"
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text":
+            parts.append({"text": part.get("text", "")})
+            continue
+        if kind == "image_url":
+            image = part.get("image_url") or {}
+            match = _DATA_URL.fullmatch(image.get("url", "") if isinstance(image, dict)
+                                        else "")
+            if match and image.get("detail") in (None, "auto"):
+                parts.append({"inlineData": {"mimeType": match[1], "data": match[2]}})
+                continue
+            raise Unconvertible(where, "an image by URL (Gemini takes inline data or a "
+                                "file it stores)")
+        raise Unconvertible(where, f"content part of type {kind!r}")
+    return parts
+
+
+def chat_to_gemini(body: Mapping[str, Any], *, model: str | None = None) -> dict[str, Any]:
+    """An OpenAI chat completions body as a Gemini ``GenerateContentRequest``: system
+    messages as ``systemInstruction``, assistant as ``model``, limits and sampling and
+    structured output in ``generationConfig``, function tools as ``functionDeclarations``
+    (``parametersJsonSchema``) and tool choice as ``toolConfig``."""
+    for key in body:
+        if key not in _CHAT_TO_GEMINI_KEYS:
+            raise Unconvertible(key, f"{key} has no Gemini equivalent")
+    if body.get("stream"):
+        raise Unconvertible("stream", "streaming is not available in a batch")
+    request: dict[str, Any] = {}
+    if model or body.get("model"):
+        request["model"] = model or body.get("model")
+    system: list[str] = []
+    contents: list[dict[str, Any]] = []
+    for index, message in enumerate(body.get("messages") or []):
+        param = f"messages[{index}]"
+        unknown = set(message) - {"role", "content"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise Unconvertible(f"{param}.{key}", f"message field {key} has no equivalent")
+        role = message.get("role")
+        if role in ("system", "developer"):
+            if contents:
+                raise Unconvertible(param, "a system message after the conversation began")
+            system.append(_text_of(message.get("content"), f"{param}.content"))
+        elif role in ("user", "assistant"):
+            contents.append({"role": "user" if role == "user" else "model",
+                             "parts": _parts_to_gemini(message.get("content"), param)})
+        else:
+            raise Unconvertible(f"{param}.role", f"role {role!r} has no equivalent")
+    if system:
+        request["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+    request["contents"] = contents
+    config: dict[str, Any] = {}
+    limit = body.get("max_tokens") or body.get("max_completion_tokens")
+    for name, value in (("maxOutputTokens", limit), ("temperature", body.get("temperature")),
+                        ("topP", body.get("top_p")), ("seed", body.get("seed"))):
+        if value is not None:
+            config[name] = value
+    stop = body.get("stop")
+    if stop is not None:
+        config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+    spec = body.get("response_format")
+    spec = spec if isinstance(spec, dict) else {"type": spec} if spec is not None else None
+    kind = None if spec is None else spec.get("type")
+    if spec is not None and kind in ("json_object", "json_schema"):
+        config["responseMimeType"] = "application/json"
+        wrapped = spec.get("json_schema") if kind == "json_schema" else None
+        if isinstance(wrapped, dict) and isinstance(wrapped.get("schema"), dict):
+            config["responseJsonSchema"] = wrapped["schema"]
+    elif spec is not None and kind != "text":
+        raise Unconvertible("response_format", f"response_format {quote(kind, 40)}")
+    if config:
+        request["generationConfig"] = config
+    _gemini_tools(body, request)
+    return request
+
+
+def _gemini_tools(body: Mapping[str, Any], request: dict[str, Any]) -> None:
+    tools = body.get("tools")
+    if tools is not None:
+        declarations = []
+        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(tool, dict) or tool.get("type") != "function" or \
+                    not isinstance(function, dict):
+                raise Unconvertible(f"tools[{index}]", "a tool other than a function")
+            unknown = set(function) - {"name", "description", "parameters"}
+            if unknown:
+                key = sorted(unknown)[0]
+                raise Unconvertible(f"tools[{index}].function.{key}",
+                                    f"a function's {key} has no Gemini equivalent")
+            declaration = {"name": function.get("name")}
+            if function.get("description") is not None:
+                declaration["description"] = function["description"]
+            if function.get("parameters") is not None:
+                declaration["parametersJsonSchema"] = function["parameters"]
+            declarations.append(declaration)
+        request["tools"] = [{"functionDeclarations": declarations}]
+    choice = body.get("tool_choice")
+    if choice is not None:
+        if isinstance(choice, str) and choice in _GEMINI_MODES:
+            calling: dict[str, Any] = {"mode": _GEMINI_MODES[choice]}
+        elif isinstance(choice, dict) and choice.get("type") == "function" and isinstance(
+                choice.get("function"), dict):
+            calling = {"mode": "ANY", "allowedFunctionNames": [choice["function"].get("name")]}
+        else:
+            raise Unconvertible("tool_choice", f"tool_choice {quote(choice, 60)}")
+        request["toolConfig"] = {"functionCallingConfig": calling}
+
+
+_GEMINI_TO_CHAT_KEYS = {"model", "contents", "systemInstruction", "generationConfig", "tools",
+                        "toolConfig"}
+_GEMINI_CONFIG_TO_CHAT = {"maxOutputTokens": "max_tokens", "temperature": "temperature",
+                          "topP": "top_p", "seed": "seed", "stopSequences": "stop"}
+
+
+def gemini_to_chat(request: Mapping[str, Any], *, model: str | None = None
+                   ) -> dict[str, Any]:
+    """A Gemini ``GenerateContentRequest`` as an OpenAI chat completions body (the inverse
+    of :func:`chat_to_gemini`)."""
+    for key in request:
+        if key not in _GEMINI_TO_CHAT_KEYS:
+            raise Unconvertible(key, f"{key} has no chat completions equivalent")
+    body: dict[str, Any] = {}
+    if model or request.get("model"):
+        body["model"] = model or request.get("model")
+    messages: list[dict[str, Any]] = []
+    instruction = request.get("systemInstruction")
+    if instruction is not None:
+        messages.append({"role": "system", "content": _gemini_text(instruction,
+                                                                   "systemInstruction")})
+    for index, content in enumerate(request.get("contents") or []):
+        param = f"contents[{index}]"
+        role = content.get("role", "user") if isinstance(content, dict) else None
+        if role not in ("user", "model"):
+            raise Unconvertible(f"{param}.role", f"role {role!r} has no equivalent")
+        parts = content.get("parts") or []
+        chat_parts: list[dict[str, Any]] = []
+        for number, part in enumerate(parts):
+            where = f"{param}.parts[{number}]"
+            if isinstance(part, dict) and set(part) == {"text"}:
+                chat_parts.append({"type": "text", "text": part["text"]})
+            elif isinstance(part, dict) and set(part) == {"inlineData"} and isinstance(
+                    part["inlineData"], dict) and str(
+                    part["inlineData"].get("mimeType", "")).startswith("image/"):
+                data = part["inlineData"]
+                chat_parts.append({"type": "image_url", "image_url": {
+                    "url": f"data:{data.get('mimeType')};base64,{data.get('data')}"}})
+            else:
+                kind = sorted(part)[0] if isinstance(part, dict) and part else "part"
+                raise Unconvertible(where, f"a {kind} part has no chat equivalent")
+        text_only = [part["text"] for part in chat_parts if part["type"] == "text"]
+        messages.append({"role": "user" if role == "user" else "assistant",
+                         "content": text_only[0] if len(chat_parts) == 1 and text_only
+                         else chat_parts})
+    body["messages"] = messages
+    config = request.get("generationConfig") or {}
+    for key in config:
+        if key not in (*_GEMINI_CONFIG_TO_CHAT, "responseMimeType", "responseJsonSchema"):
+            raise Unconvertible(f"generationConfig.{key}",
+                                f"generationConfig.{key} has no chat equivalent")
+    for key, name in _GEMINI_CONFIG_TO_CHAT.items():
+        if config.get(key) is not None:
+            body[name] = list(config[key]) if key == "stopSequences" else config[key]
+    if config.get("responseMimeType") == "application/json":
+        schema = config.get("responseJsonSchema")
+        body["response_format"] = {"type": "json_schema", "json_schema": {
+            "name": SCHEMA_NAME, "strict": True, "schema": schema}} if isinstance(
+            schema, dict) else {"type": "json_object"}
+    elif config.get("responseMimeType") not in (None, "text/plain"):
+        raise Unconvertible("generationConfig.responseMimeType",
+                            f"responseMimeType {quote(config['responseMimeType'], 40)}")
+    _chat_tools_from_gemini(request, body)
+    return body
+
+
+def _gemini_text(content: Any, param: str) -> str:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(parts, list) or not all(isinstance(part, dict) and set(part) == {"text"}
+                                              for part in parts):
+        raise Unconvertible(param, "a system instruction with non-text parts")
+    return "\n".join(str(part["text"]) for part in parts)
+
+
+def _chat_tools_from_gemini(request: Mapping[str, Any], body: dict[str, Any]) -> None:
+    tools = request.get("tools")
+    if tools is not None:
+        functions = []
+        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+            if not isinstance(tool, dict) or set(tool) != {"functionDeclarations"}:
+                raise Unconvertible(f"tools[{index}]", "a tool other than function "
+                                    "declarations (search, code execution)")
+            for number, declaration in enumerate(tool["functionDeclarations"] or []):
+                unknown = set(declaration) - {"name", "description", "parametersJsonSchema"}
+                if unknown:
+                    key = sorted(unknown)[0]
+                    raise Unconvertible(f"tools[{index}].functionDeclarations[{number}].{key}",
+                                        f"a declaration's {key} has no chat equivalent")
+                function = {"name": declaration.get("name")}
+                if declaration.get("description") is not None:
+                    function["description"] = declaration["description"]
+                if declaration.get("parametersJsonSchema") is not None:
+                    function["parameters"] = declaration["parametersJsonSchema"]
+                functions.append({"type": "function", "function": function})
+        body["tools"] = functions
+    config = request.get("toolConfig")
+    if config is not None:
+        calling = config.get("functionCallingConfig") if isinstance(config, dict) else None
+        mode = calling.get("mode") if isinstance(calling, dict) else None
+        names = calling.get("allowedFunctionNames") if isinstance(calling, dict) else None
+        if mode == "ANY" and isinstance(names, list) and len(names) == 1:
+            body["tool_choice"] = {"type": "function", "function": {"name": names[0]}}
+        elif mode in ("AUTO", "ANY", "NONE") and not names:
+            body["tool_choice"] = {"AUTO": "auto", "ANY": "required", "NONE": "none"}[mode]
+        else:
+            raise Unconvertible("toolConfig", "a function calling config chat cannot state")
+
+
 # --- request files --------------------------------------------------------------------------
 
 
@@ -432,7 +665,7 @@ def convert(
     target_profile = get_profile(to_provider)
     kinds = (_kind(source_profile), _kind(target_profile))
     if kinds not in {("chat", "chat"), ("chat", "messages"), ("messages", "chat"),
-                     ("messages", "messages")}:
+                     ("messages", "messages"), ("chat", "gemini"), ("gemini", "chat")}:
         raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
                          f"{target_profile.name}", code="unconvertible_request")
     mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
@@ -547,6 +780,10 @@ def _convert_body(kinds: tuple[str, str], body: Mapping[str, Any], model: str | 
         return chat_to_messages(body, model=model, max_tokens=max_tokens)
     if kinds == ("messages", "chat"):
         return messages_to_chat(body, model=model)
+    if kinds == ("chat", "gemini"):
+        return chat_to_gemini(body, model=model)
+    if kinds == ("gemini", "chat"):
+        return gemini_to_chat(body, model=model)
     converted = dict(body)
     if model is not None:
         converted["model"] = model

@@ -396,3 +396,72 @@ def test_a_request_its_target_would_refuse_is_left_out_not_converted(tmp_path: P
     assert result.skipped[0].message.startswith(
         "Anthropic Message Batches would refuse the converted request: ")
     assert validate(tmp_path / "out.jsonl", provider="anthropic").ok
+
+
+gemini_requests = chat_requests.map(lambda body: {
+    key: value for key, value in body.items() if key not in ("user", "parallel_tool_calls")})
+
+
+def gemini_settled(body: dict[str, Any]) -> dict[str, Any]:
+    """A chat body Gemini can state: its tools carry no strict flag (Gemini has none)."""
+    body = settled(body)
+    if body.get("tools"):
+        body["tools"] = [{"type": "function", "function": {
+            key: value for key, value in tool["function"].items() if key != "strict"}}
+            for tool in body["tools"]]
+    return body
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.tuples(gemini_requests, systems), min_size=1, max_size=8))
+def test_openai_to_gemini_to_openai_keeps_every_requests_meaning(
+        tmp_path_factory: pytest.TempPathFactory,
+        requests: list[tuple[dict[str, Any], str | None]]) -> None:
+    folder = tmp_path_factory.mktemp("gemini")
+    rows: list[dict[str, Any]] = []
+    for number, (body, system) in enumerate(requests):
+        body = gemini_settled(body)
+        if system is not None:
+            body = {**body, "messages": [{"role": "system", "content": system},
+                                         *body["messages"]]}
+        rows.append({"custom_id": f"request-{number}", "method": "POST",
+                     "url": "/v1/chat/completions", "body": body})
+    source = rewrite(folder / "in.jsonl", rows)
+    models = {"gpt-4o": "gemini-2.5-pro", "gpt-4o-mini": "gemini-2.5-flash"}
+    there = convert(source, folder / "gemini.jsonl", to_provider="gemini", model_map=models)
+    assert there.ok, there.skipped[:1]
+    report = validate(folder / "gemini.jsonl", provider="gemini")
+    assert report.ok, [problem.describe() for problem in report.errors[:2]]
+    back = convert(folder / "gemini.jsonl", folder / "back.jsonl", from_provider="gemini",
+                   to_provider="openai", mapping=there.mapping_path,
+                   model_map={target: source for source, target in models.items()})
+    assert back.ok, back.skipped[:1]
+    returned = lines(folder / "back.jsonl")
+    assert [line["custom_id"] for line in returned] == [row["custom_id"] for row in rows]
+    assert [gemini_meaning(line["body"]) for line in returned] == [
+        gemini_meaning(row["body"]) for row in rows]
+
+
+def gemini_meaning(body: dict[str, Any]) -> dict[str, Any]:
+    """A chat request's meaning as Gemini can state it: a content of one text part is
+    that text (Gemini's parts do not tell the two apart)."""
+    normal = meaning(body)
+    for message in normal["messages"]:
+        content = message["content"]
+        if isinstance(content, list) and len(content) == 1 and content[0]["type"] == "text":
+            message["content"] = content[0]["text"]
+    return normal
+
+
+def test_what_gemini_cannot_state_is_reported_not_dropped(tmp_path: Path) -> None:
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}],
+            "tools": [{"type": "function", "function": {"name": "f", "strict": True,
+                                                         "parameters": {"type": "object"}}}]}
+    source = rewrite(tmp_path / "in.jsonl", [{"custom_id": "a", "method": "POST",
+                                              "url": "/v1/chat/completions", "body": body}])
+    result = convert(source, tmp_path / "out.jsonl", to_provider="gemini",
+                     model="gemini-2.5-flash")
+    assert [(p.param, p.message) for p in result.skipped] == [
+        ("body.tools[0].function.strict", "a function's strict has no Gemini equivalent")]
+    assert not (tmp_path / "out.jsonl").exists()
