@@ -451,24 +451,19 @@ def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Itera
         bound = (f"; {item.uncapped:,} with no output cap" if item.uncapped else "")
         yield (f"{item.path}: {item.requests:,} requests, ~{item.input_tokens:,} input tokens, "
                f"at most {item.output_cap_tokens:,} output tokens{bound}; "
-               f"{_cost_range(item.cost_low, item.cost_high, item.requests, _unpriced(item))}")
+               f"{_cost_range(item.cost_low, item.cost_high, item.requests, item.unpriced_requests)}")  # noqa: E501
         if item.unpriced:
-            yield (f"  unpriced models ({_unpriced(item):,} requests): "
+            yield (f"  unpriced models ({item.unpriced_requests:,} requests): "
                    f"{', '.join(item.unpriced)}")
         for warning in item.warnings:
             yield f"  warning: {warning}"
     if len(report.files) > 1:
-        unpriced = sum(_unpriced(item) for item in report.files)
+        unpriced = report.total("unpriced_requests")
         yield (f"total: {report.total('requests'):,} requests, "
                f"~{report.total('input_tokens'):,} input tokens, "
                f"{_cost_range(report.total('cost_low'), report.total('cost_high'), report.total('requests'), unpriced)}")  # noqa: E501
     yield (f"(input tokens estimated at {report.chars_per_token:.2f} characters a token; "
            "prices from batchio/prices.json)")
-
-
-def _unpriced(item: Any) -> int:
-    """Requests of a file estimate whose model has no price."""
-    return sum(item.models[name].requests for name in item.unpriced if name in item.models)
 
 
 def _cost_range(low: float, high: float, requests: int, unpriced: int) -> str:

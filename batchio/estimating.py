@@ -69,11 +69,21 @@ class FileEstimate:
     output_cap_tokens = property(lambda self: self._sum("output_cap_tokens"))
     uncapped = property(lambda self: self._sum("uncapped"))
 
+    @property
+    def unpriced_requests(self) -> int:
+        """Requests whose model has no price: not in the cost range."""
+        return sum(self.models[name].requests for name in self.unpriced
+                   if name in self.models)
+
     def to_dict(self) -> dict[str, Any]:
+        known = not self.requests or self.unpriced_requests < self.requests
         return {"path": self.path, "provider": self.provider, "requests": self.requests,
                 "input_tokens": self.input_tokens,
                 "output_cap_tokens": self.output_cap_tokens, "uncapped": self.uncapped,
-                "cost_low": round(self.cost_low, 6), "cost_high": round(self.cost_high, 6),
+                # None: no request of the file has a price (not a cost of $0).
+                "cost_low": round(self.cost_low, 6) if known else None,
+                "cost_high": round(self.cost_high, 6) if known else None,
+                "unpriced_requests": self.unpriced_requests,
                 "models": {name: model.to_dict() for name, model in sorted(self.models.items())},
                 "unpriced": self.unpriced, "uncertain_prices": self.uncertain_prices,
                 "warnings": self.warnings}
@@ -89,7 +99,7 @@ class Estimate:
 
     #: The figures :meth:`total` sums over the files.
     TOTALS = ("requests", "input_tokens", "output_cap_tokens", "uncapped", "cost_low",
-              "cost_high")
+              "cost_high", "unpriced_requests")
 
     def total(self, name: str) -> Any:
         """One figure (a name of :attr:`TOTALS`) summed over the files."""
@@ -99,13 +109,17 @@ class Estimate:
         return sum(getattr(item, name) for item in self.files)
 
     def to_dict(self) -> dict[str, Any]:
+        requests, unpriced = self.total("requests"), self.total("unpriced_requests")
+        known = not requests or unpriced < requests
         return {"provider": self.provider, "chars_per_token": self.chars_per_token,
                 "currency": "USD", "at": "batch prices",
-                "requests": self.total("requests"), "input_tokens": self.total("input_tokens"),
+                "requests": requests, "input_tokens": self.total("input_tokens"),
                 "output_cap_tokens": self.total("output_cap_tokens"),
                 "uncapped": self.total("uncapped"),
-                "cost_low": round(self.total("cost_low"), 6),
-                "cost_high": round(self.total("cost_high"), 6),
+                # None: no request has a price (unknown, not $0).
+                "cost_low": round(self.total("cost_low"), 6) if known else None,
+                "cost_high": round(self.total("cost_high"), 6) if known else None,
+                "unpriced_requests": unpriced,
                 "files": [item.to_dict() for item in self.files]}
 
 

@@ -398,3 +398,23 @@ def test_a_conversion_where_nothing_converts_writes_no_file(tmp_path: Path) -> N
     assert lines[1] == f"batchio: nothing converted: {tmp_path / 'out.jsonl'} was not written"
     assert len(lines) == 2  # one line for the one cause, and the note
     assert done.stdout == f"{tmp_path / 'out.jsonl'}: 0 converted, 30 left out\n"
+
+
+def test_estimate_says_unknown_where_no_model_is_priced(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    with batchio.RequestWriter(source, provider="anthropic") as writer:
+        for model in ("claude-mystery-9", "claude-mystery-9", "claude-haiku-4-5"):
+            writer.add({"model": model, "max_tokens": 10,
+                        "messages": [{"role": "user", "content": "x"}]})
+    report = batchio.estimate(source)
+    assert report.files[0].unpriced_requests == 2
+    document = report.to_dict()
+    assert document["unpriced_requests"] == 2 and document["cost_high"] > 0
+    text = CliRunner().invoke(main, ["estimate", str(source)]).stdout
+    assert "at batch prices (without the 2 unpriced requests)" in text
+    only = tmp_path / "only.jsonl"
+    only.write_bytes(source.read_bytes().splitlines(keepends=True)[0])
+    document = batchio.estimate(only).to_dict()
+    assert (document["cost_low"], document["cost_high"]) == (None, None)
+    assert "cost unknown" in CliRunner().invoke(main, ["estimate", str(only)]).stdout
+    assert "$0.0000" not in CliRunner().invoke(main, ["estimate", str(only)]).stdout
