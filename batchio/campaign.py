@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import orjson
 
 from .batch import Batch, load_batches, read_batch
-from .errors import BatchioWarning, JoinError, SourceError, UsageError, quote
+from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_extra, quote
 from .jsonl import read_lines
-from .pricing import AnswerCost
 from .providers import get_profile, profile_for
 from .reconcile import JoinedRow, is_retried, join, retry_choices
 from .results import answer_body, request_body, usage_of
@@ -50,6 +49,8 @@ from .table import (
     record_batches,
     require_pyarrow,
     table_format,
+    tabled,
+    to_pandas,
 )
 
 if TYPE_CHECKING:
@@ -65,9 +66,9 @@ BUSY_SECONDS = 60.0
 #: The ledger's format, written in it and checked on open.
 LEDGER_FORMAT, LEDGER_VERSION = "batchio-campaign", "1"
 
-#: The columns the final table adds to the joined table's.
-FINAL_COLUMNS = (("round", "int64"), ("attempts", "int64"), ("cost_usd", "float64"),
-                 ("total_cost_usd", "float64"))
+#: The columns the final table adds to the joined table's (whose ``cost_usd`` is the
+#: chosen answer's).
+FINAL_COLUMNS = (("round", "int64"), ("attempts", "int64"), ("total_cost_usd", "float64"))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ledger (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -470,11 +471,10 @@ class Campaign:
         file_ids = {path: file_id for file_id, path in requests}
         joined = join([path for _, path in requests], outputs=[path for _, path in results],
                       provider=provider, check_outputs=bool(check_outputs))
-        price = AnswerCost(provider)
         pending: list[tuple[Any, ...]] = []
         with joined:
             for row in joined:
-                pending.append(_outcome(round, file_ids[row.request_path], row, price))
+                pending.append(_outcome(round, file_ids[row.request_path], row))
                 if len(pending) >= _INSERT_CHUNK:
                     db.executemany(_INSERT_OUTCOME, pending)
                     pending.clear()
@@ -662,7 +662,7 @@ class Campaign:
                     if current is None or current[0] != round:
                         break
                     if (file_ids[row.request_path], row.request_line) == current[1:3]:
-                        yield row, (round, current[3], current[4], current[5])
+                        yield row, (round, current[3], current[5])
                         current = next(chosen, None)
             if current is not None and current[0] == round:
                 raise JoinError(f"round {round}: its files no longer hold a request the "
@@ -671,8 +671,9 @@ class Campaign:
 
 class FinalTable:
     """The final table of a campaign: one row per custom_id, the joined table's columns
-    plus ``round`` (the round its answer came from), ``attempts`` (the rounds that asked),
-    ``cost_usd`` (this answer) and ``total_cost_usd`` (every attempt of this id). Rows come
+    (``cost_usd`` is the chosen answer's) plus ``round`` (the round its answer came from),
+    ``attempts`` (the rounds that asked) and ``total_cost_usd`` (every attempt of this
+    id). Rows come
     round by round, each round's in its input order. Iterate it for ``(JoinedRow,
     extras)`` pairs, or read it as a table; it can be read more than once."""
 
@@ -702,21 +703,22 @@ class FinalTable:
                                         schema.field(name).type))
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
 
-    def to_arrow(self) -> pyarrow.Table:
-        pa = require_pyarrow()
-        return pa.Table.from_batches(list(self.iter_batches()), schema=final_schema())
+    def to_arrow(self, *, columns: Iterable[str] | None = None,
+                 expand_output: bool = False) -> pyarrow.Table:
+        """The table as Arrow (``columns`` and ``expand_output`` as ``Join.to_arrow``)."""
+        return tabled(self.iter_batches(), final_schema(), columns=columns,
+                      expand_output=expand_output)
 
-    def to_pandas(self) -> Any:
-        from .errors import import_extra
-
+    def to_pandas(self, *, columns: Iterable[str] | None = None,
+                  expand_output: bool = False) -> Any:
+        """The table as pandas, integer columns as nullable ``Int64``."""
         import_extra("pandas", "to_pandas() needs pandas", "pandas")
-        return self.to_arrow().to_pandas()
+        return to_pandas(self.to_arrow(columns=columns, expand_output=expand_output))
 
-    def to_polars(self) -> Any:
-        from .errors import import_extra
-
+    def to_polars(self, *, columns: Iterable[str] | None = None,
+                  expand_output: bool = False) -> Any:
         polars = import_extra("polars", "to_polars() needs polars", "polars")
-        return polars.from_arrow(self.to_arrow())
+        return polars.from_arrow(self.to_arrow(columns=columns, expand_output=expand_output))
 
     def write(self, target: str | os.PathLike[str], to: TableFormat | None = None) -> int:
         """Write the table to ``target`` as Parquet, CSV or JSONL (by ``to`` or the
@@ -772,7 +774,7 @@ ORDER BY latest.round, latest.file, latest.line
 """
 
 
-def _outcome(round: int, file_id: int, row: JoinedRow, price: AnswerCost) -> tuple[Any, ...]:
+def _outcome(round: int, file_id: int, row: JoinedRow) -> tuple[Any, ...]:
     """A joined row as the ledger keeps it (:data:`_OUTCOME_COLUMNS`)."""
     model, counts = usage_of(answer_body(row.response)) if row.response is not None else (
         None, None)
@@ -780,13 +782,13 @@ def _outcome(round: int, file_id: int, row: JoinedRow, price: AnswerCost) -> tup
         body = request_body(row.request)
         model = body.get("model") if isinstance(body, dict) else None
         model = model if isinstance(model, str) else None
-    input_tokens = output_tokens = cost = None
+    input_tokens = output_tokens = None
     if counts is not None:
-        input_tokens, output_tokens, cached, reasoning, _, cache_writes, _ = counts
-        cost = price(model, input_tokens, cached, output_tokens, reasoning, cache_writes)
+        input_tokens, output_tokens = counts[0], counts[1]
+    # The join's own price of the answer: the final table's cost_usd and the ledger's agree.
     return (round, row.custom_id, file_id, row.request_line, _body_hash(row.request),
             row.status, row.output_check, int(row.retryable), row.error_code, model,
-            input_tokens, output_tokens, cost,
+            input_tokens, output_tokens, row.cost_usd,
             outcome_rank(row.status, row.output_check, row.retryable))
 
 

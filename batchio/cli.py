@@ -1124,7 +1124,7 @@ def campaign_retry_command(ledger: str, out_dir: str, retry_status: str | None,
 def campaign_final_command(ledger: str, out: str, table_as: TableFormat | None,
                            policy: Policy, output_format: str, quiet: bool) -> None:
     """Write LEDGER's final table: one row per custom_id, the joined table's columns plus
-    round, attempts, cost_usd and total_cost_usd."""
+    round, attempts and total_cost_usd."""
     kind = table_format(out, table_as)
     if kind != "jsonl":
         require_pyarrow()

@@ -90,20 +90,27 @@ class Price:
 
     def cost(self, usage: TokenUsage) -> tuple[float, bool]:
         """(USD, uncertain) of ``usage`` at this model's batch prices."""
+        return self.cost_of(usage.input, usage.cached, usage.output, usage.cache_writes)
+
+    def cost_of(self, input_tokens: int, cached: int, output: int, cache_writes: int = 0
+                ) -> tuple[float, bool]:
+        """(USD, uncertain) of these tokens at this model's batch prices: the one rule, for
+        a model's sum and for one answer alike (``input_tokens`` includes the cached
+        tokens and the cache writes; ``output`` the reasoning tokens)."""
         uncertain = self.uncertain
         cached_price = self.batch_cached_input
         if cached_price is None:
             cached_price = self.batch_input
-            uncertain = uncertain or usage.cached > 0
+            uncertain = uncertain or cached > 0
         output_price = self.batch_output or 0.0
         # Cache writes cost 1.25x the input price for five-minute entries and 2x for
         # one-hour ones (Anthropic's pricing page); usage does not always say which, so
         # they are priced at 1.25x and the figure is flagged.
-        uncached = usage.input - usage.cached - usage.cache_writes
-        dollars = (uncached * self.batch_input + usage.cached * cached_price
-                   + usage.cache_writes * self.batch_input * 1.25
-                   + usage.output * output_price) / 1_000_000
-        return dollars, uncertain or usage.cache_writes > 0
+        uncached = input_tokens - cached - cache_writes
+        dollars = (uncached * self.batch_input + cached * cached_price
+                   + cache_writes * self.batch_input * 1.25
+                   + output * output_price) / 1_000_000
+        return dollars, uncertain or cache_writes > 0
 
 
 class PriceTable:
@@ -230,8 +237,7 @@ class AnswerCost:
         self._prices: dict[str, Price | None] = {}
 
     def __call__(self, model: str | None, input_tokens: int | None, cached: int | None,
-                 output: int | None, reasoning: int | None,
-                 cache_writes: int | None = None) -> float | None:
+                 output: int | None, cache_writes: int | None = None) -> float | None:
         if model is None or (input_tokens is None and output is None):
             return None
         price = self._prices.get(model, _UNSEEN)
@@ -239,9 +245,7 @@ class AnswerCost:
             price = self._prices[model] = self.table.find(self.provider, model)
         if price is None or not isinstance(price, Price):
             return None
-        usage = TokenUsage()
-        usage.add(input_tokens, cached, output, reasoning, cache_writes)
-        return price.cost(usage)[0]
+        return price.cost_of(input_tokens or 0, cached or 0, output or 0, cache_writes or 0)[0]
 
 
 _UNSEEN: Any = object()

@@ -53,8 +53,8 @@ from .jsonl import (
     read_error,
     read_lines,
 )
-from .outputs import OUTPUT_CHECKS, OutputCheck, OutputChecker
-from .pricing import PriceTable, TokenUsage, cost_report
+from .outputs import ASKING_KEYS, OUTPUT_CHECKS, OutputCheck, OutputChecker, requested_output
+from .pricing import AnswerCost, PriceTable, TokenUsage, cost_report
 from .providers import STATUSES, Outcome, Profile, Status, profile_for
 from .results import (
     COLUMN_NAMES,
@@ -120,6 +120,9 @@ class JoinedRow(NamedTuple):
     #: The answer's fields as :func:`batchio.results.answer_fields` reads them, when the
     #: join has read them already (it does to check outputs); None otherwise.
     answer: dict[str, Any] | None = None
+    #: This answer's cost at batch prices (USD), None where its model has no price or its
+    #: result reports no tokens.
+    cost_usd: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as the joined table has it (:data:`batchio.results.COLUMNS`, in order):
@@ -159,11 +162,42 @@ def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
         response_json = None if result_raw is None else _json_text(result_raw)
     return (row.custom_id, row.status, _http_status(status_code),
             row.error_code, error_message(row.error), row.retryable, model, row.endpoint,
-            get("text"), get("finish_reason"), get("finish_reason_raw"), get("refusal"),
-            get("input_tokens"), get("output_tokens"), get("cached_tokens"),
-            get("reasoning_tokens"), get("total_tokens"), get("embedding"), row.output_check,
-            row.output_check_message, row.request_line, row.result_path, row.result_line,
-            request_json, response_json)
+            get("text"), _output_json(row, answer), get("finish_reason"),
+            get("finish_reason_raw"), get("refusal"), get("input_tokens"),
+            get("output_tokens"), get("cached_tokens"), get("reasoning_tokens"),
+            get("total_tokens"), row.cost_usd, get("embedding"), row.output_check,
+            row.output_check_message, row.request_path or None, row.request_line,
+            row.result_path, row.result_line, request_json, response_json)
+
+
+def _output_json(row: JoinedRow, answer: Mapping[str, Any]) -> str | None:
+    """The answer of a request that asked for JSON, as compact JSON text where it parses
+    (the ``output_json`` column); None for free text, failures and answers that do not
+    parse. A body that asks for nothing ends at one set test."""
+    if row.status != "succeeded":
+        return None
+    body = request_body(row.request)
+    if not isinstance(body, dict) or ASKING_KEYS.isdisjoint(body):
+        return None
+    try:
+        wanted = requested_output(body)
+    except RecursionError:
+        return None
+    if wanted is None:
+        return None
+    value: Any = answer.get("tool_input") if wanted.tool else None
+    if value is None:
+        text = answer.get("tool_arguments") if wanted.tool else answer.get("text")
+        if not isinstance(text, str):
+            return None
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return None
 
 
 _NO_ANSWER: dict[str, Any] = {}
@@ -393,28 +427,43 @@ class Join:
     def __next__(self) -> JoinedRow:
         return next(self._rows)
 
-    def iter_batches(self, rows: int = 65_536) -> Iterator[pyarrow.RecordBatch]:
+    def iter_batches(self, rows: int = 65_536, *, columns: Iterable[str] | None = None
+                     ) -> Iterator[pyarrow.RecordBatch]:
         """The rows as Arrow record batches of at most ``rows`` rows (the ``[arrow]``
-        extra): the table in bounded memory."""
-        from .table import record_batches
+        extra): the table in bounded memory; ``columns`` only, where given."""
+        from .table import arrow_schema, record_batches, selected
 
-        return record_batches(self, rows)
+        chosen = selected(columns, arrow_schema().names)
+        batches = record_batches(self, rows)
+        return batches if chosen is None else (batch.select(chosen) for batch in batches)
 
-    def to_arrow(self) -> pyarrow.Table:
-        """The rows as a ``pyarrow.Table`` (:data:`batchio.results.COLUMNS`)."""
-        from .table import to_arrow
+    def to_arrow(self, *, columns: Iterable[str] | None = None,
+                 expand_output: bool = False) -> pyarrow.Table:
+        """The rows as a ``pyarrow.Table`` (:data:`batchio.results.COLUMNS`): ``columns``
+        only, where given (500,000 chat rows without ``request`` and ``response`` keep a
+        fraction of the memory); with ``expand_output``, each structured answer's fields
+        as typed columns ``output.<field>`` (:func:`batchio.table.expanded`)."""
+        from .table import arrow_schema, record_batches, tabled
 
-        return to_arrow(self)
+        return tabled(record_batches(self), arrow_schema(), columns=columns,
+                      expand_output=expand_output)
 
-    def to_polars(self) -> Any:
-        """The rows as a polars DataFrame (polars installed, with the ``[arrow]`` extra)."""
+    def to_polars(self, *, columns: Iterable[str] | None = None,
+                  expand_output: bool = False) -> Any:
+        """The rows as a polars DataFrame (polars installed, with the ``[arrow]`` extra);
+        ``columns`` and ``expand_output`` as :meth:`to_arrow` takes them."""
         polars = import_extra("polars", "to_polars() needs polars", "polars")
-        return polars.from_arrow(self.to_arrow())
+        return polars.from_arrow(self.to_arrow(columns=columns, expand_output=expand_output))
 
-    def to_pandas(self) -> Any:
-        """The rows as a pandas DataFrame (pandas installed, with the ``[arrow]`` extra)."""
+    def to_pandas(self, *, columns: Iterable[str] | None = None,
+                  expand_output: bool = False) -> Any:
+        """The rows as a pandas DataFrame (pandas installed, with the ``[arrow]`` extra),
+        integer and boolean columns as pandas' nullable ``Int64`` and ``boolean``;
+        ``columns`` and ``expand_output`` as :meth:`to_arrow` takes them."""
+        from .table import to_pandas
+
         import_extra("pandas", "to_pandas() needs pandas", "pandas")
-        return self.to_arrow().to_pandas()
+        return to_pandas(self.to_arrow(columns=columns, expand_output=expand_output))
 
     def close(self) -> None:
         self._rows.close()
@@ -684,12 +733,12 @@ class Join:
                         summary.retryable += 1
                     if not number & 8191 and on_progress is not None:
                         on_progress(done + offset - first_offset)
-                    check, message, answer = account(outcome, value)
+                    check, message, answer, cost = account(outcome, value)
                     yield _new_row(JoinedRow, (
                         custom_id, outcome.status, value, outcome.response, outcome.error,
                         outcome.error_code, outcome.retryable, name, number, raw,
                         result_path, result_line, result_raw, endpoint_of(value), check,
-                        message, answer))
+                        message, answer, cost))
                 done += end - first_offset
             summary.inputs += inputs
             if whole:
@@ -851,11 +900,12 @@ class _Answers:
         self.verdicts = summary.output_checks
         self.body_field = profile.body_field
         self.checker = OutputChecker() if check_outputs else None
+        self.price = AnswerCost(profile.name)
 
     def account(self, outcome: Outcome, request: Mapping[str, Any]
-                ) -> tuple[OutputCheck, str | None, dict[str, Any] | None]:
-        """The row's verdict and its message, and the answer's fields where they were read
-        (to check it)."""
+                ) -> tuple[OutputCheck, str | None, dict[str, Any] | None, float | None]:
+        """The row's verdict and its message, the answer's fields where they were read (to
+        check it), and the answer's cost at batch prices."""
         response = outcome.response
         body = answer_body(response) if response is not None else None
         checking = self.checker is not None and outcome.status == "succeeded"
@@ -867,26 +917,29 @@ class _Answers:
                                           if "input_tokens" in answer else None)
         else:
             model, counts = usage_of(body)
+        cost = None
         if counts is not None:
-            self._tally(model, counts, request)
+            cost = self._tally(model, counts, request)
         if self.checker is None:
-            return "not_checked", None, None
+            return "not_checked", None, None, cost
         if not checking:
             self.verdicts["not_checked"] += 1
-            return "not_checked", None, None
+            return "not_checked", None, None, cost
         check, message = self.checker.check(request.get(self.body_field, request), answer)
         self.verdicts[check] += 1
-        return check, message, answer
+        return check, message, answer, cost
 
-    def _tally(self, model: Any, counts: UsageCounts, request: Mapping[str, Any]) -> None:
+    def _tally(self, model: Any, counts: UsageCounts, request: Mapping[str, Any]
+               ) -> float | None:
         """Adds one answer's tokens to its model's totals (the model the request named,
-        where the answer names none)."""
+        where the answer names none); returns the answer's cost (the same prices as the
+        summary's, :class:`batchio.pricing.AnswerCost`)."""
         input_tokens, output_tokens, cached, reasoning, _total, cache_writes, unusable = counts
         if unusable:
             # A count that could not be used is left out of the sums: said, not hidden.
             self.summary.unusable_usage += 1
         if input_tokens is None and output_tokens is None:
-            return
+            return None
         if not isinstance(model, str):
             requested = request.get(self.body_field)
             model = requested.get("model") if isinstance(requested, dict) else None
@@ -895,6 +948,7 @@ class _Answers:
         if totals is None:
             totals = self.usage[key] = TokenUsage()
         totals.add(input_tokens, cached, output_tokens, reasoning, cache_writes)
+        return self.price(key, input_tokens, cached, output_tokens, cache_writes)
 
 
 class _ResultReader:

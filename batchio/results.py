@@ -34,6 +34,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("model", "string"),
     ("endpoint", "string"),
     ("text", "string"),
+    # The answer of a request that asked for JSON (structured output, a forced tool), as
+    # compact JSON text where it parses; null otherwise.
+    ("output_json", "string"),
     ("finish_reason", "string"),
     ("finish_reason_raw", "string"),
     ("refusal", "string"),
@@ -42,9 +45,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("cached_tokens", "int64"),
     ("reasoning_tokens", "int64"),
     ("total_tokens", "int64"),
+    # This answer's cost at batch prices (USD), null where its model has no price.
+    ("cost_usd", "float64"),
     ("embedding", "list<float64>"),
     ("output_check", "string"),
     ("output_check_message", "string"),
+    ("input_file", "string"),
     ("input_line", "int64"),
     ("result_file", "string"),
     ("result_line", "int64"),

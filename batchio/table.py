@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
@@ -53,7 +53,7 @@ def arrow_schema() -> pyarrow.Schema:
     """The joined table's Arrow schema."""
     pa = require_pyarrow()
     types = {"string": pa.string(), "int64": pa.int64(), "bool": pa.bool_(),
-             "list<float64>": pa.list_(pa.float64())}
+             "float64": pa.float64(), "list<float64>": pa.list_(pa.float64())}
     return pa.schema([pa.field(name, types[kind]) for name, kind in COLUMNS])
 
 
@@ -117,6 +117,117 @@ def to_arrow(rows: Iterable[JoinedRow], rows_per_batch: int = DEFAULT_BATCH_ROWS
     pa = require_pyarrow()
     return pa.Table.from_batches(list(record_batches(rows, rows_per_batch)),
                                  schema=arrow_schema())
+
+
+def selected(columns: Iterable[str] | None, available: Sequence[str]) -> list[str] | None:
+    """The columns asked for (``columns=``), each one the table has; None for all."""
+    if columns is None:
+        return None
+    chosen = [columns] if isinstance(columns, str) else list(columns)
+    unknown = [name for name in chosen if name not in available]
+    if unknown or not chosen:
+        raise UsageError(f"no column {unknown[0]!r}; the columns are: {', '.join(available)}"
+                         if unknown else "columns= names no column",
+                         code="invalid_argument")
+    return chosen
+
+
+def tabled(batches: Iterable[pyarrow.RecordBatch], schema: pyarrow.Schema, *,
+           columns: Iterable[str] | None = None, expand_output: bool = False
+           ) -> pyarrow.Table:
+    """Record batches as one table: ``columns`` only (each batch cut as it comes, so the
+    columns left out never pile up), and with ``expand_output`` the answers' fields as
+    typed columns (:func:`expanded`)."""
+    pa = require_pyarrow()
+    chosen = selected(columns, schema.names)
+    if not expand_output:
+        if chosen is None:
+            return pa.Table.from_batches(list(batches), schema=schema)
+        return pa.Table.from_batches([batch.select(chosen) for batch in batches],
+                                     schema=pa.schema([schema.field(n) for n in chosen]))
+    table = expanded(pa.Table.from_batches(list(batches), schema=schema))
+    if chosen is None:
+        return table
+    extra = [name for name in table.schema.names if name.startswith("output.")]
+    return table.select([*chosen, *extra])
+
+
+#: Arrow types of the JSON Schema types an answer's field can take (others: JSON text).
+_JSON_TYPES = {"string": "string", "integer": "int64", "number": "float64",
+               "boolean": "bool"}
+
+
+def expanded(table: pyarrow.Table) -> pyarrow.Table:
+    """``table`` with the top-level fields of each structured answer (``output_json``) as
+    columns ``output.<field>``, typed from the request's schema: strings, integers,
+    numbers and booleans as such, anything else as JSON text; null where an answer lacks
+    the field or does not keep its type. One schema per table: answers to several schemas
+    are a :class:`UsageError` (expand each job's table apart)."""
+    from .outputs import SchemaCache, requested_output
+    from .results import request_body
+
+    pa = require_pyarrow()
+    answers = table.column("output_json").to_pylist()
+    requests = table.column("request").to_pylist()
+    schema: Any = None
+    keys: set[bytes] = set()
+    for answer, request in zip(answers, requests, strict=True):
+        if answer is None or request is None:
+            continue
+        wanted = requested_output(request_body(orjson.loads(request)))
+        if wanted is None or not isinstance(wanted.schema, dict):
+            continue
+        key = SchemaCache.key(wanted.schema)
+        if key not in keys:
+            keys.add(key)
+            schema = wanted.schema
+        if len(keys) > 1:
+            raise UsageError("the answers keep several schemas: expand_output makes one set "
+                             "of columns from one schema (expand each job's rows apart)",
+                             code="invalid_argument")
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return table
+    values = [None if answer is None else orjson.loads(answer) for answer in answers]
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(),
+             "bool": pa.bool_()}
+    for name, field_schema in properties.items():
+        kinds = field_schema.get("type") if isinstance(field_schema, dict) else None
+        kinds = [kinds] if isinstance(kinds, str) else kinds if isinstance(kinds, list) else []
+        simple = [kind for kind in kinds if kind != "null"]
+        kind = _JSON_TYPES.get(simple[0]) if len(simple) == 1 else None
+        column = [_typed(value.get(name) if isinstance(value, dict) else None, kind)
+                  for value in values]
+        table = table.append_column(pa.field(f"output.{name}", types[kind or "string"]),
+                                    pa.array(column, types[kind or "string"]))
+    return table
+
+
+def _typed(value: Any, kind: str | None) -> Any:
+    """A field's value as its column holds it (None where it does not keep the type)."""
+    if value is None:
+        return None
+    if kind is None:
+        return orjson.dumps(value).decode()
+    if kind == "string":
+        return value if isinstance(value, str) else None
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if kind == "int64":
+        return value if isinstance(value, int) and -(1 << 63) <= value < 1 << 63 else None
+    return float(value)
+
+
+def to_pandas(table: pyarrow.Table) -> Any:
+    """An Arrow table as a pandas DataFrame whose integer and boolean columns stay what
+    they are where they hold nulls (pandas' nullable ``Int64`` and ``boolean``, not
+    float64 and object)."""
+    pandas = import_extra("pandas", "to_pandas() needs pandas", "pandas")
+    pa = require_pyarrow()
+    mapping = {pa.int64(): pandas.Int64Dtype(), pa.bool_(): pandas.BooleanDtype()}
+    return table.to_pandas(types_mapper=mapping.get)
 
 
 def table_format(path: str, to: str | None = None) -> TableFormat:

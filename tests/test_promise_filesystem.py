@@ -186,11 +186,12 @@ def test_the_writer_refuses_a_folder(tmp_path: Path) -> None:
 
 def test_o_dev_stdout_writes_to_a_pipe_and_to_a_redirected_file(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(requests(3))
-    piped = run("convert", "in.jsonl", "-o", "/dev/stdout", cwd=tmp_path)
+    model = ["--model", "claude-haiku-4-5"]
+    piped = run("convert", "in.jsonl", "-o", "/dev/stdout", *model, cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr
     assert len(piped.stdout.splitlines()) == 3
     with open(tmp_path / "captured.txt", "wb") as captured:
-        done = subprocess.run([*BATCHIO, "convert", "in.jsonl", "-o", "/dev/stdout"],
+        done = subprocess.run([*BATCHIO, "convert", "in.jsonl", "-o", "/dev/stdout", *model],
                               cwd=tmp_path, stdout=captured, stderr=subprocess.PIPE)
     assert done.returncode == 0
     assert len((tmp_path / "captured.txt").read_bytes().splitlines()) == 3

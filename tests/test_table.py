@@ -248,7 +248,7 @@ def test_arrow_parquet_csv_and_jsonl_agree_with_to_dict(tmp_path: Path) -> None:
     assert table.schema.names == list(COLUMN_NAMES)
     assert [str(field.type) for field in table.schema] == [
         {"list<float64>": "list<item: double>", "bool": "bool", "int64": "int64",
-         "string": "string"}[kind] for _, kind in COLUMNS]
+         "float64": "double", "string": "string"}[kind] for _, kind in COLUMNS]
     assert table.to_pylist() == expected
     batches = list(join(requests, outputs=files).iter_batches(rows=2))
     assert [batch.num_rows for batch in batches] == [2] * (len(expected) // 2) + (
