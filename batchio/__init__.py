@@ -62,6 +62,7 @@ from .reconcile import (
 from .results import COLUMNS
 from .sharding import Manifest, ShardInfo, ShardLimits, split
 from .simulation import Simulation, simulate
+from .structured import structured_output
 from .validation import Report, validate, validate_files
 
 __all__ = [
@@ -139,6 +140,7 @@ __all__ = [
     "should_retry",
     "simulate",
     "split",
+    "structured_output",
     "validate",
     "validate_files",
     "write_lines",

@@ -11,6 +11,7 @@ labelled by construction with the verdict ``join --check-outputs`` should reach.
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Mapping
@@ -119,7 +120,8 @@ class AnswerMaker:
                     fault: str | None) -> tuple[Any, OutputCheck]:
         if fault == "invalid_json":
             return None, "invalid_json"
-        value = instance_of(schema) if schema is not None else {"answer": words(self.rng, 4)}
+        value = instance_of(schema, rng=self.rng) if schema is not None else {
+            "answer": words(self.rng, 4)}
         if object_only and not isinstance(value, dict):
             value = {"answer": value}
         if fault == "schema_violation" and schema is not None:
@@ -135,20 +137,26 @@ class AnswerMaker:
             return value, "not_checked"
         if isinstance(compiled, str):
             return value, "not_checked"
+        if fault != "schema_violation" and not compiled.is_valid(value):
+            # A drawn value the schema refuses (a pattern, a format): the smallest one.
+            value = instance_of(schema)
         return value, "ok" if compiled.is_valid(value) else "schema_violation"
 
 
 _NONE = object()
 
 
-def instance_of(schema: Any, root: Any = None, depth: int = 0) -> Any:
-    """A small JSON value that fits ``schema`` (objects with every listed property, the
-    first of an enum or anyOf, minimal sizes); a best effort for the usual structured-output
-    schemas, which the caller checks."""
+def instance_of(schema: Any, root: Any = None, depth: int = 0,
+                rng: random.Random | None = None) -> Any:
+    """A JSON value that fits ``schema``: with ``rng``, drawn (words, numbers within the
+    schema's bounds, any enum value or anyOf branch, arrays of a few items), so that rows
+    differ as real answers do; without, the smallest (objects with every listed property,
+    the first of an enum or anyOf, minimal sizes). A best effort for the usual
+    structured-output schemas, which the caller checks."""
     root = schema if root is None else root
     if not isinstance(schema, dict) or depth > 32:
         return None
-    chosen = _chosen(schema, root, depth)
+    chosen = _chosen(schema, root, depth, rng)
     if chosen is not _NONE:
         return chosen
     kind = schema.get("type")
@@ -157,57 +165,89 @@ def instance_of(schema: Any, root: Any = None, depth: int = 0) -> Any:
     if kind is None and "properties" in schema:
         kind = "object"
     make = _OF_TYPE.get(kind) if isinstance(kind, str) else None
-    return None if make is None else make(schema, root, depth)
+    return None if make is None else make(schema, root, depth, rng)
 
 
-def _chosen(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
-    """The value a schema names outright (its ``$ref``'s, its ``const``, the first of its
-    ``enum`` or of its ``anyOf``/``oneOf``/``allOf``), or ``_NONE``."""
+def _chosen(schema: Mapping[str, Any], root: Any, depth: int,
+            rng: random.Random | None) -> Any:
+    """The value a schema names outright (its ``$ref``'s, its ``const``, one of its
+    ``enum`` or of its ``anyOf``/``oneOf`` (the first without ``rng``), its ``allOf``'s
+    first), or ``_NONE``."""
     reference = schema.get("$ref")
     if isinstance(reference, str) and reference.startswith("#/"):
         target: Any = root
         for part in reference[2:].split("/"):
             target = target.get(part) if isinstance(target, dict) else None
-        return instance_of(target, root, depth + 1)
+        return instance_of(target, root, depth + 1, rng)
     if "const" in schema:
         return schema["const"]
     if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][0]
+        return rng.choice(schema["enum"]) if rng is not None else schema["enum"][0]
     for combinator in ("anyOf", "oneOf", "allOf"):
         options = schema.get(combinator)
         if isinstance(options, list) and options:
-            return instance_of(options[0], root, depth + 1)
+            pick = rng.choice(options) if rng is not None and combinator != "allOf" \
+                else options[0]
+            return instance_of(pick, root, depth + 1, rng)
     return _NONE
 
 
-# One function per JSON type: the smallest value of it the schema's own bounds allow.
+# One function per JSON type: a value the schema's own bounds allow, drawn with ``rng``,
+# else the smallest.
 
-def _object_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+def _object_of(schema: Mapping[str, Any], root: Any, depth: int,
+               rng: random.Random | None) -> Any:
     properties = schema.get("properties")
     if not isinstance(properties, dict):
         return {}
-    return {name: instance_of(sub, root, depth + 1) for name, sub in properties.items()}
+    return {name: instance_of(sub, root, depth + 1, rng) for name, sub in properties.items()}
 
 
-def _array_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
-    count = schema.get("minItems")
-    return [instance_of(schema.get("items"), root, depth + 1)
-            for _ in range(min(count, 64) if type(count) is int else 0)]
+def _array_of(schema: Mapping[str, Any], root: Any, depth: int,
+              rng: random.Random | None) -> Any:
+    low = schema.get("minItems")
+    low = min(low, 64) if type(low) is int and low > 0 else 0
+    count = low
+    if rng is not None:
+        high = schema.get("maxItems")
+        high = min(high, low + 3) if type(high) is int else low + 3
+        count = rng.randint(low, max(low, high))
+    return [instance_of(schema.get("items"), root, depth + 1, rng) for _ in range(count)]
 
 
-def _string_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+def _string_of(schema: Mapping[str, Any], root: Any, depth: int,
+               rng: random.Random | None) -> Any:
     size = schema.get("minLength")
-    return "x" * (min(max(size, 1), 4096) if type(size) is int else 1)
+    low = min(max(size, 1), 4096) if type(size) is int else 1
+    if rng is None:
+        return "x" * low
+    text = words(rng, rng.randint(1, 4))
+    high = schema.get("maxLength")
+    if type(high) is int:
+        text = text[:max(high, 0)]
+    return text if len(text) >= low else text + "x" * (low - len(text))
 
 
-def _number_of(schema: Mapping[str, Any], root: Any, depth: int) -> Any:
+def _number_of(schema: Mapping[str, Any], root: Any, depth: int,
+               rng: random.Random | None) -> Any:
     low = schema.get("minimum")
-    return low if isinstance(low, (int, float)) and not isinstance(low, bool) else 0
+    low = low if isinstance(low, (int, float)) and not isinstance(low, bool) else None
+    if rng is None:
+        return low if low is not None else 0
+    high = schema.get("maximum")
+    high = high if isinstance(high, (int, float)) and not isinstance(high, bool) else None
+    start = low if low is not None else 0
+    end = high if high is not None else start + 1000
+    if schema.get("type") == "integer" or (isinstance(schema.get("type"), list)
+                                           and "integer" in schema["type"]):
+        return rng.randint(math.ceil(start), max(math.ceil(start), math.floor(end)))
+    return round(rng.uniform(start, end), 2)
 
 
 _OF_TYPE: dict[str, Any] = {
     "object": _object_of, "array": _array_of, "string": _string_of, "integer": _number_of,
-    "number": _number_of, "boolean": lambda schema, root, depth: True,
+    "number": _number_of,
+    "boolean": lambda schema, root, depth, rng: True if rng is None else rng.random() < 0.5,
 }
 
 

@@ -22,7 +22,7 @@ EXPECTED = {
     "calibrate", "estimate", "write_join",
     # A job of several rounds.
     "Campaign", "CampaignStatus", "FinalTable", "Recording", "RetryRound", "RoundStatus",
-    "write_results",
+    "write_results", "structured_output",
 }
 
 

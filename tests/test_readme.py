@@ -53,14 +53,14 @@ def test_the_tour_runs_from_the_shell_then_from_python(
         workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tour = section("A tour")
     commands = blocks(tour, "bash")
-    assert len(commands) == 11
+    assert len(commands) == 12
     for command in commands:
         done = shell(command, workspace)
         assert done.returncode == 0, (command, done.stdout, done.stderr)
     monkeypatch.chdir(workspace)
     namespace: dict[str, object] = {}
     snippets = blocks(tour, "python")
-    assert len(snippets) == 13
+    assert len(snippets) == 14
     for snippet in snippets:
         exec(compile(snippet, "README.md", "exec"), namespace)
 

@@ -124,3 +124,16 @@ def test_free_text_answers_have_no_output_json(tmp_path: Path) -> None:
     batchio.simulate(chat, output=tmp_path / "out.jsonl", seed=1)
     rows = [row.to_dict() for row in batchio.join(chat, outputs=tmp_path / "out.jsonl")]
     assert {row["output_json"] for row in rows} == {None}
+
+
+def test_simulated_answers_differ_from_row_to_row_and_keep_the_schema(tmp_path: Path
+                                                                      ) -> None:
+    paths, folder = structured_job(tmp_path / "job", shards=1, per_shard=200)
+    rows = [row for row in batchio.join(paths, outputs=results(folder), check_outputs=True)
+            if row.status == "succeeded"]
+    answers = [orjson.loads(row.to_dict()["output_json"]) for row in rows]
+    assert {row.output_check for row in rows} == {"ok"}
+    assert len({answer["name"] for answer in answers}) > len(answers) // 4
+    assert len({answer["price"] for answer in answers}) > len(answers) // 2
+    assert {answer["sale"] for answer in answers} == {True, False}
+    assert len({len(answer["tags"]) for answer in answers}) > 1
