@@ -897,6 +897,8 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
 @click.option("--mapping", metavar="PATH", help="The id mapping file (default: OUT.ids.json); "
               "an existing one restores original ids.")
 @click.option("--model", metavar="NAME", help="Give every converted request this model.")
+@click.option("--endpoint", metavar="URL", help="The target's endpoint: /v1/responses for "
+              "OpenAI's Responses (default: the target's chat endpoint).")
 @click.option("--model-map", metavar="FILE", help="A JSON object mapping each source model "
               "to the target's model (a request whose model only another provider serves "
               "is left out unless --model or --model-map names one).")
@@ -910,7 +912,8 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
 @quiet_option
 def convert_command(input_path: str | None, from_provider: str | None, to_provider: str,
                     out: str, results_path: str | None, mapping: str | None,
-                    model: str | None, model_map: str | None, max_tokens: int, strict: bool,
+                    model: str | None, endpoint: str | None, model_map: str | None,
+                    max_tokens: int, strict: bool,
                     max_errors: int,
                     output_format: str, quiet: bool) -> None:
     """Convert the requests in PATH (or the results in --results PATH) between providers'
@@ -935,7 +938,8 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                                      param_hint="--model-map")
         conversion = convert(input_path, out, from_provider=from_provider,
                              to_provider=to_provider, strict=strict, model=model,
-                             max_tokens=max_tokens, mapping=mapping, model_map=models)
+                             max_tokens=max_tokens, mapping=mapping, model_map=models,
+                             endpoint=endpoint)
     if not json_mode():
         # One line per cause, with its count and first place: 20,000 requests left out
         # for one reason are one line.

@@ -609,14 +609,203 @@ def _chat_tools_from_gemini(request: Mapping[str, Any], body: dict[str, Any]) ->
             raise Unconvertible("toolConfig", "a function calling config chat cannot state")
 
 
+# --- chat completions <-> Responses ---------------------------------------------------------
+
+_RESPONSES_TO_CHAT_KEYS = {"model", "input", "instructions", "max_output_tokens",
+                           "temperature", "top_p", "text", "tools", "tool_choice",
+                           "parallel_tool_calls", "stream"}
+_CHAT_TO_RESPONSES_KEYS = {"model", "messages", "max_tokens", "max_completion_tokens",
+                           "temperature", "top_p", "response_format", "tools", "tool_choice",
+                           "parallel_tool_calls", "stream"}
+
+
+def responses_to_chat(body: Mapping[str, Any], *, model: str | None = None
+                      ) -> dict[str, Any]:
+    """An OpenAI Responses body as a chat completions body: ``instructions`` as a system
+    message, ``input`` items as messages, ``text.format`` as ``response_format``, flat
+    function tools as chat's."""
+    for key in body:
+        if key not in _RESPONSES_TO_CHAT_KEYS:
+            raise Unconvertible(key, f"{key} has no chat completions equivalent")
+    if body.get("stream"):
+        raise Unconvertible("stream", "streaming is not available in a batch")
+    chat: dict[str, Any] = {}
+    if model or body.get("model"):
+        chat["model"] = model or body.get("model")
+    messages: list[dict[str, Any]] = []
+    if body.get("instructions") is not None:
+        messages.append({"role": "system", "content": _text_of(body["instructions"],
+                                                               "instructions")})
+    given = body.get("input")
+    items = [{"role": "user", "content": given}] if isinstance(given, str) else given or []
+    for index, item in enumerate(items):
+        param = f"input[{index}]"
+        if not isinstance(item, dict) or set(item) - {"role", "content", "type"} or \
+                item.get("type", "message") != "message":
+            raise Unconvertible(param, "an input item other than a message (a tool call, "
+                                "its output, a reference)")
+        role = item.get("role")
+        if role not in ("user", "assistant", "system", "developer"):
+            raise Unconvertible(f"{param}.role", f"role {role!r} has no equivalent")
+        content = item.get("content")
+        if isinstance(content, list):
+            parts = []
+            for number, part in enumerate(content):
+                kind = part.get("type") if isinstance(part, dict) else None
+                if kind in ("input_text", "output_text") and set(part) == {"type", "text"}:
+                    parts.append({"type": "text", "text": part["text"]})
+                elif kind == "input_image" and isinstance(part.get("image_url"), str) and \
+                        part.get("detail") in (None, "auto"):
+                    parts.append({"type": "image_url", "image_url": {"url": part["image_url"]}})
+                else:
+                    raise Unconvertible(f"{param}.content[{number}]",
+                                        f"content part of type {kind!r}")
+            content = parts
+        messages.append({"role": role, "content": content})
+    chat["messages"] = messages
+    if body.get("max_output_tokens") is not None:
+        chat["max_tokens"] = body["max_output_tokens"]
+    for key in ("temperature", "top_p", "parallel_tool_calls"):
+        if body.get(key) is not None:
+            chat[key] = body[key]
+    text = body.get("text")
+    if text is not None:
+        spec = text.get("format") if isinstance(text, dict) else None
+        if not isinstance(text, dict) or set(text) - {"format"}:
+            raise Unconvertible("text", "text options other than format (verbosity)")
+        kind = spec.get("type") if isinstance(spec, dict) else None
+        if kind == "json_schema" and isinstance(spec, dict):
+            chat["response_format"] = {"type": "json_schema", "json_schema": {
+                key: spec[key] for key in ("name", "description", "strict", "schema")
+                if key in spec}}
+        elif kind == "json_object":
+            chat["response_format"] = {"type": "json_object"}
+        elif kind not in (None, "text"):
+            raise Unconvertible("text.format", f"format {quote(kind, 40)}")
+    tools = body.get("tools")
+    if tools is not None:
+        converted = []
+        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+            if not isinstance(tool, dict) or tool.get("type") != "function" or set(tool) - {
+                    "type", "name", "description", "parameters", "strict"}:
+                raise Unconvertible(f"tools[{index}]", "a tool other than a function "
+                                    "(a built-in tool has no chat equivalent)")
+            converted.append({"type": "function", "function": {
+                key: tool[key] for key in ("name", "description", "parameters", "strict")
+                if key in tool}})
+        chat["tools"] = converted
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "function" and set(choice) == {
+            "type", "name"}:
+        chat["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}
+    elif choice in ("auto", "required", "none"):
+        chat["tool_choice"] = choice
+    elif choice is not None:
+        raise Unconvertible("tool_choice", f"tool_choice {quote(choice, 60)}")
+    return chat
+
+
+def chat_to_responses(body: Mapping[str, Any], *, model: str | None = None
+                      ) -> dict[str, Any]:
+    """A chat completions body as an OpenAI Responses body (the inverse of
+    :func:`responses_to_chat`)."""
+    for key in body:
+        if key not in _CHAT_TO_RESPONSES_KEYS:
+            raise Unconvertible(key, f"{key} has no Responses equivalent")
+    if body.get("stream"):
+        raise Unconvertible("stream", "streaming is not available in a batch")
+    request: dict[str, Any] = {}
+    if model or body.get("model"):
+        request["model"] = model or body.get("model")
+    system, messages = _split_system(body.get("messages") or [])
+    if system:
+        request["instructions"] = "\n\n".join(system)
+    items = []
+    for index, message in enumerate(messages):
+        content = message["content"]
+        if isinstance(content, list):
+            parts = []
+            for number, part in enumerate(content):
+                if part.get("type") == "text":
+                    parts.append({"type": "output_text" if message["role"] == "assistant"
+                                  else "input_text", "text": part.get("text", "")})
+                elif part.get("type") == "image":
+                    source = part.get("source") or {}
+                    url = (f"data:{source.get('media_type')};base64,{source.get('data')}"
+                           if source.get("type") == "base64" else source.get("url"))
+                    parts.append({"type": "input_image", "image_url": url})
+                else:
+                    raise Unconvertible(f"messages[{index}].content[{number}]",
+                                        f"content part of type {part.get('type')!r}")
+            content = parts
+        items.append({"role": message["role"], "content": content})
+    request["input"] = items
+    limit = body.get("max_tokens") or body.get("max_completion_tokens")
+    if limit is not None:
+        request["max_output_tokens"] = limit
+    for key in ("temperature", "top_p", "parallel_tool_calls"):
+        if body.get(key) is not None:
+            request[key] = body[key]
+    spec = body.get("response_format")
+    kind = spec.get("type") if isinstance(spec, dict) else None
+    if kind == "json_schema" and isinstance(spec, dict) and isinstance(
+            spec.get("json_schema"), dict):
+        request["text"] = {"format": {"type": "json_schema", **spec["json_schema"]}}
+    elif kind == "json_object":
+        request["text"] = {"format": {"type": "json_object"}}
+    elif spec is not None and kind != "text":
+        raise Unconvertible("response_format", f"response_format {quote(kind, 40)}")
+    tools = body.get("tools")
+    if tools is not None:
+        flat = []
+        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+            function = tool.get("function") if isinstance(tool, dict) else None
+            if not isinstance(function, dict) or tool.get("type") != "function":
+                raise Unconvertible(f"tools[{index}]", "a tool other than a function")
+            flat.append({"type": "function", **function})
+        request["tools"] = flat
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        request["tool_choice"] = {"type": "function", "name": choice["function"].get("name")}
+    elif choice is not None:
+        request["tool_choice"] = choice
+    return request
+
+
+#: The kinds of request body that convert.
+_KINDS = frozenset({"chat", "responses", "messages", "gemini"})
+
+#: Each request kind read into chat completions, and written from it: every conversion
+#: goes through chat's words.
+_TO_CHAT = {"messages": messages_to_chat, "gemini": gemini_to_chat,
+            "responses": responses_to_chat}
+
+
+def _from_chat(kind: str, body: Mapping[str, Any], model: str | None,
+               max_tokens: int) -> dict[str, Any]:
+    if kind == "messages":
+        return chat_to_messages(body, model=model, max_tokens=max_tokens)
+    if kind == "gemini":
+        return chat_to_gemini(body, model=model)
+    if kind == "responses":
+        return chat_to_responses(body, model=model)
+    converted = dict(body)
+    if model is not None:
+        converted["model"] = model
+    return converted
+
+
 # --- request files --------------------------------------------------------------------------
 
 
-def _kind(profile: Profile) -> str:
+def _kind(profile: Profile, endpoint: str | None = None) -> str:
+    """The kind of request body a provider's endpoint takes: chat, responses, messages or
+    gemini."""
     if profile.body_field == "params":
         return "messages"
     if profile.body_field == "body":
-        return "chat"
+        kind = profile.endpoints.get(endpoint or profile.default_endpoint, "")
+        return "responses" if kind == "openai/responses" else "chat"
     return profile.name
 
 
@@ -644,12 +833,15 @@ def convert(
     max_tokens: int = DEFAULT_MAX_TOKENS,
     mapping: str | os.PathLike[str] | None = None,
     model_map: Mapping[str, str] | None = None,
+    endpoint: str | None = None,
 ) -> Conversion:
     """Convert a request file from one provider's format to another's.
 
-    Chat completions requests convert to Anthropic messages and back (messages, system,
-    limits, sampling, structured output, function tools and tool choice); OpenAI-shaped
-    providers convert into each other by their envelopes. ``model`` names the model of
+    Chat completions, Responses, Anthropic messages and Gemini generateContent requests
+    convert into each other (messages, system, limits, sampling, structured output,
+    function tools and tool choice), through chat completions' words; ``endpoint`` is the
+    target's (``/v1/responses`` for Responses; default: the target's chat endpoint).
+    OpenAI-shaped providers convert into each other by their envelopes. ``model`` names the model of
     every request, ``model_map`` the target's model for each source model; a request whose
     model only another provider serves (``gpt-4o-mini`` to Anthropic) is left out unless
     one of them names its model. A request that cannot be converted faithfully is reported
@@ -663,11 +855,17 @@ def convert(
     check_target(target, "target")
     source_profile = profile_for(from_provider, source)
     target_profile = get_profile(to_provider)
-    kinds = (_kind(source_profile), _kind(target_profile))
-    if kinds not in {("chat", "chat"), ("chat", "messages"), ("messages", "chat"),
-                     ("messages", "messages"), ("chat", "gemini"), ("gemini", "chat")}:
+    endpoint = endpoint or target_profile.default_endpoint
+    if endpoint not in target_profile.endpoints:
+        raise UsageError(f"{target_profile.title} has no endpoint {quote(endpoint, 60)}",
+                         code="unsupported_url")
+    target_kind = _kind(target_profile, endpoint)
+    if target_kind not in _KINDS or _kind(source_profile) not in _KINDS or (
+            target_profile.body_field == "body"
+            and target_profile.endpoints[endpoint].split("/")[-1] not in (
+                "chat-completions", "responses")):
         raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
-                         f"{target_profile.name}", code="unconvertible_request")
+                         f"{target_profile.name}'s {endpoint}", code="unconvertible_request")
     mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
     check_distinct_paths([source], [target, mapping_path])
     restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
@@ -676,7 +874,6 @@ def convert(
     # Each source id's line: a repeated id would give two requests whose results could not
     # be told apart (the mapping sends both back to it).
     first_lines: dict[str, int] = {}
-    endpoint = target_profile.default_endpoint
     with JsonlWriter(target) as writer:
         for line in read_lines(source):
             value = line.value
@@ -692,13 +889,16 @@ def convert(
                     f"{first}: the results of the two could not be told apart",
                     path=os.fspath(source), line=line.number, custom_id=original)
             try:
-                if source_profile.carries_url and value.get("url") not in (
-                        None, "/v1/chat/completions", "/chat/completions"):
-                    raise Unconvertible("url", f"endpoint {quote(value.get('url'), 60)}: only "
-                                        "chat completions convert")
-                _check_body(source_profile, source_profile.default_endpoint, body,
+                url = value.get("url") if source_profile.carries_url else None
+                source_kind = _kind(source_profile, url)
+                chat_url = source_profile.endpoints.get(url or "", "").endswith(
+                    "chat-completions")
+                if url is not None and source_kind != "responses" and not chat_url:
+                    raise Unconvertible("url", f"endpoint {quote(url, 60)}: only chat "
+                                        "completions and Responses convert")
+                _check_body(source_profile, url or source_profile.default_endpoint, body,
                             "the body is not a valid request")
-                converted = _convert_body(kinds, body, _target_model(
+                converted = _convert_body((source_kind, target_kind), body, _target_model(
                     body.get("model"), model, model_map, target_profile), max_tokens)
                 _check_body(target_profile, endpoint, converted,
                             f"{target_profile.title} would refuse the converted request")
@@ -776,18 +976,15 @@ def _check_body(profile: Profile, endpoint: str, body: Mapping[str, Any], what: 
 
 def _convert_body(kinds: tuple[str, str], body: Mapping[str, Any], model: str | None,
                   max_tokens: int) -> dict[str, Any]:
-    if kinds == ("chat", "messages"):
-        return chat_to_messages(body, model=model, max_tokens=max_tokens)
-    if kinds == ("messages", "chat"):
-        return messages_to_chat(body, model=model)
-    if kinds == ("chat", "gemini"):
-        return chat_to_gemini(body, model=model)
-    if kinds == ("gemini", "chat"):
-        return gemini_to_chat(body, model=model)
-    converted = dict(body)
-    if model is not None:
-        converted["model"] = model
-    return converted
+    """A body of one kind as the other's (through chat completions' words)."""
+    source, target = kinds
+    if source == target:
+        converted = dict(body)
+        if model is not None:
+            converted["model"] = model
+        return converted
+    chat = dict(body) if source == "chat" else _TO_CHAT[source](body)
+    return _from_chat(target, chat, model, max_tokens)
 
 
 def _load_mapping(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -465,3 +465,42 @@ def test_what_gemini_cannot_state_is_reported_not_dropped(tmp_path: Path) -> Non
     assert [(p.param, p.message) for p in result.skipped] == [
         ("body.tools[0].function.strict", "a function's strict has no Gemini equivalent")]
     assert not (tmp_path / "out.jsonl").exists()
+
+
+responses_requests = chat_requests.map(lambda body: {
+    key: value for key, value in body.items() if key not in ("user", "stop")})
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(requests=st.lists(st.tuples(responses_requests, systems), min_size=1, max_size=8))
+def test_chat_to_responses_to_anthropic_to_chat_keeps_every_requests_meaning(
+        tmp_path_factory: pytest.TempPathFactory,
+        requests: list[tuple[dict[str, Any], str | None]]) -> None:
+    folder = tmp_path_factory.mktemp("responses")
+    rows: list[dict[str, Any]] = []
+    for number, (body, system) in enumerate(requests):
+        body = settled(body)
+        if system is not None:
+            body = {**body, "messages": [{"role": "system", "content": system},
+                                         *body["messages"]]}
+        rows.append({"custom_id": f"request-{number}", "method": "POST",
+                     "url": "/v1/chat/completions", "body": body})
+    source = rewrite(folder / "in.jsonl", rows)
+    there = convert(source, folder / "responses.jsonl", to_provider="openai",
+                    endpoint="/v1/responses")
+    assert there.ok, there.skipped[:1]
+    report = validate(folder / "responses.jsonl", provider="openai")
+    # (The drawn files mix two models, which one OpenAI batch file may not.)
+    refused = [problem for problem in report.errors if problem.code != "model_mismatch"]
+    assert not refused, [problem.describe() for problem in refused[:2]]
+    assert {line["url"] for line in lines(folder / "responses.jsonl")} == {"/v1/responses"}
+    # Responses -> Anthropic -> chat: each step through chat completions' words.
+    hop = convert(folder / "responses.jsonl", folder / "anthropic.jsonl",
+                  to_provider="anthropic", model_map=THERE)
+    assert hop.ok, hop.skipped[:1]
+    back = convert(folder / "anthropic.jsonl", folder / "back.jsonl", from_provider="anthropic",
+                   to_provider="openai", mapping=hop.mapping_path, model_map=BACK)
+    assert back.ok, back.skipped[:1]
+    returned = lines(folder / "back.jsonl")
+    assert [meaning(line["body"]) for line in returned] == [meaning(row["body"]) for row in rows]
