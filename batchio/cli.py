@@ -975,6 +975,12 @@ class _Campaign(click.Group):
             order.index(name) if name in order else len(order), name))
 
 
+#: The first round of a campaign, recorded: where the campaign commands' examples begin.
+_ROUND_ONE = ("batchio simulate examples/chat_requests.jsonl --out-dir results && batchio "
+              "campaign record job.ledger --round 1 --requests examples/chat_requests.jsonl "
+              "--results results")
+
+
 @main.group("campaign", cls=_Campaign, short_help="Record a job's rounds (requests, results, "
             "Batch objects) in a ledger; its status, the next round to retry, one final "
             "table.")
@@ -1047,10 +1053,7 @@ def campaign_record_command(ledger: str, round_number: int, requests: tuple[str,
 
 @campaign_group.command("status", cls=Command, short_help="What every round did, what is "
                         "still owed, and what the job cost.",
-                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
-                                  "results && batchio campaign record job.ledger --round 1 "
-                                  "--requests examples/chat_requests.jsonl --results results "
-                                  "&& batchio campaign status job.ledger"])
+                        examples=[f"{_ROUND_ONE} && batchio campaign status job.ledger"])
 @click.argument("ledger", metavar="LEDGER")
 @format_option
 @quiet_option
@@ -1111,10 +1114,8 @@ def campaign_retry_command(ledger: str, out_dir: str, retry_status: str | None,
 
 @campaign_group.command("final", cls=Command, short_help="Write one table with one row per "
                         "custom_id: each request's chosen answer across every round.",
-                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
-                                  "results && batchio campaign record job.ledger --round 1 "
-                                  "--requests examples/chat_requests.jsonl --results results "
-                                  "&& batchio campaign final job.ledger -o final.jsonl"])
+                        examples=[f"{_ROUND_ONE} && batchio campaign final job.ledger "
+                                  "-o final.jsonl"])
 @click.argument("ledger", metavar="LEDGER")
 @out_option("Where to write the table: .parquet, .csv, or JSONL (any other name).",
             required=True)

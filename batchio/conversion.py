@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,62 @@ _CHAT_TO_MESSAGES_KEYS = {"model", "messages", "max_tokens", "max_completion_tok
 SCHEMA_NAME = "answer"
 
 
+def _only(body: Mapping[str, Any], allowed: AbstractSet[str], target: str) -> None:
+    """A body whose every field ``target`` can state (:class:`Unconvertible` naming the
+    first it cannot), and that does not stream (a batch never does)."""
+    for key in body:
+        if key not in allowed:
+            raise Unconvertible(key, f"{key} has no {target} equivalent")
+    if body.get("stream"):
+        raise Unconvertible("stream", "streaming is not available in a batch")
+
+
+def _renamed(value: Any, names: Mapping[str, str], param: str, target: str
+             ) -> dict[str, Any]:
+    """``value``'s fields under the target's names (``names``: source name -> target
+    name), those that are null left out; a field ``names`` lacks is
+    :class:`Unconvertible` (the one rule for every tool and declaration mapped)."""
+    if not isinstance(value, Mapping):
+        raise Unconvertible(param, "not an object")
+    unknown = sorted(set(value) - set(names))
+    if unknown:
+        raise Unconvertible(f"{param}.{unknown[0]}", f"{unknown[0]} has no {target} "
+                            "equivalent")
+    return {names[key]: value[key] for key in names
+            if value.get(key) is not None and names[key]}
+
+
+#: A chat function's fields, as Anthropic's tools, Gemini's declarations and Responses'
+#: flat tools name them.
+_FUNCTION_TO = {
+    "Anthropic": {"name": "name", "description": "description", "parameters": "input_schema",
+                  "strict": "strict"},
+    "Gemini": {"name": "name", "description": "description",
+               "parameters": "parametersJsonSchema"},
+    "Responses": {"name": "name", "description": "description", "parameters": "parameters",
+                  "strict": "strict"},
+}
+#: The other way: each of them to a chat function ("" drops a field that only says what
+#: kind of tool it is).
+_FUNCTION_FROM = {kind: {target: source for source, target in names.items()}
+                  for kind, names in _FUNCTION_TO.items()}
+_FUNCTION_FROM["Anthropic"]["type"] = ""
+_FUNCTION_FROM["Responses"]["type"] = ""
+
+
+def _chat_functions(tools: Any, target: str) -> list[dict[str, Any]]:
+    """Chat function tools as ``target``'s function fields (:data:`_FUNCTION_TO`)."""
+    functions = []
+    for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if not isinstance(tool, dict) or tool.get("type") != "function" or \
+                not isinstance(function, dict):
+            raise Unconvertible(f"tools[{index}]", "a tool other than a function")
+        functions.append(_renamed(function, _FUNCTION_TO[target],
+                                  f"tools[{index}].function", target))
+    return functions
+
+
 def _format_to_anthropic(spec: Any) -> dict[str, Any]:
     """A chat ``response_format`` as Anthropic's ``output_config`` (structured outputs)."""
     kind = spec.get("type") if isinstance(spec, dict) else None
@@ -174,25 +231,9 @@ def _tools_to_anthropic(body: Mapping[str, Any]) -> dict[str, Any]:
     converted: dict[str, Any] = {}
     tools = body.get("tools")
     if tools is not None:
-        out = []
-        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
-            function = tool.get("function") if isinstance(tool, dict) else None
-            if not isinstance(tool, dict) or tool.get("type") != "function" or \
-                    not isinstance(function, dict):
-                raise Unconvertible(f"tools[{index}]", "a tool other than a function")
-            unknown = set(function) - {"name", "description", "parameters", "strict"}
-            if unknown:
-                raise Unconvertible(f"tools[{index}].function.{sorted(unknown)[0]}",
-                                    "a function field with no Anthropic equivalent")
-            item: dict[str, Any] = {"name": function.get("name")}
-            if function.get("description") is not None:
-                item["description"] = function["description"]
-            item["input_schema"] = function.get("parameters") or {"type": "object",
-                                                                  "properties": {}}
-            if function.get("strict") is not None:
-                item["strict"] = function["strict"]
-            out.append(item)
-        converted["tools"] = out
+        # Anthropic requires input_schema; a function without parameters takes none.
+        converted["tools"] = [{**item, "input_schema": item.get("input_schema") or {
+            "type": "object", "properties": {}}} for item in _chat_functions(tools, "Anthropic")]
     choice = body.get("tool_choice")
     parallel = body.get("parallel_tool_calls")
     if choice is not None or parallel is False:
@@ -225,17 +266,8 @@ def _tools_to_chat(params: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(tool, dict) or tool.get("type") not in (None, "custom"):
                 kind = tool.get("type") if isinstance(tool, dict) else tool
                 raise Unconvertible(f"tools[{index}]", f"a server tool (type {quote(kind, 40)})")
-            unknown = set(tool) - {"name", "description", "input_schema", "strict", "type"}
-            if unknown:
-                raise Unconvertible(f"tools[{index}].{sorted(unknown)[0]}",
-                                    "a tool field with no chat equivalent")
-            function: dict[str, Any] = {"name": tool.get("name")}
-            if tool.get("description") is not None:
-                function["description"] = tool["description"]
-            function["parameters"] = tool.get("input_schema")
-            if tool.get("strict") is not None:
-                function["strict"] = tool["strict"]
-            out.append({"type": "function", "function": function})
+            out.append({"type": "function", "function": _renamed(
+                tool, _FUNCTION_FROM["Anthropic"], f"tools[{index}]", "chat")})
         converted["tools"] = out
     choice = params.get("tool_choice")
     if choice is not None:
@@ -264,11 +296,7 @@ def chat_to_messages(body: Mapping[str, Any], *, model: str | None = None,
     Raises :class:`Unconvertible` for what Messages lacks: tools, n > 1, response formats,
     logprobs, temperatures above 1, system messages after the conversation began.
     """
-    for key in body:
-        if key not in _CHAT_TO_MESSAGES_KEYS:
-            raise Unconvertible(key, f"{key} has no Anthropic equivalent")
-    if body.get("stream"):
-        raise Unconvertible("stream", "streaming is not available in a batch")
+    _only(body, _CHAT_TO_MESSAGES_KEYS, "Anthropic")
     params: dict[str, Any] = {"model": model or body.get("model")}
     params["max_tokens"] = body.get("max_tokens") or body.get("max_completion_tokens") \
         or max_tokens
@@ -339,11 +367,7 @@ def messages_to_chat(params: Mapping[str, Any], *, model: str | None = None
     Raises :class:`Unconvertible` for what chat completions lacks here: top_k, tools,
     thinking, more than four stop sequences, metadata other than user_id.
     """
-    for key in params:
-        if key not in _MESSAGES_TO_CHAT_KEYS:
-            raise Unconvertible(key, f"{key} has no chat completions equivalent")
-    if params.get("stream"):
-        raise Unconvertible("stream", "streaming is not available in a batch")
+    _only(params, _MESSAGES_TO_CHAT_KEYS, "chat completions")
     body: dict[str, Any] = {"model": model or params.get("model")}
     messages: list[dict[str, Any]] = []
     system = params.get("system")
@@ -414,11 +438,7 @@ def chat_to_gemini(body: Mapping[str, Any], *, model: str | None = None) -> dict
     messages as ``systemInstruction``, assistant as ``model``, limits and sampling and
     structured output in ``generationConfig``, function tools as ``functionDeclarations``
     (``parametersJsonSchema``) and tool choice as ``toolConfig``."""
-    for key in body:
-        if key not in _CHAT_TO_GEMINI_KEYS:
-            raise Unconvertible(key, f"{key} has no Gemini equivalent")
-    if body.get("stream"):
-        raise Unconvertible("stream", "streaming is not available in a batch")
+    _only(body, _CHAT_TO_GEMINI_KEYS, "Gemini")
     request: dict[str, Any] = {}
     if model or body.get("model"):
         request["model"] = model or body.get("model")
@@ -471,24 +491,7 @@ def chat_to_gemini(body: Mapping[str, Any], *, model: str | None = None) -> dict
 def _gemini_tools(body: Mapping[str, Any], request: dict[str, Any]) -> None:
     tools = body.get("tools")
     if tools is not None:
-        declarations = []
-        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
-            function = tool.get("function") if isinstance(tool, dict) else None
-            if not isinstance(tool, dict) or tool.get("type") != "function" or \
-                    not isinstance(function, dict):
-                raise Unconvertible(f"tools[{index}]", "a tool other than a function")
-            unknown = set(function) - {"name", "description", "parameters"}
-            if unknown:
-                key = sorted(unknown)[0]
-                raise Unconvertible(f"tools[{index}].function.{key}",
-                                    f"a function's {key} has no Gemini equivalent")
-            declaration = {"name": function.get("name")}
-            if function.get("description") is not None:
-                declaration["description"] = function["description"]
-            if function.get("parameters") is not None:
-                declaration["parametersJsonSchema"] = function["parameters"]
-            declarations.append(declaration)
-        request["tools"] = [{"functionDeclarations": declarations}]
+        request["tools"] = [{"functionDeclarations": _chat_functions(tools, "Gemini")}]
     choice = body.get("tool_choice")
     if choice is not None:
         if isinstance(choice, str) and choice in _GEMINI_MODES:
@@ -584,17 +587,9 @@ def _chat_tools_from_gemini(request: Mapping[str, Any], body: dict[str, Any]) ->
                 raise Unconvertible(f"tools[{index}]", "a tool other than function "
                                     "declarations (search, code execution)")
             for number, declaration in enumerate(tool["functionDeclarations"] or []):
-                unknown = set(declaration) - {"name", "description", "parametersJsonSchema"}
-                if unknown:
-                    key = sorted(unknown)[0]
-                    raise Unconvertible(f"tools[{index}].functionDeclarations[{number}].{key}",
-                                        f"a declaration's {key} has no chat equivalent")
-                function = {"name": declaration.get("name")}
-                if declaration.get("description") is not None:
-                    function["description"] = declaration["description"]
-                if declaration.get("parametersJsonSchema") is not None:
-                    function["parameters"] = declaration["parametersJsonSchema"]
-                functions.append({"type": "function", "function": function})
+                functions.append({"type": "function", "function": _renamed(
+                    declaration, _FUNCTION_FROM["Gemini"],
+                    f"tools[{index}].functionDeclarations[{number}]", "chat")})
         body["tools"] = functions
     config = request.get("toolConfig")
     if config is not None:
@@ -624,11 +619,7 @@ def responses_to_chat(body: Mapping[str, Any], *, model: str | None = None
     """An OpenAI Responses body as a chat completions body: ``instructions`` as a system
     message, ``input`` items as messages, ``text.format`` as ``response_format``, flat
     function tools as chat's."""
-    for key in body:
-        if key not in _RESPONSES_TO_CHAT_KEYS:
-            raise Unconvertible(key, f"{key} has no chat completions equivalent")
-    if body.get("stream"):
-        raise Unconvertible("stream", "streaming is not available in a batch")
+    _only(body, _RESPONSES_TO_CHAT_KEYS, "chat completions")
     chat: dict[str, Any] = {}
     if model or body.get("model"):
         chat["model"] = model or body.get("model")
@@ -686,13 +677,11 @@ def responses_to_chat(body: Mapping[str, Any], *, model: str | None = None
     if tools is not None:
         converted = []
         for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
-            if not isinstance(tool, dict) or tool.get("type") != "function" or set(tool) - {
-                    "type", "name", "description", "parameters", "strict"}:
+            if not isinstance(tool, dict) or tool.get("type") != "function":
                 raise Unconvertible(f"tools[{index}]", "a tool other than a function "
                                     "(a built-in tool has no chat equivalent)")
-            converted.append({"type": "function", "function": {
-                key: tool[key] for key in ("name", "description", "parameters", "strict")
-                if key in tool}})
+            converted.append({"type": "function", "function": _renamed(
+                tool, _FUNCTION_FROM["Responses"], f"tools[{index}]", "chat")})
         chat["tools"] = converted
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and choice.get("type") == "function" and set(choice) == {
@@ -709,11 +698,7 @@ def chat_to_responses(body: Mapping[str, Any], *, model: str | None = None
                       ) -> dict[str, Any]:
     """A chat completions body as an OpenAI Responses body (the inverse of
     :func:`responses_to_chat`)."""
-    for key in body:
-        if key not in _CHAT_TO_RESPONSES_KEYS:
-            raise Unconvertible(key, f"{key} has no Responses equivalent")
-    if body.get("stream"):
-        raise Unconvertible("stream", "streaming is not available in a batch")
+    _only(body, _CHAT_TO_RESPONSES_KEYS, "Responses")
     request: dict[str, Any] = {}
     if model or body.get("model"):
         request["model"] = model or body.get("model")
@@ -757,13 +742,8 @@ def chat_to_responses(body: Mapping[str, Any], *, model: str | None = None
         raise Unconvertible("response_format", f"response_format {quote(kind, 40)}")
     tools = body.get("tools")
     if tools is not None:
-        flat = []
-        for index, tool in enumerate(tools if isinstance(tools, list) else [None]):
-            function = tool.get("function") if isinstance(tool, dict) else None
-            if not isinstance(function, dict) or tool.get("type") != "function":
-                raise Unconvertible(f"tools[{index}]", "a tool other than a function")
-            flat.append({"type": "function", **function})
-        request["tools"] = flat
+        request["tools"] = [{"type": "function", **function}
+                            for function in _chat_functions(tools, "Responses")]
     choice = body.get("tool_choice")
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         request["tool_choice"] = {"type": "function", "name": choice["function"].get("name")}

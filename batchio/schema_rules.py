@@ -35,7 +35,7 @@ Sources (read 2026-12-06):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -232,13 +232,19 @@ def _openai_strict(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
                                     f"{OPENAI_LONG_ENUM} values")
         if isinstance(sub.get("const"), str):
             text += len(sub["const"])
-    for total, limit, what in ((properties, OPENAI_MAX_PROPERTIES, "properties"),
-                               (enum_values, OPENAI_MAX_ENUM_VALUES, "enum values"),
-                               (text, OPENAI_MAX_TEXT, "characters of names, enum and "
-                                                       "const values")):
+    yield from _over_limits("OpenAI strict mode allows", (
+        (properties, OPENAI_MAX_PROPERTIES, "properties"),
+        (enum_values, OPENAI_MAX_ENUM_VALUES, "enum values"),
+        (text, OPENAI_MAX_TEXT, "characters of names, enum and const values")))
+
+
+def _over_limits(who: str, counts: Iterable[tuple[int, int, str]]
+                 ) -> Iterator[SchemaFinding]:
+    """A ``schema_too_large`` finding for each count past its documented limit."""
+    for total, limit, what in counts:
         if total > limit:
             yield SchemaFinding("schema_too_large", "error", "",
-                                f"{total:,} {what}: OpenAI strict mode allows {limit:,}")
+                                f"{total:,} {what}: {who} {limit:,}")
 
 
 def _groq_strict(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
@@ -312,12 +318,9 @@ def _anthropic(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
     if recursive is not None:
         yield SchemaFinding("unsupported_schema_keyword", "error", recursive,
                             "Anthropic's structured outputs do not support recursive schemas")
-    for total, limit, what in ((optional, ANTHROPIC_MAX_OPTIONAL, "optional properties"),
-                               (unions, ANTHROPIC_MAX_UNIONS, "properties with anyOf or a "
-                                                              "list of types")):
-        if total > limit:
-            yield SchemaFinding("schema_too_large", "error", "",
-                                f"{total} {what}: Anthropic allows {limit} in a request")
+    yield from _over_limits("Anthropic allows in a request", (
+        (optional, ANTHROPIC_MAX_OPTIONAL, "optional properties"),
+        (unions, ANTHROPIC_MAX_UNIONS, "properties with anyOf or a list of types")))
 
 
 def _gemini_json(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
