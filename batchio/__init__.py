@@ -36,6 +36,7 @@ from .estimating import Calibration, Estimate, FileEstimate, ModelEstimate, cali
 from .handoff import write_results
 from .ids import CallerKeys, ContentHashIds, IdStrategy, SequenceIds, UuidIds
 from .jsonl import JsonlWriter, Line, read_lines, write_lines
+from .kinds import FileKind, inspect
 from .outputs import OUTPUT_CHECKS
 from .parallel_join import write_join
 from .pricing import Price, PriceTable, TokenUsage, load_prices
@@ -63,7 +64,7 @@ from .results import COLUMNS
 from .sharding import Manifest, ShardInfo, ShardLimits, split
 from .simulation import Simulation, simulate
 from .structured import structured_output
-from .validation import Report, validate, validate_files
+from .validation import Report, validate, validate_files, validate_results
 
 __all__ = [
     "Batch",
@@ -86,6 +87,7 @@ __all__ = [
     "DuplicateIdError",
     "Estimate",
     "FileEstimate",
+    "FileKind",
     "FinalTable",
     "IdRule",
     "IdStrategy",
@@ -133,6 +135,7 @@ __all__ = [
     "estimate",
     "estimate_tokens",
     "get_profile",
+    "inspect",
     "join",
     "load_batches",
     "load_prices",
@@ -143,6 +146,7 @@ __all__ = [
     "structured_output",
     "validate",
     "validate_files",
+    "validate_results",
     "write_lines",
     "write_join",
     "write_results",

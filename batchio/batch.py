@@ -22,6 +22,7 @@ import orjson
 
 from .errors import BatchObjectError, Problem, SourceError, quote
 from .jsonl import json_type, read_lines
+from .kinds import not_a_batch_object
 from .providers import get_profile
 
 
@@ -871,6 +872,9 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
             raise BatchObjectError("the file holds no Batch object: found a JSON "
                                    f"{json_type(item)} where one was expected",
                                    code="invalid_batch")
+        other = not_a_batch_object(os.fspath(source), item)
+        if other is not None:
+            raise BatchObjectError(other, code="wrong_file_kind")
         return read_batch(item, provider)
 
     name = os.fspath(source)

@@ -79,6 +79,7 @@ from .errors import BatchioError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import ContentHashIds, SequenceIds, UuidIds
 from .jsonl import check_distinct_paths, reads_once
+from .kinds import inspect
 from .outputs import OUTPUT_CHECKS
 from .parallel_join import write_join
 from .pricing import load_prices
@@ -290,7 +291,7 @@ def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str
     unreadable = False
     options: dict[str, Any] = {"provider": provider, "endpoint": endpoint,
                                "schema": schema_path, "max_errors": max_errors or None}
-    paths = tuple(request_files(paths, what="validate"))
+    paths = tuple(request_files(paths, what="validate", folders=True))
     if len(paths) == 1:
         with progress(total_size(paths), f"validating {paths[0]}") as on_progress:
             outcomes: Iterable[Report | BatchioError] = [next(validate_each(
@@ -318,7 +319,10 @@ def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str
     if len(reports) > 1 and not json_mode():
         errors = sum(report.error_count for report in reports)
         failing = sum(not report.ok for report in reports)
-        echo(f"{len(reports)} files, {sum(r.requests for r in reports):,} requests: "
+        results = sum(report.results for report in reports)
+        held = f"{sum(r.requests for r in reports):,} requests" + (
+            f", {results:,} result lines" if results else "")
+        echo(f"{len(reports)} files, {held}: "
              + ("all ok" if ok else f"{count(errors, 'error')} in {count(failing, 'file')}"))
     finish({"files": [report.to_dict() for report in reports],
             "requests": sum(report.requests for report in reports),
@@ -357,7 +361,9 @@ def _style_problem(problem: Problem) -> str:
 
 
 def _summary_line(report: Report) -> str:
-    figures = f"{report.requests:,} requests, {report.lines:,} lines, {report.bytes:,} bytes"
+    figures = (f"{report.results:,} result lines of {report.provider}, {report.lines:,} lines"
+               if report.kind == "results" else
+               f"{report.requests:,} requests, {report.lines:,} lines, {report.bytes:,} bytes")
     details = [figures]
     if report.endpoint:
         urls = list(report.endpoints) or [report.endpoint]
@@ -875,6 +881,23 @@ def _status_lines(batch: Batch, progress: Progress | None, cross: CrossCheck | N
         yield (f"  files: {cross.succeeded_lines:,} successful lines, "
                f"{cross.failed_lines:,} failed lines"
                + ("" if cross.input_lines is None else f", {cross.input_lines:,} inputs"))
+
+
+# --- inspect --------------------------------------------------------------------------------
+
+@main.command("inspect", cls=Command, short_help="Say what each file is: requests, results, "
+              "a Batch object or a shard folder, whose, with its counts.",
+              examples=["batchio inspect examples/chat_requests.jsonl examples/pipeline"])
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@format_option
+@quiet_option
+def inspect_command(paths: tuple[str, ...], output_format: str, quiet: bool) -> None:
+    """Say what each PATH is (a request file, a result file, a Batch object, a shard
+    folder, a folder of batch files, or none of these), whose, with its counts and why."""
+    found = [inspect(path) for path in paths]
+    for item in found:
+        echo(escape(item.describe()))
+    finish({"files": [item.to_dict() for item in found]})
 
 
 # --- convert --------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ CODES: dict[str, str] = {
                          "works, under its new name.",
     "over_limit": "Warning: a limit asked for is over the provider's own (the provider's "
                   "applies).",
+    "wrong_file_kind": "A file is not the kind the command reads there (a request file given "
+                       "as results, a result file as a Batch object); inspect names it.",
     "same_file": "Two paths of one command name the same file (an output over an input).",
     "target_exists": "The output folder already holds shards or a manifest (see --overwrite).",
     "target_locked": "Another batchio run is writing shards to the same folder.",

@@ -52,7 +52,9 @@ from .jsonl import (
     path_list,
     read_error,
     read_lines,
+    reads_once,
 )
+from .kinds import not_results
 from .outputs import ASKING_KEYS, OUTPUT_CHECKS, OutputCheck, OutputChecker, requested_output
 from .pricing import AnswerCost, PriceTable, TokenUsage, cost_report
 from .providers import STATUSES, Outcome, Profile, Status, profile_for
@@ -1048,6 +1050,11 @@ def join(
     # A file read in two roles would count its lines twice (a result file named as --output
     # and --errors), or read requests as results.
     check_read_once({"an input": paths, "a result file": [*output_paths, *error_paths]})
+    for path in (*output_paths, *error_paths):
+        if not reads_once(path):
+            wrong = not_results(path)
+            if wrong is not None:
+                raise JoinError(wrong, code="wrong_file_kind", path=path)
     return Join(paths, output_paths, error_paths,
                 profile_for(provider, paths[0] if paths else None), strict, index,
                 spill_threshold, on_progress, check_outputs)

@@ -603,9 +603,11 @@ class _checked_lines:
 
 
 def request_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
-                  what: str = "read") -> list[str]:
+                  what: str = "read", folders: bool = False) -> list[str]:
     """Request files named by ``paths``: each path, with a manifest (or a folder holding
-    one) replaced by its shards, in the manifest's order."""
+    one) replaced by its shards, in the manifest's order; with ``folders``, a folder
+    without a manifest replaced by the JSONL files in it (whatever they hold: validate
+    checks each as what it is)."""
     given = path_list(paths, f"the request files to {what}")
     if not given:
         raise UsageError(f"no request file to {what}")
@@ -615,6 +617,14 @@ def request_files(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         manifest_path = path / MANIFEST_NAME if path.is_dir() else path
         if manifest_path.name == MANIFEST_NAME and manifest_path.is_file():
             files.extend(_shard_files(manifest_path))
+        elif folders and path.is_dir():
+            from .kinds import batch_files
+
+            found = batch_files(path)
+            if not found:
+                raise UsageError(f"no JSONL file to {what} in the folder {os.fspath(item)}",
+                                 path=os.fspath(item))
+            files.extend(found)
         else:
             files.append(os.fspath(item))
     if not files:

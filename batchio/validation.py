@@ -47,9 +47,11 @@ from .jsonl import (
     repeated_files,
     source_name,
 )
+from .kinds import first_kind
 from .outputs import ASKING_KEYS, SchemaCache
 from .pricing import foreign_model
 from .providers import PROVIDERS, Detection, Limits, Profile, detect_provider, get_profile
+from .results import answer_body, answer_fields
 from .schema_rules import schema_problems
 from .schemas import CompiledSchema, compiled, load_user_schema
 from .sharding import ShardLimits, request_files
@@ -90,6 +92,10 @@ class Report:
     models: dict[str, int] = field(default_factory=dict)
     endpoints: dict[str, int] = field(default_factory=dict)
     embedding_inputs: int = 0
+    #: What the file holds: ``requests``, or ``results`` (checked as a result file; its
+    #: result lines counted in ``results``).
+    kind: str = "requests"
+    results: int = 0
 
     @property
     def ok(self) -> bool:
@@ -112,10 +118,12 @@ class Report:
         return {
             "path": self.path,
             "ok": self.ok,
+            "kind": self.kind,
             "provider": self.provider,
             "provider_detected": self.provider_detected,
             "lines": self.lines,
             "requests": self.requests,
+            "results": self.results,
             "bytes": self.bytes,
             "endpoint": self.endpoint,
             "endpoints": dict(self.endpoints),
@@ -192,6 +200,11 @@ def validate(
                          "batchio.validate_files(paths) for several")
     if max_errors is not None and max_errors < 0:
         raise UsageError(f"max_errors must be at least 0, not {max_errors}")
+    if isinstance(source, (str, os.PathLike)) and not reads_once(source):
+        kind, shape = first_kind(source)
+        if kind == "results":
+            return validate_results(source, provider=provider or shape, max_errors=max_errors,
+                                    max_line_bytes=max_line_bytes)
     options: dict[str, Any] = {"endpoint": endpoint, "schema": schema,
                                "max_errors": max_errors, "max_line_bytes": max_line_bytes,
                                "on_progress": on_progress, "workers": workers}
@@ -211,6 +224,69 @@ def validate(
     names = _serving(detection, endpoint)
     return _finish(_validate_as(source, names[0], lines, **options), True, names[1:],
                    read_once=True)
+
+
+#: The shipped schema of each result shape's lines (Gemini's results have none shipped:
+#: they are read by their shape alone).
+_RESULT_SCHEMAS = {"openai": ("openai/output-line", "openai/error-line"),
+                   "anthropic": ("anthropic/result-line", "anthropic/result-line")}
+
+
+def validate_results(source: str | os.PathLike[str], *, provider: str | Profile | None = None,
+                     max_errors: int | None = DEFAULT_MAX_ERRORS,
+                     max_line_bytes: int | None = None) -> Report:
+    """Check a result file as a result file (``report.kind == "results"``): each line read
+    by the provider's result shape (``invalid_result_line`` where it cannot be), its id
+    (``missing_custom_id``, ``duplicate_result``), and the shipped result-line schema of
+    its shape. ``provider`` defaults to the one the first line's shape names."""
+    profile = get_profile(provider or first_kind(source)[1] or "openai")
+    report = Report(path=source_name(source), provider=profile.name, kind="results",
+                    provider_detected=provider is None)
+    collector = _Collector(report, max_errors)
+    names = _RESULT_SCHEMAS.get(profile.result_shape)
+    schemas = None if names is None else (compiled(names[0]), compiled(names[1]))
+    id_field = profile.result_id_field
+    seen: dict[str, int] = {}
+    cap = max_line_bytes or profile.limits.max_file_bytes or DEFAULT_MAX_LINE_BYTES
+    for item in read_lines(source, errors="collect", max_line_bytes=cap,
+                           blank_lines=blank_policy(profile)):
+        if isinstance(item, Problem):
+            collector.add(item)
+            continue
+        report.lines += 1
+        value = item.value
+        custom_id = value.get(id_field)
+        custom = custom_id if type(custom_id) is str else None
+        if not custom:
+            collector.add(Problem(code="missing_custom_id", line=item.number,
+                                  param=id_field, path=report.path,
+                                  message=f"the result line has no {id_field}: it answers "
+                                  "no request"))
+        elif seen.setdefault(custom, item.number) != item.number:
+            collector.add(Problem(code="duplicate_result", line=item.number, param=id_field,
+                                  custom_id=custom, path=report.path,
+                                  message=f"{id_field} {quote(custom, 60)} already has a "
+                                  f"result on line {seen[custom]}"))
+        if schemas is not None:
+            schema = schemas[1] if value.get("error") is not None else schemas[0]
+            if not schema.is_valid(value):
+                problem = rejection(schema, value, "", "invalid_result_line")
+                collector.add(dataclasses.replace(problem, line=item.number, custom_id=custom,
+                                                  path=report.path))
+                continue
+        try:
+            outcome = profile.classify_result(value)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            collector.add(Problem(code="invalid_result_line", line=item.number,
+                                  custom_id=custom, path=report.path,
+                                  message=f"not a result line of {profile.title}: {exc}"))
+            continue
+        report.results += 1
+        if outcome.response is not None:
+            model = answer_fields(answer_body(outcome.response)).get("model")
+            if isinstance(model, str):
+                report.models[model] = report.models.get(model, 0) + 1
+    return report
 
 
 def _validate_as(source: LineSource, provider: str | Profile,
@@ -295,7 +371,7 @@ def validate_each(
     A shard folder or its ``manifest.json`` stands for its shards."""
     check_workers(workers)
     given = path_list(paths, "the files to validate")
-    files = request_files(given, what="validate") if given else []
+    files = request_files(given, what="validate", folders=True) if given else []
     # A file named twice is checked twice: said, so that two reports are not taken for two
     # files.
     for later, earlier in repeated_files(files):

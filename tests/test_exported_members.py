@@ -23,6 +23,8 @@ EXPECTED = {
     # A job of several rounds.
     "Campaign", "CampaignStatus", "FinalTable", "Recording", "RetryRound", "RoundStatus",
     "write_results", "structured_output",
+    # What a file is.
+    "FileKind", "inspect", "validate_results",
 }
 
 
