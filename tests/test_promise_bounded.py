@@ -60,7 +60,8 @@ def test_hostile_input_in_bounded_memory(tmp_path: Path, hostile: dict[str, Path
                                          name: str, kind: str) -> None:
     source = hostile[kind]
     results = tmp_path / "results.jsonl"
-    results.write_bytes(requests(1))
+    results.write_bytes(b'{"custom_id": "r0", "response": {"status_code": 200, "body": {}}, '
+                        b'"error": null}\n')
     args = {"validate": ["validate", "--provider", "openai", source],
             "split": ["split", "--provider", "openai", source, "--out-dir", tmp_path / "out"],
             "join": ["join", "--provider", "openai", source, "--results", results, "-o",
