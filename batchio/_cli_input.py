@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from .errors import LineError, SourceError, UsageError, quote
-from .jsonl import read_lines
+from .jsonl import read_lines, read_small_file
 from .providers import Profile
 
 #: The widest field a --template may ask for: a guard against ``{x:>999999999}``.
@@ -90,12 +90,7 @@ def check_template(template: str, option: str = "--template") -> list[str]:
 
 def read_json_file(path: str, what: str) -> Any:
     """A JSON file named by an option (a schema, a body template), or the error naming it."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_OPTION_FILE + 1)
-    except OSError as exc:
-        raise SourceError(f"cannot read {what} {path}: {exc.strerror or exc}", path=path,
-                          errno=exc.errno) from exc
+    data = read_small_file(path, MAX_OPTION_FILE, what)
     if len(data) > MAX_OPTION_FILE:
         raise UsageError(f"{what} {path} is larger than {MAX_OPTION_FILE:,} bytes",
                          code="file_too_large", path=path)

@@ -21,7 +21,7 @@ import msgspec
 import orjson
 
 from .errors import BatchObjectError, Problem, SourceError, quote
-from .jsonl import json_type, read_lines
+from .jsonl import json_type, read_lines, read_small_file
 from .kinds import not_a_batch_object
 from .providers import get_profile
 
@@ -878,12 +878,7 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
         return read_batch(item, provider)
 
     name = os.fspath(source)
-    try:
-        with open(source, "rb") as handle:
-            data = handle.read(MAX_BATCH_FILE + 1)
-    except OSError as exc:
-        raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
-                          errno=exc.errno) from exc
+    data = read_small_file(source, MAX_BATCH_FILE)
     value: Any = None
     if len(data) <= MAX_BATCH_FILE:
         try:

@@ -1355,6 +1355,19 @@ class JsonlWriter(ClosesOnExit):
 
 
 
+def read_small_file(path: str | os.PathLike[str], limit: int, what: str = "") -> bytes:
+    """A small file's bytes, at most ``limit`` + 1 of them (the caller says what a file
+    past ``limit`` is), or the :class:`SourceError` naming it (``what``: what it is)."""
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1)
+    except OSError as exc:
+        label = f"{what} {name}" if what else name
+        raise SourceError(f"cannot read {label}: {exc.strerror or exc}", path=name,
+                          errno=exc.errno) from exc
+
+
 def write_lines(target: str | os.PathLike[str], objects: Iterable[Mapping[str, Any]]) -> int:
     """Write every object to ``target`` atomically; returns the number of lines written."""
     if isinstance(objects, (str, bytes, bytearray, memoryview, Mapping)) \
