@@ -259,13 +259,16 @@ def quiet() -> bool:
     return bool(_context_meta().get("batchio.quiet"))
 
 
-def warn(text: str, code: str) -> None:
-    """A warning of the command line itself: one line on stderr (and, in JSON mode, an
-    entry of the envelope's ``warnings``)."""
+def warn(text: str, code: str, path: str | None = None) -> None:
+    """A warning of the command line itself: one line on stderr, ``batchio: warning:
+    [<path>: <code>: ]<text>`` (and, in JSON mode, an entry of the envelope's
+    ``warnings``)."""
     meta = _context_meta()
     if meta.get("batchio.format") == "json":
-        meta.setdefault("batchio.warnings", []).append({"code": code, "message": text})
-    click.echo(escape(f"batchio: warning: {text}"), err=True)
+        entry = {"code": code, "message": text, **({"path": path} if path else {})}
+        meta.setdefault("batchio.warnings", []).append(entry)
+    where = f"{path}: {code}: " if path else ""
+    click.echo(escape(f"batchio: warning: {where}{text}"), err=True)
 
 
 def note(text: str) -> None:

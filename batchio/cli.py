@@ -1096,7 +1096,7 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
     for item in report.rounds:
         echo(escape(_round_line(item)))
     for warning in report.warnings:
-        warn(f"{ledger}: {warning['code']}: {warning['message']}", warning["code"])
+        warn(warning["message"], warning["code"], ledger)
     finish(report.to_dict())
 
 
@@ -1132,6 +1132,9 @@ def campaign_retry_command(ledger: str, out_dir: str, retry_status: str | None,
                                  max_bytes=_size(max_bytes), by_model=by_model,
                                  overwrite=overwrite)
     _echo_manifest(retried.manifest, out_dir)
+    if not retried.requests:
+        note(f"nothing to retry: every request of {ledger} has an outcome the retry statuses "
+             "do not choose" + (", or awaits its results" if retried.awaiting_results else ""))
     finish(retried.to_dict())
 
 
