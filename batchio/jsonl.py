@@ -15,9 +15,9 @@ import json
 import math
 import os
 import re
+import secrets
 import stat
 import sys
-import tempfile
 import zlib
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -1144,15 +1144,15 @@ class AtomicFile:
                 return
             folder = os.path.dirname(path)
             os.makedirs(folder, exist_ok=True)
-            handle, self.temp = tempfile.mkstemp(
-                dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+            handle = self._make_temp(folder, os.path.basename(path))
             mode = stat.S_IMODE(existing.st_mode) if existing else 0o666 & ~_umask()
             os.fchmod(handle, mode)
             self.in_place = False
             self.path = path
             self.file = os.fdopen(handle, "wb")
         except BaseException as exc:
-            # Interrupted or failed after the temporary file was made: it goes too.
+            # Interrupted or failed once the temporary file was named: it goes too (if it
+            # was made at all).
             if self.temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(self.temp)
@@ -1160,6 +1160,18 @@ class AtomicFile:
             if isinstance(exc, OSError):
                 raise write_error(self.target, exc) from exc
             raise
+
+    def _make_temp(self, folder: str, name: str) -> int:
+        """A new temporary file beside the target, its name known (``self.temp``) before
+        it exists: a signal at any moment of its making leaves nothing the cleanup does
+        not know of (``tempfile.mkstemp`` names it only once it has made it)."""
+        while True:
+            self.temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+            try:
+                return os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                               | getattr(os, "O_CLOEXEC", 0), 0o600)
+            except FileExistsError:
+                continue
 
     def commit(self) -> None:
         """Make what was written the target's content."""
