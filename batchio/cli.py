@@ -646,6 +646,8 @@ def _retry_statuses(value: str | None) -> frozenset[str] | None:
             "for stdout). Without it, only the summary (and --retry) is written.")
 @click.option("--as", "table_as", type=click.Choice(["parquet", "csv", "jsonl"]),
               help="The format of -o, whatever its name.")
+@click.option("--columns", metavar="LIST", help="Write only these columns of the table, "
+              "comma-separated and in that order (e.g. custom_id,status,text,cost_usd).")
 @hidden_option("--to", "old_to", type=click.Choice(["parquet", "csv", "jsonl"]))
 @click.option("--check-outputs", is_flag=True,
               help="Check each answer against what its request asked for (JSON, its schema, "
@@ -669,6 +671,7 @@ def _retry_statuses(value: str | None) -> frozenset[str] | None:
 @quiet_option
 def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tuple[str, ...],
                  manifests: tuple[str, ...], out: str | None, table_as: TableFormat | None,
+                 columns: str | None,
                  check_outputs: bool, retry_path: str | None, retry_status: str | None,
                  provider: str | None, index: str, strict: bool, jobs: int | None,
                  max_errors: int, output_format: str, quiet: bool) -> None:
@@ -701,7 +704,8 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
             # is looked for before the first.
             joined.check_inputs_unique()
         rows = write_join(joined, out, kind, retry=retry_path, retry_statuses=statuses,
-                          workers=jobs)
+                          workers=jobs, columns=None if columns is None else [
+                              name.strip() for name in columns.split(",") if name.strip()])
     summary = joined.summary
     if summary.unusable_usage:
         warn(f"{summary.unusable_usage:,} result lines report a token count that cannot be "

@@ -55,6 +55,7 @@ from .reconcile import (
     id_reader,
     retry_choices,
 )
+from .results import COLUMN_NAMES
 from .table import (
     WRITE_BATCH_ROWS,
     JoinedSink,
@@ -62,6 +63,7 @@ from .table import (
     arrow_schema,
     joined_line,
     record_batches,
+    selected,
     table_format,
     watched,
 )
@@ -94,14 +96,16 @@ class _Part:
 
 def write_join(result: Join, target: str | os.PathLike[str] | None,
                to: TableFormat | None = None, *, retry: str | os.PathLike[str] | None = None,
-               retry_statuses: Iterable[str] | None = None, workers: int | None = None) -> int:
+               retry_statuses: Iterable[str] | None = None, workers: int | None = None,
+               columns: Iterable[str] | None = None) -> int:
     """Write the joined rows of ``result`` (a :func:`batchio.join` not yet read) to
     ``target`` as Parquet, CSV or JSONL (by ``to`` or the extension), and the request lines
     worth retrying to ``retry`` (``retry_statuses`` as :class:`RetryWriter` takes them);
     both atomically. Returns the rows joined; ``result.summary`` is then complete, its
     ``retry_requests`` the lines the retry file holds.
 
-    ``target`` None joins without writing a table (the summary and the retry file only).
+    ``target`` None joins without writing a table (the summary and the retry file only);
+    ``columns`` writes only those columns of it, in that order.
 
     ``workers``: processes to join with (default: the usable cores, for inputs of at least
     :data:`batchio.validation.PARALLEL_MIN_BYTES`). The rows and the summary are those of
@@ -129,7 +133,8 @@ def write_join(result: Join, target: str | os.PathLike[str] | None,
         if name is None:
             rows = sum(1 for _ in watched(result, on_row))
         else:
-            sink = stack.enter_context(JoinedSink(name, kind))
+            chosen = selected(columns, COLUMN_NAMES)
+            sink = stack.enter_context(JoinedSink(name, kind, columns=chosen))
             plan = _plan(result, workers)
             if plan is None:
                 sink.add_rows(result, on_row)

@@ -137,3 +137,34 @@ def test_simulated_answers_differ_from_row_to_row_and_keep_the_schema(tmp_path: 
     assert len({answer["price"] for answer in answers}) > len(answers) // 2
     assert {answer["sale"] for answer in answers} == {True, False}
     assert len({len(answer["tags"]) for answer in answers}) > 1
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv", "jsonl"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_join_writes_only_the_columns_asked_for(tmp_path: Path, suffix: str, jobs: str
+                                                ) -> None:
+    from click.testing import CliRunner
+
+    from batchio.cli import main
+
+    paths, folder = structured_job(tmp_path / "job")
+    target = tmp_path / f"joined.{suffix}"
+    given = [part for path in results(folder) for part in ("--results", str(path))]
+    args = ["join", *map(str, paths), *given, "-o", str(target),
+            "--columns", "custom_id,status,cost_usd,input_file", "--jobs", jobs]
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    if suffix == "jsonl":
+        rows = [orjson.loads(line) for line in target.read_bytes().splitlines()]
+        assert [list(row) for row in rows] == [["custom_id", "status", "cost_usd",
+                                                "input_file"]] * 60
+    else:
+        import pyarrow.csv
+        import pyarrow.parquet
+
+        table = (pyarrow.parquet.read_table(target) if suffix == "parquet"
+                 else pyarrow.csv.read_csv(target))
+        assert table.schema.names == ["custom_id", "status", "cost_usd", "input_file"]
+        assert table.num_rows == 60
+    bad = CliRunner().invoke(main, [*args[:-4], "--columns", "custom_id,nope"])
+    assert bad.exit_code == 2 and "no column 'nope'" in bad.stderr
