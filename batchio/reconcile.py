@@ -378,8 +378,10 @@ class _SqliteIndex:
 class Join:
     """An iterator of :class:`JoinedRow` in input order; ``summary`` is complete after it.
 
-    Made by :func:`join`. Use it once; it cleans up its temporary files when exhausted or
-    closed (it is also a context manager).
+    Made by :func:`join`. It cleans up its temporary files when exhausted or closed (it is
+    also a context manager). Read to the end, it can be read again: its files are read
+    again, from the start, and its summary made anew (so a DataFrame and a retry file can
+    come from one ``Join``); input read once (stdin, a pipe) cannot be.
     """
 
     def __init__(
@@ -420,8 +422,17 @@ class Join:
 
     def __iter__(self) -> Iterator[JoinedRow]:
         if self._state == "done":
-            raise JoinError("this Join has been read to the end already: a Join is read "
-                            "once; call batchio.join() again", code="join_not_read")
+            if any(reads_once(path) for path in (*self._inputs, *self._result_names)):
+                raise JoinError("this Join has been read to the end already, and its input "
+                                "can be read only once (stdin, a pipe): call batchio.join() "
+                                "on files to read it again", code="join_not_read")
+            # Read again from the files: a new summary, the same rows.
+            self._summary = JoinSummary(provider=self._profile.name,
+                                        checked_outputs=self._check_outputs)
+            self._state = "new"
+            self._temp_folder = None
+            self._results = []
+            self._rows = self._run()
         # The rows' own generator, not a wrapper around it: a Python-level call a row less
         # (about a twentieth of a join).
         return self._rows

@@ -168,3 +168,34 @@ def test_join_writes_only_the_columns_asked_for(tmp_path: Path, suffix: str, job
         assert table.num_rows == 60
     bad = CliRunner().invoke(main, [*args[:-4], "--columns", "custom_id,nope"])
     assert bad.exit_code == 2 and "no column 'nope'" in bad.stderr
+
+
+def test_a_join_read_to_the_end_can_be_read_again(tmp_path: Path) -> None:
+    paths, folder = structured_job(tmp_path / "job")
+    joined = batchio.join(paths, outputs=results(folder), check_outputs=True)
+    frame = joined.to_pandas()
+    first = joined.summary.to_dict()
+    # The same Join gives the retry file next: its files are read again.
+    retried = frame["status"].isin(["expired", "cancelled", "missing"]) | (
+        (frame["status"] == "failed") & frame["retryable"].fillna(False))
+    assert batchio.write_retry(joined, tmp_path / "retry.jsonl") == int(retried.sum()) > 0
+    assert [orjson.loads(line)["custom_id"] for line in
+            (tmp_path / "retry.jsonl").read_bytes().splitlines()] == list(
+        frame["custom_id"][retried])
+    assert joined.summary.to_dict() == first
+    again = joined.to_pandas()
+    assert again.equals(frame)
+
+
+def test_a_join_of_input_read_once_is_not_read_again(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    paths, folder = structured_job(tmp_path / "job", shards=1)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(paths[0].read_bytes())))
+    once = batchio.join("-", outputs=results(folder), provider="openai")
+    assert len(list(once)) == 30
+    with pytest.raises(batchio.JoinError, match="can be read only once") as raised:
+        list(once)
+    assert raised.value.code == "join_not_read"
