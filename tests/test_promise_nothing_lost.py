@@ -289,16 +289,19 @@ def test_write_retry_writes_when_called(tmp_path: Path) -> None:
     assert (tmp_path / "retry.jsonl").read_bytes() == requests(3)
 
 
-def test_a_join_is_read_once_and_its_summary_after_its_rows(tmp_path: Path) -> None:
+def test_a_joins_summary_comes_after_its_rows_and_a_second_reading_reads_again(
+        tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_bytes(requests(2))
     (tmp_path / "out.jsonl").write_bytes(b"")
     joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl")
     with pytest.raises(JoinError, match="after its rows"):
         joined.summary  # noqa: B018
-    assert len(list(joined)) == 2
+    first = list(joined)
+    assert len(first) == 2
     assert joined.summary.counts["missing"] == 2
-    with pytest.raises(JoinError, match="read once"):
-        list(joined)
+    # Read again: the files are read again and the summary made anew, not added to.
+    assert list(joined) == first
+    assert joined.summary.counts["missing"] == 2 and joined.summary.inputs == 2
 
 
 def test_strict_join_raises_for_orphans_before_any_row(tmp_path: Path) -> None:
