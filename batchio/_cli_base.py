@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import signal
 import sys
 import warnings
@@ -254,11 +253,6 @@ def json_mode() -> bool:
     return bool(_context_meta().get("batchio.format") == "json")
 
 
-def quiet() -> bool:
-    """True while a command runs with ``--quiet``: no progress, no notes."""
-    return bool(_context_meta().get("batchio.quiet"))
-
-
 def warn(text: str, code: str, path: str | None = None) -> None:
     """A warning of the command line itself: one line on stderr, ``batchio: warning:
     [<path>: <code>: ]<text>`` (and, in JSON mode, an entry of the envelope's
@@ -323,11 +317,6 @@ def _error_document(exc: BaseException, status: int) -> None:
         click.echo(orjson.dumps(envelope({"error": {"code": error_code(exc),
                                                     "message": message}}, status),
                                 option=orjson.OPT_INDENT_2).decode())
-
-
-def fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
-    click.echo(escape(f"batchio: {message}"), err=True)
-    sys.exit(status)
 
 
 def echo(text: str, *, err: bool = False) -> None:
@@ -416,11 +405,3 @@ def count(number: int, noun: str) -> str:
 def dollars(amount: float) -> str:
     """US dollars: cents, or four decimals under a dollar (small jobs cost fractions)."""
     return f"${amount:,.2f}" if amount >= 1 else f"${amount:.4f}"
-
-
-_PLAIN = re.compile(r"^[A-Za-z0-9_./:=+,@%-]+$")
-
-
-def shell_quote(text: str) -> str:
-    """A path as a shell word (for commands a message tells a user to run)."""
-    return text if _PLAIN.match(text) else "'" + text.replace("'", "'\\''") + "'"

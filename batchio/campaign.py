@@ -372,8 +372,8 @@ class Campaign:
         if type(round) is not int or round < 1:
             raise UsageError(f"round must be a whole number from 1, not {round!r}",
                              code="invalid_argument")
-        request_paths = request_files(_paths(requests), what="record") if _paths(
-            requests) else []
+        given = _paths(requests)
+        request_paths = request_files(given, what="record") if given else []
         result_paths = [found for path in _paths(results)
                         for found in (result_files(path) if os.path.isdir(path) else [path])]
         batch_items = list(batches)

@@ -574,7 +574,7 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                                         "batch_json": batch_json}
         shard_provider = provider
         if out_dir is not None:
-            profile = _detected(shard) if provider is None and not reads_once(shard) \
+            profile = profile_for(None, shard) if provider is None and not reads_once(shard) \
                 else get_profile(provider or "openai")
             shard_provider = profile.name
             os.makedirs(out_dir, exist_ok=True)
@@ -601,10 +601,6 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                           "counts": result.counts, "outputs": result.outputs,
                           "batch": result.batch.to_dict()})
     finish(documents[0] if len(documents) == 1 else {"simulations": documents})
-
-
-def _detected(path: str) -> Profile:
-    return profile_for(None, path)
 
 
 # --- join -----------------------------------------------------------------------------------

@@ -415,25 +415,5 @@ class SchemaCache:
 _UNSEEN: Any = object()
 
 
-def schema_problem(body: Any, schemas: SchemaCache) -> tuple[str, str] | None:
-    """Where and why the schema a request body asks its answer to keep (structured output,
-    a forced tool) cannot be used, as ``(param within the body, message)``; None when it
-    asks for none or its schema compiles. The service refuses such a request (HTTP 400)."""
-    try:
-        wanted = requested_output(body)
-    except RecursionError:
-        return None
-    # (A value that is no schema object at all is the body schema's to report.)
-    if wanted is None or wanted.param is None or wanted.schema is None:
-        return None
-    try:
-        compiled = schemas.get(wanted.schema)
-    except RecursionError:
-        return None
-    if isinstance(compiled, str):
-        return wanted.param, f"{wanted.param} is not a usable JSON Schema: {compiled}"
-    return None
-
-
 __all__ = ["ASKING_KEYS", "MAX_CACHED_SCHEMAS", "OUTPUT_CHECKS", "OutputCheck", "OutputChecker",
-           "RequestedOutput", "SchemaCache", "requested_output", "schema_problem"]
+           "RequestedOutput", "SchemaCache", "requested_output"]

@@ -6,8 +6,8 @@ carries the schema) and :func:`schema_findings` (the rule set's findings on one 
 path within the schema each). A rule the provider documents as refused (HTTP 400) is an
 error; one it documents as ignored is a warning. The codes: ``strict_schema_violation``
 (a strict-mode rule), ``unsupported_schema_keyword`` (a keyword the provider's subset
-lacks) and ``schema_too_large`` (a documented size limit). A schema that is no JSON Schema
-at all is :func:`batchio.outputs.schema_problem`'s ``invalid_json_schema``.
+lacks) and ``schema_too_large`` (a documented size limit); and ``invalid_json_schema`` for
+a schema that is no JSON Schema at all (:func:`schema_problems` checks that first).
 
 Sources (read 2026-12-06):
 
@@ -56,10 +56,10 @@ class SchemaFinding:
     message: str
 
 
-def rules_for(provider: str, wanted: RequestedOutput, body: Mapping[str, Any]
-              ) -> RuleSet | None:
-    """The rule set the provider applies to the schema ``wanted`` found in ``body``; None
-    where it documents none (the metaschema still applies)."""
+def rules_for(provider: str, wanted: RequestedOutput) -> RuleSet | None:
+    """The rule set the provider applies to the schema ``wanted`` (found in a body by
+    :func:`batchio.outputs.requested_output`); None where it documents none (the
+    metaschema still applies)."""
     param = wanted.param or ""
     if provider == "anthropic":
         if param.startswith(("output_config", "output_format")):
@@ -406,7 +406,7 @@ def _schema_problems(body: Any, schemas: SchemaCache, provider: str
     # (A value that is no schema object at all is the body schema's to report.)
     if wanted is None or wanted.param is None or wanted.schema is None:
         return []
-    rules = rules_for(provider, wanted, body)
+    rules = rules_for(provider, wanted)
     schema = _dig(body, wanted.param) if rules == "gemini_openapi" else wanted.schema
     param = wanted.param
     problems: list[tuple[str, Severity, str, str]] = list(schemas.remember(

@@ -111,14 +111,6 @@ def _row_type(schema: pyarrow.Schema) -> pyarrow.DataType:
 _RAW_JSON = frozenset({"request", "response"})
 
 
-def to_arrow(rows: Iterable[JoinedRow], rows_per_batch: int = DEFAULT_BATCH_ROWS
-             ) -> pyarrow.Table:
-    """The rows as one Arrow table (built from bounded record batches)."""
-    pa = require_pyarrow()
-    return pa.Table.from_batches(list(record_batches(rows, rows_per_batch)),
-                                 schema=arrow_schema())
-
-
 def selected(columns: Iterable[str] | None, available: Sequence[str]) -> list[str] | None:
     """The columns asked for (``columns=``), each one the table has; None for all."""
     if columns is None:
@@ -417,5 +409,5 @@ def _for_csv(batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
 
 
 __all__ = ["DEFAULT_BATCH_ROWS", "TABLE_FORMATS", "JoinedSink", "TableFormat", "arrow_schema",
-           "joined_line", "record_batches", "require_pyarrow", "table_format", "to_arrow",
+           "joined_line", "record_batches", "require_pyarrow", "table_format",
            "write_joined"]

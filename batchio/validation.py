@@ -779,7 +779,7 @@ class _LineChecker:
         body_clean = body_is_clean
         schemas = self.schemas
         provider = profile.name
-        # Most bodies ask for no structured output: one set test, schema_problem's own
+        # Most bodies ask for no structured output: one set test, schema_problems' own
         # first, spares them the call (300,000 chat lines in one process, 2026-12-06:
         # 1.50-1.62 s with the call against 1.39-1.46 s without, the version before the
         # schema check 1.31-1.44 s).
