@@ -165,6 +165,16 @@ GEMINI_OPENAPI_FIELDS = frozenset({
     "example"})
 
 
+def _keywords(path: str, keywords: Iterable[Any], severity: Severity, message: str, *,
+              quoted: bool = False) -> Iterator[SchemaFinding]:
+    """An ``unsupported_schema_keyword`` finding for each of ``keywords`` at ``path``
+    (``message`` names it where it says ``{}``; ``quoted``: as a quoted value, for a key
+    the schema's author wrote, not one of a known list)."""
+    for keyword in keywords:
+        yield SchemaFinding("unsupported_schema_keyword", severity, _join(path, str(keyword)),
+                            message.format(quote(keyword, 40) if quoted else keyword))
+
+
 def _object_rules(schema: Mapping[str, Any], path: str, who: str
                   ) -> Iterator[SchemaFinding]:
     """Strict mode's two object rules: ``additionalProperties: false``, every property
@@ -197,11 +207,8 @@ def _openai_strict(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
     properties = enum_values = text = 0
     for sub, path, depth in _subschemas(schema, "", 1):
         yield from _object_rules(sub, path, "OpenAI")
-        for keyword in OPENAI_UNSUPPORTED:
-            if keyword in sub:
-                yield SchemaFinding("unsupported_schema_keyword", "error",
-                                    _join(path, keyword), f"OpenAI strict mode does not "
-                                    f"support {keyword}")
+        yield from _keywords(path, [key for key in OPENAI_UNSUPPORTED if key in sub],
+                             "error", "OpenAI strict mode does not support {}")
         form = sub.get("format")
         if isinstance(form, str) and "string" in _types(sub) and form not in OPENAI_FORMATS:
             yield SchemaFinding("unsupported_schema_keyword", "warning", _join(path, "format"),
@@ -281,11 +288,8 @@ def _recursive(schema: Mapping[str, Any]) -> str | None:
 def _anthropic(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
     optional = unions = 0
     for sub, path, _ in _subschemas(schema, "", 1):
-        for keyword in ANTHROPIC_UNSUPPORTED:
-            if keyword in sub:
-                yield SchemaFinding("unsupported_schema_keyword", "error",
-                                    _join(path, keyword), f"Anthropic's structured outputs "
-                                    f"do not support {keyword}")
+        yield from _keywords(path, [key for key in ANTHROPIC_UNSUPPORTED if key in sub],
+                             "error", "Anthropic's structured outputs do not support {}")
         low = sub.get("minItems")
         if isinstance(low, int) and low > 1:
             yield SchemaFinding("unsupported_schema_keyword", "error", _join(path, "minItems"),
@@ -325,12 +329,9 @@ def _anthropic(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
 
 def _gemini_json(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
     for sub, path, _ in _subschemas(schema, "", 1):
-        for keyword in sub:
-            if keyword not in GEMINI_JSON_KEYWORDS:
-                yield SchemaFinding("unsupported_schema_keyword", "warning",
-                                    _join(path, str(keyword)),
-                                    f"Gemini's responseJsonSchema does not read "
-                                    f"{quote(keyword, 40)}: the model ignores it")
+        yield from _keywords(path, [key for key in sub if key not in GEMINI_JSON_KEYWORDS],
+                             "warning", "Gemini's responseJsonSchema does not read {}: the "
+                             "model ignores it", quoted=True)
 
 
 def _gemini_openapi(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
@@ -339,13 +340,10 @@ def _gemini_openapi(schema: Mapping[str, Any]) -> Iterator[SchemaFinding]:
         sub, path = stack.pop()
         if not isinstance(sub, Mapping):
             continue
-        for keyword in sub:
-            if keyword not in GEMINI_OPENAPI_FIELDS:
-                yield SchemaFinding("unsupported_schema_keyword", "error",
-                                    _join(path, str(keyword)),
-                                    f"Gemini's responseSchema has no field {quote(keyword, 40)}"
-                                    " (refused: Cannot find field); responseJsonSchema takes "
-                                    "JSON Schema")
+        yield from _keywords(path, [key for key in sub if key not in GEMINI_OPENAPI_FIELDS],
+                             "error", "Gemini's responseSchema has no field {} (refused: "
+                             "Cannot find field); responseJsonSchema takes JSON Schema",
+                             quoted=True)
         if isinstance(sub.get("properties"), Mapping):
             stack.extend((item, _join(path, "properties", str(name)))
                          for name, item in sub["properties"].items())
