@@ -711,7 +711,7 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
         # (Input read once has said, as a warning, that its provider was assumed.)
         note(f"provider {summary.provider} (detected from the first request; --provider to "
              "choose)")
-    unreadable = summary.result_lines and summary.result_lines <= len(summary.problems)
+    unreadable = summary.none_readable
     status = EXIT_PROBLEMS if unreadable or (strict and not summary.clean) else EXIT_OK
     written = {"out": out, "rows": rows if out is not None else 0, "format": kind if out
                else None, "retry": retry_path}

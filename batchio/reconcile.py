@@ -260,6 +260,12 @@ class JoinSummary:
     retry_requests: int | None = None
 
     @property
+    def none_readable(self) -> bool:
+        """There were result lines and none of them could be read as a result (another
+        provider's results, or no results at all)."""
+        return 0 < self.result_lines <= len(self.problems)
+
+    @property
     def clean(self) -> bool:
         """Every input succeeded, with no orphans, duplicates or unreadable result lines."""
         return (self.counts["succeeded"] == self.inputs and not self.orphans

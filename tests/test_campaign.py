@@ -402,3 +402,16 @@ def test_record_needs_something_to_record(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "nothing to record" in result.stderr
     assert not (tmp_path / "l").exists()
+
+
+def test_results_read_by_the_wrong_provider_are_refused_not_recorded_as_failures(
+        tmp_path: Path) -> None:
+    requests, results = simulated_round(tmp_path, "one", 10)
+    ledger = tmp_path / "job.ledger"
+    done = cli("campaign", "record", ledger, "--round", "1", "--requests", requests,
+               "--results", results, "--provider", "anthropic")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1
+    assert "none of its 10 result lines could be read as Anthropic" in done.stderr
+    with Campaign(ledger) as campaign:
+        assert campaign.rounds() == [] and campaign.status().total["requests"] == 0
