@@ -196,9 +196,13 @@ def prompt_body(
 
     Chat endpoints get a system and a user message, embeddings get ``input``, Responses
     gets ``input`` and ``instructions``, Anthropic gets ``system`` and the ``max_tokens``
-    it requires (1024 unless given), Gemini gets ``contents`` (``content`` to embed).
+    it requires (1024 unless given), Gemini gets ``contents`` (``content`` to embed), each
+    Bedrock family its own InvokeModel body (Claude's where the family is not known). Where
+    the job sets the model (Bedrock, Vertex AI), the body names none.
     """
-    body: dict[str, Any] = {} if model is None else {"model": model}
+    # Where the job sets the model (Bedrock, Vertex AI), a body naming one is refused.
+    named = model is not None and "model" not in profile.misplaced.get(endpoint, {})
+    body: dict[str, Any] = {"model": model} if named else {}
     fill = _PROMPT_FIELDS.get(profile.endpoints.get(endpoint) or "", _chat_fields)
     body.update(fill(prompt, system, max_tokens, temperature))
     return body
@@ -248,6 +252,40 @@ def _messages_fields(prompt: str, system: str | None, max_tokens: int | None,
                     messages=[{"role": "user", "content": prompt}], temperature=temperature)
 
 
+def _bedrock_claude_fields(prompt: str, system: str | None, max_tokens: int | None,
+                          temperature: float | None) -> dict[str, Any]:
+    return {"anthropic_version": "bedrock-2023-05-31",
+            **_messages_fields(prompt, system, max_tokens, temperature)}
+
+
+def _vertex_claude_fields(prompt: str, system: str | None, max_tokens: int | None,
+                          temperature: float | None) -> dict[str, Any]:
+    return {"anthropic_version": "vertex-2023-10-16",
+            **_messages_fields(prompt, system, max_tokens, temperature)}
+
+
+def _converse_fields(prompt: str, system: str | None, max_tokens: int | None,
+                     temperature: float | None) -> dict[str, Any]:
+    # Amazon Nova's InvokeModel body and a Converse request: text blocks, inferenceConfig.
+    config = _present(maxTokens=max_tokens, temperature=temperature)
+    return _present(system=[{"text": system}] if system else None,
+                    messages=[{"role": "user", "content": [{"text": prompt}]}],
+                    inferenceConfig=config or None)
+
+
+def _titan_text_fields(prompt: str, system: str | None, max_tokens: int | None,
+                       temperature: float | None) -> dict[str, Any]:
+    config = _present(maxTokenCount=max_tokens, temperature=temperature)
+    return _present(inputText=prompt if not system else f"{system}\n\n{prompt}",
+                    textGenerationConfig=config or None)
+
+
+def _llama_fields(prompt: str, system: str | None, max_tokens: int | None,
+                  temperature: float | None) -> dict[str, Any]:
+    return _present(prompt=prompt if not system else f"{system}\n\n{prompt}",
+                    max_gen_len=max_tokens, temperature=temperature)
+
+
 def _chat_fields(prompt: str, system: str | None, max_tokens: int | None,
                  temperature: float | None) -> dict[str, Any]:
     messages = [{"role": "system", "content": system}] if system else []
@@ -268,5 +306,17 @@ _PROMPT_FIELDS: dict[str, Callable[[str, str | None, int | None, float | None],
     "openai/responses": _responses_fields,
     "openai/completions": _completion_fields,
     "anthropic/messages": _messages_fields,
+    "bedrock/anthropic-claude": _bedrock_claude_fields,
+    "vertex/claude": _vertex_claude_fields,
+    "bedrock/amazon-nova": _converse_fields,
+    "bedrock/converse": _converse_fields,
+    "bedrock/titan-text": _titan_text_fields,
+    "bedrock/titan-embed-text": lambda prompt, *_: {"inputText": prompt},
+    "bedrock/titan-embed-image": lambda prompt, *_: {"inputText": prompt},
+    "bedrock/cohere-embed": lambda prompt, *_: {"texts": [prompt],
+                                                "input_type": "search_document"},
+    "bedrock/meta-llama": _llama_fields,
+    "bedrock/mistral": _completion_fields,
+    "bedrock/model-input": _bedrock_claude_fields,
 }
 

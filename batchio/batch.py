@@ -223,6 +223,17 @@ class Batch:
         return from_gemini(source)
 
     @classmethod
+    def from_bedrock(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """A Bedrock model invocation job (or its manifest.json.out) as a Batch (see
+        :func:`from_bedrock`)."""
+        return from_bedrock(source)
+
+    @classmethod
+    def from_vertex(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+        """A Vertex AI BatchPredictionJob as a Batch (see :func:`from_vertex`)."""
+        return from_vertex(source)
+
+    @classmethod
     def from_dict(cls, source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         """Parse a dict, a JSON string, or an object with ``model_dump()``.
 
@@ -359,10 +370,12 @@ class Batch:
         return [Problem(code="inconsistent_batch", message=message, param=param)
                 for rule in _BATCH_RULES for param, message in rule(self)]
 
-    def _provider(self) -> str:
-        """The provider whose object this was read from (kept under its name in ``extra``)."""
-        return next((name for name in ("anthropic", "together", "mistral", "gemini")
-                     if isinstance(self.extra.get(name), Mapping)), "openai")
+    @property
+    def provider(self) -> str:
+        """The provider whose object this was read from (its original is kept under its
+        name in ``extra``; OpenAI's shape, and its gateways', have none)."""
+        return next((name for name in _READERS if isinstance(self.extra.get(name), Mapping)),
+                    "openai")
 
     def reconcile(
         self,
@@ -380,7 +393,7 @@ class Batch:
         line is one that shape calls succeeded. ``results`` are all of the job's result
         files (output and error files alike), so both counts are compared.
         """
-        profile = get_profile(provider or self._provider())
+        profile = get_profile(provider or self.provider)
         classify = profile.classify_result
         succeeded = failed = 0
         results = list(results)
@@ -815,10 +828,126 @@ def from_gemini(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     return Batch.from_dict(converted)
 
 
+# Bedrock model invocation job statuses (GetModelInvocationJob ``status``; the SDKs'
+# ModelInvocationJobStatus, read 2026-12-06): submitted, validating and scheduled jobs have
+# not started; a partially completed job ended with some records failed; a stopped job was
+# stopped by its owner.
+_BEDROCK_STATUSES = {"SUBMITTED": "validating", "VALIDATING": "validating",
+                     "SCHEDULED": "validating", "INPROGRESS": "in_progress",
+                     "COMPLETED": "completed", "PARTIALLYCOMPLETED": "completed",
+                     "FAILED": "failed", "STOPPING": "cancelling", "STOPPED": "cancelled",
+                     "EXPIRED": "expired"}
+
+#: The record counts of a Bedrock job's ``manifest.json.out`` (batch-inference-results).
+BEDROCK_MANIFEST_FIELDS = ("totalRecordCount", "processedRecordCount", "successRecordCount",
+                           "errorRecordCount")
+
+
+def from_bedrock(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """A Bedrock model invocation job (``GetModelInvocationJob``: ``jobArn``, ``status``
+    ``Submitted`` ... ``Expired``, ISO times) as a :class:`Batch`; the original is kept whole
+    under ``bedrock``. The job object carries no record counts: a job's
+    ``manifest.json.out`` (``totalRecordCount``, ``successRecordCount``...) does, and read
+    alone it is a completed job with those counts (its id the job's ARN where the manifest
+    holds one, else ``manifest.json.out``)."""
+    data = dict(_as_mapping(source))
+    if "status" not in data and "totalRecordCount" in data:
+        return _from_bedrock_manifest(data)
+    status = _upper_status(data, _BEDROCK_STATUSES, "Bedrock")
+    created = _unix_seconds(data.get("submitTime"), "submitTime")
+    converted: dict[str, Any] = {
+        "id": data.get("jobArn") or data.get("jobName"), "object": "batch",
+        "endpoint": data.get("modelInvocationType") or "InvokeModel",
+        "status": status, "created_at": created if created is not None else 0,
+        "in_progress_at": None if status == "validating" else created,
+        "expires_at": _unix_seconds(data.get("jobExpirationTime"), "jobExpirationTime"),
+        "model": data.get("modelId"),
+        "bedrock": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = _unix_seconds(data.get("endTime"), "endTime")
+    return Batch.from_dict(converted)
+
+
+def _from_bedrock_manifest(data: Mapping[str, Any]) -> Batch:
+    counts = {}
+    for name in (*BEDROCK_MANIFEST_FIELDS, "inputTokenCount", "outputTokenCount"):
+        value = data.get(name, 0)
+        if type(value) is not int or value < 0:
+            raise _fail(name, f"must be a whole number, not {value!r}")
+        counts[name] = value
+    return Batch.from_dict({
+        "id": data.get("jobArn") or "manifest.json.out", "object": "batch",
+        "status": "completed", "created_at": 0,
+        "request_counts": {"total": counts["totalRecordCount"],
+                           "completed": counts["successRecordCount"],
+                           "failed": counts["errorRecordCount"]},
+        "usage": {"input_tokens": counts["inputTokenCount"],
+                  "output_tokens": counts["outputTokenCount"]},
+        "bedrock": dict(data)})
+
+
+# Vertex AI JobState (google.cloud.aiplatform.v1.JobState, read 2026-12-06): an updating
+# job is still running; a cancelling one may still end succeeded, failed or cancelled.
+_VERTEX_STATES = {**_GEMINI_STATES, "UPDATING": "in_progress"}
+
+
+def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """A Vertex AI ``BatchPredictionJob`` (``JOB_STATE_*``, ``completionStats`` with int64
+    counts as JSON strings, RFC 3339 times) as a :class:`Batch`; the original is kept whole
+    under ``vertex``. ``successfulCount`` is completed, ``failedCount`` failed, and the
+    total adds ``incompleteCount`` (where it is known: -1 is not)."""
+    data = dict(_as_mapping(source))
+    state = data.get("state")
+    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
+    if name not in _VERTEX_STATES:
+        raise _fail("state", f"is not a known Vertex AI job state: {state!r}")
+    status = _VERTEX_STATES[name]
+    stats = _gemini_field(data, "completionStats")
+    counts = None
+    if stats is not None:
+        if not isinstance(stats, Mapping):
+            raise _fail("completionStats", "must be an object")
+        succeeded = _vertex_count(stats, "successfulCount")
+        failed = _vertex_count(stats, "failedCount")
+        incomplete = _vertex_count(stats, "incompleteCount")
+        counts = {"total": succeeded + failed + max(incomplete, 0), "completed": succeeded,
+                  "failed": failed}
+    created = _unix_seconds(_gemini_field(data, "createTime"), "createTime")
+    output = _gemini_field(data, "outputInfo")
+    converted: dict[str, Any] = {
+        "id": data.get("name"), "object": "batch",
+        "endpoint": "claude" if "/anthropic/" in str(data.get("model")) else "gemini",
+        "status": status, "created_at": created if created is not None else 0,
+        "in_progress_at": _unix_seconds(_gemini_field(data, "startTime"), "startTime"),
+        "output_file_id": _gemini_field(output, "gcsOutputDirectory")
+        if isinstance(output, Mapping) else None,
+        "model": data.get("model"),
+        "request_counts": counts,
+        "vertex": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = _unix_seconds(_gemini_field(data, "endTime"), "endTime")
+    return Batch.from_dict(converted)
+
+
+def _vertex_count(stats: Mapping[str, Any], camel: str) -> int:
+    value = _gemini_field(stats, camel)
+    if value is None:
+        return 0
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        value = int(value)
+    if type(value) is not int or value < -1:
+        raise _fail(f"completionStats.{camel}", f"must be a whole number, not {value!r}")
+    return value
+
+
 #: How to read each provider's batch objects.
 _READERS: dict[str, Callable[[Any], Batch]] = {
     "anthropic": from_anthropic, "together": from_together, "mistral": from_mistral,
-    "gemini": from_gemini}
+    "gemini": from_gemini, "bedrock": from_bedrock, "vertex": from_vertex}
 
 
 def read_batch(data: Mapping[str, Any], provider: str | None = None) -> Batch:
@@ -831,8 +960,10 @@ def read_batch(data: Mapping[str, Any], provider: str | None = None) -> Batch:
 def batch_provider(data: Mapping[str, Any]) -> str:
     """Whose batch object this is, by its shape: Anthropic's ``message_batch`` type or
     ``processing_status``, Together's ``job_deadline`` or ``progress``, Mistral's
-    ``total_requests``, Gemini's ``BATCH_STATE_``/``JOB_STATE_`` state (of the operation's
-    ``metadata``, or its own); otherwise the OpenAI shape (OpenAI, Azure, Groq, vLLM
+    ``total_requests``, Bedrock's ``jobArn`` (or a ``manifest.json.out``'s record counts),
+    Vertex AI's ``completionStats`` or ``batchPredictionJobs/`` name, Gemini's
+    ``BATCH_STATE_``/``JOB_STATE_`` state (of the operation's ``metadata``, or its own);
+    otherwise the OpenAI shape (OpenAI, Azure, Groq, vLLM
     gateways)."""
     if data.get("type") == "message_batch" or "processing_status" in data:
         return "anthropic"
@@ -840,6 +971,12 @@ def batch_provider(data: Mapping[str, Any]) -> str:
         return "together"
     if "total_requests" in data or "succeeded_requests" in data:
         return "mistral"
+    if "jobArn" in data or "modelInvocationType" in data or (
+            "totalRecordCount" in data and "successRecordCount" in data):
+        return "bedrock"
+    if "completionStats" in data or "completion_stats" in data or (
+            isinstance(data.get("name"), str) and "/batchPredictionJobs/" in data["name"]):
+        return "vertex"
     metadata = data.get("metadata")
     state = (metadata.get("state") if isinstance(metadata, Mapping) else None) \
         or data.get("state")
@@ -910,6 +1047,6 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",
                           "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
-                          "batch_provider", "from_anthropic", "from_gemini", "from_mistral",
-                          "from_together",
+                          "batch_provider", "from_anthropic", "from_bedrock", "from_gemini",
+                          "from_mistral", "from_together", "from_vertex",
                           "load_batches", "reachable", "read_batch"]

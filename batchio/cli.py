@@ -221,7 +221,8 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
     target = out_dir if out_dir is not None else out or ""
     check_distinct_paths([rows_path], [out])
     rows = read_rows(rows_path)
-    with RequestWriter(target, endpoint=endpoint, provider=profile,
+    with RequestWriter(target, endpoint=profile.endpoint_named(endpoint, model),
+                       provider=profile,
                        ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
                        max_bytes=_size(max_bytes), folder=out_dir is not None,
                        overwrite=overwrite) as writer:
@@ -275,6 +276,8 @@ def _echo_manifest(manifest: Manifest, folder: str, why: str = "") -> None:
 @provider_option()
 @click.option("--endpoint", metavar="URL", help="The endpoint the batch will be created for "
               "(default: each line's url, or the provider's endpoint for the first body).")
+@click.option("--model", metavar="NAME", help="The job's model, where the job sets it (AWS "
+              "Bedrock, Vertex AI): every body is checked by that model's family.")
 @click.option("--schema", "schema_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="Your own JSON Schema, applied to every request body in addition.")
 @max_errors_option(100, "errors (and N warnings) per file")
@@ -283,13 +286,13 @@ def _echo_manifest(manifest: Manifest, folder: str, why: str = "") -> None:
 @format_option
 @quiet_option
 def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str | None,
-                     schema_path: str | None, max_errors: int, jobs: int | None,
-                     output_format: str, quiet: bool) -> None:
+                     model: str | None, schema_path: str | None, max_errors: int,
+                     jobs: int | None, output_format: str, quiet: bool) -> None:
     """Check request files before upload. A shard folder or its manifest.json stands for
     its shards."""
     reports: list[Report] = []
     unreadable = False
-    options: dict[str, Any] = {"provider": provider, "endpoint": endpoint,
+    options: dict[str, Any] = {"provider": provider, "endpoint": endpoint, "model": model,
                                "schema": schema_path, "max_errors": max_errors or None}
     paths = tuple(request_files(paths, what="validate", folders=True))
     if len(paths) == 1:

@@ -8,11 +8,14 @@ validate_results`), ``status`` says a request file is one, ``join`` refuses a re
 given as results.
 
 The shapes (docs/formats.md): a request line carries ``body`` (``method``/``url``),
-``params`` (Anthropic) or ``request`` (Gemini); a result line ``response``/``error``
-beside ``custom_id`` (OpenAI-shaped), ``result`` beside ``custom_id`` (Anthropic), or
-``response``/``error`` beside ``key`` (Gemini); a Batch object ``"object": "batch"``,
-``request_counts``, Anthropic's ``processing_status`` or a Gemini batch's ``batches/``
-name.
+``params`` (Anthropic), ``request`` (Gemini, Vertex AI) or ``modelInput`` (Bedrock); a
+result line ``response``/``error`` beside ``custom_id`` (OpenAI-shaped), ``result`` beside
+``custom_id`` (Anthropic), ``response``/``error`` beside ``key`` (Gemini), ``modelOutput``
+or ``error`` beside ``modelInput`` (Bedrock), or ``status``/``response`` beside the
+echoed ``request`` (Vertex AI); a Batch object ``"object": "batch"``, ``request_counts``,
+Anthropic's ``processing_status``, a Gemini batch's ``batches/`` name, a Bedrock job's
+``jobArn`` (or its ``manifest.json.out``'s record counts) or a Vertex AI job's
+``completionStats``.
 """
 
 from __future__ import annotations
@@ -45,7 +48,18 @@ def line_kind(value: Any) -> tuple[Kind, str | None]:
             isinstance(value.get("name"), str) and value["name"].startswith("batches/")):
         return "batch", ("anthropic" if "processing_status" in value else
                          "gemini" if "name" in value and "id" not in value else "openai")
+    if "jobArn" in value or "totalRecordCount" in value:
+        return "batch", "bedrock"
+    if "completionStats" in value or (isinstance(value.get("name"), str)
+                                      and "/batchPredictionJobs/" in value["name"]):
+        return "batch", "vertex"
+    if "recordId" in value or "modelInput" in value:
+        return ("results" if "modelOutput" in value or "error" in value else "requests"), \
+            "bedrock"
     answers = "response" in value or "error" in value
+    if "request" in value and "key" not in value and (
+            answers or "status" in value or "processed_time" in value):
+        return "results", "vertex"
     if "custom_id" in value and "result" in value and "params" not in value:
         return "results", "anthropic"
     if "key" in value and answers and "request" not in value:
@@ -160,7 +174,7 @@ def inspect(path: str | os.PathLike[str]) -> FileKind:
 def _count_request(found: FileKind, value: Mapping[str, Any], provider: str | None) -> None:
     profile = get_profile(provider or "openai")
     body = value.get(profile.body_field)
-    url = value.get("url") if profile.carries_url else profile.default_endpoint
+    url = profile.endpoint_of_line(value)
     if isinstance(url, str):
         found.endpoints[url] = found.endpoints.get(url, 0) + 1
     model = body.get("model") if isinstance(body, Mapping) else None
@@ -188,7 +202,7 @@ def _whole_document(found: FileKind) -> FileKind:
         found.reason = found.reason or "no line is a request, a result or a Batch object"
         return found
     found.kind, found.records = "batch", len(batches)
-    found.provider = "openai"
+    found.provider = batches[0].provider if batches else None
     found.reason = f"a JSON document of {len(batches):,} Batch object(s), as status reads it"
     return found
 
@@ -216,9 +230,9 @@ def batch_files(folder: str | os.PathLike[str]) -> list[str]:
     too), by name."""
     from .sharding import RESULT_SUFFIXES
 
-    suffixes = (*RESULT_SUFFIXES, ".jsonl.out")
-    return sorted(os.path.join(folder, entry) for entry in os.listdir(folder)
-                  if entry.endswith(suffixes) and os.path.isfile(os.path.join(folder, entry)))
+    return sorted(path for path in (os.path.join(folder, entry) for entry in os.listdir(folder)
+                                    if entry.endswith(RESULT_SUFFIXES))
+                  if os.path.isfile(path))
 
 
 def not_a_batch_object(path: str, value: Any) -> str | None:

@@ -150,7 +150,10 @@ def _plan(result: Join, workers: int | None) -> list[list[_Piece]] | None:
     workers); None to join in this one process."""
     count = usable_cores() if workers is None else workers
     if count < 2 or "fork" not in multiprocessing.get_all_start_methods() \
-            or result._index_mode == "sqlite" or result._state != "new":
+            or result._index_mode == "sqlite" or result._state != "new" \
+            or result._profile.echo_field is not None:
+        # Results matched by the request they repeat (Bedrock, Vertex AI) are joined in one
+        # process: which of two identical requests gets a result is decided in input order.
         return None
     paths = result._inputs
     if not all(path != "-" and is_plain_file(path) for path in paths):

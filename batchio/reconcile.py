@@ -12,6 +12,7 @@ only ids and a few integers per result. Orphans are the results no input claimed
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -227,6 +228,85 @@ def _json_text(raw: bytes) -> str:
     return raw.rstrip(b"\r\n").decode("utf-8", "replace")
 
 
+def echo_key(body: Any) -> bytes:
+    """The key a request body is matched by where its result repeats it instead of naming
+    it (Vertex AI's Gemini results; Bedrock records without a recordId): a digest of its
+    normal form, so that the service's copy of the body matches the line's own. The
+    service writes the copy again: it adds null for fields left unset, drops empty ones,
+    and may spell a field name in camelCase or snake_case (docs/formats.md), so the normal
+    form drops nulls and empty objects and lists, spells every name in snake_case, and
+    writes a whole float as an integer. Two bodies that differ only there are one request
+    to the join (a match group, reported as ``ambiguous_match``)."""
+    return hashlib.blake2b(orjson.dumps(_normal_form(body), option=orjson.OPT_SORT_KEYS),
+                           digest_size=16).digest()
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _normal_form(value: Any) -> Any:
+    if type(value) is dict:
+        normal = {}
+        for key, item in value.items():
+            item = _normal_form(item)
+            if item is None or item == {} or item == []:
+                continue
+            normal[_CAMEL.sub(r"_\1", key).lower() if type(key) is str else key] = item
+        return normal
+    if type(value) is list:
+        return [_normal_form(item) for item in value]
+    if type(value) is float and value.is_integer() and abs(value) < 2 ** 63:
+        return int(value)
+    return value
+
+
+class _EchoMatches:
+    """Result ordinals by the :func:`echo_key` of the request each repeats, for inputs
+    with no id; each key's results are given to its inputs in file order (both orders are
+    the files', so a join read again gives the same rows)."""
+
+    def __init__(self, input_ids: set[str] | None) -> None:
+        #: The ids the inputs use (None: not known, inputs read once): a result naming one
+        #: of them is that input's, never given to an input without an id.
+        self.input_ids = input_ids
+        self.groups: dict[bytes, list[int]] = {}
+        #: Inputs without an id seen per key, and keys shared by more than one input or
+        #: answered by more than one result.
+        self.inputs: Counter[bytes] = Counter()
+        self.shared_inputs = 0
+
+    def wants(self, result_id: str | None) -> bool:
+        """Whether a result with this id (None: none) may answer an input without one."""
+        if not result_id:
+            return True
+        return self.input_ids is not None and result_id not in self.input_ids
+
+    def add(self, key: bytes, ordinal: int) -> None:
+        self.groups.setdefault(key, []).append(ordinal)
+
+    def claim(self, key: bytes, claimed: Sequence[int]) -> tuple[int | None, int]:
+        """The first result of ``key`` no input has claimed (None: none is left), and which
+        input of the key this is (1 for the first)."""
+        self.inputs[key] += 1
+        seen = self.inputs[key]
+        if seen == 2:
+            self.shared_inputs += 2
+        elif seen > 2:
+            self.shared_inputs += 1
+        for ordinal in self.groups.get(key, ()):
+            if not claimed[ordinal]:
+                return ordinal, seen
+        return None, seen
+
+
+def synthetic_id(key: bytes, repeat: int) -> str:
+    """The ``custom_id`` of a row whose request has no id and whose result names none: its
+    body's key (the same in every round that asks it again), and its place among identical
+    requests of the file."""
+    name = f"request-{key.hex()[:16]}"
+    return name if repeat == 1 else f"{name}-{repeat}"
+
+
 # Rows are made once per request: tuple.__new__ skips NamedTuple's Python-level __new__.
 _new_row = _new_outcome = tuple.__new__
 
@@ -414,6 +494,9 @@ class Join:
         self._inputs = inputs
         self._result_names = [*outputs, *errors]
         self._results: list[str] = []
+        #: Where results repeat their requests (Bedrock, Vertex AI) and an input has no
+        #: id: the results by the request they repeat (made in pass A).
+        self._echo: _EchoMatches | None = None
         self._rows = self._run()
 
     @property
@@ -438,6 +521,7 @@ class Join:
             self._state = "new"
             self._temp_folder = None
             self._results = []
+            self._echo = None
             self._rows = self._run()
         # The rows' own generator, not a wrapper around it: a Python-level call a row less
         # (about a twentieth of a join).
@@ -548,11 +632,42 @@ class Join:
         checks."""
         self._results = [self._seekable(number, path)
                          for number, path in enumerate(self._result_names)]
+        self._echo = self._echo_matches()
         index, locations = self._index_results(index)
         if self._strict:
             self._check_strictly(index, locations)
         self._check_results_match(index, locations)
         return index, locations
+
+    def _echo_matches(self) -> _EchoMatches | None:
+        """Where results repeat their requests (the profile's ``echo_field``) and some input
+        has no id: the matcher of those inputs, knowing every id the inputs use (one more
+        read of the inputs; inputs read once are matched without it). None otherwise."""
+        if self._profile.echo_field is None:
+            return None
+        id_field = self._profile.id_field
+        ids: set[str] = set()
+        lacking = False
+        for name in self._inputs:
+            if not can_read_twice(name):
+                return _EchoMatches(None)
+            for line in read_lines(name, blank_lines="skip"):
+                custom_id = line.value.get(id_field)
+                if type(custom_id) is str and custom_id:
+                    ids.add(custom_id)
+                else:
+                    lacking = True
+        return _EchoMatches(ids) if lacking else None
+
+    def _echo_key_of_input(self, value: Mapping[str, Any]) -> bytes | None:
+        """The echo key of an input line without an id (None: it has an id, or its
+        results do not repeat requests)."""
+        if self._echo is None:
+            return None
+        custom_id = value.get(self._profile.id_field)
+        if type(custom_id) is str and custom_id:
+            return None
+        return echo_key(value.get(self._profile.body_field))
 
     def _check_results_match(self, index: _Index, locations: _Locations) -> None:
         """Refuse, before the first row, result files that answer none of the inputs (another
@@ -570,6 +685,9 @@ class Join:
             for line in read_lines(name, blank_lines="skip"):
                 custom_id = line.value.get(id_field)
                 if type(custom_id) is str and index.get(custom_id) is not None:
+                    return
+                key = self._echo_key_of_input(line.value)
+                if key is not None and self._echo is not None and key in self._echo.groups:
                     return
                 inputs += 1
         if inputs:  # no request at all: nothing to retry, nothing to pay twice for
@@ -622,8 +740,17 @@ class Join:
             raise self._strict_error("duplicate", self._summary.duplicates)
         claimed = bytearray(len(locations))
         id_field = self._profile.id_field
+        # Identical requests without an id take their key's results in order.
+        taken: Counter[bytes] = Counter()
         for name in self._inputs:
             for line in read_lines(name, blank_lines="skip"):
+                key = self._echo_key_of_input(line.value)
+                if key is not None and self._echo is not None:
+                    group = self._echo.groups.get(key, [])
+                    if taken[key] < len(group):
+                        claimed[group[taken[key]]] = 1
+                    taken[key] += 1
+                    continue
                 ordinal = index.get(line.value.get(id_field))  # type: ignore[arg-type]
                 if ordinal is not None:
                     claimed[ordinal] = 1
@@ -655,6 +782,8 @@ class Join:
                                           locations.lengths.append, locations.lines.append)
         count = 0
         read_id = id_reader(id_field)
+        echo = self._echo
+        echo_of = self._echo_key_of_result
         for file_number, path in enumerate(self._results):
             name = self._result_names[file_number]
             with open(path, "rb", buffering=READ_BUFFER) as stream:
@@ -668,11 +797,16 @@ class Join:
                         continue
                     summary.result_lines += 1
                     custom_id = read_id(raw)
-                    if custom_id is None:
+                    key = echo_of(raw) if echo is not None and echo.wants(custom_id) \
+                        else None
+                    if key is not None and echo is not None:
+                        # It answers a request with no id: matched by the request it repeats.
+                        echo.add(key, count)
+                    elif custom_id is None:
                         problem = _result_line_problem(raw, id_field)
                         summary.problems.append(replace(problem, line=number, path=name))
                         continue
-                    if add(custom_id, count) is not None:
+                    elif add(custom_id, count) is not None:
                         summary.duplicates.append(ResultRef(custom_id, name, number))
                         continue
                     files(file_number)
@@ -691,6 +825,15 @@ class Join:
         locations.claimed_by = array("q", bytes(8 * count))
         self._progress_base = done
         return index, locations
+
+    def _echo_key_of_result(self, raw: bytes) -> bytes | None:
+        """The echo key of the request a result line repeats (None: it repeats none)."""
+        try:
+            value = msgspec.json.decode(raw)
+        except (ValueError, RecursionError):
+            return None
+        body = value.get(self._profile.echo_field) if type(value) is dict else None
+        return echo_key(body) if type(body) is dict else None
 
     @staticmethod
     def _spill(memory: _MemoryIndex) -> _SqliteIndex:
@@ -721,6 +864,7 @@ class Join:
         find = index.get if isinstance(index, _MemoryIndex) else None
         claimed = locations.claimed_by
         read_outcome = results.outcome
+        echo = self._echo
         result_path: str | None
         result_line: int | None
         result_raw: bytes | None
@@ -733,18 +877,24 @@ class Join:
                 for number, offset, raw, value in lines:
                     end = offset + len(raw)
                     custom_id = value.get(id_field)
-                    if type(custom_id) is not str:
+                    if type(custom_id) is str and (custom_id or echo is None):
+                        inputs += 1
+                        ordinal = find(custom_id) if find is not None else None
+                        if ordinal is not None and not claimed[ordinal]:
+                            claimed[ordinal] = (file_number + 1) << 32 | number
+                            outcome, result_path, result_line, result_raw = read_outcome(
+                                ordinal, custom_id)
+                        else:
+                            outcome, result_path, result_line, result_raw = look_up(
+                                custom_id, index, unanswered, results, file_number, number)
+                    elif echo is not None:
+                        # No id: matched by the request its result repeats.
+                        inputs += 1
+                        custom_id, outcome, result_path, result_line, result_raw = \
+                            self._match_echo(value, results, file_number, number)
+                    else:
                         raise LineError(f"input line has no string {id_field}", path=name,
                                         line=number, code="missing_custom_id")
-                    inputs += 1
-                    ordinal = find(custom_id) if find is not None else None
-                    if ordinal is not None and not claimed[ordinal]:
-                        claimed[ordinal] = (file_number + 1) << 32 | number
-                        outcome, result_path, result_line, result_raw = read_outcome(
-                            ordinal, custom_id)
-                    else:
-                        outcome, result_path, result_line, result_raw = look_up(
-                            custom_id, index, unanswered, results, file_number, number)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
                         error_codes[outcome.error_code] += 1
@@ -762,10 +912,40 @@ class Join:
             summary.inputs += inputs
             if whole:
                 self._collect_orphans(locations)
+                self._warn_ambiguous()
             if on_progress is not None:
                 on_progress(done)
         finally:
             results.close()
+
+    def _match_echo(self, value: Mapping[str, Any], results: _ResultReader,
+                    file_number: int, number: int
+                    ) -> tuple[str, Outcome, str | None, int | None, bytes | None]:
+        """What became of an input without an id: the first result, not yet claimed, that
+        repeats its request (:class:`_EchoMatches`), or ``missing``. Its row's id is the
+        one the result names (Bedrock adds a recordId), else :func:`synthetic_id`."""
+        assert self._echo is not None
+        key = echo_key(value.get(self._profile.body_field))
+        claimed = results.locations.claimed_by
+        ordinal, repeat = self._echo.claim(key, claimed)
+        if ordinal is None:
+            custom_id = synthetic_id(key, repeat)
+            return custom_id, _new_outcome(Outcome, (
+                custom_id, "missing", None, None, None, True)), None, None, None
+        claimed[ordinal] = (file_number + 1) << 32 | number
+        outcome, path, line, raw = results.outcome(ordinal, "")
+        return outcome.custom_id or synthetic_id(key, repeat), outcome, path, line, raw
+
+    def _warn_ambiguous(self) -> None:
+        """``ambiguous_match``: inputs without an id whose requests are identical; each has
+        one result at most, but which of them got which result cannot be known."""
+        shared = self._echo.shared_inputs if self._echo is not None else 0
+        if shared:
+            warnings.warn(BatchioWarning(
+                f"{shared:,} requests without an id repeat another request exactly: their "
+                "results answer identical requests, and were given to them in file order "
+                "(each request is counted once)", code="ambiguous_match",
+                path=self._inputs[0]), stacklevel=2)
 
     def _look_up(self, custom_id: str, index: _Index, unanswered: _Index,
                  results: _ResultReader, file_number: int, number: int

@@ -5,7 +5,9 @@ them off one result whatever its provider: the body inside an OpenAI-shaped
 ``response.body`` (OpenAI, Azure, Groq, Together, Mistral, vLLM), an Anthropic message, a
 Gemini ``GenerateContentResponse`` or embedding. The body's own shape decides how it is
 read (``choices``, a Responses ``output`` list, Anthropic ``content`` blocks, Gemini
-``candidates``, embedding ``data``), so one function serves every provider.
+``candidates``, embedding ``data``, and the Bedrock families' own bodies: a Converse or
+Nova ``output.message``, Titan ``results``, Llama ``generation``, Mistral ``outputs``), so
+one function serves every provider.
 
 Finish reasons are normalised to ``stop``, ``length``, ``tool_calls``, ``content_filter``,
 ``refusal`` or ``other`` (the raw value is kept); token counts follow OpenAI's meaning on
@@ -77,6 +79,11 @@ _FINISH: dict[str, FinishReason] = {
     "IMAGE_RECITATION": "content_filter", "MODEL_ARMOR": "content_filter",
     # Responses incomplete_details.reason
     "max_output_tokens": "length",
+    # Bedrock: Converse and Nova stopReason, Titan completionReason (AWS's example writes
+    # FINISH, its model page FINISHED), Llama and Mistral stop_reason (stop, length).
+    "content_filtered": "content_filter", "guardrail_intervened": "content_filter",
+    "FINISH": "stop", "FINISHED": "stop", "STOP_CRITERIA_MET": "stop", "LENGTH": "length",
+    "CONTENT_FILTERED": "content_filter",
 }
 
 
@@ -89,9 +96,11 @@ def normalise_finish(raw: Any) -> FinishReason | None:
 
 def request_body(request: Mapping[str, Any]) -> Any:
     """The body of a request line of any provider's shape, where its profile is not at
-    hand: ``body`` (OpenAI-shaped), ``params`` (Anthropic) or ``request`` (Gemini); None
+    hand: ``body`` (OpenAI-shaped), ``params`` (Anthropic), ``request`` (Gemini, Vertex AI)
+    or ``modelInput`` (Bedrock); None
     when it has none of them."""
-    return request.get("body", request.get("params", request.get("request")))
+    return request.get("body", request.get("params", request.get(
+        "request", request.get("modelInput"))))
 
 
 def answer_body(response: Any) -> Any:
@@ -117,10 +126,12 @@ def answer_fields(body: Any) -> dict[str, Any]:
         fields = _anthropic_fields(body)
     elif "candidates" in body or "promptFeedback" in body or "usageMetadata" in body:
         fields = _gemini_fields(body)
-    elif "data" in body or "embedding" in body:
+    elif "data" in body or "embedding" in body or "embeddings" in body:
         fields = _embedding_fields(body)
+    elif isinstance(body.get("output"), dict) and "stopReason" in body:
+        fields = _converse_fields(body)
     else:
-        fields = {}
+        fields = _bedrock_text_fields(body)
     model = body.get("model") or body.get("modelVersion")
     if isinstance(model, str):
         fields["model"] = model
@@ -244,6 +255,49 @@ def _gemini_fields(body: Mapping[str, Any]) -> dict[str, Any]:
             "tool_input": call.get("args") if call is not None else None}
 
 
+def _converse_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A Bedrock Converse response, or Amazon Nova's InvokeModel response: text blocks and
+    ``toolUse`` blocks in ``output.message.content``, and ``stopReason``."""
+    message = body["output"].get("message")
+    blocks = message.get("content") if isinstance(message, dict) else None
+    texts: list[str] = []
+    tool_input = None
+    for block in blocks if isinstance(blocks, list) else ():
+        if not isinstance(block, dict):
+            continue
+        if isinstance(block.get("text"), str):
+            texts.append(block["text"])
+        elif tool_input is None and isinstance(block.get("toolUse"), dict):
+            tool_input = block["toolUse"].get("input")
+    raw = body.get("stopReason")
+    return {"text": "".join(texts) if texts else None, "finish_reason": normalise_finish(raw),
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None,
+            "tool_input": tool_input}
+
+
+def _bedrock_text_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The text answer of a Bedrock model family's own InvokeModel response: Titan's
+    ``results[0].outputText`` (``completionReason``), Llama's ``generation``
+    (``stop_reason``), Mistral's ``outputs[0].text`` (``stop_reason``); nothing for a body
+    of none of these."""
+    text: Any = None
+    raw: Any = None
+    for name, text_key, reason_key in (("results", "outputText", "completionReason"),
+                                       ("outputs", "text", "stop_reason")):
+        items = body.get(name)
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            text, raw = items[0].get(text_key), items[0].get(reason_key)
+            break
+    else:
+        if "generation" in body:
+            text, raw = body.get("generation"), body.get("stop_reason")
+        else:
+            return {}
+    return {"text": text if isinstance(text, str) else None,
+            "finish_reason": normalise_finish(raw),
+            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": None}
+
+
 def _gemini_parts(content: Any) -> tuple[list[str], dict[str, Any] | None]:
     """A candidate's answer texts (not its thoughts) and its first function call."""
     texts: list[str] = []
@@ -268,6 +322,10 @@ def _embedding_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         vector = data[0].get("embedding")
     elif isinstance(body.get("embedding"), dict):  # Gemini: {"embedding": {"values": [...]}}
         vector = body["embedding"].get("values")
+    elif isinstance(body.get("embedding"), list):  # Bedrock Titan: {"embedding": [...]}
+        vector = body["embedding"]
+    elif isinstance(body.get("embeddings"), list) and len(body["embeddings"]) == 1:
+        vector = body["embeddings"][0]  # Bedrock Cohere, one text: {"embeddings": [[...]]}
     if isinstance(vector, str):  # encoding_format "base64": little-endian float32
         try:
             raw = base64.b64decode(vector, validate=True)
@@ -322,6 +380,15 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
     """A result body's token counts in :data:`USAGE_FIELDS` order (each an int within 64
     bits, or None), or None when the body reports no usage."""
     usage = body.get("usage")
+    if isinstance(usage, dict) and "inputTokens" in usage:
+        # Bedrock Converse and Nova: cache reads and writes come apart from inputTokens.
+        read = _count(usage.get("cacheReadInputTokens")) or 0
+        written = _count(usage.get("cacheWriteInputTokens")) or 0
+        uncached = _count(usage.get("inputTokens"))
+        return _usage(None if uncached is None else uncached + read + written,
+                      usage.get("outputTokens"),
+                      read if "cacheReadInputTokens" in usage else None, None,
+                      usage.get("totalTokens"), written or None)
     if isinstance(usage, dict):
         if "prompt_tokens" in usage:  # chat, completions, embeddings (OpenAI-shaped)
             prompt_details = usage.get("prompt_tokens_details")
@@ -355,6 +422,15 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         return _usage(metadata.get("promptTokenCount"), output,
                       metadata.get("cachedContentTokenCount"), thoughts,
                       metadata.get("totalTokenCount"), None)
+    if "prompt_token_count" in body:  # Bedrock Llama
+        return _usage(body.get("prompt_token_count"), body.get("generation_token_count"),
+                      None, None, None, None)
+    if "inputTextTokenCount" in body:  # Bedrock Titan text and embeddings
+        results = body.get("results")
+        first = results[0] if isinstance(results, list) and results else None
+        return _usage(body.get("inputTextTokenCount"),
+                      first.get("tokenCount") if isinstance(first, dict) else None,
+                      None, None, None, None)
     token_count = body.get("tokenCount")
     if token_count is not None and "embedding" in body:
         # Gemini's batch embedding answer: its input's tokens, a 64-bit count that JSON
@@ -401,9 +477,10 @@ def usage_of(body: Any) -> tuple[Any, UsageCounts | None]:
 
 
 def error_message(error: Any) -> str | None:
-    """The message of a result's error object (OpenAI, Anthropic or Gemini shaped)."""
+    """The message of a result's error object (OpenAI, Anthropic, Gemini or Bedrock
+    shaped)."""
     if isinstance(error, dict):
-        message = error.get("message")
+        message = error.get("message", error.get("errorMessage"))
         if isinstance(message, str):
             return message
         inner = error.get("error")

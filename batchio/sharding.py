@@ -675,12 +675,14 @@ def _regular_file_in(folder: str | os.PathLike[str], path: str, what: str) -> in
     return found.st_size
 
 
-#: What a results folder's files end with (the provider's output, error or results files).
-RESULT_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst")
+#: What a results folder's files end with (the provider's output, error or results files;
+#: Bedrock names each output after its input with ``.out`` added).
+RESULT_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.out")
 
 
 def result_files(folder: str | os.PathLike[str]) -> list[str]:
-    """The result files in ``folder`` (``*.jsonl``, ``.gz``, ``.zst``), by name: a job's
+    """The result files in ``folder`` (``*.jsonl``, ``.gz``, ``.zst``, ``.jsonl.out``), by
+    name: a job's
     output and error files, whichever shard each answers (a line's content decides its
     status, not the file it is in)."""
     if not isinstance(folder, (str, os.PathLike)):
@@ -692,7 +694,7 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
         raise SourceError(f"cannot read the results folder {os.fspath(folder)}: "
                           f"{exc.strerror or exc}", path=os.fspath(folder)) from exc
     if not names:
-        raise UsageError(f"no result files (*.jsonl, *.jsonl.gz, *.jsonl.zst) in "
+        raise UsageError(f"no result files (*.jsonl, *.jsonl.gz, *.jsonl.zst, *.jsonl.out) in "
                          f"{os.fspath(folder)}")
     paths = [os.path.join(folder, name) for name in names]
     for path in paths:

@@ -186,25 +186,34 @@ def _openai_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
                       "error": {"code": code, "message": f"This request was {fate}."}}
 
 
+def _anthropic_message(url: str, body: Mapping[str, Any], context: _Context
+                       ) -> dict[str, Any]:
+    """An Anthropic Message answering ``body`` (Anthropic's batches, Claude on Bedrock and
+    on Vertex AI)."""
+    rng = context.rng
+    answer = context.answer(url, body)
+    content: list[dict[str, Any]] = []
+    if answer.tool_input is not None:
+        content.append({"type": "tool_use", "id": f"toolu_{rng.getrandbits(64):016x}",
+                        "name": _forced_tool_name(body), "input": answer.tool_input})
+    elif answer.text is not None:
+        content.append({"type": "text", "text": answer.text})
+    stop = {"length": "max_tokens", "refusal": "refusal"}.get(
+        answer.ending, "tool_use" if answer.tool_input is not None else "end_turn")
+    return {"id": f"msg_{rng.getrandbits(64):016x}", "type": "message", "role": "assistant",
+            "model": body.get("model", "simulated-model"), "content": content,
+            "stop_reason": stop, "stop_sequence": None,
+            "usage": {"input_tokens": answer.input_tokens,
+                      "output_tokens": answer.output_tokens}}
+
+
 def _anthropic_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
                      context: _Context) -> tuple[str, dict[str, Any]]:
     rng = context.rng
     if fate == "succeeded":
-        answer = context.answer(url, body)
-        content: list[dict[str, Any]] = []
-        if answer.tool_input is not None:
-            content.append({"type": "tool_use", "id": f"toolu_{rng.getrandbits(64):016x}",
-                            "name": _forced_tool_name(body), "input": answer.tool_input})
-        elif answer.text is not None:
-            content.append({"type": "text", "text": answer.text})
-        stop = {"length": "max_tokens", "refusal": "refusal"}.get(
-            answer.ending, "tool_use" if answer.tool_input is not None else "end_turn")
-        result: dict[str, Any] = {"type": "succeeded", "message": {
-            "id": f"msg_{rng.getrandbits(64):016x}", "type": "message", "role": "assistant",
-            "model": body.get("model"), "content": content,
-            "stop_reason": stop, "stop_sequence": None,
-            "usage": {"input_tokens": answer.input_tokens,
-                      "output_tokens": answer.output_tokens, "service_tier": "batch"}}}
+        message = _anthropic_message(url, body, context)
+        message["usage"]["service_tier"] = "batch"
+        result: dict[str, Any] = {"type": "succeeded", "message": message}
     elif fate == "failed":
         kind = rng.choice(("invalid_request_error", "overloaded_error", "api_error"))
         result = {"type": "errored", "error": {"type": "error", "error": {
@@ -219,28 +228,104 @@ def _forced_tool_name(body: Mapping[str, Any]) -> Any:
     return choice.get("name") if isinstance(choice, dict) else None
 
 
-def _gemini_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
-                  context: _Context) -> tuple[str, dict[str, Any]]:
-    if fate == "succeeded":
-        # Gemini's answers have no refusal signal of their own: none is simulated.
-        answer = context.answer(url, body, refusable=False)
-        parts = [] if answer.text is None else [{"text": answer.text}]
-        return "output", {"key": custom_id, "response": {
-            "candidates": [{"content": {"role": "model", "parts": parts},
+def _gemini_response(url: str, body: Mapping[str, Any], context: _Context
+                     ) -> dict[str, Any]:
+    """A GenerateContentResponse answering ``body`` (Gemini's and Vertex AI's batches)."""
+    # Gemini's answers have no refusal signal of their own: none is simulated.
+    answer = context.answer(url, body, refusable=False)
+    parts = [] if answer.text is None else [{"text": answer.text}]
+    return {"candidates": [{"content": {"role": "model", "parts": parts},
                             "finishReason": "MAX_TOKENS" if answer.ending == "length"
                             else "STOP"}],
             "usageMetadata": {"promptTokenCount": answer.input_tokens,
                               "candidatesTokenCount": answer.output_tokens,
-                              "totalTokenCount": answer.input_tokens + answer.output_tokens}}}
+                              "totalTokenCount": answer.input_tokens + answer.output_tokens}}
+
+
+def _gemini_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
+                  context: _Context) -> tuple[str, dict[str, Any]]:
+    if fate == "succeeded":
+        return "output", {"key": custom_id, "response": _gemini_response(url, body, context)}
     status = {"failed": ("INVALID_ARGUMENT", 400), "expired": ("DEADLINE_EXCEEDED", 504),
               "cancelled": ("CANCELLED", 499)}[fate]
     return "output", {"key": custom_id, "error": {"code": status[1], "status": status[0],
                                                   "message": f"Simulated {fate} request."}}
 
 
+def _bedrock_output(family: str, body: Mapping[str, Any], context: _Context
+                    ) -> dict[str, Any]:
+    """The modelOutput of a Bedrock record: the response body of the body's model family
+    (its InvokeModel response, or a Converse response), as each family's docs show it."""
+    rng = context.rng
+    if family in ("anthropic.claude", "any-model"):
+        return _anthropic_message("bedrock", body, context)
+    embeds = family in ("amazon.titan-embed-text", "amazon.titan-embed-image", "cohere.embed")
+    answer = context.answer("/embeddings" if embeds else "bedrock", body, refusable=False)
+    cut = answer.ending == "length"
+    text = answer.text or ""
+    size = context.dimensions or int(body.get("dimensions") or 1024)
+    if family == "cohere.embed":
+        given = body.get("texts")
+        texts = given if isinstance(given, list) else []
+        return {"id": f"{rng.getrandbits(128):032x}", "response_type": "embeddings_floats",
+                "texts": texts, "embeddings": [[round(rng.uniform(-1, 1), 6)
+                                                for _ in range(size)] for _ in texts]}
+    if embeds:
+        return {"embedding": [round(rng.uniform(-1, 1), 6) for _ in range(size)],
+                "inputTextTokenCount": answer.input_tokens}
+    if family == "amazon.titan-text":
+        return {"inputTextTokenCount": answer.input_tokens, "results": [{
+            "tokenCount": answer.output_tokens, "outputText": text,
+            "completionReason": "LENGTH" if cut else "FINISH"}]}
+    if family == "meta.llama":
+        return {"generation": text, "prompt_token_count": answer.input_tokens,
+                "generation_token_count": answer.output_tokens,
+                "stop_reason": "length" if cut else "stop"}
+    if family == "mistral":
+        return {"outputs": [{"text": text, "stop_reason": "length" if cut else "stop"}]}
+    return {"output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+            "stopReason": "max_tokens" if cut else "end_turn",
+            "usage": {"inputTokens": answer.input_tokens, "outputTokens": answer.output_tokens,
+                      "totalTokens": answer.input_tokens + answer.output_tokens}}
+
+
+def _bedrock_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
+                   context: _Context) -> tuple[str, dict[str, Any]]:
+    rng = context.rng
+    # A record without a recordId gets one of Bedrock's in the output.
+    line: dict[str, Any] = {"recordId": custom_id or f"{rng.randrange(10 ** 11):011d}",
+                            "modelInput": body}
+    if fate == "succeeded":
+        line["modelOutput"] = _bedrock_output(url, body, context)
+    else:
+        code, message = rng.choice(((400, "Malformed input request: simulated."),
+                                    (429, "Too many requests: simulated."),
+                                    (500, "Internal server error: simulated.")))
+        line["error"] = {"errorCode": code, "errorMessage": message}
+    return "output", line
+
+
+def _vertex_lines(fate: str, custom_id: str, url: str, body: Mapping[str, Any],
+                  context: _Context) -> tuple[str, dict[str, Any]]:
+    rng = context.rng
+    line: dict[str, Any] = {"custom_id": custom_id} if custom_id else {}
+    moment = _rfc3339(_EPOCH + rng.randint(0, 86_400))
+    if fate == "succeeded":
+        response = _anthropic_message(url, body, context) if url == "claude" \
+            else {**_gemini_response(url, body, context), "modelVersion": "simulated-model"}
+        line.update(status="", processed_time=moment, request=body, response=response)
+    else:
+        error = {"error": {"code": 400, "message": "Simulated failure.",
+                           "status": "INVALID_ARGUMENT"}}
+        line.update(status="Bad Request: " + orjson.dumps(error).decode(),
+                    processed_time=moment, request=body)
+    return "output", line
+
+
 _SHAPES: dict[str, Callable[[str, str, str, Mapping[str, Any], _Context],
                             tuple[str, dict[str, Any]]]] = {
-    "openai": _openai_lines, "anthropic": _anthropic_lines, "gemini": _gemini_lines}
+    "openai": _openai_lines, "anthropic": _anthropic_lines, "gemini": _gemini_lines,
+    "bedrock": _bedrock_lines, "vertex": _vertex_lines}
 
 #: The largest embedding a simulation makes (the largest models' are 3,072 to 4,096).
 MAX_DIMENSIONS = 65_536
@@ -316,12 +401,14 @@ def _request_of(line: Line, profile: Profile, requests: str | os.PathLike[str]
     """A request line's id, endpoint and body (empty when it has none)."""
     value = line.value
     custom_id = value.get(profile.id_field)
-    if type(custom_id) is not str or not custom_id:
+    if custom_id is None and profile.echo_field is not None:
+        custom_id = ""  # its result repeats its body, which names it
+    elif type(custom_id) is not str or not custom_id:
         raise LineError(f"the request has no string {profile.id_field}: a result could not "
                         "name it", code="invalid_custom_id", path=os.fspath(requests),
                         line=line.number)
     body = value.get(profile.body_field)
-    url = value.get("url") if profile.carries_url else profile.default_endpoint
+    url = profile.endpoint_of_line(value)
     return (custom_id, url if type(url) is str else profile.default_endpoint,
             body if isinstance(body, dict) else {})
 
@@ -396,6 +483,11 @@ def simulate(
             custom_id, url, body = _request_of(line, profile, requests)
             endpoint = endpoint or url
             fate = _draw_fate(rng, rates)
+            if fate in ("expired", "cancelled") and not (
+                    profile.expired_codes if fate == "expired" else profile.cancelled_codes):
+                # A provider with no result line for a request that never ran (Bedrock,
+                # Vertex AI): it is missing from the files.
+                fate = "missing"
             counts[fate] += 1
             if fate != "missing":
                 files.add(*write_line(fate, custom_id, url, body, context))
@@ -534,8 +626,48 @@ def _mistral_batch(seed: int, created: int, status: str, total: int, succeeded: 
 _OWN_STATUS = {"completed": ("SUCCEEDED", "COMPLETED", "SUCCESS"),
                "expired": ("EXPIRED", "EXPIRED", "TIMEOUT_EXCEEDED"),
                "cancelled": ("CANCELLED", "CANCELLED", "CANCELLED")}
+def _bedrock_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+                   failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """Bedrock's GetModelInvocationJob response (no request counts: those are in the
+    output's manifest.json.out)."""
+    state = {"completed": "PartiallyCompleted" if failed else "Completed",
+             "expired": "Expired", "cancelled": "Stopped"}[status]
+    arn = f"arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/{seed:012x}"
+    return {"jobArn": arn, "jobName": f"batchio-simulation-{seed}",
+            "modelId": "anthropic.claude-3-haiku-20240307-v1:0", "status": state,
+            "submitTime": _rfc3339(created), "lastModifiedTime": _rfc3339(created + 3_660),
+            "endTime": _rfc3339(created + 3_660),
+            "inputDataConfig": {"s3InputDataConfig": {"s3Uri": "s3://bucket/input/"}},
+            "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://bucket/output/"}},
+            "timeoutDurationInHours": 24,
+            "jobExpirationTime": _rfc3339(created + 86_400)}
+
+
+def _vertex_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+                  failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """Vertex AI's BatchPredictionJob (its counts are int64 JSON strings)."""
+    state = {"completed": "PARTIALLY_SUCCEEDED" if failed else "SUCCEEDED",
+             "expired": "EXPIRED", "cancelled": "CANCELLED"}[status]
+    name = f"projects/123456789012/locations/us-central1/batchPredictionJobs/{seed}"
+    model = ("publishers/anthropic/models/claude-sonnet-4" if endpoint == "claude"
+             else "publishers/google/models/gemini-2.5-flash")
+    return {"name": name, "displayName": "batchio simulation", "model": model,
+            "state": f"JOB_STATE_{state}",
+            "inputConfig": {"instancesFormat": "jsonl",
+                            "gcsSource": {"uris": ["gs://bucket/input.jsonl"]}},
+            "outputConfig": {"predictionsFormat": "jsonl",
+                             "gcsDestination": {"outputUriPrefix": "gs://bucket/output"}},
+            "outputInfo": {"gcsOutputDirectory": "gs://bucket/output/prediction-model-sim"},
+            "completionStats": {"successfulCount": str(succeeded),
+                                "failedCount": str(failed),
+                                "incompleteCount": str(total - succeeded - failed)},
+            "createTime": _rfc3339(created), "startTime": _rfc3339(created + 60),
+            "endTime": _rfc3339(created + 3_660), "updateTime": _rfc3339(created + 3_660)}
+
+
 _OWN_SHAPES: dict[str, Callable[..., dict[str, Any]]] = {
-    "gemini": _gemini_batch, "together": _together_batch, "mistral": _mistral_batch}
+    "gemini": _gemini_batch, "together": _together_batch, "mistral": _mistral_batch,
+    "bedrock": _bedrock_batch, "vertex": _vertex_batch}
 
 
 def _rfc3339(seconds: int) -> str:

@@ -30,7 +30,15 @@ from typing import Any, BinaryIO, cast
 
 from ._workers import process_context, quiet_worker
 from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
-from .errors import BatchioError, BatchioWarning, Problem, SourceError, UsageError, quote
+from .errors import (
+    BatchioError,
+    BatchioWarning,
+    Problem,
+    Severity,
+    SourceError,
+    UsageError,
+    quote,
+)
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     BlankLines,
@@ -140,7 +148,8 @@ class Report:
 #: Warnings a file gives once (or once per value): CRLF endings, and a second url or model
 #: where that is a warning. Ranges of a file checked in parallel keep every one they find,
 #: so that the merge can tell the first.
-_ONCE_WARNINGS = frozenset({"crlf_line_ending", "model_mismatch", "url_mismatch"})
+_ONCE_WARNINGS = frozenset({"crlf_line_ending", "model_mismatch", "url_mismatch",
+                            "model_family_unknown"})
 
 
 class _Collector:
@@ -173,6 +182,7 @@ def validate(
     *,
     provider: str | Profile | None = None,
     endpoint: str | None = None,
+    model: str | None = None,
     schema: str | os.PathLike[str] | Mapping[str, Any] | CompiledSchema | None = None,
     max_errors: int | None = DEFAULT_MAX_ERRORS,
     max_line_bytes: int | None = None,
@@ -185,7 +195,9 @@ def validate(
     files, :func:`validate_files`). ``provider`` names the profile; without it the provider
     is read off the first request's shape (``report.provider_detected``). ``endpoint`` fixes
     the endpoint (otherwise each line's url, or for providers whose lines carry none the
-    provider's endpoint for the first body). ``schema`` is a user's own JSON Schema applied
+    provider's endpoint for the first body). ``model`` is the job's model, where the
+    provider sets it on the job: on Bedrock it names the body family every line is checked
+    by. ``schema`` is a user's own JSON Schema applied
     to every body in addition. ``max_errors`` caps the problems listed of each severity
     (None: no cap); the report counts the rest by code. ``on_progress`` is called now and
     then with the bytes read so far.
@@ -205,7 +217,7 @@ def validate(
         if kind == "results":
             return validate_results(source, provider=provider or shape, max_errors=max_errors,
                                     max_line_bytes=max_line_bytes)
-    options: dict[str, Any] = {"endpoint": endpoint, "schema": schema,
+    options: dict[str, Any] = {"endpoint": endpoint, "model": model, "schema": schema,
                                "max_errors": max_errors, "max_line_bytes": max_line_bytes,
                                "on_progress": on_progress, "workers": workers}
     if provider is not None:
@@ -229,7 +241,9 @@ def validate(
 #: The shipped schema of each result shape's lines (Gemini's results have none shipped:
 #: they are read by their shape alone).
 _RESULT_SCHEMAS = {"openai": ("openai/output-line", "openai/error-line"),
-                   "anthropic": ("anthropic/result-line", "anthropic/result-line")}
+                   "anthropic": ("anthropic/result-line", "anthropic/result-line"),
+                   "bedrock": ("bedrock/result-line", "bedrock/result-line"),
+                   "vertex": ("vertex/result-line", "vertex/result-line")}
 
 
 def validate_results(source: str | os.PathLike[str], *, provider: str | Profile | None = None,
@@ -257,7 +271,9 @@ def validate_results(source: str | os.PathLike[str], *, provider: str | Profile 
         value = item.value
         custom_id = value.get(id_field)
         custom = custom_id if type(custom_id) is str else None
-        if not custom:
+        if not custom and profile.echo_field is not None and profile.echo_field in value:
+            pass  # matched to its request by the request it repeats
+        elif not custom:
             collector.add(Problem(code="missing_custom_id", line=item.number,
                                   param=id_field, path=report.path,
                                   message=f"the result line has no {id_field}: it answers "
@@ -291,12 +307,14 @@ def validate_results(source: str | os.PathLike[str], *, provider: str | Profile 
 
 def _validate_as(source: LineSource, provider: str | Profile,
                  lines: Iterator[Line | Problem] | None, *, endpoint: str | None,
-                 schema: Any, max_errors: int | None, max_line_bytes: int | None,
-                 on_progress: Callable[[int], None] | None, workers: int | None) -> Report:
+                 model: str | None, schema: Any, max_errors: int | None,
+                 max_line_bytes: int | None, on_progress: Callable[[int], None] | None,
+                 workers: int | None) -> Report:
     """One file checked by one provider's rules (``lines``: the source's lines, where
     detection has begun reading a stream)."""
     user_schema = _user_schema(schema)
     profile = get_profile(provider)
+    endpoint = profile.endpoint_named(endpoint, model)
     if endpoint is not None and profile.schema_for(endpoint) is None:
         raise UsageError(f"endpoint {endpoint!r} is not accepted by {profile.title}; "
                          f"expected one of {profile.endpoint_list()}")
@@ -907,9 +925,15 @@ class _LineChecker:
         problem = profile.ids.problem(custom_id, profile.id_field)
         if problem is not None:
             code, message = problem
-            if code == "missing_custom_id" and not profile.id_required:
-                self._add(code, f"{message}: its result cannot be matched back to it",
-                          number, profile.id_field, None, "warning")
+            if code == "missing_custom_id" and not profile.id_required \
+                    and not profile.missing_id_warns:
+                pass  # the provider's own shape: its result repeats the request
+            elif code == "missing_custom_id" and not profile.id_required:
+                how = ("its result is matched back to it by the body the result repeats "
+                       f"({profile.echo_field}), which two identical requests share"
+                       if profile.echo_field else "its result cannot be matched back to it")
+                self._add(code, f"{message}: {how}", number, profile.id_field, None,
+                          "warning")
             else:
                 self._add(code, message, number, profile.id_field,
                           custom_id if type(custom_id) is str else None)
@@ -931,6 +955,14 @@ class _LineChecker:
         url: Any
         if not profile.carries_url:
             url = self._endpoint_of(body if isinstance(body, dict) else {})
+            if profile.default_is_guess and url == profile.default_endpoint \
+                    and isinstance(body, dict) and self.fixed_endpoint is None:
+                self._add("model_family_unknown", "the body's shape names no model family "
+                          f"of {profile.title} (top-level "
+                          f"{', '.join(quote(key, 20) for key in list(body)[:4]) or 'none'})"
+                          ": only its being an object is checked; give the job's model "
+                          "(--model) to check every body by its family", number,
+                          profile.body_field, custom_id, "warning")
         else:
             method = value.get("method")
             if method != "POST":
@@ -956,16 +988,25 @@ class _LineChecker:
                     "url", custom_id) and clean
             elif self.report.endpoint is None:
                 self.report.endpoint = url
+        elif profile.default_is_guess and url == profile.default_endpoint:
+            pass  # a body whose family is not known differs from none (warned above)
         elif self.first_url is None:
             self.first_url = (url, number)
             if self.report.endpoint is None:
                 self.report.endpoint = url
         elif url != self.first_url[0]:
             first, first_line = self.first_url
-            clean = self._mismatch(
-                "url_mismatch", f"url {quote(url, 60)} differs from the file's endpoint "
-                f"{quote(first, 60)} (line {first_line}); {profile.title} takes one endpoint "
-                "per file", profile.mixed_urls, number, "url", custom_id) and clean
+            if profile.carries_url:
+                message = (f"url {quote(url, 60)} differs from the file's endpoint "
+                           f"{quote(first, 60)} (line {first_line}); {profile.title} takes "
+                           "one endpoint per file")
+            else:  # the endpoint is the job's: read off each body
+                message = (f"the body is for {quote(url, 60)}, the file's first for "
+                           f"{quote(first, 60)} (line {first_line}); {profile.title} takes "
+                           "one endpoint (or model family) per job")
+            clean = self._mismatch("url_mismatch", message, profile.mixed_urls, number,
+                                   "url" if profile.carries_url else profile.body_field,
+                                   custom_id) and clean
         return url, clean
 
     def _mismatch(self, code: str, message: str, policy: str, number: int, param: str,
@@ -1057,15 +1098,27 @@ def _check_file_limits(profile: Profile, report: Report, collector: _Collector,
     (:meth:`ShardLimits.within`); the lines named are the first past each count."""
     limits = ShardLimits.for_profile(profile)
 
-    def add(code: str, message: str, line: int | None) -> None:
-        collector.add(Problem(code=code, message=message, line=line, path=report.path))
+    adjustable = profile.limits.adjustable
+
+    def add(code: str, message: str, line: int | None, limit: str = "") -> None:
+        # A default quota an account may have raised is a warning, never an error.
+        severity: Severity = "warning" if limit in adjustable else "error"
+        if severity == "warning":
+            message += " by default (a quota your account may have raised)"
+        collector.add(Problem(code=code, message=message, line=line, path=report.path,
+                              severity=severity))
 
     if report.requests == 0 and not report.errors:
         add("empty_file", "the file holds no requests", None)
+    minimum = profile.limits.min_requests
+    if minimum is not None and 0 < report.requests < minimum:
+        add("too_few_requests", f"{report.requests:,} requests; each job of {profile.title} "
+            f"takes at least {minimum:,} (across its files)", None, "min_requests")
     if not limits.within(requests=report.requests):
         add("too_many_tasks",
             f"{report.requests:,} requests; {profile.title} allows {limits.max_requests:,} "
-            f"per file (line {over_request_limit} is the first over)", over_request_limit)
+            f"per file (line {over_request_limit} is the first over)", over_request_limit,
+            "max_requests")
     if not limits.within(size=report.bytes):
         add("file_too_large",
             f"{report.bytes:,} bytes; {profile.title} allows {limits.max_bytes:,} per file",

@@ -15,7 +15,8 @@ from typing import Any
 from ..errors import BatchioWarning, UsageError
 from ._profile import STATUSES, IdRule, Limits, Outcome, Policy, Profile, Status
 
-_MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "together", "vllm")
+_MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "together", "vllm",
+            "bedrock", "vertex")
 
 #: Every provider batchio knows, by name.
 PROVIDERS: tuple[str, ...] = _MODULES
@@ -41,7 +42,9 @@ class Detection:
 def detect_provider(line: Mapping[str, Any] | None) -> Detection:
     """The provider family a request line's top-level fields name.
 
-    ``params`` is Anthropic's; ``key``/``request`` (or a bare ``contents``) Gemini's;
+    ``recordId``/``modelInput`` is Bedrock's; ``params`` Anthropic's; ``key``/``request``
+    (or a bare ``contents``) Gemini's, and ``request`` without a ``key`` (alone, or with a
+    ``custom_id``) Vertex AI's, Gemini's too where it has no id;
     ``method``/``url``/``body`` the OpenAI family's, refined by the url where it says more:
     a url ending in ``/score`` or ``/rerank`` is vLLM's, an audio request naming its audio by
     ``file_url`` vLLM's and by ``url`` Groq's, a url without ``/v1`` Azure's, and a model
@@ -51,8 +54,13 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
     """
     if not line:
         return Detection("openai")
+    if "modelInput" in line or "recordId" in line:
+        return Detection("bedrock")
     if "params" in line:
         return Detection("anthropic")
+    if "request" in line and "key" not in line:
+        return Detection("vertex") if "custom_id" in line else Detection.among("vertex",
+                                                                                "gemini")
     if "request" in line or "key" in line or "contents" in line:
         return Detection("gemini")
     url = line.get("url")

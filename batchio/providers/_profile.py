@@ -39,8 +39,14 @@ class Limits:
     max_requests: int | None
     max_file_bytes: int | None
     max_embedding_inputs: int | None = None
+    #: The fewest requests a job takes (Bedrock's minimum records per job): a file with
+    #: fewer is a warning, as a job may hold several files.
+    min_requests: int | None = None
     #: Figures the provider has not documented firmly: shown as uncertain in the docs.
     uncertain: tuple[str, ...] = ()
+    #: Limits that are default quotas an account may have raised: past one is a warning
+    #: (``max_requests``, ``min_requests``), never an error.
+    adjustable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +124,9 @@ class Profile:
     #: False where a line without an id is accepted (it is then a warning: its result
     #: cannot be matched back by id).
     id_required: bool = True
+    #: Where ids are optional: whether a line without one is a warning (Bedrock, whose
+    #: docs use one) or the provider's own shape (Vertex AI's Gemini lines carry none).
+    missing_id_warns: bool = True
     #: Body fields of a sibling endpoint that the service accepts in the file but rejects
     #: for every request at run time (``unsupported_parameter``): endpoint -> field -> what
     #: to use instead.
@@ -128,13 +137,24 @@ class Profile:
     #: For providers whose lines carry no url: the endpoint a body is for, read off its
     #: shape (Gemini's embedding lines hold ``content``, generation lines ``contents``).
     endpoint_of_body: Callable[[Mapping[str, Any]], str | None] | None = None
-    #: The shape of its result lines: "openai", "anthropic" or "gemini".
+    #: True where ``default_endpoint`` is only what a body's shape could not tell (Bedrock:
+    #: a body whose model family its shape does not name): checked loosely, with a warning.
+    default_is_guess: bool = False
+    #: For providers that set the model on the job: the endpoint (Bedrock: the body family)
+    #: a model id names, or None for a model no schema here describes.
+    endpoint_of_model: Callable[[str], str | None] | None = None
+    #: The shape of its result lines: "openai", "anthropic", "gemini", "bedrock" or
+    #: "vertex".
     result_shape: str = "openai"
     #: Reads one result line; raises KeyError/TypeError/ValueError when it is not one.
     classify_result: Callable[[Mapping[str, Any]], Outcome] = field(
         default=lambda line: _unset(line))
     #: The field of a result line naming its request.
     result_id_field: str = "custom_id"
+    #: The field of a result line that repeats its request's body, where results carry it
+    #: (Bedrock ``modelInput``, Vertex ``request``): how a request with no id is matched to
+    #: its result (:mod:`batchio.reconcile`, by the body's normal form).
+    echo_field: str | None = None
     #: The result files a job produces, for docs: ("output", "errors") or ("results",).
     result_files: tuple[str, ...] = ("output", "errors")
     #: The error codes that mean a request never ran because the batch expired/was cancelled.
@@ -188,6 +208,13 @@ class Profile:
             return url if type(url) is str else None
         body, _ = self.body_of(line)
         return self.endpoint_for_body(body if isinstance(body, dict) else {})
+
+    def endpoint_named(self, endpoint: str | None, model: str | None) -> str | None:
+        """The endpoint a job is for, from ``--endpoint`` or, where the provider reads it
+        off the job's model (Bedrock), ``--model``; None when neither says."""
+        if endpoint is not None or model is None or self.endpoint_of_model is None:
+            return endpoint
+        return self.endpoint_of_model(model)
 
     def schema_for(self, endpoint: str) -> str | None:
         """The shipped body schema name for an endpoint, or None when it is not accepted."""

@@ -1,13 +1,15 @@
 """Result line shapes shared by several providers, each a function from a line to an Outcome.
 
 OpenAI-shaped results (``response.status_code`` / ``error``) serve OpenAI, Azure, Groq,
-Together, Mistral and vLLM; Anthropic and Gemini each have their own shape.
+Together, Mistral and vLLM; Anthropic, Gemini, Bedrock and Vertex AI each have their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+
+import orjson
 
 from ._profile import Outcome
 
@@ -164,5 +166,81 @@ def gemini_shape(
         if "response" not in line:
             raise ValueError("result line has neither a response nor an error")
         return _outcome(key, "succeeded", line["response"], None, None, False)
+
+    return classify
+
+
+def bedrock_shape(retryable_codes: frozenset[str]
+                  ) -> Callable[[Mapping[str, Any]], Outcome]:
+    """The reader of Bedrock's ``.jsonl.out`` lines: the line's ``recordId`` with a
+    ``modelOutput`` (the model's own response body), or an ``error`` object whose
+    ``errorCode`` (a number in AWS's example, a name in some) is the failure's code. Bedrock
+    reports no expired or cancelled record: a stopped or expired job's unrun records have
+    no line (they are missing)."""
+
+    def classify(line: Mapping[str, Any]) -> Outcome:
+        record_id = line["recordId"]
+        if not isinstance(record_id, str):
+            raise TypeError("recordId is not a string")
+        error = line.get("error")
+        if error is not None:
+            raw = error.get("errorCode") if isinstance(error, dict) else None
+            code = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) \
+                else "error"
+            status_code = raw if type(raw) is int else None
+            retryable = code in retryable_codes or (
+                status_code is not None and _retryable_http(status_code))
+            return _outcome(record_id, "failed", None, error, code, retryable)
+        output = line["modelOutput"]
+        if not isinstance(output, dict):
+            raise TypeError("modelOutput is not an object")
+        return _outcome(record_id, "succeeded", output, None, None, False)
+
+    return classify
+
+
+def vertex_status_error(status: str) -> dict[str, Any]:
+    """The error object of a failed Vertex prediction line, from its ``status`` text:
+    ``"Bad Request: {"error": {"code": 400, "message": ..., "status": "INVALID_ARGUMENT"}}"``
+    gives that inner error; text without JSON, ``{"message": status}``."""
+    start = status.find("{")
+    if start >= 0:
+        try:
+            inner = orjson.loads(status[start:])
+        except orjson.JSONDecodeError:
+            inner = None
+        if isinstance(inner, dict):
+            error = inner.get("error", inner)
+            if isinstance(error, dict):
+                return error
+    return {"message": status}
+
+
+def vertex_shape(retryable_codes: frozenset[str]
+                 ) -> Callable[[Mapping[str, Any]], Outcome]:
+    """The reader of Vertex AI's ``predictions.jsonl`` lines: ``status`` empty (or absent)
+    with a ``response``, or a non-empty ``status`` text saying why the request failed. The
+    request is named by the line's ``custom_id`` where it has one (Claude's lines; a Gemini
+    line's extra fields come back too), else by its echoed ``request`` (the join's own
+    matching): the outcome's id is then empty."""
+
+    def classify(line: Mapping[str, Any]) -> Outcome:
+        custom_id = line.get("custom_id", "")
+        if not isinstance(custom_id, str):
+            raise TypeError("custom_id is not a string")
+        status = line.get("status")
+        if status:
+            if not isinstance(status, str):
+                raise TypeError("status is not a string")
+            error = vertex_status_error(status)
+            raw = error.get("status") or error.get("code")
+            code = str(raw) if isinstance(raw, (str, int)) and raw != "" else "error"
+            retryable = code in retryable_codes or (
+                type(raw) is int and _retryable_http(raw))
+            return _outcome(custom_id, "failed", line.get("response"), error, code, retryable)
+        response = line["response"]
+        if not isinstance(response, dict):
+            raise TypeError("response is not an object")
+        return _outcome(custom_id, "succeeded", response, None, None, False)
 
     return classify
