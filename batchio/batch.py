@@ -861,6 +861,8 @@ def from_bedrock(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "status": status, "created_at": created if created is not None else 0,
         "in_progress_at": None if status == "validating" else created,
         "expires_at": _unix_seconds(data.get("jobExpirationTime"), "jobExpirationTime"),
+        "output_file_id": _s3_uri(data.get("outputDataConfig"), "s3OutputDataConfig"),
+        "input_file_id": _s3_uri(data.get("inputDataConfig"), "s3InputDataConfig"),
         "model": data.get("modelId"),
         "bedrock": data,
     }
@@ -868,6 +870,13 @@ def from_bedrock(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     if terminal is not None:
         converted[terminal] = _unix_seconds(data.get("endTime"), "endTime")
     return Batch.from_dict(converted)
+
+
+def _s3_uri(config: Any, name: str) -> str | None:
+    """``config[name]["s3Uri"]`` of a Bedrock job's input or output configuration."""
+    inner = config.get(name) if isinstance(config, Mapping) else None
+    uri = inner.get("s3Uri") if isinstance(inner, Mapping) else None
+    return uri if isinstance(uri, str) else None
 
 
 def _from_bedrock_manifest(data: Mapping[str, Any]) -> Batch:
