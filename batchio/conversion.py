@@ -171,6 +171,7 @@ _FUNCTION_TO = {
                "parameters": "parametersJsonSchema"},
     "Responses": {"name": "name", "description": "description", "parameters": "parameters",
                   "strict": "strict"},
+    "Converse": {"name": "name", "description": "description", "parameters": "parameters"},
 }
 #: The other way: each of them to a chat function ("" drops a field that only says what
 #: kind of tool it is).
@@ -752,17 +753,165 @@ def chat_to_responses(body: Mapping[str, Any], *, model: str | None = None
     return request
 
 
+# --- chat completions <-> Bedrock Claude, Claude on Vertex AI, Converse (and Nova) ---------
+
+#: The ``anthropic_version`` each cloud's Claude body carries (the model is the job's).
+_CLAUDE_VERSIONS = {"bedrock-claude": "bedrock-2023-05-31",
+                    "vertex-claude": "vertex-2023-10-16"}
+
+
+def chat_to_cloud_claude(body: Mapping[str, Any], version: str, *,
+                         max_tokens: int = DEFAULT_MAX_TOKENS) -> dict[str, Any]:
+    """A chat completions body as a Claude body on Bedrock or Vertex AI: Anthropic's
+    Messages params (:func:`chat_to_messages`) with ``anthropic_version`` and no model."""
+    params = chat_to_messages(body, max_tokens=max_tokens)
+    del params["model"]
+    return {"anthropic_version": version, **params}
+
+
+def cloud_claude_to_chat(params: Mapping[str, Any], *, model: str | None = None
+                         ) -> dict[str, Any]:
+    """A Claude body on Bedrock or Vertex AI as a chat completions body (``model`` names
+    the model: the body does not, the job did)."""
+    rest = {key: value for key, value in params.items() if key != "anthropic_version"}
+    return messages_to_chat(rest, model=model)
+
+
+_CHAT_TO_CONVERSE_KEYS = {"model", "messages", "max_tokens", "max_completion_tokens",
+                          "temperature", "top_p", "stop", "stream", "tools", "tool_choice"}
+_CONVERSE_TO_CHAT_KEYS = {"schemaVersion", "system", "messages", "inferenceConfig",
+                          "toolConfig"}
+_CONVERSE_CONFIG = {"maxTokens": "max_tokens", "temperature": "temperature", "topP": "top_p",
+                    "stopSequences": "stop"}
+
+
+def chat_to_converse(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A chat completions body as a Bedrock Converse request (also Amazon Nova's
+    InvokeModel body): ``system`` and message content as text blocks, ``inferenceConfig``
+    (``maxTokens``, ``temperature``, ``topP``, ``stopSequences``), function tools as
+    ``toolConfig``. Raises :class:`Unconvertible` for what it lacks here (images, tool
+    call history, response formats)."""
+    _only(body, _CHAT_TO_CONVERSE_KEYS, "Converse")
+    system, messages = _split_system(body.get("messages") or [])
+    request: dict[str, Any] = {}
+    if system:
+        request["system"] = [{"text": text} for text in system]
+    request["messages"] = [
+        {"role": message["role"],
+         "content": [{"text": _text_of(message["content"], f"messages[{index}].content")}]}
+        for index, message in enumerate(messages)]
+    config: dict[str, Any] = {}
+    limit = body.get("max_tokens") or body.get("max_completion_tokens")
+    if limit is not None:
+        config["maxTokens"] = limit
+    for source, target in (("temperature", "temperature"), ("top_p", "topP")):
+        if body.get(source) is not None:
+            config[target] = body[source]
+    stop = body.get("stop")
+    if stop is not None:
+        config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+    if config:
+        request["inferenceConfig"] = config
+    if body.get("tools") is not None:
+        tools = [{"toolSpec": {"name": function["name"],
+                               **({"description": function["description"]}
+                                  if "description" in function else {}),
+                               "inputSchema": {"json": function.get("parameters",
+                                                                    {"type": "object"})}}}
+                 for function in _chat_functions(body["tools"], "Converse")]
+        request["toolConfig"] = {"tools": tools, **_choice_to_converse(body.get("tool_choice"))}
+    elif body.get("tool_choice") is not None:
+        raise Unconvertible("tool_choice", "a tool choice without tools")
+    return request
+
+
+def _choice_to_converse(choice: Any) -> dict[str, Any]:
+    if choice is None or choice == "auto":
+        return {}
+    if choice == "required":
+        return {"toolChoice": {"any": {}}}
+    function = choice.get("function") if isinstance(choice, dict) else None
+    if isinstance(function, dict) and isinstance(function.get("name"), str):
+        return {"toolChoice": {"tool": {"name": function["name"]}}}
+    raise Unconvertible("tool_choice", f"tool_choice {quote(choice, 40)} has no Converse "
+                        "equivalent")
+
+
+def converse_to_chat(request: Mapping[str, Any], *, model: str | None = None
+                     ) -> dict[str, Any]:
+    """A Bedrock Converse request (or Amazon Nova body) as a chat completions body: text
+    blocks only (:class:`Unconvertible` for images, documents, tool use history)."""
+    _only(request, _CONVERSE_TO_CHAT_KEYS, "chat completions")
+    body: dict[str, Any] = {"model": model}
+    messages: list[dict[str, Any]] = []
+    system = request.get("system")
+    if system is not None:
+        texts = [_converse_text(block, f"system[{index}]")
+                 for index, block in enumerate(system if isinstance(system, list) else [None])]
+        messages.append({"role": "system", "content": "\n\n".join(texts)})
+    for index, message in enumerate(request.get("messages") or []):
+        param = f"messages[{index}]"
+        blocks = message.get("content") if isinstance(message, dict) else None
+        texts = [_converse_text(block, f"{param}.content[{number}]")
+                 for number, block in enumerate(blocks if isinstance(blocks, list) else [None])]
+        messages.append({"role": message.get("role"), "content": "".join(texts)})
+    body["messages"] = messages
+    config = request.get("inferenceConfig") or {}
+    names = {**_CONVERSE_CONFIG, "max_new_tokens": "max_tokens"}
+    body.update(_renamed(config, names, "inferenceConfig", "chat completions"))
+    tool_config = request.get("toolConfig")
+    if tool_config is not None:
+        _only(tool_config, {"tools", "toolChoice"}, "chat completions")
+        body["tools"] = [_converse_tool(tool, f"toolConfig.tools[{index}]")
+                         for index, tool in enumerate(tool_config.get("tools") or [])]
+        choice = tool_config.get("toolChoice")
+        if isinstance(choice, dict) and "any" in choice:
+            body["tool_choice"] = "required"
+        elif isinstance(choice, dict) and isinstance(choice.get("tool"), dict):
+            body["tool_choice"] = {"type": "function",
+                                   "function": {"name": choice["tool"].get("name")}}
+        elif choice is not None and not (isinstance(choice, dict) and "auto" in choice):
+            raise Unconvertible("toolConfig.toolChoice", "a tool choice chat lacks")
+    return body
+
+
+def _converse_text(block: Any, param: str) -> str:
+    if isinstance(block, dict) and set(block) == {"text"} and isinstance(block["text"], str):
+        return block["text"]
+    kind = next(iter(block), "") if isinstance(block, dict) and block else "not a block"
+    raise Unconvertible(param, f"a {kind} block: only text blocks convert")
+
+
+def _converse_tool(tool: Any, param: str) -> dict[str, Any]:
+    spec = tool.get("toolSpec") if isinstance(tool, dict) else None
+    if not isinstance(spec, dict) or set(tool) != {"toolSpec"}:
+        raise Unconvertible(param, "a tool other than a toolSpec")
+    schema = spec.get("inputSchema")
+    if not isinstance(schema, dict) or set(schema) != {"json"}:
+        raise Unconvertible(f"{param}.toolSpec.inputSchema", "an input schema other than json")
+    function = _renamed({key: value for key, value in spec.items() if key != "inputSchema"},
+                        {"name": "name", "description": "description"},
+                        f"{param}.toolSpec", "chat completions")
+    return {"type": "function", "function": {**function, "parameters": schema["json"]}}
+
+
 #: The kinds of request body that convert.
-_KINDS = frozenset({"chat", "responses", "messages", "gemini"})
+_KINDS = frozenset({"chat", "responses", "messages", "gemini", "bedrock-claude",
+                    "vertex-claude", "converse"})
 
 #: Each request kind read into chat completions, and written from it: every conversion
 #: goes through chat's words.
 _TO_CHAT = {"messages": messages_to_chat, "gemini": gemini_to_chat,
-            "responses": responses_to_chat}
+            "responses": responses_to_chat, "bedrock-claude": cloud_claude_to_chat,
+            "vertex-claude": cloud_claude_to_chat, "converse": converse_to_chat}
 
 
 def _from_chat(kind: str, body: Mapping[str, Any], model: str | None,
                max_tokens: int) -> dict[str, Any]:
+    if kind in _CLAUDE_VERSIONS:
+        return chat_to_cloud_claude(body, _CLAUDE_VERSIONS[kind], max_tokens=max_tokens)
+    if kind == "converse":
+        return chat_to_converse(body)
     if kind == "messages":
         return chat_to_messages(body, model=model, max_tokens=max_tokens)
     if kind == "gemini":
@@ -778,15 +927,20 @@ def _from_chat(kind: str, body: Mapping[str, Any], model: str | None,
 # --- request files --------------------------------------------------------------------------
 
 
+#: The kind of body each shipped schema describes, where it converts.
+_SCHEMA_KINDS = {"anthropic/messages": "messages", "gemini/generate-content": "gemini",
+                 "openai/responses": "responses", "bedrock/anthropic-claude": "bedrock-claude",
+                 "vertex/claude": "vertex-claude", "bedrock/amazon-nova": "converse",
+                 "bedrock/converse": "converse"}
+
+
 def _kind(profile: Profile, endpoint: str | None = None) -> str:
-    """The kind of request body a provider's endpoint takes: chat, responses, messages or
-    gemini."""
-    if profile.body_field == "params":
-        return "messages"
-    if profile.body_field == "body":
-        kind = profile.endpoints.get(endpoint or profile.default_endpoint, "")
-        return "responses" if kind == "openai/responses" else "chat"
-    return profile.name
+    """The kind of request body a provider's endpoint takes: chat, responses, messages,
+    gemini, bedrock-claude, vertex-claude or converse (another: none converts)."""
+    schema = profile.schema_for(endpoint or profile.default_endpoint) or ""
+    if profile.body_field == "body" and schema != "openai/responses":
+        return "chat"
+    return _SCHEMA_KINDS.get(schema, schema)
 
 
 def _valid_id(custom_id: str, profile: Profile, taken: set[str]) -> str:
@@ -835,17 +989,27 @@ def convert(
     check_target(target, "target")
     source_profile = profile_for(from_provider, source)
     target_profile = get_profile(to_provider)
-    endpoint = endpoint or target_profile.default_endpoint
+    # Where the job sets the model (Bedrock), the model names the target's body family.
+    endpoint = target_profile.endpoint_named(endpoint, model) or endpoint \
+        or target_profile.default_endpoint
     if endpoint not in target_profile.endpoints:
         raise UsageError(f"{target_profile.title} has no endpoint {quote(endpoint, 60)}",
                          code="unsupported_url")
     target_kind = _kind(target_profile, endpoint)
-    if target_kind not in _KINDS or _kind(source_profile) not in _KINDS or (
+    if target_kind not in _KINDS or (
+            source_profile.endpoint_of_body is None
+            and _kind(source_profile) not in _KINDS) or (
             target_profile.body_field == "body"
             and target_profile.endpoints[endpoint].split("/")[-1] not in (
                 "chat-completions", "responses")):
+        hint = ""
+        if target_profile.endpoint_of_model is not None:
+            hint = (f"; {target_profile.title} sets the model on the job: name it (--model, "
+                    "model= in Python) or the target's endpoint, one of "
+                    f"{target_profile.endpoint_list()}")
         raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
-                         f"{target_profile.name}'s {endpoint}", code="unconvertible_request")
+                         f"{target_profile.name}'s {endpoint}{hint}",
+                         code="unconvertible_request")
     mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
     check_distinct_paths([source], [target, mapping_path])
     restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
@@ -870,13 +1034,15 @@ def convert(
                     path=os.fspath(source), line=line.number, custom_id=original)
             try:
                 url = value.get("url") if source_profile.carries_url else None
-                source_kind = _kind(source_profile, url)
+                source_kind = _kind(source_profile, url or source_profile.endpoint_of_line(
+                    value))
                 chat_url = source_profile.endpoints.get(url or "", "").endswith(
                     "chat-completions")
                 if url is not None and source_kind != "responses" and not chat_url:
                     raise Unconvertible("url", f"endpoint {quote(url, 60)}: only chat "
                                         "completions and Responses convert")
-                _check_body(source_profile, url or source_profile.default_endpoint, body,
+                _check_body(source_profile, url or source_profile.endpoint_of_line(value)
+                            or source_profile.default_endpoint, body,
                             "the body is not a valid request")
                 converted = _convert_body((source_kind, target_kind), body, _target_model(
                     body.get("model"), model, model_map, target_profile), max_tokens)

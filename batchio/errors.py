@@ -106,9 +106,9 @@ CODES: dict[str, str] = {
     "too_many_tasks": "The file holds more requests than the provider allows per file.",
     "too_few_requests": "Warning: the file holds fewer requests than the provider's minimum "
                         "per job (Bedrock: 100 records by default).",
-    "ambiguous_match": "Warning: requests without an id repeat another request exactly; "
-                       "their results (matched by the request they repeat) were given to "
-                       "them in file order.",
+    "ambiguous_match": "Warning: a request without an id repeats another exactly; their "
+                       "results, matched by the request they repeat, cannot be told apart "
+                       "(the join gives them in file order).",
     "model_family_unknown": "Warning: the body's shape names no model family and no --model "
                             "names the job's model: only its being an object is checked.",
     "file_too_large": "The file is larger than the provider allows per file (or, for "

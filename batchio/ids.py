@@ -2,12 +2,15 @@
 
 Owns :class:`IdStrategy` and the strategies batchio ships: :class:`SequenceIds` (the
 default), :class:`UuidIds`, :class:`ContentHashIds` and :class:`CallerKeys`. Any object with
-a ``make_id(body, *, url, index)`` method will do.
+a ``make_id(body, *, url, index)`` method will do. Also what a request with no id is known
+by where its result repeats it (Vertex AI, Bedrock): :func:`echo_key` and
+:func:`synthetic_id`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,4 +72,47 @@ class CallerKeys:
                         code="missing_custom_id", line=index + 1)
 
 
-__all__ = ["CallerKeys", "ContentHashIds", "IdStrategy", "SequenceIds", "UuidIds"]
+
+
+def echo_key(body: Any) -> bytes:
+    """The key a request body is matched by where its result repeats it instead of naming
+    it (Vertex AI's Gemini results; Bedrock records without a recordId): a digest of its
+    normal form, so that the service's copy of the body matches the line's own. The
+    service writes the copy again: it adds null for fields left unset, drops empty ones,
+    and may spell a field name in camelCase or snake_case (docs/formats.md), so the normal
+    form drops nulls and empty objects and lists, spells every name in snake_case, and
+    writes a whole float as an integer. Two bodies that differ only there are one request
+    to the join (a match group, reported as ``ambiguous_match``)."""
+    return hashlib.blake2b(orjson.dumps(_normal_form(body), option=orjson.OPT_SORT_KEYS),
+                           digest_size=16).digest()
+
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _normal_form(value: Any) -> Any:
+    if type(value) is dict:
+        normal = {}
+        for key, item in value.items():
+            item = _normal_form(item)
+            if item is None or item == {} or item == []:
+                continue
+            normal[_CAMEL.sub(r"_\1", key).lower() if type(key) is str else key] = item
+        return normal
+    if type(value) is list:
+        return [_normal_form(item) for item in value]
+    if type(value) is float and value.is_integer() and abs(value) < 2 ** 63:
+        return int(value)
+    return value
+
+
+def synthetic_id(key: bytes, repeat: int) -> str:
+    """The ``custom_id`` of a row whose request has no id and whose result names none: its
+    body's key (the same in every round that asks it again), and its place among identical
+    requests of the file."""
+    name = f"request-{key.hex()[:16]}"
+    return name if repeat == 1 else f"{name}-{repeat}"
+
+
+__all__ = ["CallerKeys", "ContentHashIds", "IdStrategy", "SequenceIds", "UuidIds", "echo_key",
+           "synthetic_id"]

@@ -39,6 +39,7 @@ from .errors import (
     UsageError,
     quote,
 )
+from .ids import echo_key
 from .jsonl import (
     DEFAULT_MAX_LINE_BYTES,
     BlankLines,
@@ -700,6 +701,8 @@ class _LineChecker:
         self.first_model: tuple[str, int] | None = None
         #: custom_id -> the line that first used it: the only per-request state kept.
         self.seen: dict[str, int] = {}
+        #: The echo key of each request without an id -> its first line (Bedrock, Vertex).
+        self.echo_seen: dict[bytes, int] = {}
         #: (method, url, model) -> [the endpoint, lines of the fast lane with that envelope],
         #: for envelopes found clean.
         self.clean: dict[tuple[Any, Any, Any], list[Any]] = {}
@@ -869,6 +872,8 @@ class _LineChecker:
         if body is None and self._another_providers_line(value, number):
             return
         custom_id = self._check_id(value.get(profile.id_field), number)
+        if custom_id is None and profile.echo_field is not None and isinstance(body, dict):
+            self._check_repeated_body(body, number)
         url, url_clean = self._check_url(value, body, number, custom_id)
         if not bare and not self.envelope.issuperset(value):
             unknown = sorted(set(value) - self.envelope)
@@ -901,6 +906,17 @@ class _LineChecker:
             # No fault with this envelope: later lines like it may take the fast lane.
             with contextlib.suppress(TypeError):
                 self.clean.setdefault((value.get("method"), url, model), [target, 0])
+
+    def _check_repeated_body(self, body: Mapping[str, Any], number: int) -> None:
+        """``ambiguous_match``: a request without an id whose body repeats an earlier one's
+        exactly (:func:`batchio.ids.echo_key`): their results repeat the same request, so
+        which answers which cannot be known."""
+        first = self.echo_seen.setdefault(echo_key(body), number)
+        if first != number:
+            self._add("ambiguous_match", f"this request repeats line {first} exactly and "
+                      f"neither has a {self.profile.id_field}: their results cannot be told "
+                      "apart (the join gives them in file order); give each an id",
+                      number, self.profile.id_field, None, "warning")
 
     def _check_keys_once(self, raw: bytes, number: int, custom_id: str | None) -> None:
         for key in _duplicate_keys(raw):
@@ -1212,6 +1228,10 @@ def _plan_ranges(source: LineSource, profile: Profile, schema: Any, workers: int
     check_workers(workers)
     count = usable_cores() if workers is None else workers
     if count < 2 or not isinstance(source, (str, os.PathLike)) or os.fspath(source) == "-":
+        return None
+    if profile.echo_field is not None:
+        # Requests without an id are told apart by their bodies, across the whole file
+        # (ambiguous_match): one pass (Bedrock's and Vertex AI's files are 1 GB at most).
         return None
     path = os.fspath(source)
     if not is_plain_file(path):
