@@ -1,0 +1,634 @@
+"""AWS Bedrock batch inference and Google Vertex AI batch prediction: request and result
+lines in each documented shape, limits at their edges, the join's columns, job objects in
+every state, detection, simulated jobs, and the join by the request a result repeats."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import batchio
+from batchio import BatchObjectError, BatchStatus, convert, join, load_batches, validate
+from batchio.batch import read_batch
+from batchio.cli import main
+from batchio.ids import echo_key
+from batchio.kinds import inspect, line_kind
+from batchio.providers import Limits, detect_provider, get_profile
+
+
+def write(path: Path, lines: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    return path
+
+
+# --- Bedrock request bodies, one per family, each as its model parameters page shows it --
+
+BEDROCK_BODIES: dict[str, tuple[str, dict[str, Any]]] = {
+    # model-parameters-anthropic-claude-messages-request-response.html
+    "anthropic.claude": ("anthropic.claude-3-5-haiku-20241022-v1:0", {
+        "anthropic_version": "bedrock-2023-05-31", "max_tokens": 200, "system": "Be brief.",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "temperature": 0.5, "top_k": 250, "stop_sequences": ["END"]}),
+    # docs.aws.amazon.com/nova/latest/userguide/complete-request-schema.html
+    "amazon.nova": ("us.amazon.nova-lite-v1:0", {
+        "schemaVersion": "messages-v1", "system": [{"text": "Be brief."}],
+        "messages": [{"role": "user", "content": [{"text": "Hi"}]}],
+        "inferenceConfig": {"maxTokens": 200, "temperature": 0.7, "topP": 0.9, "topK": 20}}),
+    # model-parameters-titan-text.html
+    "amazon.titan-text": ("amazon.titan-text-express-v1", {
+        "inputText": "Hi", "textGenerationConfig": {"maxTokenCount": 200, "temperature": 0,
+                                                   "topP": 0.9, "stopSequences": []}}),
+    # model-parameters-titan-embed-text.html (V2)
+    "amazon.titan-embed-text": ("amazon.titan-embed-text-v2:0", {
+        "inputText": "Hi", "dimensions": 512, "normalize": True}),
+    # model-parameters-titan-embed-mm.html
+    "amazon.titan-embed-image": ("amazon.titan-embed-image-v1", {
+        "inputText": "Hi", "embeddingConfig": {"outputEmbeddingLength": 384}}),
+    # model-parameters-embed.html
+    "cohere.embed": ("cohere.embed-english-v3", {
+        "texts": ["Hi", "there"], "input_type": "search_document", "truncate": "END"}),
+    # model-parameters-meta.html
+    "meta.llama": ("meta.llama3-1-70b-instruct-v1:0", {
+        "prompt": "<|begin_of_text|>Hi", "max_gen_len": 200, "temperature": 0.5,
+        "top_p": 0.9}),
+    # model-parameters-mistral-text-completion.html
+    "mistral": ("mistral.mistral-7b-instruct-v0:2", {
+        "prompt": "<s>[INST] Hi [/INST]", "max_tokens": 200, "top_k": 50, "stop": ["</s>"]}),
+}
+
+# Each family's body broken one way, with the code and param the validator gives it.
+BEDROCK_BROKEN: dict[str, tuple[dict[str, Any], str, str]] = {
+    "anthropic.claude": ({"anthropic_version": "bedrock-2023-05-31",
+                          "messages": [{"role": "user", "content": "Hi"}]},
+                         "invalid_body", "modelInput"),
+    "amazon.nova": ({"messages": [{"role": "user", "content": "Hi"}]}, "invalid_body",
+                    "modelInput.messages[0].content"),
+    "amazon.titan-text": ({"inputText": "Hi", "textGenerationConfig": {"maxTokenCount": "x"}},
+                          "invalid_body", "modelInput.textGenerationConfig.maxTokenCount"),
+    "amazon.titan-embed-text": ({"inputText": "Hi", "dimensions": 300}, "invalid_body",
+                                "modelInput.dimensions"),
+    "amazon.titan-embed-image": ({"embeddingConfig": {"outputEmbeddingLength": 384}},
+                                 "invalid_body", "modelInput"),
+    "cohere.embed": ({"texts": ["Hi"], "input_type": "query"}, "invalid_body",
+                     "modelInput.input_type"),
+    "meta.llama": ({"max_gen_len": 200}, "invalid_body", "modelInput"),
+    "mistral": ({"prompt": "Hi", "top_k": -1}, "invalid_body", "modelInput.top_k"),
+}
+
+
+@pytest.mark.parametrize("family", list(BEDROCK_BODIES))
+def test_each_bedrock_family_passes_by_its_shape_and_by_its_model(tmp_path: Path,
+                                                                  family: str) -> None:
+    model, body = BEDROCK_BODIES[family]
+    path = write(tmp_path / "in.jsonl", [{"recordId": f"CALL{n:07d}", "modelInput": body}
+                                         for n in range(1, 4)])
+    by_shape = validate(path)
+    assert (by_shape.provider, by_shape.ok) == ("bedrock", True), by_shape.errors
+    # The body's own fields name its family (a Nova body also reads as Converse's).
+    assert list(by_shape.endpoints) in ([family], ["converse"])
+    by_model = validate(path, model=model)
+    assert by_model.ok and by_model.endpoints == {family: 3}
+    assert [w.code for w in by_model.warnings] == ["too_few_requests"]
+
+
+@pytest.mark.parametrize("family", list(BEDROCK_BROKEN))
+def test_each_bedrock_family_refuses_a_broken_body_at_its_line(tmp_path: Path,
+                                                               family: str) -> None:
+    model, body = BEDROCK_BODIES[family]
+    broken, code, param = BEDROCK_BROKEN[family]
+    path = write(tmp_path / "in.jsonl", [{"recordId": "a", "modelInput": body},
+                                         {"recordId": "b", "modelInput": broken}])
+    report = validate(path, model=model)
+    assert [(e.code, e.line, e.param, e.custom_id) for e in report.errors] == [
+        (code, 2, param, "b")]
+    cli = CliRunner().invoke(main, ["validate", str(path), "--model", model])
+    assert cli.exit_code == 1 and f"in.jsonl:2: {code}:" in cli.stdout
+
+
+def test_bedrock_record_rules(tmp_path: Path) -> None:
+    _, claude = BEDROCK_BODIES["anthropic.claude"]
+    path = write(tmp_path / "in.jsonl", [
+        {"recordId": "CALL0000001", "modelInput": claude},
+        # Bedrock adds a recordId where one is missing: a warning, the join matches it by
+        # the modelInput its output repeats.
+        {"modelInput": {**claude, "max_tokens": 10}},
+        # The model is the job's: a body naming one fails at run time.
+        {"recordId": "CALL0000003", "modelInput": {**claude, "model": "claude"}},
+        {"recordId": "CALL0000001", "modelInput": claude},
+        # A Titan body in a Claude job.
+        {"recordId": "CALL0000005", "modelInput": BEDROCK_BODIES["amazon.titan-text"][1]},
+        {"recordId": "CALL0000006", "modelInput": {"whatever": 1}},
+    ])
+    report = validate(path)
+    assert [(e.code, e.line) for e in report.errors] == [
+        ("unsupported_parameter", 3), ("url_mismatch", 5)]
+    assert [(w.code, w.line) for w in report.warnings] == [
+        ("missing_custom_id", 2), ("duplicate_custom_id", 4), ("model_family_unknown", 6),
+        ("too_few_requests", None)]
+    assert "Bedrock adds" not in report.warnings[0].message
+    assert "matched back to it by the body the result repeats (modelInput)" in \
+        report.warnings[0].message
+    # With the job's model named, every body is checked as that family's.
+    named = validate(path, model="anthropic.claude-3-haiku-20240307-v1:0")
+    assert ("invalid_body", 5) in [(e.code, e.line) for e in named.errors]
+    assert ("invalid_body", 6) in [(e.code, e.line) for e in named.errors]
+
+
+def test_bedrock_limits_at_and_over_each_edge(tmp_path: Path) -> None:
+    # Default quotas an account may raise (AWS's quota table): warnings, never errors.
+    body = orjson.dumps({"inputText": "x", "dimensions": 256})
+    for count, codes in ((99, ["too_few_requests"]), (100, []), (50_000, []),
+                         (50_001, ["too_many_tasks"])):
+        path = tmp_path / f"{count}.jsonl"
+        path.write_bytes(b"".join(b'{"recordId":"r%d","modelInput":%s}\n' % (n, body)
+                                  for n in range(count)))
+        report = validate(path)
+        assert report.ok and report.requests == count
+        assert [w.code for w in report.warnings] == codes
+        if count == 50_001:
+            [over] = report.warnings
+            assert over.line == 50_001 and "quota your account may have raised" in over.message
+    # 1 GB a file is not adjustable: an error past it (a smaller cap stands in for it).
+    profile = get_profile("bedrock")
+    size = (tmp_path / "100.jsonl").stat().st_size
+    for cap, errors in ((size, []), (size - 1, ["file_too_large"])):
+        capped = replace(profile, limits=Limits(max_requests=None, max_file_bytes=cap))
+        report = validate(tmp_path / "100.jsonl", provider=capped)
+        assert [e.code for e in report.errors] == errors
+
+
+def test_vertex_limits_at_and_over_each_edge(tmp_path: Path) -> None:
+    # 200,000 requests a job (batch-prediction-gemini): an error past it.
+    line = b'{"custom_id":"a","request":{"contents":[{"parts":[{"text":"x"}]}]}}\n'
+    for count, codes in ((200_000, []), (200_001, ["too_many_tasks"])):
+        path = tmp_path / f"{count}.jsonl"
+        path.write_bytes(line * count)
+        report = validate(path, provider="vertex")
+        assert [(e.code, e.line) for e in report.errors] == [
+            (code, 200_001) for code in codes]
+
+
+# --- Vertex AI request lines -----------------------------------------------------------
+
+GEMINI_REQUEST = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
+                  "generationConfig": {"temperature": 0.4, "maxOutputTokens": 100}}
+# cloud.google.com/vertex-ai/generative-ai/docs/partner-models/claude-batch
+VERTEX_CLAUDE = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 50,
+                 "messages": [{"role": "user", "content": "Hi"}]}
+
+
+def test_vertex_request_lines(tmp_path: Path) -> None:
+    # batch-prediction-from-cloud-storage: {"request": ...}, no id.
+    gemini = write(tmp_path / "gemini.jsonl", [{"request": GEMINI_REQUEST},
+                                               {"request": {**GEMINI_REQUEST,
+                                                            "contents": []}}])
+    report = validate(gemini)
+    assert (report.provider, report.endpoints) == ("vertex", {"gemini": 2})
+    assert [(e.code, e.line) for e in report.errors] == [("invalid_body", 2)]
+    assert not report.warnings  # a Gemini line carries no id: its own shape
+    claude = write(tmp_path / "claude.jsonl", [
+        {"custom_id": "request-1", "request": VERTEX_CLAUDE},
+        {"custom_id": "request-2", "request": {**VERTEX_CLAUDE,
+                                               "anthropic_version": "bedrock-2023-05-31"}},
+        {"custom_id": "request-3", "request": {"messages": [{"role": "user", "content": "x"}],
+                                               "max_tokens": 5}}])
+    report = validate(claude)
+    assert report.endpoints == {"claude": 3}
+    assert [(e.code, e.line, e.param) for e in report.errors] == [
+        ("invalid_body", 2, "request.anthropic_version"), ("invalid_body", 3, "request")]
+    mixed = write(tmp_path / "mixed.jsonl", [{"request": GEMINI_REQUEST},
+                                             {"custom_id": "c", "request": VERTEX_CLAUDE}])
+    assert [(e.code, e.line) for e in validate(mixed).errors] == [("url_mismatch", 2)]
+
+
+@pytest.mark.parametrize(("line", "kind", "provider"), [
+    ({"recordId": "CALL0000001", "modelInput": {}}, "requests", "bedrock"),
+    ({"modelInput": {}}, "requests", "bedrock"),
+    ({"recordId": "a", "modelInput": {}, "modelOutput": {}}, "results", "bedrock"),
+    ({"recordId": "a", "modelInput": {}, "error": {"errorCode": 400}}, "results", "bedrock"),
+    ({"jobArn": "arn:aws:bedrock:x", "status": "Completed"}, "batch", "bedrock"),
+    ({"totalRecordCount": 3, "successRecordCount": 3}, "batch", "bedrock"),
+    ({"request": GEMINI_REQUEST}, "requests", "vertex"),
+    ({"custom_id": "a", "request": VERTEX_CLAUDE}, "requests", "vertex"),
+    ({"status": "", "processed_time": "t", "request": {}, "response": {}}, "results",
+     "vertex"),
+    ({"status": "Bad Request: {}", "processed_time": "t", "request": {}}, "results",
+     "vertex"),
+    ({"name": "projects/1/locations/us/batchPredictionJobs/2", "state": "JOB_STATE_RUNNING"},
+     "batch", "vertex"),
+])
+def test_each_cloud_shape_is_named(line: dict[str, Any], kind: str, provider: str) -> None:
+    assert line_kind(line) == (kind, provider)
+    if kind == "requests":
+        assert detect_provider(line).provider == provider
+
+
+# --- result lines and the joined table -------------------------------------------------
+
+BEDROCK_OUTPUTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # family -> (modelOutput as the family's response docs show it, the row's columns)
+    "anthropic.claude": ({"id": "msg_1", "type": "message", "role": "assistant",
+                          "model": "claude-3-5-haiku-20241022",
+                          "content": [{"type": "text", "text": "Hello!"}],
+                          "stop_reason": "end_turn", "stop_sequence": None,
+                          "usage": {"input_tokens": 12, "output_tokens": 4}},
+                         {"text": "Hello!", "finish_reason": "stop", "input_tokens": 12,
+                          "output_tokens": 4, "model": "claude-3-5-haiku-20241022"}),
+    "amazon.nova": ({"output": {"message": {"role": "assistant",
+                                            "content": [{"text": "Hello!"}]}},
+                     "stopReason": "max_tokens",
+                     "usage": {"inputTokens": 7, "outputTokens": 200, "totalTokens": 207}},
+                    {"text": "Hello!", "finish_reason": "length", "input_tokens": 7,
+                     "output_tokens": 200, "total_tokens": 207}),
+    "amazon.titan-text": ({"inputTextTokenCount": 8, "results": [
+        {"tokenCount": 3, "outputText": "blue\n", "completionReason": "FINISH"}]},
+        {"text": "blue\n", "finish_reason": "stop", "input_tokens": 8, "output_tokens": 3}),
+    "amazon.titan-embed-text": ({"embedding": [0.5, -0.25], "inputTextTokenCount": 2},
+                                {"embedding": [0.5, -0.25], "input_tokens": 2}),
+    "cohere.embed": ({"id": "e1", "response_type": "embeddings_floats", "texts": ["hi"],
+                      "embeddings": [[0.125, 0.5]]}, {"embedding": [0.125, 0.5]}),
+    "meta.llama": ({"generation": "Hello!", "prompt_token_count": 9,
+                    "generation_token_count": 3, "stop_reason": "stop"},
+                   {"text": "Hello!", "finish_reason": "stop", "input_tokens": 9,
+                    "output_tokens": 3}),
+    "mistral": ({"outputs": [{"text": "Hello!", "stop_reason": "length"}]},
+                {"text": "Hello!", "finish_reason": "length"}),
+}
+
+
+def test_bedrock_output_lines_fill_the_table(tmp_path: Path) -> None:
+    families = list(BEDROCK_OUTPUTS)
+    inputs = [{"recordId": f"r{n}", "modelInput": BEDROCK_BODIES[family][1]}
+              for n, family in enumerate(families)]
+    inputs += [{"recordId": "bad", "modelInput": BEDROCK_BODIES["meta.llama"][1]},
+               {"recordId": "busy", "modelInput": BEDROCK_BODIES["meta.llama"][1]},
+               {"recordId": "never", "modelInput": BEDROCK_BODIES["meta.llama"][1]}]
+    # batch-inference-results.html: modelOutput, or an error object in its place.
+    outputs = [{**line, "modelOutput": BEDROCK_OUTPUTS[family][0]}
+               for line, family in zip(inputs, families, strict=False)]
+    outputs += [{**inputs[-3], "error": {"errorCode": 400, "errorMessage": "bad request"}},
+                {**inputs[-2], "error": {"errorCode": 429, "errorMessage": "Too many"}}]
+    random.Random(1).shuffle(outputs)
+    write(tmp_path / "in.jsonl", inputs)
+    # The job's output folder: one .jsonl.out a file, and the manifest.
+    (tmp_path / "out").mkdir()
+    write(tmp_path / "out" / "in.jsonl.out", outputs)
+    (tmp_path / "out" / "manifest.json.out").write_text(
+        '{"totalRecordCount": 10, "processedRecordCount": 9, "successRecordCount": 7, '
+        '"errorRecordCount": 2, "inputTokenCount": 40, "outputTokenCount": 213}')
+    joined = join(tmp_path / "in.jsonl", results=tmp_path / "out")
+    rows = {row.custom_id: row.to_dict() for row in joined}
+    for number, family in enumerate(families):
+        row = rows[f"r{number}"]
+        assert row["status"] == "succeeded"
+        for column, value in BEDROCK_OUTPUTS[family][1].items():
+            assert row[column] == value, (family, column)
+    assert (rows["bad"]["status"], rows["bad"]["error_code"], rows["bad"]["error_message"],
+            rows["bad"]["retryable"]) == ("failed", "400", "bad request", False)
+    assert (rows["busy"]["error_code"], rows["busy"]["retryable"]) == ("429", True)
+    assert rows["never"]["status"] == "missing"
+    assert joined.summary.counts == {"succeeded": 7, "failed": 2, "expired": 0,
+                                     "cancelled": 0, "missing": 1}
+    # The manifest is the job's record counts, read by status against the files.
+    [manifest] = load_batches(tmp_path / "out" / "manifest.json.out")
+    assert manifest.request_counts is not None
+    assert (manifest.provider, manifest.request_counts.total,
+            manifest.request_counts.completed) == ("bedrock", 10, 7)
+    cross = manifest.reconcile(results=[tmp_path / "out" / "in.jsonl.out"],
+                               inputs=tmp_path / "in.jsonl", provider="bedrock")
+    assert cross.succeeded_lines == 7 and cross.failed_lines == 2
+
+
+def test_a_bedrock_record_without_a_record_id_is_matched_by_its_model_input(
+        tmp_path: Path) -> None:
+    _, claude = BEDROCK_BODIES["anthropic.claude"]
+    first = {**claude, "messages": [{"role": "user", "content": "first"}]}
+    second = {**claude, "messages": [{"role": "user", "content": "second"}]}
+    write(tmp_path / "in.jsonl", [{"modelInput": first}, {"recordId": "mine",
+                                                          "modelInput": second}])
+    message = BEDROCK_OUTPUTS["anthropic.claude"][0]
+    # Bedrock named the first record itself; the output repeats each modelInput.
+    write(tmp_path / "in.jsonl.out", [
+        {"recordId": "mine", "modelInput": second, "modelOutput": message},
+        {"recordId": "BEDROCK0001", "modelInput": first, "modelOutput": message}])
+    joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "in.jsonl.out")
+    rows = [(row.custom_id, row.status, row.result_line) for row in joined]
+    assert rows == [("BEDROCK0001", "succeeded", 2), ("mine", "succeeded", 1)]
+    assert not joined.summary.orphans
+
+
+def test_vertex_prediction_lines_fill_the_table(tmp_path: Path) -> None:
+    requests = [{"request": {**GEMINI_REQUEST, "contents": [
+        {"role": "user", "parts": [{"text": f"question {n}"}]}]}} for n in range(3)]
+    write(tmp_path / "in.jsonl", requests)
+    # The service writes each request again: camelCase turned snake_case, unset fields
+    # as null (the published outputs), so the match is by a normal form.
+    echoed = [{"contents": [{"role": "user", "parts": [
+        {"text": f"question {n}", "file_data": None}]}],
+        "generation_config": {"temperature": 0.4, "max_output_tokens": 100.0}}
+        for n in range(3)]
+    response = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Four."}]},
+                                "finishReason": "STOP"}],
+                "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 2,
+                                  "totalTokenCount": 7},
+                "modelVersion": "gemini-2.5-flash-001"}
+    write(tmp_path / "predictions.jsonl", [
+        {"status": "Bad Request: {\"error\": {\"code\": 400, \"message\": \"Invalid\", "
+                   "\"status\": \"INVALID_ARGUMENT\"}}",
+         "processed_time": "2025-08-14T16:27:27.775+00:00", "request": echoed[2]},
+        {"status": "", "processed_time": "2025-08-14T16:27:27.775+00:00",
+         "request": echoed[0], "response": response}])
+    joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "predictions.jsonl")
+    rows = [row.to_dict() for row in joined]
+    assert [(row["status"], row["text"], row["input_tokens"], row["model"],
+             row["error_code"], row["error_message"], row["result_line"]) for row in rows] == [
+        ("succeeded", "Four.", 5, "gemini-2.5-flash-001", None, None, 2),
+        ("missing", None, None, None, None, None, None),
+        ("failed", None, None, None, "INVALID_ARGUMENT", "Invalid", 1)]
+    # A row's id is its request's key: the same in a later round that asks it again.
+    assert rows[0]["custom_id"] == f"request-{echo_key(requests[0]['request']).hex()[:16]}"
+    # Claude on Vertex names its requests, and its results name them back.
+    write(tmp_path / "claude.jsonl", [{"custom_id": "c1", "request": VERTEX_CLAUDE}])
+    write(tmp_path / "claude_out.jsonl", [{"custom_id": "c1", "status": "",
+                                           "processed_time": "t", "request": VERTEX_CLAUDE,
+                                           "response": BEDROCK_OUTPUTS["anthropic.claude"][0]}])
+    [row] = join(tmp_path / "claude.jsonl", outputs=tmp_path / "claude_out.jsonl")
+    assert (row.custom_id, row.status, row.to_dict()["text"]) == ("c1", "succeeded", "Hello!")
+
+
+# --- job objects -----------------------------------------------------------------------
+
+BEDROCK_STATES = {"Submitted": "validating", "Validating": "validating",
+                  "Scheduled": "validating", "InProgress": "in_progress",
+                  "Completed": "completed", "PartiallyCompleted": "completed",
+                  "Failed": "failed", "Stopping": "cancelling", "Stopped": "cancelled",
+                  "Expired": "expired"}
+VERTEX_STATES = {"JOB_STATE_QUEUED": "validating", "JOB_STATE_PENDING": "validating",
+                 "JOB_STATE_RUNNING": "in_progress", "JOB_STATE_PAUSED": "in_progress",
+                 "JOB_STATE_UPDATING": "in_progress", "JOB_STATE_SUCCEEDED": "completed",
+                 "JOB_STATE_PARTIALLY_SUCCEEDED": "completed", "JOB_STATE_FAILED": "failed",
+                 "JOB_STATE_CANCELLING": "cancelling", "JOB_STATE_CANCELLED": "cancelled",
+                 "JOB_STATE_EXPIRED": "expired"}
+
+
+@pytest.mark.parametrize(("state", "status"), list(BEDROCK_STATES.items()))
+def test_bedrock_job_in_every_state(state: str, status: str) -> None:
+    # GetModelInvocationJob's response (its ModelInvocationJobStatus values).
+    job = {"jobArn": "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc123def456",
+           "jobName": "job-1", "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+           "status": state, "submitTime": "2026-12-01T10:00:00Z",
+           "lastModifiedTime": "2026-12-01T11:00:00Z",
+           "jobExpirationTime": "2026-12-02T10:00:00Z",
+           "outputDataConfig": {"s3OutputDataConfig": {"s3Uri": "s3://b/out/"}}}
+    if status in ("completed", "failed", "cancelled", "expired"):
+        job["endTime"] = "2026-12-01T11:00:00Z"
+    batch = read_batch(job)
+    assert (batch.provider, batch.status, batch.model) == (
+        "bedrock", BatchStatus(status), "anthropic.claude-3-haiku-20240307-v1:0")
+    assert batch.output_file_id == "s3://b/out/"
+    assert batch.to_dict()["bedrock"] == job
+
+
+@pytest.mark.parametrize(("state", "status"), list(VERTEX_STATES.items()))
+def test_vertex_job_in_every_state(state: str, status: str) -> None:
+    job = {"name": "projects/1/locations/us-central1/batchPredictionJobs/42",
+           "displayName": "job", "model": "publishers/google/models/gemini-2.5-flash",
+           "state": state, "createTime": "2026-12-01T10:00:00Z",
+           "completionStats": {"successfulCount": "7", "failedCount": "2",
+                               "incompleteCount": "1"}}
+    if status in ("completed", "failed", "cancelled", "expired"):
+        job["endTime"] = "2026-12-01T11:00:00Z"
+    batch = read_batch(job)
+    assert (batch.provider, batch.status) == ("vertex", BatchStatus(status))
+    assert batch.request_counts is not None
+    assert (batch.request_counts.total, batch.request_counts.completed,
+            batch.request_counts.failed) == (10, 7, 2)
+
+
+def test_job_objects_that_are_not_jobs_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(BatchObjectError, match="JOB_STATE_UNSPECIFIED"):
+        read_batch({"name": "projects/1/locations/x/batchPredictionJobs/1",
+                    "state": "JOB_STATE_UNSPECIFIED"})
+    with pytest.raises(BatchObjectError, match="Bedrock status"):
+        read_batch({"jobArn": "arn", "status": "Sleeping", "submitTime": None})
+    job = tmp_path / "job.json"
+    job.write_text(orjson.dumps({"jobArn": "arn:aws:bedrock:x", "status": "Completed",
+                                 "submitTime": "2026-12-01T10:00:00Z",
+                                 "endTime": "2026-12-01T11:00:00Z",
+                                 "outputDataConfig": {"s3OutputDataConfig": {
+                                     "s3Uri": "s3://b/"}}}).decode())
+    done = CliRunner().invoke(main, ["status", str(job)])
+    assert done.exit_code == 0, done.output
+    assert "completed" in done.stdout
+
+
+# --- simulated jobs --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("provider", "lines"), [
+    ("bedrock", [{"recordId": f"CALL{n:07d}", "modelInput": BEDROCK_BODIES[family][1]}
+                 for n, family in enumerate(list(BEDROCK_BODIES) * 10)]),
+    ("bedrock", [{"modelInput": {**BEDROCK_BODIES["anthropic.claude"][1],
+                                 "messages": [{"role": "user", "content": f"q{n}"}]}}
+                 for n in range(60)]),
+    ("vertex", [{"request": {**GEMINI_REQUEST, "contents": [
+        {"role": "user", "parts": [{"text": f"q{n % 40}"}]}]}} for n in range(60)]),
+    ("vertex", [{"custom_id": f"c{n}", "request": VERTEX_CLAUDE} for n in range(60)]),
+])
+def test_a_simulated_job_joins_every_request(tmp_path: Path, provider: str,
+                                             lines: list[dict[str, Any]]) -> None:
+    write(tmp_path / "in.jsonl", lines)
+    done = CliRunner().invoke(main, ["simulate", str(tmp_path / "in.jsonl"), "--provider",
+                                     provider, "--out-dir", str(tmp_path / "sim"), "--fail",
+                                     "0.2", "--missing", "0.1", "--seed", "4"])
+    assert done.exit_code == 0, done.output
+    [results] = [path for path in (tmp_path / "sim").iterdir() if "batch" not in path.name]
+    simulated = Counter(line.get("status") or ("failed" if "error" in line else "succeeded")
+                        for line in map(orjson.loads, results.read_bytes().splitlines()))
+    joined = join(tmp_path / "in.jsonl", outputs=results, provider=provider)
+    rows = list(joined)
+    assert len(rows) == len(lines)
+    counts = joined.summary.counts
+    assert sum(counts.values()) == len(lines)
+    assert counts["succeeded"] + counts["failed"] == sum(simulated.values())
+    assert counts["failed"] == sum(count for status, count in simulated.items()
+                                   if status not in ("", "succeeded"))
+    assert not joined.summary.orphans and not joined.summary.problems
+    [batch] = load_batches(next((tmp_path / "sim").glob("*.batch.json")))
+    assert batch.provider == provider
+
+
+# --- the join by the request a result repeats: a property ------------------------------
+
+@st.composite
+def vertex_jobs(draw: Any) -> tuple[list[int], list[tuple[int, str]], list[bool]]:
+    """Requests (each a prompt number, repeats allowed), the results the service wrote
+    (the request's index, and its fate) in a shuffled order, and for each result whether
+    the service wrote its echo again in the other spelling with nulls."""
+    prompts = draw(st.lists(st.integers(0, 6), min_size=1, max_size=25))
+    results = []
+    for index in range(len(prompts)):
+        fate = draw(st.sampled_from(["ok", "ok", "failed", "missing"]))
+        if fate != "missing":
+            results.append((index, fate))
+    order = draw(st.permutations(results))
+    rewritten = draw(st.lists(st.booleans(), min_size=len(order), max_size=len(order)))
+    return prompts, list(order), rewritten
+
+
+def _rewritten(request: dict[str, Any]) -> dict[str, Any]:
+    """A request as the service writes it back: snake_case names, nulls for unset fields,
+    a whole number as a float."""
+    return {"contents": [{"role": "user", "parts": [
+        {"text": part["text"], "inline_data": None} for part in content["parts"]]}
+        for content in request["contents"]],
+        "generation_config": {"temperature": 0.5, "max_output_tokens": 64.0}}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(job=vertex_jobs())
+def test_vertex_join_by_echo_equals_the_join_by_id(tmp_path: Path, job: Any) -> None:
+    prompts, results, rewritten = job
+    requests = [{"contents": [{"role": "user", "parts": [{"text": f"prompt {p}"}]}],
+                 "generationConfig": {"temperature": 0.5, "maxOutputTokens": 64}}
+                for p in prompts]
+
+    def line(index: int, fate: str, echo: bool, with_id: bool) -> dict[str, Any]:
+        request = _rewritten(requests[index]) if echo else requests[index]
+        out: dict[str, Any] = {"custom_id": f"id{index}"} if with_id else {}
+        if fate == "ok":
+            out.update(status="", processed_time="t", request=request, response={
+                "candidates": [{"content": {"parts": [{"text": f"answer {index}"}]},
+                                "finishReason": "STOP"}],
+                "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": index}})
+        else:
+            out.update(status=f"Bad Request: {{\"error\": {{\"code\": 400, \"message\": "
+                              f"\"no {index}\", \"status\": \"INVALID_ARGUMENT\"}}}}",
+                       processed_time="t", request=request)
+        return out
+
+    by_id_in = write(tmp_path / "ids.jsonl", [{"custom_id": f"id{n}", "request": request}
+                                              for n, request in enumerate(requests)])
+    by_id_out = write(tmp_path / "ids_out.jsonl", [
+        line(index, fate, echo, True) for (index, fate), echo in zip(results, rewritten,
+                                                                      strict=True)])
+    echo_in = write(tmp_path / "echo.jsonl", [{"request": request} for request in requests])
+    echo_out = write(tmp_path / "echo_out.jsonl", [
+        line(index, fate, echo, False) for (index, fate), echo in zip(results, rewritten,
+                                                                       strict=True)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        by_echo = list(join(echo_in, outputs=echo_out))
+    # Identical requests are said (ambiguous_match), and nothing else is.
+    assert [w.message.code for w in caught
+            if isinstance(w.message, batchio.BatchioWarning)
+            and w.message.code != "most_results_orphans"] == (
+        ["ambiguous_match"] if len(set(prompts)) < len(prompts) else [])
+    by_id = list(join(by_id_in, outputs=by_id_out))
+    # Every request exactly once, in input order.
+    assert [row.request_line for row in by_echo] == list(range(1, len(prompts) + 1))
+    assert len({row.result_line for row in by_echo if row.result_line}) == len(results)
+
+    def outcome(row: batchio.JoinedRow) -> tuple[Any, ...]:
+        columns = row.to_dict()
+        return (row.status, columns["text"], columns["error_message"],
+                columns["output_tokens"])
+
+    # Identical requests are one match group: within it, results are given in file
+    # order, so the group's outcomes (not which of its rows has which) equal the join by
+    # id's; a request asked once gets exactly its own result.
+    groups: dict[int, tuple[Counter[Any], Counter[Any]]] = {}
+    for prompt, echo_row, id_row in zip(prompts, by_echo, by_id, strict=True):
+        echo_seen, id_seen = groups.setdefault(prompt, (Counter(), Counter()))
+        echo_seen[outcome(echo_row)] += 1
+        id_seen[outcome(id_row)] += 1
+        if prompts.count(prompt) == 1:
+            assert outcome(echo_row) == outcome(id_row)
+    for echo_seen, id_seen in groups.values():
+        assert echo_seen == id_seen
+    # The missing ones' rows carry the ids of their requests' keys, distinct in the file.
+    assert len({row.custom_id for row in by_echo}) == len(prompts)
+
+
+# --- conversion ------------------------------------------------------------------------
+
+def test_openai_chat_to_bedrock_claude_and_back_is_exact(tmp_path: Path) -> None:
+    body = {"model": "gpt-4o-mini", "max_tokens": 300, "temperature": 0.2, "top_p": 0.9,
+            "stop": ["END", "STOP"], "user": "u-1",
+            "messages": [{"role": "system", "content": "Be brief."},
+                         {"role": "user", "content": "Weather in Paris?"},
+                         {"role": "assistant", "content": "Let me check."},
+                         {"role": "user", "content": "Thanks"}],
+            "tools": [{"type": "function", "function": {
+                "name": "weather", "description": "The weather",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                               "required": ["city"]}}}],
+            "tool_choice": {"type": "function", "function": {"name": "weather"}}}
+    source = write(tmp_path / "chat.jsonl", [
+        {"custom_id": "q1", "method": "POST", "url": "/v1/chat/completions", "body": body},
+        {"custom_id": "q2", "method": "POST", "url": "/v1/chat/completions",
+         "body": {**body, "n": 2}},
+        {"custom_id": "q3", "method": "POST", "url": "/v1/chat/completions",
+         "body": {**body, "temperature": 1.5}}])
+    model = "anthropic.claude-3-5-haiku-20241022-v1:0"
+    there = convert(source, tmp_path / "bedrock.jsonl", to_provider="bedrock", model=model)
+    assert there.converted == 1
+    # What Claude lacks is reported with its line and param, and left out.
+    assert [(p.code, p.line, p.param, p.custom_id) for p in there.skipped] == [
+        ("unconvertible_request", 2, "body.n", "q2"),
+        ("unconvertible_request", 3, "body.temperature", "q3")]
+    [line] = [orjson.loads(raw) for raw in (tmp_path / "bedrock.jsonl").read_bytes().splitlines()]
+    assert line["recordId"] == "q1"
+    assert line["modelInput"]["anthropic_version"] == "bedrock-2023-05-31"
+    assert "model" not in line["modelInput"]
+    assert validate(tmp_path / "bedrock.jsonl", model=model).ok
+    back = convert(tmp_path / "bedrock.jsonl", tmp_path / "back.jsonl", to_provider="openai",
+                   model="gpt-4o-mini")
+    assert back.converted == 1 and not back.skipped
+    [again] = [orjson.loads(raw) for raw in (tmp_path / "back.jsonl").read_bytes().splitlines()]
+    assert again == {"custom_id": "q1", "method": "POST", "url": "/v1/chat/completions",
+                     "body": body}
+
+
+def test_openai_chat_to_nova_and_back_and_what_does_not_convert(tmp_path: Path) -> None:
+    body = {"model": "gpt-4o-mini", "max_tokens": 64, "temperature": 0.3,
+            "messages": [{"role": "system", "content": "Be brief."},
+                         {"role": "user", "content": "Hi"}]}
+    source = write(tmp_path / "chat.jsonl", [
+        {"custom_id": "a", "method": "POST", "url": "/v1/chat/completions", "body": body},
+        {"custom_id": "b", "method": "POST", "url": "/v1/chat/completions",
+         "body": {**body, "messages": [{"role": "user", "content": [
+             {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}}])
+    there = convert(source, tmp_path / "nova.jsonl", to_provider="bedrock",
+                    model="amazon.nova-lite-v1:0")
+    assert there.converted == 1
+    assert [(p.line, p.param) for p in there.skipped] == [(2, "body.messages[0].content")]
+    back = convert(tmp_path / "nova.jsonl", tmp_path / "back.jsonl", to_provider="openai",
+                   model="gpt-4o-mini")
+    [again] = [orjson.loads(raw) for raw in (tmp_path / "back.jsonl").read_bytes().splitlines()]
+    assert back.converted == 1 and again["body"] == body
+    # Without the job's model, the target's body family is not known: said, not guessed.
+    done = CliRunner().invoke(main, ["convert", str(source), "--to", "bedrock", "-o",
+                                     str(tmp_path / "x.jsonl")])
+    assert done.exit_code == 2 and "sets the model on the job" in done.output
+
+
+def test_inspect_names_cloud_files(tmp_path: Path) -> None:
+    batchio.simulate(write(tmp_path / "in.jsonl", [
+        {"recordId": "a", "modelInput": BEDROCK_BODIES["meta.llama"][1]}]),
+        output=tmp_path / "in.jsonl.out", provider="bedrock", failure_rate=0,
+        expire_rate=0, missing_rate=0, batch_json=tmp_path / "job.json")
+    assert (inspect(tmp_path / "in.jsonl.out").kind,
+            inspect(tmp_path / "in.jsonl.out").provider) == ("results", "bedrock")
+    assert (inspect(tmp_path / "job.json").kind, inspect(tmp_path / "job.json").provider) == (
+        "batch", "bedrock")
