@@ -417,7 +417,8 @@ class Batch:
             problems.append(Problem(code="inconsistent_batch", message=message, param=param))
 
         if counts is None:
-            add("request_counts", "the batch has no request_counts to compare with")
+            if profile.batch_counts:
+                add("request_counts", "the batch has no request_counts to compare with")
         else:
             if (output is not None or results) and succeeded != counts.completed:
                 add("request_counts.completed",

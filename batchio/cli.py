@@ -502,8 +502,12 @@ def _stem(path: str) -> str:
 def simulation_paths(requests: str, out_dir: str, profile: Profile) -> dict[str, str | None]:
     """The files ``simulate --out-dir`` writes, named after the request file as the
     provider names its own: ``STEM.output.jsonl`` and ``STEM.errors.jsonl`` (one
-    ``STEM.results.jsonl`` for a provider with one result file) and ``STEM.batch.json``."""
+    ``STEM.results.jsonl`` for a provider with one result file, Bedrock's
+    ``STEM.jsonl.out``) and ``STEM.batch.json``."""
     stem = os.path.join(out_dir, _stem(requests))
+    if profile.result_file_name is not None:
+        return {"output": profile.result_file_name.format(stem=stem), "errors": None,
+                "batch_json": f"{stem}.batch.json"}
     if profile.one_result_file:
         return {"output": f"{stem}.results.jsonl", "errors": None,
                 "batch_json": f"{stem}.batch.json"}

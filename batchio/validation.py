@@ -13,6 +13,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import hashlib
 import io
 import itertools
 import json
@@ -262,6 +263,7 @@ def validate_results(source: str | os.PathLike[str], *, provider: str | Profile 
     schemas = None if names is None else (compiled(names[0]), compiled(names[1]))
     id_field = profile.result_id_field
     seen: dict[str, int] = {}
+    echoed: dict[bytes, int] = {}
     cap = max_line_bytes or profile.limits.max_file_bytes or DEFAULT_MAX_LINE_BYTES
     for item in read_lines(source, errors="collect", max_line_bytes=cap,
                            blank_lines=blank_policy(profile)):
@@ -273,7 +275,14 @@ def validate_results(source: str | os.PathLike[str], *, provider: str | Profile 
         custom_id = value.get(id_field)
         custom = custom_id if type(custom_id) is str else None
         if not custom and profile.echo_field is not None and profile.echo_field in value:
-            pass  # matched to its request by the request it repeats
+            # Matched to its request by the request it repeats; the same line twice (its
+            # processing time too) is one answer written twice.
+            digest = hashlib.blake2b(item.raw.rstrip(b"\r\n"), digest_size=16).digest()
+            if echoed.setdefault(digest, item.number) != item.number:
+                collector.add(Problem(code="duplicate_result", line=item.number,
+                                      path=report.path,
+                                      message=f"this result line repeats line "
+                                      f"{echoed[digest]} exactly"))
         elif not custom:
             collector.add(Problem(code="missing_custom_id", line=item.number,
                                   param=id_field, path=report.path,

@@ -57,6 +57,8 @@ def test_inspect_names_every_example(tmp_path: Path) -> None:
     assert {name: (found.kind, found.provider) for name, found in kinds.items()} == {
         "anthropic_requests.jsonl": ("requests", "anthropic"),
         "bad_requests.jsonl": ("requests", "openai"),
+        "bedrock_requests.jsonl": ("requests", "bedrock"),
+        "vertex_requests.jsonl": ("requests", "vertex"),
         "chat_requests.jsonl": ("requests", "openai"),
         "embeddings_requests.jsonl": ("requests", "openai")}
     assert kinds["chat_requests.jsonl"].records == 12
@@ -87,6 +89,18 @@ def test_inspect_names_every_example(tmp_path: Path) -> None:
                 batch_error("c", "batch_expired")]),
     ("anthropic", [ANTHROPIC_RESULT, {"custom_id": "b", "result": {"type": "expired"}}]),
     ("gemini", [GEMINI_RESULT, {"key": "k2", "error": {"code": 500, "message": "x"}}]),
+    # docs.aws.amazon.com/bedrock/latest/userguide/batch-inference-results.html
+    ("bedrock", [{"recordId": "CALL0000001", "modelInput": {"inputText": "x"},
+                  "modelOutput": {"inputTextTokenCount": 8, "results": [
+                      {"tokenCount": 3, "outputText": "blue", "completionReason": "FINISH"}]}},
+                 {"recordId": "CALL0000002", "modelInput": {"inputText": "y"},
+                  "error": {"errorCode": 400, "errorMessage": "bad request"}}]),
+    # Vertex AI predictions.jsonl: no id, the request echoed; a failure's status text.
+    ("vertex", [{"status": "", "processed_time": "2025-08-14T16:27:27.775+00:00",
+                 "request": {"contents": []}, "response": GEMINI_RESULT["response"]},
+                {"status": "Bad Request: {\"error\": {\"code\": 400}}",
+                 "processed_time": "2025-08-14T16:27:27.775+00:00",
+                 "request": {"contents": [{"parts": [{"text": "x"}]}]}}]),
 ])
 def test_a_result_file_is_validated_as_results(tmp_path: Path, provider: str,
                                                lines: list[dict[str, Any]]) -> None:

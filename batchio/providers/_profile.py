@@ -157,6 +157,12 @@ class Profile:
     echo_field: str | None = None
     #: The result files a job produces, for docs: ("output", "errors") or ("results",).
     result_files: tuple[str, ...] = ("output", "errors")
+    #: How the provider names the one result file of an input file ``STEM.jsonl``, where
+    #: it names it after the input (Bedrock: ``STEM.jsonl.out``); None: batchio's names.
+    result_file_name: str | None = None
+    #: Whether the provider's job object carries request counts (Bedrock's job and
+    #: Together's do not: a cross-check has nothing to compare there, which is no fault).
+    batch_counts: bool = True
     #: The error codes that mean a request never ran because the batch expired/was cancelled.
     expired_codes: frozenset[str] = frozenset()
     cancelled_codes: frozenset[str] = frozenset()

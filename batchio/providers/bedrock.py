@@ -166,11 +166,13 @@ PROFILE = Profile(
     endpoint_of_model=family_of_model,
     misplaced={family: {"model": "the job's modelId (the model is set on the job)"}
                for family in FAMILIES},
+    batch_counts=False,
     result_shape="bedrock",
     classify_result=bedrock_shape(RETRYABLE),
     result_id_field="recordId",
     echo_field="modelInput",
     result_files=("output",),
+    result_file_name="{stem}.jsonl.out",
     retryable_codes=RETRYABLE,
     notes="The model is set on the job; give it as --model to check each body by its "
           "family.",

@@ -40,6 +40,7 @@ PROFILE = Profile(
     mixed_models="warning",
     blank_lines="warning",
     endpoint_of_body=endpoint_of_body,
+    batch_counts=False,
     result_shape="openai",
     # Result codes for expired and cancelled requests are not documented (uncertain).
     classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
