@@ -632,3 +632,56 @@ def test_inspect_names_cloud_files(tmp_path: Path) -> None:
             inspect(tmp_path / "in.jsonl.out").provider) == ("results", "bedrock")
     assert (inspect(tmp_path / "job.json").kind, inspect(tmp_path / "job.json").provider) == (
         "batch", "bedrock")
+
+
+# --- OpenAI-compatible services ---------------------------------------------------------
+
+def chat_line(custom_id: str, model: str, url: str = "/v1/chat/completions"
+              ) -> dict[str, Any]:
+    return {"custom_id": custom_id, "method": "POST", "url": url,
+            "body": {"model": model, "messages": [{"role": "user", "content": "Hi"}]}}
+
+
+@pytest.mark.parametrize(("line", "provider", "alternatives"), [
+    (chat_line("a", "gpt-4o-mini"), "openai", ()),
+    # docs.x.ai batch-api: OpenAI-shaped lines naming xAI's models.
+    (chat_line("a", "grok-4-fast"), "xai", ("openai",)),
+    # Model Studio: qwen models, and the free test endpoint.
+    (chat_line("a", "qwen-plus"), "dashscope", ("openai",)),
+    (chat_line("a", "batch-test-model", "/v1/chat/ds-test"), "dashscope", ()),
+    # docs.fireworks.ai batch-inference: custom_id and body, the model the job's.
+    ({"custom_id": "a", "body": {"messages": [{"role": "user", "content": "Hi"}]}},
+     "mistral", ("together", "fireworks")),
+])
+def test_openai_compatible_services_are_detected(line: dict[str, Any], provider: str,
+                                                 alternatives: tuple[str, ...]) -> None:
+    detection = detect_provider(line)
+    assert (detection.provider, detection.alternatives) == (provider, alternatives)
+
+
+def test_openai_compatible_services_rules(tmp_path: Path) -> None:
+    # DashScope: 50,000 requests a file, one model, the test endpoint for its test model.
+    lines = [chat_line(f"r{n}", "qwen-plus") for n in range(50_001)]
+    path = write(tmp_path / "qwen.jsonl", lines)
+    report = validate(path)
+    assert (report.provider, [(e.code, e.line) for e in report.errors]) == (
+        "dashscope", [("too_many_tasks", 50_001)])
+    mixed = write(tmp_path / "mixed.jsonl", [chat_line("a", "qwen-plus"),
+                                             chat_line("b", "qwen-max")])
+    assert [(e.code, e.line) for e in validate(mixed).errors] == [("model_mismatch", 2)]
+    test = write(tmp_path / "test.jsonl", [chat_line("a", "batch-test-model",
+                                                     "/v1/chat/ds-test")])
+    assert validate(test).ok and validate(test).provider == "dashscope"
+    # xAI: a Responses line beside chat lines is a warning (not documented either way).
+    xai = write(tmp_path / "xai.jsonl", [chat_line("a", "grok-4-fast"), {
+        "custom_id": "b", "method": "POST", "url": "/v1/responses",
+        "body": {"model": "grok-4-fast", "input": "Hi"}}])
+    report = validate(xai)
+    assert (report.provider, report.ok) == ("xai", True)
+    assert [(w.code, w.line) for w in report.warnings] == [("url_mismatch", 2)]
+    # Fireworks: no model in the body (the job's), custom_id required.
+    fireworks = write(tmp_path / "fw.jsonl", [
+        {"custom_id": "a", "body": {"messages": [{"role": "user", "content": "Hi"}]}},
+        {"body": {"messages": [{"role": "user", "content": "Hi"}]}}])
+    report = validate(fireworks, provider="fireworks")
+    assert [(e.code, e.line) for e in report.errors] == [("missing_custom_id", 2)]

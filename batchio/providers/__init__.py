@@ -16,7 +16,7 @@ from ..errors import BatchioWarning, UsageError
 from ._profile import STATUSES, IdRule, Limits, Outcome, Policy, Profile, Status
 
 _MODULES = ("openai", "azure", "anthropic", "gemini", "mistral", "groq", "together", "vllm",
-            "bedrock", "vertex")
+            "bedrock", "vertex", "xai", "fireworks", "dashscope")
 
 #: Every provider batchio knows, by name.
 PROVIDERS: tuple[str, ...] = _MODULES
@@ -49,8 +49,10 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
     a url ending in ``/score`` or ``/rerank`` is vLLM's, an audio request naming its audio by
     ``file_url`` vLLM's and by ``url`` Groq's, a url without ``/v1`` Azure's, and a model
     named as a repository (``org/name``, which no OpenAI model id is) vLLM's or Groq's.
-    A ``custom_id``/``body`` line with no url and no method is Mistral's or Together's (the
-    endpoint is set on their jobs; OpenAI's lines must carry one).
+    A ``custom_id``/``body`` line with no url and no method is Mistral's, Together's or
+    Fireworks' (the endpoint is set on their jobs; OpenAI's lines must carry one). An
+    OpenAI-shaped line naming a ``grok-`` model is xAI's first, a ``qwen`` model (or the
+    ``/v1/chat/ds-test`` url) Alibaba Cloud Model Studio's, OpenAI's after.
     """
     if not line:
         return Detection("openai")
@@ -69,11 +71,19 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
         body = body if isinstance(body, dict) else {}
         if url.endswith(("/score", "/rerank")):
             return Detection("vllm")
+        if url == "/v1/chat/ds-test":
+            return Detection("dashscope")
         if url.startswith("/v1/audio/"):
             return Detection("vllm" if "file_url" in body else "groq")
         if url.startswith("/") and not url.startswith("/v1/"):
             return Detection("azure")
         model = body.get("model")
+        # Models only one OpenAI-compatible service names so: its rules first, OpenAI's
+        # after (the shape is OpenAI's).
+        if isinstance(model, str) and model.startswith("grok-"):
+            return Detection.among("xai", "openai")
+        if isinstance(model, str) and model.startswith(("qwen", "batch-test-model")):
+            return Detection.among("dashscope", "openai")
         if isinstance(model, str) and "/" in model:
             # Hugging Face repository names: vLLM serves them, and Groq names some models
             # so. vLLM's rules first: they take what Groq's take but its per-file limits,
@@ -82,7 +92,7 @@ def detect_provider(line: Mapping[str, Any] | None) -> Detection:
                 else Detection("vllm")
         return Detection("openai")
     if "body" in line and "method" not in line:
-        return Detection.among("mistral", "together")
+        return Detection.among("mistral", "together", "fireworks")
     return Detection("openai")
 
 
