@@ -72,6 +72,29 @@ def test_the_validate_sample_output_is_what_validate_prints(workspace: Path) -> 
     assert shell(command, workspace).stdout == sample
 
 
+def test_the_clouds_section_runs_in_a_fresh_folder_twice(tmp_path: Path) -> None:
+    [commands] = blocks(section("AWS Bedrock and Google Vertex AI"), "bash")
+    for run in ("first", "second"):
+        folder = tmp_path / run
+        shutil.copytree(ROOT / "examples", folder / "examples",
+                        ignore=shutil.ignore_patterns("work"))
+        done = shell(commands, folder)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        assert "5 requests: 3 succeeded, 2 failed (1 retryable)" in done.stdout
+        assert "6 requests: 6 succeeded" in done.stdout
+        assert len((folder / "bedrock.csv").read_bytes().splitlines()) == 6
+        assert len((folder / "bedrock_retry.jsonl").read_bytes().splitlines()) == 1
+    import pyarrow.parquet
+
+    table = pyarrow.parquet.read_table(tmp_path / "second" / "vertex.parquet")
+    assert table.num_rows == 6
+    # The repeated request's two rows: one key, told apart by their place.
+    ids = table.column("custom_id").to_pylist()
+    assert ids[5] == ids[0] + "-2"
+    converted = (tmp_path / "second" / "bedrock_requests.jsonl").read_bytes().splitlines()
+    assert len(converted) == 12 and b'"recordId"' in converted[0]
+
+
 def test_the_providers_table_matches_the_profiles() -> None:
     text = section("Providers")
     for name in PROVIDERS:
