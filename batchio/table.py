@@ -222,6 +222,10 @@ def to_pandas(table: pyarrow.Table) -> Any:
     return table.to_pandas(types_mapper=mapping.get)
 
 
+#: The columns holding whole JSON lines: out of a CSV unless asked for.
+RAW_JSON_COLUMNS = ("request", "response")
+
+
 def table_format(path: str, to: str | None = None) -> TableFormat:
     """The format a joined-rows target is written in: ``to`` if given, else its extension
     (``.parquet``, ``.csv``, anything else JSONL)."""
@@ -270,7 +274,8 @@ class JoinedSink(ClosesOnExit):
     It takes rows, or what a process that joined part of the inputs made of its rows:
     record batches (Parquet, CSV) or joined lines (JSONL). ``schema`` is the joined table's
     unless given (a table with more columns, written by batches or lines); ``columns``
-    keeps only those, in that order.
+    keeps only those, in that order. CSV leaves ``request`` and ``response`` (the lines'
+    whole JSON) out unless ``columns`` names them.
     """
 
     def __init__(self, target: str, kind: TableFormat,
@@ -292,6 +297,10 @@ class JoinedSink(ClosesOnExit):
         import pyarrow.parquet
 
         schema = arrow_schema() if schema is None else schema
+        if kind == "csv" and self._columns is None:
+            # A spreadsheet of whole request and response JSON is one nobody reads: CSV
+            # holds them only where the columns name them.
+            self._columns = [name for name in schema.names if name not in RAW_JSON_COLUMNS]
         if self._columns is not None:
             schema = pyarrow.schema([schema.field(name) for name in self._columns])
         self._output = AtomicFile(target)
@@ -408,6 +417,6 @@ def _for_csv(batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
     return batch.set_column(index, "embedding", pa.array(texts, pa.string()))
 
 
-__all__ = ["DEFAULT_BATCH_ROWS", "TABLE_FORMATS", "JoinedSink", "TableFormat", "arrow_schema",
+__all__ = ["DEFAULT_BATCH_ROWS", "RAW_JSON_COLUMNS", "TABLE_FORMATS", "JoinedSink", "TableFormat", "arrow_schema",
            "joined_line", "record_batches", "require_pyarrow", "table_format",
            "write_joined"]

@@ -262,11 +262,21 @@ def test_arrow_parquet_csv_and_jsonl_agree_with_to_dict(tmp_path: Path) -> None:
     csv_rows = pyarrow.csv.read_csv(tmp_path / "joined.csv", convert_options=pyarrow.csv.
                                     ConvertOptions(strings_can_be_null=True)).to_pylist()
     assert [row["custom_id"] for row in csv_rows] == [row["custom_id"] for row in expected]
+    # CSV leaves the lines' whole JSON out unless the columns name it.
+    assert list(csv_rows[0]) == list(COLUMN_NAMES[:-2])
     for got, want in zip(csv_rows, expected, strict=True):
         vector = None if got["embedding"] is None else json.loads(got["embedding"])
         assert vector == want["embedding"]
-        assert (got["status"], got["http_status"], got["request"]) == (
-            want["status"], want["http_status"], want["request"])
+        assert (got["status"], got["http_status"]) == (want["status"], want["http_status"])
+    asked = CliRunner().invoke(main, ["join", str(requests), "--results", str(files[0]),
+                                      "--errors", str(files[1]), "-o",
+                                      str(tmp_path / "whole.csv"), "--columns",
+                                      "custom_id,request,response"])
+    assert asked.exit_code == 0, asked.output
+    whole = pyarrow.csv.read_csv(tmp_path / "whole.csv", convert_options=pyarrow.csv.
+                                 ConvertOptions(strings_can_be_null=True)).to_pylist()
+    assert [(row["request"], row["response"]) for row in whole] == [
+        (row["request"], row["response"]) for row in expected]
     jsonl_rows = [orjson.loads(line) for line in
                   (tmp_path / "joined.jsonl").read_bytes().splitlines()]
     for got, want in zip(jsonl_rows, expected, strict=True):
