@@ -1,9 +1,9 @@
 """What the command line reads besides batch files: sizes, table rows, and rows made into
 request bodies.
 
-Owns :func:`parse_size`, :func:`read_rows` (CSV or JSONL rows, numbered), the checks that a
-row's prompt and key are text (never ``None`` or an object turned into text), template
-checks, and :func:`prompt_body`. Only :mod:`batchio.cli` uses it.
+Owns :func:`parse_size`, :func:`read_rows` (CSV, TSV, JSONL or Parquet rows, numbered),
+the checks that a row's prompt and key are text (never ``None`` or an object turned into
+text), template checks, and :func:`prompt_body`. Only :mod:`batchio.cli` uses it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from .errors import LineError, SourceError, UsageError, quote
+from .errors import LineError, SourceError, UsageError, import_extra, quote
 from .jsonl import read_lines, read_small_file
 from .providers import Profile
 
@@ -42,24 +42,102 @@ def parse_size(text: str) -> int:
     return size
 
 
-def read_rows(source: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of a CSV file (by its ``.csv`` name, header first; a UTF-8 byte-order mark is
-    fine) or a JSONL file, numbered by their line in the file (a CSV's header is line 1)."""
+#: The row files build reads, for messages.
+ROW_FORMATS = ("CSV (.csv, its delimiter sniffed), TSV (.tsv, .tab), JSONL (.jsonl, .ndjson, "
+               "compressed too) and Parquet (.parquet, .pq)")
+_SNIFFED = ",;\t|"
+
+
+def row_format(name: str) -> str:
+    """What a row file is, by its name: ``csv``, ``tsv``, ``jsonl`` or ``parquet``; a name
+    that says none of them, by its first bytes (``{`` JSONL, ``PAR1`` Parquet). Anything
+    else is a :class:`UsageError` (``unsupported_row_file``) naming what build reads."""
+    lowered = name.lower()
+    for suffix in (".gz", ".zst"):
+        lowered = lowered.removesuffix(suffix)
+    if name == "-" or lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if lowered.endswith(".csv"):
+        return "csv"
+    if lowered.endswith((".tsv", ".tab")):
+        return "tsv"
+    if lowered.endswith((".parquet", ".pq")):
+        return "parquet"
+    try:
+        with open(name, "rb") as handle:
+            start = handle.read(4)
+    except OSError as exc:
+        raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
+                          errno=exc.errno) from exc
+    if start == b"PAR1":
+        return "parquet"
+    if start.lstrip()[:1] == b"{":
+        return "jsonl"
+    raise UsageError(f"unsupported row file {name}: build reads {ROW_FORMATS}",
+                     code="unsupported_row_file", path=name)
+
+
+def read_rows(source: str | os.PathLike[str], delimiter: str | None = None
+              ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Rows of a row file (:func:`row_format`), each with its number: its line in the file
+    for text files (a CSV's header is line 1; a row written over several lines is numbered
+    by its first), its place from 1 in a Parquet file. Every message about a row names
+    it by that number. ``delimiter`` is a CSV's field separator (default: sniffed from its
+    start among ``, ; tab |``; a TSV's is a tab)."""
     name = os.fspath(source)
-    if not name.lower().endswith(".csv"):
+    kind = row_format(name)
+    if kind == "jsonl":
         for line in read_lines(source):
             yield line.number, line.value
-        return
+    elif kind == "parquet":
+        yield from _parquet_rows(name)
+    else:
+        yield from _delimited_rows(name, "\t" if kind == "tsv" and delimiter is None
+                                   else delimiter)
+
+
+def _delimited_rows(name: str, delimiter: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         with open(name, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+            if delimiter is None:
+                delimiter = _sniffed_delimiter(handle.read(64 << 10))
+                handle.seek(0)
+            reader = csv.DictReader(handle, delimiter=delimiter)
+            end = 1
             for row in reader:
-                yield reader.line_num, dict(row)
+                # The line the row starts on: the one after the previous row ended.
+                start, end = end + 1, reader.line_num
+                yield start, dict(row)
     except OSError as exc:
         raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
                           errno=exc.errno) from exc
     except (UnicodeDecodeError, csv.Error) as exc:
         raise SourceError(f"cannot read {name} as CSV: {exc}", path=name) from exc
+
+
+def _sniffed_delimiter(sample: str) -> str:
+    """The delimiter of a CSV's first lines (a comma where they do not say)."""
+    if "\n" in sample:
+        sample = sample[:sample.rindex("\n")]  # whole lines only
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_SNIFFED).delimiter
+    except csv.Error:
+        return ","
+
+
+def _parquet_rows(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A Parquet file's rows, a record batch at a time (the ``[arrow]`` extra)."""
+    parquet = import_extra("pyarrow.parquet", f"reading the Parquet file {name}",
+                           '"batchio[arrow]"')
+    try:
+        table = parquet.ParquetFile(name)
+        number = 0
+        for batch in table.iter_batches(batch_size=8192):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise SourceError(f"cannot read {name} as Parquet: {exc}", path=name) from exc
 
 
 def check_template(template: str, option: str = "--template") -> list[str]:

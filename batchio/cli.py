@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
 from . import __version__
 from ._cli_base import (
@@ -77,8 +78,8 @@ from .campaign import POLICIES, Campaign, Policy, RoundStatus
 from .conversion import convert, convert_results
 from .errors import BatchioError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
-from .ids import ContentHashIds, SequenceIds, UuidIds
-from .jsonl import check_distinct_paths, reads_once
+from .ids import MAPPING_SUFFIX, ContentHashIds, SequenceIds, UuidIds, valid_id
+from .jsonl import check_distinct_paths, reads_once, write_file_atomically
 from .kinds import inspect
 from .outputs import OUTPUT_CHECKS
 from .parallel_join import write_join
@@ -148,12 +149,15 @@ def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, s
     return get_profile(chosen), f"provider {chosen}: {reason}; --provider to choose"
 
 
-@main.command("build", cls=Command, short_help="Turn the rows of a CSV or JSONL file into "
-              "request lines (one file, or shards within the provider's limits).",
+@main.command("build", cls=Command, short_help="Turn the rows of a CSV, TSV, JSONL or "
+              "Parquet file into request lines (one file, or shards within the provider's "
+              "limits).",
               examples=["batchio build examples/pipeline/questions.csv --model gpt-4o-mini "
                         "--template 'Explain {topic} to {audience}.' --id-field question_id "
                         "-o requests.jsonl"])
 @click.argument("rows_path", metavar="ROWS")
+@click.option("--delimiter", metavar="CHAR", help="A CSV's field separator (default: "
+              "sniffed among , ; tab |; a .tsv's is a tab; 'tab' for a tab).")
 @out_option("The one request file to write (- for stdout; .gz and .zst compress).")
 @click.option("--out-dir", metavar="DIR", help="A folder for shards and manifest.json.")
 @click.option("--model", metavar="NAME", help="The model every request names.")
@@ -189,7 +193,8 @@ def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, s
                  "openai).")
 @format_option
 @quiet_option
-def build_command(rows_path: str, out: str | None, out_dir: str | None, model: str | None,
+def build_command(rows_path: str, delimiter: str | None, out: str | None,
+                  out_dir: str | None, model: str | None,
                   endpoint: str | None, system: str | None, prompt_field: str,
                   template: str | None, body_template: str | None,
                   json_schema: str | None, schema_name: str | None, strict_schema: bool,
@@ -197,8 +202,16 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
                   max_tokens: int | None, temperature: float | None,
                   max_requests: int | None, max_bytes: str | None, overwrite: bool,
                   provider: str | None, output_format: str, quiet: bool) -> None:
-    """Turn the rows of ROWS (a CSV file with a header, or JSONL) into request lines: one
-    file (-o) or shards within the provider's limits with a manifest (--out-dir)."""
+    """Turn the rows of ROWS into request lines: one file (-o) or shards within the
+    provider's limits with a manifest (--out-dir). ROWS is CSV with a header (.csv, its
+    delimiter sniffed), TSV (.tsv), JSONL or Parquet (.parquet, the [arrow] extra); every
+    message names a row by its line in the file (a Parquet file's rows from 1). Ids
+    (--id-field) the provider refuses are replaced by ones it takes, with OUT.ids.json
+    mapping each back."""
+    if delimiter is not None:
+        delimiter = "\t" if delimiter.lower() in ("tab", "\\t") else delimiter
+        if len(delimiter) != 1:
+            raise click.BadParameter("one character, or 'tab'", param_hint="--delimiter")
     if (out is None) == (out_dir is None):
         raise click.UsageError("give exactly one of -o PATH or --out-dir DIR")
     if body_template is not None and (template is not None or system is not None):
@@ -220,7 +233,11 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
               "requests per file", "over_limit")
     target = out_dir if out_dir is not None else out or ""
     check_distinct_paths([rows_path], [out])
-    rows = read_rows(rows_path)
+    rows = read_rows(rows_path, delimiter)
+    # Ids the provider refuses (AB/123.x for Anthropic) become ones it takes, and a mapping
+    # file beside the output gives each back, as convert's does.
+    remapped: dict[str, str] = {}
+    used: set[str] = set()
     with RequestWriter(target, endpoint=profile.endpoint_named(endpoint, model),
                        provider=profile,
                        ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
@@ -229,7 +246,8 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
         for number, row in rows:
             if shaped is not None:
                 body = shaped.fill(row, number, rows_path)
-                if model is not None:
+                if model is not None and "model" not in profile.misplaced.get(
+                        writer.endpoint, {}):
                     body["model"] = model
             else:
                 prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
@@ -241,19 +259,48 @@ def build_command(rows_path: str, out: str | None, out_dir: str | None, model: s
                 body = with_structured_output(body, fragment)
             key = None if id_field is None else row_text(row, id_field, number, rows_path,
                                                          "id")
+            if key is not None:
+                key = _mapped_id(key, profile, used, remapped, target)
             try:
                 writer.add(body, custom_id=key)
             except BatchioError as exc:
                 exc.path, exc.line = rows_path, number
                 raise
     why = "" if chosen is None or quiet else f" ({chosen})"
+    mapping = None
+    if remapped:
+        mapping = (os.path.join(target, "ids.json") if out_dir is not None
+                   else f"{target}{MAPPING_SUFFIX}")
+        write_file_atomically(mapping, orjson.dumps(remapped, option=orjson.OPT_INDENT_2)
+                              + b"\n")
+        warn(f"{len(remapped):,} ids {profile.title} refuses were replaced by ones it takes "
+             f"({profile.ids.description}); {mapping} maps each back", "ids_remapped")
     if writer.manifest is not None:
         _echo_manifest(writer.manifest, target, why)
-        finish({"provider": profile.name, "out_dir": target, **writer.manifest.to_dict()})
+        finish({"provider": profile.name, "out_dir": target, "mapping": mapping,
+                **writer.manifest.to_dict()})
     echo(escape(f"{target}: {writer.count:,} requests{why}" if target != "-"
                 else f"{writer.count:,} requests{why}"), err=target == "-")
-    finish({"provider": profile.name, "out": target, "requests": writer.count},
-           err=target == "-")
+    finish({"provider": profile.name, "out": target, "requests": writer.count,
+            "mapping": mapping}, err=target == "-")
+
+
+def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, str],
+               target: str) -> str:
+    """A row's key as the provider takes it: itself, or (where its characters or length
+    are refused) :func:`batchio.ids.valid_id`'s, remembered for the mapping file."""
+    problem = profile.ids.problem(key, profile.id_field)
+    if problem is None or problem[0] not in ("custom_id_charset", "custom_id_too_long"):
+        used.add(key)
+        return key  # a good id, or one the writer refuses with its own message
+    if target == "-":
+        raise UsageError(f"{profile.id_field} {quote(key, 60)}: {problem[1]}; written to "
+                         "stdout, no mapping file could give it back: write to a file "
+                         "(-o PATH) to have such ids replaced", code=problem[0])
+    new = valid_id(key, profile, used)
+    used.add(new)
+    remapped[new] = key
+    return new
 
 
 def _echo_manifest(manifest: Manifest, folder: str, why: str = "") -> None:

@@ -11,7 +11,6 @@ output to restore them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ import orjson
 
 from .bodies import explain_body
 from .errors import BatchioError, DuplicateIdError, LineError, Problem, UsageError, quote
+from .ids import MAPPING_SUFFIX, valid_id
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
@@ -38,7 +38,6 @@ from .schemas import compiled
 
 #: Anthropic requires max_tokens; a request without one gets this.
 DEFAULT_MAX_TOKENS = 1024
-MAPPING_SUFFIX = ".ids.json"
 
 # Anthropic error types and the HTTP status the Messages API answers them with.
 _ANTHROPIC_HTTP_STATUS = {
@@ -943,19 +942,6 @@ def _kind(profile: Profile, endpoint: str | None = None) -> str:
     return _SCHEMA_KINDS.get(schema, schema)
 
 
-def _valid_id(custom_id: str, profile: Profile, taken: set[str]) -> str:
-    """``custom_id`` if the target accepts it, else a valid id derived from it."""
-    if profile.ids.problem(custom_id) is None and custom_id not in taken:
-        return custom_id
-    digest = hashlib.sha256(custom_id.encode()).hexdigest()[:10]
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", custom_id)[:50].strip("_") or "id"
-    candidate = f"{stem}-{digest}"
-    while candidate in taken:
-        digest = hashlib.sha256(candidate.encode()).hexdigest()[:10]
-        candidate = f"{stem}-{digest}"
-    return candidate
-
-
 def convert(
     source: str | os.PathLike[str],
     target: str | os.PathLike[str],
@@ -1059,7 +1045,7 @@ def convert(
                 result.skipped.append(problem)
                 continue
             wanted = restore.get(original, original)
-            new_id = _valid_id(wanted, target_profile, taken)
+            new_id = valid_id(wanted, target_profile, taken)
             taken.add(new_id)
             if new_id != original and original not in restore:
                 result.remapped[new_id] = original

@@ -104,6 +104,10 @@ CODES: dict[str, str] = {
     # Whole-file limits.
     "empty_file": "The file holds no requests.",
     "too_many_tasks": "The file holds more requests than the provider allows per file.",
+    "unsupported_row_file": "build was given rows in a format it does not read (it reads "
+                            "CSV, TSV, JSONL and Parquet).",
+    "ids_remapped": "Warning: ids the provider refuses were replaced by ones it takes; the "
+                    "mapping file beside the output gives each back.",
     "too_few_requests": "Warning: the file holds fewer requests than the provider's minimum "
                         "per job (Bedrock: 100 records by default).",
     "ambiguous_match": "Warning: a request without an id repeats another exactly; their "

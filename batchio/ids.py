@@ -14,11 +14,14 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from .errors import LineError
+
+if TYPE_CHECKING:
+    from .providers import Profile
 
 
 class IdStrategy(Protocol):
@@ -114,5 +117,25 @@ def synthetic_id(key: bytes, repeat: int) -> str:
     return name if repeat == 1 else f"{name}-{repeat}"
 
 
-__all__ = ["CallerKeys", "ContentHashIds", "IdStrategy", "SequenceIds", "UuidIds", "echo_key",
-           "synthetic_id"]
+#: The mapping file written beside a file whose ids were changed to ones the provider
+#: takes: ``OUT.ids.json``, new id -> original.
+MAPPING_SUFFIX = ".ids.json"
+
+
+def valid_id(custom_id: str, profile: Profile, taken: set[str]) -> str:
+    """``custom_id`` if ``profile`` accepts it and it is not ``taken``, else a valid id
+    derived from it (its characters the rule allows, and a digest of it): how ``convert``
+    and ``build`` carry an id a provider refuses, with a mapping file back to it."""
+    if profile.ids.problem(custom_id) is None and custom_id not in taken:
+        return custom_id
+    digest = hashlib.sha256(custom_id.encode()).hexdigest()[:10]
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", custom_id)[:50].strip("_") or "id"
+    candidate = f"{stem}-{digest}"
+    while candidate in taken:
+        digest = hashlib.sha256(candidate.encode()).hexdigest()[:10]
+        candidate = f"{stem}-{digest}"
+    return candidate
+
+
+__all__ = ["MAPPING_SUFFIX", "CallerKeys", "ContentHashIds", "IdStrategy", "SequenceIds",
+           "UuidIds", "echo_key", "synthetic_id", "valid_id"]

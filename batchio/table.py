@@ -417,6 +417,6 @@ def _for_csv(batch: pyarrow.RecordBatch) -> pyarrow.RecordBatch:
     return batch.set_column(index, "embedding", pa.array(texts, pa.string()))
 
 
-__all__ = ["DEFAULT_BATCH_ROWS", "RAW_JSON_COLUMNS", "TABLE_FORMATS", "JoinedSink", "TableFormat", "arrow_schema",
-           "joined_line", "record_batches", "require_pyarrow", "table_format",
-           "write_joined"]
+__all__ = ["DEFAULT_BATCH_ROWS", "RAW_JSON_COLUMNS", "TABLE_FORMATS", "JoinedSink",
+           "TableFormat", "arrow_schema", "joined_line", "record_batches", "require_pyarrow",
+           "table_format", "write_joined"]

@@ -341,6 +341,99 @@ def test_build_cli_from_csv(tmp_path: Path) -> None:
     assert validate(out).ok
 
 
+ROWS = [{"id": "q1", "question": "What is 2+2?", "level": "easy"},
+        {"id": "q2", "question": "Name a colour; any colour.", "level": "easy, really"},
+        {"id": "q3", "question": 'Say "hi"\non two lines.', "level": "hard"}]
+
+
+def _row_files(folder: Path, rows: list[dict[str, Any]] = ROWS) -> dict[str, Path]:
+    """The same rows as a semicolon CSV (its delimiter sniffed), a comma CSV, TSV, JSONL
+    and Parquet."""
+    import csv
+
+    import pyarrow
+    import pyarrow.parquet
+
+    files = {"semicolon.csv": ";", "comma.csv": ",", "rows.tsv": "\t"}
+    paths = {}
+    for name, delimiter in files.items():
+        with open(folder / name, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(ROWS[0]), delimiter=delimiter)
+            writer.writeheader()
+            writer.writerows(rows)
+        paths[name] = folder / name
+    paths["rows.jsonl"] = folder / "rows.jsonl"
+    paths["rows.jsonl"].write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    paths["rows.parquet"] = folder / "rows.parquet"
+    pyarrow.parquet.write_table(pyarrow.Table.from_pylist(rows), paths["rows.parquet"])
+    return paths
+
+
+def test_build_reads_every_row_format_to_the_same_request_file(tmp_path: Path) -> None:
+    made = {}
+    for name, path in _row_files(tmp_path).items():
+        out = tmp_path / f"{name}.out.jsonl"
+        result = CliRunner().invoke(main, [
+            "build", str(path), "-o", str(out), "--model", "gpt-4o-mini",
+            "--template", "{question} ({level})", "--id-field", "id"])
+        assert result.exit_code == 0, (name, result.output)
+        made[name] = out.read_bytes()
+    assert len(set(made.values())) == 1, made
+    [first] = [line.value for line in read_lines(tmp_path / "rows.tsv.out.jsonl")][:1]
+    assert first["body"]["messages"] == [{"role": "user", "content": "What is 2+2? (easy)"}]
+    # --delimiter overrides the sniffing; 'tab' names a tab.
+    out = tmp_path / "told.jsonl"
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "rows.tsv"), "--delimiter",
+                                       "tab", "-o", str(out), "--model", "gpt-4o-mini",
+                                       "--template", "{question} ({level})", "--id-field",
+                                       "id"])
+    assert result.exit_code == 0 and out.read_bytes() == made["rows.jsonl"]
+
+
+def test_build_numbers_rows_one_way_and_refuses_other_formats(tmp_path: Path) -> None:
+    # The third row repeats the first's id. A row is named by its line in the file (a
+    # CSV's header is line 1, so the third row starts on line 4), a Parquet row by its
+    # place from 1; the message says the same number as the place.
+    paths = _row_files(tmp_path, [ROWS[0], ROWS[1], {**ROWS[2], "id": "q1"}])
+    for name, place in (("semicolon.csv", 4), ("rows.tsv", 4), ("rows.jsonl", 3),
+                        ("rows.parquet", 3)):
+        result = CliRunner().invoke(main, [
+            "build", str(paths[name]), "-o", str(tmp_path / "x.jsonl"), "--model", "m",
+            "--id-field", "id", "--prompt-field", "question"])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"batchio: {paths[name]}:{place}: "
+                                        "duplicate_custom_id:"), (name, result.output)
+        assert not (tmp_path / "x.jsonl").exists()
+    sheet = tmp_path / "rows.xlsx"
+    sheet.write_bytes(b"PK\x03\x04 not rows")
+    result = CliRunner().invoke(main, ["build", str(sheet), "-o", str(tmp_path / "y.jsonl"),
+                                       "--model", "m"])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"batchio: {sheet}: unsupported_row_file: unsupported "
+                                    "row file")
+    assert not (tmp_path / "y.jsonl").exists()
+
+
+def test_build_maps_ids_the_provider_refuses(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,prompt\nAB/123.x,Hi\nok_id,There\n", encoding="utf-8")
+    out = tmp_path / "anthropic.jsonl"
+    result = CliRunner().invoke(main, ["build", str(rows), "--provider", "anthropic",
+                                       "--model", "claude-haiku-4-5", "--id-field", "id",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    ids = [line.value["custom_id"] for line in read_lines(out)]
+    assert ids[1] == "ok_id" and ids[0].startswith("AB_123_x-")
+    assert orjson.loads((tmp_path / "anthropic.jsonl.ids.json").read_bytes()) == {
+        ids[0]: "AB/123.x"}
+    assert "were replaced by ones it takes" in result.output and validate(out).ok
+    # To stdout no mapping file could give it back: refused, naming the rule.
+    result = CliRunner().invoke(main, ["build", str(rows), "--provider", "anthropic",
+                                       "--model", "claude-haiku-4-5", "--id-field", "id",
+                                       "-o", "-"])
+    assert result.exit_code == 2 and "custom_id_charset" in result.output
+
+
 def test_build_cli_reports_the_row_of_a_bad_key(tmp_path: Path) -> None:
     rows = tmp_path / "rows.csv"
     rows.write_text("id,prompt\na,x\na,y\n", encoding="utf-8")
