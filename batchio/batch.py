@@ -484,9 +484,15 @@ def _timestamps_of_reached_statuses(batch: Batch) -> _Breaches:
                    f"was {status.value}")
 
 
+#: The ``object`` of a Batch read from a job's summary rather than its job object (Bedrock's
+#: manifest.json.out: counts, with no times and no file ids to check).
+SUMMARY_OBJECT = "batch.summary"
+
+
 def _terminal_has_its_timestamp(batch: Batch) -> _Breaches:
     name = batch.status.timestamp_field
-    if batch.status.is_terminal and getattr(batch, name) is None:
+    if batch.status.is_terminal and getattr(batch, name) is None \
+            and batch.object != SUMMARY_OBJECT:
         yield name, f"a {batch.status.value} batch has no {name}"
 
 
@@ -526,7 +532,7 @@ def _completed_counts_every_request(batch: Batch) -> _Breaches:
 
 def _completed_has_a_file(batch: Batch) -> _Breaches:
     if batch.status is BatchStatus.COMPLETED and batch.output_file_id is None \
-            and batch.error_file_id is None:
+            and batch.error_file_id is None and batch.object != SUMMARY_OBJECT:
         yield "output_file_id", "a completed batch has neither an output nor an error file"
 
 
@@ -888,7 +894,7 @@ def _from_bedrock_manifest(data: Mapping[str, Any]) -> Batch:
             raise _fail(name, f"must be a whole number, not {value!r}")
         counts[name] = value
     return Batch.from_dict({
-        "id": data.get("jobArn") or "manifest.json.out", "object": "batch",
+        "id": data.get("jobArn") or "manifest.json.out", "object": SUMMARY_OBJECT,
         "status": "completed", "created_at": 0,
         "request_counts": {"total": counts["totalRecordCount"],
                            "completed": counts["successRecordCount"],
@@ -907,7 +913,7 @@ def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     """A Vertex AI ``BatchPredictionJob`` (``JOB_STATE_*``, ``completionStats`` with int64
     counts as JSON strings, RFC 3339 times) as a :class:`Batch`; the original is kept whole
     under ``vertex``. ``successfulCount`` is completed, ``failedCount`` failed, and the
-    total adds ``incompleteCount`` (where it is known: -1 is not)."""
+    total adds ``incompleteCount``; where that is -1 (not known) there are no counts."""
     data = dict(_as_mapping(source))
     state = data.get("state")
     name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
@@ -922,8 +928,10 @@ def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         succeeded = _vertex_count(stats, "successfulCount")
         failed = _vertex_count(stats, "failedCount")
         incomplete = _vertex_count(stats, "incompleteCount")
-        counts = {"total": succeeded + failed + max(incomplete, 0), "completed": succeeded,
-                  "failed": failed}
+        # -1: the requests still to run are not known, and with them the total.
+        counts = None if incomplete < 0 else {
+            "total": succeeded + failed + incomplete, "completed": succeeded,
+            "failed": failed}
     created = _unix_seconds(_gemini_field(data, "createTime"), "createTime")
     output = _gemini_field(data, "outputInfo")
     converted: dict[str, Any] = {

@@ -35,8 +35,9 @@ import orjson
 
 from .batch import Batch, load_batches, read_batch
 from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_extra, quote
+from .ids import echo_key, synthetic_id, synthetic_place
 from .jsonl import read_lines
-from .providers import get_profile, profile_for
+from .providers import Profile, get_profile, profile_for
 from .reconcile import JoinedRow, is_retried, join, retry_choices
 from .results import answer_body, request_body, usage_of
 from .sharding import Manifest, ShardLimits, request_files, result_files, write_shards
@@ -472,9 +473,11 @@ class Campaign:
         joined = join([path for _, path in requests], outputs=[path for _, path in results],
                       provider=provider, check_outputs=bool(check_outputs))
         pending: list[tuple[Any, ...]] = []
+        places = _IdenticalRequests(db, round, get_profile(provider))
         with joined:
             for row in joined:
-                pending.append(_outcome(round, file_ids[row.request_path], row))
+                pending.append(_outcome(round, file_ids[row.request_path], row,
+                                        places.custom_id(row)))
                 if len(pending) >= _INSERT_CHUNK:
                     db.executemany(_INSERT_OUTCOME, pending)
                     pending.clear()
@@ -626,7 +629,7 @@ class Campaign:
                         waiting[0] += 1
 
         paths: list[str] = []
-        manifest = write_shards(_lines_at(selected(), paths, profile.id_field), out_dir,
+        manifest = write_shards(_lines_at(selected(), paths, profile), out_dir,
                                 profile=profile, limits=limits, by_model=by_model,
                                 prefix="requests", overwrite=overwrite, reads=paths)
         if waiting[0]:
@@ -650,7 +653,7 @@ class Campaign:
         round's input order: each round is joined again, in step with the ledger's
         choices for it (both in file and line order)."""
         chosen = self._db.execute(
-            f"SELECT round, file, line, attempts, cost_usd, total_cost_usd FROM "
+            f"SELECT round, file, line, attempts, cost_usd, total_cost_usd, custom_id FROM "
             f"({_chosen_sql(policy)}) ORDER BY round, file, line")
         current = next(chosen, None)
         while current is not None:
@@ -668,6 +671,9 @@ class Campaign:
                     if current is None or current[0] != round:
                         break
                     if (file_ids[row.request_path], row.request_line) == current[1:3]:
+                        if row.custom_id != current[6]:
+                            # A request without an id, named by the ledger across rounds.
+                            row = row._replace(custom_id=current[6])
                         yield row, (round, current[3], current[5])
                         current = next(chosen, None)
             if current is not None and current[0] == round:
@@ -780,8 +786,61 @@ ORDER BY latest.round, latest.file, latest.line
 """
 
 
-def _outcome(round: int, file_id: int, row: JoinedRow) -> tuple[Any, ...]:
-    """A joined row as the ledger keeps it (:data:`_OUTCOME_COLUMNS`)."""
+class _IdenticalRequests:
+    """The ids of requests without one of their own (Vertex AI's Gemini lines, Bedrock
+    records without a recordId), across rounds. A join names such a request by its body
+    and its place among identical requests of its file (:func:`batchio.ids.synthetic_id`);
+    a later round that asks some of them again holds fewer copies, so its first copy is
+    not the first one's. Each round's copies are given, in order, the ids of their group
+    still owed an answer by the earlier rounds, then those answered (asked again: paid
+    twice), then new ones: identical requests are interchangeable, and no copy is owed
+    for ever."""
+
+    def __init__(self, db: sqlite3.Connection, round: int, profile: Profile) -> None:
+        self.db = db
+        self.round = round
+        self.profile = profile
+        #: Key part -> the ids this round gives its copies first, in order, and the last
+        #: place the earlier rounds used; and how many copies this round has given ids.
+        self.orders: dict[str, tuple[list[str], int]] = {}
+        self.given: collections.Counter[str] = collections.Counter()
+
+    def custom_id(self, row: JoinedRow) -> str:
+        """The ledger's id for ``row``: the join's own, but for a request without an id."""
+        if self.profile.echo_field is None or isinstance(
+                row.request.get(self.profile.id_field), str):
+            return row.custom_id
+        place = synthetic_place(row.custom_id)
+        if place is None:
+            return row.custom_id
+        key = place[0]
+        found = self.orders.get(key)
+        if found is None:
+            found = self.orders[key] = self._order(key)
+        order, last = found
+        index = self.given[key]
+        self.given[key] += 1
+        if index < len(order):
+            return order[index]
+        place_after = last + index - len(order) + 1
+        return key if place_after == 1 else f"{key}-{place_after}"
+
+    def _order(self, key: str) -> tuple[list[str], int]:
+        earlier = self.db.execute(
+            "SELECT custom_id, MIN(rank) FROM outcomes WHERE round < ? AND (custom_id = ? OR "
+            "custom_id LIKE ?) GROUP BY custom_id", (self.round, key, f"{key}-%")).fetchall()
+        known = sorted(((place[1], custom_id, rank) for custom_id, rank in earlier
+                        if (place := synthetic_place(custom_id)) is not None
+                        and place[0] == key))
+        owed = [custom_id for _, custom_id, rank in known if rank > 0]
+        answered = [custom_id for _, custom_id, rank in known if rank == 0]
+        return owed + answered, known[-1][0] if known else 0
+
+
+def _outcome(round: int, file_id: int, row: JoinedRow, custom_id: str | None = None
+             ) -> tuple[Any, ...]:
+    """A joined row as the ledger keeps it (:data:`_OUTCOME_COLUMNS`), under ``custom_id``
+    where the ledger names it otherwise than the join (:class:`_IdenticalRequests`)."""
     model, counts = usage_of(answer_body(row.response)) if row.response is not None else (
         None, None)
     if not isinstance(model, str):
@@ -792,16 +851,19 @@ def _outcome(round: int, file_id: int, row: JoinedRow) -> tuple[Any, ...]:
     if counts is not None:
         input_tokens, output_tokens = counts[0], counts[1]
     # The join's own price of the answer: the final table's cost_usd and the ledger's agree.
-    return (round, row.custom_id, file_id, row.request_line, _body_hash(row.request),
+    return (round, custom_id or row.custom_id, file_id, row.request_line,
+            _body_hash(row.request),
             row.status, row.output_check, int(row.retryable), row.error_code, model,
             input_tokens, output_tokens, row.cost_usd,
             outcome_rank(row.status, row.output_check, row.retryable))
 
 
-def _lines_at(places: Iterable[tuple[str, int, str]], paths: list[str], id_field: str
+def _lines_at(places: Iterable[tuple[str, int, str]], paths: list[str], profile: Profile
               ) -> Iterator[tuple[str, int, bytes, dict[str, Any]]]:
     """The request lines at ``places`` (path, line, custom_id; in file and line order),
-    each checked to be the id the ledger recorded there."""
+    each checked to be the id the ledger recorded there (a request without an id: its
+    body the one that id was made of)."""
+    id_field = profile.id_field
     reader: Iterator[Any] | None = None
     current: str | None = None
     for path, number, custom_id in places:
@@ -814,6 +876,11 @@ def _lines_at(places: Iterable[tuple[str, int, str]], paths: list[str], id_field
             if line.number == number:
                 value = line.value
                 found = value.get(id_field)
+                if found is None and profile.echo_field is not None:
+                    place = synthetic_place(custom_id)
+                    if place is not None and place[0] == synthetic_id(
+                            echo_key(value.get(profile.body_field)), 1):
+                        found = custom_id
                 if found != custom_id:
                     raise UsageError(f"{path}:{number} holds custom_id {quote(found)}, not "
                                      f"{quote(custom_id)} as when it was recorded: the file "

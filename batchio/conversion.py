@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import orjson
 
 from .bodies import explain_body
 from .errors import BatchioError, DuplicateIdError, LineError, Problem, UsageError, quote
-from .ids import MAPPING_SUFFIX, valid_id
+from .ids import MAPPING_SUFFIX, echo_key, synthetic_id, valid_id
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
@@ -1004,14 +1005,25 @@ def convert(
     # Each source id's line: a repeated id would give two requests whose results could not
     # be told apart (the mapping sends both back to it).
     first_lines: dict[str, int] = {}
+    repeats: Counter[bytes] = Counter()
     with JsonlWriter(target) as writer:
         for line in read_lines(source):
             value = line.value
             original = value.get(source_profile.id_field)
             body = value.get(source_profile.body_field)
-            if not isinstance(original, str) or not isinstance(body, dict):
-                raise LineError("not a request line of the source provider", line=line.number,
+            if not isinstance(body, dict):
+                raise LineError(f"not a request line of {source_profile.title}: no "
+                                f"{source_profile.body_field} object", line=line.number,
                                 path=os.fspath(source), code="missing_body")
+            if original is None and source_profile.echo_field is not None:
+                # A request without an id (Vertex AI's Gemini lines): the id a join gives it.
+                key = echo_key(body)
+                repeats[key] += 1
+                original = synthetic_id(key, repeats[key])
+            if not isinstance(original, str):
+                raise LineError(f"the line has no string {source_profile.id_field}",
+                                line=line.number, path=os.fspath(source),
+                                code="missing_custom_id")
             first = first_lines.setdefault(original, line.number)
             if first != line.number:
                 raise DuplicateIdError(
@@ -1032,6 +1044,8 @@ def convert(
                             "the body is not a valid request")
                 converted = _convert_body((source_kind, target_kind), body, _target_model(
                     body.get("model"), model, model_map, target_profile), max_tokens)
+                if "model" in target_profile.misplaced.get(endpoint, {}):
+                    converted.pop("model", None)  # the model is the target job's
                 _check_body(target_profile, endpoint, converted,
                             f"{target_profile.title} would refuse the converted request")
             except Unconvertible as exc:

@@ -140,6 +140,15 @@ CODES: dict[str, str] = {
     "invalid_batch": "A Batch object field has the wrong type or value.",
     "illegal_transition": "Two polled Batch objects are not a legal step of the lifecycle.",
     "inconsistent_batch": "The Batch object contradicts itself or the files.",
+    "changed_file": "A file recorded in a campaign ledger changed since (its size or sha256 "
+                    "differs, or a request line is not where it was recorded).",
+    "ledger_busy": "Another command held the campaign ledger for longer than the wait.",
+    "already_answered": "Warning: a request answered in one round was asked again in a later "
+                        "one (paid twice).",
+    "changed_request": "Warning: another body under the same custom_id (in a later round, or "
+                       "in a result that repeats its request).",
+    "awaiting_results": "Warning: a round's requests have no results recorded yet; they may "
+                        "still be answered.",
 }
 
 

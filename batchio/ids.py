@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+import msgspec
 import orjson
 
 from .errors import LineError
@@ -86,7 +87,8 @@ def echo_key(body: Any) -> bytes:
     form drops nulls and empty objects and lists, spells every name in snake_case, and
     writes a whole float as an integer. Two bodies that differ only there are one request
     to the join (a match group, reported as ``ambiguous_match``)."""
-    return hashlib.blake2b(orjson.dumps(_normal_form(body), option=orjson.OPT_SORT_KEYS),
+    # msgspec, not orjson: a request may hold an integer past 64 bits, which JSON allows.
+    return hashlib.blake2b(msgspec.json.encode(_normal_form(body), order="sorted"),
                            digest_size=16).digest()
 
 
@@ -117,6 +119,18 @@ def synthetic_id(key: bytes, repeat: int) -> str:
     return name if repeat == 1 else f"{name}-{repeat}"
 
 
+_SYNTHETIC = re.compile(r"(request-[0-9a-f]{16})(?:-([0-9]+))?")
+
+
+def synthetic_place(custom_id: str) -> tuple[str, int] | None:
+    """A :func:`synthetic_id`'s key part and its place among identical requests (1 for
+    the first); None for an id of another form."""
+    found = _SYNTHETIC.fullmatch(custom_id)
+    if found is None:
+        return None
+    return found.group(1), int(found.group(2) or 1)
+
+
 #: The mapping file written beside a file whose ids were changed to ones the provider
 #: takes: ``OUT.ids.json``, new id -> original.
 MAPPING_SUFFIX = ".ids.json"
@@ -138,4 +152,4 @@ def valid_id(custom_id: str, profile: Profile, taken: set[str]) -> str:
 
 
 __all__ = ["MAPPING_SUFFIX", "CallerKeys", "ContentHashIds", "IdStrategy", "SequenceIds",
-           "UuidIds", "echo_key", "synthetic_id", "valid_id"]
+           "UuidIds", "echo_key", "synthetic_id", "synthetic_place", "valid_id"]

@@ -211,6 +211,10 @@ def cost_report(provider: str, usage: Mapping[str, TokenUsage],
 #: Providers that serve only their own models: a model listed only under some of them is
 #: theirs. (Azure and vLLM name models by the user's deployments: never a foreign model.)
 OWN_MODELS = frozenset({"openai", "anthropic", "gemini", "mistral"})
+#: The model makers whose models a cloud serves in batch (the clouds' model lists):
+#: Bedrock serves Anthropic's and Mistral's, Vertex AI Google's and Anthropic's.
+RESOLD = {"bedrock": frozenset({"anthropic", "mistral"}),
+          "vertex": frozenset({"gemini", "anthropic"})}
 
 
 def foreign_model(provider: str, model: str, prices: PriceTable | None = None
@@ -221,7 +225,8 @@ def foreign_model(provider: str, model: str, prices: PriceTable | None = None
     if provider in ("azure", "vllm"):
         return None
     serving = (prices or load_prices()).providers_of(model)
-    if not serving or provider in serving or not set(serving) <= OWN_MODELS:
+    if not serving or provider in serving or not set(serving) <= OWN_MODELS \
+            or set(serving) & RESOLD.get(provider, frozenset()):
         return None
     return serving
 

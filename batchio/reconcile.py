@@ -74,6 +74,10 @@ from .sharding import request_files, result_files
 if TYPE_CHECKING:
     import pyarrow
 
+#: How many inputs answered by id, whose results repeat other requests, make a join
+#: refuse its results as another job's (where results repeat their requests).
+_ECHO_SAMPLE = 20
+
 #: In ``index="auto"`` mode, the index moves to SQLite past this many inputs.
 DEFAULT_SPILL_THRESHOLD = 5_000_000
 
@@ -600,14 +604,15 @@ class Join:
         return index, locations
 
     def _echo_matches(self) -> _EchoMatches | None:
-        """Where results repeat their requests (the profile's ``echo_field``) and some input
-        has no id: the matcher of those inputs, knowing every id the inputs use (one more
-        read of the inputs; inputs read once are matched without it). None otherwise."""
+        """Where results repeat their requests (the profile's ``echo_field``): the matcher
+        of requests by the request a result repeats, for inputs with no id and for results
+        that name none of the inputs' ids (a Vertex AI result may come back without the
+        ``custom_id`` its request had). It knows every id the inputs use (one more read of
+        the inputs; inputs read once are matched without it). None for other providers."""
         if self._profile.echo_field is None:
             return None
         id_field = self._profile.id_field
         ids: set[str] = set()
-        lacking = False
         for name in self._inputs:
             if not can_read_twice(name):
                 return _EchoMatches(None)
@@ -615,9 +620,7 @@ class Join:
                 custom_id = line.value.get(id_field)
                 if type(custom_id) is str and custom_id:
                     ids.add(custom_id)
-                else:
-                    lacking = True
-        return _EchoMatches(ids) if lacking else None
+        return _EchoMatches(ids)
 
     def _echo_key_of_input(self, value: Mapping[str, Any]) -> bytes | None:
         """The echo key of an input line without an id (None: it has an id, or its
@@ -637,21 +640,51 @@ class Join:
         left to the count at the end (:meth:`_collect_orphans`)."""
         if not len(locations):
             return
-        id_field = self._profile.id_field
-        inputs = 0
+        id_field, body_field = self._profile.id_field, self._profile.body_field
+        inputs = examined = 0
         for name in self._inputs:
             if not can_read_twice(name):
                 return
             for line in read_lines(name, blank_lines="skip"):
                 custom_id = line.value.get(id_field)
-                if type(custom_id) is str and index.get(custom_id) is not None:
-                    return
-                key = self._echo_key_of_input(line.value)
-                if key is not None and self._echo is not None and key in self._echo.groups:
+                ordinal = index.get(custom_id) if type(custom_id) is str else None
+                if ordinal is not None:
+                    # Where results repeat their requests, an id is not enough: another job
+                    # numbered as this one (request-0000001...) has the same ids.
+                    if self._profile.echo_field is None or self._echo_agrees(
+                            self._result_at(ordinal, locations), line.value):
+                        return
+                    examined += 1
+                    if examined == _ECHO_SAMPLE:
+                        raise self._other_requests(examined)
+                    continue
+                if self._echo is not None and \
+                        echo_key(line.value.get(body_field)) in self._echo.groups:
                     return
                 inputs += 1
+        if examined:
+            raise self._other_requests(examined)
         if inputs:  # no request at all: nothing to retry, nothing to pay twice for
             raise self._no_match(inputs, len(locations))
+
+    def _result_at(self, ordinal: int, locations: _Locations) -> bytes:
+        """The bytes of result line ``ordinal``."""
+        with open(self._results[locations.files[ordinal]], "rb") as handle:
+            handle.seek(locations.offsets[ordinal])
+            return handle.read(locations.lengths[ordinal])
+
+    def _echo_agrees(self, raw: bytes, value: Mapping[str, Any]) -> bool:
+        """Whether a result line repeats the request of input ``value`` (True where it
+        repeats none: nothing says otherwise)."""
+        echoed = self._echo_key_of_result(raw)
+        return echoed is None or echoed == echo_key(value.get(self._profile.body_field))
+
+    def _other_requests(self, examined: int) -> JoinError:
+        return JoinError(
+            f"the results named by the first {examined:,} inputs' ids repeat other requests "
+            "than those inputs: they are another job's results under the same ids (or these "
+            "are another job's requests); nothing was written, and no retry file",
+            code="results_do_not_match", path=self._result_names[0])
 
     def _no_match(self, inputs: int, results: int) -> JoinError:
         return JoinError(
@@ -825,6 +858,9 @@ class Join:
         claimed = locations.claimed_by
         read_outcome = results.outcome
         echo = self._echo
+        checks_echo = self._profile.echo_field is not None
+        #: Inputs whose result, named by their id, repeats another request.
+        changed: list[str] = []
         result_path: str | None
         result_line: int | None
         result_raw: bytes | None
@@ -846,7 +882,8 @@ class Join:
                                 ordinal, custom_id)
                         else:
                             outcome, result_path, result_line, result_raw = look_up(
-                                custom_id, index, unanswered, results, file_number, number)
+                                custom_id, index, unanswered, results, file_number, number,
+                                value)
                     elif echo is not None:
                         # No id: matched by the request its result repeats.
                         inputs += 1
@@ -855,6 +892,9 @@ class Join:
                     else:
                         raise LineError(f"input line has no string {id_field}", path=name,
                                         line=number, code="missing_custom_id")
+                    if checks_echo and result_raw is not None and custom_id == value.get(
+                            id_field) and not self._echo_agrees(result_raw, value):
+                        changed.append(custom_id)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
                         error_codes[outcome.error_code] += 1
@@ -873,6 +913,12 @@ class Join:
             if whole:
                 self._collect_orphans(locations)
                 self._warn_ambiguous()
+            if changed:
+                warnings.warn(BatchioWarning(
+                    f"{len(changed):,} results named by their input's id repeat another "
+                    f"request than that input (first: {changed[0]!r}): another job's results "
+                    "under the same ids, or inputs changed since they were sent",
+                    code="changed_request", path=self._inputs[0]), stacklevel=2)
             if on_progress is not None:
                 on_progress(done)
         finally:
@@ -883,7 +929,8 @@ class Join:
                     ) -> tuple[str, Outcome, str | None, int | None, bytes | None]:
         """What became of an input without an id: the first result, not yet claimed, that
         repeats its request (:class:`_EchoMatches`), or ``missing``. Its row's id is the
-        one the result names (Bedrock adds a recordId), else :func:`synthetic_id`."""
+        made of its request (:func:`synthetic_id`), the same in every round that asks it:
+        not the one a Bedrock result names, which Bedrock makes anew for each job."""
         assert self._echo is not None
         key = echo_key(value.get(self._profile.body_field))
         claimed = results.locations.claimed_by
@@ -893,8 +940,9 @@ class Join:
             return custom_id, _new_outcome(Outcome, (
                 custom_id, "missing", None, None, None, True)), None, None, None
         claimed[ordinal] = (file_number + 1) << 32 | number
-        outcome, path, line, raw = results.outcome(ordinal, "")
-        return outcome.custom_id or synthetic_id(key, repeat), outcome, path, line, raw
+        custom_id = synthetic_id(key, repeat)
+        outcome, path, line, raw = results.outcome(ordinal, custom_id)
+        return custom_id, outcome, path, line, raw
 
     def _warn_ambiguous(self) -> None:
         """``ambiguous_match``: inputs without an id whose requests are identical; each has
@@ -902,13 +950,15 @@ class Join:
         shared = self._echo.shared_inputs if self._echo is not None else 0
         if shared:
             warnings.warn(BatchioWarning(
-                f"{shared:,} requests without an id repeat another request exactly: their "
-                "results answer identical requests, and were given to them in file order "
-                "(each request is counted once)", code="ambiguous_match",
+                f"{shared:,} requests without an id of their own are identical to another "
+                "request of the inputs: their results answer identical requests, and were "
+                "given to them in file order (each request is counted once)",
+                code="ambiguous_match",
                 path=self._inputs[0]), stacklevel=2)
 
     def _look_up(self, custom_id: str, index: _Index, unanswered: _Index,
-                 results: _ResultReader, file_number: int, number: int
+                 results: _ResultReader, file_number: int, number: int,
+                 value: Mapping[str, Any] | None = None
                  ) -> tuple[Outcome, str | None, int | None, bytes | None]:
         """What became of one input: its result line's outcome and place, or ``missing``.
         An id that two inputs use is a :class:`DuplicateIdError` (the first input is found
@@ -920,6 +970,14 @@ class Join:
             if first is not None:
                 self._duplicate_input(custom_id, (first >> 32, first & 0xFFFFFFFF), name,
                                       number)
+            if self._echo is not None and value is not None:
+                # No result names it: one that repeats its request, and names no input,
+                # answers it.
+                found, _ = self._echo.claim(echo_key(value.get(self._profile.body_field)),
+                                            results.locations.claimed_by)
+                if found is not None:
+                    results.locations.claimed_by[found] = (file_number + 1) << 32 | number
+                    return results.outcome(found, custom_id)
             return _new_outcome(Outcome, (custom_id, "missing", None, None, None, True)), \
                 None, None, None
         claimed = results.locations.claimed_by

@@ -681,15 +681,14 @@ RESULT_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".jsonl.out")
 
 
 def result_files(folder: str | os.PathLike[str]) -> list[str]:
-    """The result files in ``folder`` (``*.jsonl``, ``.gz``, ``.zst``, ``.jsonl.out``), by
-    name: a job's
+    """The result files in ``folder`` (``*.jsonl``, ``.gz``, ``.zst``, ``.jsonl.out``), or
+    where it holds none, in its folders a level down, by name: a job's
     output and error files, whichever shard each answers (a line's content decides its
     status, not the file it is in)."""
     if not isinstance(folder, (str, os.PathLike)):
         raise UsageError(f"results must be one folder's path, not {type(folder).__name__}")
     try:
-        names = sorted(entry.name for entry in os.scandir(folder)
-                       if entry.name.endswith(RESULT_SUFFIXES) and not entry.is_dir())
+        names = _result_names(os.fspath(folder))
     except OSError as exc:
         raise SourceError(f"cannot read the results folder {os.fspath(folder)}: "
                           f"{exc.strerror or exc}", path=os.fspath(folder)) from exc
@@ -698,8 +697,24 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
                          f"{os.fspath(folder)}")
     paths = [os.path.join(folder, name) for name in names]
     for path in paths:
-        _regular_file_in(folder, path, f"result file in {os.fspath(folder)}")
+        _regular_file_in(os.path.dirname(path), path, f"result file in {os.fspath(folder)}")
     return paths
+
+
+def _result_names(folder: str) -> list[str]:
+    """The result files' names under ``folder``, by name: its own, else those of its
+    folders, a level down (a cloud job writes its results into a folder of the job:
+    Bedrock's ``JOB_ID/``, Vertex AI's ``prediction-model-TIME/``)."""
+    entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    names = [entry.name for entry in entries
+             if entry.name.endswith(RESULT_SUFFIXES) and not entry.is_dir()]
+    if names:
+        return names
+    return [os.path.join(entry.name, inner) for entry in entries
+            if entry.is_dir(follow_symlinks=False)
+            for inner in sorted(name for name in os.listdir(entry.path)
+                                if name.endswith(RESULT_SUFFIXES)
+                                and os.path.isfile(os.path.join(entry.path, name)))]
 
 
 __all__ = ["MANIFEST_NAME", "RESULT_SUFFIXES", "Manifest", "ShardFolder", "ShardInfo",

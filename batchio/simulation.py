@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
 import orjson
 
 from ._simulated_answers import Answer, AnswerMaker
@@ -352,7 +353,10 @@ class _ResultFiles:
     def add(self, target: str, result: Mapping[str, Any]) -> None:
         name = target if target in self.writers else "output"
         window = self.windows[name]
-        window.append(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE))
+        try:
+            window.append(orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE))
+        except TypeError:  # a request repeated in its result may hold a 65-bit integer
+            window.append(msgspec.json.encode(result) + b"\n")
         if len(window) >= SHUFFLE_WINDOW:
             self._flush(name)
 

@@ -25,6 +25,8 @@ from batchio.ids import echo_key
 from batchio.kinds import inspect, line_kind
 from batchio.providers import Limits, detect_provider, get_profile
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
 
 def write(path: Path, lines: list[dict[str, Any]]) -> Path:
     path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
@@ -323,7 +325,10 @@ def test_a_bedrock_record_without_a_record_id_is_matched_by_its_model_input(
         {"recordId": "BEDROCK0001", "modelInput": first, "modelOutput": message}])
     joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "in.jsonl.out")
     rows = [(row.custom_id, row.status, row.result_line) for row in joined]
-    assert rows == [("BEDROCK0001", "succeeded", 2), ("mine", "succeeded", 1)]
+    # Its row's id is made of its request: the same in the next round, where Bedrock's
+    # own would be another.
+    assert rows == [(f"request-{echo_key(first).hex()[:16]}", "succeeded", 2),
+                    ("mine", "succeeded", 1)]
     assert not joined.summary.orphans
 
 
@@ -685,3 +690,149 @@ def test_openai_compatible_services_rules(tmp_path: Path) -> None:
         {"body": {"messages": [{"role": "user", "content": "Hi"}]}}])
     report = validate(fireworks, provider="fireworks")
     assert [(e.code, e.line) for e in report.errors] == [("missing_custom_id", 2)]
+
+
+# --- campaigns of requests without ids ---------------------------------------------------
+
+def _prediction(request: dict[str, Any], ok: bool) -> dict[str, Any]:
+    if ok:
+        return {"status": "", "processed_time": "t", "request": request, "response": {
+            "candidates": [{"content": {"parts": [{"text": "yes"}]}, "finishReason": "STOP"}]}}
+    return {"status": "Bad Request: {\"error\": {\"code\": 503, \"message\": \"busy\", "
+                      "\"status\": \"UNAVAILABLE\"}}", "processed_time": "t",
+            "request": request}
+
+
+def test_a_campaign_of_vertex_requests_without_ids_over_rounds(tmp_path: Path) -> None:
+    ledger = batchio.Campaign(tmp_path / "job.ledger")
+    same = {"contents": [{"role": "user", "parts": [{"text": "same"}]}]}
+    other = {"contents": [{"role": "user", "parts": [{"text": "other"}]}]}
+    # Round 1: three identical requests and one other; the first copy answered, the
+    # second failed (retryable), the third missing; the other answered.
+    write(tmp_path / "r1.jsonl", [{"request": same}, {"request": same}, {"request": same},
+                                  {"request": other}])
+    write(tmp_path / "r1_out.jsonl", [_prediction(same, True), _prediction(same, False),
+                                      _prediction(other, True)])
+    ledger.record(1, requests=tmp_path / "r1.jsonl", results=tmp_path / "r1_out.jsonl")
+    assert ledger.status().total["owed"] == 2
+    # The retry holds two copies of the same request, byte for byte.
+    retry = ledger.retry(tmp_path / "round2")
+    assert retry.requests == 2
+    [shard] = retry.manifest.shards
+    lines = (tmp_path / "round2" / shard.path).read_bytes().splitlines()
+    assert lines == [orjson.dumps({"request": same})] * 2
+    # Round 2 answers both: every request is answered once, none twice.
+    write(tmp_path / "r2_out.jsonl", [_prediction(same, True), _prediction(same, True)])
+    ledger.record(2, requests=tmp_path / "round2", results=tmp_path / "r2_out.jsonl")
+    status = ledger.status()
+    assert (status.total["requests"], status.total["owed"]) == (4, 0)
+    assert not [w for w in status.warnings if w["code"] == "already_answered"]
+    rows = list(ledger.final())
+    assert sorted((row.custom_id, row.status, extra[0]) for row, extra in rows) == sorted([
+        (f"request-{echo_key(same).hex()[:16]}", "succeeded", 1),
+        (f"request-{echo_key(same).hex()[:16]}-2", "succeeded", 2),
+        (f"request-{echo_key(same).hex()[:16]}-3", "succeeded", 2),
+        (f"request-{echo_key(other).hex()[:16]}", "succeeded", 1)])
+
+
+def test_a_campaign_of_bedrock_records_without_ids_lines_up_its_rounds(
+        tmp_path: Path) -> None:
+    ledger = batchio.Campaign(tmp_path / "job.ledger")
+    bodies = [{**BEDROCK_BODIES["meta.llama"][1], "prompt": f"q{n}"} for n in range(3)]
+    write(tmp_path / "r1.jsonl", [{"modelInput": body} for body in bodies])
+    answer = BEDROCK_OUTPUTS["meta.llama"][0]
+    # Bedrock names each record itself, anew in every job.
+    write(tmp_path / "r1.jsonl.out", [
+        {"recordId": "AAA0000001", "modelInput": bodies[0], "modelOutput": answer},
+        {"recordId": "AAA0000002", "modelInput": bodies[1],
+         "error": {"errorCode": 429, "errorMessage": "Too many requests"}}])
+    ledger.record(1, requests=tmp_path / "r1.jsonl", results=tmp_path / "r1.jsonl.out")
+    retry = ledger.retry(tmp_path / "round2")
+    assert retry.requests == 2
+    write(tmp_path / "r2.jsonl.out", [
+        {"recordId": "BBB0000001", "modelInput": bodies[1], "modelOutput": answer},
+        {"recordId": "BBB0000002", "modelInput": bodies[2], "modelOutput": answer}])
+    ledger.record(2, requests=tmp_path / "round2", results=tmp_path / "r2.jsonl.out")
+    status = ledger.status()
+    assert (status.total["requests"], status.total["owed"]) == (3, 0)
+
+
+def test_the_join_refuses_another_jobs_results_under_the_same_ids(tmp_path: Path) -> None:
+    _, claude = BEDROCK_BODIES["anthropic.claude"]
+    mine = [{"recordId": f"CALL{n:07d}", "modelInput": {
+        **claude, "messages": [{"role": "user", "content": f"Explain {n}"}]}}
+        for n in range(30)]
+    theirs = [{"recordId": line["recordId"], "modelInput": {
+        **claude, "messages": [{"role": "user", "content": f"Describe {n}"}]},
+        "modelOutput": BEDROCK_OUTPUTS["anthropic.claude"][0]} for n, line in enumerate(mine)]
+    write(tmp_path / "mine.jsonl", mine)
+    write(tmp_path / "theirs.jsonl.out", theirs)
+    with pytest.raises(batchio.JoinError, match="another job's results under the same ids"):
+        list(join(tmp_path / "mine.jsonl", outputs=tmp_path / "theirs.jsonl.out"))
+    # One result of another request among right ones: a warning naming it.
+    theirs = [{**line, "modelInput": mine[n]["modelInput"]} for n, line in enumerate(theirs)]
+    theirs[5]["modelInput"] = {**claude, "messages": [{"role": "user", "content": "x"}]}
+    write(tmp_path / "mixed.jsonl.out", theirs)
+    with pytest.warns(batchio.BatchioWarning, match="1 results named by their input's id "
+                      "repeat another request.*CALL0000005"):
+        rows = list(join(tmp_path / "mine.jsonl", outputs=tmp_path / "mixed.jsonl.out"))
+    assert all(row.status == "succeeded" for row in rows)
+
+
+def test_cloud_results_as_downloaded_and_without_their_ids(tmp_path: Path) -> None:
+    # Vertex AI writes predictions.jsonl into a folder of the job; its Gemini results may
+    # come back without the custom_id the request had: matched by the request repeated.
+    requests = [{"custom_id": f"c{n}", "request": {"contents": [
+        {"role": "user", "parts": [{"text": f"q{n}"}]}]}} for n in range(3)]
+    write(tmp_path / "in.jsonl", requests)
+    job = tmp_path / "out" / "prediction-model-2026-12-01T10:00:00.000000Z"
+    job.mkdir(parents=True)
+    write(job / "predictions.jsonl", [_prediction(line["request"], n != 1)
+                                      for n, line in enumerate(requests)][::-1])
+    rows = list(join(tmp_path / "in.jsonl", results=tmp_path / "out"))
+    assert [(row.custom_id, row.status) for row in rows] == [
+        ("c0", "succeeded"), ("c1", "failed"), ("c2", "succeeded")]
+    done = CliRunner().invoke(main, ["join", str(tmp_path / "in.jsonl"), "--results",
+                                     str(tmp_path / "out")])
+    assert done.exit_code == 0 and "2 succeeded, 1 failed (1 retryable)" in done.output
+
+
+def test_cloud_edges_a_user_meets(tmp_path: Path) -> None:
+    # A 65-bit integer in a request without an id: kept, matched, simulated.
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"request": {"contents": [{"parts": [{"text": "x"}]}], '
+                   f'"generationConfig": {{"maxOutputTokens": {2 ** 70}}}}}}}\n')
+    assert validate(big).ok
+    simulated = batchio.simulate(big, output=tmp_path / "big_out.jsonl", failure_rate=0,
+                                 expire_rate=0, missing_rate=0)
+    assert [row.status for row in join(big, outputs=simulated.output)] == ["succeeded"]
+    # Converting lines without ids: each gets the id a join would give it.
+    converted = convert(EXAMPLES / "vertex_requests.jsonl", tmp_path / "chat.jsonl",
+                        to_provider="openai", model="gpt-4o-mini")
+    assert converted.converted == 6
+    ids = [orjson.loads(line)["custom_id"]
+           for line in (tmp_path / "chat.jsonl").read_bytes().splitlines()]
+    assert ids[5] == ids[0] + "-2" and len(set(ids)) == 6
+    # Building for Vertex AI names no model in the request (the job's), and passes.
+    rows = tmp_path / "rows.csv"
+    rows.write_text("prompt\nHi\n")
+    done = CliRunner().invoke(main, ["build", str(rows), "--provider", "vertex", "--model",
+                                     "gemini-2.5-flash", "-o", str(tmp_path / "v.jsonl")])
+    assert done.exit_code == 0, done.output
+    [line] = (tmp_path / "v.jsonl").read_bytes().splitlines()
+    assert b"gemini-2.5-flash" not in line
+    report = validate(tmp_path / "v.jsonl")
+    assert report.ok and not report.warnings
+    # A consistent manifest.json.out is consistent.
+    write(tmp_path / "r.jsonl", [{"recordId": "a", "modelInput": BEDROCK_BODIES[
+        "meta.llama"][1]}])
+    (tmp_path / "out").mkdir()
+    write(tmp_path / "out" / "r.jsonl.out", [{"recordId": "a", "modelInput": BEDROCK_BODIES[
+        "meta.llama"][1], "modelOutput": BEDROCK_OUTPUTS["meta.llama"][0]}])
+    (tmp_path / "out" / "manifest.json.out").write_text(
+        '{"totalRecordCount": 1, "processedRecordCount": 1, "successRecordCount": 1, '
+        '"errorRecordCount": 0, "inputTokenCount": 9, "outputTokenCount": 3}')
+    done = CliRunner().invoke(main, ["status", str(tmp_path / "out" / "manifest.json.out"),
+                                     "--results", str(tmp_path / "out"), "--requests",
+                                     str(tmp_path / "r.jsonl")])
+    assert done.exit_code == 0 and "consistent" in done.stdout, done.output
