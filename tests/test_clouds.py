@@ -782,13 +782,14 @@ def test_the_join_refuses_another_jobs_results_under_the_same_ids(tmp_path: Path
 def test_cloud_results_as_downloaded_and_without_their_ids(tmp_path: Path) -> None:
     # Vertex AI writes predictions.jsonl into a folder of the job; its Gemini results may
     # come back without the custom_id the request had: matched by the request repeated.
-    requests = [{"custom_id": f"c{n}", "request": {"contents": [
-        {"role": "user", "parts": [{"text": f"q{n}"}]}]}} for n in range(3)]
-    write(tmp_path / "in.jsonl", requests)
+    bodies: list[dict[str, Any]] = [{"contents": [
+        {"role": "user", "parts": [{"text": f"q{n}"}]}]} for n in range(3)]
+    write(tmp_path / "in.jsonl", [{"custom_id": f"c{n}", "request": body}
+                                  for n, body in enumerate(bodies)])
     job = tmp_path / "out" / "prediction-model-2026-12-01T10:00:00.000000Z"
     job.mkdir(parents=True)
-    write(job / "predictions.jsonl", [_prediction(line["request"], n != 1)
-                                      for n, line in enumerate(requests)][::-1])
+    write(job / "predictions.jsonl", [_prediction(body, n != 1)
+                                      for n, body in enumerate(bodies)][::-1])
     rows = list(join(tmp_path / "in.jsonl", results=tmp_path / "out"))
     assert [(row.custom_id, row.status) for row in rows] == [
         ("c0", "succeeded"), ("c1", "failed"), ("c2", "succeeded")]

@@ -212,7 +212,8 @@ def test_a_shape_mistral_and_together_share_is_checked_by_the_rules_it_meets(
     assert [(e.code, e.line) for e in report.errors] == [("invalid_body", 1)]
     assert report.errors[0].message.endswith(
         "(checked by Mistral batch's rules; lines of this shape are also Together AI "
-        "batch's: try --provider together)")
+        "batch or Fireworks batch inference's: try --provider together or --provider "
+        "fireworks)")
     # A stream is read once: by the first provider's rules.
     assert validate(two_models.read_bytes().splitlines()).provider == "mistral"
 
@@ -515,7 +516,8 @@ def test_a_shared_shape_read_once_says_whose_rules_checked_it(tmp_path: Path) ->
     assert (report.provider, report.ok) == ("mistral", False)
     assert report.errors[0].message.endswith(
         "(checked by Mistral batch's rules only, the input being read once; lines of this "
-        "shape are also Together AI batch's: try --provider together)")
+        "shape are also Together AI batch or Fireworks batch inference's: try --provider "
+        "together or --provider fireworks)")
 
 
 def test_a_shared_shape_read_from_a_stream_gets_the_files_verdict(tmp_path: Path) -> None:
