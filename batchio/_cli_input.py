@@ -9,6 +9,7 @@ text), template checks, and :func:`prompt_body`. Only :mod:`batchio.cli` uses it
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import string
@@ -18,7 +19,7 @@ from typing import Any
 import orjson
 
 from .errors import LineError, SourceError, UsageError, import_extra, quote
-from .jsonl import read_lines, read_small_file
+from .jsonl import PROGRESS_EVERY, read_lines, read_small_file, reported
 from .providers import Profile
 
 #: The widest field a --template may ask for: a guard against ``{x:>999999999}``.
@@ -77,37 +78,46 @@ def row_format(name: str) -> str:
                      code="unsupported_row_file", path=name)
 
 
-def read_rows(source: str | os.PathLike[str], delimiter: str | None = None
+def read_rows(source: str | os.PathLike[str], delimiter: str | None = None,
+              on_progress: Callable[[int], None] | None = None
               ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows of a row file (:func:`row_format`), each with its number: its line in the file
     for text files (a CSV's header is line 1; a row written over several lines is numbered
     by its first), its place from 1 in a Parquet file. Every message about a row names
     it by that number. ``delimiter`` is a CSV's field separator (default: sniffed from its
-    start among ``, ; tab |``; a TSV's is a tab)."""
+    start among ``, ; tab |``; a TSV's is a tab). ``on_progress`` is told the bytes read
+    so far now and then."""
     name = os.fspath(source)
     kind = row_format(name)
     if kind == "jsonl":
-        for line in read_lines(source):
+        for line in reported(read_lines(source), on_progress):
             yield line.number, line.value
     elif kind == "parquet":
-        yield from _parquet_rows(name)
+        yield from _parquet_rows(name, on_progress)
     else:
         yield from _delimited_rows(name, "\t" if kind == "tsv" and delimiter is None
-                                   else delimiter)
+                                   else delimiter, on_progress)
 
 
-def _delimited_rows(name: str, delimiter: str | None) -> Iterator[tuple[int, dict[str, Any]]]:
+def _delimited_rows(name: str, delimiter: str | None,
+                    on_progress: Callable[[int], None] | None = None
+                    ) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
-        with open(name, newline="", encoding="utf-8-sig") as handle:
+        with open(name, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",
+                                                       newline="") as handle:
             if delimiter is None:
                 delimiter = _sniffed_delimiter(handle.read(64 << 10))
                 handle.seek(0)
             reader = csv.DictReader(handle, delimiter=delimiter)
             end = 1
-            for row in reader:
+            for count, row in enumerate(reader, 1):
                 # The line the row starts on: the one after the previous row ended.
                 start, end = end + 1, reader.line_num
+                if on_progress is not None and not count % PROGRESS_EVERY:
+                    on_progress(raw.tell())  # read ahead by the text layer's buffer
                 yield start, dict(row)
+            if on_progress is not None:
+                on_progress(raw.tell())
     except OSError as exc:
         raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
                           errno=exc.errno) from exc
@@ -125,17 +135,23 @@ def _sniffed_delimiter(sample: str) -> str:
         return ","
 
 
-def _parquet_rows(name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """A Parquet file's rows, a record batch at a time (the ``[arrow]`` extra)."""
+def _parquet_rows(name: str, on_progress: Callable[[int], None] | None = None
+                  ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A Parquet file's rows, a record batch at a time (the ``[arrow]`` extra); progress
+    is the file's share of rows read, in bytes."""
     parquet = import_extra("pyarrow.parquet", f"reading the Parquet file {name}",
                            '"batchio[arrow]"')
     try:
         table = parquet.ParquetFile(name)
+        rows = max(table.metadata.num_rows, 1)
+        size = os.path.getsize(name)
         number = 0
-        for batch in table.iter_batches(batch_size=8192):
+        for batch in table.iter_batches(batch_size=PROGRESS_EVERY):
             for row in batch.to_pylist():
                 number += 1
                 yield number, row
+            if on_progress is not None:
+                on_progress(size * number // rows)
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise SourceError(f"cannot read {name} as Parquet: {exc}", path=name) from exc
 

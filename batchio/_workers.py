@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
 #: prctl(2)'s option that asks the kernel to send a signal when the parent ends (Linux).
 _PR_SET_PDEATHSIG = 1
@@ -34,6 +35,19 @@ def process_context() -> multiprocessing.context.BaseContext:
     spawned."""
     return multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+
+
+#: In a worker process: bytes done per range of the task, in memory shared with the
+#: process that shows the progress bar (set by :func:`progress_worker`).
+shared_progress: Any = None
+
+
+def progress_worker(parent: int | None, progress: Any) -> None:
+    """A worker (:func:`quiet_worker`) that counts its progress in ``progress``, a shared
+    array of bytes done, one slot per range; the process that started it sums them."""
+    global shared_progress
+    quiet_worker(parent)
+    shared_progress = progress
 
 
 def quiet_worker(parent: int | None = None) -> None:

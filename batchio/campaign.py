@@ -27,7 +27,7 @@ import os
 import sqlite3
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -359,7 +359,8 @@ class Campaign:
 
     def record(self, round: int, *, requests: Paths = (), results: Paths = (),
                batches: Iterable[Any] = (), provider: str | None = None,
-               check_outputs: bool = False, replace: bool = False) -> Recording:
+               check_outputs: bool = False, replace: bool = False,
+               on_progress: Callable[[int], None] | None = None) -> Recording:
         """Record a round's request files (files, shard folders or manifests), result files
         (output and error files, files or folders) and Batch objects (files of them, or
         the objects: a dict, a :class:`Batch`, an SDK object), and join the round again
@@ -369,7 +370,8 @@ class Campaign:
         changed is refused (``changed_file``) unless ``replace``; a file belongs to one
         round. Results that answer none of the round's requests are refused
         (``results_do_not_match``) and nothing is recorded. ``check_outputs`` checks the
-        round's answers against what their requests asked for (kept for the round)."""
+        round's answers against what their requests asked for (kept for the round).
+        ``on_progress`` is told the bytes the round's join has read so far."""
         if type(round) is not int or round < 1:
             raise UsageError(f"round must be a whole number from 1, not {round!r}",
                              code="invalid_argument")
@@ -417,7 +419,7 @@ class Campaign:
                     None if counts is None else counts.failed))
                 recording.batches.append(batch.id)
             if changed:
-                recording.joined = self._join_round(db, round)
+                recording.joined = self._join_round(db, round, on_progress)
         recording.status = self._round_status(round)
         return recording
 
@@ -453,7 +455,8 @@ class Campaign:
         return list(db.execute("SELECT file, path FROM files WHERE round = ? AND kind = ? "
                                "ORDER BY file", (round, kind)))
 
-    def _join_round(self, db: sqlite3.Connection, round: int) -> bool:
+    def _join_round(self, db: sqlite3.Connection, round: int,
+                    on_progress: Callable[[int], None] | None = None) -> bool:
         """Replace the round's outcomes with what joining its files now gives (True when it
         had requests to join)."""
         db.execute("DELETE FROM outcomes WHERE round = ?", (round,))
@@ -471,7 +474,8 @@ class Campaign:
             db.execute("UPDATE rounds SET provider = ? WHERE round = ?", (provider, round))
         file_ids = {path: file_id for file_id, path in requests}
         joined = join([path for _, path in requests], outputs=[path for _, path in results],
-                      provider=provider, check_outputs=bool(check_outputs))
+                      provider=provider, check_outputs=bool(check_outputs),
+                      on_progress=on_progress)
         pending: list[tuple[Any, ...]] = []
         places = _IdenticalRequests(db, round, get_profile(provider))
         with joined:

@@ -18,12 +18,13 @@ line per error, the ``--format json`` envelope, the exit statuses) is in
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -233,39 +234,40 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
               "requests per file", "over_limit")
     target = out_dir if out_dir is not None else out or ""
     check_distinct_paths([rows_path], [out])
-    rows = read_rows(rows_path, delimiter)
-    # Ids the provider refuses (AB/123.x for Anthropic) become ones it takes, and a mapping
-    # file beside the output gives each back, as convert's does.
-    remapped: dict[str, str] = {}
-    used: set[str] = set()
-    with RequestWriter(target, endpoint=profile.endpoint_named(endpoint, model),
-                       provider=profile,
-                       ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
-                       max_bytes=_size(max_bytes), folder=out_dir is not None,
-                       overwrite=overwrite) as writer:
-        for number, row in rows:
-            if shaped is not None:
-                body = shaped.fill(row, number, rows_path)
-                if model is not None and "model" not in profile.misplaced.get(
-                        writer.endpoint, {}):
-                    body["model"] = model
-            else:
-                prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
-                                    template=template, template_fields=template_fields)
-                body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
-                                   system=system, max_tokens=max_tokens,
-                                   temperature=temperature)
-            if fragment is not None:
-                body = with_structured_output(body, fragment)
-            key = None if id_field is None else row_text(row, id_field, number, rows_path,
-                                                         "id")
-            if key is not None:
-                key = _mapped_id(key, profile, used, remapped, target)
-            try:
-                writer.add(body, custom_id=key)
-            except BatchioError as exc:
-                exc.path, exc.line = rows_path, number
-                raise
+    with progress(total_size([rows_path]), f"building from {rows_path}") as on_progress:
+        rows = read_rows(rows_path, delimiter, on_progress)
+        # Ids the provider refuses (AB/123.x for Anthropic) become ones it takes, and a mapping
+        # file beside the output gives each back, as convert's does.
+        remapped: dict[str, str] = {}
+        used: set[str] = set()
+        with RequestWriter(target, endpoint=profile.endpoint_named(endpoint, model),
+                           provider=profile,
+                           ids=ID_STRATEGIES[id_strategy](), max_requests=max_requests,
+                           max_bytes=_size(max_bytes), folder=out_dir is not None,
+                           overwrite=overwrite) as writer:
+            for number, row in rows:
+                if shaped is not None:
+                    body = shaped.fill(row, number, rows_path)
+                    if model is not None and "model" not in profile.misplaced.get(
+                            writer.endpoint, {}):
+                        body["model"] = model
+                else:
+                    prompt = row_prompt(row, number, rows_path, prompt_field=prompt_field,
+                                        template=template, template_fields=template_fields)
+                    body = prompt_body(profile, writer.endpoint, model=model, prompt=prompt,
+                                       system=system, max_tokens=max_tokens,
+                                       temperature=temperature)
+                if fragment is not None:
+                    body = with_structured_output(body, fragment)
+                key = None if id_field is None else row_text(row, id_field, number, rows_path,
+                                                             "id")
+                if key is not None:
+                    key = _mapped_id(key, profile, used, remapped, target)
+                try:
+                    writer.add(body, custom_id=key)
+                except BatchioError as exc:
+                    exc.path, exc.line = rows_path, number
+                    raise
     why = "" if chosen is None or quiet else f" ({chosen})"
     mapping = None
     if remapped:
@@ -347,7 +349,8 @@ def validate_command(paths: tuple[str, ...], provider: str | None, endpoint: str
             outcomes: Iterable[Report | BatchioError] = [next(validate_each(
                 paths, workers=jobs, on_progress=on_progress, **options))]
     else:
-        outcomes = validate_each(paths, workers=jobs, **options)
+        outcomes = _as_done(validate_each(paths, workers=jobs, **options), paths,
+                            f"validating {len(paths):,} files")
     said: str | None = None
     for outcome in outcomes:
         if isinstance(outcome, BatchioError):
@@ -453,8 +456,10 @@ def split_command(input_path: str, out_dir: str, max_requests: int | None,
                   max_bytes: str | None, by_model: bool, overwrite: bool,
                   provider: str | None, output_format: str, quiet: bool) -> None:
     """Stream PATH into shards within the provider's limits, bytes untouched."""
-    manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
-                     max_bytes=_size(max_bytes), by_model=by_model, overwrite=overwrite)
+    with progress(total_size([input_path]), f"splitting {input_path}") as on_progress:
+        manifest = split(input_path, out_dir, provider=provider, max_requests=max_requests,
+                         max_bytes=_size(max_bytes), by_model=by_model, overwrite=overwrite,
+                         on_progress=on_progress)
     _echo_manifest(manifest, out_dir)
     finish({"out_dir": out_dir, **manifest.to_dict()})
 
@@ -486,8 +491,11 @@ def estimate_command(paths: tuple[str, ...], provider: str | None, calibrate_pat
     fitted = None if calibrate_path is None else calibrate(calibrate_path)
     counter = (TokenCounter(chars_per_token) if chars_per_token is not None
                else None if fitted is None else fitted.counter())
-    report = estimate(list(paths), provider=provider, counter=counter,
-                      enqueued_limit=enqueued_limit, workers=jobs)
+    files = request_files(list(paths), what="estimate")
+    with progress(total_size(files), "estimating") as on_progress:
+        report = estimate(files, provider=provider, counter=counter,
+                          enqueued_limit=enqueued_limit, workers=jobs,
+                          on_progress=on_progress)
     for line in estimate_lines(report, fitted):
         echo(escape(line))
     document = report.to_dict()
@@ -635,16 +643,17 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
             named = simulation_paths(shard, out_dir, profile)
             paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
                      else named["batch_json"]}
-        result = simulate(shard, output=paths["output"] or "", errors=paths["errors"],
-                          seed=seed + number, failure_rate=failure_rate,
-                          expire_rate=expire_rate, cancel_rate=cancel_rate,
-                          missing_rate=missing_rate, shuffle=not no_shuffle,
-                          provider=shard_provider, embedding_dimensions=dimensions,
-                          batch_json=paths["batch_json"], refusal_rate=refusal_rate,
-                          truncation_rate=truncation_rate,
-                          invalid_json_rate=invalid_json_rate,
-                          schema_violation_rate=schema_violation_rate,
-                          chars_per_token=chars_per_token)
+        with progress(total_size([shard]), f"simulating {shard}") as on_progress:
+            result = simulate(shard, output=paths["output"] or "", errors=paths["errors"],
+                              seed=seed + number, failure_rate=failure_rate,
+                              expire_rate=expire_rate, cancel_rate=cancel_rate,
+                              missing_rate=missing_rate, shuffle=not no_shuffle,
+                              provider=shard_provider, embedding_dimensions=dimensions,
+                              batch_json=paths["batch_json"], refusal_rate=refusal_rate,
+                              truncation_rate=truncation_rate,
+                              invalid_json_rate=invalid_json_rate,
+                              schema_violation_rate=schema_violation_rate,
+                              chars_per_token=chars_per_token, on_progress=on_progress)
         fates = ", ".join(f"{number:,} {fate}" for fate, number in result.counts.items())
         echo(escape(f"{result.batch.id} {result.batch.status.value}: {fates}"))
         written = [path for path in (result.output, result.errors, paths["batch_json"])
@@ -658,6 +667,17 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
 
 
 # --- join -----------------------------------------------------------------------------------
+
+def _as_done(outcomes: Iterable[Any], paths: Sequence[str], label: str) -> Iterator[Any]:
+    """The outcomes of ``paths``, in order, a progress bar moving as each file is done."""
+    with progress(total_size(paths), label) as on_progress:
+        done = 0
+        for path, outcome in zip(paths, outcomes, strict=True):
+            done += total_size([path])
+            if on_progress is not None:
+                on_progress(done)
+            yield outcome
+
 
 def _result_paths(paths: Iterable[str]) -> list[str]:
     """Result files named by ``--results``: each file, and each folder's result files."""
@@ -1013,10 +1033,11 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                 isinstance(value, str) for value in models.values())):
             raise click.BadParameter("a JSON object of model names to model names",
                                      param_hint="--model-map")
-        conversion = convert(input_path, out, from_provider=from_provider,
-                             to_provider=to_provider, strict=strict, model=model,
-                             max_tokens=max_tokens, mapping=mapping, model_map=models,
-                             endpoint=endpoint)
+        with progress(total_size([input_path]), f"converting {input_path}") as on_progress:
+            conversion = convert(input_path, out, from_provider=from_provider,
+                                 to_provider=to_provider, strict=strict, model=model,
+                                 max_tokens=max_tokens, mapping=mapping, model_map=models,
+                                 endpoint=endpoint, on_progress=on_progress)
     if not json_mode():
         # One line per cause, with its count and first place: 20,000 requests left out
         # for one reason are one line.
@@ -1111,10 +1132,16 @@ def campaign_record_command(ledger: str, round_number: int, requests: tuple[str,
     """Record a round's files in the campaign ledger LEDGER (made if absent)."""
     if not requests and not results and not batches:
         raise click.UsageError("nothing to record: give --requests, --results or --batch")
-    with Campaign(ledger) as campaign:
+    files: list[str] = []
+    with contextlib.suppress(BatchioError):  # record says what is wrong with them
+        files = [*(request_files(list(requests), what="record") if requests else []),
+                 *_result_paths(results)]
+    with Campaign(ledger) as campaign, progress(total_size(files),
+                                                f"recording round {round_number}") as bar:
         recording = campaign.record(round_number, requests=requests, results=results,
                                     batches=batches, provider=provider,
-                                    check_outputs=check_outputs, replace=replace)
+                                    check_outputs=check_outputs, replace=replace,
+                                    on_progress=bar)
     added = collections.Counter({"requests": "request", "results": "result"}.get(
         item.kind, item.kind) for item in recording.added)
     said = ", ".join(count(number, f"{kind} file") for kind, number in sorted(added.items()))

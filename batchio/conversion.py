@@ -14,7 +14,7 @@ import contextlib
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,7 @@ from .jsonl import (
     check_source,
     check_target,
     read_lines,
+    reported,
     write_file_atomically,
 )
 from .pricing import foreign_model
@@ -955,6 +956,7 @@ def convert(
     mapping: str | os.PathLike[str] | None = None,
     model_map: Mapping[str, str] | None = None,
     endpoint: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Conversion:
     """Convert a request file from one provider's format to another's.
 
@@ -1007,7 +1009,7 @@ def convert(
     first_lines: dict[str, int] = {}
     repeats: Counter[bytes] = Counter()
     with JsonlWriter(target) as writer:
-        for line in read_lines(source):
+        for line in reported(read_lines(source), on_progress):
             value = line.value
             original = value.get(source_profile.id_field)
             body = value.get(source_profile.body_field)

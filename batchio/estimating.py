@@ -12,10 +12,11 @@ report counts those (``uncapped``), and its high figure then leaves them out.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ import msgspec
 
 from .bodies import TokenCounter, output_cap, text_size
 from .errors import UsageError
-from .jsonl import Line, read_error, read_lines
+from .jsonl import Line, read_error, read_lines, reported
 from .pricing import PriceTable, TokenUsage, load_prices
 from .providers import Profile, profile_for
 from .results import request_body
@@ -131,6 +132,7 @@ def estimate(
     prices: PriceTable | None = None,
     enqueued_limit: int | None = None,
     workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Estimate:
     """Estimate request files before submit: per file (a manifest, or a folder holding one,
     stands for its shards) the requests, input tokens by ``counter`` (default: the
@@ -139,7 +141,8 @@ def estimate(
     tokens in one file pass a per-model enqueued-token budget (what fails a batch with
     ``token_limit_exceeded``). Every line is read with the reader's checks; a bad line
     raises its :class:`LineError`. ``workers``: processes that estimate files at once
-    (None: the usable cores); the report is the same."""
+    (None: the usable cores); the report is the same. ``on_progress`` is told the bytes
+    read so far (one file: as it is read; several: as each is done)."""
     if enqueued_limit is not None and (type(enqueued_limit) is not int or enqueued_limit < 1):
         raise UsageError(f"the enqueued-token limit must be a whole number of at least 1, "
                          f"not {enqueued_limit!r}")
@@ -154,9 +157,21 @@ def estimate(
     sendable = provider is None or isinstance(provider, str)
     named: str | Profile | None = None if provider is None else (
         first.name if sendable else first)
-    report.files.extend(each_in_processes(
-        _estimate_named, [(path, named, counter, table, enqueued_limit) for path in files],
-        count if sendable else 1))
+    if len(files) == 1:
+        profile = profile_for(named, files[0])
+        report.files.append(_estimate_file(
+            files[0], profile, counter or TokenCounter(profile.chars_per_token), table,
+            enqueued_limit, on_progress))
+        return report
+    done = 0
+    for path, found in zip(files, each_in_processes(
+            _estimate_named, [(path, named, counter, table, enqueued_limit)
+                              for path in files], count if sendable else 1), strict=True):
+        report.files.append(found)
+        if on_progress is not None:
+            with contextlib.suppress(OSError):
+                done += os.path.getsize(path)
+            on_progress(done)
     return report
 
 
@@ -169,9 +184,10 @@ def _estimate_named(path: str, provider: str | Profile | None, counter: TokenCou
 
 
 def _estimate_file(path: str, profile: Profile, counter: TokenCounter, table: PriceTable,
-                   enqueued_limit: int | None) -> FileEstimate:
+                   enqueued_limit: int | None,
+                   on_progress: Callable[[int], None] | None = None) -> FileEstimate:
     result = FileEstimate(path, profile.name)
-    for line in read_lines(path, blank_lines="skip"):
+    for line in reported(read_lines(path, blank_lines="skip"), on_progress):
         body, _ = profile.body_of(line.value)
         body = body if isinstance(body, dict) else {}
         model = body.get("model")

@@ -19,7 +19,7 @@ import secrets
 import stat
 import sys
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, BinaryIO, Literal, NamedTuple, TypeVar, Union, cast, overload
 
@@ -120,6 +120,30 @@ def path_list(paths: object, what: str) -> list[str]:
                              f"{type(path).__name__}")
         names.append(os.fspath(path))
     return names
+
+
+_ItemT = TypeVar("_ItemT")
+
+#: How often the readers' callers hear of their progress: every this many lines.
+PROGRESS_EVERY = 8192
+
+
+def reported(items: Iterable[_ItemT], on_progress: Callable[[int], None] | None,
+             base: int = 0) -> Iterator[_ItemT]:
+    """The reader's lines (and problems) as they come, ``on_progress`` told the bytes read
+    so far (plus ``base``) every :data:`PROGRESS_EVERY` lines and at the end: the one way
+    a command's work shows on its progress bar."""
+    if on_progress is None:
+        yield from items
+        return
+    end = 0
+    for count, item in enumerate(items, 1):
+        if type(item) is Line:
+            end = item.offset + len(item.raw)  # type: ignore[attr-defined]
+        if not count % PROGRESS_EVERY:
+            on_progress(base + end)
+        yield item
+    on_progress(base + end)
 
 
 def can_read_twice(source: object) -> bool:

@@ -47,6 +47,7 @@ from .jsonl import (
     check_target,
     path_list,
     read_lines,
+    reported,
     write_error,
     write_file_atomically,
 )
@@ -510,6 +511,7 @@ def split(
     by_model: bool = False,
     prefix: str = "requests",
     overwrite: bool = False,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Manifest:
     """Stream a request file into shards within the provider's limits, plus a manifest.
 
@@ -520,7 +522,8 @@ def split(
     A line larger than a whole shard raises :class:`LimitError` naming it. A folder that
     already holds shards or a manifest is refused (:class:`UsageError`, code
     ``target_exists``) unless ``overwrite=True``. On an error the shards finished so far
-    stay, whole and listed, and the manifest says ``complete: false``.
+    stay, whole and listed, and the manifest says ``complete: false``. ``on_progress`` is
+    told the bytes read now and then.
     """
     check_source(source)
     check_target(out_dir, "out_dir")
@@ -528,7 +531,7 @@ def split(
     limits = ShardLimits.for_profile(profile, max_requests=max_requests, max_bytes=max_bytes,
                                      max_embedding_inputs=max_embedding_inputs)
     name = os.fspath(source)
-    lines = _checked_lines(source, name, profile)
+    lines = _checked_lines(source, name, profile, on_progress)
     manifest = write_shards(((name, number, raw, value) for number, raw, value in lines),
                             out_dir, profile=profile, limits=limits, by_model=by_model,
                             prefix=prefix, overwrite=overwrite, reads=(source,),
@@ -575,17 +578,19 @@ class _checked_lines:
     """The request lines of a file: (number, exact bytes, value), each read and checked;
     blank lines are skipped and counted."""
 
-    def __init__(self, source: str | os.PathLike[str], name: str, profile: Profile) -> None:
+    def __init__(self, source: str | os.PathLike[str], name: str, profile: Profile,
+                 on_progress: Callable[[int], None] | None = None) -> None:
         self.source = source
         self.name = name
         self.profile = profile
         self.blank_lines = 0
+        self.on_progress = on_progress
 
     def __iter__(self) -> Iterator[tuple[int, bytes, dict[str, Any]]]:
         id_field = self.profile.id_field
         id_problem = self.profile.ids.problem
         id_required = self.profile.id_required
-        for item in read_lines(self.source, errors="collect"):
+        for item in reported(read_lines(self.source, errors="collect"), self.on_progress):
             if isinstance(item, Problem):
                 if item.code == "blank_line":
                     self.blank_lines += item.lines

@@ -32,6 +32,7 @@ from .jsonl import (
     check_source,
     check_target,
     read_lines,
+    reported,
     write_file_atomically,
 )
 from .outputs import OUTPUT_CHECKS
@@ -436,6 +437,7 @@ def simulate(
     invalid_json_rate: float = 0.0,
     schema_violation_rate: float = 0.0,
     chars_per_token: float = 4.0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Simulation:
     """Write the result files a provider would return for a request file.
 
@@ -482,7 +484,7 @@ def simulate(
     total = 0
     endpoint: str | None = None
     try:
-        for line in read_lines(requests):
+        for line in reported(read_lines(requests), on_progress):
             total += 1
             custom_id, url, body = _request_of(line, profile, requests)
             endpoint = endpoint or url

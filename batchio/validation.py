@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from ._workers import process_context, quiet_worker
+from . import _workers
+from ._workers import process_context, progress_worker, quiet_worker
 from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
 from .errors import (
     BatchioError,
@@ -433,12 +434,19 @@ def each_in_processes(function: Callable[..., Any], calls: list[tuple[Any, ...]]
 
 
 @contextlib.contextmanager
-def worker_pool(count: int) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
-    """A pool of ``count`` worker processes (:func:`quiet_worker`), shut down on leaving;
-    on Ctrl-C, SIGTERM or an error its workers end at once, not when their task is done."""
+def worker_pool(count: int, progress: Any = None
+                ) -> Iterator[concurrent.futures.ProcessPoolExecutor]:
+    """A pool of ``count`` worker processes (:func:`quiet_worker`; with ``progress``, a
+    shared array, :func:`progress_worker`), shut down on leaving; on Ctrl-C, SIGTERM or an
+    error its workers end at once, not when their task is done."""
+    if progress is None:
+        initializer: Callable[..., None] = quiet_worker
+        arguments: tuple[Any, ...] = (os.getpid(),)
+    else:
+        initializer, arguments = progress_worker, (os.getpid(), progress)
     pool = concurrent.futures.ProcessPoolExecutor(count, mp_context=process_context(),
-                                                  initializer=quiet_worker,
-                                                  initargs=(os.getpid(),))
+                                                  initializer=initializer,
+                                                  initargs=arguments)
     try:
         yield pool
     except BaseException:
@@ -1184,7 +1192,8 @@ class _RangeResult:
 
 def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
                  endpoint: str | None, schema: Any, max_errors: int | None, cap: int,
-                 on_progress: Callable[[int], None] | None = None) -> _RangeResult:
+                 on_progress: Callable[[int], None] | None = None,
+                 slot: int | None = None) -> _RangeResult:
     """Check the lines of one range of ``path`` (run in any process), numbered from 1.
 
     The checker first reads the file's first line as a single pass would (its problems
@@ -1209,6 +1218,14 @@ def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
     checker.record_requests()
     lines = read_range(path, byte_range.start, byte_range.end, first_line=1,
                        max_line_bytes=cap, blank_lines=blank_policy(profile))
+    counters = _workers.shared_progress
+    if slot is not None and counters is not None:
+        # In a worker: the bytes of this range done so far, for the bar's sum.
+        start = byte_range.start
+
+        def on_progress(position: int) -> None:
+            counters[slot] = position - start
+
     checker.run(lines, on_progress)
     assert checker.request_lines is not None and lines.lines_read is not None
     assert checker.input_lines is not None and checker.input_counts is not None
@@ -1288,11 +1305,26 @@ def _validate_in_ranges(path: str, ranges: list[_Range], profile: Profile,
     if not _first_line_fixes_the_file(path, profile, endpoint, cap):
         return None
     arguments = (profile.name, profile.limits, endpoint, schema, max_errors, cap)
+    # The bar shows the sum of every range's bytes: each worker counts its own in shared
+    # memory, this process adds them up as it checks the first range, then while it waits.
+    done = None if on_progress is None else process_context().Array(
+        "q", len(ranges), lock=False)
     try:
-        with worker_pool(len(ranges) - 1) as pool:
-            others = [pool.submit(_check_range, path, byte_range, *arguments)
-                      for byte_range in ranges[1:]]
-            first = _check_range(path, ranges[0], *arguments, on_progress=on_progress)
+        with worker_pool(len(ranges) - 1, done) as pool:
+            others = [pool.submit(_check_range, path, byte_range, *arguments, slot=slot)
+                      for slot, byte_range in enumerate(ranges[1:], 1)]
+            mine = None
+            if on_progress is not None and done is not None:
+                shared = done
+
+                def mine(position: int) -> None:
+                    on_progress(position + sum(shared[1:]))
+
+            first = _check_range(path, ranges[0], *arguments, on_progress=mine)
+            while on_progress is not None and done is not None and not all(
+                    future.done() for future in others):
+                concurrent.futures.wait(others, timeout=0.2)
+                on_progress(ranges[0].end + sum(done[1:]))
             results = [first, *(future.result() for future in others)]
     except (OSError, BrokenProcessPool):
         return None
