@@ -1,4 +1,5 @@
-"""The README cannot rot: its tour runs, its output sample is real, its tables match the code."""
+"""The README cannot rot: its tour and recipes run, its output sample is real, and the
+reference's tables match the code."""
 
 from __future__ import annotations
 
@@ -22,6 +23,22 @@ def section(title: str) -> str:
     start = README.index(f"## {title}\n")
     end = README.find("\n## ", start + 1)
     return README[start:end if end >= 0 else None]
+
+
+def subsection(title: str) -> str:
+    start = README.index(f"### {title}\n")
+    ends = [found for found in (README.find("\n### ", start + 1),
+                                README.find("\n## ", start + 1)) if found >= 0]
+    return README[start:min(ends) if ends else None]
+
+
+REFERENCE = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+
+
+def reference(title: str) -> str:
+    start = REFERENCE.index(f"## {title}\n")
+    end = REFERENCE.find("\n## ", start + 1)
+    return REFERENCE[start:end if end >= 0 else None]
 
 
 def blocks(text: str, language: str) -> list[str]:
@@ -49,31 +66,56 @@ def test_the_set_up_commands() -> None:
         'pip install ".[test]" && pytest\n']
 
 
-def test_the_tour_runs_from_the_shell_then_from_python(
-        workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    tour = section("A tour")
-    commands = blocks(tour, "bash")
-    assert len(commands) == 12
-    for command in commands:
-        done = shell(command, workspace)
-        assert done.returncode == 0, (command, done.stdout, done.stderr)
-    monkeypatch.chdir(workspace)
-    namespace: dict[str, object] = {}
-    snippets = blocks(tour, "python")
+def repository_files() -> set[str]:
+    """The files of the repository (what a run could leave behind), less what tools and
+    tests keep for themselves."""
+    skipped = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache",
+               ".ruff_cache", "build", "dist"}
+    found = set()
+    for folder, folders, files in os.walk(ROOT):
+        folders[:] = [name for name in folders
+                      if name not in skipped and not name.endswith(".egg-info")]
+        found.update(os.path.relpath(os.path.join(folder, name), ROOT) for name in files)
+    return found
+
+
+def test_the_tour_and_recipes_run_twice_in_fresh_folders_and_leave_the_repository_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tour, recipes = section("A tour"), section("Recipes")
+    commands = blocks(tour, "bash") + blocks(recipes, "bash")
+    assert len(blocks(tour, "bash")) == 9 and len(blocks(recipes, "bash")) == 5
+    # The first block makes the scratch folder every other block runs in.
+    assert commands[0].startswith('cd "$(mktemp -d)" && cp -r "$OLDPWD/examples" .')
+    snippets = blocks(tour, "python") + blocks(recipes, "python")
     assert len(snippets) == 14
-    for snippet in snippets:
-        exec(compile(snippet, "README.md", "exec"), namespace)
+    before = repository_files()
+    folders = []
+    for _ in range(2):
+        done = shell("\n".join(commands) + "\npwd\n", ROOT)
+        assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:])
+        folder = Path(done.stdout.splitlines()[-1])
+        assert folder != ROOT and ROOT not in folder.parents
+        folders.append(folder)
+        monkeypatch.chdir(folder)
+        namespace: dict[str, object] = {}
+        for snippet in snippets:
+            exec(compile(snippet, "README.md", "exec"), namespace)
+        monkeypatch.chdir(ROOT)
+    assert folders[0] != folders[1]
+    assert repository_files() == before
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_the_validate_sample_output_is_what_validate_prints(workspace: Path) -> None:
     tour = section("A tour")
-    command = blocks(tour, "bash")[1].splitlines()[1]
+    command = blocks(tour, "bash")[2].splitlines()[1]
     [sample] = blocks(tour.split("### Validate before upload")[1].split("###")[0], "text")
     assert shell(command, workspace).stdout == sample
 
 
 def test_the_clouds_section_runs_in_a_fresh_folder_twice(tmp_path: Path) -> None:
-    [commands] = blocks(section("AWS Bedrock and Google Vertex AI"), "bash")
+    [commands] = blocks(subsection("AWS Bedrock and Google Vertex AI"), "bash")
     for run in ("first", "second"):
         folder = tmp_path / run
         shutil.copytree(ROOT / "examples", folder / "examples",
@@ -96,7 +138,7 @@ def test_the_clouds_section_runs_in_a_fresh_folder_twice(tmp_path: Path) -> None
 
 
 def test_the_providers_table_matches_the_profiles() -> None:
-    text = section("Providers")
+    text = reference("Providers")
     for name in PROVIDERS:
         profile = get_profile(name)
         [row] = [line for line in text.splitlines() if line.startswith(f"| [`{name}`]")]
@@ -117,7 +159,7 @@ def test_the_providers_table_matches_the_profiles() -> None:
 
 
 def test_the_error_code_table_lists_every_code() -> None:
-    text = section("Error codes")
+    text = reference("Error codes")
     listed = re.findall(r"^\| `([a-z0-9_]+)` \|", text, re.MULTILINE)
     assert listed == list(CODES)
 
