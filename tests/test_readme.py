@@ -71,7 +71,7 @@ def repository_files() -> set[str]:
     tests keep for themselves."""
     skipped = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache",
                ".ruff_cache", "build", "dist"}
-    found = set()
+    found: set[str] = set()
     for folder, folders, files in os.walk(ROOT):
         folders[:] = [name for name in folders
                       if name not in skipped and not name.endswith(".egg-info")]
