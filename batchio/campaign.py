@@ -548,10 +548,14 @@ class Campaign:
         total: dict[str, Any] = {name: int(value) for name, value in zip(
             COUNTS, best[:8], strict=True)}
         total["owed"] = int(best[8])
-        spent = self._db.execute("SELECT TOTAL(input_tokens), TOTAL(output_tokens), "
-                                 "TOTAL(cost_usd), COUNT(*) FROM outcomes").fetchone()
+        spent = self._db.execute(
+            "SELECT TOTAL(input_tokens), TOTAL(output_tokens), TOTAL(cost_usd), COUNT(*), "
+            "TOTAL(cost_usd IS NULL AND (input_tokens IS NOT NULL OR output_tokens IS NOT "
+            "NULL)) FROM outcomes").fetchone()
+        # unpriced: answers that report tokens of a model no price is known for.
         total.update(input_tokens=int(spent[0]), output_tokens=int(spent[1]),
-                     cost_usd=round(float(spent[2]), 6), attempts=int(spent[3]))
+                     cost_usd=round(float(spent[2]), 6), attempts=int(spent[3]),
+                     unpriced=int(spent[4]))
         report.total = total
         report.warnings = list(self._warnings(report))
         return report

@@ -307,9 +307,11 @@ def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, s
 
 def _echo_manifest(manifest: Manifest, folder: str, why: str = "") -> None:
     for shard in manifest.shards:
+        ids = ("" if shard.first_custom_id is None else
+               f", {shard.first_custom_id} .. {shard.last_custom_id}")
+        model = f", model {shard.model}" if shard.model is not None else ""
         echo(escape(f"{os.path.join(folder, shard.path)}: {shard.requests:,} requests, "
-                    f"{shard.bytes:,} bytes, model {shard.model}, "
-                    f"{shard.first_custom_id} .. {shard.last_custom_id}"))
+                    f"{shard.bytes:,} bytes{model}{ids}"))
     blank = f"; {manifest.blank_lines:,} blank lines left out" if manifest.blank_lines else ""
     echo(escape(f"{count(len(manifest.shards), 'shard')}, {manifest.requests:,} requests{blank}; "
                 f"manifest {os.path.join(folder, MANIFEST_NAME)}{why}"))
@@ -804,7 +806,8 @@ def join_lines(summary: JoinSummary, written: dict[str, Any], max_errors: int = 
     """The text summary of a join: what happened to the requests, the output checks, the
     cost, what was written and where; then error codes and the first problems."""
     counts = ", ".join(f"{summary.counts[status]:,} {status}" + (
-        f" ({summary.retryable:,} retryable)" if status == "failed" and summary.counts[status]
+        f" ({summary.failed_retryable:,} retryable)" if status == "failed"
+        and summary.counts[status]
         else "") for status in STATUSES)
     yield (f"{summary.inputs:,} requests: {counts}; {len(summary.orphans):,} orphans, "
            f"{len(summary.duplicates):,} duplicates")
@@ -1172,8 +1175,11 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
          f"{total['failed']:,} failed ({total['failed_retryable']:,} retryable), "
          f"{total['expired']:,} expired, {total['cancelled']:,} cancelled, "
          f"{total['missing']:,} missing; {total['owed']:,} still owed")
-    echo(f"cost: {dollars(total['cost_usd'])} at batch prices for {total['attempts']:,} "
-         f"attempts in {count(len(report.rounds), 'round')}")
+    priced = ("unknown (no price for the models used)" if total["unpriced"]
+              and not total["cost_usd"] else f"{dollars(total['cost_usd'])} at batch prices"
+              + (f" ({total['unpriced']:,} answers unpriced)" if total["unpriced"] else ""))
+    echo(f"cost: {priced} for {total['attempts']:,} attempts in "
+         f"{count(len(report.rounds), 'round')}")
     for item in report.rounds:
         echo(escape(_round_line(item)))
     for warning in report.warnings:

@@ -286,7 +286,10 @@ class JoinSummary:
     error_codes: Counter[str] = field(default_factory=Counter)
     #: Result lines that are not results (bad JSON, missing fields), with their place.
     problems: list[Problem] = field(default_factory=list)
+    #: Requests not succeeded whose cause is worth resubmitting as they are (retryable
+    #: failures, expired, cancelled, missing), and of them the failed ones.
     retryable: int = 0
+    failed_retryable: int = 0
     #: Result lines read (blank lines aside).
     result_lines: int = 0
     #: The provider whose prices the cost is figured at.
@@ -325,6 +328,7 @@ class JoinSummary:
             "result_lines": self.result_lines,
             "invalid_result_lines": len(self.problems),
             "retryable": self.retryable,
+            "failed_retryable": self.failed_retryable,
             **({"output_checks": {check: self.output_checks.get(check, 0)
                                   for check in OUTPUT_CHECKS}}
                if self.checked_outputs else {}),
@@ -344,6 +348,7 @@ class JoinSummary:
         self.error_codes.update(part.error_codes)
         self.problems.extend(part.problems)
         self.retryable += part.retryable
+        self.failed_retryable += part.failed_retryable
         self.output_checks.update(part.output_checks)
         self.unusable_usage += part.unusable_usage
         for model, tokens in part.usage.items():
@@ -900,6 +905,8 @@ class Join:
                         error_codes[outcome.error_code] += 1
                     if outcome.retryable and outcome.status != "succeeded":
                         summary.retryable += 1
+                        if outcome.status == "failed":
+                            summary.failed_retryable += 1
                     if not number & 8191 and on_progress is not None:
                         on_progress(done + offset - first_offset)
                     check, message, answer, cost = account(outcome, value)

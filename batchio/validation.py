@@ -340,8 +340,14 @@ def _validate_as(source: LineSource, provider: str | Profile,
         lines = read_lines(source, errors="collect", max_line_bytes=cap,
                            blank_lines=blank_policy(profile))
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
-    checker = _LineChecker(profile, report, _Collector(report, max_errors), user_schema,
-                           endpoint)
+    collector = _Collector(report, max_errors)
+    if model is not None and endpoint is None and profile.endpoint_of_model is not None:
+        collector.add(Problem(
+            code="model_family_unknown", path=report.path, severity="warning",
+            message=f"model {quote(model, 60)} names no model family batchio knows of "
+                    f"{profile.title} (known: {profile.endpoint_list()}): each body is "
+                    "checked by its own fields"))
+    checker = _LineChecker(profile, report, collector, user_schema, endpoint)
     checker.run(lines, on_progress)
     checker.check_file_limits()
     return report
