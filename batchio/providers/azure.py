@@ -7,8 +7,7 @@ limits table (100,000 requests and 200 MB per input file; 1 GB with your own Blo
 """
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, MISPLACED, RETRYABLE
+from .openai import MISPLACED, OPENAI_RESULTS
 
 # Chat completions and responses are in Microsoft's batch examples; embeddings and
 # completions are listed by the v1 REST reference only (uncertain), so they are accepted.
@@ -39,10 +38,6 @@ PROFILE = Profile(
     blank_lines="warning",
     misplaced={**MISPLACED, "/responses": MISPLACED["/v1/responses"],
                "/chat/completions": MISPLACED["/v1/chat/completions"]},
-    result_shape="openai",
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
     notes="model is the name of a global-batch deployment, not a model name.",
 )

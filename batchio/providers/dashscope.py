@@ -13,8 +13,7 @@ lines, and lines naming a ``qwen`` model, are checked by these rules first.
 """
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, RETRYABLE
+from .openai import OPENAI_RESULTS
 
 PROFILE = Profile(
     name="dashscope",
@@ -35,9 +34,5 @@ PROFILE = Profile(
     mixed_urls="error",
     mixed_models="error",
     blank_lines="warning",
-    result_shape="openai",
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
 )

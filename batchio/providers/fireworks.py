@@ -11,8 +11,7 @@ uncertain); a job that expires keeps its completed rows. Job states are ``JOB_ST
 """
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, RETRYABLE
+from .openai import OPENAI_RESULTS
 
 PROFILE = Profile(
     name="fireworks",
@@ -29,9 +28,5 @@ PROFILE = Profile(
     # The model is the job's: a body that names one is not documented to matter.
     mixed_models="warning",
     blank_lines="warning",
-    result_shape="openai",
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
 )

@@ -9,8 +9,7 @@ completion window runs from 24 hours up to 7 days.
 """
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, RETRYABLE
+from .openai import OPENAI_RESULTS
 
 PROFILE = Profile(
     name="groq",
@@ -33,10 +32,6 @@ PROFILE = Profile(
     mixed_urls="allowed",
     mixed_models="allowed",
     blank_lines="warning",
-    result_shape="openai",
     # Expired and cancelled codes are not documented; OpenAI's are assumed (uncertain).
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
 )

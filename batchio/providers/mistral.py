@@ -15,8 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, RETRYABLE
+from .openai import OPENAI_RESULTS
 
 
 def endpoint_of_body(body: Mapping[str, Any]) -> str | None:
@@ -66,10 +65,6 @@ PROFILE = Profile(
     blank_lines="warning",
     id_required=False,
     endpoint_of_body=endpoint_of_body,
-    result_shape="openai",
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
     result_files=("output", "errors"),
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
 )

@@ -6,6 +6,8 @@ and the guide https://platform.openai.com/docs/guides/batch; openai-python's
 reasoning behind each rule.
 """
 
+from typing import Any
+
 from ._profile import IdRule, Limits, Profile
 from ._results import openai_shape
 
@@ -46,6 +48,16 @@ MISPLACED = {
     },
 }
 
+#: The result fields of a profile whose results are OpenAI's output and error lines with
+#: OpenAI's codes (the OpenAI-compatible services, where theirs are not documented apart).
+OPENAI_RESULTS: dict[str, Any] = {
+    "result_shape": "openai",
+    "classify_result": openai_shape(EXPIRED, CANCELLED, RETRYABLE),
+    "expired_codes": EXPIRED,
+    "cancelled_codes": CANCELLED,
+    "retryable_codes": RETRYABLE,
+}
+
 PROFILE = Profile(
     name="openai",
     title="OpenAI Batch API",
@@ -70,9 +82,5 @@ PROFILE = Profile(
     # "\n\n"; whether OpenAI's server skips them is not known, so a warning.
     blank_lines="warning",
     misplaced=MISPLACED,
-    result_shape="openai",
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
 )

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, RETRYABLE
+from .openai import OPENAI_RESULTS
 
 
 def endpoint_of_body(body: Mapping[str, Any]) -> str | None:
@@ -41,10 +40,6 @@ PROFILE = Profile(
     blank_lines="warning",
     endpoint_of_body=endpoint_of_body,
     batch_counts=False,
-    result_shape="openai",
     # Result codes for expired and cancelled requests are not documented (uncertain).
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
 )

@@ -13,8 +13,7 @@ the OpenAI shape stays OpenAI's unless a line names a ``grok-`` model.
 """
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
-from .openai import CANCELLED, EXPIRED, MISPLACED, RETRYABLE
+from .openai import MISPLACED, OPENAI_RESULTS
 
 PROFILE = Profile(
     name="xai",
@@ -34,11 +33,7 @@ PROFILE = Profile(
     mixed_urls="warning",
     mixed_models="warning",
     blank_lines="warning",
-    result_shape="openai",
-    classify_result=openai_shape(EXPIRED, CANCELLED, RETRYABLE),
-    expired_codes=EXPIRED,
-    cancelled_codes=CANCELLED,
-    retryable_codes=RETRYABLE,
+    **OPENAI_RESULTS,
     misplaced={url: fields for url, fields in MISPLACED.items()
                if url in ("/v1/chat/completions", "/v1/responses")},
 )
