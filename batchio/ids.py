@@ -9,6 +9,7 @@ by where its result repeats it (Vertex AI, Bedrock): :func:`echo_key` and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import uuid
@@ -95,17 +96,27 @@ def echo_key(body: Any) -> bytes:
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
+@functools.lru_cache(maxsize=4096)
+def _snake(name: str) -> str:
+    """A field name in snake_case. Cached: the same few names fill every request (a join
+    of 100,000 Vertex AI requests by their echo took 7.0 s with a substitution a key,
+    2026-12-06)."""
+    return _CAMEL.sub(r"_\1", name).lower()
+
+
 def _normal_form(value: Any) -> Any:
     if type(value) is dict:
         normal = {}
         for key, item in value.items():
-            item = _normal_form(item)
+            if type(item) is dict or type(item) is list or type(item) is float:
+                item = _normal_form(item)
             if item is None or item == {} or item == []:
                 continue
-            normal[_CAMEL.sub(r"_\1", key).lower() if type(key) is str else key] = item
+            normal[_snake(key) if type(key) is str else key] = item
         return normal
     if type(value) is list:
-        return [_normal_form(item) for item in value]
+        return [_normal_form(item) if type(item) is dict or type(item) is list
+                or type(item) is float else item for item in value]
     if type(value) is float and value.is_integer() and abs(value) < 2 ** 63:
         return int(value)
     return value
