@@ -28,6 +28,9 @@ from .errors import BatchioError, BatchioWarning, escape
 from .providers import PROVIDERS
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
+#: The widest label a progress bar is given: with the bar and its share, the line fits 80
+#: columns.
+_LABEL_WIDTH = 28
 
 #: Exit statuses: 0 all is well; 1 problems were found and reported; 2 a usage error, or
 #: input that cannot be read as what it should be; 3 an output cannot be written; 130
@@ -385,6 +388,11 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
             or meta.get("batchio.format") == "json"):
         yield None
         return
+    if len(label) > _LABEL_WIDTH:
+        # A bar wider than the terminal is drawn again on every line: the label is cut
+        # in its middle (a path's end says most).
+        half = (_LABEL_WIDTH - 1) // 2
+        label = f"{label[:half]}…{label[-(_LABEL_WIDTH - 1 - half):]}"
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         done = 0
 

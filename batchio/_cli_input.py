@@ -90,7 +90,7 @@ def read_rows(source: str | os.PathLike[str], delimiter: str | None = None,
     name = os.fspath(source)
     kind = row_format(name)
     if kind == "jsonl":
-        for line in reported(read_lines(source), on_progress):
+        for line in reported(read_lines(source, blank_lines="skip"), on_progress):
             yield line.number, line.value
     elif kind == "parquet":
         yield from _parquet_rows(name, on_progress)
@@ -108,11 +108,20 @@ def _delimited_rows(name: str, delimiter: str | None,
             if delimiter is None:
                 delimiter = _sniffed_delimiter(handle.read(64 << 10))
                 handle.seek(0)
-            reader = csv.DictReader(handle, delimiter=delimiter)
+            # strict: a quote left open is an error, not the rest of the file in one field.
+            reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
             end = 1
             for count, row in enumerate(reader, 1):
                 # The line the row starts on: the one after the previous row ended.
                 start, end = end + 1, reader.line_num
+                if None in row:
+                    # More fields than the header names: a delimiter inside a field left
+                    # unquoted, whose text would be cut off.
+                    raise LineError(
+                        f"row {start} has {len(reader.fieldnames or ()) + len(row[None]):,} "
+                        f"fields where the header names {len(reader.fieldnames or ()):,} "
+                        f"(a {_delimiter_name(delimiter)} inside a field that is not quoted?)",
+                        line=start, path=name, code="malformed_row")
                 if on_progress is not None and not count % PROGRESS_EVERY:
                     on_progress(raw.tell())  # read ahead by the text layer's buffer
                 yield start, dict(row)
@@ -123,6 +132,11 @@ def _delimited_rows(name: str, delimiter: str | None,
                           errno=exc.errno) from exc
     except (UnicodeDecodeError, csv.Error) as exc:
         raise SourceError(f"cannot read {name} as CSV: {exc}", path=name) from exc
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {"\t": "tab", ",": "comma", ";": "semicolon", "|": "bar"}.get(
+        delimiter, repr(delimiter))
 
 
 def _sniffed_delimiter(sample: str) -> str:
@@ -250,12 +264,18 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
 
 def row_text(row: dict[str, Any], field: str, number: int, path: str, what: str) -> str:
     """A row's field as text; raises :class:`LineError` naming the row and the field when
-    it is missing or not a string."""
-    if field not in row or row[field] is None:
+    it is missing, null or not a string (an id may be a whole number: a table's integer
+    key)."""
+    if field not in row:
         fields = ", ".join(quote(name, 30) for name in list(row)[:12])
         raise LineError(f"row {number} has no {what} field {quote(field, 40)} (its fields: "
                         f"{fields or 'none'})", line=number, path=path, code="missing_body")
     value = row[field]
+    if value is None:
+        raise LineError(f"row {number}: {what} field {quote(field, 40)} is empty (null)",
+                        line=number, path=path, code="missing_body")
+    if what == "id" and type(value) is int:
+        return str(value)
     if not isinstance(value, str):
         raise LineError(f"row {number}: {what} field {quote(field, 40)} is "
                         f"{quote(value, 40)}, not text", line=number, path=path,
@@ -265,15 +285,22 @@ def row_text(row: dict[str, Any], field: str, number: int, path: str, what: str)
 
 def row_prompt(row: dict[str, Any], number: int, path: str, *, prompt_field: str,
                template: str | None, template_fields: list[str]) -> str:
-    """The prompt of a row: its ``prompt_field``, or ``template`` filled with its fields."""
+    """The prompt of a row: its ``prompt_field``, or ``template`` filled with its fields;
+    a prompt of nothing but white space is refused (no provider answers it)."""
     if template is None:
-        return row_text(row, prompt_field, number, path, "prompt")
-    values = {name: row_text(row, name, number, path, "template") for name in template_fields}
-    try:
-        return template.format(**values)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise LineError(f"row {number}: --template cannot be filled: {exc}", line=number,
-                        path=path, code="invalid_body") from exc
+        prompt = row_text(row, prompt_field, number, path, "prompt")
+    else:
+        values = {name: row_text(row, name, number, path, "template")
+                  for name in template_fields}
+        try:
+            prompt = template.format(**values)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise LineError(f"row {number}: --template cannot be filled: {exc}",
+                            line=number, path=path, code="invalid_body") from exc
+    if not prompt.strip():
+        raise LineError(f"row {number}: the prompt is empty", line=number, path=path,
+                        code="invalid_body")
+    return prompt
 
 
 def prompt_body(

@@ -106,15 +106,18 @@ class RequestWriter(ClosesOnExit):
         self.manifest: Manifest | None = None
 
     def add(self, body: Mapping[str, Any], *, custom_id: str | None = None,
-            url: str | None = None) -> str:
+            url: str | None = None, row: int | None = None) -> str:
         """Write one request; returns the custom_id used.
 
         Raises :class:`LineError` for a body that breaks its schema, holds a value JSON
         cannot carry, or has an id that breaks the provider's rules;
         :class:`DuplicateIdError` for an id already used (naming both rows);
-        :class:`LimitError` for a request too large for any file.
+        :class:`LimitError` for a request too large for any file. ``row`` is the caller's
+        number for the request (the line of its row file), which messages name; by
+        default, its place among the writer's requests.
         """
-        row = self.count + 1
+        place = self.count + 1
+        row = place if row is None else row
         if url is not None and url != self.endpoint:
             raise LineError(f"row {row}: url {quote(url, 60)} differs from the writer's "
                             f"endpoint {self.endpoint!r}", code="url_mismatch", line=row)
@@ -147,7 +150,7 @@ class RequestWriter(ClosesOnExit):
         else:
             self._add_to_file(raw, custom_id, tokens, inputs, row)
         self._seen[custom_id] = row
-        self.count = row
+        self.count = place
         return custom_id
 
     def add_many(self, bodies: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import functools
 import os
 import signal
 import sys
@@ -77,7 +78,7 @@ from .bodies import TokenCounter
 from .building import RequestWriter
 from .campaign import POLICIES, Campaign, Policy, RoundStatus
 from .conversion import convert, convert_results
-from .errors import BatchioError, Problem, UsageError, escape, quote
+from .errors import BatchioError, DuplicateIdError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import MAPPING_SUFFIX, ContentHashIds, SequenceIds, UuidIds, valid_id
 from .jsonl import check_distinct_paths, reads_once, write_file_atomically
@@ -239,6 +240,7 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
         # Ids the provider refuses (AB/123.x for Anthropic) become ones it takes, and a mapping
         # file beside the output gives each back, as convert's does.
         remapped: dict[str, str] = {}
+        originals: dict[str, int] = {}
         used: set[str] = set()
         with RequestWriter(target, endpoint=profile.endpoint_named(endpoint, model),
                            provider=profile,
@@ -261,13 +263,19 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
                     body = with_structured_output(body, fragment)
                 key = None if id_field is None else row_text(row, id_field, number, rows_path,
                                                              "id")
-                if key is not None:
-                    key = _mapped_id(key, profile, used, remapped, target)
                 try:
-                    writer.add(body, custom_id=key)
+                    if key is not None:
+                        key = _mapped_id(key, profile, used, remapped, originals, target,
+                                         number)
+                    writer.add(body, custom_id=key, row=number)
                 except BatchioError as exc:
                     exc.path, exc.line = rows_path, number
                     raise
+            if not writer.count:
+                # Nothing to upload: no empty file where an upload script would find one.
+                writer.abort()
+                raise UsageError(f"{rows_path} holds no rows: nothing was written",
+                                 code="empty_file", path=rows_path)
     why = "" if chosen is None or quiet else f" ({chosen})"
     mapping = None
     if remapped:
@@ -288,9 +296,11 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
 
 
 def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, str],
-               target: str) -> str:
+               originals: dict[str, int], target: str, number: int) -> str:
     """A row's key as the provider takes it: itself, or (where its characters or length
-    are refused) :func:`batchio.ids.valid_id`'s, remembered for the mapping file."""
+    are refused) :func:`batchio.ids.valid_id`'s, remembered for the mapping file. A key
+    two rows use is the writer's ``duplicate_custom_id`` either way: two requests whose
+    results could not be told apart."""
     problem = profile.ids.problem(key, profile.id_field)
     if problem is None or problem[0] not in ("custom_id_charset", "custom_id_too_long"):
         used.add(key)
@@ -298,7 +308,11 @@ def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, s
     if target == "-":
         raise UsageError(f"{profile.id_field} {quote(key, 60)}: {problem[1]}; written to "
                          "stdout, no mapping file could give it back: write to a file "
-                         "(-o PATH) to have such ids replaced", code=problem[0])
+                         "(-o PATH) to have such ids replaced", code=problem[0], line=number)
+    first = originals.setdefault(key, number)
+    if first != number:
+        raise DuplicateIdError(f"{profile.id_field} {quote(key, 60)} of row {number} was "
+                               f"already used by row {first}", line=number, custom_id=key)
     new = valid_id(key, profile, used)
     used.add(new)
     remapped[new] = key
@@ -514,9 +528,16 @@ def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Itera
                f"characters a token (median error {fitted.median_error:.1%}, 90th percentile "
                f"{fitted.p90_error:.1%})")
     for item in report.files:
-        bound = (f"; {item.uncapped:,} with no output cap" if item.uncapped else "")
+        if item.uncapped == item.requests:
+            output = "no bound on output tokens (no request sets an output cap)"
+        elif item.uncapped:
+            output = (f"at most {item.output_cap_tokens:,} output tokens for the "
+                      f"{item.requests - item.uncapped:,} requests with a cap, no bound for "
+                      f"the {item.uncapped:,} without")
+        else:
+            output = f"at most {item.output_cap_tokens:,} output tokens"
         yield (f"{item.path}: {item.requests:,} requests, ~{item.input_tokens:,} input tokens, "
-               f"at most {item.output_cap_tokens:,} output tokens{bound}; "
+               f"{output}; "
                f"{_cost_range(item.cost_low, item.cost_high, item.requests, item.unpriced_requests)}")  # noqa: E501
         if item.unpriced:
             yield (f"  unpriced models ({item.unpriced_requests:,} requests): "
@@ -633,42 +654,58 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
         raise click.UsageError(f"{requests_path} holds {len(shards)} shards: give --out-dir "
                                "DIR for their results")
     documents = []
-    for number, shard in enumerate(shards):
-        paths: dict[str, str | None] = {"output": out, "errors": errors,
-                                        "batch_json": batch_json}
-        shard_provider = provider
-        if out_dir is not None:
-            profile = profile_for(None, shard) if provider is None and not reads_once(shard) \
-                else get_profile(provider or "openai")
-            shard_provider = profile.name
-            os.makedirs(out_dir, exist_ok=True)
-            named = simulation_paths(shard, out_dir, profile)
-            paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
-                     else named["batch_json"]}
-        with progress(total_size([shard]), f"simulating {shard}") as on_progress:
-            result = simulate(shard, output=paths["output"] or "", errors=paths["errors"],
-                              seed=seed + number, failure_rate=failure_rate,
-                              expire_rate=expire_rate, cancel_rate=cancel_rate,
-                              missing_rate=missing_rate, shuffle=not no_shuffle,
-                              provider=shard_provider, embedding_dimensions=dimensions,
-                              batch_json=paths["batch_json"], refusal_rate=refusal_rate,
-                              truncation_rate=truncation_rate,
-                              invalid_json_rate=invalid_json_rate,
-                              schema_violation_rate=schema_violation_rate,
-                              chars_per_token=chars_per_token, on_progress=on_progress)
-        fates = ", ".join(f"{number:,} {fate}" for fate, number in result.counts.items())
-        echo(escape(f"{result.batch.id} {result.batch.status.value}: {fates}"))
-        written = [path for path in (result.output, result.errors, paths["batch_json"])
-                   if path]
-        echo(escape("wrote " + ", ".join(written)))
-        documents.append({"requests": shard, "output": result.output,
-                          "errors": result.errors, "batch_json": paths["batch_json"],
-                          "counts": result.counts, "outputs": result.outputs,
-                          "batch": result.batch.to_dict()})
+    said: list[str] = []
+    done = 0
+    # One bar over every shard (each may be under the bar's threshold), the lines each
+    # shard's simulation says printed once it has ended.
+    try:
+        with progress(total_size(shards), f"simulating {requests_path}") as bar:
+            for number, shard in enumerate(shards):
+                paths: dict[str, str | None] = {"output": out, "errors": errors,
+                                                "batch_json": batch_json}
+                shard_provider = provider
+                if out_dir is not None:
+                    profile = profile_for(None, shard) if provider is None and not reads_once(
+                        shard) else get_profile(provider or "openai")
+                    shard_provider = profile.name
+                    os.makedirs(out_dir, exist_ok=True)
+                    named = simulation_paths(shard, out_dir, profile)
+                    paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
+                             else named["batch_json"]}
+                on_progress = None if bar is None else functools.partial(_moved, bar, done)
+                result = simulate(shard, output=paths["output"] or "", errors=paths["errors"],
+                                  seed=seed + number, failure_rate=failure_rate,
+                                  expire_rate=expire_rate, cancel_rate=cancel_rate,
+                                  missing_rate=missing_rate, shuffle=not no_shuffle,
+                                  provider=shard_provider, embedding_dimensions=dimensions,
+                                  batch_json=paths["batch_json"], refusal_rate=refusal_rate,
+                                  truncation_rate=truncation_rate,
+                                  invalid_json_rate=invalid_json_rate,
+                                  schema_violation_rate=schema_violation_rate,
+                                  chars_per_token=chars_per_token, on_progress=on_progress)
+                done += total_size([shard])
+                fates = ", ".join(f"{count:,} {fate}" for fate, count in result.counts.items())
+                said.append(f"{result.batch.id} {result.batch.status.value}: {fates}")
+                written = [path for path in (result.output, result.errors, paths["batch_json"])
+                           if path]
+                said.append("wrote " + ", ".join(written))
+                documents.append({"requests": shard, "output": result.output,
+                                  "errors": result.errors, "batch_json": paths["batch_json"],
+                                  "counts": result.counts, "outputs": result.outputs,
+                                  "batch": result.batch.to_dict()})
+    finally:
+        # What was written is said, even where a later shard failed.
+        for line in said:
+            echo(escape(line))
     finish(documents[0] if len(documents) == 1 else {"simulations": documents})
 
 
 # --- join -----------------------------------------------------------------------------------
+
+def _moved(bar: Callable[[int], None], base: int, position: int) -> None:
+    """A bar over several files told a position within one of them, after ``base``."""
+    bar(base + position)
+
 
 def _as_done(outcomes: Iterable[Any], paths: Sequence[str], label: str) -> Iterator[Any]:
     """The outcomes of ``paths``, in order, a progress bar moving as each file is done."""

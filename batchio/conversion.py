@@ -31,9 +31,11 @@ from .jsonl import (
     check_source,
     check_target,
     read_lines,
+    reads_once,
     reported,
     write_file_atomically,
 )
+from .kinds import not_results
 from .pricing import foreign_model
 from .providers import Profile, get_profile, profile_for
 from .schemas import compiled
@@ -1216,6 +1218,10 @@ def convert_results(
     """
     profile = get_profile(from_provider)
     check_distinct_paths([source, mapping], [target])
+    if not reads_once(source):
+        wrong = not_results(os.fspath(source))
+        if wrong is not None:
+            raise UsageError(wrong, code="wrong_file_kind", path=os.fspath(source))
     restore = _load_mapping(mapping) if mapping else {}
     result = Conversion()
     with JsonlWriter(target) as writer:

@@ -104,6 +104,8 @@ CODES: dict[str, str] = {
     # Whole-file limits.
     "empty_file": "The file holds no requests.",
     "too_many_tasks": "The file holds more requests than the provider allows per file.",
+    "malformed_row": "A row of a CSV or TSV file holds more fields than its header names (a "
+                     "delimiter inside a field that is not quoted?).",
     "unsupported_row_file": "build was given rows in a format it does not read (it reads "
                             "CSV, TSV, JSONL and Parquet).",
     "ids_remapped": "Warning: ids the provider refuses were replaced by ones it takes; the "

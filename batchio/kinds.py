@@ -122,8 +122,13 @@ class FileKind:
         if self.models:
             details.append("model " + ", ".join(list(self.models)[:5]))
         if self.statuses:
-            details.append(", ".join(f"{count:,} {name}" for name, count in
-                                     self.statuses.items()))
+            # A folder's are its files by kind, a result file's its lines by status.
+            unit = {"requests": "request file", "results": "result file",
+                    "batch": "Batch object file", "unknown": "other file"}
+            details.append(", ".join(
+                f"{count:,} {unit.get(name, name) if self.kind == 'folder' else name}"
+                + ("s" if self.kind == "folder" and count != 1 else "")
+                for name, count in self.statuses.items()))
         tail = f" ({'; '.join(details)})" if details else ""
         return f"{self.path}: {what}{tail}: {self.reason}"
 

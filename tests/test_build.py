@@ -482,3 +482,44 @@ def test_the_writer_refuses_what_json_cannot_carry_with_a_code_and_writes_deep_b
         assert raised.value.code == "nesting_too_deep"
     [line] = list(batchio.read_lines(tmp_path / "w.jsonl"))
     assert line.value["body"]["metadata_deep"] == deep
+
+
+@pytest.mark.parametrize(("text", "code", "place"), [
+    # A comma left unquoted cuts the prompt: refused, never a shorter prompt.
+    ("id,prompt\na1,Tell me about Paris, France\n", "malformed_row", 2),
+    # A quote left open would swallow the rows after it.
+    ('id,prompt\na1,"unterminated\na2,ok\n', "unreadable_file", None),
+    # A prompt of white space asks nothing.
+    ("id,prompt\na1,Hi\na2,   \n", "invalid_body", 3),
+    # Header only: nothing to write, and no empty file left behind.
+    ("id,prompt\n", "empty_file", None),
+])
+def test_build_refuses_rows_it_would_get_wrong(tmp_path: Path, text: str, code: str,
+                                               place: int | None) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(rows), "--model", "gpt-4o-mini",
+                                       "--id-field", "id", "-o", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 2, result.output
+    where = f"{rows}:{place}: " if place is not None else f"{rows}: "
+    assert result.output.startswith(f"batchio: {where}{code}:"), result.output
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_build_ids_a_provider_refuses_used_twice_are_refused_and_integer_keys_taken(
+        tmp_path: Path) -> None:
+    rows = tmp_path / "dup.csv"
+    rows.write_text("id,prompt\nAB/1,one\nAB/1,two\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(rows), "--provider", "anthropic",
+                                       "--model", "claude-haiku-4-5", "--id-field", "id",
+                                       "-o", str(tmp_path / "dup.jsonl")])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"batchio: {rows}:3: duplicate_custom_id: custom_id "
+                                    "'AB/1' of row 3 was already used by row 2")
+    assert not (tmp_path / "dup.jsonl").exists()
+    keyed = tmp_path / "keys.jsonl"
+    keyed.write_bytes(b'{"id": 7, "prompt": "Hi"}\n\n{"id": 8, "prompt": "There"}\n')
+    result = CliRunner().invoke(main, ["build", str(keyed), "--model", "gpt-4o-mini",
+                                       "--id-field", "id", "-o", str(tmp_path / "k.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert [line.value["custom_id"] for line in read_lines(tmp_path / "k.jsonl")] == ["7", "8"]
