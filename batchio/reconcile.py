@@ -242,6 +242,9 @@ class _EchoMatches:
         #: of them is that input's, never given to an input without an id.
         self.input_ids = input_ids
         self.groups: dict[bytes, list[int]] = {}
+        #: The results in the groups that name an id of their own (one no input uses:
+        #: Bedrock names a record that had none itself).
+        self.named: set[int] = set()
         #: Inputs without an id seen per key, and keys shared by more than one input or
         #: answered by more than one result.
         self.inputs: Counter[bytes] = Counter()
@@ -253,8 +256,19 @@ class _EchoMatches:
             return True
         return self.input_ids is not None and result_id not in self.input_ids
 
-    def add(self, key: bytes, ordinal: int) -> None:
+    def add(self, key: bytes, ordinal: int, named: bool) -> None:
         self.groups.setdefault(key, []).append(ordinal)
+        if named:
+            self.named.add(ordinal)
+
+    def claim_unnamed(self, key: bytes, claimed: Sequence[int]) -> int | None:
+        """For an input with an id no result names: the first result of ``key`` that names
+        no id at all and no input has claimed (a Vertex AI result that came back without
+        its request's custom_id); a result naming another id is another request's."""
+        for ordinal in self.groups.get(key, ()):
+            if not claimed[ordinal] and ordinal not in self.named:
+                return ordinal
+        return None
 
     def claim(self, key: bytes, claimed: Sequence[int]) -> tuple[int | None, int]:
         """The first result of ``key`` no input has claimed (None: none is left), and which
@@ -799,7 +813,7 @@ class Join:
                         else None
                     if key is not None and echo is not None:
                         # It answers a request with no id: matched by the request it repeats.
-                        echo.add(key, count)
+                        echo.add(key, count, bool(custom_id))
                     elif custom_id is None:
                         problem = _result_line_problem(raw, id_field)
                         summary.problems.append(replace(problem, line=number, path=name))
@@ -980,8 +994,8 @@ class Join:
             if self._echo is not None and value is not None:
                 # No result names it: one that repeats its request, and names no input,
                 # answers it.
-                found, _ = self._echo.claim(echo_key(value.get(self._profile.body_field)),
-                                            results.locations.claimed_by)
+                found = self._echo.claim_unnamed(
+                    echo_key(value.get(self._profile.body_field)), results.locations.claimed_by)
                 if found is not None:
                     results.locations.claimed_by[found] = (file_number + 1) << 32 | number
                     return results.outcome(found, custom_id)

@@ -837,3 +837,59 @@ def test_cloud_edges_a_user_meets(tmp_path: Path) -> None:
                                      "--results", str(tmp_path / "out"), "--requests",
                                      str(tmp_path / "r.jsonl")])
     assert done.exit_code == 0 and "consistent" in done.stdout, done.output
+
+
+@st.composite
+def bedrock_jobs(draw: Any) -> tuple[list[tuple[int, bool]], list[tuple[int, str]]]:
+    """Records (a prompt number, repeats allowed, and whether it has a recordId) and the
+    results Bedrock wrote (the record's index and its fate), in a shuffled order."""
+    records = draw(st.lists(st.tuples(st.integers(0, 4), st.booleans()), min_size=1,
+                            max_size=20))
+    results = [(index, fate) for index in range(len(records))
+               if (fate := draw(st.sampled_from(["ok", "ok", "error", "missing"])))
+               != "missing"]
+    return records, list(draw(st.permutations(results)))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(job=bedrock_jobs())
+def test_bedrock_records_with_and_without_ids_are_each_accounted_once(
+        tmp_path: Path, job: Any) -> None:
+    records, results = job
+    bodies = [{**BEDROCK_BODIES["meta.llama"][1], "prompt": f"p{prompt}"}
+              for prompt, _ in records]
+    lines = [{"recordId": f"MINE{n:07d}", "modelInput": body} if with_id
+             else {"modelInput": body} for n, (body, (_, with_id)) in enumerate(
+                 zip(bodies, records, strict=True))]
+    write(tmp_path / "in.jsonl", lines)
+    answer = BEDROCK_OUTPUTS["meta.llama"][0]
+    out = []
+    for number, (index, fate) in enumerate(results):
+        # Bedrock names a record that had no recordId itself.
+        record_id = lines[index].get("recordId", f"BEDROCK{number:04d}")
+        line = {"recordId": record_id, "modelInput": bodies[index]}
+        line.update(modelOutput=answer) if fate == "ok" else line.update(
+            error={"errorCode": 400, "errorMessage": f"no {index}"})
+        out.append(line)
+    write(tmp_path / "in.jsonl.out", out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "in.jsonl.out")
+        rows = list(joined)
+    assert [row.request_line for row in rows] == list(range(1, len(lines) + 1))
+    # Every result given to one request at most, none left over: each request asked
+    # once has exactly its own fate.
+    used = [row.result_line for row in rows if row.result_line is not None]
+    assert len(used) == len(set(used)) == len(results)
+    assert not joined.summary.orphans
+    fate_of = {index: fate for index, fate in results}
+    for index, row in enumerate(rows):
+        with_id = records[index][1]
+        alone = [prompt for prompt, _ in records].count(records[index][0]) == 1
+        if with_id or alone:
+            expected = {"ok": "succeeded", "error": "failed"}.get(
+                fate_of.get(index, ""), "missing")
+            assert row.status == expected, (index, row.status)
+        if with_id:
+            assert row.custom_id == f"MINE{index:07d}"
