@@ -229,10 +229,11 @@ def test_nan_and_infinity_are_never_written_as_null(tmp_path: Path, value: float
 
 
 @pytest.mark.parametrize(("row", "message"), [
-    ({"id": None, "prompt": "p"}, "has no id field 'id'"),
+    ({"id": None, "prompt": "p"}, "id field 'id' is empty (null)"),
     ({"id": {"a": 1}, "prompt": "p"}, "id field 'id' is {\"a\": 1}, not text"),
     ({"id": 1.5, "prompt": "p"}, "id field 'id' is 1.5, not text"),
-    ({"id": "k", "prompt": None}, "has no prompt field 'prompt'"),
+    ({"id": "k", "prompt": None}, "prompt field 'prompt' is empty (null)"),
+    ({"prompt": "p"}, "has no id field 'id' (its fields: 'prompt')"),
     ({"id": "k", "prompt": ["x"]}, "prompt field 'prompt' is [\"x\"], not text"),
 ])
 def test_build_never_turns_values_into_text(tmp_path: Path, row: dict[str, object],
