@@ -820,9 +820,10 @@ def from_gemini(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "status": status, "created_at": created if created is not None else 0,
         "in_progress_at": _unix_seconds(_gemini_field(job, "startTime"), "startTime")
         if status != "validating" else None,
-        "output_file_id": (_gemini_field(output, "responsesFile")
-                           or _gemini_field(output, "fileName"))
-        if isinstance(output, Mapping) else None,
+        "output_file_id": ((_gemini_field(output, "responsesFile")
+                            or _gemini_field(output, "fileName"))
+                           if isinstance(output, Mapping) else None)
+        or _sdk_destination(job),
         "model": job.get("model"),
         "request_counts": None if total is None else {
             "total": total, "completed": _gemini_count(stats, "successfulRequestCount") or 0,
@@ -866,8 +867,12 @@ def from_bedrock(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "id": data.get("jobArn") or data.get("jobName"), "object": "batch",
         "endpoint": data.get("modelInvocationType") or "InvokeModel",
         "status": status, "created_at": created if created is not None else 0,
-        "in_progress_at": None if status == "validating" else created,
+        # A failed job may have failed validation, before it ran: no start is known.
+        "in_progress_at": None if status in ("validating", "failed") else created,
         "expires_at": _unix_seconds(data.get("jobExpirationTime"), "jobExpirationTime"),
+        # Why it failed or was stopped, in the job's own words.
+        "errors": [{"code": data.get("status"), "message": data["message"]}]
+        if isinstance(data.get("message"), str) and data["message"] else None,
         "output_file_id": _s3_uri(data.get("outputDataConfig"), "s3OutputDataConfig"),
         "input_file_id": _s3_uri(data.get("inputDataConfig"), "s3InputDataConfig"),
         "model": data.get("modelId"),
@@ -939,16 +944,38 @@ def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "endpoint": "claude" if "/anthropic/" in str(data.get("model")) else "gemini",
         "status": status, "created_at": created if created is not None else 0,
         "in_progress_at": _unix_seconds(_gemini_field(data, "startTime"), "startTime"),
-        "output_file_id": _gemini_field(output, "gcsOutputDirectory")
-        if isinstance(output, Mapping) else None,
+        "output_file_id": (_gemini_field(output, "gcsOutputDirectory")
+                           if isinstance(output, Mapping) else None) or _sdk_destination(data),
         "model": data.get("model"),
         "request_counts": counts,
+        "errors": _rpc_error(_gemini_field(data, "error")),
         "vertex": data,
     }
     terminal = _terminal_field(status)
     if terminal is not None:
         converted[terminal] = _unix_seconds(_gemini_field(data, "endTime"), "endTime")
     return Batch.from_dict(converted)
+
+
+def _sdk_destination(data: Mapping[str, Any]) -> str | None:
+    """Where a google-genai ``BatchJob`` wrote its results (``dest.gcs_uri``,
+    ``bigquery_uri`` or ``file_name``)."""
+    dest = data.get("dest")
+    if not isinstance(dest, Mapping):
+        return None
+    for camel in ("gcsUri", "bigqueryUri", "fileName"):
+        found = _gemini_field(dest, camel)
+        if isinstance(found, str) and found:
+            return found
+    return None
+
+
+def _rpc_error(error: Any) -> list[dict[str, Any]] | None:
+    """A google.rpc.Status (a failed job's ``error``) as the Batch's errors."""
+    if not isinstance(error, Mapping) or not error.get("message"):
+        return None
+    return [{"code": str(error.get("code")) if error.get("code") is not None else None,
+             "message": str(error["message"])}]
 
 
 def _vertex_count(stats: Mapping[str, Any], camel: str) -> int:

@@ -888,6 +888,8 @@ def _cost_line(cost: dict[str, Any]) -> str:
     text = f"cost: {dollars(cost['total'])} at batch prices"
     if not cost["models"] and cost["unpriced"]:
         text = "cost: unknown (no price for the models used)"
+    elif not cost["models"]:
+        text = "cost: unknown (the results report no tokens)"
     if uncertain:
         text += f" (uncertain: {', '.join(uncertain)})"
     if cost["unpriced"] and cost["models"]:

@@ -37,7 +37,7 @@ from .jsonl import (
 )
 from .kinds import not_results
 from .pricing import foreign_model
-from .providers import Profile, get_profile, profile_for
+from .providers import Profile, first_request, get_profile, profile_for
 from .schemas import compiled
 
 #: Anthropic requires max_tokens; a request without one gets this.
@@ -980,8 +980,15 @@ def convert(
     check_target(target, "target")
     source_profile = profile_for(from_provider, source)
     target_profile = get_profile(to_provider)
-    # Where the job sets the model (Bedrock), the model names the target's body family.
-    endpoint = target_profile.endpoint_named(endpoint, model) or endpoint \
+    # Where the job sets the model (Bedrock, Vertex AI), the model names the target's body
+    # family: the one given, else the source's own (claude-haiku-4-5 is Claude on Vertex).
+    named_model = model
+    if named_model is None and endpoint is None and target_profile.endpoint_of_model:
+        opening = first_request(source)
+        asked = opening.get(source_profile.body_field) if opening is not None else None
+        found = asked.get("model") if isinstance(asked, dict) else None
+        named_model = found if isinstance(found, str) else None
+    endpoint = target_profile.endpoint_named(endpoint, named_model) or endpoint \
         or target_profile.default_endpoint
     if endpoint not in target_profile.endpoints:
         raise UsageError(f"{target_profile.title} has no endpoint {quote(endpoint, 60)}",

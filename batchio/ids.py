@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ import msgspec
 import orjson
 
 from .errors import LineError
+from .jsonl import MAX_NESTING
 
 if TYPE_CHECKING:
     from .providers import Profile
@@ -85,13 +87,45 @@ def echo_key(body: Any) -> bytes:
     normal form, so that the service's copy of the body matches the line's own. The
     service writes the copy again: it adds null for fields left unset, drops empty ones,
     and may spell a field name in camelCase or snake_case (docs/formats.md), so the normal
-    form drops nulls and empty objects and lists, spells every name in snake_case, and
-    writes a whole float as an integer. Two bodies that differ only there are one request
-    to the join (a match group, reported as ``ambiguous_match``)."""
+    form drops nulls and empty objects and lists, spells every field name in snake_case,
+    and writes a whole float as an integer. What the request holds as data (a JSON
+    Schema's property names, a function's arguments: :data:`VERBATIM`) is kept as it is,
+    so two requests that differ there are two. Two bodies that differ only in the normal
+    form's liberties are one request to the join (a match group, ``ambiguous_match``)."""
+    try:
+        normal = _normal_form(body, False)
+    except RecursionError:
+        # Within the reader's nesting limit, but past this stack: room is made, as the
+        # reader makes it (batchio.jsonl._decode).
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(limit + 2 * MAX_NESTING)
+        try:
+            normal = _normal_form(body, False)
+        finally:
+            sys.setrecursionlimit(limit)
     # msgspec, not orjson: a request may hold an integer past 64 bits, which JSON allows.
-    return hashlib.blake2b(msgspec.json.encode(_normal_form(body), order="sorted"),
-                           digest_size=16).digest()
+    return hashlib.blake2b(_sorted_encode(normal), digest_size=16).digest()
 
+
+def _sorted_encode(value: Any) -> bytes:
+    try:
+        return msgspec.json.encode(value, order="sorted")
+    except RecursionError:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(limit + 2 * MAX_NESTING)
+        try:
+            return msgspec.json.encode(value, order="sorted")
+        finally:
+            sys.setrecursionlimit(limit)
+
+
+#: Fields (in snake_case) whose values are the request's own data, not the API's fields:
+#: a JSON Schema's properties and definitions, a JSON Schema given whole, a function's
+#: arguments and response, labels. Their names are kept as written.
+VERBATIM = frozenset({"properties", "pattern_properties", "$defs", "definitions",
+                      "response_json_schema", "parameters_json_schema", "input_schema",
+                      "json_schema", "schema", "args", "arguments", "response", "labels",
+                      "metadata", "enum", "const", "default", "example", "examples"})
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
@@ -104,18 +138,19 @@ def _snake(name: str) -> str:
     return _CAMEL.sub(r"_\1", name).lower()
 
 
-def _normal_form(value: Any) -> Any:
+def _normal_form(value: Any, verbatim: bool) -> Any:
     if type(value) is dict:
         normal = {}
         for key, item in value.items():
+            name = key if verbatim or type(key) is not str else _snake(key)
             if type(item) is dict or type(item) is list or type(item) is float:
-                item = _normal_form(item)
-            if item is None or item == {} or item == []:
+                item = _normal_form(item, verbatim or name in VERBATIM)
+            if not verbatim and (item is None or item == {} or item == []):
                 continue
-            normal[_snake(key) if type(key) is str else key] = item
+            normal[name] = item
         return normal
     if type(value) is list:
-        return [_normal_form(item) if type(item) is dict or type(item) is list
+        return [_normal_form(item, verbatim) if type(item) is dict or type(item) is list
                 or type(item) is float else item for item in value]
     if type(value) is float and value.is_integer() and abs(value) < 2 ** 63:
         return int(value)

@@ -480,6 +480,8 @@ class Join:
         #: Where results repeat their requests (Bedrock, Vertex AI) and an input has no
         #: id: the results by the request they repeat (made in pass A).
         self._echo: _EchoMatches | None = None
+        #: Inputs read once, kept in temporary files where they must be read again.
+        self._copies: dict[str, str] = {}
         self._rows = self._run()
 
     @property
@@ -600,6 +602,24 @@ class Join:
                 raise read_error(path, exc) from exc
         return copy
 
+    def _source(self, name: str) -> str:
+        """Where input ``name`` is read from: itself, or its copy (:meth:`_prepare`)."""
+        return self._copies.get(name, name)
+
+    def _kept(self, number: int, name: str) -> str:
+        """A plain copy of input ``name``, read once, in the join's temporary folder."""
+        if self._temp_folder is None:
+            self._temp_folder = tempfile.mkdtemp(prefix="batchio-join-")
+        copy = os.path.join(self._temp_folder, f"input-{number}.jsonl")
+        with open_source(name) as stream, open(copy, "wb") as target:
+            try:
+                shutil.copyfileobj(stream, target, READ_BUFFER)
+            except Exception as exc:
+                if not is_read_failure(exc):
+                    raise
+                raise read_error(name, exc) from exc
+        return copy
+
     def _run(self) -> Generator[JoinedRow, None, None]:
         index: _Index = _MemoryIndex() if self._index_mode != "sqlite" else _SqliteIndex()
         try:
@@ -615,6 +635,11 @@ class Join:
         checks."""
         self._results = [self._seekable(number, path)
                          for number, path in enumerate(self._result_names)]
+        if self._profile.echo_field is not None:
+            # Requests matched by their bodies are read more than once (for the ids they
+            # use, then joined): input read once is kept in a temporary file for that.
+            self._copies = {name: self._kept(number, name)
+                            for number, name in enumerate(self._inputs) if reads_once(name)}
         self._echo = self._echo_matches()
         index, locations = self._index_results(index)
         if self._strict:
@@ -633,9 +658,9 @@ class Join:
         id_field = self._profile.id_field
         ids: set[str] = set()
         for name in self._inputs:
-            if not can_read_twice(name):
+            if not can_read_twice(self._source(name)):
                 return _EchoMatches(None)
-            for line in read_lines(name, blank_lines="skip"):
+            for line in read_lines(self._source(name), blank_lines="skip"):
                 custom_id = line.value.get(id_field)
                 if type(custom_id) is str and custom_id:
                     ids.add(custom_id)
@@ -662,9 +687,9 @@ class Join:
         id_field, body_field = self._profile.id_field, self._profile.body_field
         inputs = examined = 0
         for name in self._inputs:
-            if not can_read_twice(name):
+            if not can_read_twice(self._source(name)):
                 return
-            for line in read_lines(name, blank_lines="skip"):
+            for line in read_lines(self._source(name), blank_lines="skip"):
                 custom_id = line.value.get(id_field)
                 ordinal = index.get(custom_id) if type(custom_id) is str else None
                 if ordinal is not None:
@@ -724,7 +749,7 @@ class Join:
         """Each input file's number, first offset and lines, in order."""
         for file_number, name in enumerate(self._inputs):
             # A blank line holds no request: nothing to join, nothing lost.
-            yield file_number, 0, read_lines(name, blank_lines="skip")
+            yield file_number, 0, read_lines(self._source(name), blank_lines="skip")
 
     def check_inputs_unique(self) -> None:
         """Look for an input id used twice before any row is made, for a target that
@@ -755,7 +780,7 @@ class Join:
         # Identical requests without an id take their key's results in order.
         taken: Counter[bytes] = Counter()
         for name in self._inputs:
-            for line in read_lines(name, blank_lines="skip"):
+            for line in read_lines(self._source(name), blank_lines="skip"):
                 key = self._echo_key_of_input(line.value)
                 if key is not None and self._echo is not None:
                     group = self._echo.groups.get(key, [])
@@ -766,6 +791,15 @@ class Join:
                 ordinal = index.get(line.value.get(id_field))  # type: ignore[arg-type]
                 if ordinal is not None:
                     claimed[ordinal] = 1
+                    if self._profile.echo_field is not None and not self._echo_agrees(
+                            self._result_at(ordinal, locations), line.value):
+                        # A strict join takes no result that repeats another request.
+                        raise JoinError(
+                            f"the result named by {id_field} {quote(line.value[id_field])} "
+                            "repeats another request than this input: another job's "
+                            "results under the same ids? A strict join accepts none",
+                            code="results_do_not_match", path=name, line=line.number,
+                            custom_id=line.value[id_field])
         if not all(claimed):
             self._summary.orphans = self._orphans(claimed, locations)
             raise self._strict_error("orphan", self._summary.orphans)

@@ -5,6 +5,8 @@ every state, detection, simulated jobs, and the join by the request a result rep
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 import warnings
 from collections import Counter
 from dataclasses import replace
@@ -893,3 +895,79 @@ def test_bedrock_records_with_and_without_ids_are_each_accounted_once(
             assert row.status == expected, (index, row.status)
         if with_id:
             assert row.custom_id == f"MINE{index:07d}"
+
+
+def test_hostile_cloud_inputs_a_second_look(tmp_path: Path) -> None:
+    # Requests that differ only in a JSON Schema's property names are two requests.
+    def asking(name: str) -> dict[str, Any]:
+        return {"contents": [{"parts": [{"text": "who?"}]}], "generationConfig": {
+            "responseMimeType": "application/json",
+            "responseJsonSchema": {"type": "object", "properties": {name: {"type": "string"}},
+                                   "required": [name]}}}
+
+    first, second = asking("firstName"), asking("first_name")
+    assert echo_key(first) != echo_key(second)
+    write(tmp_path / "in.jsonl", [{"request": first}, {"request": second}])
+    assert not validate(tmp_path / "in.jsonl").warnings
+    answer = {"candidates": [{"content": {"parts": [{"text": '{"first_name": "Bo"}'}]},
+                              "finishReason": "STOP"}]}
+    write(tmp_path / "out.jsonl", [
+        {"status": "", "processed_time": "t", "request": second, "response": answer},
+        {"status": "", "processed_time": "t", "request": first, "response": {
+            "candidates": [{"content": {"parts": [{"text": '{"firstName": "Al"}'}]},
+                            "finishReason": "STOP"}]}}])
+    rows = list(join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl",
+                     check_outputs=True))
+    assert [(row.output_check, row.to_dict()["output_json"]) for row in rows] == [
+        ("ok", '{"firstName":"Al"}'), ("ok", '{"first_name":"Bo"}')]
+    # A request nested within the reader's limit is matched, not a crash.
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(1000):
+        inner["x"] = [{}]
+        inner = inner["x"][0]
+    assert len(echo_key({"contents": [deep]})) == 16
+    # Records without ids read from a pipe are still matched by their modelInput.
+    bodies = [{**BEDROCK_BODIES["meta.llama"][1], "prompt": f"q{n}"} for n in range(3)]
+    write(tmp_path / "b.jsonl", [{"recordId": "MINE1", "modelInput": bodies[0]},
+                                 {"modelInput": bodies[1]}, {"modelInput": bodies[2]}])
+    (tmp_path / "bout").mkdir()
+    write(tmp_path / "bout" / "b.jsonl.out", [
+        {"recordId": "MINE1", "modelInput": bodies[0], "modelOutput": {"generation": "a"}},
+        {"recordId": "BR2", "modelInput": bodies[1], "modelOutput": {"generation": "b"}},
+        {"recordId": "BR3", "modelInput": bodies[2], "modelOutput": {"generation": "c"}}])
+    done = subprocess.run([sys.executable, "-m", "batchio", "join", "-", "--provider",
+                           "bedrock", "--results", str(tmp_path / "bout"), "--retry",
+                           str(tmp_path / "retry.jsonl")],
+                          input=(tmp_path / "b.jsonl").read_bytes(), capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert b"3 succeeded" in done.stdout and b"0 orphans" in done.stdout
+    assert (tmp_path / "retry.jsonl").read_bytes() == b""
+    # A strict join refuses a result that repeats another request than its input's.
+    write(tmp_path / "bout" / "b.jsonl.out", [
+        {"recordId": "MINE1", "modelInput": bodies[2], "modelOutput": {"generation": "a"}},
+        {"recordId": "BR2", "modelInput": bodies[1], "modelOutput": {"generation": "b"}}])
+    with pytest.raises(batchio.JoinError, match="repeats another request"):
+        list(join(tmp_path / "b.jsonl", results=tmp_path / "bout", strict=True))
+
+
+def test_a_failed_cloud_job_says_why(tmp_path: Path) -> None:
+    failed = read_batch({"jobArn": "arn:aws:bedrock:x", "status": "Failed",
+                         "message": "Invalid input file: modelInput is not valid JSON",
+                         "submitTime": "2026-12-01T10:00:00Z",
+                         "endTime": "2026-12-01T10:05:00Z"})
+    assert failed.check() == []
+    assert failed.errors is not None and str(failed.errors[0].message).startswith("Invalid")
+    vertex = read_batch({"name": "projects/1/locations/x/batchPredictionJobs/9",
+                         "state": "JOB_STATE_FAILED", "createTime": "2026-12-01T10:00:00Z",
+                         "endTime": "2026-12-01T10:05:00Z",
+                         "error": {"code": 3, "message": "Bad request file"}})
+    assert vertex.errors is not None and vertex.errors[0].message == "Bad request file"
+    # The google-genai SDK's BatchJob (snake_case, its destination in dest).
+    sdk = read_batch({"name": "projects/1/locations/x/batchPredictionJobs/9",
+                      "state": "JOB_STATE_SUCCEEDED", "create_time": "2026-12-01T10:00:00Z",
+                      "end_time": "2026-12-01T11:00:00Z",
+                      "dest": {"gcs_uri": "gs://bucket/out"},
+                      "completion_stats": {"successful_count": "3", "failed_count": "0",
+                                           "incomplete_count": "0"}})
+    assert (sdk.provider, sdk.output_file_id, sdk.check()) == ("vertex", "gs://bucket/out", [])

@@ -186,8 +186,8 @@ def bedrock_shape(retryable_codes: frozenset[str]
         if error is not None:
             raw = error.get("errorCode") if isinstance(error, dict) else None
             code = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) \
-                else "error"
-            status_code = raw if type(raw) is int else None
+                and str(raw) else "error"
+            status_code = int(code) if code.isdigit() and len(code) < 4 else None
             retryable = code in retryable_codes or (
                 status_code is not None and _retryable_http(status_code))
             return _outcome(record_id, "failed", None, error, code, retryable)
@@ -229,14 +229,18 @@ def vertex_shape(retryable_codes: frozenset[str]
         if not isinstance(custom_id, str):
             raise TypeError("custom_id is not a string")
         status = line.get("status")
+        if isinstance(status, str) and not status.strip():
+            status = None  # white space says nothing went wrong
         if status:
             if not isinstance(status, str):
                 raise TypeError("status is not a string")
             error = vertex_status_error(status)
             raw = error.get("status") or error.get("code")
             code = str(raw) if isinstance(raw, (str, int)) and raw != "" else "error"
+            number = error.get("code")
+            number = int(number) if isinstance(number, str) and number.isdigit() else number
             retryable = code in retryable_codes or (
-                type(raw) is int and _retryable_http(raw))
+                type(number) is int and _retryable_http(number))
             return _outcome(custom_id, "failed", line.get("response"), error, code, retryable)
         response = line["response"]
         if not isinstance(response, dict):
