@@ -835,6 +835,9 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
                    "as a result (see above)", err=True)
     if out is None and not quiet:
         note("no rows written: -o PATH writes the joined table (-o - for stdout)")
+    if jobs is not None and jobs > 1 and get_profile(summary.provider).echo_field and not quiet:
+        note(f"joined in one process, not {jobs}: {get_profile(summary.provider).title} "
+             "results are matched by the request they repeat, in input order")
     finish({**summary.to_dict(), "files": written}, status, err=rows_on_stdout)
 
 
