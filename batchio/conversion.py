@@ -24,7 +24,7 @@ import orjson
 
 from .bodies import explain_body
 from .errors import BatchioError, DuplicateIdError, LineError, Problem, UsageError, quote
-from .ids import MAPPING_SUFFIX, echo_key, synthetic_id, valid_id
+from .ids import MAPPING_SUFFIX, VERBATIM, echo_key, synthetic_id, valid_id
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
@@ -514,10 +514,28 @@ _GEMINI_CONFIG_TO_CHAT = {"maxOutputTokens": "max_tokens", "temperature": "tempe
                           "topP": "top_p", "seed": "seed", "stopSequences": "stop"}
 
 
+def _camel_fields(value: Any, verbatim: bool = False) -> Any:
+    """A Gemini request with its field names in camelCase (the API reads snake_case too:
+    protobuf JSON), what it holds as data (:data:`batchio.ids.VERBATIM`) as written."""
+    if isinstance(value, list):
+        return [_camel_fields(item, verbatim) for item in value]
+    if not isinstance(value, dict) or verbatim:
+        return value
+    camel = {}
+    for key, item in value.items():
+        name = re.sub(r"_([a-z0-9])", lambda found: found.group(1).upper(), key) \
+            if isinstance(key, str) else key
+        camel[name] = _camel_fields(item, isinstance(key, str) and (
+            key in VERBATIM or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+            in VERBATIM))
+    return camel
+
+
 def gemini_to_chat(request: Mapping[str, Any], *, model: str | None = None
                    ) -> dict[str, Any]:
-    """A Gemini ``GenerateContentRequest`` as an OpenAI chat completions body (the inverse
-    of :func:`chat_to_gemini`)."""
+    """A Gemini ``GenerateContentRequest`` (camelCase or snake_case) as an OpenAI chat
+    completions body (the inverse of :func:`chat_to_gemini`)."""
+    request = _camel_fields(request)
     for key in request:
         if key not in _GEMINI_TO_CHAT_KEYS:
             raise Unconvertible(key, f"{key} has no chat completions equivalent")

@@ -971,3 +971,21 @@ def test_a_failed_cloud_job_says_why(tmp_path: Path) -> None:
                       "completion_stats": {"successful_count": "3", "failed_count": "0",
                                            "incomplete_count": "0"}})
     assert (sdk.provider, sdk.output_file_id, sdk.check()) == ("vertex", "gs://bucket/out", [])
+
+
+def test_a_gemini_request_in_snake_case_converts_as_in_camel_case(tmp_path: Path) -> None:
+    camel = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
+             "systemInstruction": {"parts": [{"text": "Be brief."}]},
+             "generationConfig": {"maxOutputTokens": 50, "temperature": 0.2}}
+    snake = {"contents": camel["contents"],
+             "system_instruction": camel["systemInstruction"],
+             "generation_config": {"max_output_tokens": 50, "temperature": 0.2}}
+    made = []
+    for name, request in (("camel", camel), ("snake", snake)):
+        write(tmp_path / f"{name}.jsonl", [{"request": request}])
+        result = convert(tmp_path / f"{name}.jsonl", tmp_path / f"{name}_chat.jsonl",
+                         to_provider="openai", model="gpt-4o-mini")
+        assert result.converted == 1, result.skipped
+        made.append(orjson.loads((tmp_path / f"{name}_chat.jsonl").read_bytes())["body"])
+    assert made[0] == made[1]
+    assert made[0]["messages"][0] == {"role": "system", "content": "Be brief."}
