@@ -115,8 +115,8 @@ CODES: dict[str, str] = {
     "ambiguous_match": "Warning: a request without an id repeats another exactly; their "
                        "results, matched by the request they repeat, cannot be told apart "
                        "(the join gives them in file order).",
-    "model_family_unknown": "Warning: the body's shape names no model family and no --model "
-                            "names the job's model: only its being an object is checked.",
+    "model_family_unknown": "Warning: neither the job's model nor the body's shape names a "
+                            "model family: only its being an object is checked.",
     "file_too_large": "The file is larger than the provider allows per file (or, for "
                       "Batch objects and polling logs, than batchio reads: 256 MiB).",
     "too_many_embedding_inputs": "Embedding inputs summed over the file exceed the limit.",

@@ -1000,7 +1000,7 @@ class _LineChecker:
                           f"of {profile.title} (top-level "
                           f"{', '.join(quote(key, 20) for key in list(body)[:4]) or 'none'})"
                           ": only its being an object is checked; give the job's model "
-                          "(--model) to check every body by its family", number,
+                          "(--model, model= in Python) to check every body by its family", number,
                           profile.body_field, custom_id, "warning")
         else:
             method = value.get("method")
