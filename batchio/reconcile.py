@@ -7,6 +7,13 @@ How it stays small in memory: pass A streams every result line once and indexes 
 custom_id -> where it is (file, byte offset, length); pass B streams the inputs once, in
 order, and reads each one's result back with one positioned read. Bodies are never held,
 only ids and a few integers per result. Orphans are the results no input claimed.
+
+Where results repeat their requests instead of naming them (Vertex AI's Gemini results;
+Bedrock records without a recordId), pass A also indexes each such result by the digest
+of the request it repeats (:class:`_EchoMatches`, :func:`batchio.ids.echo_key`), and pass
+B gives an input without an id the first unclaimed result of its digest: identical
+requests take their group's results in file order, each once. Such a join runs in one
+process.
 """
 
 from __future__ import annotations

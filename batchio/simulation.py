@@ -3,7 +3,10 @@
 Owns :func:`simulate`: from a request file it writes what the provider would send back,
 with the failure modes that break pipelines (HTTP failures, expired and cancelled
 requests, requests missing from both files, results out of order), and the matching
-Batch object. Deterministic for a seed. For tests of code downstream of a batch job.
+Batch object, in each provider's own shapes (OpenAI's and its compatible services',
+Anthropic's, Gemini's, Bedrock's ``.jsonl.out`` with each family's response body, Vertex
+AI's ``predictions.jsonl`` repeating each request). Deterministic for a seed. For tests of
+code downstream of a batch job.
 """
 
 from __future__ import annotations
