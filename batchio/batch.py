@@ -957,6 +957,91 @@ def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     return Batch.from_dict(converted)
 
 
+# Fireworks batch inference job states (its API reference's JobState, JOB_STATE_*; read
+# 2026-12-06): writing results is finalizing; a job stopped early or deleted is cancelled.
+_FIREWORKS_STATES = {
+    "CREATING": "validating", "CREATING_INPUT_DATASET": "validating",
+    "VALIDATING": "validating", "PENDING": "validating", "RE_QUEUEING": "validating",
+    "IDLE": "validating", "RUNNING": "in_progress", "PAUSED": "in_progress",
+    "WRITING_RESULTS": "finalizing", "COMPLETED": "completed", "FAILED": "failed",
+    "EXPIRED": "expired", "CANCELLING": "cancelling", "CANCELLED": "cancelled",
+    "EARLY_STOPPED": "cancelled", "DELETING": "cancelled",
+    "DELETING_CLEANING_UP": "cancelled", "DELETED": "cancelled"}
+
+
+def from_fireworks(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """A Fireworks batch inference job (``state`` ``JOB_STATE_*``, ``jobProgress`` with
+    ``totalInputRequests``, ``successfullyProcessedRequests`` and ``failedRequests``, RFC
+    3339 times) as a :class:`Batch`; the original is kept whole under ``fireworks``."""
+    data = dict(_as_mapping(source))
+    state = data.get("state")
+    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
+    if name not in _FIREWORKS_STATES:
+        raise _fail("state", f"is not a known Fireworks job state: {state!r}")
+    status = _FIREWORKS_STATES[name]
+    progress = data.get("jobProgress")
+    counts = None
+    if isinstance(progress, Mapping) and progress.get("totalInputRequests") is not None:
+        counts = {"total": _vertex_count(progress, "totalInputRequests"),
+                  "completed": _vertex_count(progress, "successfullyProcessedRequests"),
+                  "failed": _vertex_count(progress, "failedRequests")}
+    created = _unix_seconds(data.get("createTime"), "createTime")
+    converted: dict[str, Any] = {
+        "id": data.get("name"), "object": "batch", "status": status,
+        "created_at": created if created is not None else 0,
+        "in_progress_at": created if status not in ("validating", "failed") else None,
+        "input_file_id": data.get("inputDatasetId"),
+        "output_file_id": data.get("outputDatasetId"),
+        "model": data.get("model"), "request_counts": counts,
+        "errors": _rpc_error(data.get("status")), "fireworks": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = _unix_seconds(data.get("updateTime"), "updateTime")
+    return Batch.from_dict(converted)
+
+
+def from_xai(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
+    """An xAI batch (``batch_id``, and a ``state`` of request counts: ``num_requests``,
+    ``num_pending``, ``num_success``, ``num_error``, ``num_cancelled``; it has no status of
+    its own) as a :class:`Batch`; the original is kept whole under ``xai``. Its status is
+    read off the counts: requests pending, in progress; none pending, cancelled where any
+    request was, else completed. Source: xAI's batch API as its SDKs and clients show it
+    (a third party's reading, uncertain)."""
+    data = dict(_as_mapping(source))
+    state = data.get("state")
+    if not isinstance(state, Mapping):
+        raise _fail("state", "must be an object of request counts")
+    number = {}
+    for field_name in ("num_requests", "num_pending", "num_success", "num_error",
+                       "num_cancelled"):
+        value = state.get(field_name, 0)
+        if type(value) is not int or value < 0:
+            raise _fail(f"state.{field_name}", f"must be a whole number, not {value!r}")
+        number[field_name] = value
+    status = ("in_progress" if number["num_pending"] else
+              "cancelled" if number["num_cancelled"] else "completed")
+    created = _unix_seconds(data.get("create_time"), "create_time")
+    converted: dict[str, Any] = {
+        "id": data.get("batch_id"), "object": "batch", "status": status,
+        "created_at": created if created is not None else 0,
+        "in_progress_at": created, "expires_at": _unix_seconds(data.get("expire_time"),
+                                                               "expire_time"),
+        # Its results are read from the API (GET /v1/batches/{id}/results), not a file.
+        "output_file_id": f"{data.get('batch_id')}/results" if status == "completed" else None,
+        "request_counts": {"total": number["num_requests"],
+                           "completed": number["num_success"],
+                           "failed": number["num_error"] + number["num_cancelled"]},
+        "xai": data,
+    }
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = _unix_seconds(
+            data.get("cancel_time") or data.get("complete_time") or data.get("create_time"),
+            "complete_time")
+    return Batch.from_dict(converted)
+
+
 def _sdk_destination(data: Mapping[str, Any]) -> str | None:
     """Where a google-genai ``BatchJob`` wrote its results (``dest.gcs_uri``,
     ``bigquery_uri`` or ``file_name``)."""
@@ -992,7 +1077,8 @@ def _vertex_count(stats: Mapping[str, Any], camel: str) -> int:
 #: How to read each provider's batch objects.
 _READERS: dict[str, Callable[[Any], Batch]] = {
     "anthropic": from_anthropic, "together": from_together, "mistral": from_mistral,
-    "gemini": from_gemini, "bedrock": from_bedrock, "vertex": from_vertex}
+    "gemini": from_gemini, "bedrock": from_bedrock, "vertex": from_vertex,
+    "fireworks": from_fireworks, "xai": from_xai}
 
 
 def read_batch(data: Mapping[str, Any], provider: str | None = None) -> Batch:
@@ -1022,6 +1108,11 @@ def batch_provider(data: Mapping[str, Any]) -> str:
     if "completionStats" in data or "completion_stats" in data or (
             isinstance(data.get("name"), str) and "/batchPredictionJobs/" in data["name"]):
         return "vertex"
+    if "jobProgress" in data or (isinstance(data.get("name"), str)
+                                 and "/batchInferenceJobs/" in data["name"]):
+        return "fireworks"
+    if "batch_id" in data and isinstance(data.get("state"), Mapping):
+        return "xai"
     metadata = data.get("metadata")
     state = (metadata.get("state") if isinstance(metadata, Mapping) else None) \
         or data.get("state")
@@ -1092,6 +1183,7 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",
                           "BatchStatus", "CrossCheck", "Progress", "RequestCounts",
-                          "batch_provider", "from_anthropic", "from_bedrock", "from_gemini",
-                          "from_mistral", "from_together", "from_vertex",
+                          "batch_provider", "from_anthropic", "from_bedrock", "from_fireworks",
+                          "from_gemini", "from_mistral", "from_together", "from_vertex",
+                          "from_xai",
                           "load_batches", "reachable", "read_batch"]

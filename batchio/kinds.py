@@ -53,6 +53,11 @@ def line_kind(value: Any) -> tuple[Kind, str | None]:
     if "completionStats" in value or (isinstance(value.get("name"), str)
                                       and "/batchPredictionJobs/" in value["name"]):
         return "batch", "vertex"
+    if "jobProgress" in value or (isinstance(value.get("name"), str)
+                                  and "/batchInferenceJobs/" in value["name"]):
+        return "batch", "fireworks"
+    if "batch_id" in value and isinstance(value.get("state"), Mapping):
+        return "batch", "xai"
     if "recordId" in value or "modelInput" in value:
         return ("results" if "modelOutput" in value or "error" in value else "requests"), \
             "bedrock"

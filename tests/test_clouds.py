@@ -989,3 +989,42 @@ def test_a_gemini_request_in_snake_case_converts_as_in_camel_case(tmp_path: Path
         made.append(orjson.loads((tmp_path / f"{name}_chat.jsonl").read_bytes())["body"])
     assert made[0] == made[1]
     assert made[0]["messages"][0] == {"role": "system", "content": "Be brief."}
+
+
+FIREWORKS_STATES = {"JOB_STATE_VALIDATING": "validating", "JOB_STATE_PENDING": "validating",
+                    "JOB_STATE_CREATING": "validating", "JOB_STATE_RUNNING": "in_progress",
+                    "JOB_STATE_WRITING_RESULTS": "finalizing",
+                    "JOB_STATE_COMPLETED": "completed", "JOB_STATE_FAILED": "failed",
+                    "JOB_STATE_EXPIRED": "expired", "JOB_STATE_CANCELLED": "cancelled"}
+
+
+@pytest.mark.parametrize(("state", "status"), list(FIREWORKS_STATES.items()))
+def test_fireworks_job_in_every_state(state: str, status: str) -> None:
+    # docs.fireworks.ai/api-reference/get-batch-inference-job: state and jobProgress.
+    job = {"name": "accounts/me/batchInferenceJobs/job-1", "state": state,
+           "model": "accounts/fireworks/models/llama-v3p1-8b-instruct",
+           "createTime": "2026-12-01T10:00:00Z", "updateTime": "2026-12-01T11:00:00Z",
+           "inputDatasetId": "accounts/me/datasets/in",
+           "outputDatasetId": "accounts/me/datasets/out",
+           "jobProgress": {"totalInputRequests": 10, "successfullyProcessedRequests": 8,
+                           "failedRequests": 2}}
+    batch = read_batch(job)
+    assert (batch.provider, batch.status) == ("fireworks", BatchStatus(status))
+    assert batch.request_counts is not None and batch.request_counts.completed == 8
+    assert line_kind(job) == ("batch", "fireworks")
+
+
+@pytest.mark.parametrize(("counts", "status"), [
+    ({"num_requests": 4, "num_pending": 2, "num_success": 2, "num_error": 0,
+      "num_cancelled": 0}, "in_progress"),
+    ({"num_requests": 4, "num_pending": 0, "num_success": 3, "num_error": 1,
+      "num_cancelled": 0}, "completed"),
+    ({"num_requests": 4, "num_pending": 0, "num_success": 1, "num_error": 0,
+      "num_cancelled": 3}, "cancelled"),
+])
+def test_xai_batch_in_every_state(counts: dict[str, int], status: str) -> None:
+    batch = read_batch({"batch_id": "batch_1", "name": "job", "create_time":
+                        "2026-12-01T10:00:00Z", "state": counts})
+    assert (batch.provider, batch.status) == ("xai", BatchStatus(status))
+    assert batch.request_counts is not None
+    assert batch.request_counts.total == 4 and batch.check() == []
