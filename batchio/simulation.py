@@ -674,9 +674,36 @@ def _vertex_batch(seed: int, created: int, status: str, total: int, succeeded: i
             "endTime": _rfc3339(created + 3_660), "updateTime": _rfc3339(created + 3_660)}
 
 
+def _fireworks_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+                     failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """Fireworks' batch inference job (JOB_STATE_*, jobProgress)."""
+    state = {"completed": "COMPLETED", "expired": "EXPIRED", "cancelled": "CANCELLED"}[status]
+    return {"name": f"accounts/simulated/batchInferenceJobs/sim-{seed:08x}",
+            "state": f"JOB_STATE_{state}", "createTime": _rfc3339(created),
+            "updateTime": _rfc3339(created + 3_660),
+            "inputDatasetId": "accounts/simulated/datasets/input",
+            "outputDatasetId": "accounts/simulated/datasets/output",
+            "jobProgress": {"totalInputRequests": total,
+                            "successfullyProcessedRequests": succeeded,
+                            "failedRequests": failed}}
+
+
+def _xai_batch(seed: int, created: int, status: str, total: int, succeeded: int,
+               failed: int, endpoint: str, has_error_file: bool) -> dict[str, Any]:
+    """An xAI batch: no status of its own, its request counts in ``state``."""
+    # Its status is read off the counts: a cancelled job's unfinished requests count as
+    # cancelled, any other's as errors.
+    cancelled = failed if status == "cancelled" else 0
+    return {"batch_id": f"batch_sim_{seed:08x}", "name": "batchio simulation",
+            "create_time": _rfc3339(created), "expire_time": _rfc3339(created + 86_400),
+            "state": {"num_requests": total, "num_pending": 0, "num_success": succeeded,
+                      "num_error": failed - cancelled, "num_cancelled": cancelled}}
+
+
 _OWN_SHAPES: dict[str, Callable[..., dict[str, Any]]] = {
     "gemini": _gemini_batch, "together": _together_batch, "mistral": _mistral_batch,
-    "bedrock": _bedrock_batch, "vertex": _vertex_batch}
+    "bedrock": _bedrock_batch, "vertex": _vertex_batch, "fireworks": _fireworks_batch,
+    "xai": _xai_batch}
 
 
 def _rfc3339(seconds: int) -> str:
