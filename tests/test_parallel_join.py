@@ -199,10 +199,17 @@ def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
          str(target), "--jobs", "2", "--check-outputs"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(spool)})
     # Signalled once the workers have started (their spool folder is there).
-    deadline = time.monotonic() + 60
-    while not any(spool.iterdir()) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    while not any(spool.iterdir()) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert any(spool.iterdir()), "the join did not start its workers"
+    if not any(spool.iterdir()):
+        # Say why, where it recurs: the join ended early (its exit status and message),
+        # or is still reading (none).
+        ended = process.poll()
+        process.kill()
+        _, stderr = process.communicate(timeout=60)
+        raise AssertionError(f"the join did not start its workers: exit {ended}, "
+                             f"{stderr.decode(errors='replace')[-2000:]}")
     time.sleep(0.3)
     process.send_signal(signal_number)
     _, stderr = process.communicate(timeout=60)
