@@ -698,6 +698,15 @@ def _upper_status(data: Mapping[str, Any], table: Mapping[str, str], provider: s
     return table[status.upper()]
 
 
+def _ended(converted: dict[str, Any], status: str, ended: int | None) -> Batch:
+    """A provider's object, converted, as a :class:`Batch`: its end time (``ended``) set
+    in the field of its terminal status, where it has reached one."""
+    terminal = _terminal_field(status)
+    if terminal is not None:
+        converted[terminal] = ended
+    return Batch.from_dict(converted)
+
+
 def _terminal_field(status: str) -> str | None:
     return {"completed": "completed_at", "failed": "failed_at", "expired": "expired_at",
             "cancelled": "cancelled_at"}.get(status)
@@ -727,10 +736,7 @@ def from_together(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "model": data.get("model_id"),
         "together": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = _unix_seconds(data.get("completed_at"), "completed_at")
-    return Batch.from_dict(converted)
+    return _ended(converted, status, _unix_seconds(data.get("completed_at"), "completed_at"))
 
 
 # Mistral batch job statuses (mistralai/client-python BatchJobStatus).
@@ -761,10 +767,7 @@ def from_mistral(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
             "failed": counts["failed"] or 0},
         "mistral": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = data.get("completed_at")
-    return Batch.from_dict(converted)
+    return _ended(converted, status, data.get("completed_at"))
 
 
 # Gemini batch states: the REST API's GenerateContentBatch ``state`` (BATCH_STATE_*) and the
@@ -830,10 +833,7 @@ def from_gemini(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
             "failed": _gemini_count(stats, "failedRequestCount") or 0},
         "gemini": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = _unix_seconds(_gemini_field(job, "endTime"), "endTime")
-    return Batch.from_dict(converted)
+    return _ended(converted, status, _unix_seconds(_gemini_field(job, "endTime"), "endTime"))
 
 
 # Bedrock model invocation job statuses (GetModelInvocationJob ``status``; the SDKs'
@@ -878,10 +878,7 @@ def from_bedrock(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "model": data.get("modelId"),
         "bedrock": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = _unix_seconds(data.get("endTime"), "endTime")
-    return Batch.from_dict(converted)
+    return _ended(converted, status, _unix_seconds(data.get("endTime"), "endTime"))
 
 
 def _s3_uri(config: Any, name: str) -> str | None:
@@ -951,10 +948,7 @@ def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "errors": _rpc_error(_gemini_field(data, "error")),
         "vertex": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = _unix_seconds(_gemini_field(data, "endTime"), "endTime")
-    return Batch.from_dict(converted)
+    return _ended(converted, status, _unix_seconds(_gemini_field(data, "endTime"), "endTime"))
 
 
 # Fireworks batch inference job states (its API reference's JobState, JOB_STATE_*; read
@@ -995,10 +989,7 @@ def from_fireworks(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
         "model": data.get("model"), "request_counts": counts,
         "errors": _rpc_error(data.get("status")), "fireworks": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = _unix_seconds(data.get("updateTime"), "updateTime")
-    return Batch.from_dict(converted)
+    return _ended(converted, status, _unix_seconds(data.get("updateTime"), "updateTime"))
 
 
 def from_xai(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
@@ -1034,12 +1025,9 @@ def from_xai(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
                            "failed": number["num_error"] + number["num_cancelled"]},
         "xai": data,
     }
-    terminal = _terminal_field(status)
-    if terminal is not None:
-        converted[terminal] = _unix_seconds(
+    return _ended(converted, status, _unix_seconds(
             data.get("cancel_time") or data.get("complete_time") or data.get("create_time"),
-            "complete_time")
-    return Batch.from_dict(converted)
+            "complete_time"))
 
 
 def _sdk_destination(data: Mapping[str, Any]) -> str | None:
