@@ -35,17 +35,36 @@ def chat_body(rng: random.Random, model: str = "gpt-4o-mini") -> dict[str, objec
     }
 
 
-def chat_requests(path: Path, count: int, seed: int = 0) -> Path:
-    """A chat-completions request file of ``count`` lines (about 600 bytes each), cached."""
+def embeddings_body(rng: random.Random) -> dict[str, object]:
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(30, 80)))
+    return {"model": "text-embedding-3-small", "input": text, "encoding_format": "float"}
+
+
+def responses_body(rng: random.Random) -> dict[str, object]:
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(60, 110)))
+    return {"model": "gpt-4o-mini", "instructions": "Answer briefly.",
+            "input": f"Summarise in two sentences: {text}", "max_output_tokens": 256,
+            "temperature": 0.2}
+
+
+#: The request files the benches make: body maker and url, by kind.
+KINDS = {"chat": (chat_body, "/v1/chat/completions"),
+         "embeddings": (embeddings_body, "/v1/embeddings"),
+         "responses": (responses_body, "/v1/responses")}
+
+
+def chat_requests(path: Path, count: int, seed: int = 0, kind: str = "chat") -> Path:
+    """A request file of ``count`` lines of ``kind`` (chat: about 600 bytes each), cached."""
     if path.exists() and path.stat().st_size > 0:
         return path
     rng = random.Random(seed)
+    make, url = KINDS[kind]
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_suffix(".tmp")
     with open(temp, "wb") as handle:
         for i in range(count):
-            line = {"custom_id": f"request-{i:07d}", "method": "POST",
-                    "url": "/v1/chat/completions", "body": chat_body(rng)}
+            line = {"custom_id": f"request-{i:07d}", "method": "POST", "url": url,
+                    "body": make(rng)}
             handle.write(orjson.dumps(line) + b"\n")
     os.replace(temp, path)
     return path

@@ -1,6 +1,7 @@
 """Validation throughput: batchio.validate against bare loops of both JSON parsers.
 
     python bench/bench_validate.py [--lines 500000] [--runs 3]
+        [--kinds chat,embeddings,responses]
 
 Target: full validation (envelope, ids, schema, limits) at >= 0.6x the bare orjson loop
 with two processes, >= 0.4x in one. The bare msgspec loop (the parser batchio reads with)
@@ -90,15 +91,39 @@ def schema_checks(lines: int, runs: int) -> None:
           f"{paired_ratio(without, with_schema):.2f}x as fast")
 
 
+def other_kind(kind: str, lines: int, runs: int) -> None:
+    """Validation of an embeddings or Responses file against the bare loops."""
+    path = str(chat_requests(DATA / f"{kind}-{lines}.jsonl", lines, kind=kind))
+    result = validate(path, provider="openai")
+    assert result.requests == lines, result.errors[:3]
+    assert {p.code for p in result.errors} <= {"too_many_tasks", "file_too_large",
+                                               "too_many_embedding_inputs"}
+    size = result.bytes
+    bare, msgspec_loop, full, single = best_of(
+        runs, lambda: bare_orjson(path), lambda: bare_msgspec(path),
+        lambda: validate(path, workers=2), lambda: validate(path, workers=1))
+    report(f"validate {lines:,} {kind} lines, {size / 1e6:.0f} MB", size,
+           ("bare orjson loop", bare), ("bare msgspec loop", msgspec_loop),
+           ("batchio.validate (two processes)", full),
+           ("batchio.validate(workers=1)", single))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=500_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--schema-lines", type=int, default=50_000,
                         help="lines of the structured-output comparison (0: skip it)")
+    parser.add_argument("--kinds", default="chat",
+                        help="request files to time: chat, embeddings, responses (comma list)")
     args = parser.parse_args()
     if args.schema_lines:
         schema_checks(args.schema_lines, args.runs)
+    for kind in args.kinds.split(","):
+        if kind != "chat":
+            other_kind(kind.strip(), args.lines, args.runs)
+    if "chat" not in args.kinds.split(","):
+        return
     path = str(chat_requests(DATA / f"chat-{args.lines}.jsonl", args.lines))
     result = validate(path, provider="openai")
     assert result.requests == args.lines, result.errors[:3]
