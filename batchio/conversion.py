@@ -24,7 +24,7 @@ import orjson
 
 from .bodies import explain_body
 from .errors import BatchioError, DuplicateIdError, LineError, Problem, UsageError, quote
-from .ids import MAPPING_SUFFIX, VERBATIM, echo_key, synthetic_id, valid_id
+from .ids import MAPPING_SUFFIX, VERBATIM, echo_key, snake_case, synthetic_id, valid_id
 from .jsonl import (
     JsonlWriter,
     check_distinct_paths,
@@ -525,9 +525,7 @@ def _camel_fields(value: Any, verbatim: bool = False) -> Any:
     for key, item in value.items():
         name = re.sub(r"_([a-z0-9])", lambda found: found.group(1).upper(), key) \
             if isinstance(key, str) else key
-        camel[name] = _camel_fields(item, isinstance(key, str) and (
-            key in VERBATIM or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
-            in VERBATIM))
+        camel[name] = _camel_fields(item, isinstance(key, str) and snake_case(key) in VERBATIM)
     return camel
 
 

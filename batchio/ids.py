@@ -14,9 +14,9 @@ import hashlib
 import re
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
 import orjson
@@ -92,29 +92,26 @@ def echo_key(body: Any) -> bytes:
     Schema's property names, a function's arguments: :data:`VERBATIM`) is kept as it is,
     so two requests that differ there are two. Two bodies that differ only in the normal
     form's liberties are one request to the join (a match group, ``ambiguous_match``)."""
-    try:
-        normal = _normal_form(body, False)
-    except RecursionError:
-        # Within the reader's nesting limit, but past this stack: room is made, as the
-        # reader makes it (batchio.jsonl._decode).
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(limit + 2 * MAX_NESTING)
-        try:
-            normal = _normal_form(body, False)
-        finally:
-            sys.setrecursionlimit(limit)
+    normal = _with_room(_normal_form, body, False)
     # msgspec, not orjson: a request may hold an integer past 64 bits, which JSON allows.
-    return hashlib.blake2b(_sorted_encode(normal), digest_size=16).digest()
+    encoded = _with_room(msgspec.json.encode, normal, order="sorted")
+    return hashlib.blake2b(encoded, digest_size=16).digest()
 
 
-def _sorted_encode(value: Any) -> bytes:
+_T = TypeVar("_T")
+
+
+def _with_room(function: Callable[..., _T], *arguments: Any, **options: Any) -> _T:
+    """``function(*arguments, **options)``; where a body nested within the reader's limit
+    is past this stack, again with room made, as the reader makes it
+    (batchio.jsonl._decode)."""
     try:
-        return msgspec.json.encode(value, order="sorted")
+        return function(*arguments, **options)
     except RecursionError:
         limit = sys.getrecursionlimit()
         sys.setrecursionlimit(limit + 2 * MAX_NESTING)
         try:
-            return msgspec.json.encode(value, order="sorted")
+            return function(*arguments, **options)
         finally:
             sys.setrecursionlimit(limit)
 
@@ -131,7 +128,7 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 @functools.lru_cache(maxsize=4096)
-def _snake(name: str) -> str:
+def snake_case(name: str) -> str:
     """A field name in snake_case. Cached: the same few names fill every request (a join
     of 100,000 Vertex AI requests by their echo took 7.0 s with a substitution a key,
     2026-12-06)."""
@@ -142,7 +139,7 @@ def _normal_form(value: Any, verbatim: bool) -> Any:
     if type(value) is dict:
         normal = {}
         for key, item in value.items():
-            name = key if verbatim or type(key) is not str else _snake(key)
+            name = key if verbatim or type(key) is not str else snake_case(key)
             if type(item) is dict or type(item) is list or type(item) is float:
                 item = _normal_form(item, verbatim or name in VERBATIM)
             if not verbatim and (item is None or item == {} or item == []):
@@ -198,4 +195,5 @@ def valid_id(custom_id: str, profile: Profile, taken: set[str]) -> str:
 
 
 __all__ = ["MAPPING_SUFFIX", "CallerKeys", "ContentHashIds", "IdStrategy", "SequenceIds",
-           "UuidIds", "echo_key", "synthetic_id", "synthetic_place", "valid_id"]
+           "UuidIds", "echo_key", "snake_case", "synthetic_id", "synthetic_place",
+           "valid_id"]
