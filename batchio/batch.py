@@ -786,6 +786,16 @@ def _gemini_field(data: Mapping[str, Any], camel: str) -> Any:
     return data.get("".join(f"_{char.lower()}" if char.isupper() else char for char in camel))
 
 
+def _job_state(job: Mapping[str, Any], table: Mapping[str, str], what: str) -> str:
+    """The lifecycle status of a Google-style job's ``state`` (``BATCH_STATE_X`` or
+    ``JOB_STATE_X``, read by its ``X`` in ``table``)."""
+    state = job.get("state")
+    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
+    if name is None or name not in table:
+        raise _fail("state", f"is not a known {what} state: {state!r}")
+    return table[name]
+
+
 def _gemini_count(stats: Mapping[str, Any], camel: str) -> int | None:
     # 64-bit counts come as JSON strings in the REST API ("requestCount": "2").
     value = _gemini_field(stats, camel)
@@ -805,11 +815,7 @@ def from_gemini(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     data = dict(_as_mapping(source))
     metadata = data.get("metadata")
     job = metadata if isinstance(metadata, Mapping) and "state" in metadata else data
-    state = job.get("state")
-    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
-    if name not in _GEMINI_STATES:
-        raise _fail("state", f"is not a known Gemini batch state: {state!r}")
-    status = _GEMINI_STATES[name]
+    status = _job_state(job, _GEMINI_STATES, "Gemini batch")
     stats = _gemini_field(job, "batchStats") or {}
     if not isinstance(stats, Mapping):
         raise _fail("batchStats", "must be an object")
@@ -917,19 +923,15 @@ def from_vertex(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     under ``vertex``. ``successfulCount`` is completed, ``failedCount`` failed, and the
     total adds ``incompleteCount``; where that is -1 (not known) there are no counts."""
     data = dict(_as_mapping(source))
-    state = data.get("state")
-    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
-    if name not in _VERTEX_STATES:
-        raise _fail("state", f"is not a known Vertex AI job state: {state!r}")
-    status = _VERTEX_STATES[name]
+    status = _job_state(data, _VERTEX_STATES, "Vertex AI job")
     stats = _gemini_field(data, "completionStats")
     counts = None
     if stats is not None:
         if not isinstance(stats, Mapping):
             raise _fail("completionStats", "must be an object")
-        succeeded = _vertex_count(stats, "successfulCount")
-        failed = _vertex_count(stats, "failedCount")
-        incomplete = _vertex_count(stats, "incompleteCount")
+        succeeded = _job_count(stats, "completionStats", "successfulCount")
+        failed = _job_count(stats, "completionStats", "failedCount")
+        incomplete = _job_count(stats, "completionStats", "incompleteCount")
         # -1: the requests still to run are not known, and with them the total.
         counts = None if incomplete < 0 else {
             "total": succeeded + failed + incomplete, "completed": succeeded,
@@ -968,17 +970,14 @@ def from_fireworks(source: Mapping[str, Any] | str | bytes | Any) -> Batch:
     ``totalInputRequests``, ``successfullyProcessedRequests`` and ``failedRequests``, RFC
     3339 times) as a :class:`Batch`; the original is kept whole under ``fireworks``."""
     data = dict(_as_mapping(source))
-    state = data.get("state")
-    name = state.split("_STATE_", 1)[-1] if isinstance(state, str) else None
-    if name not in _FIREWORKS_STATES:
-        raise _fail("state", f"is not a known Fireworks job state: {state!r}")
-    status = _FIREWORKS_STATES[name]
+    status = _job_state(data, _FIREWORKS_STATES, "Fireworks job")
     progress = data.get("jobProgress")
     counts = None
     if isinstance(progress, Mapping) and progress.get("totalInputRequests") is not None:
-        counts = {"total": _vertex_count(progress, "totalInputRequests"),
-                  "completed": _vertex_count(progress, "successfullyProcessedRequests"),
-                  "failed": _vertex_count(progress, "failedRequests")}
+        counts = {name: _job_count(progress, "jobProgress", field_name) for name, field_name
+                  in (("total", "totalInputRequests"),
+                      ("completed", "successfullyProcessedRequests"),
+                      ("failed", "failedRequests"))}
     created = _unix_seconds(data.get("createTime"), "createTime")
     converted: dict[str, Any] = {
         "id": data.get("name"), "object": "batch", "status": status,
@@ -1051,14 +1050,17 @@ def _rpc_error(error: Any) -> list[dict[str, Any]] | None:
              "message": str(error["message"])}]
 
 
-def _vertex_count(stats: Mapping[str, Any], camel: str) -> int:
-    value = _gemini_field(stats, camel)
+def _job_count(counts: Mapping[str, Any], where: str, camel: str) -> int:
+    """A count of a job's ``where`` object (Vertex AI's ``completionStats``, Fireworks'
+    ``jobProgress``), an int64 that may come as a JSON string; 0 where absent, -1 where
+    the service does not know it."""
+    value = _gemini_field(counts, camel)
     if value is None:
         return 0
     if isinstance(value, str) and value.lstrip("-").isdigit():
         value = int(value)
     if type(value) is not int or value < -1:
-        raise _fail(f"completionStats.{camel}", f"must be a whole number, not {value!r}")
+        raise _fail(f"{where}.{camel}", f"must be a whole number, not {value!r}")
     return value
 
 
