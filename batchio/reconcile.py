@@ -727,8 +727,18 @@ class Join:
     def _echo_agrees(self, raw: bytes, value: Mapping[str, Any]) -> bool:
         """Whether a result line repeats the request of input ``value`` (True where it
         repeats none: nothing says otherwise)."""
-        echoed = self._echo_key_of_result(raw)
-        return echoed is None or echoed == echo_key(value.get(self._profile.body_field))
+        try:
+            line = msgspec.json.decode(raw)
+        except (ValueError, RecursionError):
+            return True
+        return self._repeats(line.get(self._profile.echo_field) if type(line) is dict
+                             else None, value)
+
+    def _repeats(self, echoed: Any, value: Mapping[str, Any]) -> bool:
+        """Whether ``echoed``, the request a result repeats, is input ``value``'s (True
+        where it repeats none)."""
+        return type(echoed) is not dict or echo_key(echoed) == echo_key(
+            value.get(self._profile.body_field))
 
     def _other_requests(self, examined: int) -> JoinError:
         return JoinError(
@@ -906,8 +916,12 @@ class Join:
         summary = self._summary
         counts = summary.counts
         error_codes = summary.error_codes
+        echo_field = self._profile.echo_field
         results = _ResultReader(self._results, self._result_names, locations,
-                                self._profile.classify_result, self._unreadable)
+                                self._profile.classify_result, self._unreadable) \
+            if echo_field is None else _EchoingResultReader(
+                self._results, self._result_names, locations, self._profile.classify_result,
+                self._unreadable, echo_field)
         look_up = self._look_up
         account = _Answers(self._summary, self._profile, self._check_outputs).account
         endpoint_of = self._profile.endpoint_of_line
@@ -953,7 +967,7 @@ class Join:
                         raise LineError(f"input line has no string {id_field}", path=name,
                                         line=number, code="missing_custom_id")
                     if checks_echo and result_raw is not None and custom_id == value.get(
-                            id_field) and not self._echo_agrees(result_raw, value):
+                            id_field) and not self._repeats(results.echoed, value):
                         changed.append(custom_id)
                     counts[outcome.status] += 1
                     if outcome.error_code is not None:
@@ -1233,6 +1247,9 @@ class _Answers:
 class _ResultReader:
     """Reads an indexed result line back (one positioned read) and classifies it."""
 
+    #: The request the line last read repeats (kept by :class:`_EchoingResultReader`).
+    echoed: Any = None
+
     def __init__(self, paths: Sequence[str], names: Sequence[str], locations: _Locations,
                  classify: Callable[[Any], Outcome],
                  unreadable: Callable[[str, Exception, str, int], Outcome]) -> None:
@@ -1240,7 +1257,7 @@ class _ResultReader:
         self.locations = locations
         self.classify = classify
         self.unreadable = unreadable
-        self.decode = msgspec.json.Decoder().decode
+        self.decode: Callable[[bytes], Any] = msgspec.json.Decoder().decode
         self.descriptors: list[int] = []
         try:
             for path in paths:
@@ -1265,6 +1282,27 @@ class _ResultReader:
         for descriptor in self.descriptors:
             os.close(descriptor)
         self.descriptors = []
+
+
+class _EchoingResultReader(_ResultReader):
+    """A :class:`_ResultReader` for results that repeat their requests (Bedrock, Vertex
+    AI): it keeps the request the line last read repeats (``echoed``), for the row's check
+    that it is its input's, without reading the line again. Only these joins pay for it."""
+
+    def __init__(self, paths: Sequence[str], names: Sequence[str], locations: _Locations,
+                 classify: Callable[[Any], Outcome],
+                 unreadable: Callable[[str, Exception, str, int], Outcome],
+                 echo_field: str) -> None:
+        super().__init__(paths, names, locations, classify, unreadable)
+        decode = self.decode
+
+        def keeping(raw: bytes) -> Any:
+            self.echoed = None  # a line that cannot be read repeats nothing
+            value = decode(raw)
+            self.echoed = value.get(echo_field) if type(value) is dict else None
+            return value
+
+        self.decode = keeping
 
 
 class _Locations:
