@@ -834,9 +834,13 @@ class _IdenticalRequests:
         return key if place_after == 1 else f"{key}-{place_after}"
 
     def _order(self, key: str) -> tuple[list[str], int]:
+        # The group's ids are the key and the key followed by "-N": a range of the id index
+        # ("-" then "."), never a scan of every outcome for each key (LIKE made recording
+        # 30,000 Vertex AI requests without ids take 75 s).
         earlier = self.db.execute(
-            "SELECT custom_id, MIN(rank) FROM outcomes WHERE round < ? AND (custom_id = ? OR "
-            "custom_id LIKE ?) GROUP BY custom_id", (self.round, key, f"{key}-%")).fetchall()
+            "SELECT custom_id, MIN(rank) FROM outcomes WHERE (custom_id = ? OR (custom_id >= ? "
+            "AND custom_id < ?)) AND round < ? GROUP BY custom_id",
+            (key, f"{key}-", f"{key}.", self.round)).fetchall()
         known = sorted(((place[1], custom_id, rank) for custom_id, rank in earlier
                         if (place := synthetic_place(custom_id)) is not None
                         and place[0] == key))
