@@ -828,6 +828,13 @@ class _LineChecker:
         # 1.50-1.62 s with the call against 1.39-1.46 s without, the version before the
         # schema check 1.31-1.44 s).
         asks_nothing = ASKING_KEYS.isdisjoint
+        # Where a line without an id is the provider's own shape (Vertex AI's Gemini lines),
+        # it is clean by the careful lane's own test of its body: no repeat of an earlier
+        # one (_check_repeated_body's key and map). Taken here, 100,000 such lines are
+        # checked in 1.25 to 1.29 s instead of 3.24 s (2026-12-07).
+        idless_takes = not profile.id_required and not profile.missing_id_warns \
+            and profile.echo_field is not None
+        echo_seen_setdefault = self.echo_seen.setdefault
 
         def takes(value: dict[str, Any], number: int) -> bool:
             body = value.get(body_field)
@@ -843,14 +850,18 @@ class _LineChecker:
                 return False
             target = entry[0]
             custom_id = value.get(id_field)
-            if not (type(custom_id) is str and custom_id
-                    and (id_problem is None or id_problem(custom_id) is None)
+            if custom_id is None and idless_takes:
+                id_clean = echo_seen_setdefault(echo_key(body), number) == number
+            else:
+                id_clean = (type(custom_id) is str and bool(custom_id)
+                            and (id_problem is None or id_problem(custom_id) is None))
+            if not (id_clean
                     and envelope_fits(value)
                     and body_clean(target.schema, body, target.model_required,
                                    target.misplaced_names)
                     and (user_schema is None or user_schema.is_valid(body))
                     and (asks_nothing(body) or not schema_problems(body, schemas, provider))
-                    and seen_setdefault(custom_id, number) == number):
+                    and (custom_id is None or seen_setdefault(custom_id, number) == number)):
                 return False
             entry[1] += 1
             if target.counts_inputs:

@@ -1028,3 +1028,17 @@ def test_xai_batch_in_every_state(counts: dict[str, int], status: str) -> None:
     assert (batch.provider, batch.status) == ("xai", BatchStatus(status))
     assert batch.request_counts is not None
     assert batch.request_counts.total == 4 and batch.check() == []
+
+
+def test_vertex_lines_without_ids_get_the_same_verdicts_in_either_lane(tmp_path: Path) -> None:
+    # After the first clean line, lines like it take the validator's fast lane: repeats
+    # and broken bodies are still found there, at their lines.
+    same = {"request": GEMINI_REQUEST}
+    other = {"request": {**GEMINI_REQUEST, "contents": [{"parts": [{"text": "other"}]}]}}
+    broken = {"request": {**GEMINI_REQUEST, "contents": []}}
+    report = validate(write(tmp_path / "v.jsonl", [same, other, same, broken, same]))
+    assert [(e.code, e.line) for e in report.errors] == [("invalid_body", 4)]
+    assert [(w.code, w.line, w.message.split(" and ")[0]) for w in report.warnings] == [
+        ("ambiguous_match", 3, "this request repeats line 1 exactly"),
+        ("ambiguous_match", 5, "this request repeats line 1 exactly")]
+    assert report.requests == 5 and report.endpoints == {"gemini": 5}
