@@ -959,7 +959,15 @@ class Join:
                                 custom_id, index, unanswered, results, file_number, number,
                                 value)
                     elif echo is not None:
-                        # No id: matched by the request its result repeats.
+                        # No id: matched by the request its result repeats, which it must
+                        # have (a line of another provider's shape has neither).
+                        if type(value.get(self._profile.body_field)) is not dict:
+                            raise LineError(
+                                f"input line has neither a string {id_field} nor a "
+                                f"{self._profile.body_field} object: not a request line of "
+                                f"{self._profile.title} (is the provider right? --provider, "
+                                "provider= in Python)", path=name, line=number,
+                                code="missing_custom_id")
                         inputs += 1
                         custom_id, outcome, result_path, result_line, result_raw = \
                             self._match_echo(value, results, file_number, number)

@@ -1042,3 +1042,15 @@ def test_vertex_lines_without_ids_get_the_same_verdicts_in_either_lane(tmp_path:
         ("ambiguous_match", 3, "this request repeats line 1 exactly"),
         ("ambiguous_match", 5, "this request repeats line 1 exactly")]
     assert report.requests == 5 and report.endpoints == {"gemini": 5}
+
+
+def test_a_join_given_the_wrong_cloud_says_so_at_the_first_line(tmp_path: Path) -> None:
+    write(tmp_path / "in.jsonl", [{"recordId": "a", "modelInput": BEDROCK_BODIES[
+        "meta.llama"][1]}])
+    write(tmp_path / "in.jsonl.out", [{"recordId": "a", "modelInput": BEDROCK_BODIES[
+        "meta.llama"][1], "modelOutput": BEDROCK_OUTPUTS["meta.llama"][0]}])
+    with pytest.raises(batchio.LineError, match="not a request line of Google Vertex AI") \
+            as raised:
+        list(join(tmp_path / "in.jsonl", outputs=tmp_path / "in.jsonl.out",
+                  provider="vertex"))
+    assert (raised.value.line, raised.value.code) == (1, "missing_custom_id")
