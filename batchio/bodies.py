@@ -24,7 +24,11 @@ MAX_MESSAGE = 300
 
 def embedding_inputs(body: Mapping[str, Any]) -> int:
     """How many inputs an embeddings body counts for towards the per-file limit."""
-    items = body.get("input")
+    return embedding_input_count(body.get("input"))
+
+
+def embedding_input_count(items: Any) -> int:
+    """How many inputs an embeddings body's ``input`` counts for."""
     if isinstance(items, list):
         # A list of token ids is one input; a list of strings or token lists is many.
         if items and isinstance(items[0], int):

@@ -68,6 +68,22 @@ class Line(NamedTuple):
     value: dict[str, Any]
 
 
+class TakenLines(NamedTuple):
+    """Lines a reader's ``take_block`` took whole (:func:`read_lines_taking`): how many,
+    the number of the last, and the offset where they end."""
+
+    lines: int
+    last: int
+    end: int
+
+
+#: ``take_block(text, first, whole, number)``: offered each block of whole lines
+#: ``text[first:whole]`` (the first numbered ``number + 1``) that the reader's fast lane
+#: would parse; returns (lines taken from its start, the offset in ``text`` where the rest
+#: begins), (0, first) to take none. Taken lines are given as one :class:`TakenLines`.
+TakeBlock = Callable[[bytes, int, int, int], tuple[int, int]]
+
+
 def _make_line(number: int, offset: int, raw: bytes, value: dict[str, Any]) -> Line:
     # tuple.__new__ skips NamedTuple's Python-level __new__: a third of the reader's overhead.
     return _tuple_new(Line, (number, offset, raw, value))
@@ -474,8 +490,17 @@ def read_lines(
     return _read(source, errors == "collect", max_line_bytes, blank_lines)
 
 
-def _read(source: LineSource, collect: bool, max_line_bytes: int, blank_lines: BlankLines
-          ) -> Iterator[Any]:
+def read_lines_taking(source: LineSource, take_block: TakeBlock, *, max_line_bytes: int,
+                      blank_lines: BlankLines) -> Iterator[Line | Problem | TakenLines]:
+    """:func:`read_lines` in collect mode, offering each block of whole lines to
+    ``take_block`` before parsing it (the validator's typed lane): the lines it takes are
+    not parsed here, and come as one :class:`TakenLines`."""
+    check_source(source)
+    return _read(source, True, max_line_bytes, blank_lines, take_block)
+
+
+def _read(source: LineSource, collect: bool, max_line_bytes: int, blank_lines: BlankLines,
+          take_block: TakeBlock | None = None) -> Iterator[Any]:
     path = source_name(source)
     if not isinstance(source, (str, os.PathLike)) and not hasattr(source, "read"):
         blocks = _line_groups(_as_raw_lines(source))
@@ -484,8 +509,8 @@ def _read(source: LineSource, collect: bool, max_line_bytes: int, blank_lines: B
     with open_source(cast("str | os.PathLike[str] | BinaryIO", source)) as stream:
         try:
             yield from _parse_blocks(_file_blocks(stream, max_line_bytes, not collect), path,
-                                     collect,
-                                     max_line_bytes, blank_lines)
+                                     collect, max_line_bytes, blank_lines,
+                                     take_block=take_block)
         except Exception as exc:
             if not is_read_failure(exc) or isinstance(exc, SourceError):
                 raise
@@ -665,6 +690,7 @@ def read_range(
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     blank_lines: BlankLines = "error",
     errors: Literal["raise", "collect"] = "collect",
+    take_block: TakeBlock | None = None,
 ) -> RangeLines:
     """The lines of a plain file between two byte offsets, as :func:`read_lines` reads them
     (in collect mode unless ``errors="raise"``).
@@ -674,9 +700,12 @@ def read_range(
     processes: offsets are those of the whole file, and numbers count on from
     ``first_line`` (pass 1 to number the range's lines by themselves, and shift them by
     the lines of the ranges before it, :attr:`RangeLines.lines_read`, once those are known).
+
+    With ``take_block`` (collect mode), each block of whole lines is offered to it first, as
+    :func:`read_lines_taking` does, and the lines it takes come as :class:`TakenLines`.
     """
     return RangeLines(os.fspath(path), start, end, first_line, max_line_bytes, blank_lines,
-                      errors == "collect")
+                      errors == "collect", take_block)
 
 
 class RangeLines:
@@ -685,18 +714,20 @@ class RangeLines:
     included."""
 
     def __init__(self, path: str, start: int, end: int, first_line: int,
-                 max_line_bytes: int, blank_lines: BlankLines, collect: bool) -> None:
+                 max_line_bytes: int, blank_lines: BlankLines, collect: bool,
+                 take_block: TakeBlock | None = None) -> None:
         #: The lines of the range, None until it has been read to its end.
         self.lines_read: int | None = None
         self._lines = self._read(path, start, end, first_line, max_line_bytes, blank_lines,
-                                 collect)
+                                 collect, take_block)
 
     def __iter__(self) -> Iterator[Line | Problem]:
         # The generator itself: a range's lines cost no more than a file's.
         return self._lines
 
     def _read(self, path: str, start: int, end: int, first_line: int, max_line_bytes: int,
-              blank_lines: BlankLines, collect: bool) -> Iterator[Line | Problem]:
+              blank_lines: BlankLines, collect: bool, take_block: TakeBlock | None
+              ) -> Iterator[Line | Problem]:
         try:
             handle = open(path, "rb", buffering=0)  # noqa: SIM115
         except OSError as exc:
@@ -707,7 +738,7 @@ class RangeLines:
                 last = yield from _parse_blocks(_file_blocks(handle, max_line_bytes), path,
                                                 collect, max_line_bytes, blank_lines,
                                                 first_line=first_line, first_offset=start,
-                                                end=end)
+                                                end=end, take_block=take_block)
             except Exception as exc:
                 if not is_read_failure(exc) or isinstance(exc, SourceError):
                     raise
@@ -724,6 +755,7 @@ def _parse_blocks(
     first_line: int = 1,
     first_offset: int = 0,
     end: int = _NEVER,
+    take_block: TakeBlock | None = None,
 ) -> Generator[Any, None, int]:
     # The hot loop, in two lanes. The fast lane takes a block whose lines cannot be over
     # the cap and holds no CRLF still to report: a line costs one decode, one tuple and a
@@ -763,6 +795,16 @@ def _parse_blocks(
         # every line looked at one by one.
         careful = crlf_here or whole - first > max_line_bytes
         stop = -1 if careful else min(whole_end, end)
+        if take_block is not None and collect and not careful and not one_line \
+                and whole_end <= end:
+            taken, resume = take_block(text, first, whole, number)
+            if taken:
+                number += taken
+                offset += resume - first
+                yield TakenLines(taken, number, offset)
+                if resume >= whole:
+                    continue
+                first = resume
         if one_line:
             lines: Any = (text,)
         else:

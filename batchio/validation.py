@@ -27,11 +27,20 @@ from collections.abc import Set as AbstractSet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Annotated, Any, BinaryIO, cast
+
+import msgspec
 
 from . import _workers
 from ._workers import process_context, progress_worker, quiet_worker
-from .bodies import MAX_MESSAGE, body_is_clean, body_problems, embedding_inputs, rejection
+from .bodies import (
+    MAX_MESSAGE,
+    body_is_clean,
+    body_problems,
+    embedding_input_count,
+    embedding_inputs,
+    rejection,
+)
 from .errors import (
     BatchioError,
     BatchioWarning,
@@ -47,12 +56,14 @@ from .jsonl import (
     BlankLines,
     Line,
     LineSource,
+    TakenLines,
     blank_problem,
     can_read_twice,
     is_plain_file,
     line_start_at_or_after,
     path_list,
     read_lines,
+    read_lines_taking,
     read_range,
     reads_once,
     repeated_files,
@@ -66,10 +77,16 @@ from .results import answer_body, answer_fields
 from .schema_rules import schema_problems
 from .schemas import CompiledSchema, compiled, load_user_schema
 from .sharding import ShardLimits, request_files
+from .typed import DECODE_FAILURES as TYPED_FAILURES
+from .typed import line_decoder
 
 #: Problems of each severity a report lists unless told otherwise; past it they are only
 #: counted (per code), so memory stays bounded whatever the file holds.
 DEFAULT_MAX_ERRORS = 1000
+
+#: Whether clean lines may take the typed lane (:meth:`_LineChecker.take_block`); the
+#: differential tests turn it off to compare the verdicts of the lanes behind it.
+TYPED_LANE = True
 
 #: Files at least this large are checked in byte ranges by several processes.
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024
@@ -337,8 +354,6 @@ def _validate_as(source: LineSource, provider: str | Profile,
                                          endpoint, schema, max_errors, cap, on_progress)
             if report is not None:
                 return report
-        lines = read_lines(source, errors="collect", max_line_bytes=cap,
-                           blank_lines=blank_policy(profile))
     report = Report(path=source_name(source), provider=profile.name, endpoint=endpoint)
     collector = _Collector(report, max_errors)
     if model is not None and endpoint is None and profile.endpoint_of_model is not None:
@@ -348,7 +363,9 @@ def _validate_as(source: LineSource, provider: str | Profile,
                     f"{profile.title} (known: {profile.endpoint_list()}): each body is "
                     "checked by its own fields"))
     checker = _LineChecker(profile, report, collector, user_schema, endpoint)
-    checker.run(lines, on_progress)
+    checker.run(lines if lines is not None else read_lines_taking(
+        source, checker.take_block, max_line_bytes=cap, blank_lines=blank_policy(profile)),
+        on_progress)
     checker.check_file_limits()
     return report
 
@@ -739,6 +756,9 @@ class _LineChecker:
         self.request_lines: array[int] | None = None
         self.input_lines: array[int] | None = None
         self.input_counts: array[int] | None = None
+        #: The typed lane's decoder, for the envelope in :attr:`_typed_key` (None: none).
+        self._typed_key: tuple[Any, Any, Any] | None = None
+        self._typed_decode: Callable[[bytes], Any] | None = None
 
     def record_requests(self) -> None:
         self.request_lines = array("q")
@@ -764,8 +784,8 @@ class _LineChecker:
                                    custom_id=custom_id, path=self.report.path,
                                    severity=severity))
 
-    def run(self, lines: Iterable[Line | Problem], on_progress: Callable[[int], None] | None
-            ) -> None:
+    def run(self, lines: Iterable[Line | Problem | TakenLines],
+            on_progress: Callable[[int], None] | None) -> None:
         """Check every line: the validator's hot path. A line the fast lane takes
         (:meth:`_fast_lane`) is clean by the careful lane's own tests; any other goes to
         :meth:`check`, which reports each of its problems."""
@@ -779,13 +799,23 @@ class _LineChecker:
         requests = last_line = end = 0
         record = None if self.request_lines is None else self.request_lines.append
         for item in lines:
-            if type(item) is Problem:
-                read_problem(item)
-                last_line = max(last_line, item.line or 0)
-                if item.offset is not None and item.length is not None:
-                    end = max(end, item.offset + item.length)
+            if type(item) is not Line:
+                if type(item) is TakenLines:
+                    # Lines the typed lane took: every one a request, clean and counted.
+                    count, last_line, end = item
+                    if requests < first_over <= requests + count:
+                        self.over_request_limit = last_line - (requests + count - first_over)
+                    requests += count
+                    if on_progress is not None:
+                        on_progress(end)
+                    continue
+                problem = cast(Problem, item)
+                read_problem(problem)
+                last_line = max(last_line, problem.line or 0)
+                if problem.offset is not None and problem.length is not None:
+                    end = max(end, problem.offset + problem.length)
                 continue
-            number, offset, raw, value = item  # type: ignore[misc]
+            number, offset, raw, value = item
             last_line = number
             end = offset + len(raw)
             requests += 1
@@ -796,7 +826,7 @@ class _LineChecker:
             if on_progress is not None and not number & 8191:
                 on_progress(end)
             if not takes(value, number):
-                check(item)  # type: ignore[arg-type]
+                check(item)
         self._count_fast_lane()
         report.requests = requests
         report.lines = last_line
@@ -870,6 +900,102 @@ class _LineChecker:
 
         return takes
 
+    def take_block(self, text: bytes, first: int, whole: int, number: int
+                   ) -> tuple[int, int]:
+        """The typed lane: the lines of ``text[first:whole]`` (numbered from ``number + 1``)
+        that decode, from the block's start, into the types generated from the schemas for
+        the file's one clean envelope (:func:`batchio.typed.line_decoder`): each is clean
+        by the same rules as the fast lane's, so they are counted without another look.
+        Returns (lines taken, where the rest of the block begins); a block whose ids repeat
+        one another or earlier ones is left whole to the careful lane.
+
+        A line decoded into types costs less than one decoded into dicts, and far less than
+        one checked by the compiled schema after that: 300,000 chat lines took 0.34 s
+        against 0.44 s for a bare orjson loop, 2026-12-07."""
+        decode = self._typed_decoder()
+        if decode is None:
+            return 0, first
+        lines = io.BytesIO(text)
+        lines.seek(first)
+        ids: list[str] = []
+        add = ids.append
+        target = self.clean[self._typed_key][0]  # type: ignore[index]
+        inputs: list[Any] | None = [] if target.counts_inputs else None
+        resume = whole
+        # The lines are read to the end of the text, past ``whole``: the part of a line that
+        # the next read completes is dropped after (counting the block's lines first took
+        # 0.08 s of 0.65 for 300,000 lines).
+        try:
+            if inputs is None:
+                for raw in lines:
+                    add(decode(raw).id)
+            else:
+                add_input = inputs.append
+                for raw in lines:
+                    value = decode(raw)
+                    add(value.id)
+                    add_input(value.body.input)
+            if lines.tell() > whole:
+                ids.pop()
+        except TYPED_FAILURES:
+            # The line that failed goes to the other lanes, and the rest of the block with it.
+            resume = min(text.rfind(b"\n", first, lines.tell() - 1) + 1 or first, whole)
+            resume = max(resume, first)
+        if inputs is not None:
+            del inputs[len(ids):]
+        taken = len(ids)
+        if not taken:
+            return 0, first
+        numbers = range(number + 1, number + taken + 1)
+        block_seen = dict(zip(ids, numbers, strict=True))
+        seen = self.seen
+        if len(block_seen) != taken or not seen.keys().isdisjoint(block_seen):
+            return 0, first
+        seen.update(block_seen)
+        self.clean[self._typed_key][1] += taken  # type: ignore[index]
+        if self.request_lines is not None:
+            self.request_lines.extend(numbers)
+        if inputs is not None:
+            self._count_embeddings_in(numbers, list(map(embedding_input_count, inputs)))
+        return taken, resume
+
+    def _typed_decoder(self) -> Callable[[bytes], Any] | None:
+        """The typed lane's decoder, for a file with one clean envelope so far; None where
+        the lane does not apply (several envelopes, a user's schema, ids optional, an
+        endpoint read off each body, a body schema the types cannot say)."""
+        if len(self.clean) != 1 or self.user_schema is not None or not TYPED_LANE:
+            return None
+        key = next(iter(self.clean))
+        if key != self._typed_key:
+            self._typed_key = key
+            self._typed_decode = self._make_typed_decoder(key, self.clean[key][0])
+        return self._typed_decode
+
+    def _make_typed_decoder(self, key: tuple[Any, Any, Any], target: _Target
+                            ) -> Callable[[bytes], Any] | None:
+        profile = self.profile
+        method, url, model = key
+        if not profile.id_required or (model is not None and type(model) is not str):
+            return None
+        if profile.carries_url:
+            if type(method) is not str or type(url) is not str:
+                return None
+            envelope = {"method": method, "url": url}
+        elif self.fixed_endpoint is not None or profile.endpoint_of_body is None:
+            envelope = {}
+        else:
+            return None
+        if target.model_required and model is None:
+            return None
+        rule = profile.ids
+        id_type: Any = Annotated[str, msgspec.Meta(
+            min_length=1, max_length=rule.max_length,
+            pattern=None if rule.pattern is None else rf"\A(?:{rule.pattern})\Z")]
+        return line_decoder(id_field=profile.id_field, id_type=id_type,
+                            body_field=profile.body_field, body_uri=target.schema.uri,
+                            envelope=envelope, model=model,
+                            forbidden=(target.misplaced_names or frozenset()) | ASKING_KEYS)
+
     def _count_fast_lane(self) -> None:
         """Add the lines the fast lane took to the report's endpoints and models."""
         report = self.report
@@ -886,15 +1012,24 @@ class _LineChecker:
         return self.profile.endpoint_for_body(body)
 
     def _count_embeddings(self, body: Mapping[str, Any], number: int) -> None:
-        count = embedding_inputs(body)
-        self.report.embedding_inputs += count
+        self._count_embeddings_in((number,), (embedding_inputs(body),))
+
+    def _count_embeddings_in(self, numbers: Sequence[int], counts: Sequence[int]) -> None:
+        """Count the embedding inputs of requests on these lines, and note the line that
+        takes the file over the limit."""
+        before = self.report.embedding_inputs
+        self.report.embedding_inputs += sum(counts)
         if self.input_lines is not None and self.input_counts is not None:
-            self.input_lines.append(number)
-            self.input_counts.append(count)
+            self.input_lines.extend(numbers)
+            self.input_counts.extend(counts)
         limit = self.profile.limits.max_embedding_inputs
         if limit is not None and self.over_embedding_limit is None \
                 and self.report.embedding_inputs > limit:
-            self.over_embedding_limit = number
+            total = itertools.accumulate(counts, initial=before)
+            next(total)
+            self.over_embedding_limit = next(
+                number for number, running in zip(numbers, total, strict=False)
+                if running > limit)
 
     # --- the careful lane: every rule, once ---------------------------------------------------
 
@@ -1234,7 +1369,8 @@ def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
         checker.seen.clear()
     checker.record_requests()
     lines = read_range(path, byte_range.start, byte_range.end, first_line=1,
-                       max_line_bytes=cap, blank_lines=blank_policy(profile))
+                       max_line_bytes=cap, blank_lines=blank_policy(profile),
+                       take_block=checker.take_block)
     counters = _workers.shared_progress
     if slot is not None and counters is not None:
         # In a worker: the bytes of this range done so far, for the bar's sum.

@@ -1,0 +1,312 @@
+"""The typed lane: types generated from the shipped schemas decode only what the schemas
+accept, and the validator's verdicts do not depend on the lane a line takes.
+
+Bodies are drawn from each shipped schema (mostly valid, then mutated: a field removed, a
+wrong type, an enum value off by one character, an extra field, a string too long), and
+every one the types decode must pass the compiled schema. The validator is then run with
+the typed lane on and off over files of random corrupted lines: the same problems, at the
+same lines, with the same params.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batchio import jsonl, validate, validation
+from batchio.providers import PROVIDERS, get_profile
+from batchio.schemas import compiled, load_schemas, schema_id
+from batchio.typed import body_type, python_pattern, value_type
+
+#: Every body schema a provider's endpoint is checked by.
+BODY_SCHEMAS = sorted({schema_id(name) for profile in map(get_profile, PROVIDERS)
+                       for name in [*profile.endpoints.values(),
+                                    *profile.endpoint_suffixes.values()]})
+
+STRINGS = st.text(max_size=6)
+SCALARS = st.none() | st.booleans() | st.integers(-3, 300) | st.floats(
+    -3, 300, allow_nan=False) | STRINGS
+
+
+def resolve(uri: str, schema: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    while "$ref" in schema:
+        document, _, fragment = schema["$ref"].partition("#")
+        if document:
+            uri = document if "://" in document else uri.rsplit("/", 1)[0] + "/" + document
+        node: Any = load_schemas()[uri]
+        for step in fragment.strip("/").split("/") if fragment.strip("/") else []:
+            node = node[step]
+        schema = {**node, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return uri, schema
+
+
+@st.composite
+def from_schema(draw: st.DrawFn, uri: str, schema: Any, depth: int = 0) -> Any:
+    """A value shaped by ``schema``: valid more often than not, never guaranteed."""
+    if not isinstance(schema, Mapping) or depth > 6:
+        return draw(SCALARS)
+    uri, schema = resolve(uri, schema)
+    if "enum" in schema:
+        return draw(st.sampled_from(schema["enum"]))
+    if "const" in schema:
+        return schema["const"]
+    for word in ("anyOf", "oneOf"):
+        if word in schema and all("type" in alt or "$ref" in alt for alt in schema[word]):
+            alternative = draw(st.sampled_from(schema[word]))
+            rest = {k: v for k, v in schema.items() if k != word}
+            return draw(from_schema(uri, {**rest, **alternative}, depth + 1))
+    kinds = schema.get("type", "object" if "properties" in schema else None)
+    if kinds is None:
+        return draw(SCALARS)
+    kind = draw(st.sampled_from([kinds] if isinstance(kinds, str) else kinds))
+    if kind == "null":
+        return None
+    if kind == "boolean":
+        return draw(st.booleans())
+    if kind in ("integer", "number"):
+        low = schema.get("minimum", schema.get("exclusiveMinimum", -5))
+        high = schema.get("maximum", schema.get("exclusiveMaximum", low + 300))
+        value = draw(st.integers(int(low), int(high)))
+        return value if kind == "integer" else value / draw(st.sampled_from([1, 2, 4]))
+    if kind == "string":
+        if "pattern" in schema:
+            return draw(st.from_regex(python_pattern(schema["pattern"]), fullmatch=True))
+        low = schema.get("minLength", 0)
+        return draw(st.text(min_size=low, max_size=max(low, min(schema.get(
+            "maxLength", 8), 8))))
+    if kind == "array":
+        low = schema.get("minItems", 0)
+        return draw(st.lists(from_schema(uri, schema.get("items", {}), depth + 1),
+                             min_size=low, max_size=max(low, min(schema.get(
+                                 "maxItems", 3), 3))))
+    properties = dict(schema.get("properties", {}))
+    # The properties an if/then/else may ask for are drawn as well, now and then.
+    for word in ("then", "else"):
+        branch = schema.get(word)
+        while isinstance(branch, Mapping):
+            properties.update({k: v for k, v in branch.get("properties", {}).items()
+                               if k not in properties})
+            for name in branch.get("required", []):
+                properties.setdefault(name, {})
+            branch = branch.get("else") or branch.get("then")
+    required = set(schema.get("required", []))
+    tested = constants_tested(schema)
+    value: dict[str, Any] = {}
+    for name, sub in properties.items():
+        if name in required or draw(st.integers(0, 3)) == 0:
+            if name in tested and draw(st.integers(0, 4)):
+                value[name] = draw(st.sampled_from(tested[name]))
+            else:
+                value[name] = draw(from_schema(uri, sub, depth + 1))
+    return value
+
+
+def constants_tested(schema: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The constants an if/else chain tests properties against (a message's roles)."""
+    tested: dict[str, list[Any]] = {}
+    node: Any = schema
+    while isinstance(node, Mapping) and isinstance(node.get("if"), Mapping):
+        for name, test in node["if"].get("properties", {}).items():
+            values = test.get("enum", [test["const"]] if "const" in test else [])
+            tested.setdefault(name, []).extend(values)
+        node = node.get("else")
+    return tested
+
+
+MUTATIONS = ("remove", "wrong type", "enum off by one", "extra field", "too long", "null")
+
+
+def mutate(value: Any, rng: random.Random) -> Any:
+    """The value with one random change somewhere inside it."""
+    if isinstance(value, dict) and value and rng.random() < 0.6:
+        key = rng.choice(sorted(value))
+        return {**value, key: mutate(value[key], rng)}
+    if isinstance(value, list) and value and rng.random() < 0.6:
+        index = rng.randrange(len(value))
+        return [*value[:index], mutate(value[index], rng), *value[index + 1:]]
+    mutation = rng.choice(MUTATIONS)
+    if mutation == "remove" and isinstance(value, dict) and value:
+        key = rng.choice(sorted(value))
+        return {k: v for k, v in value.items() if k != key}
+    if mutation == "wrong type":
+        return rng.choice([1, 1.5, "1", True, [], {}, None, [1], {"a": 1}])
+    if mutation == "enum off by one" and isinstance(value, str):
+        return value[:-1] if value and rng.random() < 0.5 else value + "x"
+    if mutation == "extra field" and isinstance(value, dict):
+        return {**value, rng.choice(["extra", "type", "role", "text"]): rng.choice(
+            [1, "x", None, {}])}
+    if mutation == "too long":
+        if isinstance(value, str):
+            return value * 200 + "y" * 5000
+        if isinstance(value, list):
+            return value * 3000 if value else [0] * 3000
+    if mutation == "null":
+        return None
+    return -1 if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+def decodes(type_: Any, value: Any) -> bool:
+    try:
+        msgspec.json.decode(orjson.dumps(value), type=type_)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("uri", BODY_SCHEMAS, ids=lambda uri: uri.split("schemas/")[1])
+def test_a_body_the_types_decode_passes_its_schema(uri: str) -> None:
+    """Soundness: decoded means valid, on drawn bodies and their mutations, for every
+    shipped body schema."""
+    schema = load_schemas()[uri]
+    engine = compiled(uri)
+    struct = body_type(uri)
+    try:
+        whole = value_type(uri)
+    except ValueError:  # a top level the types cannot say: nothing is decoded
+        whole = None
+
+    @settings(max_examples=120, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(body=from_schema(uri, schema), seed=st.integers(0, 2**32),
+           mutations=st.integers(0, 2))
+    def check(body: Any, seed: int, mutations: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(mutations):
+            body = mutate(body, rng)
+        valid = engine.is_valid(body)
+        for type_ in (struct, whole):
+            if type_ is not None and decodes(type_, body):
+                assert valid, (uri, body)
+
+    check()
+
+
+def test_every_shipped_body_schema_has_types_for_its_top_level() -> None:
+    """Where a body schema's top level cannot be typed the lane is off for its endpoint:
+    the list of such schemas is known and short."""
+    untyped = [uri.split("schemas/")[1] for uri in BODY_SCHEMAS if body_type(uri) is None]
+    assert untyped == ["vllm/audio.schema.json"]
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+    {"model": "m", "messages": [{"role": "system", "content": "s"},
+                                {"role": "user", "content": [
+                                    {"type": "text", "text": "hi"},
+                                    {"type": "image_url", "image_url": {"url": "u"}}]}],
+     "temperature": 0.5, "max_tokens": 10, "stop": ["a"], "metadata": {"k": "v"},
+     "tools": [{"type": "function", "function": {"name": "f_1", "parameters": {}}}]},
+])
+def test_ordinary_chat_bodies_decode(body: dict[str, Any]) -> None:
+    uri = schema_id("openai/chat-completions")
+    assert compiled(uri).is_valid(body)
+    assert decodes(body_type(uri), body)
+
+
+@pytest.mark.parametrize("body", [
+    {"model": "m", "messages": [{"role": "user", "content": None}]},
+    {"model": "m", "messages": [{"role": "tool", "content": "x"}]},
+    {"model": "m", "messages": []},
+    {"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 3},
+    {"model": "m", "messages": [{"role": "user", "content": "x"}], "n": 1.0},
+    {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": True},
+    {"model": "m", "messages": [{"role": "user", "content": [{"type": "text"}]}]},
+    {"model": "m", "messages": [{"role": "user", "content": "x"}],
+     "tools": [{"type": "function", "function": {"name": "f\n"}}]},
+    {"model": "m", "messages": [{"role": "user", "content": "x"}],
+     "metadata": {str(i): "v" for i in range(17)}},
+    {"model": "", "messages": [{"role": "user", "content": "x"}]},
+])
+def test_bodies_the_types_refuse(body: dict[str, Any]) -> None:
+    """A name with a trailing newline matches Python's ``$`` but not ECMA-262's: the
+    generated pattern ends in ``\\Z``. Valid or not, none of these is decoded."""
+    uri = schema_id("openai/chat-completions")
+    assert not decodes(body_type(uri), body)
+
+
+# --- the validator, lane on and lane off ------------------------------------------------
+
+GOOD = {
+    "chat": ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "hello there"}], "max_tokens": 5}),
+    "embeddings": ("/v1/embeddings", {"model": "text-embedding-3-small",
+                                      "input": ["a", "b", "c"]}),
+    "responses": ("/v1/responses", {"model": "gpt-4o-mini", "input": "hi",
+                                    "instructions": "brief"}),
+}
+
+
+def corrupted_lines(kind: str, count: int, seed: int) -> bytes:
+    """``count`` request lines, most clean, the rest broken in one of many ways."""
+    rng = random.Random(seed)
+    url, body = GOOD[kind]
+    out = []
+    for number in range(count):
+        line: dict[str, Any] = {"custom_id": f"r-{number}", "method": "POST", "url": url,
+                                "body": body}
+        roll = rng.random() * 4
+        if roll < 0.005:
+            line["custom_id"] = f"r-{rng.randrange(max(number, 1))}"
+        elif roll < 0.015:
+            line["body"] = mutate(body, rng)
+        elif roll < 0.018:
+            line = mutate(line, rng)
+        elif roll < 0.019:
+            line["extra"] = 1
+        elif roll < 0.0193:
+            line["body"] = {**body, "model": "gpt-4o"}
+        raw = orjson.dumps(line)
+        roll = rng.random() * 4
+        if roll < 0.004:
+            raw = raw[:rng.randrange(len(raw))]
+        elif roll < 0.006:
+            raw = b""
+        elif roll < 0.008:
+            raw = raw.replace(b'"custom_id"', b'"custom_id":"x","custom_id"', 1)
+        elif roll < 0.009:
+            raw = b"\xff" + raw
+        out.append(raw + b"\n")
+    return b"".join(out)
+
+
+def problems(path: Path, workers: int) -> list[tuple[Any, ...]]:
+    report = validate(path, provider="openai", max_errors=None, workers=workers)
+    return [(p.severity, p.code, p.line, p.param, p.custom_id, p.message)
+            for p in report.errors + report.warnings] + [
+        (report.requests, report.lines, report.bytes, report.embedding_inputs,
+         tuple(sorted(report.models.items())), tuple(sorted(report.endpoints.items())))]
+
+
+@pytest.mark.parametrize("kind", sorted(GOOD))
+def test_the_typed_lane_changes_no_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           kind: str) -> None:
+    """20,000 random corrupted lines (6,667 of each kind) read in small blocks, so that lanes
+    alternate often: the same problems with the typed lane as without, in one process and
+    in two; and the lane does take lines."""
+    monkeypatch.setattr(jsonl, "READ_BUFFER", 16_384)
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(corrupted_lines(kind, 6_667, seed=len(kind)))
+    taken = []
+    original = validation._LineChecker.take_block
+
+    def counting(self: Any, *args: Any) -> tuple[int, int]:
+        result = original(self, *args)
+        taken.append(result[0])
+        return result
+
+    monkeypatch.setattr(validation._LineChecker, "take_block", counting)
+    with_lane = problems(path, workers=1)
+    assert sum(taken) > 3_000
+    assert len(with_lane) > 20
+    monkeypatch.setattr(validation, "TYPED_LANE", False)
+    assert problems(path, workers=1) == with_lane
+    monkeypatch.setattr(validation, "TYPED_LANE", True)
+    assert problems(path, workers=2) == with_lane
