@@ -74,8 +74,8 @@ def from_schema(draw: st.DrawFn, uri: str, schema: Any, depth: int = 0) -> Any:
     if kind in ("integer", "number"):
         low = schema.get("minimum", schema.get("exclusiveMinimum", -5))
         high = schema.get("maximum", schema.get("exclusiveMaximum", low + 300))
-        value = draw(st.integers(int(low), int(high)))
-        return value if kind == "integer" else value / draw(st.sampled_from([1, 2, 4]))
+        whole = draw(st.integers(int(low), int(high)))
+        return whole if kind == "integer" else whole / draw(st.sampled_from([1, 2, 4]))
     if kind == "string":
         if "pattern" in schema:
             return draw(st.from_regex(python_pattern(schema["pattern"]), fullmatch=True))
@@ -234,7 +234,7 @@ def test_bodies_the_types_refuse(body: dict[str, Any]) -> None:
 
 # --- the validator, lane on and lane off ------------------------------------------------
 
-GOOD = {
+GOOD: dict[str, tuple[str, dict[str, Any]]] = {
     "chat": ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [
         {"role": "user", "content": "hello there"}], "max_tokens": 5}),
     "embeddings": ("/v1/embeddings", {"model": "text-embedding-3-small",
