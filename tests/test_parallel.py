@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,18 @@ def test_a_run_of_blank_lines_cut_by_a_range_boundary_is_one_problem(tmp_path: P
         assert [(p.code, p.line, p.lines) for p in several.warnings] == [
             ("blank_line", 2, 300), ("unknown_field", 302, 1)]
         assert as_dict(several) == as_dict(one)
+
+
+@pytest.mark.parametrize("ids", [["a", "b\n", "é"], ["a", "\ud800"]])
+def test_a_range_result_crosses_processes_with_its_ids(ids: list[str]) -> None:
+    """A worker's ids go back as msgpack, or pickled where one is not UTF-8."""
+    from array import array
+
+    from batchio.validation import Report, _RangeResult
+    result = _RangeResult(Report(path="x", provider="openai"), {custom_id: number for number, custom_id in
+                                             enumerate(ids, 1)},
+                          array("q", [1]), array("q"), array("q"), 2)
+    back = pickle.loads(pickle.dumps(result))
+    assert back.seen == result.seen
+    assert list(back.seen) == ids
+    assert back.lines_read == 2 and list(back.request_lines) == [1]
