@@ -180,9 +180,9 @@ def test_a_range_result_crosses_processes_with_its_ids(ids: list[str]) -> None:
     from array import array
 
     from batchio.validation import Report, _RangeResult
-    result = _RangeResult(Report(path="x", provider="openai"), {custom_id: number for number, custom_id in
-                                             enumerate(ids, 1)},
-                          array("q", [1]), array("q"), array("q"), 2)
+    seen = {custom_id: number for number, custom_id in enumerate(ids, 1)}
+    result = _RangeResult(Report(path="x", provider="openai"), seen, array("q", [1]),
+                          array("q"), array("q"), 2)
     back = pickle.loads(pickle.dumps(result))
     assert back.seen == result.seen
     assert list(back.seen) == ids
