@@ -406,9 +406,11 @@ class _Generator:
                 continue
             attribute = _attribute(name, taken)
             attributes[name] = attribute
-            is_required = name in required
-            if overrides and name in overrides:
-                type_, is_required = overrides[name]
+            override = (overrides or {}).get(name)
+            # An override of no type keeps the schema's, and says only whether it must be.
+            is_required = name in required or (override is not None and override[1])
+            if override is not None and override[0] is not None:
+                type_, is_required = override
             elif name in properties:
                 try:
                     type_ = self.part(uri, f"{pointer}/properties/{name}",
@@ -664,14 +666,22 @@ def accepts(type_: Any, value: Any) -> bool:
 
 def line_decoder(*, id_field: str, id_type: Any, body_field: str, body_uri: str,
                  envelope: Mapping[str, str], model: str | None,
-                 forbidden: frozenset[str]) -> Callable[[bytes], Any] | None:
+                 forbidden: frozenset[str], present: Mapping[str, bool] | None = None
+                 ) -> Callable[[bytes], Any] | None:
     """The decoder of one request line whose envelope is fixed: its id (``id_type``), the
     ``envelope`` fields with these exact values (``method``, ``url``), a body that passes
     ``body_uri`` and names exactly ``model`` (or none, for None), and holds none of the
     ``forbidden`` fields; nothing else on the line. The value it gives has the id as
-    ``.id`` and the body as ``.body``. None when the body's schema cannot be said here."""
+    ``.id`` and the body as ``.body``. ``present`` names body fields that must be there
+    (True) or not (False), their values as the schema has them. None when the body's schema
+    cannot be said here."""
+    present = present or {}
     overrides: list[tuple[str, Any, bool]] = [(name, UnsetType, False)
-                                              for name in sorted(forbidden - {"model"})]
+                                              for name in sorted(forbidden - {"model"})
+                                              if present.get(name) is not True]
+    overrides += [(name, None if must else UnsetType, must)
+                  for name, must in sorted(present.items()) if name != "model"
+                  and (must or name not in forbidden)]
     if model is None:
         overrides.append(("model", UnsetType, False))
     else:

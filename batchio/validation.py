@@ -904,10 +904,10 @@ class _LineChecker:
                    ) -> tuple[int, int]:
         """The typed lane: the lines of ``text[first:whole]`` (numbered from ``number + 1``)
         that decode, from the block's start, into the types generated from the schemas for
-        the file's one clean envelope (:func:`batchio.typed.line_decoder`): each is clean
+        the file's first clean envelope (:func:`batchio.typed.line_decoder`): each is clean
         by the same rules as the fast lane's, so they are counted without another look.
         Returns (lines taken, where the rest of the block begins); a block whose ids repeat
-        one another or earlier ones is left whole to the careful lane.
+        one another or earlier ones is left whole to the lanes behind it.
 
         A line decoded into types costs less than one decoded into dicts, and far less than
         one checked by the compiled schema after that: 300,000 chat lines took 0.34 s
@@ -966,29 +966,37 @@ class _LineChecker:
         return taken, resume
 
     def _typed_decoder(self) -> Callable[[bytes], Any] | None:
-        """The typed lane's decoder, for a file with one clean envelope so far; None where
-        the lane does not apply (several envelopes, a user's schema, ids optional, an
-        endpoint read off each body, a body schema the types cannot say)."""
-        if len(self.clean) != 1 or self.user_schema is not None or not TYPED_LANE:
+        """The typed lane's decoder, for the first envelope found clean (lines with another
+        take the lanes behind it); None where the lane does not apply (a user's schema, an
+        endpoint read off each body by more than which fields it holds, a body schema the
+        types cannot say)."""
+        if not self.clean or self.user_schema is not None or not TYPED_LANE:
             return None
         key = next(iter(self.clean))
         if key != self._typed_key:
             self._typed_key = key
-            self._typed_decode = self._make_typed_decoder(key, self.clean[key][0])
+            self._typed_decode = self._make_typed_decoder(key, *self.clean[key][::2])
         return self._typed_decode
 
-    def _make_typed_decoder(self, key: tuple[Any, Any, Any], target: _Target
+    def _make_typed_decoder(self, key: tuple[Any, Any, Any], target: _Target,
+                            endpoint_keys: frozenset[str] | None
                             ) -> Callable[[bytes], Any] | None:
         profile = self.profile
         method, url, model = key
-        if not profile.id_required or (model is not None and type(model) is not str):
+        if model is not None and type(model) is not str:
             return None
+        # Where the body's shape decides its endpoint, the fields that decide it are held
+        # to those of the first clean body: present there, required; absent, refused.
+        fixed: dict[str, bool] = {}
         if profile.carries_url:
             if type(method) is not str or type(url) is not str:
                 return None
             envelope = {"method": method, "url": url}
         elif self.fixed_endpoint is not None or profile.endpoint_of_body is None:
             envelope = {}
+        elif profile.endpoint_keys is not None and endpoint_keys is not None:
+            envelope = {}
+            fixed = {name: name in endpoint_keys for name in profile.endpoint_keys}
         else:
             return None
         if target.model_required and model is None:
@@ -1000,7 +1008,8 @@ class _LineChecker:
         return line_decoder(id_field=profile.id_field, id_type=id_type,
                             body_field=profile.body_field, body_uri=target.schema.uri,
                             envelope=envelope, model=model,
-                            forbidden=(target.misplaced_names or frozenset()) | ASKING_KEYS)
+                            forbidden=(target.misplaced_names or frozenset()) | ASKING_KEYS,
+                            present=fixed)
 
     def _count_fast_lane(self) -> None:
         """Add the lines the fast lane took to the report's endpoints and models."""
@@ -1080,7 +1089,10 @@ class _LineChecker:
         if target is not None and url_clean and model_clean and not bare:
             # No fault with this envelope: later lines like it may take the fast lane.
             with contextlib.suppress(TypeError):
-                self.clean.setdefault((value.get("method"), url, model), [target, 0])
+                # With the body fields that decide its endpoint, where the body does.
+                keys = profile.endpoint_keys
+                self.clean.setdefault((value.get("method"), url, model), [
+                    target, 0, None if keys is None else keys.intersection(body)])
 
     def _check_repeated_body(self, body: Mapping[str, Any], number: int) -> None:
         """``ambiguous_match``: a request without an id whose body repeats an earlier one's

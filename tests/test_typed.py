@@ -234,35 +234,44 @@ def test_bodies_the_types_refuse(body: dict[str, Any]) -> None:
 
 # --- the validator, lane on and lane off ------------------------------------------------
 
-GOOD: dict[str, tuple[str, dict[str, Any]]] = {
-    "chat": ("/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [
+#: A clean line of each kind: (provider, url or None, body).
+GOOD: dict[str, tuple[str, str | None, dict[str, Any]]] = {
+    "chat": ("openai", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [
         {"role": "user", "content": "hello there"}], "max_tokens": 5}),
-    "embeddings": ("/v1/embeddings", {"model": "text-embedding-3-small",
-                                      "input": ["a", "b", "c"]}),
-    "responses": ("/v1/responses", {"model": "gpt-4o-mini", "input": "hi",
-                                    "instructions": "brief"}),
+    "embeddings": ("openai", "/v1/embeddings", {"model": "text-embedding-3-small",
+                                                "input": ["a", "b", "c"]}),
+    "responses": ("openai", "/v1/responses", {"model": "gpt-4o-mini", "input": "hi",
+                                              "instructions": "brief"}),
+    "anthropic": ("anthropic", None, {"model": "claude-haiku-4-5", "max_tokens": 64,
+                                      "messages": [{"role": "user", "content": "hi"}]}),
+    "gemini": ("gemini", None, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
+    "mistral": ("mistral", None, {"messages": [{"role": "user", "content": "hi"}],
+                                  "max_tokens": 9}),
 }
 
 
 def corrupted_lines(kind: str, count: int, seed: int) -> bytes:
     """``count`` request lines, most clean, the rest broken in one of many ways."""
     rng = random.Random(seed)
-    url, body = GOOD[kind]
+    provider, url, body = GOOD[kind]
+    profile = get_profile(provider)
     out = []
     for number in range(count):
-        line: dict[str, Any] = {"custom_id": f"r-{number}", "method": "POST", "url": url,
-                                "body": body}
+        line: dict[str, Any] = {profile.id_field: f"r-{number}"}
+        if url is not None:
+            line.update(method="POST", url=url)
+        line[profile.body_field] = body
         roll = rng.random() * 4
         if roll < 0.005:
-            line["custom_id"] = f"r-{rng.randrange(max(number, 1))}"
+            line[profile.id_field] = f"r-{rng.randrange(max(number, 1))}"
         elif roll < 0.015:
-            line["body"] = mutate(body, rng)
+            line[profile.body_field] = mutate(body, rng)
         elif roll < 0.018:
             line = mutate(line, rng)
         elif roll < 0.019:
             line["extra"] = 1
         elif roll < 0.0193:
-            line["body"] = {**body, "model": "gpt-4o"}
+            line[profile.body_field] = {**body, "model": "gpt-4o"}
         raw = orjson.dumps(line)
         roll = rng.random() * 4
         if roll < 0.004:
@@ -270,15 +279,16 @@ def corrupted_lines(kind: str, count: int, seed: int) -> bytes:
         elif roll < 0.006:
             raw = b""
         elif roll < 0.008:
-            raw = raw.replace(b'"custom_id"', b'"custom_id":"x","custom_id"', 1)
+            key = orjson.dumps(profile.id_field)
+            raw = raw.replace(key, key + b':"x",' + key, 1)
         elif roll < 0.009:
             raw = b"\xff" + raw
         out.append(raw + b"\n")
     return b"".join(out)
 
 
-def problems(path: Path, workers: int) -> list[tuple[Any, ...]]:
-    report = validate(path, provider="openai", max_errors=None, workers=workers)
+def problems(path: Path, provider: str, workers: int) -> list[tuple[Any, ...]]:
+    report = validate(path, provider=provider, max_errors=None, workers=workers)
     return [(p.severity, p.code, p.line, p.param, p.custom_id, p.message)
             for p in report.errors + report.warnings] + [
         (report.requests, report.lines, report.bytes, report.embedding_inputs,
@@ -288,9 +298,10 @@ def problems(path: Path, workers: int) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("kind", sorted(GOOD))
 def test_the_typed_lane_changes_no_verdict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            kind: str) -> None:
-    """20,000 random corrupted lines (6,667 of each kind) read in small blocks, so that lanes
-    alternate often: the same problems with the typed lane as without, in one process and
-    in two; and the lane does take lines."""
+    """20,000 random corrupted lines for OpenAI (6,667 of each kind), and as many of each
+    other provider's, read in small blocks so that lanes alternate often: the same problems
+    with the typed lane as without, in one process and in two; and the lane does take
+    lines."""
     monkeypatch.setattr(jsonl, "READ_BUFFER", 16_384)
     path = tmp_path / "requests.jsonl"
     path.write_bytes(corrupted_lines(kind, 6_667, seed=len(kind)))
@@ -303,10 +314,29 @@ def test_the_typed_lane_changes_no_verdict(tmp_path: Path, monkeypatch: pytest.M
         return result
 
     monkeypatch.setattr(validation._LineChecker, "take_block", counting)
-    with_lane = problems(path, workers=1)
+    provider = GOOD[kind][0]
+    with_lane = problems(path, provider, workers=1)
     assert sum(taken) > 3_000
     assert len(with_lane) > 20
     monkeypatch.setattr(validation, "TYPED_LANE", False)
-    assert problems(path, workers=1) == with_lane
+    assert problems(path, provider, workers=1) == with_lane
     monkeypatch.setattr(validation, "TYPED_LANE", True)
-    assert problems(path, workers=2) == with_lane
+    assert problems(path, provider, workers=2) == with_lane
+
+
+@pytest.mark.parametrize("name", [name for name in PROVIDERS
+                                  if get_profile(name).endpoint_keys is not None])
+@given(data=st.data())
+@settings(max_examples=200, deadline=None)
+def test_the_endpoint_keys_alone_decide_a_bodys_endpoint(name: str, data: st.DataObject
+                                                         ) -> None:
+    """Bodies that hold the same of a provider's ``endpoint_keys`` are for one endpoint,
+    whatever else they hold: what lets the typed lane fix those keys."""
+    profile = get_profile(name)
+    assert profile.endpoint_of_body is not None and profile.endpoint_keys is not None
+    keys = [*sorted(profile.endpoint_keys), "model", "max_tokens", "extra", "prompt_cache"]
+    body = data.draw(st.dictionaries(st.sampled_from(keys), SCALARS | st.lists(SCALARS)))
+    other = data.draw(st.dictionaries(st.sampled_from(keys), SCALARS | st.lists(SCALARS)))
+    same = {**{k: v for k, v in other.items() if k not in profile.endpoint_keys},
+            **{k: v for k, v in body.items() if k in profile.endpoint_keys}}
+    assert profile.endpoint_of_body(same) == profile.endpoint_of_body(body)

@@ -137,6 +137,11 @@ class Profile:
     #: For providers whose lines carry no url: the endpoint a body is for, read off its
     #: shape (Gemini's embedding lines hold ``content``, generation lines ``contents``).
     endpoint_of_body: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: The top-level body fields whose presence alone decides ``endpoint_of_body`` (None
+    #: where it looks deeper): bodies alike in which of them they hold are for one
+    #: endpoint, which lets the validator's typed lane fix them (a property test holds
+    #: each provider's function to it).
+    endpoint_keys: frozenset[str] | None = None
     #: True where ``default_endpoint`` is only what a body's shape could not tell (Bedrock:
     #: a body whose model family its shape does not name): checked loosely, with a warning.
     default_is_guess: bool = False

@@ -61,6 +61,7 @@ PROFILE = Profile(
     id_required=False,
     bare_body=True,
     endpoint_of_body=endpoint_of_body,
+    endpoint_keys=frozenset({"content", "contents"}),
     result_shape="gemini",
     classify_result=gemini_shape(EXPIRED, CANCELLED, RETRYABLE),
     expired_codes=EXPIRED,

@@ -65,6 +65,7 @@ PROFILE = Profile(
     blank_lines="warning",
     id_required=False,
     endpoint_of_body=endpoint_of_body,
+    endpoint_keys=frozenset(name for name, _ in _ENDPOINT_BY_FIELD),
     result_files=("output", "errors"),
     **OPENAI_RESULTS,
 )

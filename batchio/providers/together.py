@@ -39,6 +39,7 @@ PROFILE = Profile(
     mixed_models="warning",
     blank_lines="warning",
     endpoint_of_body=endpoint_of_body,
+    endpoint_keys=frozenset({"prompt", "messages"}),
     batch_counts=False,
     # Result codes for expired and cancelled requests are not documented (uncertain).
     **OPENAI_RESULTS,

@@ -83,6 +83,7 @@ PROFILE = Profile(
     id_required=False,
     missing_id_warns=False,
     endpoint_of_body=endpoint_of_body,
+    endpoint_keys=frozenset({"anthropic_version", "messages", "contents"}),
     endpoint_of_model=endpoint_of_model,
     misplaced={"gemini": {**GEMINI_MISPLACED["generateContent"],
                           "model": "the job's model (the model is set on the job)"},
