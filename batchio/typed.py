@@ -22,8 +22,12 @@ What a schema says becomes, in msgspec's terms:
   final newline;
 - ``enum``/``const`` of strings, integers and null -> ``Literal`` (with ``None``);
 - ``properties``/``required`` -> a Struct whose absent optional fields are
-  :data:`msgspec.UNSET`; ``additionalProperties: false`` -> ``forbid_unknown_fields``
-  exactly there; ``additionalProperties`` with a schema and no properties -> ``dict``;
+  :data:`msgspec.UNSET`, which refuses every field the schema does not name, even where
+  the schema allows other fields: msgspec skips a field it decodes into no type without
+  reading it (neither its UTF-8 nor the range of its numbers), so a line holding one is
+  left to the lanes behind, which read every byte. ``additionalProperties`` with a schema
+  and no properties -> ``dict``; a part the schema says nothing of -> ``Any``, decoded
+  whole (and so read as the untyped decoder reads it);
 - ``$ref`` to a ``$defs`` entry or another shipped schema -> the type generated for it;
 - an ``if``/``then``/``else`` chain testing one required property against constants
   (``role``, ``type``) -> a tagged union with one Struct per value the property may take,
@@ -40,10 +44,11 @@ What it cannot express, and what it does instead: ``oneOf`` (exclusivity),
 ``uniqueItems``, ``minProperties``/``maxProperties`` beside named properties,
 ``propertyNames``, ``patternProperties``, ``prefixItems``, ``contains``, ``format``,
 ``dependent*``, ``not`` of anything but null, enums of booleans or non-integer numbers,
-``multipleOf`` of a float, and patterns outside the subset above. Such a part is decoded
-as raw JSON (:class:`msgspec.Raw`) and checked by the compiled schema engine for the
-lines that carry it, on that part only. Integers written with a fraction (``1.0``) and
-numbers beyond a double are not decoded here either: they go to the explaining path.
+``multipleOf`` of a float, and patterns outside the subset above. An optional field with
+such a part is refused (a line holding it is left to the lanes behind); a required one is
+decoded as raw JSON (:class:`msgspec.Raw`), read back by the untyped decoder and checked
+by the compiled schema engine, on that part only. Integers written with a fraction
+(``1.0``) and numbers beyond a double are not decoded here either.
 """
 
 from __future__ import annotations
@@ -71,8 +76,8 @@ _NUMBER_BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt",
 _SAFE_PATTERN = re.compile(r"\^?(?:[A-Za-z0-9 _,:@/=-]|\[[A-Za-z0-9 _:@/,-]+\]"
                            r"|\{\d+(?:,\d*)?\}|[+*?()|])*\$?")
 #: What decoding raises for a value the types refuse.
-DECODE_FAILURES = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
-                   RecursionError)
+#: (ValueError: an integer of more than 4,300 digits in a part decoded whole.)
+DECODE_FAILURES = (ValueError, RecursionError)
 
 
 class _Inexpressible(Exception):
@@ -207,7 +212,7 @@ class _Generator:
                 schema = _merged(schema, dict(item))
         keywords = set(schema) - _ANNOTATIONS
         if not keywords:
-            return _Part(frozenset(_KINDS), msgspec.Raw)
+            return _Part(frozenset(_KINDS), Any)
         if "enum" in schema or "const" in schema:
             return self._constants(schema)
         if "anyOf" in schema and not _only_required(schema["anyOf"]):
@@ -297,7 +302,7 @@ class _Generator:
         if kind == "array":
             if words - _ARRAY_WORDS - _OTHER_KIND_WORDS:
                 raise _Inexpressible("array keywords")
-            items: Any = msgspec.Raw
+            items: Any = Any
             if "items" in schema:
                 items = self.part(uri, f"{pointer}/items", schema["items"]).type
             return _Part(frozenset({"array"}), _annotated(list[items], _meta(
@@ -315,7 +320,7 @@ class _Generator:
                 and "anyOf" not in schema:
             if "minProperties" in schema:
                 raise _Inexpressible("minProperties")
-            values: Any = msgspec.Raw
+            values: Any = Any
             if extra is False:
                 raise _Inexpressible("an object that must be empty")
             if isinstance(extra, Mapping):
@@ -424,7 +429,7 @@ class _Generator:
                         type_ = msgspec.Raw
                         raw_checks.append((attribute, self.residual(uri, properties[name])))
             else:
-                type_ = msgspec.Raw
+                type_ = Any
             if is_required:
                 fields.append((attribute, type_, msgspec.field(name=name)))
             else:
@@ -442,8 +447,8 @@ class _Generator:
             namespace["__post_init__"] = _post_init(checks)
         self._names += 1
         # Decoded values hold no cycles: the collector need not track them.
-        options: dict[str, Any] = {"kw_only": True, "gc": False, "forbid_unknown_fields":
-                                   schema.get("additionalProperties", True) is False}
+        options: dict[str, Any] = {"kw_only": True, "gc": False,
+                                   "forbid_unknown_fields": True}
         if tag is not None:
             options.update(tag_field=tag[0], tag=tag[1])
         return msgspec.defstruct(f"Typed{self._names}", fields, namespace=namespace,

@@ -340,3 +340,35 @@ def test_the_endpoint_keys_alone_decide_a_bodys_endpoint(name: str, data: st.Dat
     same = {**{k: v for k, v in other.items() if k not in profile.endpoint_keys},
             **{k: v for k, v in body.items() if k in profile.endpoint_keys}}
     assert profile.endpoint_of_body(same) == profile.endpoint_of_body(body)
+
+
+@pytest.mark.parametrize(("value", "code"), [
+    (b'"\xff"', "invalid_utf8"),
+    (b"1e400", "non_finite_number"),
+    (b"1" + b"0" * 4300, "integer_out_of_range"),
+])
+@pytest.mark.parametrize("where", ["unknown field", "unknown key", "free-form object"])
+def test_what_msgspec_would_skip_unread_still_gets_its_problem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: bytes, code: str,
+        where: str) -> None:
+    """A part no type reads (a field the schema does not name, a tool's parameters) would
+    be skipped by msgspec without reading its UTF-8 or its numbers: such a line is left to
+    the lanes that read every byte, and gets the reader's problem at its line."""
+    monkeypatch.setattr(jsonl, "READ_BUFFER", 4_096 if len(value) < 100 else 65_536)
+    head = b'{"custom_id":"bad","method":"POST","url":"/v1/chat/completions","body":{' \
+           b'"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],'
+    hostile = {
+        "unknown field": head + b'"x":' + value + b"}}",
+        "unknown key": head + b'"x":{"a":' + value + b"}}}",
+        "free-form object": head + b'"tools":[{"type":"function","function":{"name":"f",'
+                            b'"parameters":{"p":' + value + b"}}}]}}",
+    }[where]
+    url, body = GOOD["chat"][1:]
+    clean = [orjson.dumps({"custom_id": f"r-{n}", "method": "POST", "url": url,
+                           "body": body}) for n in range(2_000)]
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(b"\n".join([*clean[:1_500], hostile, *clean[1_500:]]) + b"\n")
+    with_lane = problems(path, "openai", workers=1)
+    assert [(p[1], p[2]) for p in with_lane[:-1]] == [(code, 1_501)]
+    monkeypatch.setattr(validation, "TYPED_LANE", False)
+    assert problems(path, "openai", workers=1) == with_lane
