@@ -57,6 +57,7 @@ import functools
 import keyword
 import operator
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -64,7 +65,7 @@ import jsonschema_rs
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from .schemas import BASE_URI, _refuse_remote, _registries, load_schemas
+from .schemas import _refuse_remote, _registries, load_schemas
 
 #: Keywords that say nothing about a value.
 _ANNOTATIONS = frozenset({"description", "title", "$comment", "examples", "default",
@@ -164,10 +165,7 @@ class _Generator:
         """(document, pointer, schema) a ``$ref`` names."""
         document, _, fragment = ref.partition("#")
         if document:
-            if not document.startswith(BASE_URI):
-                document = BASE_URI + document.lstrip("./") if "://" not in document \
-                    else document
-            uri = document
+            uri = urllib.parse.urljoin(uri, document)
         if uri not in self.schemas:
             raise _Inexpressible(f"reference {ref}")
         node: Any = self.schemas[uri]
