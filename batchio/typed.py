@@ -73,7 +73,8 @@ _ANNOTATIONS = frozenset({"description", "title", "$comment", "examples", "defau
                           "$defs", "definitions", "$anchor"})
 _NUMBER_BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt",
                   "exclusiveMaximum": "lt"}
-#: A pattern made only of these means the same to Python's ``re`` and to ECMA-262.
+#: A pattern made only of these means the same to Python's ``re`` and to ECMA-262 (and no
+#: ``(?``, which opens a group of Python's own).
 _SAFE_PATTERN = re.compile(r"\^?(?:[A-Za-z0-9 _,:@/=-]|\[[A-Za-z0-9 _:@/,-]+\]"
                            r"|\{\d+(?:,\d*)?\}|[+*?()|])*\$?")
 #: What decoding raises for a value the types refuse.
@@ -134,7 +135,7 @@ def _annotated(type_: Any, bounds: dict[str, Any]) -> Any:
 def python_pattern(pattern: str) -> str:
     """The Python expression meaning what an ECMA-262 ``pattern`` means, or
     :class:`_Inexpressible` when it is outside the subset both read alike."""
-    if _SAFE_PATTERN.fullmatch(pattern) is None:
+    if _SAFE_PATTERN.fullmatch(pattern) is None or "(?" in pattern:
         raise _Inexpressible(f"pattern {pattern}")
     if pattern.endswith("$"):
         pattern = pattern[:-1] + r"\Z"
