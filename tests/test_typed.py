@@ -372,3 +372,17 @@ def test_what_msgspec_would_skip_unread_still_gets_its_problem(
     assert [(p[1], p[2]) for p in with_lane[:-1]] == [(code, 1_501)]
     monkeypatch.setattr(validation, "TYPED_LANE", False)
     assert problems(path, "openai", workers=1) == with_lane
+
+
+@pytest.mark.parametrize(("pattern", "python"), [
+    ("^[a-zA-Z0-9_-]{1,64}$", r"^[a-zA-Z0-9_-]{1,64}\Z"),
+    ("^vertex-", "^vertex-"),
+    ("(?i)abc", None), ("a.b", None), (r"\d+", None), ("[^a]", None), ("a$b", None),
+])
+def test_only_patterns_both_dialects_read_alike_are_translated(pattern: str,
+                                                               python: str | None) -> None:
+    if python is None:
+        with pytest.raises(Exception, match="pattern"):
+            python_pattern(pattern)
+    else:
+        assert python_pattern(pattern) == python
