@@ -350,18 +350,23 @@ class _Generator:
             values = [value for named, _ in branches for value in named]
         else:
             raise _Inexpressible("a tag of other values")
+        chosen = list(dict.fromkeys(value for value in values if type(value) is str))
+        if not chosen:
+            raise _Inexpressible("no tag value")
+        if len(chosen) == 1:
+            # msgspec requires a tag only to choose among a union's Structs: a lone tagged
+            # Struct takes a value without one. The one value is a required field instead.
+            value = chosen[0]
+            extra = next((then for named, then in branches if value in named), rest)
+            return _Part(frozenset({"object"}), self.struct(
+                uri, f"{pointer}/{tag}={value}", _merged(dict(base), dict(extra)),
+                overrides={tag: (Literal[value], True)}))
         variants = []
-        done: set[Any] = set()
-        for value in values:
-            if type(value) is not str or value in done:
-                continue
-            done.add(value)
+        for value in chosen:
             extra = next((then for named, then in branches if value in named), rest)
             variant = _merged(dict(base), dict(extra))
             variants.append(self.struct(uri, f"{pointer}/{tag}={value}", variant,
                                         tag=(tag, value)))
-        if not variants:
-            raise _Inexpressible("no tag value")
         return _Part(frozenset({"object"}), _one_of(variants), tagged=True)
 
     def struct(self, uri: str, pointer: str, schema: Mapping[str, Any], *,

@@ -224,10 +224,13 @@ def test_ordinary_chat_bodies_decode(body: dict[str, Any]) -> None:
     {"model": "m", "messages": [{"role": "user", "content": "x"}],
      "metadata": {str(i): "v" for i in range(17)}},
     {"model": "", "messages": [{"role": "user", "content": "x"}]},
+    {"model": "m", "messages": [{"role": "user", "content": "x"}],
+     "tools": [{"function": {"name": "f"}}]},
 ])
 def test_bodies_the_types_refuse(body: dict[str, Any]) -> None:
     """A name with a trailing newline matches Python's ``$`` but not ECMA-262's: the
-    generated pattern ends in ``\\Z``. Valid or not, none of these is decoded."""
+    generated pattern ends in ``\\Z``. A tool without its ``type`` has no tag, which a lone
+    tagged Struct would not ask for. Valid or not, none of these is decoded."""
     uri = schema_id("openai/chat-completions")
     assert not decodes(body_type(uri), body)
 
