@@ -247,6 +247,10 @@ GOOD: dict[str, tuple[str, str | None, dict[str, Any]]] = {
                                               "instructions": "brief"}),
     "anthropic": ("anthropic", None, {"model": "claude-haiku-4-5", "max_tokens": 64,
                                       "messages": [{"role": "user", "content": "hi"}]}),
+    "anthropic blocks": ("anthropic", None, {
+        "model": "claude-haiku-4-5", "max_tokens": 64,
+        "system": [{"type": "text", "text": "brief", "cache_control": {"type": "ephemeral"}}],
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}),
     "gemini": ("gemini", None, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}),
     "mistral": ("mistral", None, {"messages": [{"role": "user", "content": "hi"}],
                                   "max_tokens": 9}),
