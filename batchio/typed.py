@@ -269,10 +269,11 @@ class _Generator:
                 "anyOf" in words and not _only_required(schema["anyOf"]))):
             # A condition may test this kind too: not said here.
             raise _Inexpressible("a condition on a value that is not an object")
-        if kind == "null":
-            return _Part(frozenset({"null"}), None)
-        if kind == "boolean":
-            return _Part(frozenset({"boolean"}), bool)
+        if kind in ("null", "boolean"):
+            if words - _OTHER_KIND_WORDS:
+                # A keyword that would say something of this value (oneOf, say): not said.
+                raise _Inexpressible(f"{kind} keywords")
+            return _Part(frozenset({kind}), None if kind == "null" else bool)
         if kind == "string":
             if words & _STRING_WORDS - {"minLength", "maxLength", "pattern"} or \
                     words - _STRING_WORDS - _OTHER_KIND_WORDS:
