@@ -300,7 +300,8 @@ class _Generator:
                 return _Part(frozenset({"integer", "number"}), _annotated(float, bounds))
             return _Part(frozenset({"integer"}), _annotated(int, bounds))
         if kind == "array":
-            if words - _ARRAY_WORDS - _OTHER_KIND_WORDS:
+            if words - _ARRAY_WORDS - _OTHER_KIND_WORDS or words & _ARRAY_WORDS - {
+                    "items", "minItems", "maxItems"}:
                 raise _Inexpressible("array keywords")
             items: Any = Any
             if "items" in schema:

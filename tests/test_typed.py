@@ -393,3 +393,27 @@ def test_only_patterns_both_dialects_read_alike_are_translated(pattern: str,
             python_pattern(pattern)
     else:
         assert python_pattern(pattern) == python
+
+
+@pytest.mark.parametrize("schema", [
+    {"type": "array", "uniqueItems": True},
+    {"type": "array", "prefixItems": [{"type": "string"}]},
+    {"type": "boolean", "oneOf": [{"const": True}]},
+    {"type": "string", "format": "date"},
+    {"type": "object", "properties": {"a": {}}, "minProperties": 1},
+    {"type": "object", "propertyNames": {"maxLength": 3}},
+    {"type": "object", "additionalProperties": {"type": "string"}, "properties": {"a": {}}},
+    {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+    {"type": "number", "multipleOf": 0.1},
+    {"type": "string", "pattern": "^a.b$"},
+    {"not": {"type": "string"}, "type": "string"},
+])
+def test_what_the_types_cannot_say_is_not_said(schema: dict[str, Any]) -> None:
+    """A keyword the types cannot state makes its part inexpressible: never ignored."""
+    from batchio.typed import _generator, _Inexpressible
+    uri = schema_id("openai/chat-completions")
+    try:
+        made = _generator()._part(uri, "", schema).type
+    except _Inexpressible:
+        return
+    pytest.fail(f"{schema} became {made}")
