@@ -93,13 +93,11 @@ _KINDS = ("string", "integer", "number", "boolean", "null", "array", "object")
 class _Part:
     """The type generated for one schema, with the JSON kinds it decodes."""
 
-    __slots__ = ("kinds", "tagged", "type")
+    __slots__ = ("kinds", "type")
 
-    def __init__(self, kinds: frozenset[str], type_: Any, tagged: bool = False) -> None:
+    def __init__(self, kinds: frozenset[str], type_: Any) -> None:
         self.kinds = kinds
         self.type = type_
-        #: True for a tagged union of Structs (several may share the "object" kind).
-        self.tagged = tagged
 
 
 def _union(parts: Sequence[_Part]) -> _Part:
@@ -115,8 +113,7 @@ def _union(parts: Sequence[_Part]) -> _Part:
     if not kept:
         raise _Inexpressible("no alternative")
     types = [part.type for part in kept]
-    return _Part(frozenset(kinds), types[0] if len(types) == 1 else _one_of(types),
-                 any(part.tagged for part in kept))
+    return _Part(frozenset(kinds), types[0] if len(types) == 1 else _one_of(types))
 
 
 def _one_of(types: Sequence[Any]) -> Any:
@@ -369,7 +366,7 @@ class _Generator:
             variant = _merged(dict(base), dict(extra))
             variants.append(self.struct(uri, f"{pointer}/{tag}={value}", variant,
                                         tag=(tag, value)))
-        return _Part(frozenset({"object"}), _one_of(variants), tagged=True)
+        return _Part(frozenset({"object"}), _one_of(variants))
 
     def struct(self, uri: str, pointer: str, schema: Mapping[str, Any], *,
                tag: tuple[str, str] | None = None,
@@ -386,13 +383,12 @@ class _Generator:
         properties = dict(schema.get("properties", {}))
         required = list(schema.get("required", []))
         checks: list[Callable[[Any], bool]] = []
-        for group in (schema.get("anyOf") or ()):
-            if not _only_required([group]):
-                raise _Inexpressible("anyOf beside properties")
         # Of an anyOf of required lists, the first is required: a value that meets only
         # another is not decoded here. A check of which fields are present on every value
         # would cost each line a Python call (0.7 us a Responses line, 2026-12-07).
         groups = schema.get("anyOf", ())
+        if not _only_required(groups):
+            raise _Inexpressible("anyOf beside properties")
         if groups:
             required += [name for name in groups[0]["required"] if name not in required]
         names = list(properties) + [name for name in required if name not in properties]
@@ -488,7 +484,8 @@ _OBJECT_WORDS = frozenset({"properties", "required", "additionalProperties",
                            "propertyNames", "patternProperties", "dependentRequired",
                            "dependentSchemas", "unevaluatedProperties"})
 #: Keywords of one JSON kind that a schema of several types holds for its other kinds:
-#: they say nothing about this kind.
+#: they say nothing about this kind. Those no type can state are left out, so that a
+#: kind that meets one refuses it; each kind checks its own words against what it says.
 _OTHER_KIND_WORDS = (_STRING_WORDS | _NUMBER_WORDS | _ARRAY_WORDS | _OBJECT_WORDS) - \
     frozenset({"format", "uniqueItems", "prefixItems", "contains", "minContains",
                "maxContains", "unevaluatedItems", "contentEncoding", "contentMediaType"})
@@ -503,11 +500,6 @@ _STRUCT_WORDS = frozenset({"type", "properties", "required", "additionalProperti
 def _types_of(schema: Mapping[str, Any]) -> set[str]:
     kinds = schema.get("type", "object")
     return {kinds} if isinstance(kinds, str) else set(kinds)
-
-
-# A keyword that applies to a kind but cannot be expressed must still refuse: the
-# unexpressed ones are kept out of the "other kind" sets above, and each kind checks
-# its own words against what it supports.
 
 
 def _merged(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -633,16 +625,12 @@ def _generator() -> _Generator:
     return _Generator()
 
 
+@functools.lru_cache(maxsize=64)
 def body_type(schema_uri: str, overrides: tuple[tuple[str, Any, bool], ...] = ()
               ) -> type | None:
     """The Struct a body must decode into to pass the shipped schema ``schema_uri``, with
     ``overrides`` (name, type, required) replacing or adding top-level fields; None when
     the schema's top level is not an object with named properties these types can say."""
-    return _body_type(schema_uri, overrides)
-
-
-@functools.lru_cache(maxsize=64)
-def _body_type(schema_uri: str, overrides: tuple[tuple[str, Any, bool], ...]) -> type | None:
     generator = _generator()
     schema = generator.schemas.get(schema_uri)
     if schema is None:
