@@ -27,7 +27,7 @@ from collections.abc import Set as AbstractSet
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO, cast
+from typing import Any, BinaryIO, cast
 
 import msgspec
 
@@ -915,12 +915,12 @@ class _LineChecker:
         decode = self._typed_decoder()
         if decode is None:
             return 0, first
+        entry = self.clean[self._typed_key]  # type: ignore[index]
         lines = io.BytesIO(text)
         lines.seek(first)
         ids: list[str] = []
         add = ids.append
-        target = self.clean[self._typed_key][0]  # type: ignore[index]
-        inputs: list[Any] | None = [] if target.counts_inputs else None
+        inputs: list[Any] | None = [] if entry[0].counts_inputs else None
         resume = whole
         # The lines are read to the end of the text, past ``whole``: the part of a line that
         # the next read completes is dropped after (counting the block's lines first took
@@ -940,7 +940,6 @@ class _LineChecker:
         except TYPED_FAILURES:
             # The line that failed goes to the other lanes, and the rest of the block with it.
             resume = min(text.rfind(b"\n", first, lines.tell() - 1) + 1 or first, whole)
-            resume = max(resume, first)
         if inputs is not None:
             del inputs[len(ids):]
         taken = len(ids)
@@ -958,7 +957,7 @@ class _LineChecker:
             for custom_id in ids:
                 seen.pop(custom_id, None)
             return 0, first
-        self.clean[self._typed_key][1] += taken  # type: ignore[index]
+        entry[1] += taken
         if self.request_lines is not None:
             self.request_lines.extend(numbers)
         if inputs is not None:
@@ -974,8 +973,9 @@ class _LineChecker:
             return None
         key = next(iter(self.clean))
         if key != self._typed_key:
+            target, _, endpoint_keys = self.clean[key]
             self._typed_key = key
-            self._typed_decode = self._make_typed_decoder(key, *self.clean[key][::2])
+            self._typed_decode = self._make_typed_decoder(key, target, endpoint_keys)
         return self._typed_decode
 
     def _make_typed_decoder(self, key: tuple[Any, Any, Any], target: _Target,
@@ -1003,11 +1003,7 @@ class _LineChecker:
             return None
         if target.model_required and model is None:
             return None
-        rule = profile.ids
-        id_type: Any = Annotated[str, msgspec.Meta(
-            min_length=1, max_length=rule.max_length,
-            pattern=None if rule.pattern is None else rf"\A(?:{rule.pattern})\Z")]
-        return line_decoder(id_field=profile.id_field, id_type=id_type,
+        return line_decoder(id_field=profile.id_field, id_type=profile.ids.decoded_type(),
                             body_field=profile.body_field, body_uri=target.schema.uri,
                             envelope=envelope, model=model,
                             forbidden=(target.misplaced_names or frozenset()) | ASKING_KEYS,

@@ -417,3 +417,12 @@ def test_what_the_types_cannot_say_is_not_said(schema: dict[str, Any]) -> None:
     except _Inexpressible:
         return
     pytest.fail(f"{schema} became {made}")
+
+
+@pytest.mark.parametrize("name", sorted(PROVIDERS))
+@given(custom_id=st.text(max_size=70) | st.sampled_from(["abc\n", "a" * 64, "a" * 65, "é"]))
+@settings(max_examples=150, deadline=None)
+def test_an_id_rule_and_its_type_agree(name: str, custom_id: str) -> None:
+    """The id type the typed lane decodes with takes exactly the ids the rule passes."""
+    rule = get_profile(name).ids
+    assert decodes(rule.decoded_type(), custom_id) == (rule.problem(custom_id) is None)

@@ -11,7 +11,9 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
+
+import msgspec
 
 Status = Literal["succeeded", "failed", "expired", "cancelled", "missing"]
 #: How a profile treats something a service may or may not accept: an error where the
@@ -80,6 +82,14 @@ class IdRule:
         if regex is not None and regex.fullmatch(custom_id) is None:
             return "custom_id_charset", f"{field} must be {self.description}"
         return None
+
+    def decoded_type(self) -> Any:
+        """The same rule as :meth:`problem`, as the type an id decodes into (the
+        validator's typed lane): a non-empty string within the length, matching the whole
+        pattern."""
+        return Annotated[str, msgspec.Meta(
+            min_length=1, max_length=self.max_length,
+            pattern=None if self.pattern is None else rf"\A(?:{self.pattern})\Z")]
 
 
 # Not slotted: its derived views (envelope_fields...) are cached_property values, which
