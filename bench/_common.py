@@ -103,9 +103,10 @@ def paired_ratio(baseline: float, contender: float) -> float:
     return baseline / contender
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """This process's peak resident set size so far, in MB (``resource.RUSAGE_CHILDREN``:
+    that of the largest process it has waited for)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def machine() -> str:

@@ -20,7 +20,15 @@ import time
 
 import jsonschema
 import orjson
-from _common import DATA, best_of, chat_requests, machine, paired_ratio, report
+from _common import (
+    DATA,
+    best_of,
+    chat_requests,
+    machine,
+    paired_ratio,
+    peak_rss_mb,
+    report,
+)
 from bench_read import bare_msgspec, bare_orjson
 
 from batchio import validate
@@ -149,8 +157,7 @@ def main() -> None:
 def peak_rss() -> None:
     """The peak RSS of this process (the bare loops and one-process validation) and of the
     largest worker it started (Linux reports kilobytes)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    own, workers = peak_rss_mb(), peak_rss_mb(resource.RUSAGE_CHILDREN)
     print(f"  peak RSS: {own:.0f} MB in this process, {workers:.0f} MB in the largest worker "
           "(target < 150 MB)")
 
