@@ -474,6 +474,10 @@ class Join:
     ) -> None:
         self._summary = JoinSummary(provider=profile.name, checked_outputs=check_outputs)
         self._check_outputs = check_outputs
+        #: Whether each row's answer fields are read as its outcome is accounted (and kept
+        #: in ``JoinedRow.answer``): so by a join whose rows become a table's, which reads
+        #: them anyway, and reads the usage once instead of twice.
+        self._reads_answers = check_outputs
         self._state = "new"
         self._profile = profile
         self._strict = strict
@@ -923,7 +927,8 @@ class Join:
                 self._results, self._result_names, locations, self._profile.classify_result,
                 self._unreadable, echo_field)
         look_up = self._look_up
-        account = _Answers(self._summary, self._profile, self._check_outputs).account
+        account = _Answers(self._summary, self._profile, self._check_outputs,
+                           self._reads_answers).account
         endpoint_of = self._profile.endpoint_of_line
         on_progress = self._on_progress
         # The common case inline (an input whose id has one result, not yet claimed): a
@@ -1195,23 +1200,25 @@ class _Answers:
     """Sums each answer's tokens per model into the summary and, when the join checks
     outputs, gives each row its verdict (:class:`batchio.outputs.OutputChecker`)."""
 
-    def __init__(self, summary: JoinSummary, profile: Profile, check_outputs: bool) -> None:
+    def __init__(self, summary: JoinSummary, profile: Profile, check_outputs: bool,
+                 reads_answers: bool = False) -> None:
         self.summary = summary
         self.usage = summary.usage
         self.verdicts = summary.output_checks
         self.body_field = profile.body_field
         self.checker = OutputChecker() if check_outputs else None
+        self.reads_answers = reads_answers or check_outputs
         self.price = AnswerCost(profile.name)
 
     def account(self, outcome: Outcome, request: Mapping[str, Any]
                 ) -> tuple[OutputCheck, str | None, dict[str, Any] | None, float | None]:
         """The row's verdict and its message, the answer's fields where they were read (to
-        check it), and the answer's cost at batch prices."""
+        check it, or for a table's columns), and the answer's cost at batch prices."""
         response = outcome.response
         body = answer_body(response) if response is not None else None
-        checking = self.checker is not None and outcome.status == "succeeded"
+        reading = self.reads_answers and outcome.status == "succeeded"
         answer: dict[str, Any] = _NO_ANSWER
-        if checking:
+        if reading:
             answer = answer_fields(body)
             model: Any = answer.get("model")
             counts: UsageCounts | None = (tuple(map(answer.get, USAGE_FIELDS))  # type: ignore[assignment]
@@ -1222,8 +1229,8 @@ class _Answers:
         if counts is not None:
             cost = self._tally(model, counts, request)
         if self.checker is None:
-            return "not_checked", None, None, cost
-        if not checking:
+            return "not_checked", None, answer if reading else None, cost
+        if outcome.status != "succeeded":
             self.verdicts["not_checked"] += 1
             return "not_checked", None, None, cost
         check, message = self.checker.check(request.get(self.body_field, request), answer)

@@ -206,6 +206,27 @@ def test_stdin_and_stdout(tmp_path: Path) -> None:
     assert done.stdout == b'{"b":2,"a":[1,"\xc3\xa9"]}\n{"c":null}\n'
 
 
+@pytest.mark.parametrize("name", ["copied.jsonl", "copied.jsonl.gz"])
+def test_copy_from_writes_the_bytes_of_another_file_between_lines(tmp_path: Path,
+                                                                  name: str) -> None:
+    # A plain target takes them in the kernel; a compressed one through Python: the same
+    # file either way, with the lines written around them in their places.
+    source = tmp_path / "spool"
+    source.write_bytes(b"".join(b'{"n": %d}\n' % number for number in range(5000)))
+    target = tmp_path / name
+    with JsonlWriter(target) as writer, open(source, "rb") as handle:
+        writer.write({"first": True})
+        assert writer.copy_from(handle.fileno(), 10, source.stat().st_size - 10) == \
+            source.stat().st_size - 10
+        writer.write({"last": True})
+        # Past the source's end: fewer bytes, never an error.
+        assert writer.copy_from(handle.fileno(), source.stat().st_size - 12, 100) == 12
+    written = gzip.decompress(target.read_bytes()) if name.endswith(".gz") \
+        else target.read_bytes()
+    assert written == (b'{"first":true}\n' + source.read_bytes()[10:] + b'{"last":true}\n'
+                       + b'{"n": 4999}\n')
+
+
 def test_writer_exception_leaves_the_old_file(tmp_path: Path) -> None:
     path = write(tmp_path / "keep.jsonl", b'{"old": true}\n')
     with pytest.raises(RuntimeError), JsonlWriter(path) as writer:

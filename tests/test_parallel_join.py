@@ -41,14 +41,14 @@ def answered_with_usage(custom_id: str) -> dict[str, Any]:
 
 
 def outcome(folder: Path, inputs: list[Path], outputs: list[Path], errors: list[Path],
-            kind: str, workers: int) -> tuple[Any, ...]:
+            kind: str, workers: int, columns: list[str] | None = None) -> tuple[Any, ...]:
     """What write_join leaves: the joined file, the retry file and the summary; or the
     error it raised (and that no file was left)."""
     target = folder / f"joined-{workers}.{kind}"
     retry = folder / f"retry-{workers}.jsonl"
     result = batchio.join(inputs, outputs=outputs, errors=errors, check_outputs=True)
     try:
-        rows = write_join(result, target, retry=retry, workers=workers)
+        rows = write_join(result, target, retry=retry, workers=workers, columns=columns)
     except BatchioError as exc:
         assert not target.exists() and not retry.exists()
         return ("error", type(exc).__name__, exc.code, str(exc))
@@ -70,13 +70,15 @@ def outcome(folder: Path, inputs: list[Path], outputs: list[Path], errors: list[
     blank_every=st.integers(min_value=0, max_value=7),
     orphans=st.integers(min_value=0, max_value=2),
     workers=st.integers(min_value=2, max_value=4),
-    kind=st.sampled_from(["jsonl", "parquet"]),
+    # .gz: the workers' lines are copied through Python, not by the kernel.
+    kind=st.sampled_from(["jsonl", "parquet", "jsonl.gz"]),
+    columns=st.none() | st.just(["status", "custom_id", "request_line", "response"]),
     seed=st.integers(min_value=0, max_value=2**32),
 )
 def test_a_join_in_ranges_writes_what_one_pass_writes(
         tmp_path_factory: pytest.TempPathFactory, fates: list[str], files: int,
         repeated: tuple[int, int] | None, blank_every: int, orphans: int, workers: int,
-        kind: str, seed: int) -> None:
+        kind: str, columns: list[str] | None, seed: int) -> None:
     folder = tmp_path_factory.mktemp("ranges")
     rng = random.Random(seed)
     ids = [f"req-{i}" for i in range(len(fates))]
@@ -105,9 +107,30 @@ def test_a_join_in_ranges_writes_what_one_pass_writes(
     output = folder / "output.jsonl"
     output.write_bytes(b"".join(results))
 
-    one = outcome(folder, inputs, [output], [], kind, 1)
-    many = outcome(folder, inputs, [output], [], kind, workers)
+    one = outcome(folder, inputs, [output], [], kind, 1, columns)
+    many = outcome(folder, inputs, [output], [], kind, workers, columns)
     assert many == one
+
+
+def test_a_spool_copied_short_is_an_error_not_a_shorter_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The joined lines are copied without being read: the bytes copied must be the bytes
+    # the worker says it spooled, or the join fails and leaves no file.
+    ids = [f"req-{i}" for i in range(300)]
+    inputs = write(tmp_path / "in.jsonl", [request(cid) for cid in ids])
+    output = write(tmp_path / "out.jsonl", [succeeded(cid) for cid in ids])
+    copy_lines = batchio.table.JoinedSink.copy_lines
+
+    def one_byte_short(sink: Any, source: int, start: int, length: int) -> int:
+        return int(copy_lines(sink, source, start, length - 1)) if length > 1 else 0
+
+    monkeypatch.setattr(batchio.table.JoinedSink, "copy_lines", one_byte_short)
+    result = batchio.join(inputs, outputs=[output])
+    with pytest.raises(BatchioError) as raised:
+        write_join(result, tmp_path / "joined.jsonl", workers=2)
+    assert raised.value.code == "worker_failed"
+    assert "bytes" in str(raised.value)
+    assert not (tmp_path / "joined.jsonl").exists()
 
 
 def test_an_id_used_in_two_ranges_is_the_error_one_pass_raises(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import batchio
 from batchio import COLUMNS, OUTPUT_CHECKS, TokenUsage, join, load_prices, simulate
 from batchio.cli import main
 from batchio.results import COLUMN_NAMES
+from batchio.table import joined_line
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -183,6 +184,13 @@ def test_simulated_results_of_each_provider_fill_the_columns_in_input_order(
                       truncation_rate=0.2, embedding_dimensions=8)
     result_files = [tmp_path / "out.jsonl"] + ([] if one_file else [tmp_path / "err.jsonl"])
     rows = rows_of(requests, outputs=result_files, provider=provider)
+    # A written join reads each answer as it sums its usage; its lines are those of the
+    # rows iterated, which read the answer for the columns alone.
+    target = tmp_path / "joined.jsonl"
+    batchio.write_join(join(requests, outputs=result_files, provider=provider), target,
+                       workers=1)
+    assert target.read_bytes() == b"".join(
+        joined_line(row) for row in join(requests, outputs=result_files, provider=provider))
     ids = [orjson.loads(line)["custom_id"] for line in requests.read_bytes().splitlines()]
     assert [row["custom_id"] for row in rows] == ids
     assert [row["input_line"] for row in rows] == list(range(1, len(ids) + 1))
