@@ -35,6 +35,10 @@ DEFAULT_MAX_LINE_BYTES = 200 * 1024 * 1024
 #: Files are read through a 1 MiB buffer: an eighth of the read calls of the default,
 #: worth about 15% of a streaming pass.
 READ_BUFFER = 1 << 20
+#: Files are written through a 1 MiB buffer: 200,000 joined lines of 2.4 KB took 0.12-0.14 s
+#: against 0.26-0.31 s through the default 8 KiB one, most of it in write calls
+#: (2026-12-07).
+WRITE_BUFFER = 1 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -1239,7 +1243,7 @@ class AtomicFile:
             os.fchmod(handle, mode)
             self.in_place = False
             self.path = path
-            self.file = os.fdopen(handle, "wb")
+            self.file = os.fdopen(handle, "wb", buffering=WRITE_BUFFER)
         except BaseException as exc:
             # Interrupted or failed once the temporary file was named: it goes too (if it
             # was made at all).

@@ -37,6 +37,7 @@ from typing import Any
 from ._workers import quiet_worker, remove_stale_spools, spool_folder
 from .errors import BatchioError, JoinError, SourceError
 from .jsonl import (
+    WRITE_BUFFER,
     Line,
     check_distinct_paths,
     is_plain_file,
@@ -513,7 +514,7 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
     count = 0
     path = os.path.join(folder, f"{number}.rows")
     if kind == "jsonl":
-        with open(path, "wb") as handle:
+        with open(path, "wb", buffering=WRITE_BUFFER) as handle:
             write = handle.write
             for row in watched(rows, on_row):
                 write(joined_line(row, columns))
@@ -523,7 +524,8 @@ def _spool(rows: Iterator[JoinedRow], folder: str, number: int, kind: TableForma
     import pyarrow
 
     with pyarrow.OSFile(path, "wb") as handle, \
-            pyarrow.ipc.new_stream(handle, arrow_schema()) as stream:
+            pyarrow.BufferedOutputStream(handle, WRITE_BUFFER) as buffered, \
+            pyarrow.ipc.new_stream(buffered, arrow_schema()) as stream:
         for batch in record_batches(watched(rows, on_row), WRITE_BATCH_ROWS):
             stream.write_batch(batch)
             count += batch.num_rows
