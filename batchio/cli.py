@@ -81,7 +81,7 @@ from .conversion import convert, convert_results
 from .errors import BatchioError, DuplicateIdError, Problem, UsageError, escape, quote
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import MAPPING_SUFFIX, ContentHashIds, SequenceIds, UuidIds, valid_id
-from .jsonl import check_distinct_paths, reads_once, write_file_atomically
+from .jsonl import check_distinct_paths, is_stdout, reads_once, write_file_atomically
 from .kinds import inspect
 from .outputs import OUTPUT_CHECKS
 from .parallel_join import write_join
@@ -290,9 +290,9 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
         finish({"provider": profile.name, "out_dir": target, "mapping": mapping,
                 **writer.manifest.to_dict()})
     echo(escape(f"{target}: {writer.count:,} requests{why}" if target != "-"
-                else f"{writer.count:,} requests{why}"), err=target == "-")
+                else f"{writer.count:,} requests{why}"), err=is_stdout(target))
     finish({"provider": profile.name, "out": target, "requests": writer.count,
-            "mapping": mapping}, err=target == "-")
+            "mapping": mapping}, err=is_stdout(target))
 
 
 def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, str],
@@ -800,7 +800,7 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
         raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
                                "--check-outputs")
     check_distinct_paths([*inputs, *result_paths, *errors], [out, retry_path])
-    rows_on_stdout = out == "-"
+    rows_on_stdout = is_stdout(out)
     with progress(total_size([*inputs, *result_paths, *errors]), "joining") as on_progress:
         kind = table_format(out or "-", table_as)
         if out is not None and kind != "jsonl":
@@ -1291,5 +1291,6 @@ def campaign_final_command(ledger: str, out: str, table_as: TableFormat | None,
     with Campaign(ledger, create=False) as campaign:
         rows = campaign.final(policy).write(out, kind)
     echo(escape(f"wrote {out} ({rows:,} rows, {kind}, policy {policy})"),
-         err=out == "-")
-    finish({"out": out, "rows": rows, "format": kind, "policy": policy}, err=out == "-")
+         err=is_stdout(out))
+    finish({"out": out, "rows": rows, "format": kind, "policy": policy},
+           err=is_stdout(out))

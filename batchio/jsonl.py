@@ -1179,6 +1179,26 @@ def _umask() -> int:
     return mask
 
 
+def is_stdout(target: str | os.PathLike[str] | None) -> bool:
+    """Whether writing ``target`` writes this process's stdout: ``-``, or a name under
+    /dev or /proc that leads there (``/dev/stdout``, ``/dev/fd/1``): where rows go, the
+    command's report goes to stderr."""
+    if target is None:
+        return False
+    name = os.fspath(target)
+    if name == "-":
+        return True
+    if not _in_dev(name):
+        return False
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return os.path.samestat(os.stat(name), os.fstat(sys.stdout.fileno()))
+    return False
+
+
+def _in_dev(name: str) -> bool:
+    return os.path.abspath(name).startswith(("/dev/", "/proc/"))
+
+
 class AtomicFile:
     """An output file that appears whole or not at all.
 
@@ -1204,14 +1224,13 @@ class AtomicFile:
         if self.target == "-":
             self.file: Any = sys.stdout.buffer
             return
-        if follow_links and os.path.abspath(self.target).startswith(("/dev/", "/proc/")):
+        if follow_links and _in_dev(self.target):
             # /dev/stdout, /dev/fd/N, /dev/null: whatever they lead to (a pipe, the file a
             # shell redirected to, a device) is written in place, never replaced; our own
             # stdout through its own stream, so that what else is printed there follows.
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                if os.path.samestat(os.stat(self.target), os.fstat(sys.stdout.fileno())):
-                    self.file = sys.stdout.buffer
-                    return
+            if is_stdout(self.target):
+                self.file = sys.stdout.buffer
+                return
             try:
                 self.file = open(self.target, "wb")  # noqa: SIM115
             except OSError as exc:

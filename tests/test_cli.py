@@ -228,6 +228,25 @@ def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     assert result.stderr.startswith("batchio: warning: <stdin>: provider_assumed: ")
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_rows_to_dev_stdout_leave_the_report_on_stderr(tmp_path: Path, jobs: str) -> None:
+    # /dev/stdout is stdout by another name: rows only there, as with -o -.
+    rows = [{"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
+             "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}
+            for n in range(50)]
+    inputs = write(tmp_path / "in.jsonl", rows)
+    output = write(tmp_path / "out.jsonl", [_answer(f"r{n}") for n in range(40)])
+    expected = run("join", inputs, "--results", output, "-o", tmp_path / "joined.jsonl")
+    assert expected.exit_code == 0, expected.output
+    for target in ("/dev/stdout", "-"):
+        done = subprocess.run([sys.executable, "-m", "batchio", "join", str(inputs),
+                               "--results", str(output), "-o", target, "--jobs", jobs],
+                              capture_output=True, check=False)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == (tmp_path / "joined.jsonl").read_bytes()
+        assert b"50 requests: 40 succeeded" in done.stderr
+
+
 def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Path) -> None:
     rows = [{"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
              "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}
