@@ -284,6 +284,11 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
                                    f"its {part.rows:,}", code="worker_failed")
             if retry is not None:
                 _copy_retry_lines(folder, number, part, retry)
+            # Its spools are copied: their room goes back to the disk (and their pages to
+            # the workers still writing) now, not when the join ends.
+            for spool in (f"{number}.rows", f"{number}.retry"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, spool))
             done += sum(piece.end - piece.start for piece in plan[number])
             if result._on_progress is not None:
                 result._on_progress(done)
