@@ -800,7 +800,11 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
         raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
                                "--check-outputs")
     check_distinct_paths([*inputs, *result_paths, *errors], [out, retry_path])
-    rows_on_stdout = is_stdout(out)
+    if is_stdout(out) and is_stdout(retry_path):
+        raise UsageError("-o and --retry both write stdout: their lines would be mixed; "
+                         "write one of them to a file", code="same_file")
+    # Rows or retry lines on stdout: the report goes to stderr.
+    rows_on_stdout = is_stdout(out) or is_stdout(retry_path)
     with progress(total_size([*inputs, *result_paths, *errors]), "joining") as on_progress:
         kind = table_format(out or "-", table_as)
         if out is not None and kind != "jsonl":

@@ -247,6 +247,58 @@ def test_rows_to_dev_stdout_leave_the_report_on_stderr(tmp_path: Path, jobs: str
         assert b"50 requests: 40 succeeded" in done.stderr
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_chosen_columns_keep_the_lines_json_exactly(tmp_path: Path, jobs: str) -> None:
+    # request and response are the lines' own JSON, whichever columns are chosen: a
+    # 30-digit seed and a 1.00 are written as they were, never as a float or 1.0.
+    lines = [b'{"custom_id":"r%d","method":"POST","url":"/v1/chat/completions","body":'
+             b'{"model":"m","messages":[{"role":"user","content":"x"}],'
+             b'"seed":123456789012345678901234567890,"temperature":1.00}}' % n
+             for n in range(30)]
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_bytes(b"\n".join(lines) + b"\n")
+    output = write(tmp_path / "out.jsonl", [_answer(f"r{n}") for n in range(30)])
+    target = tmp_path / "joined.jsonl"
+    result = run("join", inputs, "--results", output, "-o", target, "--jobs", jobs,
+                 "--columns", "request,custom_id")
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes() == b"".join(
+        b'{"request":' + line + b',"custom_id":"r%d"}\n' % n for n, line in enumerate(lines))
+
+
+def test_a_column_named_twice_is_refused_in_every_format(tmp_path: Path) -> None:
+    inputs = write(tmp_path / "in.jsonl", [
+        {"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions",
+         "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}])
+    output = write(tmp_path / "out.jsonl", [_answer("r1")])
+    for suffix in ("jsonl", "csv", "parquet"):
+        target = tmp_path / f"joined.{suffix}"
+        result = run("join", inputs, "--results", output, "-o", target, "--columns",
+                     "custom_id,status,custom_id")
+        assert result.exit_code == 2
+        assert result.stderr == ("batchio: invalid_argument: column 'custom_id' is named "
+                                 "twice\n")
+        assert not target.exists()
+
+
+def test_retry_lines_on_stdout_leave_the_report_on_stderr(tmp_path: Path) -> None:
+    rows = [{"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
+             "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}
+            for n in range(10)]
+    inputs = write(tmp_path / "in.jsonl", rows)
+    output = write(tmp_path / "out.jsonl", [_answer(f"r{n}") for n in range(7)])
+    result = run("join", inputs, "--results", output, "-o", tmp_path / "joined.jsonl",
+                 "--retry", "-")
+    assert result.exit_code == 0, result.output
+    assert [orjson.loads(line)["custom_id"] for line in result.stdout.splitlines()] == [
+        "r7", "r8", "r9"]
+    assert "10 requests: 7 succeeded" in result.stderr
+    both = run("join", inputs, "--results", output, "-o", "-", "--retry", "-")
+    assert both.exit_code == 2
+    assert both.stdout == ""
+    assert both.stderr.startswith("batchio: same_file: -o and --retry both write stdout")
+
+
 def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Path) -> None:
     rows = [{"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
              "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}
