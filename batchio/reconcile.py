@@ -19,6 +19,7 @@ process.
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import re
 import shutil
@@ -1196,6 +1197,9 @@ def _result_line_problem(raw: bytes, id_field: str) -> Problem:
                    message=f"not a result line: no string {id_field}")
 
 
+_usage_counts_of: Callable[[dict[str, Any]], UsageCounts] = operator.itemgetter(*USAGE_FIELDS)
+
+
 class _Answers:
     """Sums each answer's tokens per model into the summary and, when the join checks
     outputs, gives each row its verdict (:class:`batchio.outputs.OutputChecker`)."""
@@ -1221,7 +1225,8 @@ class _Answers:
         if reading:
             answer = answer_fields(body)
             model: Any = answer.get("model")
-            counts: UsageCounts | None = (tuple(map(answer.get, USAGE_FIELDS))  # type: ignore[assignment]
+            # answer_fields gives all the usage fields or none of them.
+            counts: UsageCounts | None = (_usage_counts_of(answer)
                                           if "input_tokens" in answer else None)
         else:
             model, counts = usage_of(body)

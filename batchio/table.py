@@ -410,11 +410,16 @@ class JoinedSink(ClosesOnExit):
 
 
 def watched(rows: Iterable[JoinedRow], on_row: Callable[[JoinedRow], Any] | None
-            ) -> Iterator[JoinedRow]:
-    """The rows, ``on_row`` called with each as it passes (a retry file written alongside)."""
+            ) -> Iterable[JoinedRow]:
+    """The rows, ``on_row`` called with each as it passes (a retry file written alongside);
+    the rows themselves where there is none to call."""
+    return rows if on_row is None else _calling(rows, on_row)
+
+
+def _calling(rows: Iterable[JoinedRow], on_row: Callable[[JoinedRow], Any]
+             ) -> Iterator[JoinedRow]:
     for row in rows:
-        if on_row is not None:
-            on_row(row)
+        on_row(row)
         yield row
 
 
