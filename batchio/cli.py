@@ -658,6 +658,7 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     done = 0
     # One bar over every shard (each may be under the bar's threshold), the lines each
     # shard's simulation says printed once it has ended.
+    on_stdout = any(is_stdout(path) for path in (out, errors, batch_json))
     try:
         with progress(total_size(shards), f"simulating {requests_path}") as bar:
             for number, shard in enumerate(shards):
@@ -694,10 +695,11 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                                   "counts": result.counts, "outputs": result.outputs,
                                   "batch": result.batch.to_dict()})
     finally:
-        # What was written is said, even where a later shard failed.
+        # What was written is said, even where a later shard failed: on stderr where the
+        # results went to stdout.
         for line in said:
-            echo(escape(line))
-    finish(documents[0] if len(documents) == 1 else {"simulations": documents})
+            echo(escape(line), err=on_stdout)
+    finish(documents[0] if len(documents) == 1 else {"simulations": documents}, err=on_stdout)
 
 
 # --- join -----------------------------------------------------------------------------------

@@ -299,6 +299,18 @@ def test_retry_lines_on_stdout_leave_the_report_on_stderr(tmp_path: Path) -> Non
     assert both.stderr.startswith("batchio: same_file: -o and --retry both write stdout")
 
 
+@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
+def test_simulated_results_on_stdout_leave_the_report_on_stderr(target: str) -> None:
+    requests = Path(__file__).parent.parent / "examples" / "chat_requests.jsonl"
+    done = subprocess.run([sys.executable, "-m", "batchio", "simulate", str(requests), "-o",
+                           target, "--fail", "0", "--expire", "0", "--missing", "0"],
+                          capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    ids = sorted(orjson.loads(line)["custom_id"] for line in done.stdout.splitlines())
+    assert ids == [f"request-{number:05d}" for number in range(1, 13)]
+    assert b"completed: 12 succeeded" in done.stderr
+
+
 def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Path) -> None:
     rows = [{"custom_id": f"r{n}", "method": "POST", "url": "/v1/chat/completions",
              "body": {"model": "m", "messages": [{"role": "user", "content": "x"}]}}
