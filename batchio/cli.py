@@ -305,7 +305,7 @@ def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, s
     if problem is None or problem[0] not in ("custom_id_charset", "custom_id_too_long"):
         used.add(key)
         return key  # a good id, or one the writer refuses with its own message
-    if target == "-":
+    if is_stdout(target):
         raise UsageError(f"{profile.id_field} {quote(key, 60)}: {problem[1]}; written to "
                          "stdout, no mapping file could give it back: write to a file "
                          "(-o PATH) to have such ids replaced", code=problem[0], line=number)

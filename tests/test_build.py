@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -432,6 +434,13 @@ def test_build_maps_ids_the_provider_refuses(tmp_path: Path) -> None:
                                        "--model", "claude-haiku-4-5", "--id-field", "id",
                                        "-o", "-"])
     assert result.exit_code == 2 and "custom_id_charset" in result.output
+    # Nor to stdout by another name: no mapping file is made beside /dev/stdout.
+    done = subprocess.run([sys.executable, "-m", "batchio", "build", str(rows), "--provider",
+                           "anthropic", "--model", "claude-haiku-4-5", "--id-field", "id",
+                           "-o", "/dev/stdout"], capture_output=True, check=False)
+    assert done.returncode == 2
+    assert b"custom_id_charset" in done.stderr and b"written to stdout" in done.stderr
+    assert not Path("/dev/stdout.ids.json").exists()
 
 
 def test_build_cli_reports_the_row_of_a_bad_key(tmp_path: Path) -> None:
