@@ -1042,8 +1042,9 @@ def inspect_command(paths: tuple[str, ...], output_format: str, quiet: bool) -> 
 @click.option("--results", "results_path", is_flag=False, flag_value="", default=None,
               metavar="PATH", help="Convert this result file to OpenAI output lines instead "
               "of requests.")
-@click.option("--mapping", metavar="PATH", help="The id mapping file (default: OUT.ids.json); "
-              "an existing one restores original ids.")
+@click.option("--mapping", metavar="PATH", help="The id mapping file (default: OUT.ids.json; "
+              "none for stdout, where an id that must be replaced is refused); an existing "
+              "one restores original ids.")
 @click.option("--model", metavar="NAME", help="Give every converted request this model.")
 @click.option("--endpoint", metavar="URL", help="The target's endpoint: /v1/responses for "
               "OpenAI's Responses (default: the target's chat endpoint).")
@@ -1108,9 +1109,9 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                   if conversion.remapped else "")
         click.echo(escape(f"{out}: {conversion.converted:,} converted, "
                           f"{len(conversion.skipped):,} left out{mapped}"),
-                   err=out in ("-", "/dev/stdout"))
+                   err=is_stdout(out))
     finish(conversion.to_dict(), EXIT_OK if conversion.ok else EXIT_PROBLEMS,
-           err=out in ("-", "/dev/stdout"))
+           err=is_stdout(out))
 
 
 # --- campaign -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from .jsonl import (
     check_distinct_paths,
     check_source,
     check_target,
+    is_stdout,
     read_lines,
     reads_once,
     reported,
@@ -1024,7 +1025,9 @@ def convert(
         raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
                          f"{target_profile.name}'s {endpoint}{hint}",
                          code="unconvertible_request")
-    mapping_path = Path(mapping) if mapping else Path(f"{os.fspath(target)}{MAPPING_SUFFIX}")
+    # Requests written to stdout have no file name for a mapping file beside them.
+    mapping_path = Path(mapping) if mapping else None if is_stdout(target) else Path(
+        f"{os.fspath(target)}{MAPPING_SUFFIX}")
     check_distinct_paths([source], [target, mapping_path])
     restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
     result = Conversion()
@@ -1089,6 +1092,15 @@ def convert(
             new_id = valid_id(wanted, target_profile, taken)
             taken.add(new_id)
             if new_id != original and original not in restore:
+                if mapping_path is None:
+                    refused = target_profile.ids.problem(original, target_profile.id_field)
+                    raise UsageError(
+                        f"{target_profile.id_field} {quote(original, 60)}: "
+                        f"{refused[1] if refused else 'its replacement needs a mapping'}; "
+                        "written to stdout, no mapping file could give it back: write to a "
+                        "file (-o PATH), or name the mapping file (--mapping PATH, mapping= "
+                        "in Python)", code=refused[0] if refused else "custom_id_charset",
+                        line=line.number, path=os.fspath(source))
                 result.remapped[new_id] = original
             line_out: dict[str, Any] = {target_profile.id_field: new_id}
             if target_profile.carries_url:
@@ -1101,10 +1113,11 @@ def convert(
             writer.abort()
             return result
         if result.remapped:
+            assert mapping_path is not None  # none is refused above
             write_file_atomically(mapping_path, orjson.dumps(
                 result.remapped, option=orjson.OPT_INDENT_2) + b"\n")
             result.mapping_path = os.fspath(mapping_path)
-        elif mapping is None:
+        elif mapping is None and mapping_path is not None:
             # An earlier conversion's ids file beside this output is not this one's: it
             # would give results back under ids this file does not have.
             with contextlib.suppress(FileNotFoundError):

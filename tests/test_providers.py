@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -346,6 +348,34 @@ def test_convert_refuses_a_repeated_id_and_leaves_no_stale_ids_file(tmp_path: Pa
     clean = rewrite(tmp_path / "clean.jsonl", [{"custom_id": "clean", **line}])
     assert not convert(clean, tmp_path / "out.jsonl", to_provider="anthropic").remapped
     assert not (tmp_path / "out.jsonl.ids.json").exists()
+
+
+@pytest.mark.parametrize("target", ["-", "/dev/stdout"])
+def test_convert_to_stdout_refuses_ids_it_cannot_map_back(tmp_path: Path,
+                                                          target: str) -> None:
+    # No file beside stdout can hold the mapping (it was "-.ids.json" in the current
+    # folder, or a file made in /dev): refused, unless a mapping file is named.
+    line = {"method": "POST", "url": "/v1/chat/completions",
+            "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}
+    spaced = rewrite(tmp_path / "spaced.jsonl", [{"custom_id": "ok", **line},
+                                                 {"custom_id": "has space", **line}])
+    command = [sys.executable, "-m", "batchio", "convert", str(spaced), "--to", "anthropic",
+               "--model", "claude-haiku-4-5", "-o", target]
+    done = subprocess.run(command, capture_output=True, check=False, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith(
+        f"batchio: {spaced}:2: custom_id_charset: custom_id 'has space': ")
+    assert "no mapping file could give it back" in done.stderr.decode()
+    assert not (tmp_path / "-.ids.json").exists()
+    assert not Path(f"{target}.ids.json").exists()
+    named = subprocess.run([*command, "--mapping", str(tmp_path / "ids.json")],
+                           capture_output=True, check=False, cwd=tmp_path)
+    assert named.returncode == 0, named.stderr
+    mapped = orjson.loads((tmp_path / "ids.json").read_bytes())
+    assert list(mapped.values()) == ["has space"]
+    assert [orjson.loads(row)["custom_id"] for row in named.stdout.splitlines()] == [
+        "ok", next(iter(mapped))]
+    assert b"2 converted" in named.stderr
 
 
 PROMPTED = {"openai/chat-completions", "mistral/chat-completions", "openai/embeddings",
