@@ -25,6 +25,7 @@ import click
 import orjson
 
 from .errors import BatchioError, BatchioWarning, escape
+from .jsonl import is_stdout
 from .providers import PROVIDERS
 
 _PROGRESS_MIN_BYTES = 4 * 1024 * 1024
@@ -162,6 +163,8 @@ class Commands(click.Group):
         sys.exit(status)
 
     def invoke(self, ctx: click.Context) -> Any:
+        global _data_on_stdout
+        _data_on_stdout = False  # each command notes its own outputs (writes_stdout)
         previous = None
         with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
             previous = signal.signal(signal.SIGTERM, on_sigterm)
@@ -311,15 +314,29 @@ def finish(fields: Mapping[str, Any], status: int = EXIT_OK, *, err: bool = Fals
     sys.exit(status)
 
 
+#: Whether the running command writes data to stdout (see :func:`writes_stdout`).
+_data_on_stdout = False
+
+
+def writes_stdout(*outputs: str | None) -> bool:
+    """Note the files a command writes; whether any of them (or any noted before) is
+    stdout by some name (``-``, ``/dev/stdout``). Where one is, its report and its JSON
+    document go to stderr, an error's document too."""
+    global _data_on_stdout
+    _data_on_stdout = _data_on_stdout or any(is_stdout(path) for path in outputs)
+    return _data_on_stdout
+
+
 def _error_document(exc: BaseException, status: int) -> None:
-    """In JSON mode, the envelope of a command an error ended (its one line is on stderr)."""
+    """In JSON mode, the envelope of a command an error ended (its one line is on stderr;
+    the envelope too where stdout carries the command's data)."""
     if not json_mode():
         return
     with contextlib.suppress(OSError):
         message = one_line(exc).removeprefix("batchio: ")
         click.echo(orjson.dumps(envelope({"error": {"code": error_code(exc),
                                                     "message": message}}, status),
-                                option=orjson.OPT_INDENT_2).decode())
+                                option=orjson.OPT_INDENT_2).decode(), err=_data_on_stdout)
 
 
 def echo(text: str, *, err: bool = False) -> None:

@@ -1029,7 +1029,10 @@ def convert(
     mapping_path = Path(mapping) if mapping else None if is_stdout(target) else Path(
         f"{os.fspath(target)}{MAPPING_SUFFIX}")
     check_distinct_paths([source], [target, mapping_path])
-    restore = _load_mapping(mapping) if mapping and Path(mapping).exists() else {}
+    # A mapping file on stdout is written, never read back (reading it would wait on this
+    # process's own output).
+    restore = _load_mapping(mapping) if mapping and not is_stdout(mapping) and Path(
+        mapping).exists() else {}
     result = Conversion()
     taken: set[str] = set()
     # Each source id's line: a repeated id would give two requests whose results could not
@@ -1253,6 +1256,10 @@ def convert_results(
     OpenAI-shaped result files are copied with their ids restored.
     """
     profile = get_profile(from_provider)
+    if mapping is not None and is_stdout(mapping):
+        raise UsageError(f"the id mapping is read, and {os.fspath(mapping)} is stdout: name "
+                         "the mapping file convert wrote", code="invalid_argument",
+                         path=os.fspath(mapping))
     check_distinct_paths([source, mapping], [target])
     if not reads_once(source):
         wrong = not_results(os.fspath(source))

@@ -1127,13 +1127,23 @@ def _file_identity(path: str | os.PathLike[str]) -> list[object]:
 def check_distinct_paths(reads: Iterable[str | os.PathLike[str] | None],
                          writes: Iterable[str | os.PathLike[str] | None]) -> None:
     """Refuse, before anything is written, an output that is also an input or another
-    output (the same file by any name: links, ``..``). ``-`` and devices such as
-    ``/dev/null`` may repeat. Raises :class:`UsageError` (code ``same_file``)."""
+    output (the same file by any name: links, ``..``), and two outputs that are both
+    stdout (``-``, ``/dev/stdout``), whose lines would be mixed. ``-`` as an input and
+    devices such as ``/dev/null`` may repeat. Raises :class:`UsageError` (code
+    ``same_file``)."""
     seen: dict[object, str] = {}
+    on_stdout: str | None = None
     for role, paths in (("read", reads), ("write", writes)):
         for path in paths:
             if path is None:
                 continue
+            if role == "write" and is_stdout(path):
+                if on_stdout is not None:
+                    raise UsageError(f"two outputs write stdout ({on_stdout} and "
+                                     f"{os.fspath(path)}): their lines would be mixed; write "
+                                     "one of them to a file", code="same_file",
+                                     path=os.fspath(path))
+                on_stdout = os.fspath(path)
             keys = _file_identity(path)
             earlier = next((seen[key] for key in keys if key in seen), None)
             if earlier is not None and role == "write":

@@ -296,7 +296,8 @@ def test_retry_lines_on_stdout_leave_the_report_on_stderr(tmp_path: Path) -> Non
     both = run("join", inputs, "--results", output, "-o", "-", "--retry", "-")
     assert both.exit_code == 2
     assert both.stdout == ""
-    assert both.stderr.startswith("batchio: same_file: -o and --retry both write stdout")
+    assert both.stderr == ("batchio: -: same_file: two outputs write stdout (- and -): their "
+                           "lines would be mixed; write one of them to a file\n")
 
 
 @pytest.mark.parametrize("target", ["-", "/dev/stdout"])
@@ -309,6 +310,57 @@ def test_simulated_results_on_stdout_leave_the_report_on_stderr(target: str) -> 
     ids = sorted(orjson.loads(line)["custom_id"] for line in done.stdout.splitlines())
     assert ids == [f"request-{number:05d}" for number in range(1, 13)]
     assert b"completed: 12 succeeded" in done.stderr
+
+
+def test_an_error_leaves_stdout_to_the_rows_in_json_mode(tmp_path: Path) -> None:
+    # The error's document goes where the report goes: stderr, when stdout carries rows.
+    rows = tmp_path / "rows.csv"
+    rows.write_text("id,prompt\nk1,a\nk2,b\nk1,c\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "batchio", "build", str(rows), "--model",
+                           "gpt-4o-mini", "--id-field", "id", "-o", "-", "--format", "json"],
+                          capture_output=True, check=False)
+    assert done.returncode == 2
+    assert [orjson.loads(line)["custom_id"] for line in done.stdout.splitlines()] == [
+        "k1", "k2"]
+    message, document = done.stderr.decode().split("\n", 1)
+    assert message.startswith(f"batchio: {rows}:4: duplicate_custom_id: ")
+    assert orjson.loads(document)["error"]["code"] == "duplicate_custom_id"
+
+
+@pytest.mark.parametrize("command", [
+    ["simulate", "{requests}", "-o", "-", "--batch-json", "/dev/stdout"],
+    ["convert", "{requests}", "--to", "anthropic", "--model", "claude-haiku-4-5", "-o",
+     "/dev/stdout", "--mapping", "-"],
+])
+def test_two_outputs_on_stdout_are_refused(command: list[str]) -> None:
+    requests = str(Path(__file__).parent.parent / "examples" / "chat_requests.jsonl")
+    done = subprocess.run([sys.executable, "-m", "batchio",
+                           *(requests if part == "{requests}" else part for part in command)],
+                          capture_output=True, check=False)
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert b"same_file: two outputs write stdout" in done.stderr
+
+
+def test_a_mapping_file_on_stdout_is_written_not_read(tmp_path: Path) -> None:
+    # Read back, it would wait forever on this process's own output (a pipe here).
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(orjson.dumps({
+        "custom_id": "has space", "method": "POST", "url": "/v1/chat/completions",
+        "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}) + b"\n")
+    done = subprocess.run([sys.executable, "-m", "batchio", "convert", str(source), "--to",
+                           "anthropic", "--model", "claude-haiku-4-5", "-o",
+                           str(tmp_path / "out.jsonl"), "--mapping", "/dev/stdout"],
+                          capture_output=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert list(orjson.loads(done.stdout).values()) == ["has space"]
+    assert b"1 converted, 0 left out; 1 ids remapped" in done.stderr
+    back = subprocess.run([sys.executable, "-m", "batchio", "convert", "--results",
+                           str(tmp_path / "out.jsonl"), "--from", "anthropic", "-o",
+                           str(tmp_path / "back.jsonl"), "--mapping", "/dev/stdout"],
+                          capture_output=True, check=False, timeout=60)
+    assert back.returncode == 2
+    assert b"invalid_argument: the id mapping is read" in back.stderr
 
 
 def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Path) -> None:
