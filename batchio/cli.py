@@ -656,6 +656,10 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     if len(shards) > 1 and out_dir is None:
         raise click.UsageError(f"{requests_path} holds {len(shards)} shards: give --out-dir "
                                "DIR for their results")
+    if len(shards) > 1 and batch_json is not None:
+        raise click.UsageError(f"{requests_path} holds {len(shards)} shards, each with its own "
+                               "Batch object (written into --out-dir): --batch-json names "
+                               "one; leave it out")
     documents = []
     said: list[str] = []
     done = 0

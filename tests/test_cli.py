@@ -216,6 +216,17 @@ def test_no_input_makes_a_command_crash(tmp_path: Path, data: bytes) -> None:
             args, result.exception)
 
 
+def test_simulate_refuses_one_batch_json_for_a_folder_of_shards(tmp_path: Path) -> None:
+    split = run("split", EXAMPLES / "chat_requests.jsonl", "--out-dir", tmp_path / "split",
+                "--max-requests", "5")
+    assert split.exit_code == 0, split.output
+    result = run("simulate", tmp_path / "split", "--out-dir", tmp_path / "results",
+                 "--batch-json", tmp_path / "batch.json")
+    assert result.exit_code == 2
+    assert "holds 3 shards, each with its own Batch object" in result.stderr
+    assert not (tmp_path / "results").exists() and not (tmp_path / "batch.json").exists()
+
+
 def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     output = write(tmp_path / "out.jsonl", [
         {"id": "b1", "custom_id": "request-00002", "error": None,
