@@ -221,11 +221,16 @@ def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
         [sys.executable, "-m", "batchio", "join", str(inputs), "--results", str(output), "-o",
          str(target), "--jobs", "2", "--check-outputs"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "TMPDIR": str(spool)})
-    # Signalled once the workers have started (their spool folder is there).
+    # Signalled once the workers have started (their spool folder is there: not any entry,
+    # since finding the temporary folder writes and removes a probe file in it first).
     deadline = time.monotonic() + 120
-    while not any(spool.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+
+    def spooling() -> bool:
+        return any(path.name.startswith("batchio-join-parts-") for path in spool.iterdir())
+
+    while not spooling() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
-    if not any(spool.iterdir()):
+    if not spooling():
         # Say why, where it recurs: the join ended early (its exit status and message),
         # or is still reading (none).
         ended = process.poll()
