@@ -79,7 +79,15 @@ from .bodies import TokenCounter
 from .building import RequestWriter
 from .campaign import POLICIES, Campaign, Policy, RoundStatus
 from .conversion import convert, convert_results
-from .errors import BatchioError, DuplicateIdError, Problem, UsageError, escape, quote
+from .errors import (
+    BatchioError,
+    DuplicateIdError,
+    Problem,
+    SourceError,
+    UsageError,
+    escape,
+    quote,
+)
 from .estimating import Calibration, Estimate, calibrate, estimate
 from .ids import MAPPING_SUFFIX, ContentHashIds, SequenceIds, UuidIds, valid_id
 from .jsonl import check_distinct_paths, is_stdout, reads_once, write_file_atomically
@@ -676,7 +684,7 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                     profile = profile_for(None, shard) if provider is None and not reads_once(
                         shard) else get_profile(provider or "openai")
                     shard_provider = profile.name
-                    os.makedirs(out_dir, exist_ok=True)
+                    _results_folder(out_dir)
                     named = simulation_paths(shard, out_dir, profile)
                     paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
                              else named["batch_json"]}
@@ -707,6 +715,17 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
         for line in said:
             echo(escape(line), err=on_stdout)
     finish(documents[0] if len(documents) == 1 else {"simulations": documents}, err=on_stdout)
+
+
+def _results_folder(folder: str) -> None:
+    """Make the folder simulated results go to (an error of batchio's own where a file is
+    in its place)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except FileExistsError as exc:
+        raise SourceError(f"cannot use {folder} as the results folder: it is a file, not a "
+                          "folder", path=folder, code="unwritable_file",
+                          errno=exc.errno) from exc
 
 
 # --- join -----------------------------------------------------------------------------------

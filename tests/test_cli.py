@@ -227,6 +227,16 @@ def test_simulate_refuses_one_batch_json_for_a_folder_of_shards(tmp_path: Path) 
     assert not (tmp_path / "results").exists() and not (tmp_path / "batch.json").exists()
 
 
+def test_simulate_into_a_file_named_as_its_folder_is_one_line(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder", encoding="utf-8")
+    result = run("simulate", EXAMPLES / "chat_requests.jsonl", "--out-dir", taken)
+    assert result.exit_code == 3
+    assert result.stderr == (f"batchio: {taken}: unwritable_file: cannot use {taken} as the "
+                             "results folder: it is a file, not a folder\n")
+    assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
 def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     output = write(tmp_path / "out.jsonl", [
         {"id": "b1", "custom_id": "request-00002", "error": None,
