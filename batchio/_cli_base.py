@@ -319,11 +319,11 @@ _data_on_stdout = False
 
 
 def writes_stdout(*outputs: str | None) -> bool:
-    """Note the files a command writes; whether any of them (or any noted before) is
-    stdout by some name (``-``, ``/dev/stdout``). Where one is, its report and its JSON
-    document go to stderr, an error's document too."""
+    """Note the files the running command writes (once, as it starts); whether any of them
+    is stdout by some name (``-``, ``/dev/stdout``). Where one is, its report and its JSON
+    document go to stderr, and so does an error's document."""
     global _data_on_stdout
-    _data_on_stdout = _data_on_stdout or any(is_stdout(path) for path in outputs)
+    _data_on_stdout = any(is_stdout(path) for path in outputs)
     return _data_on_stdout
 
 

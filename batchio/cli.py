@@ -219,7 +219,7 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
     message names a row by its line in the file (a Parquet file's rows from 1). Ids
     (--id-field) the provider refuses are replaced by ones it takes, with OUT.ids.json
     mapping each back."""
-    writes_stdout(out)
+    on_stdout = writes_stdout(out)
     if delimiter is not None:
         delimiter = "\t" if delimiter.lower() in ("tab", "\\t") else delimiter
         if len(delimiter) != 1:
@@ -300,9 +300,9 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
         finish({"provider": profile.name, "out_dir": target, "mapping": mapping,
                 **writer.manifest.to_dict()})
     echo(escape(f"{target}: {writer.count:,} requests{why}" if target != "-"
-                else f"{writer.count:,} requests{why}"), err=writes_stdout(target))
+                else f"{writer.count:,} requests{why}"), err=on_stdout)
     finish({"provider": profile.name, "out": target, "requests": writer.count,
-            "mapping": mapping}, err=writes_stdout(target))
+            "mapping": mapping}, err=on_stdout)
 
 
 def _mapped_id(key: str, profile: Profile, used: set[str], remapped: dict[str, str],
@@ -653,7 +653,7 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     """Write the result files a provider would return for the requests in PATH, offline. A
     shard folder (or its manifest.json) stands for its shards: each is answered as its own
     batch into --out-dir, with the seed plus its number."""
-    writes_stdout(out, errors, batch_json)
+    on_stdout = writes_stdout(out, errors, batch_json)
     if (out is None) == (out_dir is None):
         raise click.UsageError("give exactly one of --out-dir DIR or -o PATH")
     if errors is not None:
@@ -673,7 +673,6 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     done = 0
     # One bar over every shard (each may be under the bar's threshold), the lines each
     # shard's simulation says printed once it has ended.
-    on_stdout = writes_stdout(out, errors, batch_json)
     try:
         with progress(total_size(shards), f"simulating {requests_path}") as bar:
             for number, shard in enumerate(shards):
@@ -710,8 +709,8 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                                   "counts": result.counts, "outputs": result.outputs,
                                   "batch": result.batch.to_dict()})
     finally:
-        # What was written is said, even where a later shard failed: on stderr where the
-        # results went to stdout.
+        # What was written is said, even where a later shard failed (on stderr where the
+        # results went to stdout).
         for line in said:
             echo(escape(line), err=on_stdout)
     finish(documents[0] if len(documents) == 1 else {"simulations": documents}, err=on_stdout)
@@ -814,7 +813,8 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
                  max_errors: int, output_format: str, quiet: bool) -> None:
     """Join the result files back to the request files (PATH: files, shard folders or
     manifests) by custom_id."""
-    writes_stdout(out, retry_path)
+    # Rows or retry lines on stdout: the report goes to stderr.
+    rows_on_stdout = writes_stdout(out, retry_path)
     if not inputs and not manifests:
         raise click.UsageError("give the request files to join: PATH... (files, a shard "
                                "folder or its manifest.json)")
@@ -829,8 +829,6 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
         raise click.UsageError(f"--retry-status {checks[0]} is an output check: add "
                                "--check-outputs")
     check_distinct_paths([*inputs, *result_paths, *errors], [out, retry_path])
-    # Rows or retry lines on stdout: the report goes to stderr.
-    rows_on_stdout = writes_stdout(out, retry_path)
     with progress(total_size([*inputs, *result_paths, *errors]), "joining") as on_progress:
         kind = table_format(out or "-", table_as)
         if out is not None and kind != "jsonl":
@@ -1091,7 +1089,7 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                     output_format: str, quiet: bool) -> None:
     """Convert the requests in PATH (or the results in --results PATH) between providers'
     formats, offline."""
-    writes_stdout(out, mapping)
+    on_stdout = writes_stdout(out, mapping)
     if results_path == "":
         # The flag of an earlier release: PATH is the result file.
         warn("convert PATH --results is now convert --results PATH", "deprecated_option")
@@ -1134,9 +1132,9 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                   if conversion.remapped else "")
         click.echo(escape(f"{out}: {conversion.converted:,} converted, "
                           f"{len(conversion.skipped):,} left out{mapped}"),
-                   err=writes_stdout(out, mapping))
+                   err=on_stdout)
     finish(conversion.to_dict(), EXIT_OK if conversion.ok else EXIT_PROBLEMS,
-           err=writes_stdout(out, mapping))
+           err=on_stdout)
 
 
 # --- campaign -------------------------------------------------------------------------------
@@ -1317,13 +1315,12 @@ def campaign_final_command(ledger: str, out: str, table_as: TableFormat | None,
                            policy: Policy, output_format: str, quiet: bool) -> None:
     """Write LEDGER's final table: one row per custom_id, the joined table's columns plus
     round, attempts and total_cost_usd."""
-    writes_stdout(out)
+    on_stdout = writes_stdout(out)
     kind = table_format(out, table_as)
     if kind != "jsonl":
         require_pyarrow()
     with Campaign(ledger, create=False) as campaign:
         rows = campaign.final(policy).write(out, kind)
     echo(escape(f"wrote {out} ({rows:,} rows, {kind}, policy {policy})"),
-         err=writes_stdout(out))
-    finish({"out": out, "rows": rows, "format": kind, "policy": policy},
-           err=writes_stdout(out))
+         err=on_stdout)
+    finish({"out": out, "rows": rows, "format": kind, "policy": policy}, err=on_stdout)

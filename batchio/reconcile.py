@@ -477,8 +477,9 @@ class Join:
         self._check_outputs = check_outputs
         #: Whether each row's answer fields are read as its outcome is accounted (and kept
         #: in ``JoinedRow.answer``): so by a join whose rows become a table's, which reads
-        #: them anyway, and reads the usage once instead of twice.
-        self._reads_answers = check_outputs
+        #: them anyway, and reads the usage once instead of twice (a join that checks
+        #: outputs reads them whatever this says).
+        self._reads_answers = False
         self._state = "new"
         self._profile = profile
         self._strict = strict

@@ -259,8 +259,10 @@ def joined_line(row: JoinedRow, columns: Sequence[str] | None = None) -> bytes:
     values = list(joined_values(row, raw_json=True))
     values[-2] = msgspec.Raw(values[-2])
     values[-1] = None if values[-1] is None else msgspec.Raw(values[-1])
-    line = _encode_line(_JoinedLine(*values)) + b"\n"
-    return line if columns is None else only_columns(line, columns)
+    if columns is None:
+        return _encode_line(_JoinedLine(*values)) + b"\n"
+    named = dict(zip(COLUMN_NAMES, values, strict=True))
+    return _encode_line({name: named[name] for name in columns}) + b"\n"
 
 
 def only_columns(line: bytes, columns: Sequence[str]) -> bytes:
