@@ -138,6 +138,10 @@ class JoinedRow(NamedTuple):
     #: This answer's cost at batch prices (USD), None where its model has no price or its
     #: result reports no tokens.
     cost_usd: float | None = None
+    #: The HTTP status of a result whose ``response`` was not kept: rows made for a table
+    #: file (:func:`batchio.write_join`) read a successful answer straight into ``answer``,
+    #: its result line whole in ``result_raw``. None otherwise (``response`` says it).
+    http_status: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The row as the joined table has it (:data:`batchio.results.COLUMNS`, in order):
@@ -164,7 +168,8 @@ def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
         body = request_body(row.request)
         requested = body.get("model") if isinstance(body, dict) else None
         model = requested if isinstance(requested, str) else None
-    status_code = response.get("status_code") if isinstance(response, dict) else None
+    status_code = response.get("status_code") if isinstance(response, dict) \
+        else row.http_status
     get = answer.get
     request_raw, result_raw = row.request_raw, row.result_raw
     if result_raw is not None and row.error_code == "invalid_result_line":
@@ -924,7 +929,8 @@ class Join:
         error_codes = summary.error_codes
         echo_field = self._profile.echo_field
         results = _ResultReader(self._results, self._result_names, locations,
-                                self._profile.classify_result, self._unreadable) \
+                                self._profile.classify_result, self._unreadable,
+                                self._profile.read_success if self._reads_answers else None) \
             if echo_field is None else _EchoingResultReader(
                 self._results, self._result_names, locations, self._profile.classify_result,
                 self._unreadable, echo_field)
@@ -998,7 +1004,7 @@ class Join:
                         custom_id, outcome.status, value, outcome.response, outcome.error,
                         outcome.error_code, outcome.retryable, name, number, raw,
                         result_path, result_line, result_raw, endpoint_of(value), check,
-                        message, answer, cost))
+                        message, answer, cost, outcome.http_status))
                 done += end - first_offset
             summary.inputs += inputs
             if whole:
@@ -1029,7 +1035,7 @@ class Join:
         if ordinal is None:
             custom_id = synthetic_id(key, repeat)
             return custom_id, _new_outcome(Outcome, (
-                custom_id, "missing", None, None, None, True)), None, None, None
+                custom_id, "missing", None, None, None, True, None, None)), None, None, None
         claimed[ordinal] = (file_number + 1) << 32 | number
         custom_id = synthetic_id(key, repeat)
         outcome, path, line, raw = results.outcome(ordinal, custom_id)
@@ -1069,7 +1075,8 @@ class Join:
                 if found is not None:
                     results.locations.claimed_by[found] = (file_number + 1) << 32 | number
                     return results.outcome(found, custom_id)
-            return _new_outcome(Outcome, (custom_id, "missing", None, None, None, True)), \
+            return _new_outcome(Outcome, (custom_id, "missing", None, None, None, True, None,
+                                          None)), \
                 None, None, None
         claimed = results.locations.claimed_by
         claimer = claimed[ordinal]
@@ -1224,7 +1231,7 @@ class _Answers:
         reading = self.reads_answers and outcome.status == "succeeded"
         answer: dict[str, Any] = _NO_ANSWER
         if reading:
-            answer = answer_fields(body)
+            answer = outcome.answer if outcome.answer is not None else answer_fields(body)
             model: Any = answer.get("model")
             # answer_fields gives all the usage fields or none of them.
             counts: UsageCounts | None = (_usage_counts_of(answer)
@@ -1273,10 +1280,12 @@ class _ResultReader:
 
     def __init__(self, paths: Sequence[str], names: Sequence[str], locations: _Locations,
                  classify: Callable[[Any], Outcome],
-                 unreadable: Callable[[str, Exception, str, int], Outcome]) -> None:
+                 unreadable: Callable[[str, Exception, str, int], Outcome],
+                 read_success: Callable[[bytes], Outcome | None] | None = None) -> None:
         self.names = names
         self.locations = locations
         self.classify = classify
+        self.read_success = read_success
         self.unreadable = unreadable
         self.decode: Callable[[bytes], Any] = msgspec.json.Decoder().decode
         self.descriptors: list[int] = []
@@ -1294,6 +1303,10 @@ class _ResultReader:
         path, line = self.names[file], locations.lines[ordinal]
         raw = os.pread(self.descriptors[file], locations.lengths[ordinal],
                        locations.offsets[ordinal])
+        if self.read_success is not None:
+            outcome = self.read_success(raw)
+            if outcome is not None:
+                return outcome, path, line, raw
         try:
             return self.classify(self.decode(raw)), path, line, raw
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:

@@ -168,11 +168,18 @@ def _choices_fields(body: Mapping[str, Any]) -> dict[str, Any]:
         arguments = function.get("arguments") if isinstance(function, dict) else None
     else:
         text, refusal = first.get("text"), None
-    raw = first.get("finish_reason")
+    return choice_fields(text, refusal, first.get("finish_reason"), arguments)
+
+
+def choice_fields(text: Any, refusal: Any, raw_finish: Any, arguments: Any) -> dict[str, Any]:
+    """The answer's columns of a completion's first choice, from its message's content
+    text, ``refusal``, the choice's ``finish_reason`` and the first tool call's
+    ``arguments`` (each as the line gave it; a value of the wrong type stands as None)."""
     refusal = refusal if isinstance(refusal, str) else None
     return {"text": text if isinstance(text, str) else None,
-            "finish_reason": "refusal" if refusal is not None else normalise_finish(raw),
-            "finish_reason_raw": raw if isinstance(raw, str) else None, "refusal": refusal,
+            "finish_reason": "refusal" if refusal is not None else normalise_finish(raw_finish),
+            "finish_reason_raw": raw_finish if isinstance(raw_finish, str) else None,
+            "refusal": refusal,
             "tool_arguments": arguments if isinstance(arguments, str) else None}
 
 
@@ -385,7 +392,7 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         read = _count(usage.get("cacheReadInputTokens")) or 0
         written = _count(usage.get("cacheWriteInputTokens")) or 0
         uncached = _count(usage.get("inputTokens"))
-        return _usage(None if uncached is None else uncached + read + written,
+        return token_counts(None if uncached is None else uncached + read + written,
                       usage.get("outputTokens"),
                       read if "cacheReadInputTokens" in usage else None, None,
                       usage.get("totalTokens"), written or None)
@@ -393,7 +400,7 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         if "prompt_tokens" in usage:  # chat, completions, embeddings (OpenAI-shaped)
             prompt_details = usage.get("prompt_tokens_details")
             completion_details = usage.get("completion_tokens_details")
-            return _usage(usage.get("prompt_tokens"), usage.get("completion_tokens"),
+            return token_counts(usage.get("prompt_tokens"), usage.get("completion_tokens"),
                           prompt_details.get("cached_tokens")
                           if type(prompt_details) is dict else None,
                           completion_details.get("reasoning_tokens")
@@ -405,10 +412,10 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
             written = _count(usage.get("cache_creation_input_tokens")) or 0
             uncached = _count(usage.get("input_tokens"))
             total_input = None if uncached is None else uncached + read + written
-            return _usage(total_input, usage.get("output_tokens"),
+            return token_counts(total_input, usage.get("output_tokens"),
                           read if "cache_read_input_tokens" in usage else None, None, None,
                           written)
-        return _usage(usage.get("input_tokens"), usage.get("output_tokens"),
+        return token_counts(usage.get("input_tokens"), usage.get("output_tokens"),
                       _detail(usage, "input_tokens_details", "cached_tokens"),
                       _detail(usage, "output_tokens_details", "reasoning_tokens"),
                       usage.get("total_tokens"), None)
@@ -419,16 +426,16 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         thoughts = _count(metadata.get("thoughtsTokenCount"))
         output = None if candidates is None and thoughts is None else (
             (candidates or 0) + (thoughts or 0))
-        return _usage(metadata.get("promptTokenCount"), output,
+        return token_counts(metadata.get("promptTokenCount"), output,
                       metadata.get("cachedContentTokenCount"), thoughts,
                       metadata.get("totalTokenCount"), None)
     if "prompt_token_count" in body:  # Bedrock Llama
-        return _usage(body.get("prompt_token_count"), body.get("generation_token_count"),
+        return token_counts(body.get("prompt_token_count"), body.get("generation_token_count"),
                       None, None, None, None)
     if "inputTextTokenCount" in body:  # Bedrock Titan text and embeddings
         results = body.get("results")
         first = results[0] if isinstance(results, list) and results else None
-        return _usage(body.get("inputTextTokenCount"),
+        return token_counts(body.get("inputTextTokenCount"),
                       first.get("tokenCount") if isinstance(first, dict) else None,
                       None, None, None, None)
     token_count = body.get("tokenCount")
@@ -437,7 +444,7 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         # carries as a string ("tokenCount": "7"; google-genai SingleEmbedContentResponse).
         if isinstance(token_count, str) and token_count.isdigit():
             token_count = int(token_count)
-        return _usage(token_count, None, None, None, None, None)
+        return token_counts(token_count, None, None, None, None, None)
     return None
 
 
@@ -446,7 +453,7 @@ def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
     return inner.get(name) if isinstance(inner, dict) else None
 
 
-def _usage(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any,
+def token_counts(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any,
            cache_writes: int | None) -> UsageCounts:
     """The counts, each a whole number from 0 within 64 bits or None; one given that is not
     (-5, 2**70, "7") is None and sets the flag (the join counts such lines)."""

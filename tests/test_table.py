@@ -745,3 +745,102 @@ def test_a_gemini_batch_embedding_counts_its_tokens_as_input() -> None:
     fields = answer_fields({"embedding": {"values": [0.25, -0.5]}, "tokenCount": "7"})
     assert (fields["embedding"], fields["input_tokens"], fields["output_tokens"],
             fields["total_tokens"]) == ([0.25, -0.5], 7, None, 7)
+
+
+# The typed reading of successful chat results (providers/_results.py) against the general
+# one: lines around its shape, each part valid, missing, null or of another type.
+_ANY_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**70), st.just(1.0),
+                        st.text(max_size=3))
+_COUNT = st.one_of(st.integers(0, 10_000), _ANY_SCALAR, st.just(2**63), st.just(-1))
+
+
+def _mostly(usual: st.SearchStrategy[Any], unusual: st.SearchStrategy[Any]
+            ) -> st.SearchStrategy[Any]:
+    return st.integers(0, 7).flatmap(lambda pick: usual if pick < 7 else unusual)
+
+
+def _maybe(value: st.SearchStrategy[Any], rare: bool) -> st.SearchStrategy[Any]:
+    """A field's value, absent (``...``) or a scalar of any type: most often the value, or
+    most often absent where the field is ``rare`` (one that takes a line off the typed
+    reading)."""
+    usual, unusual = (st.just(...), value) if rare else (value, st.just(...))
+    return st.integers(0, 19).flatmap(
+        lambda pick: usual if pick < 18 else unusual if pick == 18 else _ANY_SCALAR)
+
+
+_RARE = frozenset({"error", "inputTokens", "function_call", "modelVersion", "usageMetadata",
+                   "text", "arguments"})
+
+
+def _fields(**fields: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({name: _maybe(value, name in _RARE)
+                                  for name, value in fields.items()}).map(
+        lambda drawn: {name: value for name, value in drawn.items() if value is not ...})
+
+
+_CALL = _mostly(_fields(function=_fields(name=st.just("f"), arguments=st.text(max_size=4))),
+                _fields(arguments=st.text(max_size=4)))
+_MESSAGE = _fields(
+    role=st.just("assistant"),
+    content=_mostly(st.text(max_size=4), st.lists(st.fixed_dictionaries(
+        {"type": st.just("text"), "text": st.text(max_size=3)}), max_size=2)),
+    refusal=st.text(max_size=4), tool_calls=st.lists(_CALL, max_size=2),
+    function_call=_fields(name=st.just("f"), arguments=st.text(max_size=4)))
+_CHOICE = _fields(index=st.just(0), message=_MESSAGE, text=st.text(max_size=3),
+                  finish_reason=st.sampled_from(["stop", "length", "tool_calls",
+                                                 "content_filter", "odd"]),
+                  logprobs=st.just({"content": [{"token": "a", "logprob": -1.5e-05}]}))
+_USAGE = _fields(prompt_tokens=_COUNT, completion_tokens=_COUNT, total_tokens=_COUNT,
+                 prompt_tokens_details=_fields(cached_tokens=_COUNT),
+                 completion_tokens_details=_fields(reasoning_tokens=_COUNT),
+                 inputTokens=_COUNT)
+_BODY = _fields(id=st.just("chatcmpl-1"), object=st.just("chat.completion"),
+                model=_mostly(st.just("gpt-4o-mini"), st.just("")), modelVersion=st.just("v"),
+                choices=_mostly(st.lists(_CHOICE, min_size=1, max_size=2),
+                                st.lists(_ANY_SCALAR, max_size=1)), usage=_USAGE,
+                usageMetadata=st.just({"promptTokenCount": 3}))
+_RESULT_LINE = _fields(
+    id=st.just("batch_req_1"), custom_id=st.text(max_size=4),
+    response=_fields(status_code=_mostly(st.just(200),
+                                         st.sampled_from([201, 299, 300, 400, 500])),
+                     request_id=st.just("r"), body=_BODY),
+    error=st.fixed_dictionaries({"code": st.sampled_from(["batch_expired", "x"])}))
+# Text spliced into a line where a field's value stands (a repeated key: the last counts):
+# values a typed decode might skip unchecked.
+_SPLICES = [b"", b"", b"", b'"id":1e400,', b'"id":"\xff",', b'"id":"caf\xc3\xa9",',
+            b'"id":[1,],', b'"id":' + b"9" * 310 + b".5,", b'"response":null,',
+            b'"id":"\\ud800",', b'"id":' + b"[" * 300 + b"]" * 300 + b",", b'"extra":1,']
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(line=_RESULT_LINE, splice=st.sampled_from(_SPLICES), at_end=st.booleans())
+def test_the_typed_reading_of_a_success_is_the_general_reading(
+        line: dict[str, Any], splice: bytes, at_end: bool) -> None:
+    from batchio.providers._results import read_openai_success
+    from batchio.results import answer_body, answer_fields
+
+    encoded = msgspec.json.encode(line)
+    raw = (encoded[:-1] + b"," + splice.rstrip(b",") + b"}" if at_end and splice and
+           len(encoded) > 2 else b"{" + splice + encoded[1:]) + b"\n"
+    typed = read_openai_success(raw)
+    if typed is None:
+        return
+    outcome = batchio.get_profile("openai").classify_result(msgspec.json.decode(raw))
+    assert typed.response is None and outcome.response is not None
+    assert typed._replace(response=outcome.response, http_status=None, answer=None) == outcome
+    assert typed.http_status == outcome.response["status_code"]
+    assert orjson.dumps(typed.answer, option=orjson.OPT_SORT_KEYS) == orjson.dumps(
+        answer_fields(answer_body(outcome.response)), option=orjson.OPT_SORT_KEYS)
+
+
+def test_the_typed_reading_takes_every_simulated_chat_success(tmp_path: Path) -> None:
+    from batchio.providers._results import read_openai_success
+
+    simulate(EXAMPLES / "chat_requests.jsonl", output=tmp_path / "out.jsonl",
+             errors=tmp_path / "err.jsonl", seed=5, failure_rate=0.3)
+    lines = [raw for name in ("out.jsonl", "err.jsonl")
+             for raw in (tmp_path / name).read_bytes().splitlines(keepends=True)]
+    successes = [raw for raw in lines if b'"status_code":200' in raw]
+    assert successes and len(successes) < len(lines)
+    assert all(read_openai_success(raw) is not None for raw in successes)
+    assert all(read_openai_success(raw) is None for raw in lines if raw not in successes)

@@ -32,6 +32,12 @@ class Outcome(NamedTuple):
     error: Any
     error_code: str | None
     retryable: bool
+    #: Set where the line was read straight into the answer's columns without keeping its
+    #: response (rows made for a table file: see ``read_success`` of :class:`Profile`):
+    #: the response's HTTP status, and the answer's fields as
+    #: :func:`batchio.results.answer_fields` reads them; ``response`` is then None.
+    http_status: int | None = None
+    answer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,13 @@ class Profile:
     #: Reads one result line; raises KeyError/TypeError/ValueError when it is not one.
     classify_result: Callable[[Mapping[str, Any]], Outcome] = field(
         default=lambda line: _unset(line))
+    #: Reads the result lines of the commonest kind (a success) in one typed decode,
+    #: straight into the outcome and its answer's fields (``http_status``, ``answer``;
+    #: ``response`` None); None for any other line, which ``classify_result`` reads. What
+    #: it gives for a line is what ``classify_result`` and
+    #: :func:`batchio.results.answer_fields` give (a property test holds it to them).
+    #: Rows made for a table file use it: they need the answer's fields, not the response.
+    read_success: Callable[[bytes], Outcome | None] | None = None
     #: The field of a result line naming its request.
     result_id_field: str = "custom_id"
     #: The field of a result line that repeats its request's body, where results carry it

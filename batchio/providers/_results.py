@@ -7,10 +7,12 @@ Together, Mistral and vLLM; Anthropic, Gemini, Bedrock and Vertex AI each have t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import orjson
 
+from ..results import USAGE_FIELDS, choice_fields, token_counts
 from ._profile import Outcome
 
 # Outcomes are made once per result line: tuple.__new__ skips NamedTuple's Python __new__.
@@ -40,7 +42,7 @@ def _quota_error(error: Any) -> bool:
 
 
 def _outcome(*fields: Any) -> Outcome:
-    return _new(Outcome, fields)
+    return _new(Outcome, (*fields, None, None))
 
 
 def openai_shape(
@@ -92,6 +94,132 @@ def openai_shape(
         return _outcome(custom_id, "failed", response, body_error, code, retryable)
 
     return classify
+
+
+# A successful chat completion's result line, each field the answer's columns read typed
+# and every other field of OpenAI's objects (openai-python's ChatCompletion, read 2026-12)
+# as any JSON: what `read_openai_success` decodes in one pass. A field not named here
+# (another service's addition) takes the line the general way: a typed decode checks what
+# it skips for JSON syntax only, not for bad UTF-8 or numbers past a double's range, which
+# the general reading refuses. Each type is as strict as the general reading's test or
+# stricter (a line it refuses is read the general way): ``model`` a non-empty string,
+# ``choices`` a non-empty list of choices with a message, ``usage`` OpenAI's counts.
+class _Function(msgspec.Struct, forbid_unknown_fields=True):
+    arguments: Any = None
+    name: Any = None
+
+
+class _ToolCall(msgspec.Struct, forbid_unknown_fields=True):
+    function: _Function
+    id: Any = None
+    type: Any = None
+
+
+class _Message(msgspec.Struct, forbid_unknown_fields=True):
+    content: str | None = None  # a list of parts (Mistral) is read the general way
+    refusal: Any = None
+    tool_calls: list[_ToolCall] | None = None
+    function_call: None = None  # the legacy call, read the general way
+    role: Any = None
+    annotations: Any = None
+    audio: Any = None
+    # vLLM's and other open servers' reasoning text (not a column).
+    reasoning_content: Any = None
+    reasoning: Any = None
+
+
+class _Choice(msgspec.Struct, forbid_unknown_fields=True):
+    message: _Message
+    finish_reason: Any = None
+    index: Any = None
+    logprobs: Any = None
+    stop_reason: Any = None  # vLLM
+
+
+class _PromptDetails(msgspec.Struct, forbid_unknown_fields=True):
+    cached_tokens: Any = None
+    audio_tokens: Any = None
+
+
+class _CompletionDetails(msgspec.Struct, forbid_unknown_fields=True):
+    reasoning_tokens: Any = None
+    audio_tokens: Any = None
+    accepted_prediction_tokens: Any = None
+    rejected_prediction_tokens: Any = None
+
+
+class _Usage(msgspec.Struct, forbid_unknown_fields=True):
+    prompt_tokens: Any
+    completion_tokens: Any = None
+    total_tokens: Any = None
+    prompt_tokens_details: _PromptDetails | None = None
+    completion_tokens_details: _CompletionDetails | None = None
+    # Groq's timings.
+    queue_time: Any = None
+    prompt_time: Any = None
+    completion_time: Any = None
+    total_time: Any = None
+
+
+class _Body(msgspec.Struct, forbid_unknown_fields=True):
+    model: Annotated[str, msgspec.Meta(min_length=1)]
+    choices: Annotated[list[_Choice], msgspec.Meta(min_length=1)]
+    usage: _Usage
+    id: Any = None
+    object: Any = None
+    created: Any = None
+    system_fingerprint: Any = None
+    service_tier: Any = None
+    x_groq: Any = None  # Groq
+    prompt_logprobs: Any = None  # vLLM
+    kv_transfer_params: Any = None  # vLLM
+
+
+class _Response(msgspec.Struct, forbid_unknown_fields=True):
+    status_code: int  # msgspec's int is JSON's integer: 200.0 and true are refused
+    body: _Body
+    request_id: Any = None
+
+
+class _SuccessLine(msgspec.Struct, forbid_unknown_fields=True):
+    custom_id: str
+    response: _Response
+    error: None = None
+    id: Any = None
+
+
+_decode_success = msgspec.json.Decoder(_SuccessLine).decode
+
+
+def read_openai_success(raw: bytes) -> Outcome | None:
+    """The outcome of an OpenAI-shaped result line that is a chat completion's success (HTTP
+    2xx), with its answer's fields (:attr:`Outcome.answer`), in one typed decode; None for
+    any other line. Equal to what ``openai_shape`` and
+    :func:`batchio.results.answer_fields` give for the line, at about half their cost."""
+    try:
+        line = _decode_success(raw)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    status_code = line.response.status_code
+    if not 200 <= status_code < 300:
+        return None
+    body = line.response.body
+    choice = body.choices[0]
+    message = choice.message
+    calls = message.tool_calls
+    fields = choice_fields(message.content, message.refusal, choice.finish_reason,
+                           calls[0].function.arguments if calls else None)
+    fields["model"] = body.model
+    usage = body.usage
+    prompt_details, completion_details = (usage.prompt_tokens_details,
+                                          usage.completion_tokens_details)
+    fields.update(zip(USAGE_FIELDS, token_counts(
+        usage.prompt_tokens, usage.completion_tokens,
+        None if prompt_details is None else prompt_details.cached_tokens,
+        None if completion_details is None else completion_details.reasoning_tokens,
+        usage.total_tokens, None), strict=True))
+    return _new(Outcome, (line.custom_id, "succeeded", None, None, None, False, status_code,
+                          fields))
 
 
 def _check_answer_body(body: Any) -> None:

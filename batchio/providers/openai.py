@@ -9,7 +9,7 @@ reasoning behind each rule.
 from typing import Any
 
 from ._profile import IdRule, Limits, Profile
-from ._results import openai_shape
+from ._results import openai_shape, read_openai_success
 
 # BatchCreateParams.endpoint: the endpoints a batch may be created for.
 ENDPOINTS = {
@@ -53,6 +53,7 @@ MISPLACED = {
 OPENAI_RESULTS: dict[str, Any] = {
     "result_shape": "openai",
     "classify_result": openai_shape(EXPIRED, CANCELLED, RETRYABLE),
+    "read_success": read_openai_success,
     "expired_codes": EXPIRED,
     "cancelled_codes": CANCELLED,
     "retryable_codes": RETRYABLE,

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._profile import IdRule, Limits, Outcome, Profile
-from ._results import openai_shape
+from ._results import openai_shape, read_openai_success
 from .openai import CANCELLED, EXPIRED, RETRYABLE
 
 _openai_result = openai_shape(EXPIRED, CANCELLED, RETRYABLE)
@@ -58,6 +58,7 @@ PROFILE = Profile(
     duplicate_ids="warning",
     result_shape="openai",
     classify_result=vllm_result,
+    read_success=read_openai_success,
     expired_codes=EXPIRED,
     cancelled_codes=CANCELLED,
     retryable_codes=RETRYABLE,
