@@ -159,20 +159,31 @@ def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
     """The values of one row in :data:`batchio.results.COLUMNS` order: the one place a
     row's columns are made. With ``raw_json``, ``request`` and ``response`` are the lines'
     bytes without their line ending (for a writer that checks their UTF-8 itself)."""
-    response = row.response
-    answer = row.answer
+    # Unpacked at once, and the answer's columns taken by one itemgetter where it has them
+    # all: this runs for every row of a written join (2.8 against 2.1 us a row, 2026-12-07).
+    (custom_id, status, request, response, error, error_code, retryable, request_path,
+     request_line, request_raw, result_path, result_line, result_raw, endpoint,
+     output_check, output_check_message, answer, cost_usd, http_status) = row
     if answer is None:
         answer = answer_fields(answer_body(response)) if response is not None else _NO_ANSWER
+    try:
+        (text, finish_reason, finish_reason_raw, refusal, input_tokens, output_tokens,
+         cached_tokens, reasoning_tokens, total_tokens) = _answer_columns(answer)
+    except KeyError:
+        get = answer.get
+        (text, finish_reason, finish_reason_raw, refusal, input_tokens, output_tokens,
+         cached_tokens, reasoning_tokens, total_tokens) = (
+            get(name) for name in _ANSWER_COLUMNS)
     model = answer.get("model")
     if model is None:
-        body = request_body(row.request)
+        body = request_body(request)
         requested = body.get("model") if isinstance(body, dict) else None
         model = requested if isinstance(requested, str) else None
-    status_code = response.get("status_code") if isinstance(response, dict) \
-        else row.http_status
-    get = answer.get
-    request_raw, result_raw = row.request_raw, row.result_raw
-    if result_raw is not None and row.error_code == "invalid_result_line":
+    if isinstance(response, dict):
+        http_status = response.get("status_code")
+    if not (type(http_status) is int and -(1 << 63) <= http_status < 1 << 63):
+        http_status = None
+    if result_raw is not None and error_code == "invalid_result_line":
         result_raw = _as_json(result_raw)
     if raw_json:
         request_json: Any = request_raw.rstrip(b"\r\n")
@@ -180,23 +191,27 @@ def joined_values(row: JoinedRow, *, raw_json: bool = False) -> tuple[Any, ...]:
     else:
         request_json = _json_text(request_raw)
         response_json = None if result_raw is None else _json_text(result_raw)
-    return (row.custom_id, row.status, _http_status(status_code),
-            row.error_code, error_message(row.error), row.retryable, model, row.endpoint,
-            get("text"), _output_json(row, answer), get("finish_reason"),
-            get("finish_reason_raw"), get("refusal"), get("input_tokens"),
-            get("output_tokens"), get("cached_tokens"), get("reasoning_tokens"),
-            get("total_tokens"), row.cost_usd, get("embedding"), row.output_check,
-            row.output_check_message, row.request_path or None, row.request_line,
-            row.result_path, row.result_line, request_json, response_json)
+    return (custom_id, status, http_status, error_code,
+            None if error is None else error_message(error), retryable, model, endpoint,
+            text, _output_json(request, answer) if status == "succeeded" else None,
+            finish_reason, finish_reason_raw, refusal, input_tokens, output_tokens,
+            cached_tokens, reasoning_tokens, total_tokens, cost_usd, answer.get("embedding"),
+            output_check, output_check_message, request_path or None, request_line,
+            result_path, result_line, request_json, response_json)
 
 
-def _output_json(row: JoinedRow, answer: Mapping[str, Any]) -> str | None:
-    """The answer of a request that asked for JSON, as compact JSON text where it parses
-    (the ``output_json`` column); None for free text, failures and answers that do not
-    parse. A body that asks for nothing ends at one set test."""
-    if row.status != "succeeded":
-        return None
-    body = request_body(row.request)
+#: The answer's fields that are columns as they are (``embedding`` apart: most answers
+#: have none).
+_ANSWER_COLUMNS = ("text", "finish_reason", "finish_reason_raw", "refusal", "input_tokens",
+                   "output_tokens", "cached_tokens", "reasoning_tokens", "total_tokens")
+_answer_columns = operator.itemgetter(*_ANSWER_COLUMNS)
+
+
+def _output_json(request: Mapping[str, Any], answer: Mapping[str, Any]) -> str | None:
+    """The answer of a succeeded request that asked for JSON, as compact JSON text where it
+    parses (the ``output_json`` column); None for free text and answers that do not parse.
+    A body that asks for nothing ends at one set test."""
+    body = request_body(request)
     if not isinstance(body, dict) or ASKING_KEYS.isdisjoint(body):
         return None
     try:
@@ -221,10 +236,6 @@ def _output_json(row: JoinedRow, answer: Mapping[str, Any]) -> str | None:
 
 
 _NO_ANSWER: dict[str, Any] = {}
-
-
-def _http_status(value: Any) -> int | None:
-    return value if type(value) is int and -(1 << 63) <= value < 1 << 63 else None
 
 
 def _as_json(raw: bytes) -> bytes:
