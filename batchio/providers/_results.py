@@ -7,6 +7,7 @@ Together, Mistral and vLLM; Anthropic, Gemini, Bedrock and Vertex AI each have t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import GenericAlias
 from typing import Annotated, Any
 
 import msgspec
@@ -96,98 +97,63 @@ def openai_shape(
     return classify
 
 
-# A successful chat completion's result line, each field the answer's columns read typed
+# A successful chat completion's result line: each field the answer's columns read, typed,
 # and every other field of OpenAI's objects (openai-python's ChatCompletion, read 2026-12)
-# as any JSON: what `read_openai_success` decodes in one pass. A field not named here
-# (another service's addition) takes the line the general way: a typed decode checks what
-# it skips for JSON syntax only, not for bad UTF-8 or numbers past a double's range, which
-# the general reading refuses. Each type is as strict as the general reading's test or
-# stricter (a line it refuses is read the general way): ``model`` a non-empty string,
-# ``choices`` a non-empty list of choices with a message, ``usage`` OpenAI's counts.
-class _Function(msgspec.Struct, forbid_unknown_fields=True):
-    arguments: Any = None
-    name: Any = None
+# as any JSON, decoded and so checked, not read: what `read_openai_success` decodes in one
+# pass. A line with a field not named here (another service's addition) is read the
+# general way: a typed decode checks what it skips for JSON syntax only, not for bad UTF-8
+# or numbers past a double's range, which the general reading refuses. Each type is as
+# strict as the general reading's test or stricter (a line it refuses is read the general
+# way): ``model`` a non-empty string, ``choices`` a non-empty list of choices with a
+# message, ``usage`` OpenAI's counts.
+def _object(name: str, read: list[tuple[str, Any] | tuple[str, Any, Any]],
+            unread: tuple[str, ...] = ()) -> Any:
+    """The Struct of one object of the line: the fields ``read``, and the ``unread`` ones
+    as any JSON; no other field."""
+    return msgspec.defstruct(name, [*read, *((field, Any, None) for field in unread)],
+                             kw_only=True, forbid_unknown_fields=True)
 
 
-class _ToolCall(msgspec.Struct, forbid_unknown_fields=True):
-    function: _Function
-    id: Any = None
-    type: Any = None
+def _list_of(item: Any) -> Any:
+    """``list[item]`` of a Struct made by :func:`_object`."""
+    return GenericAlias(list, (item,))
 
 
-class _Message(msgspec.Struct, forbid_unknown_fields=True):
-    content: str | None = None  # a list of parts (Mistral) is read the general way
-    refusal: Any = None
-    tool_calls: list[_ToolCall] | None = None
-    function_call: None = None  # the legacy call, read the general way
-    role: Any = None
-    annotations: Any = None
-    audio: Any = None
-    # vLLM's and other open servers' reasoning text (not a column).
-    reasoning_content: Any = None
-    reasoning: Any = None
-
-
-class _Choice(msgspec.Struct, forbid_unknown_fields=True):
-    message: _Message
-    finish_reason: Any = None
-    index: Any = None
-    logprobs: Any = None
-    stop_reason: Any = None  # vLLM
-
-
-class _PromptDetails(msgspec.Struct, forbid_unknown_fields=True):
-    cached_tokens: Any = None
-    audio_tokens: Any = None
-
-
-class _CompletionDetails(msgspec.Struct, forbid_unknown_fields=True):
-    reasoning_tokens: Any = None
-    audio_tokens: Any = None
-    accepted_prediction_tokens: Any = None
-    rejected_prediction_tokens: Any = None
-
-
-class _Usage(msgspec.Struct, forbid_unknown_fields=True):
-    prompt_tokens: Any
-    completion_tokens: Any = None
-    total_tokens: Any = None
-    prompt_tokens_details: _PromptDetails | None = None
-    completion_tokens_details: _CompletionDetails | None = None
-    # Groq's timings.
-    queue_time: Any = None
-    prompt_time: Any = None
-    completion_time: Any = None
-    total_time: Any = None
-
-
-class _Body(msgspec.Struct, forbid_unknown_fields=True):
-    model: Annotated[str, msgspec.Meta(min_length=1)]
-    choices: Annotated[list[_Choice], msgspec.Meta(min_length=1)]
-    usage: _Usage
-    id: Any = None
-    object: Any = None
-    created: Any = None
-    system_fingerprint: Any = None
-    service_tier: Any = None
-    x_groq: Any = None  # Groq
-    prompt_logprobs: Any = None  # vLLM
-    kv_transfer_params: Any = None  # vLLM
-
-
-class _Response(msgspec.Struct, forbid_unknown_fields=True):
-    status_code: int  # msgspec's int is JSON's integer: 200.0 and true are refused
-    body: _Body
-    request_id: Any = None
-
-
-class _SuccessLine(msgspec.Struct, forbid_unknown_fields=True):
-    custom_id: str
-    response: _Response
-    error: None = None
-    id: Any = None
-
-
+_Function = _object("_Function", [("arguments", Any, None)], ("name",))
+_ToolCall = _object("_ToolCall", [("function", _Function)], ("id", "type"))
+_Message = _object("_Message", [
+    ("content", str | None, None),  # a list of parts (Mistral) is read the general way
+    ("refusal", Any, None),
+    ("tool_calls", _list_of(_ToolCall) | None, None),
+    ("function_call", None, None),  # the legacy call, read the general way
+    # vLLM's and other open servers' reasoning text is no column.
+], ("role", "annotations", "audio", "reasoning_content", "reasoning"))
+_Choice = _object("_Choice", [("message", _Message), ("finish_reason", Any, None)],
+                  ("index", "logprobs", "stop_reason"))  # stop_reason: vLLM
+_Usage = _object("_Usage", [
+    ("prompt_tokens", Any),
+    ("completion_tokens", Any, None),
+    ("total_tokens", Any, None),
+    ("prompt_tokens_details",
+     _object("_PromptDetails", [("cached_tokens", Any, None)], ("audio_tokens",)) | None,
+     None),
+    ("completion_tokens_details", _object("_CompletionDetails", [
+        ("reasoning_tokens", Any, None)], ("audio_tokens", "accepted_prediction_tokens",
+                                           "rejected_prediction_tokens")) | None, None),
+], ("queue_time", "prompt_time", "completion_time", "total_time"))  # Groq's timings
+_Body = _object("_Body", [
+    ("model", Annotated[str, msgspec.Meta(min_length=1)]),
+    ("choices", Annotated[_list_of(_Choice), msgspec.Meta(min_length=1)]),
+    ("usage", _Usage),
+], ("id", "object", "created", "system_fingerprint", "service_tier",
+    "x_groq", "prompt_logprobs", "kv_transfer_params"))  # Groq; vLLM twice
+_SuccessLine = _object("_SuccessLine", [
+    ("custom_id", str),
+    # msgspec's int is JSON's integer: 200.0 and true are refused.
+    ("response", _object("_Response", [("status_code", int), ("body", _Body)],
+                         ("request_id",))),
+    ("error", None, None),
+], ("id",))
 _decode_success = msgspec.json.Decoder(_SuccessLine).decode
 
 
