@@ -844,3 +844,81 @@ def test_the_typed_reading_takes_every_simulated_chat_success(tmp_path: Path) ->
     assert successes and len(successes) < len(lines)
     assert all(read_openai_success(raw) is not None for raw in successes)
     assert all(read_openai_success(raw) is None for raw in lines if raw not in successes)
+
+
+def _success(custom_id: str, message: dict[str, Any], **body: Any) -> bytes:
+    answer = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
+              "model": "gpt-4o-mini", "choices": [{"index": 0, "message": message,
+                                                   "finish_reason": "stop"}],
+              "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}
+    answer.update(body)
+    return msgspec.json.encode({"id": "batch_req_1", "custom_id": custom_id, "response": {
+        "status_code": 200, "request_id": "req_1", "body": answer}, "error": None})
+
+
+def test_a_written_join_of_unusual_successes_is_the_rows_iterated(tmp_path: Path) -> None:
+    """Lines each way of reading a success takes (typed, general, refused): the written
+    JSONL and Parquet hold the rows iterated, by one process and by two."""
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    asking = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "n?"}],
+              "response_format": {"type": "json_schema", "json_schema": {
+                  "name": "n", "strict": True, "schema": schema}}}
+    text = {"role": "assistant", "content": "plain"}
+    results = [
+        _success("ascii", text),
+        _success("utf8", {"role": "assistant", "content": "caf\u00e9 \u2615 \u65e5\u672c"}),
+        _success("escapes", {"role": "assistant", "content": "a\n\"b\"\u0001"}),
+        _success("json-ok", {"role": "assistant", "content": '{"n": 3}'}),
+        _success("json-bad", {"role": "assistant", "content": '{"n": "three"}'}),
+        _success("refused", {"role": "assistant", "content": None, "refusal": "no"}),
+        _success("tool", {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}),
+        _success("huge-count", text, usage={"prompt_tokens": 2**70, "completion_tokens": 1}),
+        _success("no-total", text, usage={"prompt_tokens": 1, "completion_tokens": 1,
+                                          "prompt_tokens_details": {"cached_tokens": 1}}),
+        _success("extra-field", text, provider_extra=1),
+        _success("parts", {"role": "assistant", "content": [{"type": "text", "text": "p"}]}),
+        _success("no-usage", text, usage=None),
+        _success("logprobs", text, choices=[{"index": 0, "message": text,
+                                             "finish_reason": "length", "logprobs": {
+                                                 "content": [{"logprob": -1.5e-05}]}}]),
+        _success("model-twice", text).replace(b'"model":"gpt-4o-mini"',
+                                              b'"model":"gpt-4o-mini","model":"other"'),
+        _success("huge-float", text).replace(b'"created":1767225600', b'"created":1e400'),
+        _success("bad-utf8", {"role": "assistant", "content": "XX"}).replace(b"XX", b"\xff"),
+        _success("http-201", text).replace(b'"status_code":200', b'"status_code":201'),
+    ]
+    # The ids read past what the lines hold that no JSON parser takes.
+    ids = [msgspec.json.decode(msgspec.json.decode(line, type=dict[str, msgspec.Raw])[
+        "custom_id"]) for line in results]
+    from batchio.providers._results import read_openai_success
+
+    typed = [custom_id for custom_id, line in zip(ids, results, strict=True)
+             if read_openai_success(line) is not None]
+    assert set(ids) - set(typed) == {"extra-field", "parts", "no-usage", "huge-float",
+                                     "bad-utf8"}
+    requests = lines(tmp_path / "requests.jsonl", [
+        chat_request(custom_id, asking if custom_id.startswith("json") else {
+            "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+        for custom_id in ids])
+    output = tmp_path / "output.jsonl"
+    output.write_bytes(b"".join(line + b"\n" for line in reversed(results)))
+    expected_lines = b"".join(joined_line(row) for row in join(
+        requests, outputs=output, check_outputs=True))
+    expected = rows_of(requests, outputs=output, check_outputs=True)
+    by_id = {row["custom_id"]: row for row in expected}
+    assert by_id["huge-float"]["error_code"] == by_id["bad-utf8"]["error_code"] == \
+        "invalid_result_line"
+    assert (by_id["json-ok"]["output_check"], by_id["json-bad"]["output_check"]) == (
+        "ok", "schema_violation")
+    assert by_id["utf8"]["text"] == "caf\u00e9 \u2615 \u65e5\u672c"
+    assert by_id["http-201"]["http_status"] == 201
+    assert by_id["model-twice"]["model"] == "other"  # the last of repeated keys
+    for workers in (1, 2):
+        result = join(requests, outputs=output, check_outputs=True)
+        batchio.write_join(result, tmp_path / "joined.jsonl", workers=workers)
+        assert (tmp_path / "joined.jsonl").read_bytes() == expected_lines
+        assert result.summary.unusable_usage == 1
+        result = join(requests, outputs=output, check_outputs=True)
+        batchio.write_join(result, tmp_path / "joined.parquet", workers=workers)
+        assert pq.read_table(tmp_path / "joined.parquet").to_pylist() == expected
