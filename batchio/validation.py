@@ -716,6 +716,88 @@ def _duplicate_keys(raw: bytes) -> list[str]:
     return repeated
 
 
+class IdLines:
+    """custom_id -> the line that first used it: the only per-request state validation
+    keeps. Ids the typed lane takes a block at a time are kept as a set, with each block's
+    ids and first line; their lines are made only when asked for (a repeat of one is
+    found, or the ids go to another process). The set and the blocks take 0.03 s where a
+    dict of ids and lines took 0.06 s on 300,000 chat lines, and about 40 bytes less a
+    request (2026-12-07)."""
+
+    def __init__(self, lines: dict[str, int] | None = None) -> None:
+        #: Ids taken one at a time, and those of blocks whose lines were asked for.
+        self.lines: dict[str, int] = {} if lines is None else lines
+        self._block_ids: set[str] = set()
+        #: (first line, ids) of each block whose lines have not been made.
+        self._blocks: list[tuple[int, list[str]]] = []
+        #: Block ids whose lines are in ``lines`` too.
+        self._made = 0
+
+    def add_block(self, ids: list[str], first: int) -> bool:
+        """Take the ids of consecutive lines from line ``first``, when each is new and
+        none repeats another; else take none and return False."""
+        block_ids = self._block_ids
+        if not block_ids.isdisjoint(ids) or (
+                self.lines and not self.lines.keys().isdisjoint(ids)):
+            return False
+        before = len(block_ids)
+        block_ids.update(ids)
+        if len(block_ids) != before + len(ids):
+            # An id twice in the block: none of its ids was there before.
+            block_ids.difference_update(ids)
+            return False
+        self._blocks.append((first, ids))
+        return True
+
+    def setdefault(self, custom_id: str, line: int) -> int:
+        """The line that first used ``custom_id``, which is ``line`` if none did."""
+        if custom_id in self._block_ids:
+            return self[custom_id]
+        return self.lines.setdefault(custom_id, line)
+
+    def __getitem__(self, custom_id: str) -> int:
+        line = self.lines.get(custom_id)
+        if line is None:
+            if custom_id not in self._block_ids:
+                raise KeyError(custom_id)
+            self._make_lines()
+            line = self.lines[custom_id]
+        return line
+
+    def _make_lines(self) -> None:
+        for first, ids in self._blocks:
+            self.lines.update(zip(ids, range(first, first + len(ids)), strict=True))
+            self._made += len(ids)
+        self._blocks.clear()
+
+    def __contains__(self, custom_id: object) -> bool:
+        return custom_id in self.lines or custom_id in self._block_ids
+
+    def __len__(self) -> int:
+        return len(self.lines) + len(self._block_ids) - self._made
+
+    def ids(self) -> AbstractSet[str]:
+        """Every id (not to be changed)."""
+        if not self.lines:
+            return self._block_ids
+        return self.lines.keys() | self._block_ids if self._block_ids else self.lines.keys()
+
+    def pairs(self) -> tuple[list[str], array[int]]:
+        """Every id and its line, in two lists."""
+        ids = list(self.lines)
+        lines = array("q", self.lines.values())
+        for first, block in self._blocks:
+            ids += block
+            lines.extend(range(first, first + len(block)))
+        return ids, lines
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self._block_ids.clear()
+        self._blocks.clear()
+        self._made = 0
+
+
 class _LineChecker:
     """The per-line checks, with the little state a file needs (first url and model, ids).
 
@@ -740,7 +822,7 @@ class _LineChecker:
         self.first_url: tuple[str, int] | None = None
         self.first_model: tuple[str, int] | None = None
         #: custom_id -> the line that first used it: the only per-request state kept.
-        self.seen: dict[str, int] = {}
+        self.seen = IdLines()
         #: The echo key of each request without an id -> its first line (Bedrock, Vertex).
         self.echo_seen: dict[bytes, int] = {}
         #: (method, url, model) -> [the endpoint, lines of the fast lane with that envelope],
@@ -847,7 +929,9 @@ class _LineChecker:
         id_problem = None if profile.ids.plain else profile.ids.problem
         envelope_fits = self.envelope.issuperset
         clean_get = self.clean.get
-        seen_setdefault = self.seen.setdefault
+        # The ids of this lane are in seen.lines, or taken by the typed lane in blocks.
+        seen_setdefault = self.seen.lines.setdefault
+        block_ids = self.seen._block_ids
         user_schema = self.user_schema
         count_embeddings = self._count_embeddings
         body_clean = body_is_clean
@@ -891,7 +975,8 @@ class _LineChecker:
                                    target.misplaced_names)
                     and (user_schema is None or user_schema.is_valid(body))
                     and (asks_nothing(body) or not schema_problems(body, schemas, provider))
-                    and (custom_id is None or seen_setdefault(custom_id, number) == number)):
+                    and (custom_id is None or (custom_id not in block_ids and seen_setdefault(
+                        custom_id, number) == number))):
                 return False
             entry[1] += 1
             if target.counts_inputs:
@@ -946,16 +1031,7 @@ class _LineChecker:
         if not taken:
             return 0, first
         numbers = range(number + 1, number + taken + 1)
-        seen = self.seen
-        if not seen.keys().isdisjoint(ids):
-            return 0, first
-        before = len(seen)
-        seen.update(zip(ids, numbers, strict=True))
-        if len(seen) != before + taken:
-            # An id used twice in the block: none of its ids was there before, so taking
-            # them all out again leaves the ids as they were.
-            for custom_id in ids:
-                seen.pop(custom_id, None)
+        if not self.seen.add_block(ids, number + 1):
             return 0, first
         entry[1] += taken
         if self.request_lines is not None:
@@ -1349,7 +1425,7 @@ class _RangeResult:
     known only once the ranges before it are read): the merge shifts them by ``base``."""
 
     report: Report
-    seen: dict[str, int]
+    seen: IdLines
     request_lines: array[int]
     input_lines: array[int]
     input_counts: array[int]
@@ -1363,14 +1439,14 @@ class _RangeResult:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         with contextlib.suppress(UnicodeEncodeError):
-            state["seen"] = (_ID_ENCODER.encode(list(self.seen)),
-                             array("q", self.seen.values()))
+            ids, lines = self.seen.pairs()
+            state["seen"] = (_ID_ENCODER.encode(ids), lines)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if isinstance(state["seen"], tuple):
             ids, lines = state["seen"]
-            state["seen"] = dict(zip(_ID_DECODER.decode(ids), lines, strict=True))
+            state["seen"] = IdLines(dict(zip(_ID_DECODER.decode(ids), lines, strict=True)))
         self.__dict__.update(state)
 
 
@@ -1602,12 +1678,12 @@ def _problems_in_file_order(results: list[_RangeResult], profile: Profile) -> li
                         problem, message=already_used(problem.custom_id, number))
             problems.append(problem)
         if not number:
-            earlier_ids = result.seen.keys()
+            earlier_ids = result.seen.ids()
             continue
         # The ids a range shares with earlier ranges, by a set intersection in C (0.13 s of
         # Python loops over 500,000 ids, a few ms this way).
         seen = result.seen
-        for custom_id in (seen.keys() & earlier_ids
+        for custom_id in (seen.ids() & earlier_ids
                           if profile.duplicate_ids != "allowed" else ()):
             problems.append(Problem(
                 code="duplicate_custom_id", line=base + seen[custom_id], param=id_field,
@@ -1615,7 +1691,7 @@ def _problems_in_file_order(results: list[_RangeResult], profile: Profile) -> li
                 message=already_used(custom_id, number - 1),
                 severity="warning" if profile.duplicate_ids == "warning" else "error"))
         if number < len(results) - 1:
-            earlier_ids = set(earlier_ids) | seen.keys()
+            earlier_ids = set(earlier_ids) | seen.ids()
     problems.sort(key=lambda p: (p.line or 0, _SAME_LINE_ORDER.get(p.code, 2)))
     return _blank_runs_joined(problems)
 

@@ -50,10 +50,16 @@ def pure_jsonschema_seconds(path: str, lines: int) -> float:
 
 
 def bytes_per_request(lines: int) -> float:
-    """The memory the validator keeps per request: its custom_id -> first line dict."""
-    seen = {f"request-{i:07d}": i + 1 for i in range(lines)}
-    total = sys.getsizeof(seen) + sum(sys.getsizeof(key) for key in seen)
-    total += sum(sys.getsizeof(value) for value in seen.values() if value > 256)
+    """The memory the validator keeps per request: its ids as the typed lane keeps them,
+    a set and the list of each block's ids (batchio.validation.IdLines)."""
+    from batchio.validation import IdLines
+
+    seen = IdLines()
+    ids = [f"request-{i:07d}" for i in range(lines)]
+    for start in range(0, lines, 1_200):
+        seen.add_block(ids[start:start + 1_200], start + 1)
+    total = sys.getsizeof(seen._block_ids) + sum(sys.getsizeof(key) for key in ids)
+    total += sum(sys.getsizeof(block) for _, block in seen._blocks)
     return total / lines
 
 
@@ -150,7 +156,7 @@ def main() -> None:
            ("batchio.validate(workers=1)", single),
            ("pure jsonschema loop (extrapolated)", pure_jsonschema_seconds(path, args.lines)))
     print(f"  memory kept per request: {bytes_per_request(args.lines):.0f} bytes "
-          "(custom_id -> first line)")
+          "(the ids the typed lane took: a set, and each block's list)")
     peak_rss()
 
 

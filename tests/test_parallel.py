@@ -174,16 +174,41 @@ def test_a_run_of_blank_lines_cut_by_a_range_boundary_is_one_problem(tmp_path: P
         assert as_dict(several) == as_dict(one)
 
 
+def test_id_lines_keep_each_ids_first_line_whether_taken_in_blocks_or_one_by_one() -> None:
+    from array import array
+
+    from batchio.validation import IdLines
+    seen = IdLines()
+    assert seen.setdefault("a", 1) == 1
+    assert seen.add_block(["b", "c"], 2)
+    assert not seen.add_block(["d", "a"], 4)  # repeats an id taken one by one
+    assert not seen.add_block(["d", "c"], 4)  # repeats an id of a block
+    assert not seen.add_block(["d", "e", "d"], 4)  # repeats itself
+    assert ("d" in seen, "c" in seen, len(seen)) == (False, True, 3)
+    assert seen.add_block(["d", "e"], 4)
+    assert seen.setdefault("c", 9) == 3  # its block's lines made
+    assert seen.setdefault("e", 9) == 5 and seen.setdefault("f", 9) == 9
+    assert (len(seen), set(seen.ids())) == (6, set("abcdef"))
+    assert seen.pairs() == (list("abcdef"), array("q", [1, 2, 3, 4, 5, 9]))
+    assert seen.add_block(["g"], 10) and seen.pairs()[0] == list("abcdefg")
+    with pytest.raises(KeyError):
+        seen["h"]
+    seen.clear()
+    assert (len(seen), seen.pairs()) == (0, ([], array("q")))
+
+
 @pytest.mark.parametrize("ids", [["a", "b\n", "é"], ["a", "\ud800"]])
 def test_a_range_result_crosses_processes_with_its_ids(ids: list[str]) -> None:
     """A worker's ids go back as msgpack, or pickled where one is not UTF-8."""
     from array import array
 
-    from batchio.validation import Report, _RangeResult
-    seen = {custom_id: number for number, custom_id in enumerate(ids, 1)}
+    from batchio.validation import IdLines, Report, _RangeResult
+    seen = IdLines({ids[0]: 1})
+    assert seen.add_block(ids[1:], 2)
     result = _RangeResult(Report(path="x", provider="openai"), seen, array("q", [1]),
                           array("q"), array("q"), 2)
     back = pickle.loads(pickle.dumps(result))
-    assert back.seen == result.seen
-    assert list(back.seen) == ids
+    lines = list(range(1, len(ids) + 1))
+    assert back.seen.pairs() == result.seen.pairs() == (ids, array("q", lines))
+    assert [back.seen[custom_id] for custom_id in ids] == lines
     assert back.lines_read == 2 and list(back.request_lines) == [1]
