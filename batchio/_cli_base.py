@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn, TypeVar
 
 import click
+import msgspec
 import orjson
 
 from .errors import BatchioError, BatchioWarning, escape
@@ -309,9 +310,17 @@ def finish(fields: Mapping[str, Any], status: int = EXIT_OK, *, err: bool = Fals
     """End a command: in JSON mode its one document (on stderr when stdout carries rows),
     then the exit status."""
     if json_mode():
-        click.echo(orjson.dumps(envelope(fields, status), option=orjson.OPT_INDENT_2).decode(),
-                   err=err)
+        click.echo(json_document(envelope(fields, status)), err=err)
     sys.exit(status)
+
+
+def json_document(document: Any) -> str:
+    """A command's JSON document, indented. A whole number past 64 bits (a sum of token
+    counts that each fit) is written as it is, by a second encoder: orjson refuses it."""
+    try:
+        return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+    except TypeError:
+        return msgspec.json.format(msgspec.json.encode(document), indent=2).decode()
 
 
 #: Whether the running command writes data to stdout (see :func:`writes_stdout`).
@@ -334,9 +343,9 @@ def _error_document(exc: BaseException, status: int) -> None:
         return
     with contextlib.suppress(OSError):
         message = one_line(exc).removeprefix("batchio: ")
-        click.echo(orjson.dumps(envelope({"error": {"code": error_code(exc),
-                                                    "message": message}}, status),
-                                option=orjson.OPT_INDENT_2).decode(), err=_data_on_stdout)
+        click.echo(json_document(envelope({"error": {"code": error_code(exc),
+                                                     "message": message}}, status)),
+                   err=_data_on_stdout)
 
 
 def echo(text: str, *, err: bool = False) -> None:

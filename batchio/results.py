@@ -472,6 +472,9 @@ def token_counts(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: 
     if not (type(total) is int and 0 <= total < high):
         unusable = unusable or total is not None
         total = None if input_tokens is None else input_tokens + (output_tokens or 0)
+        if total is not None and total >= high:
+            # Counts that each fit, summed past 64 bits: no total a column can hold.
+            total, unusable = None, True
     return (input_tokens, output_tokens, cached, reasoning, total, cache_writes, unusable)
 
 

@@ -606,6 +606,41 @@ def test_counts_beyond_64_bits_and_vectors_beyond_float_are_nulls(tmp_path: Path
         assert orjson.loads(cli.stdout)["usage"]["gpt-4o-mini"]["output_tokens"] == 5
 
 
+def test_counts_that_each_fit_but_sum_past_64_bits_are_said_not_a_crash(
+        tmp_path: Path) -> None:
+    """A total made of two counts past 64 bits is null and counted as unusable; usage
+    summed past 64 bits is written whole in the JSON document."""
+    half = 1 << 62
+    requests = lines(tmp_path / "in.jsonl", [
+        chat_request(f"r{number}", {"model": "gpt-4o-mini", "messages": []})
+        for number in range(3)])
+    answer = {"model": "gpt-4o-mini", "choices": [{"message": {"content": "x"},
+                                                   "finish_reason": "stop"}]}
+    output = lines(tmp_path / "out.jsonl", [
+        openai_result("r0", {**answer, "usage": {"prompt_tokens": half,
+                                                 "completion_tokens": half}}),
+        openai_result("r1", {**answer, "usage": {"prompt_tokens": half * 2 - 1,
+                                                 "completion_tokens": 0,
+                                                 "total_tokens": half * 2 - 1}}),
+        openai_result("r2", {**answer, "usage": {"prompt_tokens": half * 2 - 1,
+                                                 "completion_tokens": 0,
+                                                 "total_tokens": half * 2 - 1}})])
+    rows = rows_of(requests, outputs=output)
+    assert [row["total_tokens"] for row in rows] == [None, half * 2 - 1, half * 2 - 1]
+    for target in ("j.parquet", "j.csv", "j.jsonl"):
+        for jobs in ("1", "2"):
+            cli = CliRunner().invoke(main, ["join", str(requests), "--results", str(output),
+                                            "-o", str(tmp_path / target), "--format", "json",
+                                            "--jobs", jobs])
+            assert cli.exit_code == 0, cli.output
+            document = json.loads(cli.stdout)  # its whole numbers read exactly
+            assert document["unusable_usage"] == 1
+            assert document["usage"]["gpt-4o-mini"]["input_tokens"] == \
+                half + 2 * (half * 2 - 1)
+    assert pq.read_table(tmp_path / "j.parquet").column("total_tokens").to_pylist() == [
+        None, half * 2 - 1, half * 2 - 1]
+
+
 def test_deep_recursive_and_backtracking_schemas_give_verdicts_not_failures(
         tmp_path: Path) -> None:
     # Written as text: deeper than orjson's own writer goes.
