@@ -41,6 +41,7 @@ from .errors import (
     JoinError,
     LineError,
     Problem,
+    SourceError,
     UsageError,
     import_extra,
     quote,
@@ -1410,6 +1411,15 @@ def join(
     # A file read in two roles would count its lines twice (a result file named as --output
     # and --errors), or read requests as results.
     check_read_once({"an input": paths, "a result file": [*output_paths, *error_paths]})
+    for path in (*paths, *output_paths, *error_paths):
+        # A file that is not there is said now, as the command line says it, not when the
+        # rows are first read.
+        if path != "-":
+            try:
+                os.stat(path)
+            except OSError as exc:
+                raise SourceError(f"cannot open {path}: {exc.strerror or exc}", path=path,
+                                  errno=exc.errno) from exc
     for path in (*output_paths, *error_paths):
         if not reads_once(path):
             wrong = not_results(path)

@@ -16,6 +16,7 @@ from batchio import (
     DuplicateIdError,
     JoinError,
     RetryWriter,
+    SourceError,
     UsageError,
     join,
     should_retry,
@@ -357,3 +358,17 @@ def test_a_quota_error_is_not_worth_retrying_though_it_is_a_429(tmp_path: Path) 
         ("project_spend_limit_exceeded", False)]
     assert result.summary.retryable == 1
     assert write_retry(join(inputs, outputs=output), tmp_path / "retry.jsonl") == 1
+
+
+def test_join_says_a_missing_file_when_called_not_when_first_read(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    requests.write_bytes(b'{"custom_id": "a", "method": "POST", "url": "/v1/chat/completions",'
+                         b' "body": {"model": "gpt-4o-mini", "messages": []}}\n')
+    missing = tmp_path / "nope.jsonl"
+    for outputs, errors in ((missing, ()), ((), missing)):
+        with pytest.raises(SourceError) as raised:
+            join(requests, outputs=outputs, errors=errors)
+        assert (raised.value.code, raised.value.errno) == ("unreadable_file", 2)
+        assert str(missing) in str(raised.value)
+    with pytest.raises(SourceError, match="cannot open"):
+        join(tmp_path / "missing.jsonl", outputs=requests)
