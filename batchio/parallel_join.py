@@ -91,7 +91,10 @@ class _Part:
     #: The bytes of its spool (JSONL), which this process copies without reading them.
     spooled: int = 0
     retry_lines: int = 0
-    claims: list[tuple[int, int]] = field(default_factory=list)
+    #: The results its inputs claimed, and the input place of each claim (see
+    #: ``_Locations.claimed_by``).
+    claimed: array[int] = field(default_factory=lambda: array("q"))
+    claimers: array[int] = field(default_factory=lambda: array("q"))
     unanswered: list[tuple[str, int]] = field(default_factory=list)
     error: BatchioError | None = None
     error_place: int | None = None
@@ -494,8 +497,10 @@ def _join_range(result: Join, index: _Index, locations: _Locations, pieces: list
     except Exception as exc:
         part.error = BatchioError(f"a worker process of the join failed: "
                                   f"{type(exc).__name__}: {exc}", code="worker_failed")
-    part.claims = [(ordinal, claimer) for ordinal, claimer in enumerate(locations.claimed_by)
-                   if claimer]
+    # Picked out in C: a loop over every result's claim took 25-40 ms a range.
+    claimed_by = locations.claimed_by
+    part.claimed = array("q", itertools.compress(range(len(claimed_by)), claimed_by))
+    part.claimers = array("q", map(claimed_by.__getitem__, part.claimed))
     part.unanswered = list(unanswered.items())
     path = os.path.join(folder, f"{number}.part")
     with open(path + ".tmp", "wb") as handle:
@@ -562,7 +567,7 @@ def _merge(result: Join, locations: _Locations, unanswered: _MemoryIndex, part: 
     then its counts."""
     claimed = locations.claimed_by
     second_uses: list[tuple[int, str, int]] = []  # (second place, custom_id, first place)
-    for ordinal, claimer in part.claims:
+    for ordinal, claimer in zip(part.claimed, part.claimers, strict=True):
         if claimed[ordinal]:
             first = claimed[ordinal]
             second_uses.append((claimer - (1 << 32), _claimed_id(result, locations, ordinal),
