@@ -718,15 +718,15 @@ def _duplicate_keys(raw: bytes) -> list[str]:
 class IdLines:
     """custom_id -> the line that first used it: the only per-request state validation
     keeps. Ids the typed lane takes a block at a time are kept as a set, with each block's
-    ids and first line; their lines are made only when asked for (a repeat of one is
-    found, or the ids go to another process). The set and the blocks take 0.03 s where a
-    dict of ids and lines took 0.06 s on 300,000 chat lines, and about 40 bytes less a
-    request (2026-12-07)."""
+    ids and first line; their lines are made only when one is asked for (an id used
+    again). The set and the blocks take 0.03 s where a dict of ids and lines took 0.06 s on
+    300,000 chat lines, and about 40 bytes less a request (2026-12-07)."""
 
     def __init__(self, lines: dict[str, int] | None = None) -> None:
         #: Ids taken one at a time, and those of blocks whose lines were asked for.
         self.lines: dict[str, int] = {} if lines is None else lines
-        self._block_ids: set[str] = set()
+        #: Ids taken in blocks (not to be changed but by :meth:`add_block`).
+        self.block_ids: set[str] = set()
         #: (first line, ids) of each block whose lines have not been made.
         self._blocks: list[tuple[int, list[str]]] = []
         #: Block ids whose lines are in ``lines`` too.
@@ -735,7 +735,7 @@ class IdLines:
     def add_block(self, ids: list[str], first: int) -> bool:
         """Take the ids of consecutive lines from line ``first``, when each is new and
         none repeats another; else take none and return False."""
-        block_ids = self._block_ids
+        block_ids = self.block_ids
         if not block_ids.isdisjoint(ids) or (
                 self.lines and not self.lines.keys().isdisjoint(ids)):
             return False
@@ -750,14 +750,14 @@ class IdLines:
 
     def setdefault(self, custom_id: str, line: int) -> int:
         """The line that first used ``custom_id``, which is ``line`` if none did."""
-        if custom_id in self._block_ids:
+        if custom_id in self.block_ids:
             return self[custom_id]
         return self.lines.setdefault(custom_id, line)
 
     def __getitem__(self, custom_id: str) -> int:
         line = self.lines.get(custom_id)
         if line is None:
-            if custom_id not in self._block_ids:
+            if custom_id not in self.block_ids:
                 raise KeyError(custom_id)
             self._make_lines()
             line = self.lines[custom_id]
@@ -770,17 +770,17 @@ class IdLines:
         self._blocks.clear()
 
     def __contains__(self, custom_id: object) -> bool:
-        return custom_id in self.lines or custom_id in self._block_ids
+        return custom_id in self.lines or custom_id in self.block_ids
 
     def __len__(self) -> int:
-        return len(self.lines) + len(self._block_ids) - self._made
+        return len(self.lines) + len(self.block_ids) - self._made
 
     def common(self, other: IdLines) -> set[str]:
         """The ids both hold: set intersections in C, none of them made into one set first
         (a few ms for 500,000 ids, where Python loops took 0.13 s)."""
         found: set[str] = set()
-        for mine in (self._block_ids, self.lines.keys()):
-            for theirs in (other._block_ids, other.lines.keys()):
+        for mine in (self.block_ids, self.lines.keys()):
+            for theirs in (other.block_ids, other.lines.keys()):
                 if mine and theirs:
                     found |= mine & theirs
         return found
@@ -800,22 +800,15 @@ class IdLines:
         """The ids :meth:`export` gave."""
         start = len(lines)
         restored = cls(dict(zip(ids[:start], lines, strict=True)))
-        restored._block_ids.update(ids[start:])
+        restored.block_ids.update(ids[start:])
         for first, count in runs:
             restored._blocks.append((first, ids[start:start + count]))
             start += count
         return restored
 
-    def pairs(self) -> tuple[list[str], array[int]]:
-        """Every id and its line, in two lists."""
-        ids, lines, runs = self.export()
-        for first, count in runs:
-            lines.extend(range(first, first + count))
-        return ids, lines
-
     def clear(self) -> None:
         self.lines.clear()
-        self._block_ids.clear()
+        self.block_ids.clear()
         self._blocks.clear()
         self._made = 0
 
@@ -953,7 +946,7 @@ class _LineChecker:
         clean_get = self.clean.get
         # The ids of this lane are in seen.lines, or taken by the typed lane in blocks.
         seen_setdefault = self.seen.lines.setdefault
-        block_ids = self.seen._block_ids
+        block_ids = self.seen.block_ids
         user_schema = self.user_schema
         count_embeddings = self._count_embeddings
         body_clean = body_is_clean

@@ -58,7 +58,7 @@ def bytes_per_request(lines: int) -> float:
     ids = [f"request-{i:07d}" for i in range(lines)]
     for start in range(0, lines, 1_200):
         seen.add_block(ids[start:start + 1_200], start + 1)
-    total = sys.getsizeof(seen._block_ids) + sum(sys.getsizeof(key) for key in ids)
+    total = sys.getsizeof(seen.block_ids) + sum(sys.getsizeof(key) for key in ids)
     total += sum(sys.getsizeof(block) for _, block in seen._blocks)
     return total / lines
 
