@@ -281,8 +281,7 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]
                 try:
                     raw = open(source, "rb", buffering=READ_BUFFER)  # noqa: SIM115
                 except OSError as exc:
-                    raise SourceError(f"cannot open {name}: {exc.strerror or exc}", path=name,
-                                      errno=exc.errno) from exc
+                    raise open_error(name, exc) from exc
                 owned.append(raw)
         else:
             raw = source
@@ -310,6 +309,12 @@ def open_source(source: str | os.PathLike[str] | BinaryIO) -> Iterator[BinaryIO]
             # A wrapper closes what it wraps when it is closed or collected: let go first.
             with contextlib.suppress(Exception):
                 borrowed.detach()
+
+
+def open_error(path: str, exc: OSError) -> SourceError:
+    """The SourceError for a file that cannot be opened (``unreadable_file``, its errno)."""
+    return SourceError(f"cannot open {path}: {exc.strerror or exc}", path=path,
+                       errno=exc.errno)
 
 
 def read_error(path: str, exc: BaseException) -> SourceError:
@@ -741,7 +746,7 @@ class RangeLines:
         try:
             handle = open(path, "rb", buffering=0)  # noqa: SIM115
         except OSError as exc:
-            raise SourceError(f"cannot open {path}: {exc.strerror or exc}", path=path) from exc
+            raise open_error(path, exc) from exc
         with handle:
             handle.seek(start)
             try:

@@ -41,7 +41,6 @@ from .errors import (
     JoinError,
     LineError,
     Problem,
-    SourceError,
     UsageError,
     import_extra,
     quote,
@@ -58,6 +57,7 @@ from .jsonl import (
     is_plain_file,
     is_read_failure,
     iter_raw_blocks,
+    open_error,
     open_source,
     path_list,
     read_error,
@@ -1418,8 +1418,7 @@ def join(
             try:
                 os.stat(path)
             except OSError as exc:
-                raise SourceError(f"cannot open {path}: {exc.strerror or exc}", path=path,
-                                  errno=exc.errno) from exc
+                raise open_error(path, exc) from exc
     for path in (*output_paths, *error_paths):
         if not reads_once(path):
             wrong = not_results(path)
