@@ -387,6 +387,22 @@ def out_option(help: str, required: bool = False) -> Callable[[F], F]:
     return click.option("-o", "--out", "out", metavar="PATH", required=required, help=help)
 
 
+def out_dir_option(help: str, required: bool = False) -> Callable[[F], F]:
+    """``--out-dir DIR``: a folder a command writes several files into; never stdout (``-``
+    or a name of it), which cannot hold them (a folder named ``-`` made in its place went
+    unnoticed)."""
+
+    def a_folder(_context: click.Context, _parameter: click.Parameter, value: str | None
+                 ) -> str | None:
+        if value is not None and is_stdout(value):
+            raise click.BadParameter(f"{value} is standard output, which cannot hold a "
+                                     "folder of files: name a folder")
+        return value
+
+    return click.option("--out-dir", metavar="DIR", required=required, callback=a_folder,
+                        help=help)
+
+
 def hidden_option(*decls: str, **kwargs: Any) -> Callable[[F], F]:
     """An old spelling, kept for one release: hidden, and named in :class:`Command`'s
     ``aliases`` with what replaced it."""

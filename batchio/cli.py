@@ -55,6 +55,7 @@ from ._cli_base import (
     note,
     on_sigterm,
     one_line,
+    out_dir_option,
     out_option,
     overwrite_option,
     progress,
@@ -170,8 +171,7 @@ def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, s
 @click.option("--delimiter", metavar="CHAR", help="A CSV's field separator (default: "
               "sniffed among , ; tab |; a .tsv's is a tab; 'tab' for a tab).")
 @out_option("The one request file to write (- for stdout; .gz and .zst compress).")
-@click.option("--out-dir", metavar="DIR", callback=lambda _c, _p, value: a_folder(value),
-              help="A folder for shards and manifest.json.")
+@out_dir_option("A folder for shards and manifest.json.")
 @click.option("--model", metavar="NAME", help="The model every request names.")
 @click.option("--endpoint", metavar="URL",
               help="The endpoint (default: the provider's chat endpoint).")
@@ -468,9 +468,7 @@ def _summary_line(report: Report) -> str:
               examples=["batchio split examples/chat_requests.jsonl --out-dir shards "
                         "--max-requests 5 --overwrite"])
 @click.argument("input_path", metavar="PATH")
-@click.option("--out-dir", required=True, metavar="DIR",
-              callback=lambda _c, _p, value: a_folder(value),
-              help="Folder for the shards and manifest.json.")
+@out_dir_option("Folder for the shards and manifest.json.", required=True)
 @click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
               help="Requests per shard (default: the provider's limit).")
 @click.option("--max-bytes", metavar="SIZE",
@@ -589,15 +587,6 @@ def _stem(path: str) -> str:
     return name or "requests"
 
 
-def a_folder(value: str | None) -> str | None:
-    """``--out-dir`` as given: a folder, never stdout (``-`` or a name of it), which cannot
-    hold several files (a folder named ``-`` made in its place went unnoticed)."""
-    if value is not None and is_stdout(value):
-        raise click.BadParameter(f"{value} is standard output, which cannot hold a folder of "
-                                 "files: name a folder", param_hint="'--out-dir'")
-    return value
-
-
 def simulation_paths(requests: str, out_dir: str, profile: Profile) -> dict[str, str | None]:
     """The files ``simulate --out-dir`` writes, named after the request file as the
     provider names its own: ``STEM.output.jsonl`` and ``STEM.errors.jsonl`` (one
@@ -620,10 +609,9 @@ def simulation_paths(requests: str, out_dir: str, profile: Profile) -> dict[str,
               examples=["batchio simulate examples/chat_requests.jsonl --out-dir results "
                         "--seed 1 --fail 0.1"])
 @click.argument("requests_path", metavar="PATH")
-@click.option("--out-dir", metavar="DIR", callback=lambda _c, _p, value: a_folder(value),
-              help="A folder for the result files, named after "
-              "PATH as the provider names them (PATH.output.jsonl and PATH.errors.jsonl, or "
-              "PATH.results.jsonl) and the Batch object (PATH.batch.json).")
+@out_dir_option("A folder for the result files, named after PATH as the provider names "
+                "them (PATH.output.jsonl and PATH.errors.jsonl, or PATH.results.jsonl) and "
+                "the Batch object (PATH.batch.json).")
 @out_option("One file for every result line instead (output and error lines together).")
 @hidden_option("--output", "old_output", metavar="PATH")
 @hidden_option("--errors", metavar="PATH")
