@@ -393,19 +393,19 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         written = _count(usage.get("cacheWriteInputTokens")) or 0
         uncached = _count(usage.get("inputTokens"))
         return token_counts(None if uncached is None else uncached + read + written,
-                      usage.get("outputTokens"),
-                      read if "cacheReadInputTokens" in usage else None, None,
-                      usage.get("totalTokens"), written or None)
+                            usage.get("outputTokens"),
+                            read if "cacheReadInputTokens" in usage else None, None,
+                            usage.get("totalTokens"), written or None)
     if isinstance(usage, dict):
         if "prompt_tokens" in usage:  # chat, completions, embeddings (OpenAI-shaped)
             prompt_details = usage.get("prompt_tokens_details")
             completion_details = usage.get("completion_tokens_details")
             return token_counts(usage.get("prompt_tokens"), usage.get("completion_tokens"),
-                          prompt_details.get("cached_tokens")
-                          if type(prompt_details) is dict else None,
-                          completion_details.get("reasoning_tokens")
-                          if type(completion_details) is dict else None,
-                          usage.get("total_tokens"), None)
+                                prompt_details.get("cached_tokens")
+                                if type(prompt_details) is dict else None,
+                                completion_details.get("reasoning_tokens")
+                                if type(completion_details) is dict else None,
+                                usage.get("total_tokens"), None)
         if "cache_read_input_tokens" in usage or body.get("type") == "message":
             # Anthropic: input_tokens excludes cache reads and writes; they are added back.
             read = _count(usage.get("cache_read_input_tokens")) or 0
@@ -413,12 +413,12 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
             uncached = _count(usage.get("input_tokens"))
             total_input = None if uncached is None else uncached + read + written
             return token_counts(total_input, usage.get("output_tokens"),
-                          read if "cache_read_input_tokens" in usage else None, None, None,
-                          written)
+                                read if "cache_read_input_tokens" in usage else None, None, None,
+                                written)
         return token_counts(usage.get("input_tokens"), usage.get("output_tokens"),
-                      _detail(usage, "input_tokens_details", "cached_tokens"),
-                      _detail(usage, "output_tokens_details", "reasoning_tokens"),
-                      usage.get("total_tokens"), None)
+                            _detail(usage, "input_tokens_details", "cached_tokens"),
+                            _detail(usage, "output_tokens_details", "reasoning_tokens"),
+                            usage.get("total_tokens"), None)
     metadata = body.get("usageMetadata")
     if isinstance(metadata, dict):
         # Gemini: candidates exclude thoughts; both are billed as output.
@@ -427,17 +427,17 @@ def usage_counts(body: Mapping[str, Any]) -> UsageCounts | None:
         output = None if candidates is None and thoughts is None else (
             (candidates or 0) + (thoughts or 0))
         return token_counts(metadata.get("promptTokenCount"), output,
-                      metadata.get("cachedContentTokenCount"), thoughts,
-                      metadata.get("totalTokenCount"), None)
+                            metadata.get("cachedContentTokenCount"), thoughts,
+                            metadata.get("totalTokenCount"), None)
     if "prompt_token_count" in body:  # Bedrock Llama
         return token_counts(body.get("prompt_token_count"), body.get("generation_token_count"),
-                      None, None, None, None)
+                            None, None, None, None)
     if "inputTextTokenCount" in body:  # Bedrock Titan text and embeddings
         results = body.get("results")
         first = results[0] if isinstance(results, list) and results else None
         return token_counts(body.get("inputTextTokenCount"),
-                      first.get("tokenCount") if isinstance(first, dict) else None,
-                      None, None, None, None)
+                            first.get("tokenCount") if isinstance(first, dict) else None,
+                            None, None, None, None)
     token_count = body.get("tokenCount")
     if token_count is not None and "embedding" in body:
         # Gemini's batch embedding answer: its input's tokens, a 64-bit count that JSON
@@ -454,7 +454,7 @@ def _detail(usage: Mapping[str, Any], details: str, name: str) -> Any:
 
 
 def token_counts(input_tokens: Any, output_tokens: Any, cached: Any, reasoning: Any, total: Any,
-           cache_writes: int | None) -> UsageCounts:
+                 cache_writes: int | None) -> UsageCounts:
     """The counts, each a whole number from 0 within 64 bits or None; one given that is not
     (-5, 2**70, "7") is None and sets the flag (the join counts such lines)."""
     # _count's test written out: this runs for every row of a join.
