@@ -1267,8 +1267,7 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
                                   "--results results && batchio campaign retry job.ledger "
                                   "--out-dir round2 --overwrite"])
 @click.argument("ledger", metavar="LEDGER")
-@click.option("--out-dir", required=True, metavar="DIR",
-              help="Folder for the next round's shards and manifest.json.")
+@out_dir_option("Folder for the next round's shards and manifest.json.", required=True)
 @click.option("--retry-status", "retry_status", metavar="LIST",
               help="Which outcomes to retry, as join --retry-status takes them (default: "
               "retryable failures, expired, cancelled, missing; +X adds, -X takes away).")

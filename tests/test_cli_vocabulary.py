@@ -351,17 +351,19 @@ def test_validate_says_the_detected_provider_once_for_a_folder(tmp_path: Path) -
     assert result.stdout.splitlines()[-1] == "6 files, 12 requests: all ok"
 
 
-@pytest.mark.parametrize("command", ["build", "split", "simulate"])
+@pytest.mark.parametrize("command", [["build"], ["split"], ["simulate"],
+                                     ["campaign", "retry"]])
 def test_out_dir_refuses_stdout_and_makes_no_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, [command, str(EXAMPLES / "chat_requests.jsonl"),
+    # campaign retry's argument is a ledger: the option is refused before it is read.
+    result = CliRunner().invoke(main, [*command, str(EXAMPLES / "chat_requests.jsonl"),
                                        "--out-dir", "-"])
     assert result.exit_code == 2, result.output
     assert "- is standard output, which cannot hold a folder of files" in result.output
     assert list(tmp_path.iterdir()) == []
     # /dev/stdout names this process's stdout only in a process of its own.
-    ran = subprocess.run([sys.executable, "-m", "batchio", command,
+    ran = subprocess.run([sys.executable, "-m", "batchio", *command,
                           str(EXAMPLES / "chat_requests.jsonl"), "--out-dir", "/dev/stdout"],
                          capture_output=True, text=True, cwd=tmp_path)
     assert ran.returncode == 2, ran.stderr
