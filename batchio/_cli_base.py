@@ -367,9 +367,12 @@ format_option = click.option(
     show_default=True, help="The report: text, or one JSON document on stdout.")
 quiet_option = click.option("--quiet", "-q", is_flag=True,
                             help="No progress bar and no notes (warnings and errors stay).")
-overwrite_option = click.option(
-    "--overwrite", is_flag=True, help="Replace the shards and manifest a previous run wrote "
-    "in the folder (only files batchio names as its own are removed).")
+
+
+def overwrite_option(help: str = "Replace the shards and manifest a previous run wrote in "
+                     "the folder (only files batchio names as its own are removed)."
+                     ) -> Callable[[F], F]:
+    return click.option("--overwrite", is_flag=True, help=help)
 
 
 def jobs_option(help: str) -> Callable[[F], F]:

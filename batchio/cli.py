@@ -200,7 +200,7 @@ def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, s
 @click.option("--max-requests", type=click.IntRange(min=1), metavar="N",
               help="Requests per shard.")
 @click.option("--max-bytes", metavar="SIZE", help="Bytes per shard, e.g. 100MB.")
-@overwrite_option
+@overwrite_option()
 @provider_option("The batch API to write for (default: the one that serves --model, else "
                  "openai).")
 @format_option
@@ -474,7 +474,7 @@ def _summary_line(report: Report) -> str:
 @click.option("--max-bytes", metavar="SIZE",
               help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
 @click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
-@overwrite_option
+@overwrite_option()
 @provider_option()
 @format_option
 @quiet_option
@@ -607,7 +607,7 @@ def simulation_paths(requests: str, out_dir: str, profile: Profile) -> dict[str,
               "a provider would return for a request file, offline, with the faults you ask.",
               aliases={"old_output": ("out", "--output", "-o/--out")},
               examples=["batchio simulate examples/chat_requests.jsonl --out-dir results "
-                        "--seed 1 --fail 0.1"])
+                        "--overwrite --seed 1 --fail 0.1"])
 @click.argument("requests_path", metavar="PATH")
 @out_dir_option("A folder for the result files, named after PATH as the provider names "
                 "them (PATH.output.jsonl and PATH.errors.jsonl, or PATH.results.jsonl) and "
@@ -641,6 +641,8 @@ def simulation_paths(requests: str, out_dir: str, profile: Profile) -> dict[str,
               show_default=True, metavar="X",
               help="Characters a token behind the simulated input tokens.")
 @provider_option()
+@overwrite_option("Replace result files and Batch objects already in --out-dir under the "
+                  "names this run writes.")
 @format_option
 @quiet_option
 def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
@@ -649,7 +651,8 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
                      dimensions: int | None, batch_json: str | None, refusal_rate: float,
                      truncation_rate: float, invalid_json_rate: float,
                      schema_violation_rate: float, chars_per_token: float,
-                     provider: str | None, output_format: str, quiet: bool) -> None:
+                     provider: str | None, overwrite: bool, output_format: str,
+                     quiet: bool) -> None:
     """Write the result files a provider would return for the requests in PATH, offline. A
     shard folder (or its manifest.json) stands for its shards: each is answered as its own
     batch into --out-dir, with the seed plus its number."""
@@ -668,6 +671,26 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
         raise click.UsageError(f"{requests_path} holds {len(shards)} shards, each with its own "
                                "Batch object (written into --out-dir): --batch-json names "
                                "one; leave it out")
+    # Each shard's provider and files, named before any is written: files already in the
+    # folder are refused for every shard at once, not after some were replaced.
+    plans: list[tuple[str, str | None, dict[str, str | None]]] = []
+    for shard in shards:
+        paths: dict[str, str | None] = {"output": out, "errors": errors,
+                                        "batch_json": batch_json}
+        shard_provider = provider
+        if out_dir is not None:
+            profile = profile_for(None, shard) if provider is None and not reads_once(
+                shard) else get_profile(provider or "openai")
+            shard_provider = profile.name
+            named = simulation_paths(shard, out_dir, profile)
+            paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
+                     else named["batch_json"]}
+        plans.append((shard, shard_provider, paths))
+    if out_dir is not None:
+        if not overwrite:
+            _refuse_existing(out_dir, [path for _, _, paths in plans
+                                       for path in paths.values() if path])
+        _results_folder(out_dir)
     documents = []
     said: list[str] = []
     done = 0
@@ -675,18 +698,7 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     # shard's simulation says printed once it has ended.
     try:
         with progress(total_size(shards), f"simulating {requests_path}") as bar:
-            for number, shard in enumerate(shards):
-                paths: dict[str, str | None] = {"output": out, "errors": errors,
-                                                "batch_json": batch_json}
-                shard_provider = provider
-                if out_dir is not None:
-                    profile = profile_for(None, shard) if provider is None and not reads_once(
-                        shard) else get_profile(provider or "openai")
-                    shard_provider = profile.name
-                    _results_folder(out_dir)
-                    named = simulation_paths(shard, out_dir, profile)
-                    paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
-                             else named["batch_json"]}
+            for number, (shard, shard_provider, paths) in enumerate(plans):
                 on_progress = None if bar is None else functools.partial(_moved, bar, done)
                 result = simulate(shard, output=paths["output"] or "", errors=paths["errors"],
                                   seed=seed + number, failure_rate=failure_rate,
@@ -714,6 +726,18 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
         for line in said:
             echo(escape(line), err=on_stdout)
     finish(documents[0] if len(documents) == 1 else {"simulations": documents}, err=on_stdout)
+
+
+def _refuse_existing(folder: str, paths: Sequence[str]) -> None:
+    """Refuse to replace files ``simulate --out-dir`` would write that are there already:
+    a folder of real results, named as the provider names them, would lose them."""
+    existing = [os.path.basename(path) for path in paths if os.path.lexists(path)]
+    if existing:
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise UsageError(f"{folder} already holds {', '.join(existing[:3])}{more}: simulated "
+                         "results would replace them (are they a real job's?); use "
+                         "--overwrite to replace them, or another folder",
+                         code="target_exists", path=folder)
 
 
 def _results_folder(folder: str) -> None:
@@ -767,9 +791,9 @@ def _retry_statuses(value: str | None) -> frozenset[str] | None:
               "and the requests to retry.",
               aliases={"old_outputs": ("results", "--output", "--results"),
                        "old_to": ("table_as", "--to", "--as")},
-              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results && "
-                        "batchio join examples/chat_requests.jsonl --results results "
-                        "-o joined.jsonl --retry retry.jsonl"])
+              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results "
+                        "--overwrite && batchio join examples/chat_requests.jsonl --results "
+                        "results -o joined.jsonl --retry retry.jsonl"])
 @click.argument("inputs", nargs=-1, metavar="PATH...")
 @click.option("--results", multiple=True, metavar="PATH",
               help="A result file, or a folder of them (*.jsonl, .gz, .zst): output and "
@@ -934,9 +958,9 @@ def _cost_line(cost: dict[str, Any]) -> str:
               "of them) and cross-check it with its files.",
               aliases={"old_output": ("results", "--output", "--results"),
                        "old_input": ("requests", "--input", "--requests")},
-              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results && "
-                        "batchio status results/chat_requests.batch.json --results results "
-                        "--requests examples/chat_requests.jsonl"])
+              examples=["batchio simulate examples/chat_requests.jsonl --out-dir results "
+                        "--overwrite && batchio status results/chat_requests.batch.json "
+                        "--results results --requests examples/chat_requests.jsonl"])
 @click.argument("batch_json", metavar="PATH")
 @click.option("--results", multiple=True, metavar="PATH", help="The downloaded result files "
               "(output and error files, or a folder of them), to cross-check the counts.")
@@ -1149,9 +1173,9 @@ class _Campaign(click.Group):
 
 
 #: The first round of a campaign, recorded: where the campaign commands' examples begin.
-_ROUND_ONE = ("batchio simulate examples/chat_requests.jsonl --out-dir results && batchio "
-              "campaign record job.ledger --round 1 --requests examples/chat_requests.jsonl "
-              "--results results")
+_ROUND_ONE = ("batchio simulate examples/chat_requests.jsonl --out-dir results --overwrite "
+              "&& batchio campaign record job.ledger --round 1 --requests "
+              "examples/chat_requests.jsonl --results results")
 
 
 @main.group("campaign", cls=_Campaign, short_help="Record a job's rounds (requests, results, "
@@ -1181,9 +1205,9 @@ def _round_line(item: RoundStatus) -> str:
 @campaign_group.command("record", cls=Command, short_help="Record a round's request files, "
                         "result files and Batch objects; the round is joined again.",
                         examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
-                                  "results && batchio campaign record job.ledger --round 1 "
-                                  "--requests examples/chat_requests.jsonl --results results "
-                                  "--batch results/chat_requests.batch.json"])
+                                  "results --overwrite && batchio campaign record job.ledger "
+                                  "--round 1 --requests examples/chat_requests.jsonl --results "
+                                  "results --batch results/chat_requests.batch.json"])
 @click.argument("ledger", metavar="LEDGER")
 @click.option("--round", "round_number", type=click.IntRange(min=1), required=True,
               metavar="N", help="The round these files belong to (1 for the first).")
@@ -1262,8 +1286,8 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
 @campaign_group.command("retry", cls=Command, short_help="Write the next round's request "
                         "shards: the requests whose best outcome so far is to be retried.",
                         examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
-                                  "results --fail 0.3 && batchio campaign record job.ledger "
-                                  "--round 1 --requests examples/chat_requests.jsonl "
+                                  "results --overwrite --fail 0.3 && batchio campaign record "
+                                  "job.ledger --round 1 --requests examples/chat_requests.jsonl "
                                   "--results results && batchio campaign retry job.ledger "
                                   "--out-dir round2 --overwrite"])
 @click.argument("ledger", metavar="LEDGER")
@@ -1276,7 +1300,7 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
 @click.option("--max-bytes", metavar="SIZE",
               help="Bytes per shard, e.g. 100MB (default: the provider's limit).")
 @click.option("--by-model", is_flag=True, help="A separate shard series for each model.")
-@overwrite_option
+@overwrite_option()
 @format_option
 @quiet_option
 def campaign_retry_command(ledger: str, out_dir: str, retry_status: str | None,

@@ -59,7 +59,8 @@ CODES: dict[str, str] = {
                        "as results, a result file as a Batch object); inspect names it.",
     "same_file": "Two paths of one command name the same file (an output over an input, or "
                  "two outputs to stdout).",
-    "target_exists": "The output folder already holds shards or a manifest (see --overwrite).",
+    "target_exists": "The output folder already holds shards or a manifest, or the result "
+                     "files simulate would write (see --overwrite).",
     "target_locked": "Another batchio run is writing shards to the same folder.",
     "incomplete_manifest": "The manifest's split did not finish (complete: false): its shards "
                            "do not hold every request.",

@@ -237,6 +237,33 @@ def test_simulate_into_a_file_named_as_its_folder_is_one_line(tmp_path: Path) ->
     assert taken.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_simulate_never_replaces_result_files_without_overwrite(tmp_path: Path) -> None:
+    split = run("split", EXAMPLES / "chat_requests.jsonl", "--out-dir", tmp_path / "split",
+                "--max-requests", "5")
+    assert split.exit_code == 0, split.output
+    # A real job's results, downloaded as the provider names them, for the second shard only.
+    results = tmp_path / "results"
+    results.mkdir()
+    real = results / "requests-00002.output.jsonl"
+    real.write_bytes(b'{"custom_id": "paid-for"}\n')
+    result = run("simulate", tmp_path / "split", "--out-dir", results)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"batchio: {results}: target_exists: {results} already holds "
+        "requests-00002.output.jsonl: simulated results would replace them (are they a real "
+        "job's?); use --overwrite to replace them, or another folder\n")
+    # Refused before any shard was answered: nothing written, the real file as it was.
+    assert sorted(path.name for path in results.iterdir()) == ["requests-00002.output.jsonl"]
+    assert real.read_bytes() == b'{"custom_id": "paid-for"}\n'
+    replaced = run("simulate", tmp_path / "split", "--out-dir", results, "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    assert len(list(results.iterdir())) == 9
+    assert b"paid-for" not in real.read_bytes()
+    again = run("simulate", tmp_path / "split", "--out-dir", results, "--format", "json")
+    assert again.exit_code == 2
+    assert orjson.loads(again.stdout)["error"]["code"] == "target_exists"
+
+
 def test_join_reads_its_inputs_from_stdin(tmp_path: Path) -> None:
     output = write(tmp_path / "out.jsonl", [
         {"id": "b1", "custom_id": "request-00002", "error": None,

@@ -70,7 +70,7 @@ WHERE = {
                    "campaign record", "status"},
     "--jobs": {"validate", "join", "estimate"},
     "--max-errors": {"validate", "join", "convert"},
-    "--overwrite": {"build", "split", "campaign retry"},
+    "--overwrite": {"build", "split", "simulate", "campaign retry"},
     "-o": {"build", "simulate", "join", "convert", "campaign final"},
     "--out-dir": {"build", "split", "simulate", "campaign retry"},
     "--results": {"join", "status", "convert", "campaign record"},
