@@ -884,7 +884,8 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
         echo(text, err=rows_on_stdout)
     if unreadable:
         click.echo(f"batchio: none of the {summary.result_lines:,} result lines could be read "
-                   "as a result (see above)", err=True)
+                   f"as {get_profile(summary.provider).title} results (see above; is "
+                   "--provider right?)", err=True)
     if out is None and not quiet:
         note("no rows written: -o PATH writes the joined table (-o - for stdout)")
     if jobs is not None and jobs > 1 and get_profile(summary.provider).echo_field and not quiet:

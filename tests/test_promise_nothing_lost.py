@@ -334,7 +334,8 @@ def test_join_says_why_when_nothing_can_be_joined(tmp_path: Path, results: str |
     result = run(*args, cwd=tmp_path)
     assert result.returncode in ((2,) if results is None else (1,))
     assert ("give the result files" if results is None else
-            "none of the 2 result lines could be read") in result.stderr
+            "batchio: none of the 2 result lines could be read as OpenAI Batch API results "
+            "(see above; is --provider right?)\n") in result.stderr
 
 
 def test_request_writer_after_close_refuses_to_lose_a_request(tmp_path: Path) -> None:
