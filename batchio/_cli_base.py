@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import signal
 import sys
@@ -107,9 +108,9 @@ def one_line(exc: BaseException) -> str:
     return f"batchio: {type(exc).__name__}: {exc}"
 
 
-def usage_line(exc: click.UsageError) -> str:
-    """A usage error as one line: ``batchio: <command> [<option>]: <code>: <reason>; see
-    batchio <command> --help``."""
+def usage_line(exc: click.UsageError) -> tuple[str, str]:
+    """A usage error's code, and the error as one line: ``batchio: <command> [<option>]:
+    <code>: <reason> (see batchio <command> --help)``."""
     ctx = exc.ctx
     command = " ".join(ctx.command_path.split()[1:]) or None if ctx is not None else None
     param = getattr(exc, "param", None)
@@ -133,7 +134,32 @@ def usage_line(exc: click.UsageError) -> str:
     where = " ".join(part for part in (command, place) if part)
     helper = f"batchio {command} --help" if command else "batchio --help"
     head = f"batchio: {where}: " if where else "batchio: "
-    return f"{head}{code}: {reason} (see {helper})"
+    return code, f"{head}{code}: {reason} (see {helper})"
+
+
+def _usage_document(exc: click.UsageError, code: str, line: str,
+                    args: Sequence[str] | None) -> None:
+    """With ``--format json``, the envelope of a command a usage error ended: asked for by
+    the parsed options, or by the arguments where they did not parse (a script reading the
+    document gets one whatever went wrong)."""
+    meta = exc.ctx.meta if exc.ctx is not None else {}
+    if "batchio.format" in meta:
+        wanted = meta["batchio.format"] == "json"
+    else:
+        tokens = list(sys.argv[1:] if args is None else args)
+        tokens = tokens[:tokens.index("--")] if "--" in tokens else tokens
+        wanted = "--format=json" in tokens or any(
+            token == "--format" and following == "json"
+            for token, following in itertools.pairwise(tokens))
+    if not wanted:
+        return
+    command = meta.get("batchio.command") or (
+        " ".join(exc.ctx.command_path.split()[1:]) if exc.ctx is not None else "") or None
+    document = {"command": command, "ok": False, "exit_status": EXIT_USAGE,
+                "warnings": list(meta.get("batchio.warnings", [])),
+                "error": {"code": code, "message": line.removeprefix("batchio: ")}}
+    with contextlib.suppress(OSError):
+        click.echo(json_document(document), err=_data_on_stdout)
 
 
 class Commands(click.Group):
@@ -147,8 +173,10 @@ class Commands(click.Group):
             value = super().main(args, prog_name, complete_var, standalone_mode=False,
                                  **extra)
         except click.UsageError as exc:
-            click.echo(escape(usage_line(exc)), err=True)
+            code, line = usage_line(exc)
+            click.echo(escape(line), err=True)
             status = EXIT_USAGE
+            _usage_document(exc, code, line, args)
         except click.ClickException as exc:
             click.echo(escape(f"batchio: {' '.join(exc.format_message().split())}"), err=True)
             status = exc.exit_code

@@ -281,6 +281,38 @@ def test_an_error_in_json_mode_is_still_one_document(tmp_path: Path) -> None:
     assert document["error"]["code"] == "unreadable_file" and document["exit_status"] == 2
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+@pytest.mark.parametrize(("args", "code"), [
+    (["--format", "json", "--no-such-option"], "usage_error"),
+    (["--no-such-option", "--format=json"], "usage_error"),
+    (["--format", "json"], "usage_error"),
+    (["--max-errors", "-1", "--format", "json"], "invalid_argument"),
+])
+def test_a_usage_error_in_json_mode_is_one_document_too(name: str, args: list[str],
+                                                        code: str) -> None:
+    if "--max-errors" in args and "--max-errors" not in visible_options(name):
+        args = ["--provider", "no-such-provider", "--format", "json"]
+        if "--provider" not in visible_options(name):
+            args = ["--format", "json", "--format", "xml"]
+    given = [str(EXAMPLES / "chat_requests.jsonl"), *args] if name == "join" else args
+    result = CliRunner().invoke(main, [*name.split(), *given])
+    assert result.exit_code == 2, result.output
+    line = result.stderr.splitlines()
+    assert len(line) == 1 and USAGE.match(line[0]), line
+    document = orjson.loads(result.stdout)
+    jsonschema.validate(document, ENVELOPE)
+    assert document["command"] == name and document["ok"] is False
+    assert document["exit_status"] == 2 and document["error"]["code"] == code
+    assert document["error"]["message"] == line[0].removeprefix("batchio: ")
+
+
+def test_a_usage_error_without_json_mode_writes_nothing_on_stdout() -> None:
+    for args in (["validate", "--format", "text", "--no-such-option"],
+                 ["validate", "--no-such-option", "--", "--format", "json"]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2 and result.stdout == "", args
+
+
 @pytest.mark.parametrize(("old", "new", "message"), [
     (["join", "{chat}", "--output", "{out}"], ["join", "{chat}", "--results", "{out}"],
      "--output is now --results"),
