@@ -108,11 +108,12 @@ def one_line(exc: BaseException) -> str:
     return f"batchio: {type(exc).__name__}: {exc}"
 
 
-def usage_line(exc: click.UsageError) -> tuple[str, str]:
+def usage_line(exc: click.UsageError, named: str | None = None) -> tuple[str, str]:
     """A usage error's code, and the error as one line: ``batchio: <command> [<option>]:
-    <code>: <reason> (see batchio <command> --help)``."""
+    <code>: <reason> (see batchio <command> --help)``. ``named``: the command the
+    arguments name, for an error click raises without its context (``--quiet=x``)."""
     ctx = exc.ctx
-    command = " ".join(ctx.command_path.split()[1:]) or None if ctx is not None else None
+    command = " ".join(ctx.command_path.split()[1:]) or None if ctx is not None else named
     param = getattr(exc, "param", None)
     if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter):
         code = "invalid_argument"
@@ -138,7 +139,7 @@ def usage_line(exc: click.UsageError) -> tuple[str, str]:
 
 
 def _usage_document(exc: click.UsageError, code: str, line: str,
-                    args: Sequence[str] | None) -> None:
+                    args: Sequence[str] | None, named: str | None) -> None:
     """With ``--format json``, the envelope of a command a usage error ended: asked for by
     the parsed options, or by the arguments where they did not parse (a script reading the
     document gets one whatever went wrong)."""
@@ -154,7 +155,7 @@ def _usage_document(exc: click.UsageError, code: str, line: str,
     if not wanted:
         return
     command = meta.get("batchio.command") or (
-        " ".join(exc.ctx.command_path.split()[1:]) if exc.ctx is not None else "") or None
+        " ".join(exc.ctx.command_path.split()[1:]) if exc.ctx is not None else named) or None
     document = {"command": command, "ok": False, "exit_status": EXIT_USAGE,
                 "warnings": list(meta.get("batchio.warnings", [])),
                 "error": {"code": code, "message": line.removeprefix("batchio: ")}}
@@ -173,10 +174,11 @@ class Commands(click.Group):
             value = super().main(args, prog_name, complete_var, standalone_mode=False,
                                  **extra)
         except click.UsageError as exc:
-            code, line = usage_line(exc)
+            named = self._command_named(sys.argv[1:] if args is None else args)
+            code, line = usage_line(exc, named)
             click.echo(escape(line), err=True)
             status = EXIT_USAGE
-            _usage_document(exc, code, line, args)
+            _usage_document(exc, code, line, args, named)
         except click.ClickException as exc:
             click.echo(escape(f"batchio: {' '.join(exc.format_message().split())}"), err=True)
             status = exc.exit_code
@@ -190,6 +192,18 @@ class Commands(click.Group):
         if not standalone_mode:
             raise SystemExit(status)
         sys.exit(status)
+
+    def _command_named(self, args: Sequence[str]) -> str | None:
+        """The command (``campaign retry`` for a subcommand) the arguments name, if any."""
+        group: click.Command = self
+        names = []
+        for token in args:
+            found = group.commands.get(token) if isinstance(group, click.Group) else None
+            if found is None:
+                break
+            names.append(token)
+            group = found
+        return " ".join(names) or None
 
     def invoke(self, ctx: click.Context) -> Any:
         global _data_on_stdout

@@ -183,6 +183,7 @@ USAGE = re.compile(r"^batchio: (?P<place>(?:campaign )?[a-z]+(?: [-\w.]+)?): (?P
 @pytest.mark.parametrize("name", COMMANDS)
 @pytest.mark.parametrize(("args", "code", "place"), [
     (["--no-such-option"], "usage_error", ""),
+    (["--quiet=x"], "usage_error", ""),  # raised by click's parser without its command
     (["--format", "xml"], "invalid_argument", " --format"),
     ([], "usage_error", ""),
 ])
