@@ -30,7 +30,7 @@ import signal
 import tempfile
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -321,6 +321,8 @@ def _spool_error(folder: str, error: int | None) -> SourceError:
     return SourceError(f"cannot write the join's temporary files in {folder}: {reason} (set "
                        "TMPDIR to a folder with room, or join with --jobs 1, which needs none)",
                        path=folder, code="unwritable_file", errno=error)
+
+
 #: Ranges a worker takes in turn with the others: this process writes the ranges in order,
 #: each as its worker makes it, so what is left to write when the workers are done is the
 #: last range, not a whole worker's share (a 500,000-request join written as Parquet on
@@ -328,15 +330,43 @@ def _spool_error(folder: str, error: int | None) -> SourceError:
 RANGES_PER_WORKER = 4
 
 
+def _growth(path: str, finished: Callable[[], bool]
+            ) -> Generator[tuple[int, int, int], None, None]:
+    """What a worker's spool gains while the worker writes it: (open file, from, to) for
+    each stretch as it appears, waiting for more, until the worker has finished (its part
+    is written, or it is gone) and every byte it wrote has been given."""
+    given = 0
+    descriptor: int | None = None
+    try:
+        while True:
+            # Whether the worker has finished is looked at first, then whether its spool
+            # exists, then what it holds: a spool finished in between is still given whole.
+            ended = finished()
+            if descriptor is None and os.path.exists(path):
+                descriptor = os.open(path, os.O_RDONLY)
+            if descriptor is not None:
+                size = os.fstat(descriptor).st_size
+                if size > given:
+                    yield descriptor, given, size
+                    given = size
+                    continue
+            if ended:
+                return
+            time.sleep(0.002)
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+
+
 class _Following(io.RawIOBase):
-    """A worker's spool read while the worker writes it: a read that finds no new bytes
-    waits for them, until the worker has finished (its part is written, or it is gone)."""
+    """A worker's spool read while the worker writes it (:func:`_growth`): a read that
+    finds no new bytes waits for them, until the worker has finished."""
 
     def __init__(self, path: str, finished: Callable[[], bool]) -> None:
         super().__init__()
-        self._path = path
-        self._finished = finished
-        self._file: io.FileIO | None = None
+        self._stretches = _growth(path, finished)
+        self._descriptor = -1
+        self._at = self._end = 0
 
     def readable(self) -> bool:
         return True
@@ -347,25 +377,32 @@ class _Following(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         filled = 0
         while filled < len(view):
-            # Whether the worker has finished is looked at first, then whether its spool
-            # exists, then what it holds: a spool finished in between is still read whole.
-            ended = self._finished()
-            if self._file is None and os.path.exists(self._path):
-                self._file = open(self._path, "rb", buffering=0)  # noqa: SIM115
-            if self._file is not None:
-                count = self._file.readinto(view[filled:])
-                if count:
-                    filled += count
-                    continue
-            if ended:
+            if self._at == self._end:
+                stretch = next(self._stretches, None)
+                if stretch is None:
+                    break
+                self._descriptor, self._at, self._end = stretch
+            wanted = min(len(view) - filled, self._end - self._at)
+            count = _read_at(self._descriptor, view[filled:filled + wanted], self._at)
+            if not count:
                 break
-            time.sleep(0.002)
+            filled += count
+            self._at += count
         return filled
 
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
+        self._stretches.close()
         super().close()
+
+
+def _read_at(descriptor: int, view: memoryview, offset: int) -> int:
+    """Read into ``view`` from ``offset`` of an open file; the bytes read (straight into
+    the buffer where the platform can)."""
+    if hasattr(os, "preadv"):
+        return os.preadv(descriptor, [view], offset)
+    chunk = os.pread(descriptor, len(view), offset)
+    view[:len(chunk)] = chunk
+    return len(chunk)
 
 
 def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> int:
@@ -378,7 +415,13 @@ def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> in
         return os.path.exists(part_path) or not worker.is_alive()
 
     if sink.kind == "jsonl":
-        return _copy_spool(path, finished, sink)
+        # Joined lines are copied as they are, never read here (JsonlWriter.copy_from: read
+        # and written through Python, they took this process 1.0 s of user and 0.9-1.2 s of
+        # system time on a 200,000-request join, most of it in faulting in fresh buffers,
+        # 2026-12-07).
+        with contextlib.closing(_growth(path, finished)) as stretches:
+            return sum(sink.copy_lines(descriptor, start, end - start)
+                       for descriptor, start, end in stretches)
     rows = 0
     with _Following(path, finished) as spool:
         for batch in _spooled_batches(spool):
@@ -387,35 +430,6 @@ def _follow_spool(folder: str, number: int, worker: Any, sink: JoinedSink) -> in
             sink.add_batch(batch)
             rows += batch.num_rows
     return rows
-
-
-def _copy_spool(path: str, finished: Callable[[], bool], sink: JoinedSink) -> int:
-    """Copy a worker's spool of joined lines into the sink as it grows, never reading it
-    here (:meth:`JoinedSink.copy_lines`); the bytes copied. (Read and written through
-    Python, it took this process 1.0 s of user and 0.9-1.2 s of system time on a
-    200,000-request join, most of it in faulting in fresh buffers, 2026-12-07.)"""
-    copied = 0
-    descriptor: int | None = None
-    try:
-        while True:
-            # Whether the worker has finished is looked at first, then what its spool
-            # holds: a spool finished in between is still copied whole.
-            ended = finished()
-            if descriptor is None and os.path.exists(path):
-                descriptor = os.open(path, os.O_RDONLY)
-            if descriptor is not None:
-                size = os.fstat(descriptor).st_size
-                if size > copied:
-                    taken = sink.copy_lines(descriptor, copied, size - copied)
-                    copied += taken
-                    if taken:
-                        continue
-            if ended:
-                return copied
-            time.sleep(0.002)
-    finally:
-        if descriptor is not None:
-            os.close(descriptor)
 
 
 def _spooled_batches(spool: _Following) -> Iterator[Any]:
