@@ -489,10 +489,7 @@ class Campaign:
         summary = joined.summary
         if summary.none_readable:
             # Every request would be recorded as failed: refused, as join refuses it.
-            raise JoinError(f"round {round}: none of its {summary.result_lines:,} result "
-                            f"lines could be read as {get_profile(provider).title} results "
-                            "(is --provider right?); nothing is recorded",
-                            code="results_do_not_match")
+            raise summary.unreadable_results(f"nothing is recorded for round {round}")
         if results:
             db.execute("UPDATE rounds SET result_lines = ?, orphans = ?, duplicates = ?, "
                        "invalid_result_lines = ? WHERE round = ?",

@@ -876,16 +876,11 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
         # (Input read once has said, as a warning, that its provider was assumed.)
         note(f"provider {summary.provider} (detected from the first request; --provider to "
              "choose)")
-    unreadable = summary.none_readable
-    status = EXIT_PROBLEMS if unreadable or (strict and not summary.clean) else EXIT_OK
+    status = EXIT_PROBLEMS if strict and not summary.clean else EXIT_OK
     written = {"out": out, "rows": rows if out is not None else 0, "format": kind if out
                else None, "retry": retry_path}
     for text in join_lines(summary, written, max_errors):
         echo(text, err=rows_on_stdout)
-    if unreadable:
-        click.echo(f"batchio: none of the {summary.result_lines:,} result lines could be read "
-                   f"as {get_profile(summary.provider).title} results (see above; is "
-                   "--provider right?)", err=True)
     if out is None and not quiet:
         note("no rows written: -o PATH writes the joined table (-o - for stdout)")
     if jobs is not None and jobs > 1 and get_profile(summary.provider).echo_field and not quiet:

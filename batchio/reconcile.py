@@ -67,7 +67,7 @@ from .jsonl import (
 from .kinds import not_results
 from .outputs import ASKING_KEYS, OUTPUT_CHECKS, OutputCheck, OutputChecker, requested_output
 from .pricing import AnswerCost, PriceTable, TokenUsage, cost_report
-from .providers import STATUSES, Outcome, Profile, Status, profile_for
+from .providers import STATUSES, Outcome, Profile, Status, get_profile, profile_for
 from .results import (
     COLUMN_NAMES,
     USAGE_FIELDS,
@@ -350,6 +350,18 @@ class JoinSummary:
         """There were result lines and none of them could be read as a result (another
         provider's results, or no results at all)."""
         return 0 < self.result_lines <= len(self.problems)
+
+    def unreadable_results(self, consequence: str) -> JoinError:
+        """The error that refuses a join none of whose result lines could be read
+        (:attr:`none_readable`): every request would be failed, or missing and resubmitted.
+        ``consequence`` says what was left undone."""
+        first = self.problems[0]
+        return JoinError(
+            f"none of the {self.result_lines:,} result lines could be read as "
+            f"{get_profile(self.provider).title} results (the first: {first.message}); "
+            f"{consequence}: is --provider right (provider= in Python)?",
+            code="results_do_not_match", path=first.path, line=first.line,
+            custom_id=first.custom_id)
 
     @property
     def clean(self) -> bool:

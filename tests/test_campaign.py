@@ -412,6 +412,7 @@ def test_results_read_by_the_wrong_provider_are_refused_not_recorded_as_failures
                "--results", results, "--provider", "anthropic")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert "none of its 10 result lines could be read as Anthropic" in done.stderr
+    assert "none of the 10 result lines could be read as Anthropic" in done.stderr
+    assert "nothing is recorded for round 1: is --provider right" in done.stderr
     with Campaign(ledger) as campaign:
         assert campaign.rounds() == [] and campaign.status().total["requests"] == 0

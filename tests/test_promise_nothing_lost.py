@@ -14,6 +14,7 @@ import pytest
 import zstandard
 from promises import leftovers, one_line_error, request, requests, run
 
+import batchio
 from batchio import (
     BatchioWarning,
     JoinError,
@@ -334,8 +335,42 @@ def test_join_says_why_when_nothing_can_be_joined(tmp_path: Path, results: str |
     result = run(*args, cwd=tmp_path)
     assert result.returncode in ((2,) if results is None else (1,))
     assert ("give the result files" if results is None else
-            "batchio: none of the 2 result lines could be read as OpenAI Batch API results "
-            "(see above; is --provider right?)\n") in result.stderr
+            "batchio: out.jsonl:1: results_do_not_match: none of the 2 result lines could be "
+            "read as OpenAI Batch API results (the first: This line is not parseable as valid "
+            "JSON: invalid literal, expected 'null' (column 1)); nothing was written, and no "
+            "retry file, which would resubmit and pay for the whole job: is --provider right "
+            "(provider= in Python)?\n") in result.stderr
+    assert not (tmp_path / "j.jsonl").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_results_none_of_which_can_be_read_write_no_retry_file(tmp_path: Path,
+                                                                jobs: str) -> None:
+    """Every request would be failed or missing, and the retry file the whole job: the
+    files from an earlier run are left as they were."""
+    (tmp_path / "in.jsonl").write_bytes(requests(40))
+    done = run("simulate", "in.jsonl", "-o", "out.jsonl", "--missing", "0", "--fail", "0",
+               "--expire", "0", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (tmp_path / "j.jsonl").write_bytes(b"earlier table\n")
+    (tmp_path / "retry.jsonl").write_bytes(b"earlier retry\n")
+    result = run("join", "in.jsonl", "--results", "out.jsonl", "--provider", "anthropic",
+                 "-o", "j.jsonl", "--retry", "retry.jsonl", "--jobs", jobs, cwd=tmp_path)
+    assert result.returncode == 1
+    line = one_line_error(result)
+    assert ": results_do_not_match: none of the 40 result lines could be read as Anthropic " \
+           "Message Batches results (the first: not a result line of Anthropic Message " \
+           "Batches: it has no 'result' field); nothing was written, and no retry file" in line
+    assert (tmp_path / "j.jsonl").read_bytes() == b"earlier table\n"
+    assert (tmp_path / "retry.jsonl").read_bytes() == b"earlier retry\n"
+    assert leftovers(tmp_path) == []
+    joined = join(tmp_path / "in.jsonl", outputs=tmp_path / "out.jsonl", provider="anthropic")
+    with pytest.raises(JoinError) as raised:
+        batchio.write_join(joined, tmp_path / "j.parquet", retry=tmp_path / "retry.jsonl",
+                           workers=int(jobs))
+    assert raised.value.code == "results_do_not_match" and raised.value.line is not None
+    assert joined.summary.none_readable and joined.summary.counts["failed"] == 40
+    assert not (tmp_path / "j.parquet").exists()
 
 
 def test_request_writer_after_close_refuses_to_lose_a_request(tmp_path: Path) -> None:
