@@ -14,9 +14,8 @@ IMMEDIATE``, WAL): a command killed at any moment leaves the ledger as it was be
 after it, and two at once are serialised (the second waits for the first, then refuses
 with ``ledger_busy`` past :data:`BUSY_SECONDS`).
 
-The outcome order that decides the best answer (:func:`outcome_rank`, lower is better):
-succeeded with its output check ok or not checked; succeeded with a failed output check;
-failed and retryable; expired or cancelled; failed and not retryable; missing.
+The best answer is each id's best outcome by :func:`batchio.reconcile.outcome_rank`, the
+order that also decides which of an id's result lines a join counts.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_e
 from .ids import echo_key, synthetic_id, synthetic_place
 from .jsonl import read_lines
 from .providers import Profile, get_profile, profile_for
-from .reconcile import JoinedRow, is_retried, join, retry_choices
+from .reconcile import JoinedRow, is_retried, join, outcome_rank, retry_choices
 from .results import answer_body, request_body, usage_of
 from .sharding import Manifest, ShardLimits, request_files, result_files, write_shards
 from .table import (
@@ -135,18 +134,6 @@ _INSERT_CHUNK = 20_000
 #: the latest round with a result line (then the latest round that asked).
 _ORDER = {"best": "rank, round DESC",
           "latest": "status = 'missing', round DESC"}
-
-
-def outcome_rank(status: str, output_check: str, retryable: bool) -> int:
-    """How good an outcome is, 0 best: the order the ``best`` policy chooses by (the module
-    docstring lists it)."""
-    if status == "succeeded":
-        return 0 if output_check in ("ok", "not_checked") else 1
-    if status == "failed":
-        return 2 if retryable else 4
-    if status in ("expired", "cancelled"):
-        return 3
-    return 5
 
 
 def _body_hash(request: Mapping[str, Any]) -> int:

@@ -11,9 +11,12 @@ only ids and a few integers per result. Orphans are the results no input claimed
 Where results repeat their requests instead of naming them (Vertex AI's Gemini results;
 Bedrock records without a recordId), pass A also indexes each such result by the digest
 of the request it repeats (:class:`_EchoMatches`, :func:`batchio.ids.echo_key`), and pass
-B gives an input without an id the first unclaimed result of its digest: identical
-requests take their group's results in file order, each once. Such a join runs in one
-process.
+B gives an input without an id the best unclaimed result of its digest: identical
+requests take their group's results best outcome first (file order among equals), each
+once. Such a join runs in one process.
+
+An id with several result lines counts the best outcome of them (:func:`outcome_rank`;
+the first read among equals): pass A reads both lines when it meets the second.
 """
 
 from __future__ import annotations
@@ -257,10 +260,35 @@ def _json_text(raw: bytes) -> str:
     return raw.rstrip(b"\r\n").decode("utf-8", "replace")
 
 
+def outcome_rank(status: str, output_check: str, retryable: bool) -> int:
+    """How good an outcome is, 0 best: succeeded with its output check ok or not checked;
+    succeeded with a failed output check; failed and retryable; expired or cancelled;
+    failed and not retryable; missing. It decides which of an id's result lines a join
+    counts, and a campaign's best answer for each id."""
+    if status == "succeeded":
+        return 0 if output_check in ("ok", "not_checked") else 1
+    if status == "failed":
+        return 2 if retryable else 4
+    if status in ("expired", "cancelled"):
+        return 3
+    return 5
+
+
+def line_rank(raw: bytes, classify: Callable[[Any], Outcome]) -> int:
+    """The :func:`outcome_rank` of the outcome result line ``raw`` gives, its output
+    unchecked (a line that is not a result fails its request, not worth retrying)."""
+    try:
+        outcome = classify(msgspec.json.decode(raw))
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        return outcome_rank("failed", "not_checked", False)
+    return outcome_rank(outcome.status, "not_checked", outcome.retryable)
+
+
 class _EchoMatches:
     """Result ordinals by the :func:`echo_key` of the request each repeats, for inputs
-    with no id; each key's results are given to its inputs in file order (both orders are
-    the files', so a join read again gives the same rows)."""
+    with no id; each key's results are given to its inputs best outcome first, in file
+    order among equals (both orders are the files', so a join read again gives the same
+    rows)."""
 
     def __init__(self, input_ids: set[str] | None) -> None:
         #: The ids the inputs use (None: not known, inputs read once): a result naming one
@@ -274,6 +302,7 @@ class _EchoMatches:
         #: answered by more than one result.
         self.inputs: Counter[bytes] = Counter()
         self.shared_inputs = 0
+        self._ranked: set[bytes] = set()
 
     def wants(self, result_id: str | None) -> bool:
         """Whether a result with this id (None: none) may answer an input without one."""
@@ -286,25 +315,38 @@ class _EchoMatches:
         if named:
             self.named.add(ordinal)
 
-    def claim_unnamed(self, key: bytes, claimed: Sequence[int]) -> int | None:
-        """For an input with an id no result names: the first result of ``key`` that names
+    def ranked(self, key: bytes, rank: Callable[[int], int]) -> list[int]:
+        """The results of ``key``, best outcome first (``rank`` of an ordinal, 0 best),
+        file order among equals: where a request was answered more than once (two jobs'
+        results in one folder), its success counts, not whichever file came first. Each
+        group is ranked once, the first time it is asked for."""
+        group = self.groups.get(key, [])
+        if len(group) > 1 and key not in self._ranked:
+            group.sort(key=rank)
+            self._ranked.add(key)
+        return group
+
+    def claim_unnamed(self, key: bytes, claimed: Sequence[int], rank: Callable[[int], int]
+                      ) -> int | None:
+        """For an input with an id no result names: the best result of ``key`` that names
         no id at all and no input has claimed (a Vertex AI result that came back without
         its request's custom_id); a result naming another id is another request's."""
-        for ordinal in self.groups.get(key, ()):
+        for ordinal in self.ranked(key, rank):
             if not claimed[ordinal] and ordinal not in self.named:
                 return ordinal
         return None
 
-    def claim(self, key: bytes, claimed: Sequence[int]) -> tuple[int | None, int]:
-        """The first result of ``key`` no input has claimed (None: none is left), and which
-        input of the key this is (1 for the first)."""
+    def claim(self, key: bytes, claimed: Sequence[int], rank: Callable[[int], int]
+              ) -> tuple[int | None, int]:
+        """The best result of ``key`` no input has claimed (None: none is left; see
+        :meth:`ranked`), and which input of the key this is (1 for the first)."""
         self.inputs[key] += 1
         seen = self.inputs[key]
         if seen == 2:
             self.shared_inputs += 2
         elif seen > 2:
             self.shared_inputs += 1
-        for ordinal in self.groups.get(key, ()):
+        for ordinal in self.ranked(key, rank):
             if not claimed[ordinal]:
                 return ordinal, seen
         return None, seen
@@ -882,6 +924,8 @@ class Join:
         read_id = id_reader(id_field)
         echo = self._echo
         echo_of = self._echo_key_of_result
+        #: The outcome ranks of result lines an id has more than one of, by ordinal.
+        ranks: dict[int, int] = {}
         for file_number, path in enumerate(self._results):
             name = self._result_names[file_number]
             with open(path, "rb", buffering=READ_BUFFER) as stream:
@@ -904,8 +948,19 @@ class Join:
                         problem = _result_line_problem(raw, id_field)
                         summary.problems.append(replace(problem, line=number, path=name))
                         continue
-                    elif add(custom_id, count) is not None:
-                        summary.duplicates.append(ResultRef(custom_id, name, number))
+                    elif (first := add(custom_id, count)) is not None:
+                        # An id answered twice: the better outcome counts, the first read
+                        # where they are as good, and the other is the duplicate.
+                        if self._better(raw, first, locations, ranks):
+                            summary.duplicates.append(ResultRef(
+                                custom_id, self._result_names[locations.files[first]],
+                                locations.lines[first]))
+                            locations.files[first] = file_number
+                            locations.offsets[first] = start
+                            locations.lengths[first] = len(raw)
+                            locations.lines[first] = number
+                        else:
+                            summary.duplicates.append(ResultRef(custom_id, name, number))
                         continue
                     files(file_number)
                     offsets(start)
@@ -923,6 +978,21 @@ class Join:
         locations.claimed_by = array("q", bytes(8 * count))
         self._progress_base = done
         return index, locations
+
+    def _better(self, raw: bytes, ordinal: int, locations: _Locations,
+                ranks: dict[int, int]) -> bool:
+        """Whether result line ``raw`` gives its request a better outcome than result
+        ``ordinal``, which names the same id (:func:`outcome_rank`, the output unchecked):
+        a success read after a failure counts, whatever order the files came in. Ranks are
+        kept in ``ranks``, the better one's under ``ordinal``."""
+        classify = self._profile.classify_result
+        if ordinal not in ranks:
+            ranks[ordinal] = line_rank(self._result_at(ordinal, locations), classify)
+        rank = line_rank(raw, classify)
+        if rank < ranks[ordinal]:
+            ranks[ordinal] = rank
+            return True
+        return False
 
     def _echo_key_of_result(self, raw: bytes) -> bytes | None:
         """The echo key of the request a result line repeats (None: it repeats none)."""
@@ -1055,7 +1125,7 @@ class Join:
         assert self._echo is not None
         key = echo_key(value.get(self._profile.body_field))
         claimed = results.locations.claimed_by
-        ordinal, repeat = self._echo.claim(key, claimed)
+        ordinal, repeat = self._echo.claim(key, claimed, results.rank)
         if ordinal is None:
             custom_id = synthetic_id(key, repeat)
             return custom_id, _new_outcome(Outcome, (
@@ -1073,7 +1143,7 @@ class Join:
             warnings.warn(BatchioWarning(
                 f"{shared:,} requests without an id of their own are identical to another "
                 "request of the inputs: their results answer identical requests, and were "
-                "given to them in file order (each request is counted once)",
+                "given to them in file order, successes first (each request is counted once)",
                 code="ambiguous_match",
                 path=self._inputs[0]), stacklevel=2)
 
@@ -1095,7 +1165,8 @@ class Join:
                 # No result names it: one that repeats its request, and names no input,
                 # answers it.
                 found = self._echo.claim_unnamed(
-                    echo_key(value.get(self._profile.body_field)), results.locations.claimed_by)
+                    echo_key(value.get(self._profile.body_field)), results.locations.claimed_by,
+                    results.rank)
                 if found is not None:
                     results.locations.claimed_by[found] = (file_number + 1) << 32 | number
                     return results.outcome(found, custom_id)
@@ -1319,6 +1390,13 @@ class _ResultReader:
         except BaseException:
             self.close()
             raise
+
+    def rank(self, ordinal: int) -> int:
+        """The :func:`outcome_rank` of result ``ordinal``'s outcome (:func:`line_rank`)."""
+        locations = self.locations
+        return line_rank(os.pread(self.descriptors[locations.files[ordinal]],
+                                  locations.lengths[ordinal], locations.offsets[ordinal]),
+                         self.classify)
 
     def outcome(self, ordinal: int, custom_id: str) -> tuple[Outcome, str, int, bytes]:
         """The outcome of result ``ordinal``, with its file, line and exact bytes."""

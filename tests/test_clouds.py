@@ -1054,3 +1054,44 @@ def test_a_join_given_the_wrong_cloud_says_so_at_the_first_line(tmp_path: Path) 
         list(join(tmp_path / "in.jsonl", outputs=tmp_path / "in.jsonl.out",
                   provider="vertex"))
     assert (raised.value.line, raised.value.code) == (1, "missing_custom_id")
+
+
+def test_two_jobs_results_in_one_folder_count_the_success_whichever_is_read_first(
+        tmp_path: Path) -> None:
+    """A request failed in one job and answered in the job that retried it, both downloaded
+    into one results folder: the answer counts, and the failure is the duplicate, whatever
+    the folders are named (Vertex AI names them by time, Bedrock by job id)."""
+    same = {"contents": [{"role": "user", "parts": [{"text": "overloaded"}]}]}
+    other = {"contents": [{"role": "user", "parts": [{"text": "other"}]}]}
+    write(tmp_path / "vertex.jsonl", [{"request": same}, {"request": other}])
+    for first, second in (("prediction-model-2026-01-15", "prediction-model-2026-01-16"),
+                          ("prediction-model-2026-01-16", "prediction-model-2026-01-15")):
+        folder = tmp_path / f"out-{first[-2:]}"
+        (folder / first).mkdir(parents=True)
+        (folder / second).mkdir(parents=True)
+        write(folder / first / "predictions.jsonl",
+              [_prediction(same, False), _prediction(other, True)])
+        write(folder / second / "predictions.jsonl", [_prediction(same, True)])
+        joined = join(tmp_path / "vertex.jsonl", results=folder)
+        assert [row.status for row in joined] == ["succeeded", "succeeded"]
+        assert len(joined.summary.orphans) == 1  # the failure no request is left to take
+    _, llama = BEDROCK_BODIES["meta.llama"]
+    answer = BEDROCK_OUTPUTS["meta.llama"][0]
+    write(tmp_path / "bedrock.jsonl", [{"recordId": f"CALL{n:07d}", "modelInput": llama}
+                                       for n in range(1, 3)])
+    for job in ("a2job", "z2job"):
+        folder = tmp_path / f"bedrock-{job}"
+        (folder / "r1job").mkdir(parents=True)
+        (folder / job).mkdir()
+        write(folder / "r1job" / "bedrock.jsonl.out", [
+            {"recordId": "CALL0000001", "modelInput": llama, "modelOutput": answer},
+            {"recordId": "CALL0000002", "modelInput": llama,
+             "error": {"errorCode": 429, "errorMessage": "Too many requests"}}])
+        write(folder / job / "retry.jsonl.out", [
+            {"recordId": "CALL0000002", "modelInput": llama, "modelOutput": answer}])
+        done = CliRunner().invoke(main, [
+            "join", str(tmp_path / "bedrock.jsonl"), "--results", str(folder), "--retry",
+            str(folder / "retry.jsonl"), "--format", "json"])
+        document = orjson.loads(done.stdout)
+        assert (document["succeeded"], document["failed"], document["duplicates"]) == (2, 0, 1)
+        assert (folder / "retry.jsonl").read_bytes() == b""

@@ -217,6 +217,9 @@ STATUS_MAKERS = {
     "expired": lambda cid: batch_error(cid, "batch_expired"),
     "cancelled": lambda cid: batch_error(cid, "batch_cancelled"),
 }
+#: The documented order of outcomes, best first: which of an id's results counts.
+RANK = {"succeeded": 0, "failed_retryable": 2, "expired": 3, "cancelled": 3, "failed_http": 4,
+        "failed_error": 4}
 EXPECTED = {"succeeded": "succeeded", "failed_http": "failed", "failed_retryable": "failed",
             "failed_error": "failed", "expired": "expired", "cancelled": "cancelled",
             "missing": "missing"}
@@ -247,10 +250,16 @@ def test_every_input_is_accounted_for_exactly_once(
     shards = [results[i::files] for i in range(files)]
     outputs = [write(folder / f"out-{i}.jsonl", shard) for i, shard in enumerate(shards[::2])]
     errors = [write(folder / f"err-{i}.jsonl", shard) for i, shard in enumerate(shards[1::2])]
-    # Second results for some ids, in a file read last: reported, never counted.
+    # More results for some ids, in a file read last: the better outcome counts (the
+    # first read where they are as good), the others are duplicates, never counted.
     duplicate_ids = [rng.choice(answered) for _ in range(duplicates)] if answered else []
-    errors.append(write(folder / "late.jsonl",
-                        [batch_error(cid, "batch_expired") for cid in duplicate_ids]))
+    late_fates = [rng.choice(list(STATUS_MAKERS)) for _ in duplicate_ids]
+    errors.append(write(folder / "late.jsonl", [
+        STATUS_MAKERS[fate](cid) for cid, fate in zip(duplicate_ids, late_fates, strict=True)]))
+    counted = dict(zip(ids, fates, strict=True))
+    for cid, fate in zip(duplicate_ids, late_fates, strict=True):
+        if RANK[fate] < RANK[counted[cid]]:
+            counted[cid] = fate
 
     result = join([inputs_a, inputs_b], outputs=outputs, errors=errors, index=index)
     retry = folder / "retry.jsonl"
@@ -266,7 +275,12 @@ def test_every_input_is_accounted_for_exactly_once(
         rows = [row for row in result if retry_writer.add(row) or True]
 
     assert [row.custom_id for row in rows] == ids
-    assert [row.status for row in rows] == [EXPECTED[fate] for fate in fates]
+    assert [row.status for row in rows] == [EXPECTED[counted[cid]] for cid in ids]
+    assert [row.error_code for row in rows] == [
+        None if counted[cid] in ("succeeded", "missing") else
+        {"failed_http": "invalid_value", "failed_retryable": "server_error",
+         "failed_error": "invalid_request", "expired": "batch_expired",
+         "cancelled": "batch_cancelled"}[counted[cid]] for cid in ids]
     summary = result.summary
     assert sum(summary.counts.values()) == summary.inputs == len(ids)
     assert sorted(ref.custom_id for ref in summary.orphans) == [
