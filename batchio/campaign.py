@@ -254,11 +254,14 @@ class Campaign:
         if not create and not os.path.isfile(self.path):
             raise SourceError(f"no campaign ledger at {self.path} (batchio campaign record "
                               "makes one)", path=self.path, code="unreadable_file")
+        # A ledger that is not there yet is made: that it cannot be is an output's error.
+        making = not os.path.lexists(self.path)
         try:
             self._db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
         except sqlite3.Error as exc:
-            raise SourceError(f"cannot open the campaign ledger {self.path}: {exc}",
-                              path=self.path, code="unreadable_file") from exc
+            raise SourceError(f"cannot {'make' if making else 'open'} the campaign ledger "
+                              f"{self.path}: {exc}", path=self.path,
+                              code="unwritable_file" if making else "unreadable_file") from exc
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -275,6 +278,22 @@ class Campaign:
     # --- the ledger itself ------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
+        if self._is_ledger():
+            return
+        with self._transaction():
+            # Looked at again in the transaction: two commands making one new ledger at
+            # once, the second finds the first's.
+            if self._is_ledger():
+                return
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.executemany("INSERT INTO ledger VALUES (?, ?)", [
+                ("format", LEDGER_FORMAT), ("version", LEDGER_VERSION)])
+
+    def _is_ledger(self) -> bool:
+        """Whether the file holds a ledger this batchio reads (False: an empty database, to
+        be made one); anything else is refused."""
         tables = {row[0] for row in self._db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "ledger" in tables:
@@ -286,16 +305,11 @@ class Campaign:
                 raise SourceError(f"{self.path} is a campaign ledger of version "
                                   f"{found.get('version')}, which this batchio does not read",
                                   path=self.path, code="unreadable_file")
-            return
+            return True
         if tables:
             raise SourceError(f"{self.path} is an SQLite file but not a campaign ledger",
                               path=self.path, code="unreadable_file")
-        with self._transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            self._db.executemany("INSERT INTO ledger VALUES (?, ?)", [
-                ("format", LEDGER_FORMAT), ("version", LEDGER_VERSION)])
+        return False
 
     def _busy_or(self, exc: sqlite3.OperationalError) -> Exception:
         if "locked" in str(exc) or "busy" in str(exc):
@@ -325,8 +339,13 @@ class Campaign:
                 except sqlite3.OperationalError as error:
                     db.execute("ROLLBACK")
                     raise self.campaign._busy_or(error) from error
-            elif db.in_transaction:
-                db.execute("ROLLBACK")
+            else:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    # A ledger that cannot be written (a read-only file, a full disk): one
+                    # line, exit 3, the ledger as it was.
+                    raise self.campaign._busy_or(exc) from exc
 
     def _transaction(self) -> Campaign._Transaction:
         """One change of the ledger: all of it or none (``BEGIN IMMEDIATE``: a second

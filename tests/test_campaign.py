@@ -4,6 +4,7 @@ and concurrent commands."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -207,7 +208,7 @@ def simulated_round(folder: Path, name: str, count: int, seed: int = 1,
 
 
 def ledger_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall(),
                               key=repr)
                 for table in ("rounds", "files", "outcomes", "batches")}
@@ -416,3 +417,45 @@ def test_results_read_by_the_wrong_provider_are_refused_not_recorded_as_failures
     assert "nothing is recorded for round 1: is --provider right" in done.stderr
     with Campaign(ledger) as campaign:
         assert campaign.rounds() == [] and campaign.status().total["requests"] == 0
+
+
+def test_a_ledger_that_cannot_be_written_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    from promises import small_filesystem
+
+    requests, results = simulated_round(tmp_path, "one", 10)
+    second, second_results = simulated_round(tmp_path, "two", 10, seed=2)
+    with small_filesystem("4m") as disk:
+        ledger = disk / "job.ledger"
+        done = cli("campaign", "record", ledger, "--round", "1", "--requests", requests,
+                   "--results", results)
+        assert done.returncode == 0, done.stderr
+        before = ledger_tables(ledger)
+        assert subprocess.run(["mount", "-o", "remount,ro", str(disk)]).returncode == 0
+        done = cli("campaign", "record", ledger, "--round", "2", "--requests", second,
+                   "--results", second_results, "--format", "json")
+        assert done.returncode == 3, done.stderr
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+        assert done.stderr.startswith(f"batchio: {ledger}: unwritable_file: ")
+        assert orjson.loads(done.stdout)["error"]["code"] == "unwritable_file"
+        made = cli("campaign", "record", disk / "new.ledger", "--round", "1", "--requests",
+                   requests)
+        assert made.returncode == 3 and ": unwritable_file: cannot make the campaign " \
+            "ledger" in made.stderr
+        assert subprocess.run(["mount", "-o", "remount,rw", str(disk)]).returncode == 0
+        assert ledger_tables(ledger) == before
+
+
+def test_commands_making_one_new_ledger_at_once_all_record(tmp_path: Path) -> None:
+    rounds = [simulated_round(tmp_path, f"r{n}", 5, seed=n) for n in range(1, 5)]
+    for attempt in range(3):
+        ledger = tmp_path / f"job{attempt}.ledger"
+        running = [subprocess.Popen(
+            [sys.executable, "-m", "batchio", "campaign", "record", str(ledger), "--round",
+             str(n), "--requests", str(requests), "--results", str(results)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for n, (requests, results) in enumerate(rounds, 1)]
+        for process in running:
+            _, stderr = process.communicate(timeout=300)
+            assert process.returncode == 0, stderr
+        with Campaign(ledger) as campaign:
+            assert campaign.rounds() == [1, 2, 3, 4]
