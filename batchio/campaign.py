@@ -639,10 +639,14 @@ class Campaign:
                     else:
                         waiting[0] += 1
 
-        paths: list[str] = []
-        manifest = write_shards(_lines_at(selected(), paths, profile), out_dir,
-                                profile=profile, limits=limits, by_model=by_model,
-                                prefix="requests", overwrite=overwrite, reads=paths)
+        # Every file the ledger records is read, for this round or a later one: none may
+        # be replaced by a shard or removed by overwrite=True.
+        recorded = [path for (path,) in self._db.execute("SELECT path FROM files")]
+        manifest = write_shards(
+            _lines_at(selected(), profile, lambda path: _check_unchanged(self._db, [path])),
+            out_dir,
+            profile=profile, limits=limits, by_model=by_model, prefix="requests",
+            overwrite=overwrite, reads=recorded)
         if waiting[0]:
             warnings.warn(BatchioWarning(
                 f"{waiting[0]:,} requests are left out: the round that last asked for them "
@@ -873,18 +877,18 @@ def _outcome(round: int, file_id: int, row: JoinedRow, custom_id: str | None = N
             outcome_rank(row.status, row.output_check, row.retryable))
 
 
-def _lines_at(places: Iterable[tuple[str, int, str]], paths: list[str], profile: Profile
-              ) -> Iterator[tuple[str, int, bytes, dict[str, Any]]]:
+def _lines_at(places: Iterable[tuple[str, int, str]], profile: Profile,
+              check: Callable[[str], None]) -> Iterator[tuple[str, int, bytes, dict[str, Any]]]:
     """The request lines at ``places`` (path, line, custom_id; in file and line order),
     each checked to be the id the ledger recorded there (a request without an id: its
-    body the one that id was made of)."""
+    body the one that id was made of); each file is first checked by ``check``."""
     id_field = profile.id_field
     reader: Iterator[Any] | None = None
     current: str | None = None
     for path, number, custom_id in places:
         if path != current:
             current = path
-            paths.append(path)
+            check(path)
             reader = iter(read_lines(path))
         assert reader is not None
         for line in reader:
@@ -911,18 +915,28 @@ def _lines_at(places: Iterable[tuple[str, int, str]], paths: list[str], profile:
 
 
 def _check_unchanged(db: sqlite3.Connection, paths: Sequence[str]) -> None:
-    """Refuse files whose size is no longer what the ledger recorded."""
+    """Refuse files that changed since the ledger recorded them: another size, or, for a
+    file written since it was recorded, another sha256 (one only touched passes; one not
+    written since is not read for it)."""
     for path in paths:
-        size = db.execute("SELECT size FROM files WHERE path = ?", (path,)).fetchone()
+        recorded = db.execute("SELECT size, sha256, recorded_at FROM files WHERE path = ?",
+                              (path,)).fetchone()
         try:
-            now = os.path.getsize(path)
+            now = os.stat(path)
         except OSError as exc:
             raise SourceError(f"cannot read {path}, recorded in the campaign: "
                               f"{exc.strerror or exc}", path=path) from exc
-        if size is not None and size[0] != now:
-            raise UsageError(f"{path} changed since it was recorded ({now:,} bytes, not "
-                             f"{size[0]:,}): record it again with --replace",
+        if recorded is None:
+            continue
+        size, sha256, recorded_at = recorded
+        if size != now.st_size:
+            raise UsageError(f"{path} changed since it was recorded ({now.st_size:,} bytes, "
+                             f"not {size:,}): record it again with --replace",
                              code="changed_file", path=path)
+        if now.st_mtime >= recorded_at and _fingerprint(path)[2] != sha256:
+            raise UsageError(f"{path} changed since it was recorded (its bytes, not its "
+                             "size): record it again with --replace", code="changed_file",
+                             path=path)
 
 
 def _paths(items: Paths) -> list[str]:

@@ -459,3 +459,52 @@ def test_commands_making_one_new_ledger_at_once_all_record(tmp_path: Path) -> No
             assert process.returncode == 0, stderr
         with Campaign(ledger) as campaign:
             assert campaign.rounds() == [1, 2, 3, 4]
+
+
+def test_retry_never_replaces_or_removes_a_file_the_ledger_records(tmp_path: Path) -> None:
+    batchio.split(write(tmp_path / "all.jsonl", [request(f"id{i}") for i in range(30)]),
+                  tmp_path / "round1", max_requests=10)
+    batchio.simulate(tmp_path / "round1" / "requests-00001.jsonl",
+                     output=tmp_path / "out.jsonl", seed=3, failure_rate=0.5)
+    ledger = tmp_path / "job.ledger"
+    done = cli("campaign", "record", ledger, "--round", "1", "--requests",
+               tmp_path / "round1", "--results", tmp_path / "out.jsonl")
+    assert done.returncode == 0, done.stderr
+    # Round 2 asks again what round 1 left: the next retry reads round 2's files only.
+    assert cli("campaign", "retry", ledger, "--out-dir", tmp_path / "round2").returncode == 0
+    assert cli("campaign", "record", ledger, "--round", "2", "--requests",
+               tmp_path / "round2").returncode == 0
+    shards = {path.name: path.read_bytes() for path in (tmp_path / "round1").iterdir()}
+    done = cli("campaign", "retry", ledger, "--out-dir", tmp_path / "round1", "--overwrite")
+    assert done.returncode == 2
+    assert ": same_file: " in done.stderr and done.stderr.count("\n") == 1
+    assert {path.name: path.read_bytes() for path in (tmp_path / "round1").iterdir()} == shards
+
+
+def test_a_result_file_edited_in_place_is_refused_by_final_and_retry(tmp_path: Path) -> None:
+    requests, results = simulated_round(tmp_path, "one", 20, failure_rate=0.3,
+                                        expire_rate=0.0, missing_rate=0.0)
+    ledger = tmp_path / "job.ledger"
+    assert cli("campaign", "record", ledger, "--round", "1", "--requests", requests,
+               "--results", results).returncode == 0
+    # Touched, not changed: still the file recorded.
+    os.utime(results / "out.jsonl")
+    os.utime(requests)
+    assert cli("campaign", "final", ledger, "-o", tmp_path / "final.jsonl").returncode == 0
+    # The same size, another answer: a success turned into a server error.
+    output = results / "out.jsonl"
+    output.write_bytes(output.read_bytes().replace(b'"status_code":200', b'"status_code":500',
+                                                   1))
+    done = cli("campaign", "final", ledger, "-o", tmp_path / "final2.jsonl")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"batchio: {output}: changed_file: {output} changed since it was "
+                           "recorded (its bytes, not its size): record it again with "
+                           "--replace\n")
+    assert not (tmp_path / "final2.jsonl").exists()
+    # Request files are checked before retry reads them.
+    assert cli("campaign", "retry", ledger, "--out-dir", tmp_path / "round2").returncode == 0
+    requests.write_bytes(requests.read_bytes().replace(b'"id0"', b'"ix0"', 1))
+    done = cli("campaign", "retry", ledger, "--out-dir", tmp_path / "round3")
+    assert done.returncode == 2 and done.stderr == (
+        f"batchio: {requests}: changed_file: {requests} changed since it was recorded (its "
+        "bytes, not its size): record it again with --replace\n")
