@@ -493,8 +493,8 @@ class Campaign:
                     pending.clear()
             db.executemany(_INSERT_OUTCOME, pending)
         summary = joined.summary
-        if summary.none_readable:
-            # Every request would be recorded as failed: refused, as join refuses it.
+        if summary.unreadable_file is not None:
+            # Its requests would be recorded as failed for good: refused, as join refuses it.
             raise summary.unreadable_results(f"nothing is recorded for round {round}")
         if results:
             db.execute("UPDATE rounds SET result_lines = ?, orphans = ?, duplicates = ?, "

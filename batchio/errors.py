@@ -124,9 +124,10 @@ CODES: dict[str, str] = {
     "too_many_embedding_inputs": "Embedding inputs summed over the file exceed the limit.",
     # Joining results.
     "orphan_result": "A result line whose custom_id is not among the inputs.",
-    "results_do_not_match": "No result line answers any input, or none can be read as the "
-                            "provider's: the results (or the inputs) are another job's or "
-                            "another provider's; nothing is written.",
+    "results_do_not_match": "No result line answers any input, or a result file has no "
+                            "line that can be read as the provider's: the results (or the "
+                            "inputs) are another job's or another provider's; nothing is "
+                            "written.",
     "most_results_orphans": "Warning: most result lines answer none of the inputs.",
     "unusable_usage": "Warning: result lines report a token count that cannot be used (below "
                       "0, past 64 bits, not a number): the usage and cost are short by it.",

@@ -148,12 +148,13 @@ def write_join(result: Join, target: str | os.PathLike[str] | None,
             else:
                 _join_in_ranges(result, plan, sink, retry_writer, statuses, workers)
             rows = sink.rows
-        if result.summary.none_readable:
-            # Every request failed or missing: the retry file would resubmit the whole job.
-            # Raised in the block, which leaves the table and the retry file as they were.
+        if result.summary.unreadable_file is not None:
+            # Its requests failed for good or missing: their answers lost, or resubmitted and
+            # paid for again. Raised in the block, which leaves the table and the retry file
+            # as they were.
             raise result.summary.unreadable_results(
-                "nothing was written, and no retry file, which would resubmit and pay for "
-                "the whole job")
+                "nothing was written, and no retry file, which would resubmit and pay for its "
+                "requests again")
     result.summary.retry_requests = None if retry_writer is None else retry_writer.count
     return rows
 

@@ -386,6 +386,8 @@ class JoinSummary:
     unusable_usage: int = 0
     #: The request lines a retry file written with the join holds (None: none was).
     retry_requests: int | None = None
+    #: Result lines read in each result file (blank lines aside), by the file's name.
+    lines_by_file: dict[str, int] = field(default_factory=dict)
 
     @property
     def none_readable(self) -> bool:
@@ -393,15 +395,28 @@ class JoinSummary:
         provider's results, or no results at all)."""
         return 0 < self.result_lines <= len(self.problems)
 
+    @property
+    def unreadable_file(self) -> str | None:
+        """The first result file with lines, none of which could be read as a result
+        (another provider's results among this one's, a file that holds no results), or
+        None. Its requests would be failed for good, or missing and resubmitted."""
+        unread = Counter(problem.path for problem in self.problems)
+        found = next((name for name, lines in self.lines_by_file.items()
+                      if 0 < lines <= unread[name]), None)
+        if found is None and self.none_readable:
+            found = self.problems[0].path
+        return found
+
     def unreadable_results(self, consequence: str) -> JoinError:
-        """The error that refuses a join none of whose result lines could be read
-        (:attr:`none_readable`): every request would be failed, or missing and resubmitted.
-        ``consequence`` says what was left undone."""
-        first = self.problems[0]
+        """The error that refuses a join with a result file none of whose lines could be
+        read (:attr:`unreadable_file`). ``consequence`` says what was left undone."""
+        name = self.unreadable_file
+        first = next(problem for problem in self.problems if problem.path == name)
+        lines = self.lines_by_file.get(name or "", self.result_lines)
         return JoinError(
-            f"none of the {self.result_lines:,} result lines could be read as "
+            f"none of the {lines:,} result lines of {name} could be read as "
             f"{get_profile(self.provider).title} results (the first: {first.message}); "
-            f"{consequence}: is --provider right (provider= in Python)?",
+            f"{consequence}: are they another provider's? (--provider, provider= in Python)",
             code="results_do_not_match", path=first.path, line=first.line,
             custom_id=first.custom_id)
 
@@ -928,6 +943,7 @@ class Join:
         ranks: dict[int, int] = {}
         for file_number, path in enumerate(self._results):
             name = self._result_names[file_number]
+            lines_before = summary.result_lines
             with open(path, "rb", buffering=READ_BUFFER) as stream:
                 offset = 0
                 for number, raw in enumerate(stream, 1):
@@ -974,6 +990,7 @@ class Join:
                                 and count > self._spill_threshold:
                             index = self._spill(index)
                             add = index.add
+            summary.lines_by_file[name] = summary.result_lines - lines_before
             done += os.path.getsize(path)
         locations.claimed_by = array("q", bytes(8 * count))
         self._progress_base = done

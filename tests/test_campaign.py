@@ -413,8 +413,9 @@ def test_results_read_by_the_wrong_provider_are_refused_not_recorded_as_failures
                "--results", results, "--provider", "anthropic")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert "none of the 10 result lines could be read as Anthropic" in done.stderr
-    assert "nothing is recorded for round 1: is --provider right" in done.stderr
+    assert "none of the 10 result lines of " in done.stderr
+    assert " could be read as Anthropic" in done.stderr
+    assert "nothing is recorded for round 1: are they another provider's?" in done.stderr
     with Campaign(ledger) as campaign:
         assert campaign.rounds() == [] and campaign.status().total["requests"] == 0
 
@@ -508,3 +509,32 @@ def test_a_result_file_edited_in_place_is_refused_by_final_and_retry(tmp_path: P
     assert done.returncode == 2 and done.stderr == (
         f"batchio: {requests}: changed_file: {requests} changed since it was recorded (its "
         "bytes, not its size): record it again with --replace\n")
+
+
+def test_a_round_of_two_providers_is_refused_not_recorded_as_failures(tmp_path: Path
+                                                                      ) -> None:
+    """Half a round sent to Anthropic: its results, read as OpenAI's, would be failed for
+    good (answers paid for, never counted, never retried). Refused, naming the file."""
+    openai = write(tmp_path / "a.jsonl", [request(f"a{i}") for i in range(20)])
+    other = write(tmp_path / "b_openai.jsonl", [
+        {**request(f"b{i}"), "body": {"model": "gpt-4o-mini", "messages": [
+            {"role": "user", "content": "q"}]}} for i in range(20)])
+    batchio.convert(other, tmp_path / "b.jsonl", to_provider="anthropic",
+                    model="claude-haiku-4-5")
+    results = tmp_path / "res"
+    results.mkdir()
+    batchio.simulate(openai, output=results / "a.output.jsonl", seed=1)
+    batchio.simulate(tmp_path / "b.jsonl", output=results / "b.results.jsonl", seed=2,
+                     provider="anthropic")
+    ledger = tmp_path / "job.ledger"
+    done = cli("campaign", "record", ledger, "--round", "1", "--requests", openai,
+               "--requests", tmp_path / "b.jsonl", "--results", results)
+    assert done.returncode == 1, done.stderr
+    assert f"none of the 20 result lines of {results / 'b.results.jsonl'} could be read as " \
+           "OpenAI Batch API results" in done.stderr
+    with Campaign(ledger) as campaign:
+        assert campaign.rounds() == []
+    joined = cli("join", openai, tmp_path / "b.jsonl", "--results", results, "-o",
+                 tmp_path / "j.jsonl", "--retry", tmp_path / "retry.jsonl")
+    assert joined.returncode == 1 and ": results_do_not_match: " in joined.stderr
+    assert not (tmp_path / "j.jsonl").exists() and not (tmp_path / "retry.jsonl").exists()

@@ -335,11 +335,12 @@ def test_join_says_why_when_nothing_can_be_joined(tmp_path: Path, results: str |
     result = run(*args, cwd=tmp_path)
     assert result.returncode in ((2,) if results is None else (1,))
     assert ("give the result files" if results is None else
-            "batchio: out.jsonl:1: results_do_not_match: none of the 2 result lines could be "
-            "read as OpenAI Batch API results (the first: This line is not parseable as valid "
-            "JSON: invalid literal, expected 'null' (column 1)); nothing was written, and no "
-            "retry file, which would resubmit and pay for the whole job: is --provider right "
-            "(provider= in Python)?\n") in result.stderr
+            "batchio: out.jsonl:1: results_do_not_match: none of the 2 result lines of "
+            "out.jsonl could be read as OpenAI Batch API results (the first: This line is not "
+            "parseable as valid JSON: invalid literal, expected 'null' (column 1)); nothing "
+            "was written, and no retry file, which would resubmit and pay for its requests "
+            "again: are they another provider's? (--provider, provider= in Python)\n"
+            ) in result.stderr
     assert not (tmp_path / "j.jsonl").exists()
 
 
@@ -358,9 +359,10 @@ def test_results_none_of_which_can_be_read_write_no_retry_file(tmp_path: Path,
                  "-o", "j.jsonl", "--retry", "retry.jsonl", "--jobs", jobs, cwd=tmp_path)
     assert result.returncode == 1
     line = one_line_error(result)
-    assert ": results_do_not_match: none of the 40 result lines could be read as Anthropic " \
-           "Message Batches results (the first: not a result line of Anthropic Message " \
-           "Batches: it has no 'result' field); nothing was written, and no retry file" in line
+    assert ": results_do_not_match: none of the 40 result lines of out.jsonl could be read " \
+           "as Anthropic Message Batches results (the first: not a result line of Anthropic " \
+           "Message Batches: it has no 'result' field); nothing was written, and no retry " \
+           "file" in line
     assert (tmp_path / "j.jsonl").read_bytes() == b"earlier table\n"
     assert (tmp_path / "retry.jsonl").read_bytes() == b"earlier retry\n"
     assert leftovers(tmp_path) == []
