@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
-from .batch import Batch, load_batches, read_batch
+from .batch import TERMINAL, Batch, BatchStatus, load_batches, read_batch
 from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_extra, quote
 from .ids import echo_key, synthetic_id, synthetic_place
 from .jsonl import read_lines
@@ -411,12 +411,17 @@ class Campaign:
                 self._add_file(db, recording, "batch", path, size, sha256, replace)
                 file_id = db.execute("SELECT file FROM files WHERE kind = 'batch' AND "
                                      "path = ?", (path,)).fetchone()[0]
-                owner = db.execute("SELECT round FROM batches WHERE batch_id = ?",
+                owner = db.execute("SELECT round, status FROM batches WHERE batch_id = ?",
                                    (batch.id,)).fetchone()
                 if owner is not None and owner[0] != round:
                     raise UsageError(f"batch {batch.id} is recorded for round {owner[0]} "
                                      "already: a batch belongs to one round",
                                      code="invalid_argument", path=path)
+                if owner is not None and BatchStatus(owner[1]).is_terminal \
+                        and not batch.status.is_terminal:
+                    # A batch that has ended does not run again: an earlier look at it,
+                    # given after the last, leaves the ledger at the last.
+                    continue
                 counts = batch.request_counts
                 db.execute("INSERT OR REPLACE INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
                     batch.id, round, file_id, batch_provider, batch.status.value,
@@ -582,7 +587,13 @@ class Campaign:
                 f"{changed[0]:,} requests have another body under the same custom_id than in "
                 f"an earlier round, e.g. custom_id {quote(changed[1])}: their answers are not "
                 "answers to one question")}
+        running = self._running_rounds()
         for item in report.rounds:
+            if item.round in running and item.counts["missing"]:
+                yield {"code": "awaiting_results", "count": item.counts["missing"],
+                       "message": f"round {item.round}: {item.counts['missing']:,} requests "
+                       "have no result yet, and a batch of the round is still running (record "
+                       "its results and Batch object once it has ended)"}
             if item.counts["requests"] and not item.answered:
                 yield {"code": "awaiting_results", "count": item.counts["requests"],
                        "message": f"round {item.round}: {item.counts['requests']:,} requests "
@@ -629,12 +640,15 @@ class Campaign:
         limits = ShardLimits.for_profile(profile, max_requests=max_requests,
                                          max_bytes=max_bytes)
         waiting = [0]
+        running = self._running_rounds()
 
         def selected() -> Iterator[tuple[str, int, str]]:
-            for path, line, custom_id, status, check, retryable, answered in \
+            for path, line, custom_id, status, check, retryable, answered, round in \
                     self._db.execute(_RETRY_SQL):
                 if is_retried(status, check, bool(retryable), chosen):
-                    if answered:
+                    # A request missing from a round whose batch is still running may yet
+                    # be answered: resubmitted now, it would be paid for twice.
+                    if answered and not (status == "missing" and round in running):
                         yield path, line, custom_id
                     else:
                         waiting[0] += 1
@@ -650,9 +664,18 @@ class Campaign:
         if waiting[0]:
             warnings.warn(BatchioWarning(
                 f"{waiting[0]:,} requests are left out: the round that last asked for them "
-                "has no results recorded yet (record them, then retry)",
+                "has no results recorded yet, or a batch still running (record its results "
+                "and its Batch object once it has ended, then retry)",
                 code="awaiting_results", path=self.path), stacklevel=2)
         return RetryRound(manifest, manifest.requests, waiting[0])
+
+    def _running_rounds(self) -> set[int]:
+        """The rounds with a recorded Batch object that has not ended (validating, in
+        progress, finalizing, cancelling): their missing requests may still be answered."""
+        ended = tuple(status.value for status in TERMINAL)
+        return {round for (round,) in self._db.execute(
+            f"SELECT DISTINCT round FROM batches WHERE status NOT IN "
+            f"({', '.join('?' * len(ended))})", ended)}
 
     # --- the final table --------------------------------------------------------------------
 
@@ -788,7 +811,7 @@ def _chosen_sql(policy: Policy) -> str:
 #: asked for it, in file and line order.
 _RETRY_SQL = """
 SELECT files.path, latest.line, latest.custom_id, best.status, best.output_check,
-       best.retryable, rounds.answered
+       best.retryable, rounds.answered, latest.round
 FROM (SELECT custom_id, status, output_check, retryable, ROW_NUMBER() OVER (
         PARTITION BY custom_id ORDER BY rank, round DESC) AS n FROM outcomes) AS best
 JOIN (SELECT custom_id, round, file, line, ROW_NUMBER() OVER (

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -538,3 +539,50 @@ def test_a_round_of_two_providers_is_refused_not_recorded_as_failures(tmp_path: 
                  tmp_path / "j.jsonl", "--retry", tmp_path / "retry.jsonl")
     assert joined.returncode == 1 and ": results_do_not_match: " in joined.stderr
     assert not (tmp_path / "j.jsonl").exists() and not (tmp_path / "retry.jsonl").exists()
+
+
+def _running(batch_json: Path, target: Path) -> Path:
+    """The Batch object of ``batch_json`` as it was while it ran."""
+    batch = orjson.loads(batch_json.read_bytes())
+    batch.update(status="in_progress", output_file_id=None, error_file_id=None,
+                 completed_at=None, finalizing_at=None, expired_at=None)
+    batch["request_counts"].update(completed=0, failed=0)
+    target.write_bytes(orjson.dumps(batch))
+    return target
+
+
+def test_requests_of_a_batch_still_running_are_not_retried(tmp_path: Path) -> None:
+    first, first_results = simulated_round(tmp_path, "one", 20, failure_rate=0.3)
+    second = write(tmp_path / "two.jsonl", [request(f"other{i}") for i in range(20)])
+    second_results = tmp_path / "two"
+    second_results.mkdir()
+    batchio.simulate(second, output=second_results / "out.jsonl",
+                     errors=second_results / "err.jsonl", seed=2, failure_rate=0.3,
+                     batch_json=second_results / "batch.json")
+    early = _running(second_results / "batch.json", tmp_path / "two-running.json")
+    ledger = tmp_path / "job.ledger"
+    with Campaign(ledger) as campaign:
+        # Batch two still runs: only batch one's results are downloaded.
+        campaign.record(1, requests=[first, second],
+                        results=[first_results / "out.jsonl", first_results / "err.jsonl"],
+                        batches=[first_results / "batch.json", early])
+        with pytest.warns(batchio.BatchioWarning, match="20 requests are left out: .* a batch "
+                          "still running") as said:
+            retry = campaign.retry(tmp_path / "round2")
+        assert [w.message.code for w in said
+                if isinstance(w.message, batchio.BatchioWarning)] == ["awaiting_results"]
+        # What batch one left is retried; nothing of batch two.
+        retried = {orjson.loads(line)["custom_id"] for path in (tmp_path / "round2").glob(
+            "requests-*.jsonl") for line in path.read_bytes().splitlines()}
+        assert retry.requests == len(retried) > 0
+        assert all(custom_id.startswith("id") for custom_id in retried)
+        assert any(w["code"] == "awaiting_results" and "still running" in w["message"]
+                   for w in campaign.status().warnings)
+        # Batch two ends: its results, and its Batch object given before the earlier look.
+        campaign.record(1, results=[second_results / "out.jsonl", second_results / "err.jsonl"],
+                        batches=[second_results / "batch.json", early])
+        assert [batch["status"] for batch in campaign.status().rounds[0].batches] == [
+            "completed", "completed"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", batchio.BatchioWarning)
+            campaign.retry(tmp_path / "round2b")
