@@ -1169,9 +1169,9 @@ class _Campaign(click.Group):
 
 
 #: The first round of a campaign, recorded: where the campaign commands' examples begin.
-_ROUND_ONE = ("batchio simulate examples/chat_requests.jsonl --out-dir results --overwrite "
-              "&& batchio campaign record job.ledger --round 1 --requests "
-              "examples/chat_requests.jsonl --results results")
+_ROUND_ONE = ("batchio simulate examples/chat_requests.jsonl --out-dir campaign-results "
+              "--overwrite --fail 0.3 && batchio campaign record job.ledger --round 1 "
+              "--requests examples/chat_requests.jsonl --results campaign-results")
 
 
 @main.group("campaign", cls=_Campaign, short_help="Record a job's rounds (requests, results, "
@@ -1200,10 +1200,8 @@ def _round_line(item: RoundStatus) -> str:
 
 @campaign_group.command("record", cls=Command, short_help="Record a round's request files, "
                         "result files and Batch objects; the round is joined again.",
-                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
-                                  "results --overwrite && batchio campaign record job.ledger "
-                                  "--round 1 --requests examples/chat_requests.jsonl --results "
-                                  "results --batch results/chat_requests.batch.json"])
+                        examples=[f"{_ROUND_ONE} --batch "
+                                  "campaign-results/chat_requests.batch.json"])
 @click.argument("ledger", metavar="LEDGER")
 @click.option("--round", "round_number", type=click.IntRange(min=1), required=True,
               metavar="N", help="The round these files belong to (1 for the first).")
@@ -1281,10 +1279,7 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
 
 @campaign_group.command("retry", cls=Command, short_help="Write the next round's request "
                         "shards: the requests whose best outcome so far is to be retried.",
-                        examples=["batchio simulate examples/chat_requests.jsonl --out-dir "
-                                  "results --overwrite --fail 0.3 && batchio campaign record "
-                                  "job.ledger --round 1 --requests examples/chat_requests.jsonl "
-                                  "--results results && batchio campaign retry job.ledger "
+                        examples=[f"{_ROUND_ONE} && batchio campaign retry job.ledger "
                                   "--out-dir round2 --overwrite"])
 @click.argument("ledger", metavar="LEDGER")
 @out_dir_option("Folder for the next round's shards and manifest.json.", required=True)

@@ -175,6 +175,16 @@ def test_every_help_ends_with_examples_that_run(name: str, scratch: Path) -> Non
         assert run_shell(example, scratch).returncode == 0, example
 
 
+def test_every_commands_examples_run_one_after_another_in_one_folder(scratch: Path) -> None:
+    """As a user tries them, in the repository's root: no example fails because another
+    command's example ran there before it."""
+    examples = [example for name in COMMANDS
+                for example in getattr(command(name), "examples", ())]
+    for example in examples + examples:
+        done = run_shell(example, scratch)
+        assert done.returncode == 0, (example, done.stderr[-800:])
+
+
 USAGE = re.compile(r"^batchio: (?P<place>(?:campaign )?[a-z]+(?: [-\w.]+)?): (?P<code>"
                    r"usage_error|invalid_argument): (?P<reason>.+) \(see batchio "
                    r"(?:campaign )?[a-z]+ --help\)$")
