@@ -900,12 +900,17 @@ def join_lines(summary: JoinSummary, written: dict[str, Any], max_errors: int = 
     yield (f"{summary.inputs:,} requests: {counts}; {len(summary.orphans):,} orphans, "
            f"{len(summary.duplicates):,} duplicates")
     if summary.checked_outputs:
+        # Verdicts of the succeeded answers: the rows that did not succeed count in the
+        # summary's not_checked, and are not said here.
         checks = summary.output_checks
+        succeeded = summary.counts["succeeded"]
         failed = {check: checks[check] for check in OUTPUT_CHECKS
-                  if check != "ok" and checks.get(check)}
-        text = ", ".join(f"{number:,} {check}" for check, number in failed.items())
-        yield (f"output checks: {checks.get('ok', 0):,} ok" + (f", {text}" if text else "")
-               + f" (of {summary.counts['succeeded']:,} succeeded)")
+                  if check not in ("ok", "not_checked") and checks.get(check)}
+        unchecked = succeeded - checks.get("ok", 0) - sum(failed.values())
+        text = "".join(f", {number:,} {check}" for check, number in failed.items())
+        yield (f"output checks of the {succeeded:,} succeeded: {checks.get('ok', 0):,} ok"
+               f"{text}" + (f", {unchecked:,} not checked (nothing asked to check)"
+                            if unchecked > 0 else ""))
     yield _cost_line(summary.cost())
     out = written.get("out")
     if out is not None and out != "-":
@@ -938,7 +943,7 @@ def _cost_line(cost: dict[str, Any]) -> str:
     uncertain = [model for model, entry in cost["models"].items() if entry["uncertain"]]
     text = f"cost: {dollars(cost['total'])} at batch prices"
     if not cost["models"] and cost["unpriced"]:
-        text = "cost: unknown (no price for the models used)"
+        text = f"cost: unknown (no price for {', '.join(cost['unpriced'])})"
     elif not cost["models"]:
         text = "cost: unknown (the results report no tokens)"
     if uncertain:

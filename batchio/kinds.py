@@ -119,9 +119,10 @@ class FileKind:
         what = KIND_NAMES[self.kind]
         if self.provider:
             what += f" ({self.provider})"
-        figures = {"requests": "requests", "results": "result lines", "batch": "objects",
-                   "shards": "shards", "folder": "files"}.get(self.kind)
-        details = [f"{self.records:,} {figures}"] if figures else []
+        figures = {"requests": "request", "results": "result line", "batch": "object",
+                   "shards": "shard", "folder": "file"}.get(self.kind)
+        details = [f"{self.records:,} {figures}" + ("" if self.records == 1 else "s")
+                   ] if figures else []
         if self.endpoints:
             details.append("endpoint " + ", ".join(self.endpoints))
         if self.models:
@@ -213,7 +214,8 @@ def _whole_document(found: FileKind) -> FileKind:
         return found
     found.kind, found.records = "batch", len(batches)
     found.provider = batches[0].provider if batches else None
-    found.reason = f"a JSON document of {len(batches):,} Batch object(s), as status reads it"
+    found.reason = (f"a JSON document of {len(batches):,} Batch "
+                    f"object{'' if len(batches) == 1 else 's'}, as status reads it")
     return found
 
 

@@ -378,7 +378,7 @@ def test_the_join_summary_says_checks_cost_and_every_file_written(tmp_path: Path
     lines = result.stdout.splitlines()
     retried = len((tmp_path / "r.jsonl").read_bytes().splitlines())
     assert lines[0].startswith("12 requests: ")
-    assert lines[1].startswith("output checks: ") and "of " in lines[1]
+    assert lines[1].startswith("output checks of the ") and " succeeded: " in lines[1]
     assert re.match(r"cost: \$[0-9.]+ at batch prices", lines[2])
     assert lines[3] == f"wrote {tmp_path / 'j.parquet'} (12 rows, parquet)"
     assert lines[4] == (f"wrote {tmp_path / 'r.jsonl'} ({retried:,} request"
