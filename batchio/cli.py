@@ -548,7 +548,7 @@ def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Itera
             output = f"at most {item.output_cap_tokens:,} output tokens"
         yield (f"{item.path}: {item.requests:,} requests, ~{item.input_tokens:,} input tokens, "
                f"{output}; "
-               f"{_cost_range(item.cost_low, item.cost_high, item.requests, item.unpriced_requests)}")  # noqa: E501
+               f"{_cost_range(item.cost_low, item.cost_high, item.requests, item.unpriced_requests, item.uncapped)}")  # noqa: E501
         if item.unpriced:
             yield (f"  unpriced models ({item.unpriced_requests:,} requests): "
                    f"{', '.join(item.unpriced)}")
@@ -558,15 +558,23 @@ def estimate_lines(report: Estimate, fitted: Calibration | None = None) -> Itera
         unpriced = report.total("unpriced_requests")
         yield (f"total: {report.total('requests'):,} requests, "
                f"~{report.total('input_tokens'):,} input tokens, "
-               f"{_cost_range(report.total('cost_low'), report.total('cost_high'), report.total('requests'), unpriced)}")  # noqa: E501
+               f"{_cost_range(report.total('cost_low'), report.total('cost_high'), report.total('requests'), unpriced, report.total('uncapped'))}")  # noqa: E501
     yield (f"(input tokens estimated at {report.chars_per_token:.2f} characters a token; "
            "prices from batchio/prices.json)")
 
 
-def _cost_range(low: float, high: float, requests: int, unpriced: int) -> str:
+def _cost_range(low: float, high: float, requests: int, unpriced: int, uncapped: int
+                ) -> str:
+    """The cost from its floor to its ceiling; a request without an output cap has no
+    ceiling, so where one has none the high end is a floor too."""
     if requests and unpriced >= requests:
         return "cost unknown (no price for its models)"
-    text = f"{dollars(low)} to {dollars(high)} at batch prices"
+    if uncapped and uncapped >= requests:
+        text = f"from {dollars(low)} at batch prices, no upper bound"
+    elif uncapped:
+        text = f"{dollars(low)} to more than {dollars(high)} at batch prices"
+    else:
+        text = f"{dollars(low)} to {dollars(high)} at batch prices"
     return text + (f" (without the {unpriced:,} unpriced requests)" if unpriced else "")
 
 

@@ -425,3 +425,23 @@ def test_join_to_stdout_refuses_a_repeated_input_id_before_any_row(tmp_path: Pat
         f"batchio: {inputs}:46: duplicate_custom_id: custom_id 'r3' is used by two inputs: "
         f"{inputs}:4 and {inputs}:46; results cannot be matched unambiguously "
         "(custom_id=r3)"]
+
+
+def test_estimate_says_when_the_cost_has_no_upper_bound(tmp_path: Path) -> None:
+    lines = [orjson.loads(line) for line in (EXAMPLES / "chat_requests.jsonl").read_bytes()
+             .splitlines()]
+    for line in lines:
+        line["body"].pop("max_tokens", None)
+        line["body"].pop("max_completion_tokens", None)
+    (tmp_path / "none.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n"
+                                                   for line in lines))
+    lines[0]["body"]["max_tokens"] = 100
+    (tmp_path / "one.jsonl").write_bytes(b"".join(orjson.dumps(line) + b"\n"
+                                                  for line in lines))
+    result = run("estimate", tmp_path / "none.jsonl", tmp_path / "one.jsonl")
+    assert result.exit_code == 0, result.output
+    none, one, total = result.stdout.splitlines()[:3]
+    assert none.endswith("no bound on output tokens (no request sets an output cap); from "
+                         "$0.0000 at batch prices, no upper bound")
+    assert "; $0.0000 to more than $0.0001 at batch prices" in one
+    assert "to more than $" in total
