@@ -1095,3 +1095,22 @@ def test_two_jobs_results_in_one_folder_count_the_success_whichever_is_read_firs
         document = orjson.loads(done.stdout)
         assert (document["succeeded"], document["failed"], document["duplicates"]) == (2, 0, 1)
         assert (folder / "retry.jsonl").read_bytes() == b""
+
+
+def test_a_claude_failure_on_vertex_is_read_by_its_anthropic_error_type(tmp_path: Path
+                                                                        ) -> None:
+    claude = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 10,
+              "messages": [{"role": "user", "content": "Hi"}]}
+    write(tmp_path / "in.jsonl", [{"custom_id": f"c{n}", "request": claude} for n in range(3)])
+    failures = [("Internal Server Error", "overloaded_error", True),
+                ("Too Many Requests", "rate_limit_error", True),
+                ("Bad Request", "invalid_request_error", False)]
+    write(tmp_path / "predictions.jsonl", [
+        {"custom_id": f"c{n}", "request": claude, "processed_time": "t", "status":
+         f"{label}: " + orjson.dumps({"type": "error", "error": {
+             "type": kind, "message": "no"}}).decode()}
+        for n, (label, kind, _) in enumerate(failures)])
+    rows = list(join(tmp_path / "in.jsonl", outputs=tmp_path / "predictions.jsonl",
+                     provider="vertex"))
+    assert [(row.status, row.error_code, row.retryable) for row in rows] == [
+        ("failed", kind, retryable) for _, kind, retryable in failures]

@@ -329,7 +329,9 @@ def vertex_shape(retryable_codes: frozenset[str]
             if not isinstance(status, str):
                 raise TypeError("status is not a string")
             error = vertex_status_error(status)
-            raw = error.get("status") or error.get("code")
+            # google.rpc's status or code; for Claude's lines, Anthropic's error type
+            # (``overloaded_error``), which the retryable codes name.
+            raw = error.get("status") or error.get("code") or error.get("type")
             code = str(raw) if isinstance(raw, (str, int)) and raw != "" else "error"
             number = error.get("code")
             number = int(number) if isinstance(number, str) and number.isdigit() else number
