@@ -472,11 +472,30 @@ class Progress:
 _Breaches = Iterator[tuple[str, str]]
 
 
+#: Providers whose batches are jobs of their own, read into a Batch: such a job fails after
+#: it ran (Vertex AI's JOB_STATE_FAILED keeps the startTime of its run, google-genai's
+#: ``BatchJob.start_time``), where OpenAI's failed batch is one whose file did not
+#: validate; and it may end partly done (JOB_STATE_PARTIALLY_SUCCEEDED: "some results may
+#: be missing", Bedrock's PartiallyCompleted).
+_JOB_PROVIDERS = frozenset({"vertex", "gemini", "bedrock", "fireworks"})
+
+
+def _partly_done(batch: Batch) -> bool:
+    """Whether a job's own state says it ended with part of its requests not done."""
+    original = batch.extra.get(batch.provider)
+    if batch.provider not in _JOB_PROVIDERS or not isinstance(original, Mapping):
+        return False
+    state = original.get("state", original.get("status"))
+    return "PARTIAL" in str(state).upper()
+
+
 def _timestamps_of_reached_statuses(batch: Batch) -> _Breaches:
     """A timestamp is set only for a status on some path from validating to the current."""
     possible = {status for status in BatchStatus
                 if batch.status in reachable(status)
                 and status in reachable(BatchStatus.VALIDATING)}
+    if batch.status is BatchStatus.FAILED and batch.provider in _JOB_PROVIDERS:
+        possible |= {BatchStatus.IN_PROGRESS, BatchStatus.FINALIZING}
     for status in batch.reached():
         if status not in possible:
             yield (status.timestamp_field,
@@ -522,10 +541,11 @@ def _counts_add_up(batch: Batch) -> _Breaches:
 
 
 def _completed_counts_every_request(batch: Batch) -> _Breaches:
-    """A completed batch has done every request: none is left uncounted."""
+    """A completed batch has done every request: none is left uncounted (but a job that
+    says it ended partly done)."""
     counts = batch.request_counts
     if batch.status is BatchStatus.COMPLETED and counts is not None \
-            and counts.done < counts.total:
+            and counts.done < counts.total and not _partly_done(batch):
         yield ("request_counts", f"a completed batch counts {counts.done:,} of its "
                f"{counts.total:,} requests as completed or failed")
 

@@ -1114,3 +1114,26 @@ def test_a_claude_failure_on_vertex_is_read_by_its_anthropic_error_type(tmp_path
                      provider="vertex"))
     assert [(row.status, row.error_code, row.retryable) for row in rows] == [
         ("failed", kind, retryable) for _, kind, retryable in failures]
+
+
+def test_a_vertex_job_that_ran_then_failed_or_ended_partly_done_is_consistent() -> None:
+    job = {"name": "projects/1/locations/us-central1/batchPredictionJobs/42",
+           "model": "publishers/google/models/gemini-2.5-flash",
+           "createTime": "2026-12-01T10:00:00Z", "startTime": "2026-12-01T10:05:00Z",
+           "endTime": "2026-12-01T11:00:00Z",
+           "outputInfo": {"gcsOutputDirectory": "gs://b/out/prediction-model-1"}}
+    failed = read_batch({**job, "state": "JOB_STATE_FAILED",
+                         "error": {"code": 3, "message": "quota"},
+                         "completionStats": {"incompleteCount": "-1"}})
+    assert failed.status is BatchStatus.FAILED and failed.check() == []
+    partly = read_batch({**job, "state": "JOB_STATE_PARTIALLY_SUCCEEDED", "completionStats": {
+        "successfulCount": "3", "failedCount": "0", "incompleteCount": "1"}})
+    assert partly.status is BatchStatus.COMPLETED and partly.check() == []
+    # A job that says it succeeded counts every request still.
+    whole = read_batch({**job, "state": "JOB_STATE_SUCCEEDED", "completionStats": {
+        "successfulCount": "3", "failedCount": "0", "incompleteCount": "1"}})
+    assert [problem.param for problem in whole.check()] == ["request_counts"]
+    # OpenAI's failed batch is one whose file did not validate: it never ran.
+    openai = batchio.Batch.from_dict({"id": "batch_1", "object": "batch", "status": "failed",
+                                      "created_at": 1, "in_progress_at": 2, "failed_at": 3})
+    assert [problem.param for problem in openai.check()] == ["in_progress_at"]
