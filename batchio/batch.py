@@ -382,7 +382,7 @@ class Batch:
         *,
         output: str | os.PathLike[str] | None = None,
         errors: str | os.PathLike[str] | None = None,
-        inputs: str | os.PathLike[str] | None = None,
+        inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
         provider: str | None = None,
         results: Iterable[str | os.PathLike[str]] = (),
     ) -> CrossCheck:
@@ -409,7 +409,11 @@ class Batch:
                     succeeded += 1
                 else:
                     failed += 1
-        input_lines = None if inputs is None else sum(1 for _ in read_lines(inputs))
+        # A job of several input files (Bedrock takes a folder of them) counts them all.
+        input_paths = [] if inputs is None else [inputs] if isinstance(
+            inputs, (str, os.PathLike)) else list(inputs)
+        input_lines = None if inputs is None else sum(
+            1 for path in input_paths for _ in read_lines(path))
         problems: list[Problem] = []
         counts = self.request_counts
 
@@ -432,8 +436,9 @@ class Batch:
                     f"{failed:,} failed lines")
             if input_lines is not None and input_lines != counts.total:
                 add("request_counts.total",
-                    f"the server says {counts.total:,} requests but the input file has "
-                    f"{input_lines:,} lines")
+                    f"the server says {counts.total:,} requests but the input "
+                    + (f"file has {input_lines:,} lines" if len(input_paths) == 1 else
+                       f"files have {input_lines:,} lines"))
         return CrossCheck(succeeded, failed, input_lines, problems)
 
 

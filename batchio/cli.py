@@ -975,15 +975,16 @@ def _cost_line(cost: dict[str, Any]) -> str:
               "(output and error files, or a folder of them), to cross-check the counts.")
 @click.option("--errors", "errors", metavar="PATH", help="The downloaded error file, to "
               "cross-check.")
-@click.option("--requests", "requests", metavar="PATH",
-              help="The request file, to cross-check request_counts.total.")
+@click.option("--requests", "requests", multiple=True, metavar="PATH",
+              help="The request files (a folder stands for its request files; repeat for "
+              "several), to cross-check request_counts.total.")
 @hidden_option("--output", "old_output", multiple=True, metavar="PATH")
-@hidden_option("--input", "old_input", metavar="PATH")
+@hidden_option("--input", "old_input", multiple=True, metavar="PATH")
 @provider_option()
 @format_option
 @quiet_option
 def status_command(batch_json: str, results: tuple[str, ...], errors: str | None,
-                   requests: str | None, provider: str | None, output_format: str,
+                   requests: tuple[str, ...], provider: str | None, output_format: str,
                    quiet: bool) -> None:
     """Summarise a Batch object (PATH: one, or a polling log of them) and cross-check its
     files."""
@@ -992,8 +993,10 @@ def status_command(batch_json: str, results: tuple[str, ...], errors: str | None
     problems = [dataclasses.replace(problem, path=batch_json) for problem in history.check()]
     cross = None
     result_paths = _result_paths(results)
+    request_paths = request_files(list(requests), what="cross-check",
+                                  folders=True) if requests else None
     if result_paths or errors or requests:
-        cross = batch.reconcile(results=result_paths, errors=errors, inputs=requests,
+        cross = batch.reconcile(results=result_paths, errors=errors, inputs=request_paths,
                                 provider=provider)
         problems += [dataclasses.replace(problem, path=problem.path or batch_json)
                      for problem in cross.problems]

@@ -1137,3 +1137,31 @@ def test_a_vertex_job_that_ran_then_failed_or_ended_partly_done_is_consistent() 
     openai = batchio.Batch.from_dict({"id": "batch_1", "object": "batch", "status": "failed",
                                       "created_at": 1, "in_progress_at": 2, "failed_at": 3})
     assert [problem.param for problem in openai.check()] == ["in_progress_at"]
+
+
+def test_status_cross_checks_a_job_of_several_input_files(tmp_path: Path) -> None:
+    """Bedrock writes one .out file for each input file of a job, and counts the records of
+    them all (totalRecordCount)."""
+    body = BEDROCK_BODIES["meta.llama"][1]
+    answer = BEDROCK_OUTPUTS["meta.llama"][0]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    for name in ("a", "b"):
+        records = [{"recordId": f"CALL000000{n}", "modelInput": body} for n in (1, 2)]
+        write(tmp_path / "in" / f"{name}.jsonl", records)
+        write(tmp_path / "out" / f"{name}.jsonl.out",
+              [{**record, "modelOutput": answer} for record in records])
+    (tmp_path / "out" / "manifest.json.out").write_text(
+        '{"totalRecordCount": 4, "processedRecordCount": 4, "successRecordCount": 4, '
+        '"errorRecordCount": 0}')
+    manifest = str(tmp_path / "out" / "manifest.json.out")
+    for requests in (["--requests", str(tmp_path / "in" / "a.jsonl"), "--requests",
+                      str(tmp_path / "in" / "b.jsonl")], ["--requests", str(tmp_path / "in")]):
+        done = CliRunner().invoke(main, ["status", manifest, "--results",
+                                         str(tmp_path / "out"), *requests])
+        assert done.exit_code == 0, done.output
+        assert "4 inputs" in done.stdout and done.stdout.endswith("consistent\n")
+    one = CliRunner().invoke(main, ["status", manifest, "--requests",
+                                    str(tmp_path / "in" / "a.jsonl")])
+    assert one.exit_code == 1 and "the server says 4 requests but the input file has 2 " \
+        "lines" in one.stdout
