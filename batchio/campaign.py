@@ -35,7 +35,7 @@ import orjson
 from .batch import TERMINAL, Batch, BatchStatus, load_batches, read_batch
 from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_extra, quote
 from .ids import echo_key, synthetic_id, synthetic_place
-from .jsonl import read_lines
+from .jsonl import check_distinct_paths, read_lines
 from .providers import Profile, get_profile, profile_for
 from .reconcile import JoinedRow, is_retried, join, outcome_rank, retry_choices
 from .results import answer_body, request_body, usage_of
@@ -775,6 +775,9 @@ class FinalTable:
         extension), atomically; returns the rows written."""
         name = os.fspath(target)
         kind = table_format(name, to)
+        # Never over the ledger, or a file it records (that file's answers would be lost).
+        recorded = [path for (path,) in self.campaign._db.execute("SELECT path FROM files")]
+        check_distinct_paths([self.campaign.path, *recorded], [name])
         with JoinedSink(name, kind, schema=final_schema() if kind != "jsonl" else None
                         ) as sink:
             if kind == "jsonl":

@@ -245,7 +245,8 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
         warn(f"--max-requests {max_requests:,} is over {profile.title}'s {limit:,} "
               "requests per file", "over_limit")
     target = out_dir if out_dir is not None else out or ""
-    check_distinct_paths([rows_path], [out])
+    # The rows, the schema and the body template are read, never written over.
+    check_distinct_paths([rows_path, json_schema, body_template], [out])
     with progress(total_size([rows_path]), f"building from {rows_path}") as on_progress:
         rows = read_rows(rows_path, delimiter, on_progress)
         # Ids the provider refuses (AB/123.x for Anthropic) become ones it takes, and a mapping
@@ -1139,6 +1140,8 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                                      mapping=mapping)
     else:
         assert input_path is not None
+        # The model map is read, never written over (convert checks its own files).
+        check_distinct_paths([input_path, model_map], [out])
         models = None if model_map is None else read_json_file(model_map, "the model map")
         if models is not None and not (isinstance(models, dict) and all(
                 isinstance(value, str) for value in models.values())):

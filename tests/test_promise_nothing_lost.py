@@ -270,11 +270,28 @@ def test_build_reads_a_csv_with_a_byte_order_mark_and_names_missing_fields(
     ["simulate", "in.jsonl", "-o", "o.jsonl", "--batch-json", "o.jsonl"],
     ["simulate", "in.jsonl", "-o", "in.jsonl"],
     ["build", "in.jsonl", "-o", "in.jsonl", "--prompt-field", "custom_id"],
+    ["build", "in.jsonl", "-o", "schema.json", "--prompt-field", "custom_id", "--model", "m",
+     "--json-schema", "schema.json"],
+    ["build", "in.jsonl", "-o", "body.json", "--prompt-field", "custom_id", "--body-template",
+     "body.json"],
+    ["convert", "in.jsonl", "-o", "models.json", "--model-map", "models.json"],
+    ["campaign", "final", "job.ledger", "-o", "job.ledger"],
+    ["campaign", "final", "job.ledger", "-o", "in.jsonl"],
 ])
 def test_one_file_for_two_roles_is_refused_before_anything_is_written(
         tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "in.jsonl").write_bytes(requests(3))
     (tmp_path / "out.jsonl").write_bytes(b"")
+    (tmp_path / "schema.json").write_bytes(b'{"type": "object", "properties": {"a": {"type": '
+                                           b'"string"}}, "required": ["a"], '
+                                           b'"additionalProperties": false}')
+    (tmp_path / "body.json").write_bytes(b'{"model": "m", "messages": [{"role": "user", '
+                                         b'"content": "{custom_id}"}]}')
+    (tmp_path / "models.json").write_bytes(b'{"gpt-4o-mini": "claude-haiku-4-5"}')
+    if args[0] == "campaign":
+        recorded = run("campaign", "record", "job.ledger", "--round", "1", "--requests",
+                       "in.jsonl", "--results", "out.jsonl", cwd=tmp_path)
+        assert recorded.returncode == 0, recorded.stderr
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2
