@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import msgspec
 import orjson
 
 from .batch import TERMINAL, Batch, BatchStatus, load_batches, read_batch
@@ -140,9 +141,16 @@ def _body_hash(request: Mapping[str, Any]) -> int:
     """A request body's fingerprint, whatever its key order (a changed request is a changed
     body under the same custom_id)."""
     body = request_body(request)
-    digest = hashlib.blake2b(orjson.dumps(body, option=orjson.OPT_SORT_KEYS),
-                             digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    try:
+        text = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        # A whole number past 64 bits (a JSON body may hold one): written whole by a second
+        # encoder, keys sorted as well. Every other body keeps the fingerprint it had.
+        text = _SORTED_JSON(body)
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
+
+
+_SORTED_JSON = msgspec.json.Encoder(order="sorted").encode
 
 
 @dataclass(frozen=True)

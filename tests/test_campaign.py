@@ -586,3 +586,16 @@ def test_requests_of_a_batch_still_running_are_not_retried(tmp_path: Path) -> No
         with warnings.catch_warnings():
             warnings.simplefilter("error", batchio.BatchioWarning)
             campaign.retry(tmp_path / "round2b")
+
+
+def test_a_request_with_a_number_past_64_bits_is_recorded(tmp_path: Path) -> None:
+    line = request("big")
+    line["body"]["max_tokens"] = 0
+    requests = tmp_path / "big.jsonl"
+    requests.write_bytes(orjson.dumps(line).replace(b'"max_tokens":0', b'"max_tokens":' + b"9" * 30)
+                         + b"\n")
+    done = cli("campaign", "record", tmp_path / "job.ledger", "--round", "1", "--requests",
+               requests, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    with Campaign(tmp_path / "job.ledger") as campaign:
+        assert campaign.status().total["requests"] == 1
