@@ -1523,7 +1523,13 @@ def join(
         # rows are first read.
         if path != "-":
             try:
-                os.stat(path)
+                if is_plain_file(path):
+                    # Opened, not only looked at: a file without read permission is said as
+                    # unreadable, not met later as an error of an output. (A FIFO is not
+                    # opened twice: its writer would lose what it wrote in between.)
+                    open(path, "rb").close()
+                else:
+                    os.stat(path)
             except OSError as exc:
                 raise open_error(path, exc) from exc
     for path in (*output_paths, *error_paths):

@@ -6,6 +6,9 @@ import gzip
 import io
 import math
 import os
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -577,3 +580,25 @@ def test_simulate_writes_no_result_file_when_its_batch_object_cannot_be_written(
     assert one_line_error(result) == ("batchio: /dev/full: unwritable_file: cannot write "
                                       "/dev/full: No space left on device")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_a_result_file_that_cannot_be_read_is_unreadable_not_unwritable(tmp_path: Path
+                                                                        ) -> None:
+    (tmp_path / "in.jsonl").write_bytes(requests(2))
+    locked = tmp_path / "out.jsonl"
+    locked.write_bytes(b"")
+    locked.chmod(0)
+    # Root reads any file: the permission is held to by dropping that power.
+    setpriv = shutil.which("setpriv")
+    prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"] \
+        if setpriv and os.geteuid() == 0 else []
+    for flag in ("--results", "--errors"):
+        done = subprocess.run([*prefix, sys.executable, "-m", "batchio", "join", "in.jsonl",
+                               flag, "out.jsonl", "-o", "j.jsonl"], cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+        if done.returncode == 0:
+            pytest.skip("this machine reads a file without read permission")
+        assert done.returncode == 2, done.stderr
+        assert done.stderr == ("batchio: out.jsonl: unreadable_file: cannot open out.jsonl: "
+                               "Permission denied\n")
+        assert not (tmp_path / "j.jsonl").exists()
