@@ -9,17 +9,24 @@ text), template checks, and :func:`prompt_body`. Only :mod:`batchio.cli` uses it
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import os
 import re
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import orjson
 
 from .errors import LineError, SourceError, UsageError, import_extra, quote
-from .jsonl import PROGRESS_EVERY, read_lines, read_small_file, reported
+from .jsonl import (
+    DEFAULT_MAX_LINE_BYTES,
+    PROGRESS_EVERY,
+    read_lines,
+    read_small_file,
+    reads_once,
+    reported,
+)
 from .providers import Profile
 
 #: The widest field a --template may ask for: a guard against ``{x:>999999999}``.
@@ -64,6 +71,11 @@ def row_format(name: str) -> str:
         return "tsv"
     if lowered.endswith((".parquet", ".pq")):
         return "parquet"
+    if reads_once(name):
+        # A pipe, a FIFO or a device is not opened to be looked at: what that read took
+        # would be missing from the rows (its writer may even be gone, and a second open
+        # wait for ever). Read as JSONL, as stdin is.
+        return "jsonl"
     try:
         with open(name, "rb") as handle:
             start = handle.read(4)
@@ -102,14 +114,26 @@ def read_rows(source: str | os.PathLike[str], delimiter: str | None = None,
 def _delimited_rows(name: str, delimiter: str | None,
                     on_progress: Callable[[int], None] | None = None
                     ) -> Iterator[tuple[int, dict[str, Any]]]:
+    # A field may be as long as a line may (a long document to summarise): the csv
+    # module's own cap, 128 KiB, refused such rows. Raised for the process, never lowered.
+    csv.field_size_limit(max(csv.field_size_limit(), DEFAULT_MAX_LINE_BYTES))
+    end = 0  # the line the last row read ended on
     try:
-        with open(name, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",
-                                                       newline="") as handle:
+        with open(name, "rb") as raw:
+            seekable = raw.seekable()
+            lines: Iterator[str] = _utf8_lines(raw, name)
             if delimiter is None:
-                delimiter = _sniffed_delimiter(handle.read(64 << 10))
-                handle.seek(0)
+                # Sniffed from the first lines, which are then read again from memory (a
+                # pipe gives its bytes once).
+                sample: list[str] = []
+                for line in lines:
+                    sample.append(line)
+                    if sum(map(len, sample)) >= 64 << 10:
+                        break
+                delimiter = _sniffed_delimiter("".join(sample))
+                lines = itertools.chain(sample, lines)
             # strict: a quote left open is an error, not the rest of the file in one field.
-            reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
+            reader = csv.DictReader(lines, delimiter=delimiter, strict=True)
             end = 1
             for count, row in enumerate(reader, 1):
                 # The line the row starts on: the one after the previous row ended.
@@ -122,16 +146,30 @@ def _delimited_rows(name: str, delimiter: str | None,
                         f"fields where the header names {len(reader.fieldnames or ()):,} "
                         f"(a {_delimiter_name(delimiter)} inside a field that is not quoted?)",
                         line=start, path=name, code="malformed_row")
-                if on_progress is not None and not count % PROGRESS_EVERY:
-                    on_progress(raw.tell())  # read ahead by the text layer's buffer
+                if on_progress is not None and not count % PROGRESS_EVERY and seekable:
+                    on_progress(raw.tell())
                 yield start, dict(row)
-            if on_progress is not None:
+            if on_progress is not None and seekable:
                 on_progress(raw.tell())
     except OSError as exc:
         raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
                           errno=exc.errno) from exc
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise SourceError(f"cannot read {name} as CSV: {exc}", path=name) from exc
+    except csv.Error as exc:
+        # The row that could not be read starts after the last one read.
+        raise SourceError(f"cannot read {name} as CSV: row {end + 1}: {exc}", path=name,
+                          line=end + 1) from exc
+
+
+def _utf8_lines(raw: Iterable[bytes], name: str) -> Iterator[str]:
+    """The lines of a text file of rows, each decoded as it comes: bytes that are not
+    UTF-8 are said with their line (a byte-order mark before the first is dropped)."""
+    for number, line in enumerate(raw, 1):
+        try:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise LineError(f"line {number} is not UTF-8 (byte {exc.start + 1} of the line: "
+                            f"{exc.reason})", line=number, path=name,
+                            code="invalid_utf8") from exc
 
 
 def _delimiter_name(delimiter: str) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -497,7 +499,9 @@ def test_the_writer_refuses_what_json_cannot_carry_with_a_code_and_writes_deep_b
     # A comma left unquoted cuts the prompt: refused, never a shorter prompt.
     ("id,prompt\na1,Tell me about Paris, France\n", "malformed_row", 2),
     # A quote left open would swallow the rows after it.
-    ('id,prompt\na1,"unterminated\na2,ok\n', "unreadable_file", None),
+    ('id,prompt\na1,"unterminated\na2,ok\n', "unreadable_file", 2),
+    # Bytes that are not UTF-8: said with their line.
+    ("id,prompt\na1,ok\na2,caf\xe9\n", "invalid_utf8", 3),
     # A prompt of white space asks nothing.
     ("id,prompt\na1,Hi\na2,   \n", "invalid_body", 3),
     # Header only: nothing to write, and no empty file left behind.
@@ -506,13 +510,39 @@ def test_the_writer_refuses_what_json_cannot_carry_with_a_code_and_writes_deep_b
 def test_build_refuses_rows_it_would_get_wrong(tmp_path: Path, text: str, code: str,
                                                place: int | None) -> None:
     rows = tmp_path / "rows.csv"
-    rows.write_text(text, encoding="utf-8")
+    rows.write_bytes(text.encode("latin-1" if code == "invalid_utf8" else "utf-8"))
     result = CliRunner().invoke(main, ["build", str(rows), "--model", "gpt-4o-mini",
                                        "--id-field", "id", "-o", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 2, result.output
     where = f"{rows}:{place}: " if place is not None else f"{rows}: "
     assert result.output.startswith(f"batchio: {where}{code}:"), result.output
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_build_takes_a_field_past_the_csv_modules_cap_and_rows_from_a_pipe(
+        tmp_path: Path) -> None:
+    long = "word " * 40_000  # 200,000 characters: past the csv module's 131,072
+    (tmp_path / "long.csv").write_text(f"id,prompt\n1,short\n2,{long}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "long.csv"), "--model",
+                                       "gpt-4o-mini", "-o", str(tmp_path / "long.jsonl")])
+    assert result.exit_code == 0, result.output
+    lines = [line.value for line in read_lines(tmp_path / "long.jsonl")]
+    assert lines[1]["body"]["messages"][0]["content"] == long
+    # A FIFO is read once: a CSV's delimiter sniffed from lines then read again from memory,
+    # and a name that says no format read as JSONL, as stdin is.
+    for name, text in (("rows.csv", "id;prompt\n1;hello\n2;world\n"),
+                       ("rows", '{"id": "1", "prompt": "hello"}\n{"id": "2", "prompt": "x"}\n')):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=fifo.write_text, args=(text,))
+        writer.start()
+        result = CliRunner().invoke(main, ["build", str(fifo), "--model", "gpt-4o-mini",
+                                           "--id-field", "id", "-o", str(tmp_path / "f.jsonl")])
+        writer.join(timeout=30)
+        assert result.exit_code == 0, result.output
+        assert [line.value["custom_id"] for line in read_lines(
+            tmp_path / "f.jsonl")] == ["1", "2"]
+        fifo.unlink()
 
 
 def test_build_ids_a_provider_refuses_used_twice_are_refused_and_integer_keys_taken(
