@@ -36,7 +36,7 @@ import orjson
 from .batch import TERMINAL, Batch, BatchStatus, load_batches, read_batch
 from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_extra, quote
 from .ids import echo_key, synthetic_id, synthetic_place
-from .jsonl import check_distinct_paths, read_lines
+from .jsonl import check_distinct_paths, read_lines, reads_once
 from .providers import Profile, get_profile, profile_for
 from .reconcile import JoinedRow, is_retried, join, outcome_rank, retry_choices
 from .results import answer_body, request_body, usage_of
@@ -393,6 +393,12 @@ class Campaign:
         request_paths = request_files(given, what="record") if given else []
         result_paths = [found for path in _paths(results)
                         for found in (result_files(path) if os.path.isdir(path) else [path])]
+        for path in (*request_paths, *result_paths):
+            if reads_once(path):
+                raise UsageError(f"{path} gives its lines once (stdin, a pipe or a FIFO): a "
+                                 "ledger records files by path, to read them again for the "
+                                 "final table and the next round; save it to a file and "
+                                 "record that", code="invalid_argument", path=path)
         batch_items = list(batches)
         if not request_paths and not result_paths and not batch_items:
             raise UsageError("nothing to record: give requests, results or batches",

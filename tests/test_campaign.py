@@ -599,3 +599,12 @@ def test_a_request_with_a_number_past_64_bits_is_recorded(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     with Campaign(tmp_path / "job.ledger") as campaign:
         assert campaign.status().total["requests"] == 1
+
+
+def test_a_request_file_that_gives_its_lines_once_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "requests.jsonl"
+    os.mkfifo(fifo)
+    with Campaign(tmp_path / "job.ledger") as campaign:
+        with pytest.raises(batchio.UsageError, match="gives its lines once"):
+            campaign.record(1, requests=fifo)
+        assert campaign.rounds() == []
