@@ -123,7 +123,9 @@ def usage_line(exc: click.UsageError, named: str | None = None) -> tuple[str, st
         elif param is not None:
             place = (param.human_readable_name or "").upper()
         else:
-            place = ""
+            # Raised by a command with the option it is about (param_hint="--retry-status").
+            hint = exc.param_hint
+            place = hint if isinstance(hint, str) else " / ".join(hint or ())
     else:
         code = "usage_error"
         reason = exc.format_message() if isinstance(exc, click.MissingParameter) \

@@ -1579,9 +1579,14 @@ def retry_choices(statuses: str | Iterable[str]) -> frozenset[str]:
                              f"{', '.join(RETRY_CHOICES)} (+X adds to the default, -X takes "
                              "from it)")
         if sign == "-":
-            chosen -= named
+            # failed is every failure: taking it away takes the retryable ones too.
+            chosen -= named | ({"retryable"} if "failed" in named else set())
         else:
             chosen |= named
+    if not chosen:
+        raise UsageError(f"the retry statuses {','.join(words)} choose nothing: everything "
+                         "named is taken away again; name what to retry",
+                         code="invalid_argument")
     return frozenset(chosen)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,10 @@ from batchio import (
     should_retry,
     write_retry,
 )
+from batchio.cli import main
+from batchio.reconcile import DEFAULT_RETRY_STATUSES, retry_choices
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def request(custom_id: str, content: str = "hi") -> dict[str, Any]:
@@ -386,3 +391,16 @@ def test_join_says_a_missing_file_when_called_not_when_first_read(tmp_path: Path
         assert str(missing) in str(raised.value)
     with pytest.raises(SourceError, match="cannot open"):
         join(tmp_path / "missing.jsonl", outputs=requests)
+
+
+def test_taking_failed_away_takes_every_failure_and_nothing_left_is_refused() -> None:
+    assert retry_choices("-failed") == DEFAULT_RETRY_STATUSES - {"retryable"}
+    assert retry_choices("+failed,-failed") == DEFAULT_RETRY_STATUSES - {"retryable"}
+    with pytest.raises(UsageError, match="choose nothing"):
+        retry_choices("default,-default")
+    result = CliRunner().invoke(main, ["join", str(EXAMPLES / "chat_requests.jsonl"),
+                                       "--results", str(EXAMPLES / "chat_requests.jsonl"),
+                                       "--retry-status", "default,-default"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("batchio: join --retry-status: invalid_argument: the "
+                                    "retry statuses default,-default choose nothing")
