@@ -34,7 +34,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ._workers import quiet_worker, remove_stale_spools, spool_folder
+from ._workers import cleanup_uninterrupted, quiet_worker, remove_stale_spools, spool_folder
 from .errors import BatchioError, JoinError, SourceError
 from .jsonl import (
     WRITE_BUFFER,
@@ -305,13 +305,14 @@ def _join_in_ranges(result: Join, plan: list[list[_Piece]], sink: JoinedSink,
         result._collect_orphans(locations)
         result._state = "done"
     finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-            worker.join()
-        shutil.rmtree(folder, ignore_errors=True)
-        index.close()
-        result._cleanup()
+        with cleanup_uninterrupted():
+            for worker in workers:
+                if worker.is_alive():
+                    worker.terminate()
+                worker.join()
+            shutil.rmtree(folder, ignore_errors=True)
+            index.close()
+            result._cleanup()
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}

@@ -203,9 +203,13 @@ def test_workers_must_be_a_whole_number(tmp_path: Path) -> None:
         write_join(batchio.join(inputs, outputs=[output]), tmp_path / "j.jsonl", workers=0)
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize(("signal_number", "times"), [
+    (signal.SIGTERM, 1), (signal.SIGINT, 1),
+    # A shell's Ctrl-C, or timeout, signals the process group as well as batchio: a second
+    # signal while the first one's cleanup runs must not leave the spools behind.
+    (signal.SIGINT, 2), (signal.SIGTERM, 2)])
 def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
-        tmp_path: Path, signal_number: signal.Signals) -> None:
+        tmp_path: Path, signal_number: signal.Signals, times: int) -> None:
     rng = random.Random(7)
     ids = [f"req-{i}" for i in range(120_000)]
     inputs = tmp_path / "in.jsonl"
@@ -239,7 +243,9 @@ def test_a_signal_mid_join_leaves_no_file_no_worker_no_traceback(
         raise AssertionError(f"the join did not start its workers: exit {ended}, "
                              f"{stderr.decode(errors='replace')[-2000:]}")
     time.sleep(0.3)
-    process.send_signal(signal_number)
+    for _ in range(times):
+        process.send_signal(signal_number)
+        time.sleep(0.005)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[signal_number]
     assert b"Traceback" not in stderr
