@@ -1175,6 +1175,12 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
             value = None
     try:
         if value is None:
+            if not data.strip():
+                raise BatchObjectError("the file is empty: it holds no Batch object",
+                                       code="empty_file", path=name)
+            document_error = _document_error(data)
+            if document_error is not None:
+                raise document_error
             batches = []
             for line in read_lines(name, max_line_bytes=MAX_BATCH_LINE):
                 if line.offset >= MAX_BATCH_LOG:
@@ -1194,6 +1200,32 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
         if exc.path is None:
             exc.path = name
         raise
+
+
+def _document_error(data: bytes) -> BatchObjectError | None:
+    """The error of a Batch object written over several lines (pretty-printed, as SDKs and
+    consoles save it) that is not JSON, at its own line and column; None for data that
+    reads as JSON lines, whose first line is JSON on its own (a polling log)."""
+    first = data.lstrip().split(b"\n", 1)[0]
+    if not first.strip() or b"\n" not in data.strip():
+        return None
+    try:
+        orjson.loads(first)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return BatchObjectError(f"not UTF-8 at line {line} ({exc.reason})",
+                                code="invalid_utf8", line=line)
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return BatchObjectError(f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                                code="invalid_json_line", line=exc.lineno)
+    return None
 
 
 __all__: Sequence[str] = ["TRANSITIONS", "Batch", "BatchErrorEntry", "BatchHistory",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from batchio import Batch, BatchHistory, BatchObjectError, BatchStatus
+from batchio import Batch, BatchHistory, BatchObjectError, BatchStatus, load_batches
 from batchio.batch import TRANSITIONS, reachable
 from batchio.cli import main
 from batchio.schemas import load_schemas, schema_id
@@ -360,3 +361,30 @@ def test_a_completed_batch_that_leaves_requests_uncounted_is_inconsistent() -> N
     assert [(p.param, p.message) for p in batch.check()] == [
         ("request_counts", "a completed batch counts 285 of its 300 requests as completed "
                            "or failed")]
+
+
+def test_a_pretty_printed_batch_object_that_is_not_json_is_said_at_its_line(
+        tmp_path: Path) -> None:
+    batch = {"id": "batch_1", "object": "batch", "status": "completed", "created_at": 1,
+             "completed_at": 2, "output_file_id": "file-1"}
+    pretty = json.dumps(batch, indent=2)
+    (tmp_path / "inf.json").write_text(pretty.replace('"created_at": 1,',
+                                                      '"created_at": 1e400,'))
+    with pytest.raises(BatchObjectError) as raised:
+        load_batches(tmp_path / "inf.json")
+    assert (raised.value.code, raised.value.line) == ("invalid_json_line", 5)
+    assert "infinity" in str(raised.value)
+    (tmp_path / "utf8.json").write_bytes(pretty.encode().replace(b"batch_1", b"batch_\xff"))
+    with pytest.raises(BatchObjectError) as raised:
+        load_batches(tmp_path / "utf8.json")
+    assert (raised.value.code, raised.value.line) == ("invalid_utf8", 2)
+    (tmp_path / "empty.json").write_bytes(b"\n")
+    with pytest.raises(BatchObjectError) as raised:
+        load_batches(tmp_path / "empty.json")
+    assert raised.value.code == "empty_file"
+    assert raised.value.path == str(tmp_path / "empty.json")
+    # A polling log of one-line objects is still read line by line.
+    (tmp_path / "log.jsonl").write_text(json.dumps(batch) + "\n" + json.dumps(batch) + "\n")
+    assert len(load_batches(tmp_path / "log.jsonl")) == 2
+    (tmp_path / "ok.json").write_text(pretty)
+    assert load_batches(tmp_path / "ok.json")[0].id == "batch_1"
