@@ -145,7 +145,13 @@ ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashId
 
 
 def _size(value: str | None) -> int | None:
-    return None if value is None else parse_size(value)
+    """``--max-bytes``'s size; one it cannot read is that option's usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except UsageError as exc:
+        raise click.BadParameter(exc.message, param_hint="--max-bytes") from exc
 
 
 def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, str | None]:
@@ -236,10 +242,15 @@ def build_command(rows_path: str, delimiter: str | None, out: str | None,
     fragment = None
     if json_schema is not None:
         name = schema_name or Path(json_schema).name.split(".")[0]
-        fragment = structured_output(
-            read_json_file(json_schema, "the JSON Schema"), provider=profile,
-            endpoint=endpoint, name=name if SCHEMA_NAME.fullmatch(name) or schema_name
-            else "answer", strict=strict_schema)
+        try:
+            fragment = structured_output(
+                read_json_file(json_schema, "the JSON Schema"), provider=profile,
+                endpoint=endpoint, name=name if SCHEMA_NAME.fullmatch(name) or schema_name
+                else "answer", strict=strict_schema)
+        except UsageError as exc:
+            # Said at the schema's file, which the message is about.
+            exc.path = exc.path or json_schema
+            raise
     limit = profile.limits.max_requests
     if max_requests is not None and limit is not None and max_requests > limit:
         warn(f"--max-requests {max_requests:,} is over {profile.title}'s {limit:,} "
@@ -1165,8 +1176,12 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
         hidden = len(causes) - len(list(causes)[:limit])
         if hidden:
             click.echo(f"... and {hidden:,} more causes; --max-errors 0 lists all", err=True)
+        if not conversion.converted and not conversion.skipped:
+            raise UsageError(f"{input_path} holds no requests: nothing was written",
+                             code="empty_file", path=input_path)
         if not conversion.converted:
-            click.echo(escape(f"batchio: nothing converted: {out} was not written"), err=True)
+            click.echo(escape(f"batchio: {input_path}: nothing_converted: no request could be "
+                              f"converted, so {out} was not written"), err=True)
         mapped = (f"; {len(conversion.remapped):,} ids remapped ({conversion.mapping_path})"
                   if conversion.remapped else "")
         click.echo(escape(f"{out}: {conversion.converted:,} converted, "

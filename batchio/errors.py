@@ -104,7 +104,9 @@ CODES: dict[str, str] = {
     "invalid_json_schema": "The JSON Schema a request gives its answer (structured output, a "
                            "forced tool) is not a usable schema; the service refuses it.",
     # Whole-file limits.
-    "empty_file": "The file holds no requests.",
+    "empty_file": "The file holds no requests (or no rows, or no Batch object).",
+    "nothing_converted": "convert could convert none of the file's requests (each is said "
+                         "with its cause): no file was written.",
     "too_many_tasks": "The file holds more requests than the provider allows per file.",
     "malformed_row": "A row of a CSV or TSV file holds more fields than its header names (a "
                      "delimiter inside a field that is not quoted?).",

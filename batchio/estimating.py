@@ -291,7 +291,8 @@ def calibrate(joined: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
     characters = sum(characters for characters, _, _ in samples)
     if not samples or text_tokens <= 0 or characters <= 0:
         raise UsageError("the joined file has no rows with a request and its reported input "
-                         "tokens to calibrate on")
+                         "tokens to calibrate on", path=os.fspath(joined) if isinstance(
+                             joined, (str, os.PathLike)) else None)
     ratio = characters / text_tokens
     if not MIN_CHARS_PER_TOKEN <= ratio <= MAX_CHARS_PER_TOKEN:
         raise UsageError(f"the joined file's usage gives {ratio:.3g} characters a token, "

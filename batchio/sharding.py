@@ -699,7 +699,7 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
                           f"{exc.strerror or exc}", path=os.fspath(folder)) from exc
     if not names:
         raise UsageError(f"no result files (*.jsonl, *.jsonl.gz, *.jsonl.zst, *.jsonl.out) in "
-                         f"{os.fspath(folder)}")
+                         f"{os.fspath(folder)}", path=os.fspath(folder))
     paths = [os.path.join(folder, name) for name in names]
     for path in paths:
         _regular_file_in(os.path.dirname(path), path, f"result file in {os.fspath(folder)}")

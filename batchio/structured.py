@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import UsageError, quote
+from .jsonl import json_type
 from .providers import Profile, get_profile
 
 #: The name of a chat or Responses ``json_schema`` format: letters, digits, ``_`` and
@@ -83,7 +84,7 @@ def structured_output(schema: Mapping[str, Any], *, provider: str | Profile = "o
                          code="invalid_argument")
     if not isinstance(schema, Mapping):
         raise UsageError(f"a structured output's schema must be a JSON object, not "
-                         f"{type(schema).__name__}", code="invalid_json_schema")
+                         f"{json_type(schema)}", code="invalid_json_schema")
     if not SCHEMA_NAME.fullmatch(name):
         raise UsageError(f"schema name {quote(name, 80)} must be 1 to 64 letters, digits, _ "
                          "or -", code="invalid_argument")

@@ -445,3 +445,32 @@ def test_estimate_says_when_the_cost_has_no_upper_bound(tmp_path: Path) -> None:
                          "$0.0000 at batch prices, no upper bound")
     assert "; $0.0000 to more than $0.0001 at batch prices" in one
     assert "to more than $" in total
+
+
+def test_each_error_names_its_place_and_code(tmp_path: Path) -> None:
+    """``batchio: <place>: <code>: <reason>``, the place a file or an option."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "e.jsonl").write_bytes(b"")
+    (tmp_path / "null.json").write_bytes(b"null\n")
+    (tmp_path / "rows.csv").write_text("id,prompt\n1,hello\n", encoding="utf-8")
+    chat = str(EXAMPLES / "chat_requests.jsonl")
+    cases = [
+        (["join", chat, "--results", tmp_path / "empty"], f"{tmp_path / 'empty'}",
+         "invalid_argument"),
+        (["split", chat, "--out-dir", tmp_path / "s", "--max-bytes", "12QB"],
+         "split --max-bytes", "invalid_argument"),
+        (["estimate", chat, "--calibrate", tmp_path / "e.jsonl"], f"{tmp_path / 'e.jsonl'}",
+         "invalid_argument"),
+        (["convert", tmp_path / "e.jsonl", "--to", "anthropic", "--model", "claude-haiku-4-5",
+          "-o", tmp_path / "c.jsonl"], f"{tmp_path / 'e.jsonl'}", "empty_file"),
+        (["build", tmp_path / "rows.csv", "--model", "gpt-4o-mini", "--json-schema",
+          tmp_path / "null.json", "-o", tmp_path / "x.jsonl"], f"{tmp_path / 'null.json'}",
+         "invalid_json_schema"),
+        (["status", tmp_path / "e.jsonl"], f"{tmp_path / 'e.jsonl'}", "empty_file"),
+    ]
+    for args, place, code in cases:
+        result = run(*args)
+        assert result.exit_code in (1, 2), (args, result.output)
+        errors = [line for line in result.stderr.splitlines() if line.startswith("batchio: ")
+                  and not line.startswith("batchio: warning")]
+        assert errors and errors[-1].startswith(f"batchio: {place}: {code}: "), (args, errors)

@@ -395,7 +395,8 @@ def test_a_conversion_where_nothing_converts_writes_no_file(tmp_path: Path) -> N
     assert not (tmp_path / "out.jsonl").exists()
     lines = done.stderr.splitlines()
     assert lines[0].endswith("(and 29 more requests)") and "json_object" in lines[0]
-    assert lines[1] == f"batchio: nothing converted: {tmp_path / 'out.jsonl'} was not written"
+    assert lines[1] == (f"batchio: {source}: nothing_converted: no request could be "
+                        f"converted, so {tmp_path / 'out.jsonl'} was not written")
     assert len(lines) == 2  # one line for the one cause, and the note
     assert done.stdout == f"{tmp_path / 'out.jsonl'}: 0 converted, 30 left out\n"
 
