@@ -21,6 +21,7 @@ order that also decides which of an id's result lines a join counts.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import os
 import sqlite3
@@ -559,7 +560,25 @@ class Campaign:
         return [row[0] for row in self._db.execute("SELECT round FROM rounds ORDER BY round")]
 
     def status(self) -> CampaignStatus:
-        """Each round, the whole job (each id's best outcome so far), and what to look at."""
+        """Each round, the whole job (each id's best outcome so far), and what to look at;
+        all read from one state of the ledger, whatever another command changes meanwhile."""
+        with self._snapshot():
+            return self._status()
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: its reads see one state of the ledger (WAL), never a
+        round recorded halfway through them."""
+        if self._db.in_transaction:
+            yield
+            return
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
+
+    def _status(self) -> CampaignStatus:
         report = CampaignStatus([self._round_status(round) for round in self.rounds()])
         best = self._db.execute(
             f"SELECT COUNT(*), TOTAL(status = 'succeeded'), TOTAL(rank = 1), "

@@ -769,6 +769,10 @@ def _results_folder(folder: str) -> None:
         raise SourceError(f"cannot use {folder} as the results folder: it is a file, not a "
                           "folder", path=folder, code="unwritable_file",
                           errno=exc.errno) from exc
+    except OSError as exc:
+        raise SourceError(f"cannot make the results folder {folder}: "
+                          f"{exc.strerror or exc}", path=folder, code="unwritable_file",
+                          errno=exc.errno) from exc
 
 
 # --- join -----------------------------------------------------------------------------------

@@ -608,3 +608,32 @@ def test_a_request_file_that_gives_its_lines_once_is_refused(tmp_path: Path) -> 
         with pytest.raises(batchio.UsageError, match="gives its lines once"):
             campaign.record(1, requests=fifo)
         assert campaign.rounds() == []
+
+
+def test_status_reads_one_state_of_the_ledger_while_another_command_records(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, first_results = simulated_round(tmp_path, "one", 20)
+    second = write(tmp_path / "two.jsonl", [request(f"other{i}") for i in range(30)])
+    ledger = tmp_path / "job.ledger"
+    with Campaign(ledger) as campaign:
+        campaign.record(1, requests=first, results=first_results)
+    reading = Campaign(ledger)
+    real = Campaign._round_status
+    recorded: list[int] = []
+
+    def round_status(self: Campaign, round: int) -> Any:
+        if not recorded:
+            # Another command records round 2 while this one reads round 1.
+            recorded.append(2)
+            with Campaign(ledger) as other:
+                other.record(2, requests=second)
+        return real(self, round)
+
+    monkeypatch.setattr(Campaign, "_round_status", round_status)
+    with reading:
+        report = reading.status()
+    assert recorded == [2]
+    assert [item.round for item in report.rounds] == [1]
+    assert report.total["requests"] == 20 and report.total["attempts"] == 20
+    with Campaign(ledger) as campaign:
+        assert campaign.status().total["requests"] == 50
