@@ -1018,13 +1018,19 @@ def convert(
             and target_profile.endpoints[endpoint].split("/")[-1] not in (
                 "chat-completions", "responses")):
         hint = ""
-        if target_profile.endpoint_of_model is not None:
+        if target_profile.endpoint_of_model is not None and model is None:
             hint = (f"; {target_profile.title} sets the model on the job: name it (--model, "
                     "model= in Python) or the target's endpoint, one of "
                     f"{target_profile.endpoint_list()}")
+        elif target_profile.endpoint_of_model is not None:
+            # The model was named: its family's body is one batchio does not write.
+            convertible = [name for name in target_profile.endpoints
+                           if _kind(target_profile, name) in _KINDS]
+            hint = (f" (the body of model {quote(named_model, 80)}); it writes the "
+                    f"{', '.join(convertible)} bodies")
         raise UsageError(f"batchio cannot convert requests from {source_profile.name} to "
                          f"{target_profile.name}'s {endpoint}{hint}",
-                         code="unconvertible_request")
+                         code="unconvertible_request", path=os.fspath(source))
     # Requests written to stdout have no file name for a mapping file beside them.
     mapping_path = Path(mapping) if mapping else None if is_stdout(target) else Path(
         f"{os.fspath(target)}{MAPPING_SUFFIX}")

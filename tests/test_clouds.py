@@ -628,6 +628,15 @@ def test_openai_chat_to_nova_and_back_and_what_does_not_convert(tmp_path: Path) 
     done = CliRunner().invoke(main, ["convert", str(source), "--to", "bedrock", "-o",
                                      str(tmp_path / "x.jsonl")])
     assert done.exit_code == 2 and "sets the model on the job" in done.output
+    # With the job's model named, a family whose body batchio does not write is said so.
+    done = CliRunner().invoke(main, ["convert", str(source), "--to", "bedrock", "--model",
+                                     "meta.llama3-1-70b-instruct-v1:0", "-o",
+                                     str(tmp_path / "x.jsonl")])
+    assert done.exit_code == 2 and "sets the model on the job" not in done.output
+    assert done.stderr == (
+        f"batchio: {source}: unconvertible_request: batchio cannot convert requests from "
+        "openai to bedrock's meta.llama (the body of model 'meta.llama3-1-70b-instruct-v1:0'); "
+        "it writes the anthropic.claude, amazon.nova, converse bodies\n")
 
 
 def test_inspect_names_cloud_files(tmp_path: Path) -> None:
