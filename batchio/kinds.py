@@ -239,12 +239,12 @@ def _inspect_folder(name: str) -> FileKind:
 
 def batch_files(folder: str | os.PathLike[str]) -> list[str]:
     """The JSONL files in a folder (``*.jsonl``, ``.gz``, ``.zst``; Bedrock's ``.jsonl.out``
-    too), by name."""
-    from .sharding import RESULT_SUFFIXES
+    too), by name; where it holds none, those of its folders, a level down, as a join
+    finds a cloud job's results (:func:`batchio.sharding.result_files`)."""
+    from .sharding import result_names
 
-    return sorted(path for path in (os.path.join(folder, entry) for entry in os.listdir(folder)
-                                    if entry.endswith(RESULT_SUFFIXES))
-                  if os.path.isfile(path))
+    return [path for path in (os.path.join(folder, name) for name in result_names(
+        os.fspath(folder))) if os.path.isfile(path)]
 
 
 def not_a_batch_object(path: str, value: Any) -> str | None:

@@ -693,7 +693,7 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
     if not isinstance(folder, (str, os.PathLike)):
         raise UsageError(f"results must be one folder's path, not {type(folder).__name__}")
     try:
-        names = _result_names(os.fspath(folder))
+        names = result_names(os.fspath(folder))
     except OSError as exc:
         raise SourceError(f"cannot read the results folder {os.fspath(folder)}: "
                           f"{exc.strerror or exc}", path=os.fspath(folder)) from exc
@@ -706,7 +706,7 @@ def result_files(folder: str | os.PathLike[str]) -> list[str]:
     return paths
 
 
-def _result_names(folder: str) -> list[str]:
+def result_names(folder: str) -> list[str]:
     """The result files' names under ``folder``, by name: its own, else those of its
     folders, a level down (a cloud job writes its results into a folder of the job:
     Bedrock's ``JOB_ID/``, Vertex AI's ``prediction-model-TIME/``)."""

@@ -1174,3 +1174,15 @@ def test_status_cross_checks_a_job_of_several_input_files(tmp_path: Path) -> Non
                                     str(tmp_path / "in" / "a.jsonl")])
     assert one.exit_code == 1 and "the server says 4 requests but the input file has 2 " \
         "lines" in one.stdout
+
+
+def test_inspect_finds_a_cloud_jobs_results_a_folder_down_as_join_does(tmp_path: Path
+                                                                        ) -> None:
+    requests = write(tmp_path / "in.jsonl", [{"request": {"contents": [
+        {"role": "user", "parts": [{"text": "q"}]}]}}])
+    job = tmp_path / "out" / "prediction-model-2026-12-01T10:00:00.000000Z"
+    job.mkdir(parents=True)
+    batchio.simulate(requests, output=job / "predictions.jsonl", provider="vertex")
+    found = inspect(tmp_path / "out")
+    assert (found.kind, found.records, found.statuses) == ("folder", 1, {"results": 1})
+    assert [row.status for row in join(requests, results=tmp_path / "out")] == ["succeeded"]
