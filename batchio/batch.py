@@ -21,7 +21,7 @@ import msgspec
 import orjson
 
 from .errors import BatchObjectError, Problem, SourceError, quote
-from .jsonl import json_type, read_lines, read_small_file
+from .jsonl import is_compressed, json_type, read_lines, read_small_file
 from .kinds import not_a_batch_object
 from .providers import get_profile
 
@@ -1175,10 +1175,10 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
             value = None
     try:
         if value is None:
-            if not data.strip():
+            if not data:
                 raise BatchObjectError("the file is empty: it holds no Batch object",
                                        code="empty_file", path=name)
-            document_error = _document_error(data)
+            document_error = None if is_compressed(data) else _document_error(data)
             if document_error is not None:
                 raise document_error
             batches = []

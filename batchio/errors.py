@@ -131,6 +131,8 @@ CODES: dict[str, str] = {
                             "inputs) are another job's or another provider's; nothing is "
                             "written.",
     "most_results_orphans": "Warning: most result lines answer none of the inputs.",
+    "other_model": "Warning: most answers compared come from another model than their "
+                   "requests asked for: another job's results under the same ids?",
     "unusable_usage": "Warning: result lines report a token count that cannot be used (below "
                       "0, past 64 bits, not a number): the usage and cost are short by it.",
     "duplicate_result": "A custom_id that got more than one result line.",

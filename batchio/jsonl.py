@@ -192,7 +192,12 @@ def is_plain_file(path: str | os.PathLike[str]) -> bool:
         return False
     with open(path, "rb") as handle:
         head = handle.read(4)
-    return not head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))
+    return not is_compressed(head)
+
+
+def is_compressed(head: bytes) -> bool:
+    """Whether a file's first bytes are gzip's or zstd's."""
+    return head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))
 
 
 def _zstd_module() -> Any:

@@ -274,6 +274,14 @@ def outcome_rank(status: str, output_check: str, retryable: bool) -> int:
     return 5
 
 
+#: The succeeded answers of each part of a join whose model is compared with their
+#: request's (where the provider's answers name it): enough to tell another job's results,
+#: at no cost past them.
+MODEL_SAMPLE = 1000
+#: The fewest answers compared for the ``other_model`` warning: a few answers prove little.
+MIN_MODELS_COMPARED = 10
+
+
 def line_rank(raw: bytes, classify: Callable[[Any], Outcome]) -> int:
     """The :func:`outcome_rank` of the outcome result line ``raw`` gives, its output
     unchecked (a line that is not a result fails its request, not worth retrying)."""
@@ -388,6 +396,12 @@ class JoinSummary:
     retry_requests: int | None = None
     #: Result lines read in each result file (blank lines aside), by the file's name.
     lines_by_file: dict[str, int] = field(default_factory=dict)
+    #: Of the succeeded answers whose model was compared with their request's (the first
+    #: :data:`MODEL_SAMPLE` of each part, where the provider's answers name it), those
+    #: another model gave, and the first of them: (custom_id, asked, answered).
+    models_compared: int = 0
+    other_models: int = 0
+    other_model: tuple[str, str, str] | None = None
 
     @property
     def none_readable(self) -> bool:
@@ -459,6 +473,9 @@ class JoinSummary:
         self.failed_retryable += part.failed_retryable
         self.output_checks.update(part.output_checks)
         self.unusable_usage += part.unusable_usage
+        self.models_compared += part.models_compared
+        self.other_models += part.other_models
+        self.other_model = self.other_model or part.other_model
         for model, tokens in part.usage.items():
             self.usage.setdefault(model, TokenUsage()).merge(tokens)
 
@@ -1228,11 +1245,27 @@ class Join:
         results = len(locations)
         if orphans and len(orphans) == results and self._summary.inputs:
             raise self._no_match(self._summary.inputs, results)
+        self._warn_other_models()
         if len(orphans) * 2 > results:
             warnings.warn(BatchioWarning(
                 f"{len(orphans):,} of the {results:,} result lines ({len(orphans) / results:.0%})"
                 " answer none of the inputs: are some of these results another job's?",
                 code="most_results_orphans", path=self._result_names[0]), stacklevel=2)
+
+    def _warn_other_models(self) -> None:
+        """``other_model``: most answers compared come from another model than their
+        requests asked for: another job's results under the same ids (build's default ids,
+        request-00001..., are the same in every job), whose answers are not these requests'."""
+        summary = self._summary
+        if summary.other_model is not None and summary.other_models * 2 > \
+                summary.models_compared >= MIN_MODELS_COMPARED:
+            custom_id, asked, answered = summary.other_model
+            warnings.warn(BatchioWarning(
+                f"{summary.other_models:,} of the {summary.models_compared:,} answers compared "
+                f"come from another model than their request asked for (first: {custom_id!r} "
+                f"asked {asked!r}, answered by {answered!r}): are these another job's results "
+                "under the same ids?", code="other_model", path=self._result_names[0]),
+                stacklevel=2)
 
     def _orphans(self, claimed: Sequence[int], locations: _Locations) -> list[ResultRef]:
         """Result lines no input claimed (a 0 in ``claimed``), read back for their
@@ -1333,6 +1366,8 @@ class _Answers:
         self.checker = OutputChecker() if check_outputs else None
         self.reads_answers = reads_answers or check_outputs
         self.price = AnswerCost(profile.name)
+        #: Succeeded answers left to compare with their requests' model.
+        self.to_compare = MODEL_SAMPLE if profile.answers_name_their_model else 0
 
     def account(self, outcome: Outcome, request: Mapping[str, Any]
                 ) -> tuple[OutputCheck, str | None, dict[str, Any] | None, float | None]:
@@ -1353,6 +1388,8 @@ class _Answers:
         cost = None
         if counts is not None:
             cost = self._tally(model, counts, request)
+        if self.to_compare and outcome.status == "succeeded":
+            self._compare_model(outcome.custom_id, request, model)
         if self.checker is None:
             return "not_checked", None, answer if reading else None, cost
         if outcome.status != "succeeded":
@@ -1361,6 +1398,22 @@ class _Answers:
         check, message = self.checker.check(request.get(self.body_field, request), answer)
         self.verdicts[check] += 1
         return check, message, answer, cost
+
+    def _compare_model(self, custom_id: str, request: Mapping[str, Any], model: Any
+                       ) -> None:
+        """Count an answer whose model is neither its request's nor a dated snapshot of
+        it (``gpt-4o-mini-2024-07-18`` answers ``gpt-4o-mini``)."""
+        body = request.get(self.body_field)
+        asked = body.get("model") if isinstance(body, dict) else None
+        if type(asked) is not str or type(model) is not str:
+            return
+        self.to_compare -= 1
+        summary = self.summary
+        summary.models_compared += 1
+        if model != asked and not model.startswith(asked + "-"):
+            summary.other_models += 1
+            if summary.other_model is None:
+                summary.other_model = (custom_id, asked, model)
 
     def _tally(self, model: Any, counts: UsageCounts, request: Mapping[str, Any]
                ) -> float | None:

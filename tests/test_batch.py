@@ -378,7 +378,7 @@ def test_a_pretty_printed_batch_object_that_is_not_json_is_said_at_its_line(
     with pytest.raises(BatchObjectError) as raised:
         load_batches(tmp_path / "utf8.json")
     assert (raised.value.code, raised.value.line) == ("invalid_utf8", 2)
-    (tmp_path / "empty.json").write_bytes(b"\n")
+    (tmp_path / "empty.json").write_bytes(b"")
     with pytest.raises(BatchObjectError) as raised:
         load_batches(tmp_path / "empty.json")
     assert raised.value.code == "empty_file"

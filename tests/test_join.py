@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import random
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import batchio
 from batchio import (
     DuplicateIdError,
     JoinError,
@@ -404,3 +406,32 @@ def test_taking_failed_away_takes_every_failure_and_nothing_left_is_refused() ->
     assert result.exit_code == 2
     assert result.stderr.startswith("batchio: join --retry-status: invalid_argument: the "
                                     "retry statuses default,-default choose nothing")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_answers_from_another_model_than_asked_are_noted(tmp_path: Path, jobs: int) -> None:
+    """Another job's results under the same ids (build's default ids are the same in every
+    job) answer with another model: noted (other_model), not taken silently."""
+    inputs = write(tmp_path / "in.jsonl", [request(f"request-{n:05d}") for n in range(40)])
+
+    def answered_by(model: str) -> Path:
+        lines = []
+        for n in range(40):
+            line = succeeded(f"request-{n:05d}")
+            line["response"]["body"]["model"] = model
+            lines.append(line)
+        return write(tmp_path / f"{model}.jsonl", lines)
+
+    with pytest.warns(batchio.BatchioWarning, match="40 of the 40 answers compared come from "
+                      "another model than their request asked for .first: 'request-00000' "
+                      "asked 'gpt-4o-mini', answered by 'gpt-4.1-2025-04-14'") as said:
+        joined = join(inputs, outputs=answered_by("gpt-4.1-2025-04-14"))
+        batchio.write_join(joined, tmp_path / "j.jsonl", workers=jobs)
+    assert [w.message.code for w in said if isinstance(w.message, batchio.BatchioWarning)] \
+        == ["other_model"]
+    # A dated snapshot of the model asked for is that model.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", batchio.BatchioWarning)
+        joined = join(inputs, outputs=answered_by("gpt-4o-mini-2024-07-18"))
+        batchio.write_join(joined, tmp_path / "k.jsonl", workers=jobs)
+        assert joined.summary.models_compared == 40 and joined.summary.other_models == 0

@@ -183,6 +183,12 @@ class Profile:
     #: (Bedrock ``modelInput``, Vertex ``request``): how a request with no id is matched to
     #: its result (:mod:`batchio.reconcile`, by the body's normal form).
     echo_field: str | None = None
+    #: Whether an answer names the model its request asked for, or a dated snapshot of it
+    #: (``gpt-4o-mini`` answered by ``gpt-4o-mini-2024-07-18``): a join then notes answers
+    #: from other models, another job's results under the same ids (see
+    #: :data:`batchio.reconcile.MODEL_SAMPLE`). False where a request names a deployment
+    #: (Azure) or an alias the answer does not repeat.
+    answers_name_their_model: bool = False
     #: The result files a job produces, for docs: ("output", "errors") or ("results",).
     result_files: tuple[str, ...] = ("output", "errors")
     #: How the provider names the one result file of an input file ``STEM.jsonl``, where

@@ -62,6 +62,9 @@ OPENAI_RESULTS: dict[str, Any] = {
 PROFILE = Profile(
     name="openai",
     title="OpenAI Batch API",
+    # The chat completion object's model: "The model used for the chat completion", the
+    # snapshot an alias resolves to (API reference, chat object; read 2026-12).
+    answers_name_their_model=True,
     docs_url="https://platform.openai.com/docs/api-reference/batch",
     id_field="custom_id",
     body_field="body",
