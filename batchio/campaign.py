@@ -657,10 +657,12 @@ class Campaign:
               overwrite: bool = False) -> RetryRound:
         """Write the next round's request shards (and manifest) in ``out_dir``: the request
         lines, byte for byte, from the latest round that asked for each id whose best
-        outcome so far is chosen by ``statuses`` (as ``retry_statuses=`` reads them;
-        default: retryable failures, expired, cancelled, missing). Ids whose latest round
-        has no results recorded yet are left out (counted, and a warning says so): they may
-        still be answered."""
+        outcome so far, and whose latest, are chosen by ``statuses`` (as
+        ``retry_statuses=`` reads them; default: retryable failures, expired, cancelled,
+        missing): one that last failed for good is not resubmitted unless failures are
+        chosen. Ids whose latest round has no results recorded yet, or a batch still
+        running, are left out (counted, and a warning says so): they may still be
+        answered."""
         chosen = retry_choices(statuses if statuses is not None else "default")
         latest = self._db.execute("SELECT MAX(round) FROM rounds").fetchone()[0]
         if latest is None:
@@ -676,9 +678,14 @@ class Campaign:
         running = self._running_rounds()
 
         def selected() -> Iterator[tuple[str, int, str]]:
-            for path, line, custom_id, status, check, retryable, answered, round in \
-                    self._db.execute(_RETRY_SQL):
-                if is_retried(status, check, bool(retryable), chosen):
+            for (path, line, custom_id, status, check, retryable, answered, round,
+                 last_status, last_check, last_retryable) in self._db.execute(_RETRY_SQL):
+                # Retried when its best outcome is not an answer the statuses accept, and its
+                # latest is worth resubmitting: a request that last failed for good (a 400)
+                # fails again, unless the statuses choose failures.
+                if is_retried(status, check, bool(retryable), chosen) and (
+                        not answered or is_retried(last_status, last_check,
+                                                   bool(last_retryable), chosen)):
                     # A request missing from a round whose batch is still running may yet
                     # be answered: resubmitted now, it would be paid for twice.
                     if answered and not (status == "missing" and round in running):
@@ -847,11 +854,12 @@ def _chosen_sql(policy: Policy) -> str:
 #: asked for it, in file and line order.
 _RETRY_SQL = """
 SELECT files.path, latest.line, latest.custom_id, best.status, best.output_check,
-       best.retryable, rounds.answered, latest.round
+       best.retryable, rounds.answered, latest.round, latest.status, latest.output_check,
+       latest.retryable
 FROM (SELECT custom_id, status, output_check, retryable, ROW_NUMBER() OVER (
         PARTITION BY custom_id ORDER BY rank, round DESC) AS n FROM outcomes) AS best
-JOIN (SELECT custom_id, round, file, line, ROW_NUMBER() OVER (
-        PARTITION BY custom_id ORDER BY round DESC) AS n FROM outcomes) AS latest
+JOIN (SELECT custom_id, round, file, line, status, output_check, retryable, ROW_NUMBER()
+        OVER (PARTITION BY custom_id ORDER BY round DESC) AS n FROM outcomes) AS latest
   ON latest.custom_id = best.custom_id AND latest.n = 1
 JOIN rounds ON rounds.round = latest.round
 JOIN files ON files.file = latest.file

@@ -178,9 +178,19 @@ def test_any_recording_order_gives_the_policys_final_table(
         retried = campaign.retry(folder / "next", overwrite=True)
         shards = [line for shard in sorted((folder / "next").glob("requests-*.jsonl"))
                   for line in shard.read_bytes().splitlines()]
-        wanted = {custom_id for custom_id, (_, state, _, _) in best.items()
-                  if state in ("expired", "cancelled", "missing")
-                  or (state == "failed" and joined[best[custom_id][0]][custom_id][2])}
+        def worth(state: str, retryable: bool) -> bool:
+            return state in ("expired", "cancelled", "missing") or (
+                state == "failed" and retryable)
+
+        # Retried: its best outcome is no answer, and its latest is worth resubmitting (one
+        # that last failed for good would fail again).
+        wanted = set()
+        for custom_id, (round_number, state, _, _) in best.items():
+            latest_round = max(number for number, rows in joined.items() if custom_id in rows)
+            last_state, _, last_retryable = joined[latest_round][custom_id]
+            if worth(state, joined[round_number][custom_id][2]) and worth(last_state,
+                                                                          last_retryable):
+                wanted.add(custom_id)
         assert {orjson.loads(line)["custom_id"] for line in shards} == wanted
         assert retried.requests == len(wanted)
         # Each retried line is the latest round's request line, byte for byte.
