@@ -908,7 +908,8 @@ class _LineChecker:
                     continue
                 problem = cast(Problem, item)
                 read_problem(problem)
-                last_line = max(last_line, problem.line or 0)
+                # A run of blank lines is one problem of its first line, and its count.
+                last_line = max(last_line, (problem.line or 0) + max(problem.lines, 1) - 1)
                 if problem.offset is not None and problem.length is not None:
                     end = max(end, problem.offset + problem.length)
                 continue

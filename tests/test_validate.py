@@ -333,3 +333,16 @@ def test_blank_lines_follow_the_providers_policy(tmp_path: Path, provider: str,
     found = [(w.code, w.line, w.severity) for w in report.warnings]
     assert found == ([] if severity is None else
                      [("blank_line", 2, "warning"), ("blank_line", 4, "warning")])
+
+
+def test_a_file_ending_in_blank_lines_counts_every_line(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    path = tmp_path / "blanks.jsonl"
+    path.write_bytes((examples / "chat_requests.jsonl").read_bytes() + b"\n\n\n")
+    for workers in (1, 2):
+        report = validate(path, workers=workers)
+        assert (report.requests, report.lines, report.bytes) == (12, 15, path.stat().st_size)
+        [warning] = report.warnings
+        assert (warning.code, warning.line, warning.lines) == ("blank_line", 13, 3)
+    (tmp_path / "only.jsonl").write_bytes(b"\n\n  \n\t\n")
+    assert validate(tmp_path / "only.jsonl").lines == 4
