@@ -1115,7 +1115,15 @@ def convert(
             if target_profile.carries_url:
                 line_out.update(method="POST", url=endpoint)
             line_out[target_profile.body_field] = converted
-            writer.write(line_out)
+            try:
+                writer.write(line_out)
+            except LineError as exc:
+                # A value the line cannot hold (an integer past 64 bits): said at the
+                # request it came from.
+                exc.path, exc.line = os.fspath(source), line.number
+                exc.custom_id = exc.custom_id or (original if isinstance(original, str)
+                                                  else None)
+                raise
             result.converted += 1
         if not result.converted:
             # Nothing to upload: no file where an upload script would find one.

@@ -467,7 +467,13 @@ def test_each_error_names_its_place_and_code(tmp_path: Path) -> None:
           tmp_path / "null.json", "-o", tmp_path / "x.jsonl"], f"{tmp_path / 'null.json'}",
          "invalid_json_schema"),
         (["status", tmp_path / "e.jsonl"], f"{tmp_path / 'e.jsonl'}", "empty_file"),
+        (["convert", tmp_path / "big.jsonl", "--to", "anthropic", "--model",
+          "claude-haiku-4-5", "-o", tmp_path / "c.jsonl"], f"{tmp_path / 'big.jsonl'}:1",
+         "integer_out_of_range"),
     ]
+    (tmp_path / "big.jsonl").write_bytes(
+        (EXAMPLES / "chat_requests.jsonl").read_bytes().splitlines()[0].replace(
+            b'"max_tokens":200', b'"max_tokens":' + b"9" * 30) + b"\n")
     for args, place, code in cases:
         result = run(*args)
         assert result.exit_code in (1, 2), (args, result.output)
