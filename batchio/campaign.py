@@ -672,6 +672,7 @@ class Campaign:
             "SELECT provider FROM rounds WHERE provider IS NOT NULL ORDER BY round DESC"
         ).fetchone()
         profile = get_profile(provider[0] if provider else "openai")
+        self._check_one_line_shape(profile)
         limits = ShardLimits.for_profile(profile, max_requests=max_requests,
                                          max_bytes=max_bytes)
         waiting = [0]
@@ -708,6 +709,24 @@ class Campaign:
                 "and its Batch object once it has ended, then retry)",
                 code="awaiting_results", path=self.path), stacklevel=2)
         return RetryRound(manifest, manifest.requests, waiting[0])
+
+    def _check_one_line_shape(self, profile: Profile) -> None:
+        """Refuse a retry whose requests were last asked in rounds of providers whose
+        request lines differ (a round converted to Anthropic after OpenAI's): one shard of
+        both is a file no provider takes."""
+        shapes: dict[tuple[Any, ...], str] = {}
+        for (name,) in self._db.execute(_RETRY_PROVIDERS_SQL):
+            other = get_profile(name)
+            shapes.setdefault((other.id_field, other.body_field, other.carries_url,
+                               other.echo_field), other.title)
+        if len(shapes) > 1:
+            names = " and ".join(sorted(shapes.values()))
+            raise UsageError(
+                f"the requests still owed were last asked in rounds of {names}, whose "
+                "request lines differ: one shard of both is a file no provider takes; convert "
+                "one round's requests to the other's format and record them as a round, then "
+                f"retry (writing for {profile.title})", code="invalid_argument",
+                path=self.path)
 
     def _running_rounds(self) -> set[int]:
         """The rounds with a recorded Batch object that has not ended (validating, in
@@ -865,6 +884,17 @@ JOIN rounds ON rounds.round = latest.round
 JOIN files ON files.file = latest.file
 WHERE best.n = 1
 ORDER BY latest.round, latest.file, latest.line
+"""
+
+
+#: The providers of the rounds that last asked for an id with no usable answer yet.
+_RETRY_PROVIDERS_SQL = """
+SELECT DISTINCT rounds.provider
+FROM (SELECT custom_id, round, ROW_NUMBER() OVER (
+        PARTITION BY custom_id ORDER BY round DESC) AS n FROM outcomes) AS latest
+JOIN rounds ON rounds.round = latest.round
+WHERE latest.n = 1 AND rounds.provider IS NOT NULL AND latest.custom_id IN (
+    SELECT custom_id FROM outcomes GROUP BY custom_id HAVING MIN(rank) > 0)
 """
 
 

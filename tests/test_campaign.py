@@ -647,3 +647,30 @@ def test_status_reads_one_state_of_the_ledger_while_another_command_records(
     assert report.total["requests"] == 20 and report.total["attempts"] == 20
     with Campaign(ledger) as campaign:
         assert campaign.status().total["requests"] == 50
+
+
+def test_a_retry_over_rounds_of_two_request_shapes_is_refused(tmp_path: Path) -> None:
+    """Round 2 sent what round 1 left to Anthropic: what both still owe cannot go in one
+    shard."""
+    plain = [{**request(f"id{i}"), "body": {"model": "gpt-4o-mini", "messages": [
+        {"role": "user", "content": "q"}]}} for i in range(20)]
+    first = write(tmp_path / "one.jsonl", plain)
+    batchio.simulate(first, output=tmp_path / "one.out.jsonl", seed=1, failure_rate=0.0,
+                     expire_rate=0.5, missing_rate=0.0)
+    with Campaign(tmp_path / "job.ledger") as campaign:
+        campaign.record(1, requests=first, results=tmp_path / "one.out.jsonl")
+        owed = campaign.retry(tmp_path / "round2")
+        assert 0 < owed.requests < 20
+        [shard] = owed.manifest.shards
+        batchio.convert(tmp_path / "round2" / shard.path, tmp_path / "two.jsonl",
+                        to_provider="anthropic", model="claude-haiku-4-5")
+        # Round 2 sends one of them to Anthropic; the others are still round 1's to ask.
+        converted = (tmp_path / "two.jsonl").read_bytes().splitlines(keepends=True)
+        (tmp_path / "two.jsonl").write_bytes(converted[0])
+        campaign.record(2, requests=tmp_path / "two.jsonl", results=write(
+            tmp_path / "two.out.jsonl", []))
+        with pytest.raises(batchio.UsageError, match="last asked in rounds of Anthropic "
+                           "Message Batches and OpenAI Batch API, whose request lines "
+                           "differ"):
+            campaign.retry(tmp_path / "round3")
+        assert not (tmp_path / "round3").exists()
