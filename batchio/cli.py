@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import orjson
@@ -144,14 +144,22 @@ def main() -> None:
 ID_STRATEGIES = {"sequence": SequenceIds, "uuid": UuidIds, "hash": ContentHashIds}
 
 
-def _size(value: str | None) -> int | None:
-    """``--max-bytes``'s size; one it cannot read is that option's usage error."""
+T = TypeVar("T")
+
+
+def _parsed(value: str | None, parse: Callable[[str], T], flag: str) -> T | None:
+    """An option's value read by ``parse`` (None where it is not given); one it cannot
+    read is that option's usage error (``<command> <flag>: invalid_argument``)."""
     if value is None:
         return None
     try:
-        return parse_size(value)
+        return parse(value)
     except UsageError as exc:
-        raise click.BadParameter(exc.message, param_hint="--max-bytes") from exc
+        raise click.BadParameter(exc.message, param_hint=flag) from exc
+
+
+def _size(value: str | None) -> int | None:
+    return _parsed(value, parse_size, "--max-bytes")
 
 
 def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, str | None]:
@@ -802,12 +810,7 @@ def _result_paths(paths: Iterable[str]) -> list[str]:
 
 
 def _retry_statuses(value: str | None) -> frozenset[str] | None:
-    if value is None:
-        return None
-    try:
-        return retry_choices(value)
-    except UsageError as exc:
-        raise click.BadParameter(exc.message, param_hint="--retry-status") from exc
+    return _parsed(value, retry_choices, "--retry-status")
 
 
 @main.command("join", cls=Command, short_help="Join result files back to the request "
