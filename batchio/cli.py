@@ -162,6 +162,17 @@ def _size(value: str | None) -> int | None:
     return _parsed(value, parse_size, "--max-bytes")
 
 
+def _note_detected(providers: Iterable[str], flag: str = "--provider") -> None:
+    """Say once which provider the files were read as, where the command was not told: as
+    one where they agree, each where they differ."""
+    found = sorted(set(providers))
+    if len(found) == 1:
+        note(f"provider {found[0]} (detected from the first request; {flag} to choose)")
+    elif found:
+        note(f"providers {', '.join(found)} (detected from each file's first request; "
+             f"{flag} to choose)")
+
+
 def _build_provider(provider: str | None, model: str | None) -> tuple[Profile, str | None]:
     """The provider a build writes for: the one named, else the one that serves the model
     (by the price table's lists), else OpenAI's shape; with why, unless it was named."""
@@ -507,6 +518,8 @@ def split_command(input_path: str, out_dir: str, max_requests: int | None,
                          max_bytes=_size(max_bytes), by_model=by_model, overwrite=overwrite,
                          on_progress=on_progress)
     _echo_manifest(manifest, out_dir)
+    if provider is None and not reads_once(input_path):
+        _note_detected([manifest.provider])
     finish({"out_dir": out_dir, **manifest.to_dict()})
 
 
@@ -544,6 +557,8 @@ def estimate_command(paths: tuple[str, ...], provider: str | None, calibrate_pat
                           on_progress=on_progress)
     for line in estimate_lines(report, fitted):
         echo(escape(line))
+    if provider is None:
+        _note_detected(item.provider for item in report.files)
     document = report.to_dict()
     if fitted is not None:
         document["calibration"] = fitted.to_dict()
@@ -702,6 +717,8 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     # Each shard's provider and files, named before any is written: files already in the
     # folder are refused for every shard at once, not after some were replaced.
     plans: list[tuple[str, str | None, dict[str, str | None]]] = []
+    detected = [] if provider is not None else [
+        profile_for(None, shard).name for shard in shards if not reads_once(shard)]
     for shard in shards:
         paths: dict[str, str | None] = {"output": out, "errors": errors,
                                         "batch_json": batch_json}
@@ -753,6 +770,7 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
         # results went to stdout).
         for line in said:
             echo(escape(line), err=on_stdout)
+    _note_detected(detected)
     finish(documents[0] if len(documents) == 1 else {"simulations": documents}, err=on_stdout)
 
 
@@ -901,8 +919,7 @@ def join_command(inputs: tuple[str, ...], results: tuple[str, ...], errors: tupl
              "unusable_usage")
     if provider is None and not reads_once(inputs[0]):
         # (Input read once has said, as a warning, that its provider was assumed.)
-        note(f"provider {summary.provider} (detected from the first request; --provider to "
-             "choose)")
+        _note_detected([summary.provider])
     status = EXIT_PROBLEMS if strict and not summary.clean else EXIT_OK
     written = {"out": out, "rows": rows if out is not None else 0, "format": kind if out
                else None, "retry": retry_path}
@@ -1170,6 +1187,8 @@ def convert_command(input_path: str | None, from_provider: str | None, to_provid
                                  to_provider=to_provider, strict=strict, model=model,
                                  max_tokens=max_tokens, mapping=mapping, model_map=models,
                                  endpoint=endpoint, on_progress=on_progress)
+        if from_provider is None and not reads_once(input_path):
+            _note_detected([profile_for(None, input_path).name], "--from")
     if not json_mode():
         # One line per cause, with its count and first place: 20,000 requests left out
         # for one reason are one line.

@@ -412,3 +412,23 @@ def test_out_dir_refuses_stdout_and_makes_no_folder(
     assert ran.returncode == 2, ran.stderr
     assert "/dev/stdout is standard output" in ran.stderr and ran.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", [
+    ["split", "{chat}", "--out-dir", "{tmp}/s", "--max-requests", "5", "--overwrite"],
+    ["estimate", "{chat}"],
+    ["simulate", "{chat}", "-o", "{tmp}/sim.jsonl"],
+    ["convert", "{chat}", "--to", "anthropic", "--model", "claude-haiku-4-5", "-o",
+     "{tmp}/c.jsonl"],
+    ["validate", "{chat}"],
+])
+def test_a_detected_provider_is_said_once(tmp_path: Path, args: list[str]) -> None:
+    chat = str(EXAMPLES / "chat_requests.jsonl")
+    given = [arg.format(chat=chat, tmp=tmp_path) for arg in args]
+    result = CliRunner().invoke(main, given)
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.output.splitlines() if "(detected from" in line]
+    assert len(said) == 1 and "provider openai (detected from the first request; " in said[0]
+    told = CliRunner().invoke(main, [*given, "--provider" if args[0] != "convert" else
+                                     "--from", "openai"])
+    assert told.exit_code == 0 and "(detected from" not in told.output

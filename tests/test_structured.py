@@ -393,7 +393,8 @@ def test_a_conversion_where_nothing_converts_writes_no_file(tmp_path: Path) -> N
                                      "claude-haiku-4-5", "-o", str(tmp_path / "out.jsonl")])
     assert done.exit_code == 1
     assert not (tmp_path / "out.jsonl").exists()
-    lines = done.stderr.splitlines()
+    note, *lines = done.stderr.splitlines()
+    assert note == "provider openai (detected from the first request; --from to choose)"
     assert lines[0].endswith("(and 29 more requests)") and "json_object" in lines[0]
     assert lines[1] == (f"batchio: {source}: nothing_converted: no request could be "
                         f"converted, so {tmp_path / 'out.jsonl'} was not written")
