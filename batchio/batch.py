@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 import orjson
 
-from .errors import BatchObjectError, Problem, SourceError, quote
+from .errors import BatchObjectError, Problem, SourceError, UsageError, quote
 from .jsonl import is_compressed, json_type, read_lines, read_small_file
 from .kinds import not_a_batch_object
 from .providers import get_profile
@@ -1200,6 +1200,36 @@ def load_batches(source: str | os.PathLike[str], *, provider: str | None = None
         if exc.path is None:
             exc.path = name
         raise
+
+
+#: The names Batch objects are saved under in a results folder: ``STEM.batch.json`` (as
+#: simulate writes them, and the README's submitters), Bedrock's ``manifest.json.out``.
+BATCH_OBJECT_SUFFIXES = (".batch.json",)
+BATCH_OBJECT_NAMES = ("manifest.json.out",)
+
+
+def batch_object_files(folder: str | os.PathLike[str]) -> list[str]:
+    """The Batch object files in a folder, by name; where it holds none, those of its
+    folders, a level down (a cloud job's own folder), as result files are found. A
+    :class:`UsageError` where there are none."""
+    name = os.fspath(folder)
+
+    def found_in(path: str) -> list[str]:
+        return sorted(os.path.join(path, entry) for entry in os.listdir(path)
+                      if (entry.endswith(BATCH_OBJECT_SUFFIXES) or entry in BATCH_OBJECT_NAMES)
+                      and os.path.isfile(os.path.join(path, entry)))
+
+    try:
+        files = found_in(name) or [path for entry in sorted(os.listdir(name))
+                                   if os.path.isdir(os.path.join(name, entry))
+                                   for path in found_in(os.path.join(name, entry))]
+    except OSError as exc:
+        raise SourceError(f"cannot read the folder {name}: {exc.strerror or exc}", path=name,
+                          errno=exc.errno) from exc
+    if not files:
+        raise UsageError(f"no Batch object (*.batch.json, manifest.json.out) in {name}",
+                         path=name, code="invalid_argument")
+    return files
 
 
 def _document_error(data: bytes) -> BatchObjectError | None:

@@ -34,7 +34,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import msgspec
 import orjson
 
-from .batch import TERMINAL, Batch, BatchStatus, load_batches, read_batch
+from .batch import (
+    TERMINAL,
+    Batch,
+    BatchStatus,
+    batch_object_files,
+    load_batches,
+    read_batch,
+)
 from .errors import BatchioWarning, JoinError, SourceError, UsageError, import_extra, quote
 from .ids import echo_key, synthetic_id, synthetic_place
 from .jsonl import check_distinct_paths, read_lines, reads_once
@@ -400,7 +407,11 @@ class Campaign:
                                  "ledger records files by path, to read them again for the "
                                  "final table and the next round; save it to a file and "
                                  "record that", code="invalid_argument", path=path)
-        batch_items = list(batches)
+        # A folder stands for the Batch objects in it (a shard's each, as simulate and the
+        # README's submitters save them; a Bedrock job's manifest.json.out).
+        batch_items = [found for item in batches for found in (
+            batch_object_files(item) if isinstance(item, (str, os.PathLike))
+            and os.path.isdir(item) else [item])]
         if not request_paths and not result_paths and not batch_items:
             raise UsageError("nothing to record: give requests, results or batches",
                              code="invalid_argument")

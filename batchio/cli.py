@@ -1270,7 +1270,8 @@ def _round_line(item: RoundStatus) -> str:
 @click.option("--results", multiple=True, metavar="PATH", help="A result file (output or "
               "error) or a folder of them; repeatable.")
 @click.option("--batch", "batches", multiple=True, metavar="PATH",
-              help="A Batch object (or a polling log of them); repeatable.")
+              help="A Batch object (or a polling log of them), or a folder of them "
+              "(*.batch.json, manifest.json.out); repeatable.")
 @click.option("--check-outputs", is_flag=True, help="Check the round's answers against what "
               "their requests asked for (kept for the round).")
 @click.option("--replace", is_flag=True,

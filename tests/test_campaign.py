@@ -674,3 +674,24 @@ def test_a_retry_over_rounds_of_two_request_shapes_is_refused(tmp_path: Path) ->
                            "differ"):
             campaign.retry(tmp_path / "round3")
         assert not (tmp_path / "round3").exists()
+
+
+def test_a_folder_given_as_batch_objects_stands_for_those_in_it(tmp_path: Path) -> None:
+    batchio.split(write(tmp_path / "all.jsonl", [request(f"id{i}") for i in range(30)]),
+                  tmp_path / "shards", max_requests=10)
+    done = CliRunner().invoke(main, ["simulate", str(tmp_path / "shards"), "--out-dir",
+                                     str(tmp_path / "results")])
+    assert done.exit_code == 0, done.output
+    ledger = tmp_path / "job.ledger"
+    done = cli("campaign", "record", ledger, "--round", "1", "--requests",
+               tmp_path / "shards", "--results", tmp_path / "results", "--batch",
+               tmp_path / "results")
+    assert done.returncode == 0, done.stderr
+    with Campaign(ledger) as campaign:
+        batches = campaign.status().rounds[0].batches
+        assert len(batches) == 3 and {batch["status"] for batch in batches} == {"completed"}
+    (tmp_path / "none").mkdir()
+    done = cli("campaign", "record", ledger, "--round", "1", "--batch", tmp_path / "none")
+    assert done.returncode == 2
+    assert done.stderr == (f"batchio: {tmp_path / 'none'}: invalid_argument: no Batch object "
+                           f"(*.batch.json, manifest.json.out) in {tmp_path / 'none'}\n")

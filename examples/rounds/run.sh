@@ -25,7 +25,7 @@ for round in 1 2 3; do
   batchio simulate "round$round" --out-dir "results$round" --seed $((round * 100)) \
     --fail 0.2 --expire 0.1 --quiet
   batchio campaign record job.ledger --round "$round" --requests "round$round" \
-    --results "results$round" $(printf -- '--batch %s ' "results$round"/*.batch.json)
+    --results "results$round" --batch "results$round"
   if [ "$round" -lt 3 ]; then
     batchio campaign retry job.ledger --out-dir "round$((round + 1))" --overwrite
     [ -e "round$((round + 1))/requests-00001.jsonl" ] || break   # nothing left to retry
