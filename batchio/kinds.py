@@ -166,6 +166,9 @@ def inspect(path: str | os.PathLike[str]) -> FileKind:
         elif kind == "results" and provider is not None:
             _count_result(found, item.value, provider)
     if not kinds:
+        if not found.lines and not found.reason:
+            found.reason = "an empty file: no line holds anything"
+            return found
         return _whole_document(found) if not found.lines else found
     (kind, provider), count = max(kinds.items(), key=lambda entry: entry[1])
     if kind == "unknown":

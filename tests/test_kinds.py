@@ -166,3 +166,11 @@ def test_status_and_join_say_when_handed_the_wrong_kind(tmp_path: Path) -> None:
         batchio.join(EXAMPLES / "chat_requests.jsonl",
                      outputs=EXAMPLES / "anthropic_requests.jsonl")
     assert raised.value.code == "wrong_file_kind"
+
+
+def test_an_empty_file_is_said_empty_not_a_batch_object(tmp_path: Path) -> None:
+    for name, data in (("empty.jsonl", b""), ("blank.jsonl", b"\n\n  \n")):
+        (tmp_path / name).write_bytes(data)
+        found = inspect(tmp_path / name)
+        assert (found.kind, found.records) == ("unknown", 0)
+        assert found.reason == "an empty file: no line holds anything"
