@@ -679,9 +679,9 @@ def test_a_retry_over_rounds_of_two_request_shapes_is_refused(tmp_path: Path) ->
 def test_a_folder_given_as_batch_objects_stands_for_those_in_it(tmp_path: Path) -> None:
     batchio.split(write(tmp_path / "all.jsonl", [request(f"id{i}") for i in range(30)]),
                   tmp_path / "shards", max_requests=10)
-    done = CliRunner().invoke(main, ["simulate", str(tmp_path / "shards"), "--out-dir",
-                                     str(tmp_path / "results")])
-    assert done.exit_code == 0, done.output
+    simulated = CliRunner().invoke(main, ["simulate", str(tmp_path / "shards"), "--out-dir",
+                                          str(tmp_path / "results")])
+    assert simulated.exit_code == 0, simulated.output
     ledger = tmp_path / "job.ledger"
     done = cli("campaign", "record", ledger, "--round", "1", "--requests",
                tmp_path / "shards", "--results", tmp_path / "results", "--batch",
