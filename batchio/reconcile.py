@@ -282,13 +282,17 @@ MODEL_SAMPLE = 1000
 MIN_MODELS_COMPARED = 10
 
 
+#: The rank of a line that is not a result: after every outcome a line can give.
+UNREADABLE_RANK = 6
+
+
 def line_rank(raw: bytes, classify: Callable[[Any], Outcome]) -> int:
     """The :func:`outcome_rank` of the outcome result line ``raw`` gives, its output
-    unchecked (a line that is not a result fails its request, not worth retrying)."""
+    unchecked; :data:`UNREADABLE_RANK` for a line that is not a result."""
     try:
         outcome = classify(msgspec.json.decode(raw))
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
-        return outcome_rank("failed", "not_checked", False)
+        return UNREADABLE_RANK
     return outcome_rank(outcome.status, "not_checked", outcome.retryable)
 
 
@@ -396,6 +400,9 @@ class JoinSummary:
     retry_requests: int | None = None
     #: Result lines read in each result file (blank lines aside), by the file's name.
     lines_by_file: dict[str, int] = field(default_factory=dict)
+    #: Second result lines of an id that are not results at all, by the file's name: they
+    #: count for :attr:`unreadable_file` as the unreadable lines in ``problems`` do.
+    unread_duplicates: Counter[str] = field(default_factory=Counter)
     #: Of the succeeded answers whose model was compared with their request's (the first
     #: :data:`MODEL_SAMPLE` of each part, where the provider's answers name it), those
     #: another model gave, and the first of them: (custom_id, asked, answered).
@@ -415,6 +422,7 @@ class JoinSummary:
         (another provider's results among this one's, a file that holds no results), or
         None. Its requests would be failed for good, or missing and resubmitted."""
         unread = Counter(problem.path for problem in self.problems)
+        unread.update(self.unread_duplicates)
         found = next((name for name, lines in self.lines_by_file.items()
                       if 0 < lines <= unread[name]), None)
         if found is None and self.none_readable:
@@ -425,14 +433,18 @@ class JoinSummary:
         """The error that refuses a join with a result file none of whose lines could be
         read (:attr:`unreadable_file`). ``consequence`` says what was left undone."""
         name = self.unreadable_file
-        first = next(problem for problem in self.problems if problem.path == name)
+        first = next((problem for problem in self.problems if problem.path == name), None)
         lines = self.lines_by_file.get(name or "", self.result_lines)
+        # Where every line of the file is a second result of its id, no problem was kept:
+        # the file is said without a first line.
+        said = f" (the first: {first.message})" if first is not None else ""
         return JoinError(
             f"none of the {lines:,} result lines of {name} could be read as "
-            f"{get_profile(self.provider).title} results (the first: {first.message}); "
+            f"{get_profile(self.provider).title} results{said}; "
             f"{consequence}: are they another provider's? (--provider, provider= in Python)",
-            code="results_do_not_match", path=first.path, line=first.line,
-            custom_id=first.custom_id)
+            code="results_do_not_match", path=name if first is None else first.path,
+            line=None if first is None else first.line,
+            custom_id=None if first is None else first.custom_id)
 
     @property
     def clean(self) -> bool:
@@ -984,16 +996,20 @@ class Join:
                     elif (first := add(custom_id, count)) is not None:
                         # An id answered twice: the better outcome counts, the first read
                         # where they are as good, and the other is the duplicate.
-                        if self._better(raw, first, locations, ranks):
-                            summary.duplicates.append(ResultRef(
-                                custom_id, self._result_names[locations.files[first]],
-                                locations.lines[first]))
+                        better, unreadable = self._better(raw, first, locations, ranks)
+                        if better:
+                            loser = ResultRef(custom_id,
+                                              self._result_names[locations.files[first]],
+                                              locations.lines[first])
                             locations.files[first] = file_number
                             locations.offsets[first] = start
                             locations.lengths[first] = len(raw)
                             locations.lines[first] = number
                         else:
-                            summary.duplicates.append(ResultRef(custom_id, name, number))
+                            loser = ResultRef(custom_id, name, number)
+                        summary.duplicates.append(loser)
+                        if unreadable:
+                            summary.unread_duplicates[loser.path] += 1
                         continue
                     files(file_number)
                     offsets(start)
@@ -1014,19 +1030,21 @@ class Join:
         return index, locations
 
     def _better(self, raw: bytes, ordinal: int, locations: _Locations,
-                ranks: dict[int, int]) -> bool:
+                ranks: dict[int, int]) -> tuple[bool, bool]:
         """Whether result line ``raw`` gives its request a better outcome than result
-        ``ordinal``, which names the same id (:func:`outcome_rank`, the output unchecked):
-        a success read after a failure counts, whatever order the files came in. Ranks are
-        kept in ``ranks``, the better one's under ``ordinal``."""
+        ``ordinal``, which names the same id (:func:`line_rank`, the output unchecked): a
+        success read after a failure counts, whatever order the files came in; and whether
+        the line that does not count is not a result at all (its file's lines are counted
+        for :attr:`JoinSummary.unreadable_file`). Ranks are kept in ``ranks``, the better
+        one's under ``ordinal``."""
         classify = self._profile.classify_result
         if ordinal not in ranks:
             ranks[ordinal] = line_rank(self._result_at(ordinal, locations), classify)
         rank = line_rank(raw, classify)
         if rank < ranks[ordinal]:
-            ranks[ordinal] = rank
-            return True
-        return False
+            loser, ranks[ordinal] = ranks[ordinal], rank
+            return True, loser == UNREADABLE_RANK
+        return False, rank == UNREADABLE_RANK
 
     def _echo_key_of_result(self, raw: bytes) -> bytes | None:
         """The echo key of the request a result line repeats (None: it repeats none)."""

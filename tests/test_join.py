@@ -435,3 +435,23 @@ def test_answers_from_another_model_than_asked_are_noted(tmp_path: Path, jobs: i
         joined = join(inputs, outputs=answered_by("gpt-4o-mini-2024-07-18"))
         batchio.write_join(joined, tmp_path / "k.jsonl", workers=jobs)
         assert joined.summary.models_compared == 40 and joined.summary.other_models == 0
+
+
+@pytest.mark.parametrize("other_name", ["a-other.jsonl", "z-other.jsonl"])
+def test_a_file_of_another_providers_results_is_refused_even_where_its_ids_overlap(
+        tmp_path: Path, other_name: str) -> None:
+    """Lines of a file none of which is a result count against it whether they answer an
+    id alone or a second time (read before or after the good file)."""
+    inputs = write(tmp_path / "in.jsonl", [request(f"r{n}") for n in range(12)])
+    results = tmp_path / "results"
+    results.mkdir()
+    write(results / "m-good.jsonl", [succeeded(f"r{n}") for n in range(6)])
+    write(results / other_name, [{"custom_id": f"r{n}", "result": {"type": "succeeded"}}
+                                 for n in range(12)])
+    joined = join(inputs, results=results)
+    with pytest.raises(JoinError) as raised:
+        batchio.write_join(joined, tmp_path / "j.jsonl", retry=tmp_path / "retry.jsonl")
+    assert raised.value.code == "results_do_not_match"
+    assert joined.summary.unreadable_file == str(results / other_name)
+    assert f"none of the 12 result lines of {results / other_name}" in str(raised.value)
+    assert not (tmp_path / "j.jsonl").exists() and not (tmp_path / "retry.jsonl").exists()
