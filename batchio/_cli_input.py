@@ -9,6 +9,7 @@ text), template checks, and :func:`prompt_body`. Only :mod:`batchio.cli` uses it
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import os
 import re
@@ -119,19 +120,23 @@ def _delimited_rows(name: str, delimiter: str | None,
     csv.field_size_limit(max(csv.field_size_limit(), DEFAULT_MAX_LINE_BYTES))
     end = 0  # the line the last row read ended on
     try:
-        with open(name, "rb") as raw:
+        # newline="": lines end at \n, \r\n or \r, and the csv module sees them as they are.
+        with open(name, "rb") as raw, io.TextIOWrapper(raw, encoding="utf-8-sig",
+                                                       newline="") as handle:
             seekable = raw.seekable()
-            lines: Iterator[str] = _utf8_lines(raw, name)
+            lines: Iterable[str] = handle
             if delimiter is None:
                 # Sniffed from the first lines, which are then read again from memory (a
                 # pipe gives its bytes once).
                 sample: list[str] = []
-                for line in lines:
+                size = 0
+                for line in handle:
                     sample.append(line)
-                    if sum(map(len, sample)) >= 64 << 10:
+                    size += len(line)
+                    if size >= 64 << 10:
                         break
                 delimiter = _sniffed_delimiter("".join(sample))
-                lines = itertools.chain(sample, lines)
+                lines = itertools.chain(sample, handle)
             # strict: a quote left open is an error, not the rest of the file in one field.
             reader = csv.DictReader(lines, delimiter=delimiter, strict=True)
             end = 1
@@ -147,10 +152,16 @@ def _delimited_rows(name: str, delimiter: str | None,
                         f"(a {_delimiter_name(delimiter)} inside a field that is not quoted?)",
                         line=start, path=name, code="malformed_row")
                 if on_progress is not None and not count % PROGRESS_EVERY and seekable:
-                    on_progress(raw.tell())
+                    on_progress(raw.tell())  # read ahead by the text layer's buffer
                 yield start, dict(row)
             if on_progress is not None and seekable:
                 on_progress(raw.tell())
+    except UnicodeDecodeError as exc:
+        # Decoded a buffer at a time: the line is found by reading the file again.
+        bad = _first_line_not_utf8(name)
+        raise LineError(f"{'the file' if bad is None else f'line {bad}'} is not UTF-8 "
+                        f"({exc.reason})", line=bad, path=name,
+                        code="invalid_utf8") from exc
     except OSError as exc:
         raise SourceError(f"cannot read {name}: {exc.strerror or exc}", path=name,
                           errno=exc.errno) from exc
@@ -160,16 +171,21 @@ def _delimited_rows(name: str, delimiter: str | None,
                           line=end + 1) from exc
 
 
-def _utf8_lines(raw: Iterable[bytes], name: str) -> Iterator[str]:
-    """The lines of a text file of rows, each decoded as it comes: bytes that are not
-    UTF-8 are said with their line (a byte-order mark before the first is dropped)."""
-    for number, line in enumerate(raw, 1):
-        try:
-            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as exc:
-            raise LineError(f"line {number} is not UTF-8 (byte {exc.start + 1} of the line: "
-                            f"{exc.reason})", line=number, path=name,
-                            code="invalid_utf8") from exc
+def _first_line_not_utf8(name: str) -> int | None:
+    """The first line of a file that is not UTF-8 (lines counted at \\n), None where it
+    cannot be read again (a pipe)."""
+    if reads_once(name):
+        return None
+    try:
+        with open(name, "rb") as handle:
+            for number, line in enumerate(handle, 1):
+                try:
+                    line.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    return number
+    except OSError:
+        return None
+    return None
 
 
 def _delimiter_name(delimiter: str) -> str:

@@ -528,6 +528,14 @@ def test_build_takes_a_field_past_the_csv_modules_cap_and_rows_from_a_pipe(
     assert result.exit_code == 0, result.output
     lines = [line.value for line in read_lines(tmp_path / "long.jsonl")]
     assert lines[1]["body"]["messages"][0]["content"] == long
+    # Lines that end at \r alone (old spreadsheets) are rows as ever.
+    (tmp_path / "cr.csv").write_bytes(b"id,prompt\r1,hello\r2,world\r")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cr.csv"), "--model",
+                                       "gpt-4o-mini", "--id-field", "id", "-o",
+                                       str(tmp_path / "cr.jsonl")])
+    assert result.exit_code == 0, result.output
+    assert [line.value["body"]["messages"][0]["content"] for line in read_lines(
+        tmp_path / "cr.jsonl")] == ["hello", "world"]
     # A FIFO is read once: a CSV's delimiter sniffed from lines then read again from memory,
     # and a name that says no format read as JSONL, as stdin is.
     for name, text in (("rows.csv", "id;prompt\n1;hello\n2;world\n"),
