@@ -608,6 +608,14 @@ class Campaign:
         total.update(input_tokens=int(spent[0]), output_tokens=int(spent[1]),
                      cost_usd=round(float(spent[2]), 6), attempts=int(spent[3]),
                      unpriced=int(spent[4]))
+        # What campaign retry would write with its default statuses, by its own rule.
+        to_retry = awaiting = 0
+        for place in self._to_retry(retry_choices("default")):
+            if place is None:
+                awaiting += 1
+            else:
+                to_retry += 1
+        total.update(to_retry=to_retry, awaiting=awaiting)
         report.total = total
         report.warnings = list(self._warnings(report))
         return report
@@ -687,23 +695,13 @@ class Campaign:
         limits = ShardLimits.for_profile(profile, max_requests=max_requests,
                                          max_bytes=max_bytes)
         waiting = [0]
-        running = self._running_rounds()
 
         def selected() -> Iterator[tuple[str, int, str]]:
-            for (path, line, custom_id, status, check, retryable, answered, round,
-                 last_status, last_check, last_retryable) in self._db.execute(_RETRY_SQL):
-                # Retried when its best outcome is not an answer the statuses accept, and its
-                # latest is worth resubmitting: a request that last failed for good (a 400)
-                # fails again, unless the statuses choose failures.
-                if is_retried(status, check, bool(retryable), chosen) and (
-                        not answered or is_retried(last_status, last_check,
-                                                   bool(last_retryable), chosen)):
-                    # A request missing from a round whose batch is still running may yet
-                    # be answered: resubmitted now, it would be paid for twice.
-                    if answered and not (status == "missing" and round in running):
-                        yield path, line, custom_id
-                    else:
-                        waiting[0] += 1
+            for place in self._to_retry(chosen):
+                if place is None:
+                    waiting[0] += 1
+                else:
+                    yield place
 
         # Every file the ledger records is read, for this round or a later one: none may
         # be replaced by a shard or removed by overwrite=True.
@@ -720,6 +718,26 @@ class Campaign:
                 "and its Batch object once it has ended, then retry)",
                 code="awaiting_results", path=self.path), stacklevel=2)
         return RetryRound(manifest, manifest.requests, waiting[0])
+
+    def _to_retry(self, chosen: frozenset[str]) -> Iterator[tuple[str, int, str] | None]:
+        """The one rule of what a retry round holds: for each id retried, the place of its
+        request line in the latest round that asked for it (path, line, custom_id); None
+        for each id left out because it may still be answered."""
+        running = self._running_rounds()
+        for (path, line, custom_id, status, check, retryable, answered, round,
+             last_status, last_check, last_retryable) in self._db.execute(_RETRY_SQL):
+            # Retried when its best outcome is not an answer the statuses accept, and its
+            # latest is worth resubmitting: a request that last failed for good (a 400)
+            # fails again, unless the statuses choose failures.
+            if is_retried(status, check, bool(retryable), chosen) and (
+                    not answered or is_retried(last_status, last_check,
+                                               bool(last_retryable), chosen)):
+                # A request missing from a round whose batch is still running may yet be
+                # answered: resubmitted now, it would be paid for twice.
+                if answered and not (status == "missing" and round in running):
+                    yield path, line, custom_id
+                else:
+                    yield None
 
     def _check_one_line_shape(self, profile: Profile) -> None:
         """Refuse a retry whose requests were last asked in rounds of providers whose

@@ -1325,7 +1325,9 @@ def campaign_status_command(ledger: str, output_format: str, quiet: bool) -> Non
          f" ({total['output_check_failed']:,} with a failed output check), "
          f"{total['failed']:,} failed ({total['failed_retryable']:,} retryable), "
          f"{total['expired']:,} expired, {total['cancelled']:,} cancelled, "
-         f"{total['missing']:,} missing; {total['owed']:,} still owed")
+         f"{total['missing']:,} missing; {total['owed']:,} still owed, "
+         f"{total['to_retry']:,} of them to retry (campaign retry)"
+         + (f", {total['awaiting']:,} awaiting results" if total["awaiting"] else ""))
     priced = ("unknown (no price for the models used)" if total["unpriced"]
               and not total["cost_usd"] else f"{dollars(total['cost_usd'])} at batch prices"
               + (f" ({total['unpriced']:,} answers unpriced)" if total["unpriced"] else ""))

@@ -193,6 +193,8 @@ def test_any_recording_order_gives_the_policys_final_table(
                 wanted.add(custom_id)
         assert {orjson.loads(line)["custom_id"] for line in shards} == wanted
         assert retried.requests == len(wanted)
+        # status counts what retry writes, by the same rule.
+        assert campaign.status().total["to_retry"] == len(wanted)
         # Each retried line is the latest round's request line, byte for byte.
         for line in shards:
             custom_id = orjson.loads(line)["custom_id"]
