@@ -212,7 +212,11 @@ def _whole_document(found: FileKind) -> FileKind:
 
     try:
         batches = load_batches(found.path)
-    except (BatchioError, ValueError):
+    except (BatchioError, ValueError) as exc:
+        if isinstance(exc, BatchioError) and exc.code in ("invalid_json_line", "invalid_utf8") \
+                and exc.line is not None:
+            # A document over several lines that is not JSON: where the document says.
+            found.reason = f"line {exc.line}: {exc.code}"
         found.reason = found.reason or "no line is a request, a result or a Batch object"
         return found
     found.kind, found.records = "batch", len(batches)

@@ -174,3 +174,9 @@ def test_an_empty_file_is_said_empty_not_a_batch_object(tmp_path: Path) -> None:
         found = inspect(tmp_path / name)
         assert (found.kind, found.records) == ("unknown", 0)
         assert found.reason == "an empty file: no line holds anything"
+
+
+def test_a_pretty_printed_document_that_is_not_json_is_said_at_its_line(tmp_path: Path
+                                                                         ) -> None:
+    (tmp_path / "bad.json").write_bytes(b'{\n  "id": "batch_1",\n  "created_at": 1e400\n}\n')
+    assert inspect(tmp_path / "bad.json").reason == "line 3: invalid_json_line"
