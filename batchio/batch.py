@@ -21,7 +21,13 @@ import msgspec
 import orjson
 
 from .errors import BatchObjectError, Problem, SourceError, UsageError, quote
-from .jsonl import is_compressed, json_type, read_lines, read_small_file
+from .jsonl import (
+    is_compressed,
+    json_type,
+    names_a_level_down,
+    read_lines,
+    read_small_file,
+)
 from .kinds import not_a_batch_object
 from .providers import get_profile
 
@@ -1213,16 +1219,10 @@ def batch_object_files(folder: str | os.PathLike[str]) -> list[str]:
     folders, a level down (a cloud job's own folder), as result files are found. A
     :class:`UsageError` where there are none."""
     name = os.fspath(folder)
-
-    def found_in(path: str) -> list[str]:
-        return sorted(os.path.join(path, entry) for entry in os.listdir(path)
-                      if (entry.endswith(BATCH_OBJECT_SUFFIXES) or entry in BATCH_OBJECT_NAMES)
-                      and os.path.isfile(os.path.join(path, entry)))
-
     try:
-        files = found_in(name) or [path for entry in sorted(os.listdir(name))
-                                   if os.path.isdir(os.path.join(name, entry))
-                                   for path in found_in(os.path.join(name, entry))]
+        files = [path for path in (os.path.join(name, found) for found in names_a_level_down(
+            name, lambda entry: entry.endswith(BATCH_OBJECT_SUFFIXES)
+            or entry in BATCH_OBJECT_NAMES)) if os.path.isfile(path)]
     except OSError as exc:
         raise SourceError(f"cannot read the folder {name}: {exc.strerror or exc}", path=name,
                           errno=exc.errno) from exc

@@ -195,6 +195,22 @@ def is_plain_file(path: str | os.PathLike[str]) -> bool:
     return not is_compressed(head)
 
 
+def names_a_level_down(folder: str, wanted: Callable[[str], bool]) -> list[str]:
+    """The names of the files in ``folder`` that ``wanted`` takes, by name: its own, else
+    those of its folders, a level down, as ``FOLDER/NAME`` (a cloud job writes its files
+    into a folder of the job: Bedrock's ``JOB_ID/``, Vertex AI's ``prediction-model-TIME/``).
+    A link to a folder is not gone down."""
+    entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    names = [entry.name for entry in entries if wanted(entry.name) and not entry.is_dir()]
+    if names:
+        return names
+    return [os.path.join(entry.name, inner) for entry in entries
+            if entry.is_dir(follow_symlinks=False)
+            for inner in sorted(name for name in os.listdir(entry.path)
+                                if wanted(name) and os.path.isfile(os.path.join(entry.path,
+                                                                                name)))]
+
+
 def is_compressed(head: bytes) -> bool:
     """Whether a file's first bytes are gzip's or zstd's."""
     return head.startswith((_GZIP_MAGIC, _ZSTD_MAGIC))

@@ -45,6 +45,7 @@ from .jsonl import (
     check_distinct_paths,
     check_source,
     check_target,
+    names_a_level_down,
     path_list,
     read_lines,
     reported,
@@ -710,16 +711,7 @@ def result_names(folder: str) -> list[str]:
     """The result files' names under ``folder``, by name: its own, else those of its
     folders, a level down (a cloud job writes its results into a folder of the job:
     Bedrock's ``JOB_ID/``, Vertex AI's ``prediction-model-TIME/``)."""
-    entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-    names = [entry.name for entry in entries
-             if entry.name.endswith(RESULT_SUFFIXES) and not entry.is_dir()]
-    if names:
-        return names
-    return [os.path.join(entry.name, inner) for entry in entries
-            if entry.is_dir(follow_symlinks=False)
-            for inner in sorted(name for name in os.listdir(entry.path)
-                                if name.endswith(RESULT_SUFFIXES)
-                                and os.path.isfile(os.path.join(entry.path, name)))]
+    return names_a_level_down(folder, lambda name: name.endswith(RESULT_SUFFIXES))
 
 
 __all__ = ["MANIFEST_NAME", "RESULT_SUFFIXES", "Manifest", "ShardFolder", "ShardInfo",
