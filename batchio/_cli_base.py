@@ -112,8 +112,7 @@ def usage_line(exc: click.UsageError, named: str | None = None) -> tuple[str, st
     """A usage error's code, and the error as one line: ``batchio: <command> [<option>]:
     <code>: <reason> (see batchio <command> --help)``. ``named``: the command the
     arguments name, for an error click raises without its context (``--quiet=x``)."""
-    ctx = exc.ctx
-    command = " ".join(ctx.command_path.split()[1:]) or None if ctx is not None else named
+    command = _command_of(exc, named)
     param = getattr(exc, "param", None)
     if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter):
         code = "invalid_argument"
@@ -140,6 +139,14 @@ def usage_line(exc: click.UsageError, named: str | None = None) -> tuple[str, st
     return code, f"{head}{code}: {reason} (see {helper})"
 
 
+def _command_of(exc: click.UsageError, named: str | None) -> str | None:
+    """The command a usage error is about (``campaign retry``): its context's, else the one
+    the arguments name; None for batchio itself."""
+    if exc.ctx is None:
+        return named
+    return " ".join(exc.ctx.command_path.split()[1:]) or None
+
+
 def _usage_document(exc: click.UsageError, code: str, line: str,
                     args: Sequence[str] | None, named: str | None) -> None:
     """With ``--format json``, the envelope of a command a usage error ended: asked for by
@@ -156,11 +163,9 @@ def _usage_document(exc: click.UsageError, code: str, line: str,
             for token, following in itertools.pairwise(tokens))
     if not wanted:
         return
-    command = meta.get("batchio.command") or (
-        " ".join(exc.ctx.command_path.split()[1:]) if exc.ctx is not None else named) or None
-    document = {"command": command, "ok": False, "exit_status": EXIT_USAGE,
-                "warnings": list(meta.get("batchio.warnings", [])),
-                "error": {"code": code, "message": line.removeprefix("batchio: ")}}
+    command = meta.get("batchio.command") or _command_of(exc, named)
+    document = envelope({"error": {"code": code, "message": line.removeprefix("batchio: ")}},
+                        EXIT_USAGE, {**meta, "batchio.command": command})
     with contextlib.suppress(OSError):
         click.echo(json_document(document), err=_data_on_stdout)
 
@@ -342,9 +347,11 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
                       else f"batchio: warning: {category.__name__}: {text}"), err=True)
 
 
-def envelope(fields: Mapping[str, Any], status: int) -> dict[str, Any]:
-    """The JSON document of a command: the common envelope, then the command's fields."""
-    meta = _context_meta()
+def envelope(fields: Mapping[str, Any], status: int,
+             meta: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON document of a command: the common envelope, then the command's fields
+    (``meta``: the command's context, where it is no longer the current one)."""
+    meta = _context_meta() if meta is None else meta
     return {"command": meta.get("batchio.command"), "ok": status == EXIT_OK,
             "exit_status": status, "warnings": list(meta.get("batchio.warnings", [])),
             **fields}
