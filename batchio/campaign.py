@@ -705,12 +705,11 @@ class Campaign:
 
         # Every file the ledger records is read, for this round or a later one: none may
         # be replaced by a shard or removed by overwrite=True.
-        recorded = [path for (path,) in self._db.execute("SELECT path FROM files")]
         manifest = write_shards(
             _lines_at(selected(), profile, lambda path: _check_unchanged(self._db, [path])),
             out_dir,
             profile=profile, limits=limits, by_model=by_model, prefix="requests",
-            overwrite=overwrite, reads=recorded)
+            overwrite=overwrite, reads=self._recorded_paths())
         if waiting[0]:
             warnings.warn(BatchioWarning(
                 f"{waiting[0]:,} requests are left out: the round that last asked for them "
@@ -718,6 +717,11 @@ class Campaign:
                 "and its Batch object once it has ended, then retry)",
                 code="awaiting_results", path=self.path), stacklevel=2)
         return RetryRound(manifest, manifest.requests, waiting[0])
+
+    def _recorded_paths(self) -> list[str]:
+        """Every file the ledger records, of every round: read again by retry and final,
+        so never written over by them."""
+        return [path for (path,) in self._db.execute("SELECT path FROM files")]
 
     def _to_retry(self, chosen: frozenset[str]) -> Iterator[tuple[str, int, str] | None]:
         """The one rule of what a retry round holds: for each id retried, the place of its
@@ -864,8 +868,7 @@ class FinalTable:
         name = os.fspath(target)
         kind = table_format(name, to)
         # Never over the ledger, or a file it records (that file's answers would be lost).
-        recorded = [path for (path,) in self.campaign._db.execute("SELECT path FROM files")]
-        check_distinct_paths([self.campaign.path, *recorded], [name])
+        check_distinct_paths([self.campaign.path, *self.campaign._recorded_paths()], [name])
         with JoinedSink(name, kind, schema=final_schema() if kind != "jsonl" else None
                         ) as sink:
             if kind == "jsonl":

@@ -717,15 +717,17 @@ def simulate_command(requests_path: str, out_dir: str | None, out: str | None,
     # Each shard's provider and files, named before any is written: files already in the
     # folder are refused for every shard at once, not after some were replaced.
     plans: list[tuple[str, str | None, dict[str, str | None]]] = []
-    detected = [] if provider is not None else [
-        profile_for(None, shard).name for shard in shards if not reads_once(shard)]
+    detected: list[str] = []
     for shard in shards:
         paths: dict[str, str | None] = {"output": out, "errors": errors,
                                         "batch_json": batch_json}
         shard_provider = provider
+        found = profile_for(None, shard) if provider is None and not reads_once(
+            shard) else None
+        if found is not None:
+            detected.append(found.name)
         if out_dir is not None:
-            profile = profile_for(None, shard) if provider is None and not reads_once(
-                shard) else get_profile(provider or "openai")
+            profile = found or get_profile(provider or "openai")
             shard_provider = profile.name
             named = simulation_paths(shard, out_dir, profile)
             paths = {**named, "batch_json": batch_json if len(shards) == 1 and batch_json
